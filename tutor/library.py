@@ -63,12 +63,16 @@ class IngestResult:
 
 
 def files_under(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders to the supported files inside them (sorted); keep named files as given."""
+    """Expand folders to the supported files inside them (sorted); keep named files as given.
+
+    Hidden files and anything under a hidden folder (``.git``, ``.venv``, ``.pytest_cache``)
+    are skipped: they hold tool files, not course documents.
+    """
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
             found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS
-                                and not p.name.startswith(".")))
+                                and not any(part.startswith(".") for part in p.relative_to(path).parts)))
         else:
             found.append(path)
     return found
@@ -129,13 +133,14 @@ class Library:
         store.sweep_orphans()
 
         todo: dict[int, SourceDocument] = {}
+        found: dict[int, list[Finding]] = {}
         for index, doc in good.items():
             record = store.manifest.get(doc.doc_id)
             if record and record.content_hash == doc.content_hash:
                 results[index] = IngestResult(doc.filename, "unchanged", doc.doc_id,
                                               chunks=record.chunks, version=record.version)
                 continue
-            findings = scan_text(doc.text)
+            findings = found[index] = scan_text(doc.text)
             if findings and not confirm_flagged:
                 results[index] = IngestResult(
                     doc.filename, "flagged", doc.doc_id, findings=findings,
@@ -164,7 +169,7 @@ class Library:
                 (self.settings.documents_dir / old.original).unlink(missing_ok=True)
             results[index] = IngestResult(
                 item.doc.filename, "updated" if old else "added", item.doc.doc_id,
-                chunks=len(item.chunks), version=version, findings=scan_text(item.doc.text))
+                chunks=len(item.chunks), version=version, findings=found[index])
             if on_progress:
                 on_progress(item.doc.filename, sum(1 for i in prepared if i in results), len(prepared))
 

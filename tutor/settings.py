@@ -38,6 +38,7 @@ _FIXES: dict[str, str] = {
     "embeddings": "set TUTOR_EMBEDDINGS to 'minilm' (offline, default) or 'openai'",
     "max_upload_mb": "set TUTOR_MAX_UPLOAD_MB to a positive number of megabytes, e.g. 20",
     "llm": "set TUTOR_LLM to one of auto, offline, openai, openai-compatible, llamacpp",
+    "llm_base_url": "set TUTOR_LLM_BASE_URL to the server's address, e.g. http://localhost:8080/v1, or leave it empty",
     "llm_timeout": "set TUTOR_LLM_TIMEOUT to a positive number of seconds, e.g. 30",
     "llm_connect_timeout": "set TUTOR_LLM_CONNECT_TIMEOUT to a positive number of seconds, e.g. 5",
     "llm_max_retries": "set TUTOR_LLM_MAX_RETRIES to 0, 1 or 2",
@@ -73,7 +74,8 @@ class StreamlitSecretsSource(PydanticBaseSettingsSource):
                 if upper.startswith("TUTOR_"):
                     values[upper.removeprefix("TUTOR_").lower()] = value
                 elif upper == "OPENAI_API_KEY":
-                    values["openai_api_key"] = value
+                    # The field is read by its alias (no prefix); its own name would be ignored.
+                    values["OPENAI_API_KEY"] = value
         return values
 
 

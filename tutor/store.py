@@ -164,12 +164,14 @@ class Store:
         all_chunks = [c for p in prepared for c in p.chunks]
         if vectors is None:
             vectors = self.embed(all_chunks)
-        by_id = dict(zip((c.id for c in all_chunks), vectors))
+        # All new chunks in one write: Chroma's cost is mostly per call, and until the
+        # manifest lists them they are invisible, so a crash here leaves only orphans.
+        self._add(all_chunks, vectors)
         versions: dict[str, int] = {}
+        stale: list[str] = []
         for item in prepared:
             doc = item.doc
             old = self.manifest.get(doc.doc_id)
-            self._add(item.chunks, [by_id[c.id] for c in item.chunks])
             version = self.manifest.switch(
                 doc_id=doc.doc_id, title=doc.title, kind=doc.kind, filename=doc.filename,
                 original=originals.get(doc.doc_id, ""), content_hash=doc.content_hash,
@@ -177,11 +179,12 @@ class Store:
                 metadata={**doc.metadata, "ext": doc.ext},
             )
             if old:
-                stale = sorted(set(old.chunk_ids) - {c.id for c in item.chunks})
-                self._delete(stale)
+                stale.extend(sorted(set(old.chunk_ids) - {c.id for c in item.chunks}))
             versions[doc.doc_id] = version
             if on_document:
                 on_document(item, version)
+        # Old versions stopped being live at their switch; delete their chunks in one call.
+        self._delete(stale)
         return versions
 
     def _add(self, chunks: list[Chunk], vectors: list[list[float]]) -> None:

@@ -1,0 +1,80 @@
+"""Shared fixtures. Every test gets its own TUTOR_HOME; nothing touches the user's real state."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tutor.settings import PROJECT_ROOT, load_settings, reset_settings
+
+CORPUS = PROJECT_ROOT / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def tutor_home(tmp_path, monkeypatch) -> Path:
+    """Point TUTOR_HOME at a temp dir, drop any real configuration, and run from tmp_path."""
+    for key in list(os.environ):
+        if key.startswith("TUTOR_") or key in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+            monkeypatch.delenv(key, raising=False)
+    home = tmp_path / "home"
+    monkeypatch.setenv("TUTOR_HOME", str(home))
+    monkeypatch.chdir(tmp_path)  # no stray .env or .streamlit/secrets.toml from the repo
+    reset_settings()
+    yield home
+    reset_settings()
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real offline MiniLM model, loaded once per test session."""
+    from tutor.embeddings import get_embedder
+
+    return get_embedder(load_settings(home="/tmp/unused-tutor-home"))
+
+
+@pytest.fixture
+def settings(tutor_home):
+    from tutor.settings import get_settings
+
+    return get_settings()
+
+
+@pytest.fixture
+def store(settings, embedder):
+    from tutor.store import Store
+
+    return Store(settings, embedder)
+
+
+@pytest.fixture
+def library(store):
+    from tutor.library import Library
+
+    return Library(store)
+
+
+@pytest.fixture(scope="session")
+def corpus_home(tmp_path_factory) -> Path:
+    """A TUTOR_HOME with the default corpus ingested once for the whole session (read-only use)."""
+    from tutor.auth import local_operator
+    from tutor.embeddings import get_embedder
+    from tutor.library import Library
+    from tutor.store import Store
+
+    home = tmp_path_factory.mktemp("corpus-home")
+    s = load_settings(home=home)
+    store = Store(s, get_embedder(s))
+    results = Library(store).ingest_paths(local_operator(), [CORPUS / "sources"])
+    failed = [r.line() for r in results if not r.ok]
+    assert not failed, failed
+    return home
+
+
+@pytest.fixture
+def corpus_store(corpus_home, embedder):
+    """The shared corpus store, opened for this test (do not write to it)."""
+    from tutor.store import Store
+
+    return Store(load_settings(home=corpus_home), embedder)

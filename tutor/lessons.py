@@ -1,0 +1,342 @@
+"""Lesson cards and the timeline: pydantic models, loading, checking, matching.
+
+>>> lessons = load_lessons(Path("corpus"))                      # doctest: +SKIP
+>>> card = lessons.match("why did stalin win?")[0][0]           # doctest: +SKIP
+>>> card.next_hint(covered=set(), level=0).text                 # doctest: +SKIP
+'What kinds of power could a party leader have besides ideas and speeches?'
+>>> lessons.date_errors("Lenin died in 1925")[0].correct        # doctest: +SKIP
+'21 January 1924'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tutor.errors import TutorError
+
+HINT_LEVELS = ("pump", "hint", "prompt")
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"]
+
+
+class LessonError(TutorError):
+    """One or more lesson files are invalid; the message lists file and field for each."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("Invalid lesson data:\n" + "\n".join(f"  - {p}" for p in problems)
+                         + "\nFix the fields named above (`tutor lessons check` re-checks).")
+
+
+# YAML reads `1921` as a number; a term is always text.
+Term = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KeyPoint(_Strict):
+    id: str
+    statement: str = Field(min_length=10)
+    evidence_terms: list[Term] = Field(min_length=1)
+    sources: list[str] = Field(min_length=1)
+
+
+class Hint(_Strict):
+    key_point: str | None = None
+    level: Literal["pump", "hint", "prompt"]
+    text: str = Field(min_length=5)
+
+    @field_validator("text")
+    @classmethod
+    def _is_question(cls, v: str) -> str:
+        if not v.rstrip().endswith("?"):
+            raise ValueError("a hint must be a question ending in '?'")
+        return v
+
+
+class Misconception(_Strict):
+    id: str
+    triggers: list[str] = Field(min_length=1)
+    why_wrong: str
+    probe: str
+    correct_doc: str
+
+    @field_validator("triggers")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        for pattern in v:
+            try:
+                re.compile(pattern, re.I)
+            except re.error as exc:
+                raise ValueError(f"trigger {pattern!r} is not a valid regular expression ({exc})") from None
+        return v
+
+    @field_validator("probe")
+    @classmethod
+    def _probe_is_question(cls, v: str) -> str:
+        if "?" not in v:
+            raise ValueError("the probe must be a question")
+        return v
+
+    @cached_property
+    def patterns(self) -> list[re.Pattern[str]]:
+        return [re.compile(p, re.I) for p in self.triggers]
+
+    def triggered_by(self, text: str) -> bool:
+        return any(p.search(text) for p in self.patterns)
+
+
+class LessonCard(_Strict):
+    """One big question with its expectations (key points), hint ladders and misconceptions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+
+    id: str
+    question: str
+    match_terms: list[Term] = Field(default_factory=list)
+    key_points: list[KeyPoint] = Field(min_length=1)
+    hints: list[Hint] = Field(min_length=1)
+    misconceptions: list[Misconception] = Field(default_factory=list)
+    counter_arguments: list[str] = Field(default_factory=list)
+    judgement_prompts: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "LessonCard":
+        ids = [k.id for k in self.key_points]
+        if len(ids) != len(set(ids)):
+            raise ValueError("key_points ids must be unique within the card")
+        for hint in self.hints:
+            if hint.key_point is not None and hint.key_point not in ids:
+                raise ValueError(f"hint names key_point '{hint.key_point}', which the card does not have")
+        return self
+
+    def key_point(self, kp_id: str) -> KeyPoint:
+        return next(k for k in self.key_points if k.id == kp_id)
+
+    def ladder(self, kp_id: str | None) -> list[Hint]:
+        """The hints for one key point, open → specific (card-level hints if it has none)."""
+        own = [h for h in self.hints if h.key_point == kp_id]
+        ladder = own or [h for h in self.hints if h.key_point is None] or list(self.hints)
+        return sorted(ladder, key=lambda h: HINT_LEVELS.index(h.level))
+
+    @property
+    def source_docs(self) -> set[str]:
+        docs = {d for k in self.key_points for d in k.sources}
+        docs.update(m.correct_doc for m in self.misconceptions)
+        return docs
+
+
+class TimelineEvent(_Strict):
+    id: str
+    date: str
+    end: str | None = None
+    precision: Literal["day", "month", "year", "span"]
+    event: str
+    keywords: list[Term] = Field(min_length=1)
+    docs: list[str] = Field(min_length=1)
+    note: str | None = None
+
+    @field_validator("date", "end", mode="before")
+    @classmethod
+    def _iso(cls, v: object) -> object:
+        if isinstance(v, date):
+            return v.isoformat()
+        if isinstance(v, int):
+            return str(v)
+        if v is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", str(v)):
+            raise ValueError("must be YYYY, YYYY-MM or YYYY-MM-DD")
+        return v
+
+    @property
+    def years(self) -> tuple[int, int]:
+        start = int(self.date[:4])
+        return start, int(self.end[:4]) if self.end else start
+
+    @property
+    def when(self) -> str:
+        """Human form of the date, e.g. '21 January 1924' or 'March 1921'."""
+        def human(iso: str) -> str:
+            parts = iso.split("-")
+            if len(parts) == 3:
+                return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+            if len(parts) == 2:
+                return f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+            return parts[0]
+        text = human(self.date)
+        return f"{text} – {human(self.end)}" if self.end else text
+
+
+@dataclass(frozen=True)
+class DateError:
+    """A student's year for an event that the timeline dates differently."""
+
+    event: TimelineEvent
+    stated_year: int
+    keyword: str
+    sentence: str
+
+    @property
+    def correct(self) -> str:
+        return self.event.when
+
+
+_YEAR = re.compile(r"\b(1[89]\d\d|20[0-4]\d)\b")
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+
+
+@dataclass
+class Lessons:
+    cards: list[LessonCard]
+    timeline: list[TimelineEvent]
+
+    def card(self, card_id: str) -> LessonCard:
+        return next(c for c in self.cards if c.id == card_id)
+
+    def get(self, card_id: str | None) -> LessonCard | None:
+        return next((c for c in self.cards if c.id == card_id), None)
+
+    def match(self, message: str, passage_docs: list[str] | None = None) -> list[tuple[LessonCard, float]]:
+        """Cards ranked for a message: match terms and evidence terms in the text, plus the
+        documents retrieval found (weighted by rank)."""
+        text = message.lower()
+        ranked: list[tuple[LessonCard, float]] = []
+        for card in self.cards:
+            score = 0.0
+            for term in card.match_terms:
+                if term.lower() in text:
+                    score += 1.0 + 0.1 * len(term.split())
+            for kp in card.key_points:
+                score += 0.3 * sum(1 for t in kp.evidence_terms if t.lower() in text)
+            if passage_docs:
+                docs = card.source_docs
+                score += sum(0.6 / (rank + 1) for rank, d in enumerate(passage_docs) if d in docs)
+            ranked.append((card, score))
+        ranked.sort(key=lambda x: -x[1])
+        return ranked
+
+    def misconceptions_in(self, message: str) -> list[tuple[LessonCard, Misconception]]:
+        return [(card, m) for card in self.cards for m in card.misconceptions if m.triggered_by(message)]
+
+    def date_errors(self, text: str) -> list[DateError]:
+        """Years a student gives for a timeline event that disagree with the timeline.
+
+        A keyword and a year must sit in the same sentence, the year being the one nearest to
+        the keyword (within 60 characters), so "Lenin died in 1924 and Trotsky left in 1929"
+        checks each event against its own year.
+        """
+        errors: list[DateError] = []
+        seen: set[str] = set()
+        for sentence in _SENTENCE.split(text):
+            years = [(m.start(), int(m.group())) for m in _YEAR.finditer(sentence)]
+            if not years:
+                continue
+            low = sentence.lower()
+            for event in self.timeline:
+                if event.id in seen:
+                    continue
+                for keyword in event.keywords:
+                    at = low.find(keyword.lower())
+                    if at < 0:
+                        continue
+                    end = at + len(keyword)
+                    near = [(abs(pos - end) if pos >= end else abs(at - pos), year) for pos, year in years]
+                    distance, year = min(near)
+                    first, last = event.years
+                    if distance <= 60 and not (first <= year <= last):
+                        # Another event's keyword nearer to that year means the year is that event's.
+                        if not self._year_belongs_elsewhere(low, year, event, distance):
+                            errors.append(DateError(event, year, keyword, sentence.strip()))
+                            seen.add(event.id)
+                    break
+        return errors
+
+    def _year_belongs_elsewhere(self, low: str, year: int, event: TimelineEvent, distance: int) -> bool:
+        for other in self.timeline:
+            if other.id == event.id or not (other.years[0] <= year <= other.years[1]):
+                continue
+            for keyword in other.keywords:
+                at = low.find(keyword.lower())
+                if at >= 0:
+                    pos = low.find(str(year))
+                    if abs(pos - (at + len(keyword))) < distance or abs(at - pos) < distance:
+                        return True
+        return False
+
+
+def _problems(path: Path, exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        where = ".".join(str(x) for x in err["loc"])
+        out.append(f"{path.name}: {where or '(top)'}: {err['msg']}")
+    return out
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise LessonError([f"{path.name}: not valid YAML ({exc})"]) from None
+
+
+def load_lessons(corpus_dir: Path, known_docs: set[str] | None = None) -> Lessons:
+    """Load and validate every card and the timeline; raise LessonError listing every problem."""
+    problems: list[str] = []
+    cards: list[LessonCard] = []
+    for path in sorted((corpus_dir / "lessons").glob("*.y*ml")):
+        try:
+            data = _read_yaml(path)
+            cards.append(LessonCard.model_validate(data))
+        except LessonError as exc:
+            problems.extend(exc.problems)
+        except ValidationError as exc:
+            problems.extend(_problems(path, exc))
+    timeline: list[TimelineEvent] = []
+    tl_path = corpus_dir / "timeline.yaml"
+    if tl_path.is_file():
+        try:
+            rows = _read_yaml(tl_path) or []
+            if not isinstance(rows, list):
+                rows = (rows or {}).get("events", [])
+            for n, row in enumerate(rows):
+                try:
+                    timeline.append(TimelineEvent.model_validate(row))
+                except ValidationError as exc:
+                    problems.extend(f"timeline.yaml: [{n}] {p.split(': ', 1)[1]}" for p in _problems(tl_path, exc))
+        except LessonError as exc:
+            problems.extend(exc.problems)
+
+    ids = [c.id for c in cards]
+    problems += [f"lessons: card id '{i}' is used twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    mc_ids = [m.id for c in cards for m in c.misconceptions]
+    problems += [f"lessons: misconception id '{i}' is used twice" for i in sorted({i for i in mc_ids if mc_ids.count(i) > 1})]
+    ev_ids = [e.id for e in timeline]
+    problems += [f"timeline.yaml: event id '{i}' is used twice" for i in sorted({i for i in ev_ids if ev_ids.count(i) > 1})]
+    if known_docs is not None:
+        for card in cards:
+            for kp in card.key_points:
+                problems += [f"{card.id}.yaml: key_points.{kp.id}.sources: unknown document '{d}'"
+                             for d in kp.sources if d not in known_docs]
+            problems += [f"{card.id}.yaml: misconceptions.{m.id}.correct_doc: unknown document '{m.correct_doc}'"
+                         for m in card.misconceptions if m.correct_doc not in known_docs]
+        for event in timeline:
+            problems += [f"timeline.yaml: {event.id}.docs: unknown document '{d}'" for d in event.docs if d not in known_docs]
+    if problems:
+        raise LessonError(problems)
+    return Lessons(cards=cards, timeline=timeline)
+
+
+def corpus_doc_ids(corpus_dir: Path) -> set[str]:
+    """The ids of the shipped source documents (front-matter id or file name)."""
+    from tutor.documents import read_document
+
+    return {read_document(p.name, p.read_bytes()).doc_id for p in sorted((corpus_dir / "sources").glob("*.md"))}

@@ -1,0 +1,115 @@
+"""Checks every reply passes before a student sees it, offline or from a model.
+
+>>> results = run_checks(text, citations, ctx)                 # doctest: +SKIP
+>>> [c.name for c in results if not c.passed]                  # doctest: +SKIP
+['ends_with_question']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from tutor.lessons import LessonCard
+from tutor.pedagogy.learner import terms_in
+
+MAX_WORDS = 140
+QUOTE_FIDELITY = 90
+_CITE = re.compile(r"\[(\d+)\]")
+# A quoted span: straight or curly double quotes, 4+ words, optionally followed by [n].
+_QUOTED = re.compile(r"[\"“]([^\"“”]{12,400})[\"”]\s*(?:\[(\d+)\])?")
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass
+class Check:
+    name: str
+    passed: bool
+    detail: str = ""
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "passed": self.passed, "detail": self.detail}
+
+
+@dataclass
+class CheckContext:
+    """What a reply is checked against: the shown passages, the card and what the student said."""
+
+    passages: dict[int, str]  # citation number -> passage text
+    card: LessonCard | None = None
+    covered: set[str] = field(default_factory=set)
+    allowed_text: str = ""  # the move's own question and the student's words may mention terms
+    secret_lines: list[str] = field(default_factory=list)
+
+
+def last_sentence_is_question(text: str) -> bool:
+    tail = re.sub(r"(\s*\[\d+\])+\s*$", "", text.strip()).rstrip(" \"'”’)*_")
+    return tail.endswith("?")
+
+
+def leaked_key_points(text: str, card: LessonCard | None, covered: set[str], allowed_text: str) -> list[str]:
+    """Key points the text states that the student has not made and the current hint does not name.
+
+    A key point counts as stated when two or more of its evidence terms appear that neither the
+    student nor the hint used, or when a sentence closely paraphrases its statement.
+    """
+    if card is None:
+        return []
+    leaked = []
+    sentences = [s for s in _SENTENCES.split(text) if len(s.split()) >= 7]
+    for kp in card.key_points:
+        if kp.id in covered:
+            continue
+        allowed = {t.lower() for t in terms_in(allowed_text, kp.evidence_terms)}
+        new_terms = [t for t in terms_in(text, kp.evidence_terms) if t.lower() not in allowed]
+        paraphrase = any(fuzz.token_set_ratio(s, kp.statement) >= 82 for s in sentences)
+        if len(new_terms) >= 2 or paraphrase:
+            leaked.append(kp.id)
+    return leaked
+
+
+def quoted_spans(text: str) -> list[tuple[str, int | None]]:
+    return [(m.group(1).strip(), int(m.group(2)) if m.group(2) else None) for m in _QUOTED.finditer(text)]
+
+
+def run_checks(text: str, ctx: CheckContext) -> list[Check]:
+    checks: list[Check] = []
+    words = len(text.split())
+    checks.append(Check("ends_with_question", last_sentence_is_question(text) and text.count("?") <= 3,
+                        "" if last_sentence_is_question(text) else "the reply must end with one question"))
+
+    leaked = leaked_key_points(text, ctx.card, ctx.covered, ctx.allowed_text)
+    checks.append(Check("no_answer_leak", not leaked,
+                        f"states key points the student has not reached: {', '.join(leaked)}" if leaked else ""))
+
+    cited = [int(n) for n in _CITE.findall(text)]
+    bad = sorted({n for n in cited if n not in ctx.passages})
+    checks.append(Check("citations_valid", not bad,
+                        f"cites passage(s) {bad} that were not provided" if bad else ""))
+
+    unfaithful = []
+    for span, n in quoted_spans(text):
+        if len(span.split()) < 4:
+            continue
+        sources = [ctx.passages[n]] if n in ctx.passages else list(ctx.passages.values())
+        if not any(fuzz.partial_ratio(span.lower(), s.lower()) >= QUOTE_FIDELITY for s in sources):
+            unfaithful.append(span[:60])
+    checks.append(Check("quotes_faithful", not unfaithful,
+                        f"quoted text not found in the cited passage: {unfaithful}" if unfaithful else ""))
+
+    checks.append(Check("length", words <= MAX_WORDS and text.count("\n\n") <= 2,
+                        f"{words} words; keep replies under {MAX_WORDS} words" if words > MAX_WORDS else ""))
+
+    low = text.lower()
+    leaks = [line for line in ctx.secret_lines if fuzz.partial_ratio(line.lower(), low) >= 92]
+    markers = [m for m in ("key_points", "misconceptions:", "evidence_terms", "<course_passages", "system prompt:")
+               if m in low]
+    checks.append(Check("no_prompt_leak", not (leaks or markers),
+                        "the reply repeats the tutor's instructions" if (leaks or markers) else ""))
+    return checks
+
+
+def failures(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if not c.passed]

@@ -1,0 +1,109 @@
+"""What kind of message the student sent. Rules, not a model: fast, testable, explainable.
+
+>>> classify("just tell me why stalin won").kind
+'answer_request'
+>>> classify("who won the world cup").kind
+'off_topic'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+GREETING = re.compile(r"^\s*(hi+|hey+|hello+|hiya|yo|good (morning|afternoon|evening)|howdy|sup|hallo)\b", re.I)
+INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules|prompt|guidelines|programming|restrictions|everything)\b"
+    r"|\b(system|initial|hidden|original|secret)\s+(prompt|instructions?|message|rules)\b"
+    r"|\byour (instructions|prompt|rules|guidelines|programming|configuration|templates?)\b"
+    r"|\byou are now\b|\bfrom now on,? you\b|\bpretend (to be|you are|you're)\b|\bact as\b|\broleplay as\b"
+    r"|\bDAN\b|\bjailbreak|\bdeveloper mode\b|\bnew (role|persona|instructions)\b"
+    r"|\brepeat (everything|the text|the words) (above|before)\b|\bprint (your|the) (prompt|instructions)\b"
+    r"|<\|?(system|im_start)\|?>|^\s*#*\s*system\s*:|#+\s*(system|user|assistant)\s*:"
+    r"|\brules (were you|you were|you've been|you have been) given\b|\b(changed|change) your settings\b"
+    r"|\btemplates? (you use|for your)\b|\bkey_points\b|\blesson cards?\b|\bdebug mode\b"
+    r"|\bplay a game where you\b|\b(you'?re|you are) allowed to (give|tell|write)\b",
+    re.I | re.S,
+)
+WRITING = re.compile(
+    r"\b(write|draft|compose|do|make|give me|generate|type)\b.{0,40}\b(essay|intro(duction)?|paragraph|para|conclusion|"
+    r"answer|response|plan|paragraphs|model answer|first sentence|thesis|opening)\b"
+    r"|\bmodel answer\b|\bwrite (it|this|one) for me\b|\bwrite me\b|\bcan you write\b|\bwrite (a|an|the|my)\b",
+    re.I | re.S,
+)
+ANSWER = re.compile(
+    r"\bjust (tell|give|say|explain|list)\b|\b(tell|give|show) me (the )?(answer|reasons?|factors?|main (reasons?|points?)|key points?|points)\b"
+    r"|\bwhat('?s| is| are) the (answer|reasons?|main reasons?|correct answer|right answer|factors)\b"
+    r"|\b(the|a) (answer|reasons?)\b.{0,30}\b(pls|please|now|quick|quickly)\b|\bbullet points?\b|\bno questions\b"
+    r"|\bstop asking\b|\bspoon ?feed\b|\bcheat sheet\b|\bsummar(y|ise|ize) (it|why|the reasons)\b"
+    r"|\bjust (the )?answer\b|\bi (just )?(need|want) (the|an) answer\b|\blist (the )?(reasons|factors)\b",
+    re.I,
+)
+DONT_KNOW = re.compile(r"^\s*(i\s*)?(dunno|idk|no idea|not sure|i don'?t know|dont know|no clue|\?+|stuck|i'?m stuck|help|hmm+|um+)\W*$", re.I)
+CLAIM_MARKERS = re.compile(
+    r"\b(because|cos|cuz|coz|since|due to|so|thats why|that's why|therefore|i think|i reckon|i believe|in my opinion|"
+    r"mainly|the main reason|was the reason|won by|lost because|was responsible|was to blame|caused)\b",
+    re.I,
+)
+QUESTION_START = re.compile(r"^\s*(who|what|when|where|why|how|which|was|were|did|do|does|is|are|could|can|should|would|whats|wat|y)\b", re.I)
+
+# Words that place a message in the period: people, institutions, events, ideas, exam terms.
+TOPIC = re.compile(
+    r"\b(stalin|stallin|trotsk|trotksy|lenin|zinoviev|zinovev|kamenev|bukharin|rykov|tomsky|krupskaya|frunze|"
+    r"preobrazhensky|pyatakov|sukhanov|kirov|molotov|voroshilov|kalinin|eastman|"
+    r"soviet|ussr|russia|bolshevik|communis|politburo|orgburo|secretar|gensek|nomenklatura|rabkrin|commissar|"
+    r"party|congress|conference|faction|opposition|triumvirate|troika|testament|postscript|enrolment|enrollment|levy|"
+    r"nep\b|new economic|industriali|collectivi|grain|kulak|peasant|permanent revolution|socialism|leninism|"
+    r"left|right|deviation|platform|declaration|new course|lessons of october|red army|war commissar|funeral|mausoleum|"
+    r"alma.?ata|exile|deport|georgia|power struggle|succession|successor|historian|carr|deutscher|conquest|tucker|"
+    r"fitzpatrick|service|kotkin|ward|cohen|grey blur|mediocrity|genghis|essay|source|provenance|exam|question|"
+    r"literary discussion|192\d|1917|revolution|civil war|kronstadt|comintern|pravda|moscow|leningrad|petrograd|bureaucra|apparatus)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Intent:
+    kind: str  # greeting | injection | writing_request | answer_request | essay | dont_know | off_topic | claim | question
+    on_topic: bool
+
+    @property
+    def is_request(self) -> bool:
+        return self.kind in ("answer_request", "writing_request")
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"\w+", text))
+
+
+def looks_like_essay(text: str) -> bool:
+    words = word_count(text)
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if word_count(p) >= 25]
+    return words >= 250 or (words >= 150 and len(paragraphs) >= 2)
+
+
+def classify(message: str, *, in_conversation: bool = False) -> Intent:
+    text = message.strip()
+    on_topic = bool(TOPIC.search(text))
+    words = word_count(text)
+    if INJECTION.search(text):
+        return Intent("injection", on_topic)
+    if looks_like_essay(text):
+        return Intent("essay", on_topic)
+    if WRITING.search(text) and (on_topic or in_conversation or re.search(r"\b(essay|intro|paragraph|conclusion)\b", text, re.I)):
+        return Intent("writing_request", True)
+    if ANSWER.search(text):
+        return Intent("answer_request", True)
+    if GREETING.search(text) and words <= 8 and not (on_topic and words > 4):
+        return Intent("greeting", on_topic)
+    if DONT_KNOW.search(text):
+        return Intent("dont_know", True)
+    if not on_topic:
+        # Short follow-ups ("why?", "what do you mean", "ok so what next") belong to the conversation.
+        if in_conversation and words <= 6 and not re.search(r"\b(football|game|maths?|math|film|movie|music|joke|weather)\b", text, re.I):
+            return Intent("question" if "?" in text or QUESTION_START.search(text) else "claim", True)
+        return Intent("off_topic", False)
+    is_question = text.endswith("?") or bool(QUESTION_START.search(text))
+    if CLAIM_MARKERS.search(text) and not (text.endswith("?") and QUESTION_START.search(text)):
+        return Intent("claim", True)
+    return Intent("question" if is_question else "claim", True)

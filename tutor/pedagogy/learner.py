@@ -1,0 +1,136 @@
+"""What the tutor knows about the student in this session: key points made, misconceptions
+met and resolved, the hint rung reached on each key point.
+
+>>> state = LearnerState()
+>>> state.mark_covered("why-stalin-won", {"posts"})
+>>> state.covered_on("why-stalin-won")
+{'posts'}
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tutor.lessons import KeyPoint, LessonCard
+
+# Similarity between a student's sentence and a key point statement (MiniLM, cosine) above
+# which the point counts as expressed even without its exact evidence terms.
+SIMILARITY_ALONE = 0.72
+SIMILARITY_WITH_TERM = 0.52
+
+
+@dataclass
+class LearnerState:
+    card_id: str | None = None
+    covered: dict[str, list[str]] = field(default_factory=dict)
+    hint_level: dict[str, int] = field(default_factory=dict)  # "card:kp" -> rungs already given
+    prompted: dict[str, list[str]] = field(default_factory=dict)  # card -> kps whose ladder is used up
+    misconceptions: dict[str, str] = field(default_factory=dict)  # id -> open | resolved
+    date_errors: dict[str, str] = field(default_factory=dict)  # timeline event id -> open | resolved
+    turns: int = 0
+    moves: list[str] = field(default_factory=list)
+
+    def covered_on(self, card_id: str) -> set[str]:
+        return set(self.covered.get(card_id, []))
+
+    def mark_covered(self, card_id: str, kp_ids: set[str]) -> set[str]:
+        before = self.covered_on(card_id)
+        self.covered[card_id] = sorted(before | kp_ids)
+        return kp_ids - before
+
+    def rung(self, card_id: str, kp_id: str) -> int:
+        return self.hint_level.get(f"{card_id}:{kp_id}", 0)
+
+    def advance(self, card_id: str, kp_id: str, ladder_len: int) -> None:
+        key = f"{card_id}:{kp_id}"
+        self.hint_level[key] = self.hint_level.get(key, 0) + 1
+        if self.hint_level[key] >= ladder_len:
+            self.prompted.setdefault(card_id, [])
+            if kp_id not in self.prompted[card_id]:
+                self.prompted[card_id].append(kp_id)
+
+    def target(self, card: LessonCard, relevance: dict[str, float] | None = None) -> KeyPoint | None:
+        """The key point to work on next: an uncovered one, most relevant first, fresh ladders first."""
+        covered = self.covered_on(card.id)
+        exhausted = set(self.prompted.get(card.id, []))
+        open_points = [k for k in card.key_points if k.id not in covered]
+        if not open_points:
+            return None
+        fresh = [k for k in open_points if k.id not in exhausted] or open_points
+        relevance = relevance or {}
+        return max(fresh, key=lambda k: (relevance.get(k.id, 0.0), -card.key_points.index(k)))
+
+    def open_misconceptions(self) -> list[str]:
+        return [m for m, s in self.misconceptions.items() if s == "open"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "LearnerState":
+        return cls(**(data or {}))
+
+
+def _terms_in(text: str, terms: list[str]) -> list[str]:
+    low = text.lower()
+    found = []
+    for term in terms:
+        t = term.lower().strip()
+        if not t:
+            continue
+        # Short terms must match whole words ("Left" is not in "left-handed" context, but "1924" needs digits).
+        if len(t) <= 4:
+            if re.search(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])", low):
+                found.append(term)
+        elif t in low:
+            found.append(term)
+    return found
+
+
+def terms_in(text: str, terms: list[str]) -> list[str]:
+    """The terms (case-insensitive; short ones as whole words) that occur in the text."""
+    return _terms_in(text, terms)
+
+
+class KeyPointMatcher:
+    """Decides which key points a message expresses: evidence terms plus embedding similarity."""
+
+    def __init__(self, embedder=None):
+        self.embedder = embedder
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _vector(self, text: str) -> np.ndarray:
+        if text not in self._cache:
+            self._cache[text] = np.asarray(self.embedder.embed_query(text), dtype=np.float32)
+        return self._cache[text]
+
+    def relevance(self, card: LessonCard, text: str) -> dict[str, float]:
+        """How close the text is to each key point (0..1), for choosing what to hint at."""
+        scores = {}
+        for kp in card.key_points:
+            terms = len(_terms_in(text, kp.evidence_terms)) / max(1, len(kp.evidence_terms))
+            scores[kp.id] = terms
+        if self.embedder is not None and text.strip():
+            q = self._vector(text[:1000])
+            for kp in card.key_points:
+                scores[kp.id] += float(q @ self._vector(kp.statement))
+        return scores
+
+    def expressed(self, card: LessonCard, message: str) -> set[str]:
+        sentences = [s for s in re.split(r"(?<=[.!?;])\s+|\n+", message) if len(s.split()) >= 3] or [message]
+        found: set[str] = set()
+        for kp in card.key_points:
+            hits = _terms_in(message, kp.evidence_terms)
+            if len(hits) >= 2:
+                found.add(kp.id)
+                continue
+            if self.embedder is None or len(message.split()) < 4:
+                continue
+            best = max(float(self._vector(s[:600]) @ self._vector(kp.statement)) for s in sentences)
+            if best >= SIMILARITY_ALONE or (hits and best >= SIMILARITY_WITH_TERM):
+                found.add(kp.id)
+        return found
