@@ -78,3 +78,44 @@ def corpus_store(corpus_home, embedder):
     from tutor.store import Store
 
     return Store(load_settings(home=corpus_home), embedder)
+
+
+class CountingEmbedder:
+    """A spy around the real embedder: counts the texts it embeds. ``name`` can be changed to
+    stand for another model (the store records the model name with the collection)."""
+
+    def __init__(self, inner, name: str | None = None):
+        self.inner = inner
+        self.name = name or inner.name
+        self.dim = inner.dim
+        self.calls: list[list[str]] = []
+
+    @property
+    def texts(self) -> int:
+        return sum(len(c) for c in self.calls)
+
+    def embed_documents(self, texts):
+        self.calls.append(list(texts))
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+
+@pytest.fixture
+def spy(embedder) -> CountingEmbedder:
+    return CountingEmbedder(embedder)
+
+
+@pytest.fixture
+def spy_store(settings, spy):
+    from tutor.store import Store
+
+    return Store(settings, spy)
+
+
+@pytest.fixture
+def spy_library(spy_store):
+    from tutor.library import Library
+
+    return Library(spy_store)

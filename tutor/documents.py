@@ -62,11 +62,27 @@ class SourceDocument:
         return "\n\n".join(s.text for s in self.sections)
 
 
+# Letters NFKD does not reduce to ASCII. Cyrillic matters here: teachers name files
+# "Троцкий.docx", and dropping every letter would leave no id at all.
+_TRANSLITERATE = str.maketrans({
+    "Œ": "OE", "œ": "oe", "Æ": "AE", "æ": "ae", "ß": "ss", "Ø": "O", "ø": "o", "Ł": "L", "ł": "l",
+    "Đ": "D", "đ": "d", "Þ": "Th", "þ": "th", "ı": "i",
+    **dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+               "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch - y - e iu ia".split())),
+})
+
+
 def slugify(name: str) -> str:
-    """Normalise a file name or id to a doc id: lowercase ascii, digits and hyphens."""
-    name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    name = re.sub(r"[^a-zA-Z0-9]+", "-", name).strip("-").lower()
-    return name[:120]
+    """Normalise a file name or id to a doc id: lowercase ascii, digits and hyphens.
+
+    >>> slugify("Lenin's Testament (1922–23)"), slugify("Œuvres"), slugify("Троцкий")
+    ('lenin-s-testament-1922-23', 'oeuvres', 'trotskii')
+    """
+    name = unicodedata.normalize("NFKD", name.lower())
+    name = "".join(c for c in name if not unicodedata.combining(c)).translate(_TRANSLITERATE)
+    # Anything else that is not an ASCII letter or digit (dashes, quotes, other scripts) separates words.
+    name = re.sub(r"[^a-z0-9]+", "-", name).strip("-")
+    return name[:120].strip("-")
 
 
 def safe_filename(name: str) -> str:
