@@ -64,10 +64,18 @@ def leaked_key_points(text: str, card: LessonCard | None, covered: set[str], all
             continue
         allowed = {t.lower() for t in terms_in(allowed_text, kp.evidence_terms)}
         new_terms = [t for t in terms_in(text, kp.evidence_terms) if t.lower() not in allowed]
-        paraphrase = any(fuzz.token_set_ratio(s, kp.statement) >= 82 for s in sentences)
+        paraphrase = any(restates(s, kp.statement) for s in sentences)
         if len(new_terms) >= 2 or paraphrase:
             leaked.append(kp.id)
     return leaked
+
+
+def restates(sentence: str, statement: str, share: float = 0.6) -> bool:
+    """True when a sentence carries most of a statement's content words (stemmed)."""
+    from tutor.retrieval import tokenize
+
+    wanted = set(tokenize(statement))
+    return len(wanted) >= 4 and len(wanted & set(tokenize(sentence))) / len(wanted) >= share
 
 
 def quoted_spans(text: str) -> list[tuple[str, int | None]]:
