@@ -190,3 +190,40 @@ def test_unchanged_check_uses_the_content_hash(store):
     add(store, doc)
     assert store.is_unchanged(load("apparatus"))
     assert not store.is_unchanged(load("apparatus", title="Retitled"))
+
+
+def test_a_concurrent_ingest_never_sweeps_chunks_being_written(settings, embedder, store, monkeypatch):
+    """Writer A has added its chunks but not switched yet; writer B (another process or app
+    thread) starts an ingest, which sweeps orphans. A's chunks must survive and go live."""
+    other = Store(load_settings(home=settings.home), embedder)
+    real_switch = Manifest.switch
+    swept: list[int] = []
+
+    def switch_after_the_other_writer(self, **kwargs):
+        if self is store.manifest and not swept:
+            swept.append(other.sweep_orphans())
+            add(other, load("beta", {"Kronstadt": "The sailors rose in March 1921."}))
+        return real_switch(self, **kwargs)
+
+    monkeypatch.setattr(Manifest, "switch", switch_after_the_other_writer)
+    add(store, load("alpha"))
+    assert swept == [0]
+    for reader in (store, other):
+        assert set(stored_ids(reader)) == reader.live_ids()
+        assert {p.doc_id for p in reader.chunks()} == {"alpha", "beta"}
+        assert reader.dense_search("General Secretary appointments", k=1)[0].doc_id == "alpha"
+
+
+def test_a_dead_writers_chunks_are_swept_after_the_grace_period(store, monkeypatch):
+    import tutor.store
+
+    doc = load("alpha")
+    [prepared] = store.prepare([doc])
+    ids = [c.id for c in prepared.chunks]
+    # What a killed process leaves: chunks marked as being written, added, never switched.
+    store.manifest.mark_pending(ids)
+    store._add(prepared.chunks, store.embed(prepared.chunks))
+    assert store.sweep_orphans() == 0 and len(stored_ids(store)) == 3
+    monkeypatch.setattr(tutor.store, "PENDING_GRACE_S", 0.0)
+    assert store.sweep_orphans() == 3 and stored_ids(store) == []
+    assert store.manifest.pending_chunk_ids(newer_than=0) == set()

@@ -60,7 +60,7 @@ def run_checks() -> Iterator[Check]:
     if not docs:
         yield Check("corpus", False, "the store is empty",
                     f"run `tutor ingest {settings.corpus_dir / 'sources'}` (the app does this on first start)")
-    orphans = len(set(store.collection.get(include=[])["ids"]) - store.live_ids())
+    orphans = len(store.orphan_ids())
     if orphans:
         yield Check("leftover chunks", False, f"{orphans} chunks from an interrupted ingest (invisible to students)",
                     "run `tutor ingest` again (it sweeps them) or `tutor reindex`")

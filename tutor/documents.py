@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
+import subprocess
+import sys
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -28,8 +31,13 @@ KINDS = ("overview", "event", "person", "idea", "historiography", "source-note",
 # A .docx is a zip; anything that unpacks past this is a zip bomb, not a history handout.
 MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_DOCX_RATIO = 200
+# Reading one PDF may take this long and this much memory (see _read_pdf).
+PDF_TIME_LIMIT_S = 120.0
+PDF_MEMORY_LIMIT = 2 * 1024 ** 3
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and lone surrogates (undecodable bytes in a terminal argument): the
+# tokenizer rejects them and they cannot be stored as UTF-8.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # libyaml's safe loader when PyYAML was built with it: the same rules, ten times faster.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -141,7 +149,8 @@ def _split_front_matter(filename: str, text: str) -> tuple[dict[str, Any], str]:
     return meta, text[match.end():]
 
 
-def _read_pdf(filename: str, data: bytes) -> list[Section]:
+def _pdf_pages(data: bytes) -> dict[str, Any]:
+    """Each page's raw text, or why there is none. Runs in the child process of :func:`_read_pdf`."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError, PyPdfError
 
@@ -153,18 +162,51 @@ def _read_pdf(filename: str, data: bytes) -> list[Section]:
             except (PyPdfError, NotImplementedError, ValueError):
                 ok = 0
             if not ok:
-                raise DocumentError(filename, "PDF is encrypted; save an unprotected copy and upload that")
-        sections = []
-        for number, page in enumerate(reader.pages, start=1):
-            text = clean_text(page.extract_text() or "").strip()
-            if text:
-                sections.append(Section(text=text, page=number))
-    except DocumentError:
-        raise
-    except (PdfReadError, PyPdfError, ValueError, TypeError, KeyError, AttributeError,
-            IndexError, OSError, RecursionError, ZeroDivisionError, AssertionError) as exc:
+                return {"encrypted": True}
+        return {"pages": [page.extract_text() or "" for page in reader.pages]}
+    except (PdfReadError, PyPdfError, ValueError, TypeError, KeyError, AttributeError, IndexError,
+            OSError, RecursionError, ZeroDivisionError, AssertionError, MemoryError) as exc:
         # pypdf signals malformed files through a wide range of exception types.
-        raise DocumentError(filename, f"malformed PDF ({type(exc).__name__}); re-export it from the original") from None
+        return {"malformed": type(exc).__name__}
+
+
+def _pdf_child() -> None:
+    """``python -m tutor.documents --pdf-pages``: PDF bytes on stdin, JSON on stdout."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (PDF_MEMORY_LIMIT, PDF_MEMORY_LIMIT))
+    except (ImportError, ValueError, OSError):  # not on every platform; the time limit still holds
+        pass
+    sys.stdout.write(json.dumps(_pdf_pages(sys.stdin.buffer.read())))
+
+
+def _read_pdf(filename: str, data: bytes) -> list[Section]:
+    # pypdf runs in a child process with a time and memory limit: a few kB of crafted PDF can
+    # keep it busy for hours (long compressed content streams on many pages), and a thread
+    # cannot be stopped. The child is killed at the limit and the upload gets a clear error.
+    try:
+        done = subprocess.run([sys.executable, "-m", "tutor.documents", "--pdf-pages"], input=data,
+                              capture_output=True, timeout=PDF_TIME_LIMIT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise DocumentError(filename, f"reading the PDF took over {PDF_TIME_LIMIT_S:g} seconds (malformed or "
+                                      "hostile file?); re-export it from the original") from None
+    except OSError as exc:
+        raise DocumentError(filename, f"cannot start the PDF reader ({exc.strerror}); try again") from None
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:
+        raise DocumentError(filename, f"malformed PDF (the reader stopped, exit code {done.returncode}); "
+                                      "re-export it from the original") from None
+    if result.get("encrypted"):
+        raise DocumentError(filename, "PDF is encrypted; save an unprotected copy and upload that")
+    if "malformed" in result:
+        raise DocumentError(filename, f"malformed PDF ({result['malformed']}); re-export it from the original")
+    sections = []
+    for number, raw in enumerate(result["pages"], start=1):
+        text = clean_text(raw).strip()
+        if text:
+            sections.append(Section(text=text, page=number))
     if not sections:
         raise DocumentError(filename, "scanned PDF: no text to index (run OCR on it first)")
     return sections
@@ -294,3 +336,7 @@ def read_document(filename: str, data: bytes, *, max_bytes: int | None = None) -
         raw=data,
         is_markdown=is_markdown,
     )
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--pdf-pages"]:
+    _pdf_child()

@@ -106,6 +106,9 @@ class OpenAIEmbedder(Embeddings):
             model=self.name, api_key=key or "not-needed",
             base_url=settings.llm_base_url or None,
             timeout=settings.llm_timeout, max_retries=settings.llm_max_retries,
+            # Chunks are far below the model's context, and the length check would fetch a
+            # tiktoken file from the internet and send token ids, which compatible servers refuse.
+            check_embedding_ctx_length=False,
         )
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -44,6 +44,7 @@ from tutor.store import Passage
 MAX_MESSAGE_CHARS = 20_000
 DEFAULT_CARD = "why-stalin-won"
 CARD_SWITCH_SCORE = 1.0
+STICKINESS = 1.0  # how much more a new card must score to take over a conversation
 _CITE = re.compile(r"\[(\d+)\]")
 
 
@@ -201,6 +202,7 @@ class Tutor:
 
         if intent.kind == "essay" and self.coach is not None:
             reply = self.coach.chat_reply(session, message, tutor=self)
+            reply.notice = " ".join(filter(None, [notice, reply.notice])) or None  # e.g. "message was cut"
             reply.latency_ms = (time.perf_counter() - started) * 1000
             self._record(session, reply)
             return reply
@@ -245,13 +247,22 @@ class Tutor:
         misconception_cards = self.lessons.misconceptions_in(message)
         if misconception_cards:
             return misconception_cards[0][0], passages
+        # The words of the message decide the card; the retrieved documents only rank cards the
+        # words already point to (or, for a content question naming no card, choose one).
+        said = {c.id: score for c, score in self.lessons.match(message)}
         ranked = self.lessons.match(message, [p.doc_id for p in passages] if intent.on_topic else None)
+        if current is not None:
+            # A conversation stays on its card unless the message clearly names another one.
+            ranked = [(c, s + (STICKINESS if c.id == current.id else 0.0)) for c, s in ranked]
+            ranked.sort(key=lambda x: -x[1])
         best, score = ranked[0]
-        if current and (score < CARD_SWITCH_SCORE or not intent.on_topic):
-            return current, passages
-        if score <= 0:
-            return self.lessons.get(DEFAULT_CARD) or best, passages
-        return best, passages
+        if current is not None:
+            if best.id == current.id or not intent.on_topic or said.get(best.id, 0.0) < CARD_SWITCH_SCORE:
+                return current, passages
+            return best, passages
+        if said.get(best.id, 0.0) > 0 or (intent.kind in ("question", "claim") and score >= CARD_SWITCH_SCORE):
+            return best, passages
+        return self.lessons.get(DEFAULT_CARD) or best, passages
 
     def _focus(self, passages: list[Passage], move: Move, message: str) -> list[Passage]:
         """Make sure a passage from the move's focus documents is among those shown."""
@@ -263,21 +274,28 @@ class Tutor:
             extra.extend(self.retriever.search(query, k=2, doc_id=doc_id))
         return extra[:2] + passages
 
-    def _context(self, session: Session, move: Move, message: str, passages: dict[int, str]) -> CheckContext:
+    def _context(self, session: Session, move: Move, passages: dict[int, str]) -> CheckContext:
         card = move.card
+        state = session.learner
+        others = []
+        main = self.lessons.get(DEFAULT_CARD)
+        if main is not None and (card is None or card.id != main.id):
+            others.append((main, state.covered_on(main.id)))
+        # A probe may name the correction it is about (who really said it); that is not the answer.
+        allowed = [move.question, move.counter or "", session.student_text(),
+                   move.misconception.why_wrong if move.misconception else ""]
         return CheckContext(passages=passages, card=card,
-                            covered=session.learner.covered_on(card.id) if card else set(),
-                            allowed_text=f"{move.question}\n{move.counter or ''}\n{session.student_text()}",
-                            secret_lines=self._secret_lines)
+                            covered=state.covered_on(card.id) if card else set(),
+                            allowed_text="\n".join(allowed), secret_lines=self._secret_lines, other_cards=others)
 
     def _offline(self, session: Session, message: str, intent: Intent, move: Move,
                  passages: list[Passage]) -> tuple[str, list[Citation], list[Check]]:
         state = session.learner
         covered = state.covered_on(move.card.id) if move.card else set()
-        text, citations = compose_offline(
-            move, passages, self.prompts.offline, message=message, turn=state.turns, covered=covered,
-            allowed_text=f"{move.question}\n{move.counter or ''}\n{session.student_text()}", intent_kind=intent.kind)
-        ctx = self._context(session, move, message, {c.n: c.text for c in citations})
+        guard = self._context(session, move, {})
+        text, citations = compose_offline(move, passages, self.prompts.offline, message=message, turn=state.turns,
+                                          covered=covered, leaks=guard.leaks, intent_kind=intent.kind)
+        ctx = self._context(session, move, {c.n: c.text for c in citations})
         return text, citations, run_checks(text, ctx)
 
     def _compose(self, session: Session, message: str, intent: Intent, move: Move,
@@ -328,7 +346,7 @@ class Tutor:
     def _model_reply(self, session: Session, message: str, move: Move,
                      shown: list[Passage]) -> tuple[str, list[Citation], list[Check]]:
         messages = self.model_messages(session, message, move, shown)
-        ctx = self._context(session, move, message, {n: p.text for n, p in enumerate(shown, start=1)})
+        ctx = self._context(session, move, {n: p.text for n, p in enumerate(shown, start=1)})
         text = complete(self.chat_model, messages)
         checks = run_checks(text, ctx)
         if failures(checks):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -206,17 +206,17 @@ class Lessons:
         return next((c for c in self.cards if c.id == card_id), None)
 
     def match(self, message: str, passage_docs: list[str] | None = None) -> list[tuple[LessonCard, float]]:
-        """Cards ranked for a message: match terms and evidence terms in the text, plus the
-        documents retrieval found (weighted by rank)."""
+        """Cards ranked for a message: match terms and evidence terms in the text (whole words,
+        apostrophes optional), plus the documents retrieval found (weighted by rank)."""
         text = message.lower()
         ranked: list[tuple[LessonCard, float]] = []
         for card in self.cards:
             score = 0.0
             for term in card.match_terms:
-                if term.lower() in text:
+                if term_regex(term).search(text):
                     score += 1.0 + 0.1 * len(term.split())
             for kp in card.key_points:
-                score += 0.3 * sum(1 for t in kp.evidence_terms if t.lower() in text)
+                score += 0.3 * sum(1 for t in kp.evidence_terms if term_regex(t).search(text))
             if passage_docs:
                 docs = card.source_docs
                 score += sum(0.6 / (rank + 1) for rank, d in enumerate(passage_docs) if d in docs)
@@ -230,47 +230,61 @@ class Lessons:
     def date_errors(self, text: str) -> list[DateError]:
         """Years a student gives for a timeline event that disagree with the timeline.
 
-        A keyword and a year must sit in the same sentence, the year being the one nearest to
-        the keyword (within 60 characters), so "Lenin died in 1924 and Trotsky left in 1929"
-        checks each event against its own year.
+        A keyword and a year must sit in the same sentence, close together (within 60
+        characters and 6 words), and each year belongs to the keyword nearest to it, so
+        "Lenin died in 1924 and Trotsky left in 1929" checks each event against its own year
+        and "the testament got published in the New York Times in 1924" is about the
+        publication, not the writing. The nearest mistakes come first.
         """
-        errors: list[DateError] = []
+        found: list[tuple[int, DateError]] = []
         seen: set[str] = set()
         for sentence in _SENTENCE.split(text):
-            years = [(m.start(), int(m.group())) for m in _YEAR.finditer(sentence)]
+            years = [(m.start(), m.end(), int(m.group())) for m in _YEAR.finditer(sentence)]
             if not years:
                 continue
             low = sentence.lower()
+            hits: list[tuple[int, int, TimelineEvent, str]] = []  # distance, year, event, keyword
             for event in self.timeline:
-                if event.id in seen:
-                    continue
+                best: tuple[int, int, TimelineEvent, str] | None = None
                 for keyword in event.keywords:
-                    at = low.find(keyword.lower())
-                    if at < 0:
+                    m = term_regex(keyword).search(low)
+                    if not m:
                         continue
-                    end = at + len(keyword)
-                    near = [(abs(pos - end) if pos >= end else abs(at - pos), year) for pos, year in years]
-                    distance, year = min(near)
-                    first, last = event.years
-                    if distance <= 60 and not (first <= year <= last):
-                        # Another event's keyword nearer to that year means the year is that event's.
-                        if not self._year_belongs_elsewhere(low, year, event, distance):
-                            errors.append(DateError(event, year, keyword, sentence.strip()))
-                            seen.add(event.id)
-                    break
-        return errors
+                    for y_start, y_end, year in years:
+                        between = low[m.end():y_start] if y_start >= m.end() else low[y_end:m.start()]
+                        if y_start < m.end() and y_end > m.start():
+                            continue  # the year is part of the keyword ("1923 congress")
+                        distance = len(between)
+                        if distance > 60 or len(re.findall(r"\w+", between)) > 6:
+                            continue
+                        if best is None or distance < best[0]:
+                            best = (distance, year, event, keyword)
+                if best:
+                    hits.append(best)
+            owner: dict[int, int] = {}
+            for distance, year, _, _ in hits:
+                owner[year] = min(distance, owner.get(year, distance))
+            for distance, year, event, keyword in hits:
+                first, last = event.years
+                if event.id in seen or first <= year <= last or distance > owner[year]:
+                    continue
+                found.append((distance, DateError(event, year, keyword, sentence.strip())))
+                seen.add(event.id)
+        return [e for _, e in sorted(found, key=lambda x: x[0])]
 
-    def _year_belongs_elsewhere(self, low: str, year: int, event: TimelineEvent, distance: int) -> bool:
-        for other in self.timeline:
-            if other.id == event.id or not (other.years[0] <= year <= other.years[1]):
-                continue
-            for keyword in other.keywords:
-                at = low.find(keyword.lower())
-                if at >= 0:
-                    pos = low.find(str(year))
-                    if abs(pos - (at + len(keyword))) < distance or abs(at - pos) < distance:
-                        return True
-        return False
+
+@lru_cache(maxsize=4096)
+def term_regex(term: str) -> re.Pattern[str]:
+    """A lesson term as a case-insensitive pattern: whole words, apostrophes optional
+    ("Lenin's" matches "lenins"), and "..." standing for up to 25 characters of the same
+    sentence ("Bukharin ... off the Politburo")."""
+    parts = []
+    for piece in re.split(r"\s*(?:\.\.\.|…)\s*", term.strip().lower()):
+        p = re.sub(r"['’]", "['’]?", re.escape(piece))
+        p = re.sub(r"(\\ )+", r"\\s+", p)
+        parts.append(p)
+    body = r"\b[^.;!?]{0,25}?\b".join(parts)
+    return re.compile(rf"(?<![\w]){body}(?![\w])" if len(term) <= 5 else rf"(?<![\w]){body}", re.I)
 
 
 def _problems(path: Path, exc: ValidationError) -> list[str]:

@@ -174,7 +174,15 @@ class Library:
                 on_progress(item.doc.filename, sum(1 for i in prepared if i in results), len(prepared))
 
         if prepared:
-            store.commit(list(prepared.values()), originals, on_document=done)
+            try:
+                store.commit(list(prepared.values()), originals, on_document=done)
+            except BaseException:
+                # Originals of versions that never went live would otherwise stay forever.
+                for doc_id, name in originals.items():
+                    record = store.manifest.get(doc_id)
+                    if record is None or record.original != name:
+                        (self.settings.documents_dir / name).unlink(missing_ok=True)
+                raise
         return [results[i] for i in sorted(results)]
 
     def ingest_paths(self, actor: Teacher, paths: Iterable[Path], **kwargs) -> list[IngestResult]:
@@ -218,7 +226,7 @@ class Library:
                 continue
             doc.doc_id = record.doc_id
             [item] = store.prepare([doc])
-            store._add(item.chunks, store.embed(item.chunks))
+            store.stage(item.chunks, store.embed(item.chunks))
             updates[record.doc_id] = [c.id for c in item.chunks]
             results.append(IngestResult(record.filename, "updated", record.doc_id, chunks=len(item.chunks),
                                         version=record.version))

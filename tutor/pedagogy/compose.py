@@ -1,6 +1,7 @@
 """The offline composer: acknowledgement + one quoted sentence with its citation + one question.
 
->>> text, citations = compose_offline(move, passages, templates, ctx_for_leaks)   # doctest: +SKIP
+>>> text, citations = compose_offline(move, passages, templates, message=m, turn=0,
+...                                   covered=set(), leaks=ctx.leaks, intent_kind='question')  # doctest: +SKIP
 >>> text                                                                          # doctest: +SKIP
 'Good question. Look at this passage: “On 3 April 1922 ...” [1] Which office let Stalin ...?'
 """
@@ -9,14 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
-from tutor.pedagogy.checks import leaked_key_points
 from tutor.pedagogy.moves import Move, pick
 from tutor.retrieval import tokenize
 from tutor.store import Passage
 
 _SENT = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9\"“(])")
-MIN_WORDS, MAX_WORDS = 7, 42
+MIN_WORDS, MAX_WORDS = 7, 34
 
 
 @dataclass
@@ -54,44 +55,105 @@ def _usable(sentence: str) -> bool:
             and sentence.count("“") == sentence.count("”") and not sentence.startswith(("-", "*", "|")))
 
 
-def choose_quote(move: Move, passages: list[Passage], message: str, covered: set[str],
-                 allowed_text: str) -> tuple[Passage, str] | None:
-    """The best short sentence to quote: on the move's topic, from its focus documents if possible,
-    and never one that states a key point the student has not reached."""
-    target = set(tokenize(" ".join(filter(None, [move.question, message, move.counter or "",
-                                                  move.misconception.why_wrong if move.misconception else ""]))))
-    required = None
-    if move.date_error:
-        required = str(move.date_error.event.years[0])
+_CLAUSE_END = re.compile(r"(?<=\w)(?:,|;| –| —|:)\s")
+
+
+def quotable(sentence: str) -> str | None:
+    """The sentence, or for a long one its opening clauses (up to a comma, semicolon or dash)
+    followed by '…', when that is short enough to quote; None if neither is usable."""
+    if _usable(sentence):
+        return sentence
+    if len(sentence.split()) <= MAX_WORDS or not sentence[:1].isupper():
+        return None
+    cuts = [m.start() for m in _CLAUSE_END.finditer(sentence)]
+    for cut in reversed(cuts):
+        head = sentence[:cut].rstrip()
+        if MIN_WORDS + 3 <= len(head.split()) <= MAX_WORDS and _usable(head):
+            return head + "…"
+    return None
+
+
+# Capitalised words that start sentences or carry no identity; the rest of a misconception's
+# capitalised words (people, bodies, titles) are what a corrective quote should name.
+_NOT_NAMES = frozenset("""The A An In It Its That This These Those But And Or He She They His Her Their
+Was Were Is Are Not No On At By For From To Of As If When While After Before Only Even Many Most Some
+January February March April May June July August September October November December""".split())
+# A sentence opening with a pronoun or a link word leans on the sentence before it, which the
+# student will not see ("He wrote an open letter ..."): quoted alone it confuses.
+_LEANS_BACK = re.compile(r"^(he|she|it|they|this|these|that|those|his|her|its|their|such|both|second|third|fourth|"
+                         r"finally|also|yet|but|however|instead|then|thus|so|the latter|the former|the work|"
+                         r"a (second|third|fourth) view|another view)\b", re.I)
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+
+
+def correction_names(move: Move, message: str) -> dict[str, float]:
+    """Names in a misconception's correction, weighted for choosing a quote: those in its first
+    clause (who really said or did it: 'Sukhanov' for 'Trotsky called him a grey blur') most,
+    above all when the student did not use them; later ones a little, if the student did not."""
+    if not move.misconception:
+        return {}
+    low = message.lower()
+    first, _, rest = move.misconception.why_wrong.partition(";")
+    names: dict[str, float] = {}
+    for clause, weight in ((rest, 0.5), (first, 1.0)):
+        for name in _NAME.findall(clause):
+            if name in _NOT_NAMES:
+                continue
+            fresh = name.lower() not in low
+            if weight == 1.0 or fresh:
+                names[name] = weight + (0.5 if fresh and weight == 1.0 else 0.0)
+    return names
+
+
+def choose_quote(move: Move, passages: list[Passage], message: str,
+                 leaks: Callable[[str], list[str]]) -> tuple[Passage, str] | None:
+    """The best short sentence to quote: on the move's question (above all), the message and the
+    key point or correction at stake, from the move's focus documents if possible, and never
+    one that ``leaks`` reports as stating a key point the student has not reached."""
+    weighted: dict[str, float] = {}
+    sources = [(move.question, 1.0), (move.counter or "", 0.8), (message, 0.5),
+               (move.key_point.statement if move.key_point else "", 0.4),
+               (move.misconception.why_wrong if move.misconception else "", 0.8)]
+    for text, weight in sources:
+        for token in set(tokenize(text)):
+            weighted[token] = max(weighted.get(token, 0.0), weight)
+    norm = (1 + sum(weighted.values())) ** 0.5
+    names = correction_names(move, message)
+    required = str(move.date_error.event.years[0]) if move.date_error else None
     best: tuple[float, Passage, str] | None = None
     for rank, passage in enumerate(passages):
         focus = passage.doc_id in move.focus_docs
-        for sentence in sentences(passage.text):
-            if not _usable(sentence):
+        for sentence in map(quotable, sentences(passage.text)):
+            if sentence is None:
                 continue
             if required and required not in sentence:
                 continue
-            if move.card and leaked_key_points(sentence, move.card, covered, allowed_text):
-                continue
             tokens = set(tokenize(sentence))
-            overlap = len(tokens & target) / (1 + len(target)) ** 0.5
+            score = sum(weighted.get(t, 0.0) for t in tokens) / norm
             if move.date_error:
-                overlap += sum(1 for k in move.date_error.event.keywords if k.lower() in sentence.lower())
-            score = overlap + (0.8 if focus else 0.0) - 0.05 * rank
-            if best is None or score > best[0]:
-                best = (score, passage, sentence)
+                score += sum(1 for k in move.date_error.event.keywords if k.lower() in sentence.lower())
+            if names:
+                score += sum(w for n, w in names.items() if n in sentence)
+            score += (0.8 if focus else 0.0) - 0.05 * rank - (1.0 if _LEANS_BACK.match(sentence) else 0.0)
+            if best is not None and score <= best[0]:
+                continue
+            if leaks(sentence):
+                continue
+            best = (score, passage, sentence)
     return (best[1], best[2]) if best else None
 
 
 def compose_offline(move: Move, passages: list[Passage], templates: dict, *, message: str, turn: int,
-                    covered: set[str], allowed_text: str, intent_kind: str) -> tuple[str, list[Citation]]:
+                    covered: set[str], leaks: Callable[[str], list[str]], intent_kind: str) -> tuple[str, list[Citation]]:
+    """Acknowledgement, at most one quoted sentence with its [1], and the move's question."""
     acks = templates["ack"]
     ack_key = "decline_writing" if (move.kind == "decline_and_scaffold" and intent_kind == "writing_request") \
         else move.kind
     parts: list[str] = []
-    if move.newly_covered and move.kind not in ("summarise_and_judge",):
-        parts.append(pick(acks["acknowledge_point"], turn))
     ack = pick(acks.get(ack_key, acks["hint"]), turn)
+    if move.newly_covered and move.kind in ("ask_evidence", "counter_argument", "hint"):
+        # One acknowledgement, not two: the student's point first.
+        ack = pick(acks["acknowledge_point"], turn)
     if "{covered}" in ack:
         names = [move.card.key_point(k).evidence_terms[0] for k in sorted(covered)] if move.card else []
         ack = ack.format(covered=", ".join(names) or "the main points")
@@ -100,8 +162,7 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
     citations: list[Citation] = []
     quote_moves = ("redirect", "refuse_instructions", "greet", "summarise_and_judge")
     if move.kind not in quote_moves:
-        found = choose_quote(move, passages, message if move.kind not in ("redirect",) else "",
-                             covered, allowed_text)
+        found = choose_quote(move, passages, message, leaks)
         if found:
             passage, sentence = found
             citations.append(Citation(1, passage.id, passage.doc_id, passage.title, passage.kind, passage.page,

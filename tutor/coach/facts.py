@@ -1,0 +1,139 @@
+"""Fact checks for an essay: dates against the timeline, attributions against the cards.
+
+>>> checker = FactChecker(lessons)                                         # doctest: +SKIP
+>>> [f.kind for f in checker.check("Trotsky called Stalin a grey blur.")]   # doctest: +SKIP
+['misattribution']
+
+Dates come from ``Lessons.date_errors`` (the timeline). Inside an essay a sentence carries many
+dates and events, so a reported error is kept only when the year plainly belongs to the event's
+phrase: "made General Secretary in 1924" is checked, while "at the 13th Congress in May 1924 the
+Testament was read" is not an error about when the Testament was written. Attributions and
+chronology slips that the cards know as misconceptions come from their triggers: a misconception
+whose triggers name years is a date error; one whose explanation corrects who said, wrote or
+proposed something is a misattribution.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tutor.lessons import DateError, Lessons, Misconception
+
+_YEAR = re.compile(r"\b1[89]\d\d\b")
+_CLAUSE_BREAK = re.compile(r"[,;:()—–]|\b(?:and|but|which|who|when|while|where|after|before|until)\b", re.I)
+# Words between an event's phrase and a year that still tie the year to that event.
+_TIE = re.compile(r"^\s*(?:(?:(?:was|were|had been) \w+ed|was written|was held|was read|was sent|was given|"
+                  r"was made|was set up|was drawn up|was begun|was won|was lost|was)\s+)?(?:(?:in|on|of|from|during|by|at|the|early|late|end|"
+                  r"spring|summer|autumn|winter|january|february|march|april|may|june|july|august|september|"
+                  r"october|november|december|\d{1,2}(?:st|nd|rd|th)?|the|ussr|soviet|union|country|party|"
+                  r"to|turkey|abroad)\s+)*$", re.I)
+_ATTRIBUTION = re.compile(
+    r"\b(?:phrase|remark|words?|quotation|quote|coined|comes? from|own claim|argue the opposite|not by \w+"
+    r"|it was \w+ who (?:stressed|said|wrote|argued|called|coined|proposed|made|drafted)"
+    r"|was (?:\w+'s|\w+’s) (?:idea|theory|resolution|phrase|remark|slogan|claim)"
+    r"|is (?:\w+'s|\w+’s) (?:idea|theory|phrase|remark|slogan)|(?:idea|theory) was (?:\w+'s|\w+’s))", re.I)
+# A trigger that lists wrong years ("(1922|1923|1925)", "192\d") is about a date.
+_YEAR_TRIGGER = re.compile(r"19\d\d\|(?:in )?19\d\d|19\(?2\\d|192\\d")
+_MONTH_YEAR = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
+                         r"December) 1[89]\d\d\b")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One factual problem in a paragraph: kind is wrong_date or misattribution."""
+
+    kind: str
+    paragraph: int
+    message: str
+    correct: str = ""
+    source_id: str = ""  # timeline event or misconception id
+    doc: str = ""  # a corpus document that has the correct fact
+    quote: str = ""  # the student's words that the check matched
+
+
+def trigger_kind(m: Misconception, trigger: str) -> str | None:
+    """wrong_date, misattribution, or None (a misconception about interpretation, not fact)."""
+    if _YEAR_TRIGGER.search(trigger) or (_YEAR.search(trigger) and _MONTH_YEAR.search(m.why_wrong)):
+        return "wrong_date"
+    if _ATTRIBUTION.search(m.why_wrong):
+        return "misattribution"
+    return None
+
+
+def misconception_kind(m: Misconception) -> str | None:
+    """The fact kind of a misconception (its first trigger that has one)."""
+    return next((k for k in (trigger_kind(m, t) for t in m.triggers) if k), None)
+
+
+class FactChecker:
+    """Checks each paragraph of an essay against the timeline and the cards' misconceptions."""
+
+    def __init__(self, lessons: Lessons):
+        self.lessons = lessons
+        self._phrases = [(e, [k.lower() for k in e.keywords]) for e in lessons.timeline]
+
+    def check(self, paragraph: str, n: int = 1) -> list[Finding]:
+        findings: list[Finding] = []
+        seen: set[str] = set()
+        for card, m in self.lessons.misconceptions_in(paragraph):
+            matched = [t for t, p in zip(m.triggers, m.patterns) if p.search(paragraph)]
+            kind = next((k for k in (trigger_kind(m, t) for t in matched) if k), None)
+            if kind is None or m.id in seen:
+                continue
+            seen.add(m.id)
+            span = next(p.search(paragraph) for t, p in zip(m.triggers, m.patterns) if t in matched).group(0)
+            findings.append(Finding(kind, n, _first_sentence(m.why_wrong), m.why_wrong, m.id, m.correct_doc, span))
+        for err in self.lessons.date_errors(paragraph):
+            if not self._year_belongs(err):
+                continue
+            # The same slip already explained by a card's misconception is not reported twice.
+            if any(f.kind == "wrong_date" and (f.quote.lower() in err.sentence.lower()
+                                               or f.doc in err.event.docs) for f in findings):
+                continue
+            findings.append(Finding(
+                "wrong_date", n,
+                f"The course timeline dates “{err.event.event.rstrip('.')}” to {err.correct}, not {err.stated_year}.",
+                err.correct, err.event.id, err.event.docs[0] if err.event.docs else "", err.sentence))
+        return findings
+
+    def _year_belongs(self, err: DateError) -> bool:
+        """True when the stated year sits in the event's own phrase, not in a neighbouring one."""
+        sentence = err.sentence
+        low = sentence.lower()
+        key = err.keyword.lower()
+        year = str(err.stated_year)
+        for k_at in _finditer(low, key):
+            k_end = k_at + len(key)
+            for y_at in _finditer(low, year):
+                if y_at >= k_end:
+                    between = low[k_end:y_at]
+                    if len(between.split()) <= 5 and not _CLAUSE_BREAK.search(between) \
+                            and _TIE.match(between) and not self._other_event_in(between, err):
+                        return True
+                else:
+                    # "In 1924 Stalin was made General Secretary": the year opens the clause and
+                    # the phrase follows closely, with no other event named in between.
+                    between = low[y_at + 4:k_at]
+                    before = low[:y_at]
+                    clause_start = not before.strip() or re.search(r"(?:^|[.;:,]|\band\b)\s*(?:in|by|during|from)\s+"
+                                                                   r"(?:\w+\s+){0,2}$", before)
+                    if clause_start and len(between.split()) <= 6 and not re.search(r"[;:,()]", between) \
+                            and not self._other_event_in(between, err):
+                        return True
+        return False
+
+    def _other_event_in(self, text: str, err: DateError) -> bool:
+        return any(event.id != err.event.id and any(k in text for k in keys) for event, keys in self._phrases)
+
+
+def _finditer(text: str, needle: str):
+    start = text.find(needle)
+    while start >= 0:
+        yield start
+        start = text.find(needle, start + 1)
+
+
+def _first_sentence(text: str) -> str:
+    first = re.split(r"(?<=[.;])\s+", text.strip(), maxsplit=1)[0].rstrip("; ")
+    return first if first.endswith(".") else first + "."

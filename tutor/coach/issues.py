@@ -1,0 +1,84 @@
+"""The problems an essay coach names, each tied to a paragraph.
+
+>>> [i.kind for i in find_issues(summary)]            # doctest: +SKIP
+['narrative', 'no_counter_argument', 'no_judgement']
+
+Kinds (the same as corpus/eval/essays sidecars): no_evidence, no_counter_argument, no_judgement,
+no_conclusion, unfinished, wrong_date, misattribution, narrative. Messages describe what is
+missing; they never supply the missing sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tutor.coach.bands import Summary
+from tutor.coach.features import ends_cleanly
+
+ISSUE_KINDS = ("no_evidence", "no_counter_argument", "no_judgement", "no_conclusion", "unfinished",
+               "wrong_date", "misattribution", "narrative")
+
+
+@dataclass(frozen=True)
+class Issue:
+    kind: str
+    paragraph: int
+    message: str
+    detail: str = ""  # for fact issues: the misconception or timeline event id
+    scope: str = ""   # for no_judgement: "body" or "conclusion"
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "paragraph": self.paragraph, "message": self.message}
+
+
+def find_issues(s: Summary) -> list[Issue]:
+    """Every issue, in paragraph order (fact issues where the slip is)."""
+    issues: list[Issue] = []
+    paras = s.paragraphs
+    if not paras:
+        return issues
+    last = paras[-1]
+    counters = s.counter_paragraphs
+
+    for p in s.body:
+        if p.role != "body" and len(paras) > 2:
+            continue
+        if p.narrative:
+            issues.append(Issue("narrative", p.n, f"Paragraph {p.n} tells what happened ({len(p.dates)} dates) "
+                                                  "but does not say what it shows about the question."))
+        elif p.evidence == 0 and len(p.sentences) >= 2:
+            issues.append(Issue("no_evidence", p.n, f"Paragraph {p.n} makes its point without a specific date, "
+                                                    "name or figure to prove it."))
+        elif p.evidence <= 1 and len(p.sentences) >= 4:
+            issues.append(Issue("no_evidence", p.n, f"Paragraph {p.n} has only one specific detail for "
+                                                    f"{len(p.sentences)} sentences of argument."))
+        elif p.asserted:
+            issues.append(Issue("no_evidence", p.n, f"Paragraph {p.n} asserts a judgement about a factor "
+                                                    "without a date, figure or event to support it."))
+        if p in counters and not s.counter_weighed and ends_cleanly(p.text):
+            issues.append(Issue("no_judgement", p.n, f"Paragraph {p.n} raises the other side but leaves it "
+                                                     "hanging: it is not weighed against the view.", scope="body"))
+
+    for f in s.findings:
+        issues.append(Issue(f.kind, f.paragraph, f.message, f.source_id))
+
+    finished_counters = [p for p in counters if ends_cleanly(p.text)]
+    if not finished_counters:
+        where = s.conclusion.n if s.conclusion else last.n
+        message = ("The other side of the argument is only begun." if counters
+                   else "No paragraph argues against the view in the question, so the essay is one-sided.")
+        issues.append(Issue("no_counter_argument", where, message))
+
+    if s.unfinished:
+        issues.append(Issue("unfinished", last.n, f"The essay stops mid-sentence in paragraph {last.n}."))
+    judgement = s.judgement
+    if judgement == "none" and len(paras) >= 2:
+        issues.append(Issue("no_conclusion", last.n, "There is no conclusion, so the essay never gives its "
+                                                     "answer to the question."))
+    elif judgement == "absent":
+        issues.append(Issue("no_judgement", last.n, "The conclusion does not say how far you agree with the view.",
+                            scope="conclusion"))
+    elif judgement == "asserted":
+        issues.append(Issue("no_judgement", last.n, "The conclusion states a view but does not weigh the factors "
+                                                    "to show why it holds.", scope="conclusion"))
+    return sorted(issues, key=lambda i: (i.paragraph, ISSUE_KINDS.index(i.kind)))

@@ -1,0 +1,61 @@
+"""Chunk-size sweep: ingest the corpus at several sizes and measure every method on each.
+
+>>> rows = sweep_chunking(Path("corpus/sources"), questions, sizes=[600, 900, 1200])   # doctest: +SKIP
+>>> rows[0]["size"], rows[0]["methods"]["hybrid"]["recall@5"]                          # doctest: +SKIP
+(600, 0.92)
+
+Each size gets its own throw-away TUTOR_HOME, so the user's store is never touched. This is how
+the TUTOR_CHUNK_SIZE / TUTOR_CHUNK_OVERLAP defaults were chosen (docs/retrieval.md).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Callable, Sequence
+
+from tutor.evaluation.datasets import Question
+from tutor.evaluation.retrieval_eval import run_retrieval
+from tutor.retrieval import METHODS, Retriever
+from tutor.settings import Settings, load_settings
+
+
+def overlap_for(size: int, ratio: float) -> int:
+    """The overlap for a chunk size, rounded to 10 characters (0.12 → 900 gives 110)."""
+    return int(round(size * ratio / 10.0) * 10)
+
+
+def build_store(sources: Path, home: Path, size: int, overlap: int, embedder=None):
+    """A store under ``home`` holding ``sources`` chunked at ``size``/``overlap``."""
+    from tutor.auth import local_operator
+    from tutor.embeddings import get_embedder
+    from tutor.library import Library
+    from tutor.store import Store
+
+    settings: Settings = load_settings(home=home, chunk_size=size, chunk_overlap=overlap)
+    store = Store(settings, embedder or get_embedder(settings))
+    if store.count() == 0:
+        results = Library(store).ingest_paths(local_operator(), [sources])
+        failed = [r.line() for r in results if not r.ok]
+        if failed:
+            raise RuntimeError("ingest failed: " + "; ".join(failed))
+    return store
+
+
+def sweep_chunking(sources: Path, questions: list[Question], *, sizes: Sequence[int], overlap_ratio: float = 0.12,
+                   k: int = 5, methods: Sequence[str] = METHODS, workdir: Path | None = None,
+                   embedder=None, retriever_options: dict | None = None,
+                   on_progress: Callable[[str, int, int], None] | None = None) -> list[dict]:
+    """One row per chunk size: size, overlap, chunk count and each method's metrics."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="tutor-sweep-") as tmp:
+        base = Path(workdir) if workdir else Path(tmp)
+        for size in sizes:
+            overlap = overlap_for(size, overlap_ratio)
+            if on_progress:
+                on_progress(f"ingesting at {size}/{overlap}", 0, 0)
+            store = build_store(sources, base / f"size-{size}-{overlap}", size, overlap, embedder)
+            result = run_retrieval(Retriever(store, **(retriever_options or {})), questions, k=k,
+                                   methods=methods, on_progress=on_progress)
+            rows.append({"size": size, "overlap": overlap, "n_chunks": store.count(), "methods": result["methods"]})
+    return rows

@@ -1,0 +1,297 @@
+"""Conversations kept in the SQLite file under TUTOR_HOME, their transcripts and progress.
+
+>>> sessions = SessionStore.open(settings)                     # doctest: +SKIP
+>>> sessions.save(session)                                     # after every turn
+>>> SessionStore.open(settings).load(session.id).history == session.history   # doctest: +SKIP
+True
+>>> transcript_markdown(session, lessons)[:24]                 # doctest: +SKIP
+'# Conversation with the t'
+
+A reload of the page or a restart of the service finds the conversation again by its id (the
+app keeps it in the URL). The table is the sessions' own; the manifest's tables are untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from tutor.db import connect
+from tutor.engine import Session
+from tutor.errors import StoreError
+from tutor.lessons import Lessons
+from tutor.settings import Settings, get_settings
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS chat_sessions (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    turns INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chat_sessions_updated ON chat_sessions(updated_at DESC);
+"""
+# Session ids are uuid4 hex from the engine; anything else in a URL is not ours.
+_ID = re.compile(r"[0-9a-f]{8,64}")
+TITLE_CHARS = 80
+
+
+def valid_session_id(value: object) -> bool:
+    return isinstance(value, str) and bool(_ID.fullmatch(value))
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One row of the recent-sessions list."""
+
+    id: str
+    title: str
+    created_at: float
+    updated_at: float
+    turns: int
+
+
+def _title(session: Session) -> str:
+    first = next((t["content"] for t in session.history if t.get("role") == "user"), "")
+    first = " ".join(str(first).split())
+    if not first:
+        return "New conversation"
+    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+class SessionStore:
+    """Save, load and list conversations (``engine.Session``) in SQLite. Safe across threads
+    and processes (WAL mode, one connection per store guarded by a lock)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._conn = connect(path)
+        self._lock = threading.RLock()
+        try:
+            with self._lock:
+                self._conn.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot prepare the sessions table in {path} ({exc}). "
+                             "`tutor doctor` shows the state of TUTOR_HOME.") from exc
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> "SessionStore":
+        settings = settings or get_settings()
+        settings.ensure_home()
+        return cls(settings.db_path)
+
+    def save(self, session: Session) -> None:
+        data = json.dumps(session.to_dict(), ensure_ascii=False, default=str)
+        turns = sum(1 for t in session.history if t.get("role") == "user")
+        try:
+            with self._lock:
+                self._conn.execute(
+                    "INSERT INTO chat_sessions(id, title, created_at, updated_at, turns, data) "
+                    "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET title = excluded.title, "
+                    "updated_at = excluded.updated_at, turns = excluded.turns, data = excluded.data",
+                    (session.id, _title(session), session.created_at, time.time(), turns, data))
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot save the conversation ({exc}). It stays on screen; check that "
+                             "TUTOR_HOME has free space and is writable.") from exc
+
+    def load(self, session_id: str) -> Session | None:
+        """The saved conversation, or None if there is none with that id."""
+        if not valid_session_id(session_id):
+            return None
+        with self._lock:
+            row = self._conn.execute("SELECT data FROM chat_sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return Session.from_dict(json.loads(row["data"]))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StoreError(f"The saved conversation {session_id} cannot be read ({exc}); "
+                             "a new conversation was started instead.") from exc
+
+    def recent(self, limit: int = 20) -> list[SessionSummary]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, title, created_at, updated_at, turns FROM chat_sessions "
+                "ORDER BY updated_at DESC LIMIT ?", (int(limit),)).fetchall()
+        return [SessionSummary(r["id"], r["title"], r["created_at"], r["updated_at"], r["turns"]) for r in rows]
+
+    def delete(self, session_id: str) -> bool:
+        with self._lock:
+            cur = self._conn.execute("DELETE FROM chat_sessions WHERE id = ?", (session_id,))
+        return cur.rowcount > 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+# -- progress ------------------------------------------------------------------------------
+@dataclass
+class KeyPointProgress:
+    id: str
+    statement: str
+    covered: bool
+
+
+@dataclass
+class CardProgress:
+    """Key points made on one lesson card. Only covered points carry their statement to the UI
+    (showing the others would hand the student the answer)."""
+
+    card_id: str
+    question: str
+    points: list[KeyPointProgress]
+
+    @property
+    def covered(self) -> int:
+        return sum(p.covered for p in self.points)
+
+    @property
+    def total(self) -> int:
+        return len(self.points)
+
+
+@dataclass
+class IssueProgress:
+    """A misconception or a wrong date met in the conversation, and whether it was resolved."""
+
+    id: str
+    kind: str  # misconception | date
+    label: str
+    status: str  # open | resolved
+    note: str = ""
+
+
+@dataclass
+class Progress:
+    turns: int
+    cards: list[CardProgress] = field(default_factory=list)
+    issues: list[IssueProgress] = field(default_factory=list)
+
+    @property
+    def met(self) -> int:
+        return len(self.issues)
+
+    @property
+    def resolved(self) -> int:
+        return sum(1 for i in self.issues if i.status == "resolved")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "turns": self.turns,
+            "cards": [{"card": c.card_id, "question": c.question, "covered": c.covered, "total": c.total,
+                       "key_points": [asdict(p) for p in c.points]} for c in self.cards],
+            "misconceptions_met": self.met, "misconceptions_resolved": self.resolved,
+            "issues": [asdict(i) for i in self.issues],
+        }
+
+
+def _humanise(identifier: str) -> str:
+    return identifier.replace("-", " ").replace("_", " ").strip().capitalize()
+
+
+def progress(session: Session, lessons: Lessons) -> Progress:
+    """What the student has done so far: key points per card worked on, misconceptions and
+    wrong dates met and resolved (names and wording from the lesson cards and timeline)."""
+    state = session.learner
+    worked = [card_id for card_id, kps in state.covered.items() if kps]
+    if state.card_id and state.card_id not in worked:
+        worked.append(state.card_id)
+    cards = []
+    for card_id in worked:
+        card = lessons.get(card_id)
+        if card is None:  # a card removed since the conversation: nothing to show for it
+            continue
+        done = state.covered_on(card.id)
+        cards.append(CardProgress(card.id, card.question, [
+            KeyPointProgress(k.id, k.statement if k.id in done else "", k.id in done) for k in card.key_points]))
+    by_id = {m.id: m for c in lessons.cards for m in c.misconceptions}
+    events = {e.id: e for e in lessons.timeline}
+    issues = []
+    for m_id, status in state.misconceptions.items():
+        m = by_id.get(m_id)
+        issues.append(IssueProgress(m_id, "misconception", _humanise(m_id), status,
+                                    m.why_wrong if (m and status == "resolved") else ""))
+    for e_id, status in state.date_errors.items():
+        event = events.get(e_id)
+        label = f"Date of: {event.event}" if event else _humanise(e_id)
+        issues.append(IssueProgress(e_id, "date", label, status, event.when if (event and status == "resolved") else ""))
+    return Progress(turns=state.turns, cards=cards, issues=issues)
+
+
+# -- transcripts ---------------------------------------------------------------------------
+def _stamp(ts: float | None) -> str:
+    if not ts:
+        return ""
+    return datetime.fromtimestamp(float(ts), tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _where(citation: dict[str, Any]) -> str:
+    bits = [str(citation.get("kind") or "")]
+    if citation.get("page"):
+        bits.append(f"p. {citation['page']}")
+    return ", ".join(b for b in bits if b)
+
+
+def transcript_markdown(session: Session, lessons: Lessons | None = None) -> str:
+    """The conversation as Markdown: each turn, the tutor's sources and move, then progress.
+    Text is written as it was said; a Markdown viewer may style stray ``*`` or ``#``."""
+    lines = ["# Conversation with the Socratic history tutor", "",
+             f"Session `{session.id}` · started {_stamp(session.created_at)}", ""]
+    for turn in session.history:
+        who = "You" if turn.get("role") == "user" else "Tutor"
+        lines += [f"**{who}:** {turn.get('content', '')}", ""]
+        if turn.get("role") != "assistant":
+            continue
+        if turn.get("notice"):
+            lines += [f"> Note: {turn['notice']}", ""]
+        for c in turn.get("citations") or []:
+            quote = f" — “{c['quote']}”" if c.get("quote") else ""
+            lines.append(f"- [{c.get('n')}] {c.get('title')} ({_where(c)}){quote}")
+        move = (turn.get("move") or {}).get("label")
+        mode = turn.get("mode")
+        if move or mode:
+            if turn.get("citations"):
+                lines.append("")
+            lines.append(f"_{' · '.join(x for x in (move, mode) if x)}_")
+        lines.append("")
+    if lessons is not None:
+        lines += progress_markdown(progress(session, lessons))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def progress_markdown(p: Progress) -> list[str]:
+    lines = ["## Progress", ""]
+    if not p.cards and not p.issues:
+        return lines + ["No key points or misconceptions yet.", ""]
+    for card in p.cards:
+        lines.append(f"**{card.question}** — {card.covered} of {card.total} key points")
+        lines += [f"- {kp.statement}" for kp in card.points if kp.covered]
+        lines.append("")
+    if p.issues:
+        lines.append(f"Misconceptions and dates: {p.met} met, {p.resolved} resolved")
+        lines += [f"- {i.label}: {i.status}" for i in p.issues]
+        lines.append("")
+    return lines
+
+
+def transcript_json(session: Session, lessons: Lessons | None = None) -> str:
+    """The conversation as JSON: every turn with its citations (and passage text), move, mode
+    and notice, plus the learner state and the progress summary."""
+    data: dict[str, Any] = {
+        "session": session.id, "created_at": _stamp(session.created_at),
+        "exported_at": _stamp(time.time()), "turns": session.history,
+        "learner": session.learner.to_dict(),
+    }
+    if lessons is not None:
+        data["progress"] = progress(session, lessons).as_dict()
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)

@@ -1,0 +1,159 @@
+"""Tutor page (students): the conversation, its sources, progress and transcript downloads.
+
+Run by ``st.navigation`` (see tutor/ui/app.py); the logic is in tutor.ui.chat and tutor.sessions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from tutor.settings import Settings
+from tutor.ui import resources
+from tutor.ui.render import escape_markdown, escape_stream, highlight, mode_banner, move_caption, source_heading
+
+if TYPE_CHECKING:  # imported in render(), after the chat input is on screen: they take seconds
+    from tutor.engine import Session
+    from tutor.sessions import Progress
+
+SESSION_KEY = "tutor_session"
+QUERY_KEY = "session"
+WELCOME = ("Ask me about the struggle for power after Lenin, 1921–1929 — why Stalin won, what the "
+           "Testament said, how the oppositions lost. I won't hand you answers: I'll point you to the "
+           "sources and ask questions until you can make the argument yourself.")
+
+
+def _current_session(ctx: resources.AppContext) -> Session:
+    from tutor.ui import chat
+
+    session: Session | None = st.session_state.get(SESSION_KEY)
+    if session is None:
+        session, problem = chat.restore(ctx.sessions, st.query_params.get(QUERY_KEY))
+        if problem:
+            st.toast(problem, icon=":material/info:")
+        st.session_state[SESSION_KEY] = session
+    if st.query_params.get(QUERY_KEY) != session.id:
+        # The id in the URL lets a reload (or a restart of the service) find the conversation.
+        st.query_params[QUERY_KEY] = session.id
+    return session
+
+
+def _new_conversation() -> None:
+    from tutor.engine import Session
+
+    st.session_state[SESSION_KEY] = Session()
+    st.query_params[QUERY_KEY] = st.session_state[SESSION_KEY].id
+
+
+def _sources(citations: list[dict[str, Any]]) -> None:
+    if not citations:
+        return
+    with st.expander(f"Sources ({len(citations)})", icon=":material/menu_book:"):
+        for c in citations:
+            st.markdown(source_heading(c))
+            st.markdown(highlight(c.get("text") or c.get("quote") or "", c.get("quote")))
+
+
+def _after_reply(turn: dict[str, Any]) -> None:
+    """Sources, the move caption and any fallback notice under a tutor reply."""
+    if turn.get("notice"):
+        st.warning(escape_markdown(turn["notice"]), icon=":material/wifi_off:")
+    _sources(turn.get("citations") or [])
+    caption = move_caption(turn)
+    if caption:
+        st.caption(escape_markdown(caption))
+
+
+def _history(session: Session) -> None:
+    for turn in session.history:
+        role = "user" if turn.get("role") == "user" else "assistant"
+        with st.chat_message(role):
+            st.markdown(escape_markdown(turn.get("content", "")))
+            if role == "assistant":
+                _after_reply(turn)
+
+
+def _turn(ctx: resources.AppContext, session: Session, message: str) -> None:
+    from tutor.ui import chat
+
+    with st.chat_message("user"):
+        st.markdown(escape_markdown(message))
+    with st.chat_message("assistant"):
+        before = len(session.history)
+        with st.spinner("Thinking…"):
+            reply = chat.take_turn(ctx.tutor, ctx.sessions, session, message)
+        st.write_stream(escape_stream(reply.stream()))
+        recorded = session.history[-1] if len(session.history) > before else None
+        if recorded and recorded.get("role") == "assistant":
+            _after_reply(recorded)
+        else:  # a reply the engine does not record (empty message, too many messages)
+            _after_reply({"notice": reply.notice, "move": reply.move, "mode": reply.mode})
+
+
+def _progress(p: Progress) -> None:
+    st.subheader("Your progress")
+    if not p.cards and not p.issues:
+        st.caption("Make a point about the question and the key points you reach appear here.")
+    for card in p.cards:
+        st.markdown(f"**{escape_markdown(card.question)}**")
+        st.progress(card.covered / max(1, card.total), text=f"{card.covered} of {card.total} key points")
+        for kp in card.points:
+            if kp.covered:
+                st.markdown(f":material/check_circle: {escape_markdown(kp.statement)}")
+    if p.issues:
+        st.markdown(f"**Misconceptions and dates** · met {p.met} · resolved {p.resolved}")
+        for issue in p.issues:
+            icon = ":material/task_alt:" if issue.status == "resolved" else ":material/help:"
+            st.markdown(f"{icon} {escape_markdown(issue.label)} — {issue.status}")
+
+
+def _sidebar(ctx: resources.AppContext, session: Session) -> None:
+    from tutor.sessions import progress, transcript_json, transcript_markdown
+
+    lessons = ctx.tutor.lessons
+    with st.sidebar:
+        _progress(progress(session, lessons))
+        st.divider()
+        st.button("New conversation", icon=":material/add_comment:", on_click=_new_conversation,
+                  width="stretch")
+        if session.history:
+            name = f"tutor-conversation-{session.id[:8]}"
+            st.download_button("Transcript (Markdown)", transcript_markdown(session, lessons), f"{name}.md",
+                               mime="text/markdown", icon=":material/download:", on_click="ignore",
+                               width="stretch")
+            st.download_button("Transcript (JSON)", transcript_json(session, lessons), f"{name}.json",
+                               mime="application/json", icon=":material/data_object:", on_click="ignore",
+                               width="stretch")
+
+
+def _expected_mode(settings: Settings) -> str:
+    """The mode the settings ask for, known before the model is built."""
+    backend = settings.resolved_llm()
+    if backend == "offline":
+        return "offline"
+    if backend == "llamacpp" and settings.llm_model_path:
+        return settings.llm_model_path.name
+    return settings.llm_model
+
+
+def render() -> None:
+    settings = resources.app_settings()
+    st.title("Socratic history tutor")
+    banner = st.empty()
+    banner.caption(escape_markdown(mode_banner(_expected_mode(settings))))
+    with st.chat_message("assistant"):  # always first, never saved: it is not a turn
+        st.markdown(escape_markdown(WELCOME))
+    # The input goes on screen before the heavy objects load, so the page is usable at once.
+    message = st.chat_input("Ask a question or test an idea about 1921–1929…", max_chars=20_000)
+    ctx = resources.app_context()
+    banner.caption(escape_markdown(mode_banner(ctx.tutor.mode)))
+    session = _current_session(ctx)
+    _history(session)
+    if message:
+        _turn(ctx, session, message)
+    _sidebar(ctx, session)
+
+
+if __name__ == "__main__":
+    render()

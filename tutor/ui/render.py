@@ -1,0 +1,95 @@
+"""Text for the page, made safe: student, model and document text is escaped before it reaches
+Markdown, and a cited span is highlighted by bolding the escaped span (no HTML anywhere).
+
+>>> escape_markdown("*not bold* [link](x)")
+'\\\\*not bold\\\\* \\\\[link\\\\]\\\\(x\\\\)'
+>>> highlight("Stalin became General Secretary in 1922. Lenin objected.", "Stalin became General Secretary in 1922.")
+'**Stalin became General Secretary in 1922\\\\.** Lenin objected\\\\.'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Iterator
+
+# Every ASCII character CommonMark lets a backslash escape, plus the ones Streamlit gives
+# meaning to (``$`` for LaTeX, ``:`` for emoji and colour directives, ``~`` for strikethrough).
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$:~&=\"'^])")
+OFFLINE_BANNER = "Offline course-materials tutor"
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown literally by ``st.markdown``: no formatting, links, HTML, LaTeX or emoji codes."""
+    return _SPECIAL.sub(r"\\\1", str(text or ""))
+
+
+def escape_stream(pieces: Iterable[str]) -> Iterator[str]:
+    """Escape each streamed piece (escaping is per character, so pieces stay independent)."""
+    for piece in pieces:
+        yield escape_markdown(piece)
+
+
+def _span(text: str, quote: str) -> tuple[int, int] | None:
+    """Where the quote sits in the text, allowing for different whitespace and quote marks."""
+    quote = quote.strip().strip("“”\"")
+    if not quote:
+        return None
+    at = text.find(quote)
+    if at >= 0:
+        return at, at + len(quote)
+    words = quote.split()
+    if not words:
+        return None
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    match = re.search(pattern, text)
+    if match is None:
+        # The quote may have straightened curly quotes (or the reverse).
+        loose = pattern.replace("“", ".").replace("”", ".").replace('\\"', ".").replace("’", ".").replace("'", ".")
+        match = re.search(loose, text)
+    return (match.start(), match.end()) if match else None
+
+
+def highlight(text: str, quote: str | None) -> str:
+    """The passage as escaped Markdown with the quoted span in bold (the whole passage escaped
+    if the span cannot be found). A passage cut mid-sentence by chunking starts with '…'."""
+    cut = re.match(r"[^\w“\"'(\[]+", text)
+    if cut:
+        text = "…" + text[cut.end():]
+    where = _span(text, quote or "") if quote else None
+    if where is None:
+        return escape_markdown(text)
+    start, end = where
+    # Bold markers must touch non-space characters to count, so keep edge spaces outside.
+    inner = text[start:end]
+    lead = len(inner) - len(inner.lstrip())
+    trail = len(inner) - len(inner.rstrip())
+    start, end = start + lead, end - trail
+    return (escape_markdown(text[:start]) + "**" + escape_markdown(text[start:end]) + "**"
+            + escape_markdown(text[end:]))
+
+
+def source_heading(citation: dict[str, Any]) -> str:
+    """"[1] Title · kind · p. 3" as escaped Markdown with the number and title in bold."""
+    bits = [escape_markdown(str(citation.get("kind") or "").replace("-", " "))]
+    if citation.get("page"):
+        bits.append(f"p\\. {int(citation['page'])}")
+    title = escape_markdown(citation.get("title") or citation.get("doc_id") or "Untitled")
+    return f"**\\[{int(citation.get('n') or 0)}\\] {title}** · " + " · ".join(b for b in bits if b)
+
+
+def move_caption(turn: dict[str, Any]) -> str:
+    """The subtle line under a reply: the move's label and, for a model, its name."""
+    label = (turn.get("move") or {}).get("label") or ""
+    mode = turn.get("mode") or ""
+    parts = [label] if label else []
+    if mode and mode != "offline":
+        parts.append(mode)
+    return " · ".join(parts)
+
+
+def mode_banner(mode: str, fallback_enabled: bool = True) -> str:
+    """The line naming who answers: the offline tutor or the model."""
+    if not mode or mode == "offline":
+        return f"{OFFLINE_BANNER}: replies are built from the course's own sources and lesson cards."
+    tail = " If it fails, the offline course-materials tutor answers instead." if fallback_enabled else ""
+    return f"Model: {mode}, grounded in the course sources and checked before you see it.{tail}"

@@ -1,0 +1,176 @@
+"""The Teacher page's service: sign-in with a throttle, uploads with per-file progress, replace.
+
+>>> teacher = sign_in(password, settings)                                      # doctest: +SKIP
+>>> results = handle_uploads(library, teacher, st_uploaded_files, on_file=tick)   # doctest: +SKIP
+>>> result_rows(results)[0]["status"]                                          # doctest: +SKIP
+'added'
+
+Every function takes the Teacher proof from :mod:`tutor.auth`; a student (anything else)
+gets PermissionDenied before a byte is read. The page only lays these out.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from pathlib import PurePath
+from typing import Any, Callable, Iterable, Protocol
+
+from tutor.auth import Teacher, require_teacher, teacher_login
+from tutor.documents import read_document
+from tutor.errors import DocumentError, PermissionDenied
+from tutor.library import IngestResult, Library, Upload
+from tutor.settings import Settings
+
+FileProgress = Callable[[str, int, int, IngestResult | None], None]
+MAX_FAILED_LOGINS = 5
+LOCKOUT_SECONDS = 60.0
+
+
+class _Named(Protocol):
+    name: str
+
+    def getvalue(self) -> bytes: ...
+
+
+def closed_message() -> str:
+    return ("The teacher area is closed because no teacher password is set. To open it, set "
+            "TUTOR_TEACHER_PASSWORD in the environment, in `.env`, or in `.streamlit/secrets.toml` "
+            "(`TUTOR_TEACHER_PASSWORD = \"...\"`), then restart the app.")
+
+
+def is_open(settings: Settings) -> bool:
+    secret = settings.teacher_password
+    return bool(secret and secret.get_secret_value())
+
+
+class LoginThrottle:
+    """At most MAX_FAILED_LOGINS wrong passwords per minute for the whole process, so the
+    password cannot be guessed quickly from many browser tabs."""
+
+    def __init__(self, limit: int = MAX_FAILED_LOGINS, window: float = LOCKOUT_SECONDS,
+                 clock: Callable[[], float] = time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failures: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def wait(self) -> float:
+        """Seconds until another attempt is allowed (0 when allowed now)."""
+        now = self.clock()
+        with self._lock:
+            while self._failures and now - self._failures[0] > self.window:
+                self._failures.popleft()
+            if len(self._failures) < self.limit:
+                return 0.0
+            return self.window - (now - self._failures[0])
+
+    def failed(self) -> None:
+        with self._lock:
+            self._failures.append(self.clock())
+
+
+THROTTLE = LoginThrottle()
+
+
+def sign_in(password: str, settings: Settings, throttle: LoginThrottle | None = None) -> Teacher:
+    """A Teacher for the right password (compared in constant time by tutor.auth)."""
+    throttle = throttle or THROTTLE
+    wait = throttle.wait()
+    if wait > 0:
+        raise PermissionDenied(f"Too many wrong passwords. Try again in {max(1, round(wait))} seconds.")
+    try:
+        return teacher_login(password or "", settings)
+    except PermissionDenied:
+        if is_open(settings):
+            throttle.failed()
+        raise
+
+
+def as_upload(item: Upload | _Named) -> Upload:
+    """An Upload from a Streamlit UploadedFile (or anything with name and getvalue())."""
+    if isinstance(item, Upload):
+        return item
+    # Browsers send plain names, but never trust one: keep only the last path part.
+    name = PurePath(str(item.name).replace("\\", "/")).name or "upload"
+    return Upload(name, bytes(item.getvalue()))
+
+
+def handle_uploads(library: Library, actor: Teacher, files: Iterable[Upload | _Named], *,
+                   confirm_flagged: bool = False, on_file: FileProgress | None = None) -> list[IngestResult]:
+    """Ingest many files, one at a time so each gets its own progress line and result.
+
+    The batch is checked first (unreadable files, two files claiming one document id), then
+    each good file is indexed on its own; a failure never stops the rest. ``on_file(name, done,
+    total, result)`` is called before each file (result None) and after it."""
+    require_teacher(actor)
+    uploads = [as_upload(f) for f in files]
+    good, settled = library.check(uploads)
+    results: dict[int, IngestResult] = dict(settled)
+    total = len(uploads)
+    done = 0
+    for index, result in sorted(settled.items()):
+        done += 1
+        if on_file:
+            on_file(uploads[index].name, done, total, result)
+    for index in sorted(good):
+        upload = uploads[index]
+        if on_file:
+            on_file(upload.name, done, total, None)
+        [result] = library.ingest(actor, [upload], confirm_flagged=confirm_flagged)
+        results[index] = result
+        done += 1
+        if on_file:
+            on_file(upload.name, done, total, result)
+    return [results[i] for i in sorted(results)]
+
+
+def replace_document(library: Library, actor: Teacher, doc_id: str, file: Upload | _Named, *,
+                     confirm_flagged: bool = False) -> IngestResult:
+    """Upload a new version of an existing document. The file becomes that document whatever
+    its name, unless its front matter names another id (then nothing changes)."""
+    require_teacher(actor)
+    upload = as_upload(file)
+    if library.store.manifest.get(doc_id) is None:
+        return IngestResult(upload.name, "failed", doc_id, reason=f"there is no document '{doc_id}' to replace")
+    ext = PurePath(upload.name).suffix.lower()
+    renamed = Upload(f"{doc_id}{ext}", upload.data)
+    try:
+        doc = read_document(renamed.name, renamed.data, max_bytes=library.settings.max_upload_bytes)
+    except DocumentError as exc:
+        return IngestResult(upload.name, "failed", reason=exc.reason)
+    if doc.doc_id != doc_id:
+        return IngestResult(upload.name, "failed", doc.doc_id, reason=(
+            f"its front matter gives the id '{doc.doc_id}', not '{doc_id}'; change the id or upload it as a new document"))
+    [result] = library.ingest(actor, [renamed], confirm_flagged=confirm_flagged)
+    result.filename = upload.name
+    return result
+
+
+def remove_document(library: Library, actor: Teacher, doc_id: str) -> bool:
+    return library.remove(actor, doc_id)
+
+
+def reindex_all(library: Library, actor: Teacher, on_progress: Callable[[str, int, int], None] | None = None
+                ) -> list[IngestResult]:
+    return library.reindex(actor, on_progress=on_progress)
+
+
+def result_rows(results: Iterable[IngestResult]) -> list[dict[str, Any]]:
+    """Rows for the results table: file, status, document id, passages, version, reason."""
+    rows = []
+    for r in results:
+        reason = r.reason
+        if r.status == "flagged" and r.findings:
+            reason = f"{reason}: " + "; ".join(str(f) for f in r.findings[:3])
+        rows.append({"file": r.filename, "status": r.status, "document": r.doc_id or "",
+                     "passages": r.chunks or None, "version": r.version, "reason": reason})
+    return rows
+
+
+def summary(results: list[IngestResult]) -> str:
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    order = ("added", "updated", "unchanged", "flagged", "failed")
+    return ", ".join(f"{counts[s]} {s}" for s in order if counts.get(s)) or "nothing to do"

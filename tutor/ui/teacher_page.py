@@ -1,0 +1,153 @@
+"""Teacher page: sign in, upload documents, manage the library. Students see only the gate."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tutor.documents import SUPPORTED_EXTENSIONS
+from tutor.errors import PermissionDenied, TutorError
+from tutor.ui import resources
+from tutor.ui import teacher as service
+from tutor.ui.render import escape_markdown
+from tutor.ui.sources import document_rows, reading_sections
+
+TEACHER_KEY = "teacher"
+RESULTS_KEY = "teacher_results"
+FLAGGED_KEY = "teacher_flagged"
+STATUS_ICONS = {"added": "✅", "updated": "🔁", "unchanged": "⏺", "flagged": "⚠️", "failed": "❌"}
+
+
+def _gate(ctx: resources.AppContext):
+    """The signed-in Teacher, or the closed notice / sign-in form and a stopped page."""
+    if not service.is_open(ctx.settings):
+        st.info(service.closed_message(), icon=":material/lock:")
+        st.stop()
+    teacher = st.session_state.get(TEACHER_KEY)
+    if teacher is not None:
+        return teacher
+    with st.form("teacher_sign_in"):
+        password = st.text_input("Teacher password", type="password")
+        submitted = st.form_submit_button("Sign in", icon=":material/login:")
+    if submitted:
+        try:
+            st.session_state[TEACHER_KEY] = service.sign_in(password, ctx.settings)
+            st.rerun()
+        except PermissionDenied as exc:
+            st.error(f"Access denied. {escape_markdown(str(exc))}", icon=":material/block:")
+    st.stop()
+
+
+def _sign_out() -> None:
+    st.session_state.pop(TEACHER_KEY, None)
+    st.session_state.pop(FLAGGED_KEY, None)
+
+
+def _run_uploads(ctx, teacher, files, *, confirm_flagged: bool) -> None:
+    with st.status(f"Indexing {len(files)} file(s)…", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def tick(name: str, done: int, total: int, result) -> None:
+            if result is None:
+                bar.progress(done / max(1, total), text=f"Indexing {name} ({done + 1} of {total})")
+                return
+            bar.progress(done / max(1, total), text=f"{done} of {total} done")
+            st.write(f"{STATUS_ICONS.get(result.status, '')} {escape_markdown(result.line())}")
+
+        results = service.handle_uploads(ctx.library, teacher, files, confirm_flagged=confirm_flagged, on_file=tick)
+        bad = any(r.status == "failed" for r in results)
+        status.update(label=f"Done: {service.summary(results)}", state="error" if bad else "complete",
+                      expanded=bad)
+    st.session_state[RESULTS_KEY] = results
+    flagged = st.session_state.setdefault(FLAGGED_KEY, {})
+    by_name = {service.as_upload(f).name: f for f in files}
+    for r in results:
+        if r.status == "flagged" and r.filename in by_name:
+            flagged[r.filename] = service.as_upload(by_name[r.filename])
+        else:
+            flagged.pop(r.filename, None)
+
+
+def _upload_section(ctx, teacher) -> None:
+    st.subheader("Add documents")
+    types = [e.lstrip(".") for e in SUPPORTED_EXTENSIONS]
+    files = st.file_uploader("Course documents", type=types, accept_multiple_files=True,
+                             help=f"Up to {ctx.settings.max_upload_mb:g} MB each. Markdown files may carry "
+                                  "front matter (id, title, kind, period).")
+    if st.button("Index these files", type="primary", disabled=not files, icon=":material/upload:"):
+        _run_uploads(ctx, teacher, files, confirm_flagged=False)
+    results = st.session_state.get(RESULTS_KEY)
+    if results:
+        st.dataframe(service.result_rows(results), hide_index=True, width="stretch",
+                     column_config={"passages": st.column_config.NumberColumn("passages", format="%d"),
+                                    "version": st.column_config.NumberColumn("version", format="%d")})
+    flagged = st.session_state.get(FLAGGED_KEY) or {}
+    if flagged:
+        st.warning("Flagged files contain text aimed at an AI model or invisible characters. Read them; "
+                   "index them only if they are genuine course material.", icon=":material/flag:")
+        names = st.multiselect("Flagged files to index anyway", list(flagged), default=list(flagged))
+        sure = st.checkbox("I have checked these files and want them indexed")
+        if st.button("Confirm and index flagged files", disabled=not (names and sure)):
+            _run_uploads(ctx, teacher, [flagged[n] for n in names], confirm_flagged=True)
+            st.rerun()
+
+
+def _document_section(ctx, teacher) -> None:
+    st.subheader("Documents")
+    rows = document_rows(ctx.store.documents())
+    st.dataframe(rows, column_order=["id", "title", "type", "chunks", "version", "ingested"], hide_index=True,
+                 width="stretch")
+    if not rows:
+        st.info("The library is empty. Upload documents above.")
+        return
+    titles = {r["id"]: f"{r['title']} ({r['id']})" for r in rows}
+    doc_id = st.selectbox("Document", list(titles), format_func=titles.get, index=None,
+                          placeholder="Choose a document to preview, replace or delete")
+    if doc_id:
+        preview, replace, delete = st.tabs(["Preview passages", "Replace", "Delete"])
+        with preview:
+            for n, (heading, page, text) in enumerate(reading_sections(ctx.store.chunks(doc_id)), start=1):
+                where = " · ".join(x for x in (heading, f"page {page}" if page else None) if x)
+                with st.expander(f"Passage {n}" + (f" — {where}" if where else "")):
+                    st.text(text)
+        with replace:
+            new = st.file_uploader("New version", type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS],
+                                   key=f"replace_{doc_id}")
+            sure = st.checkbox("Replace the current version", key=f"replace_ok_{doc_id}")
+            if st.button("Replace", disabled=not (new and sure), key=f"replace_go_{doc_id}"):
+                result = service.replace_document(ctx.library, teacher, doc_id, new)
+                (st.success if result.ok else st.error)(escape_markdown(result.line()))
+        with delete:
+            sure = st.checkbox(f"Delete “{rows[[r['id'] for r in rows].index(doc_id)]['title']}” and all its passages",
+                               key=f"delete_ok_{doc_id}")
+            if st.button("Delete", type="primary", disabled=not sure, key=f"delete_go_{doc_id}"):
+                service.remove_document(ctx.library, teacher, doc_id)
+                st.toast(f"Deleted {doc_id}")
+                st.rerun()
+    with st.expander("Re-index every document"):
+        st.write("Rebuilds the search index from the kept originals, e.g. after changing the chunk size or "
+                 "embedding model. Students can keep working; it takes a minute or so.")
+        sure = st.checkbox("Re-index all documents now", key="reindex_ok")
+        if st.button("Re-index", disabled=not sure):
+            with st.status("Re-indexing…", expanded=True) as status:
+                bar = st.progress(0.0)
+                results = service.reindex_all(ctx.library, teacher, on_progress=lambda name, done, total: bar.progress(
+                    done / max(1, total), text=f"{done} of {total}: {name}"))
+                status.update(label=f"Re-indexed: {service.summary(results)}", state="complete")
+            st.session_state[RESULTS_KEY] = results
+
+
+def render() -> None:
+    ctx = resources.app_context()
+    st.title("Teacher")
+    teacher = _gate(ctx)
+    st.button("Sign out", on_click=_sign_out, icon=":material/logout:")
+    try:
+        _upload_section(ctx, teacher)
+        st.divider()
+        _document_section(ctx, teacher)
+    except TutorError as exc:
+        st.error(escape_markdown(str(exc)))
+
+
+if __name__ == "__main__":
+    render()
