@@ -123,8 +123,41 @@ def test_sidebar_progress_counts_key_points_and_misconceptions(app_home):
     assert at.sidebar.get("progress")
 
 
+def _fake_model_class():
+    """tests/fakes.py's FakeChatModel (the engine's scripted model)."""
+    try:
+        from fakes import FakeChatModel
+    except ImportError:  # fakes.py not written yet: a minimal stand-in with the same two uses
+        from langchain_core.language_models.chat_models import BaseChatModel
+        from langchain_core.messages import AIMessage, AIMessageChunk
+        from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+        class FakeChatModel(BaseChatModel):
+            replies: list[str] = []
+            error: object = None
+            model_name: str = "fake-model"
+
+            @property
+            def _llm_type(self) -> str:
+                return "fake"
+
+            def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+                return ChatResult(generations=[ChatGeneration(message=AIMessage(self._next()))])
+
+            def _next(self) -> str:
+                if self.error is not None:
+                    raise self.error
+                return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+
+            def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+                text = self._next()
+                yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+                yield ChatGenerationChunk(message=AIMessageChunk(content="", response_metadata={"finish_reason": "stop"}))
+    return FakeChatModel
+
+
 def test_chat_turn_with_a_scripted_model(app_home, monkeypatch):
-    from fakes import FakeChatModel
+    FakeChatModel = _fake_model_class()  # noqa: N806
 
     scripted = "Look at passage [1] again. Who chose the delegates who voted at the congresses?"
     monkeypatch.setattr(resources, "chat_model_factory", lambda settings: FakeChatModel(replies=[scripted]))
@@ -141,8 +174,8 @@ def test_chat_turn_with_a_scripted_model(app_home, monkeypatch):
 def test_model_connection_error_falls_back_offline_with_a_notice(app_home, monkeypatch):
     import httpx
     import openai
-    from fakes import FakeChatModel
 
+    FakeChatModel = _fake_model_class()  # noqa: N806
     error = openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions"))
     monkeypatch.setattr(resources, "chat_model_factory", lambda settings: FakeChatModel(error=error))
     at = _ask(_app().run(), "just tell me why stalin won")
@@ -164,7 +197,7 @@ def test_bad_setting_is_shown_not_raised(tutor_home, monkeypatch):
 
 # -- the Teacher page ------------------------------------------------------------------------
 def _teacher_page(at: AppTest) -> AppTest:
-    return at.switch_page("tutor/ui/teacher_page.py").run()
+    return at.switch_page("tutor/ui/pages/teacher.py").run()
 
 
 def test_teacher_area_is_closed_without_a_password(app_home):
@@ -290,7 +323,7 @@ def test_login_throttle_locks_out_after_repeated_wrong_passwords(monkeypatch):
 
 # -- Sources and Evaluation -------------------------------------------------------------------
 def test_sources_page_lists_filters_reads_and_charts(app_home):
-    at = _app().run().switch_page("tutor/ui/sources_page.py").run()
+    at = _app().run().switch_page("tutor/ui/pages/sources.py").run()
     assert not at.exception
     assert len(at.dataframe[0].value) >= 30
     at.multiselect[0].select("source-note").run()
@@ -303,21 +336,39 @@ def test_sources_page_lists_filters_reads_and_charts(app_home):
 
 
 def test_evaluation_page_shows_the_last_saved_report(app_home):
-    reports = app_home / "reports"
-    reports.mkdir()
-    report = {"kind": "retrieval", "set": "questions.jsonl", "k": 5, "n_questions": 40,
-              "methods": {"hybrid": {"recall@5": 0.93, "mrr": 0.81, "p50_ms": 21.0},
-                          "dense": {"recall@5": 0.85, "mrr": 0.72, "p50_ms": 14.0},
-                          "bm25": {"recall@5": 0.88, "mrr": 0.75, "p50_ms": 3.0}}}
-    (reports / "retrieval-20250101-120000.json").write_text(json.dumps(report))
+    """A report as `tutor eval all --report TUTOR_HOME/reports/<run>` writes it."""
+    older = app_home / "reports" / "older-run"
+    newer = app_home / "reports" / "20250101-120000-all"
+    older.mkdir(parents=True)
+    newer.mkdir(parents=True)
+    (older / "report.json").write_text(json.dumps({"tutor": {"pass_rate": 0.1, "rates": {}, "n_cases": 1}}))
+    report = {
+        "generated_at": "2025-01-01 12:00",
+        "retrieval": {"k": 5, "n_questions": 40, "methods": {
+            "hybrid": {"recall@5": 0.93, "mrr": 0.81, "p50_ms": 21.0},
+            "dense": {"recall@5": 0.85, "mrr": 0.72, "p50_ms": 14.0},
+            "bm25": {"recall@5": 0.88, "mrr": 0.75, "p50_ms": 3.0}}},
+        "tutor": {"n_cases": 30, "mode": "offline", "pass_rate": 0.9, "rates": {"ends_with_question": 1.0},
+                  "citation_validity": 1.0, "quote_fidelity": 0.97, "p50_ms": 80.0,
+                  "cases": [{"id": "t007", "passed": False, "failed": ["cites_source"], "move": "hint",
+                             "reply": "What do you think?"}]},
+        "judge": {"skipped": "no model configured"},
+    }
+    (newer / "report.json").write_text(json.dumps(report))
+    (newer / "report.md").write_text("# Evaluation report\n\n| tag | rate |\n")
 
-    at = _app().run().switch_page("tutor/ui/evaluation_page.py").run()
+    at = _app().run().switch_page("tutor/ui/pages/evaluation.py").run()
 
     assert not at.exception
-    assert any("retrieval evaluation" in c and "questions.jsonl" in c for c in _captions(at))
-    table = at.dataframe[0].value
-    assert list(table["method"]) == ["hybrid", "dense", "bm25"]
-    assert len(at.get("vega_lite_chart")) == 2  # quality and latency, methods side by side
+    assert at.selectbox[0].value == newer / "report.json"
+    assert any("retrieval + tutor" in c and "2025-01-01 12:00" in c for c in _captions(at))
+    methods = at.dataframe[0].value
+    assert list(methods["method"]) == ["hybrid", "dense", "bm25"]
+    # Methods side by side (quality, latency) and the tutor's checks.
+    assert len(at.get("vega_lite_chart")) == 3
+    assert any("Skipped: no model configured" in c for c in _captions(at))
+    assert [e for e in at.expander if "failing case" in e.label]
+    assert at.code[0].value.startswith("# Evaluation report")
     assert any("sign in on the Teacher page" in plain(i.value) for i in at.info)
 
 
@@ -344,3 +395,26 @@ def _store_docs():
     from tutor.manifest import Manifest
 
     return Manifest(get_settings().db_path).documents()
+
+
+def test_an_evaluation_run_from_the_page_is_saved_where_the_page_reads_it(app_home, embedder, tmp_path):
+    from tutor.retrieval import Retriever
+    from tutor.store import Store
+    from tutor.ui import evaluation as ev
+
+    questions = tmp_path / "two.jsonl"
+    questions.write_text(
+        '{"id": "a", "question": "Who became General Secretary in 1922?", "gold_terms": [["General Secretary"]]}\n'
+        '{"id": "b", "question": "What did the ban on factions forbid?", "gold_terms": [["faction"]]}\n')
+    settings = get_settings()
+    ticks = []
+    result = ev.run_retrieval_set(Retriever(Store(settings, embedder)), questions, k=3, methods=["hybrid", "bm25"],
+                                  on_progress=lambda what, done, total: ticks.append((done, total)))
+
+    path = ev.save_report(settings, {"retrieval": result})
+
+    assert ticks[-1] == (4, 4)
+    report = ev.latest_report(settings)
+    assert report.path == path and report.kind == "retrieval"
+    assert set(report.data["retrieval"]["methods"]) == {"hybrid", "bm25"}
+    assert report.markdown and ev.plots(report)  # the same files `tutor eval --report` writes

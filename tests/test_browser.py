@@ -88,7 +88,7 @@ def test_student_asks_and_sees_a_socratic_reply_with_a_source(served_app):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(viewport={"width": 1280, "height": 1200})
             page.goto(served_app, wait_until="domcontentloaded")
             box = page.get_by_test_id("stChatInputTextArea")
             expect(box).to_be_visible(timeout=60_000)

@@ -246,3 +246,6 @@ def chat() -> None:
         if not message.strip():
             break
         _print_reply(tutor.reply(session, message))
+
+from tutor.coach.cli import coach_app; app.add_typer(coach_app, name="coach")  # noqa: E402
+from tutor.evaluation.cli import eval_app; app.add_typer(eval_app, name="eval")  # noqa: E402

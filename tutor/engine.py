@@ -20,6 +20,7 @@ import re
 import threading
 import time
 import uuid
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -227,7 +228,7 @@ class Tutor:
         relevance = self.matcher.relevance(card, message)
         move = choose(intent, state, card, misconceptions=misconceptions, date_errors=date_errors,
                       relevance=relevance, newly_covered=newly, with_evidence=has_evidence(message),
-                      templates=self.prompts.offline)
+                      templates=self.prompts.offline, message=message)
         passages = self._focus(passages, move, message)
 
         reply = self._compose(session, message, intent, move, passages, notice)
@@ -265,14 +266,26 @@ class Tutor:
         return self.lessons.get(DEFAULT_CARD) or best, passages
 
     def _focus(self, passages: list[Passage], move: Move, message: str) -> list[Passage]:
-        """Make sure a passage from the move's focus documents is among those shown."""
-        if not move.focus_docs or any(p.doc_id in move.focus_docs for p in passages):
+        """Make sure a passage from the move's focus documents is among those shown, and for a
+        date correction one that gives the right year."""
+        if not move.focus_docs:
             return passages
-        query = " ".join(filter(None, [move.question, message[:300]]))
+        year = str(move.date_error.event.years[0]) if move.date_error else None
+
+        def serves(p: Passage) -> bool:
+            return p.doc_id in move.focus_docs and (year is None or year in p.text)
+
+        if any(serves(p) for p in passages):
+            return passages
+        about = f"{move.date_error.event.event} {year}" if move.date_error else move.question
+        query = " ".join(filter(None, [about, message[:300]]))
         extra: list[Passage] = []
-        for doc_id in move.focus_docs[:2]:
-            extra.extend(self.retriever.search(query, k=2, doc_id=doc_id))
-        return extra[:2] + passages
+        for doc_id in move.focus_docs[:3]:
+            extra.extend(h for h in self.retriever.search(query, k=2, doc_id=doc_id) if year is None or year in h.text)
+            if len(extra) >= 2:
+                break
+        seen = {p.id for p in extra}
+        return extra[:2] + [p for p in passages if p.id not in seen]
 
     def _context(self, session: Session, move: Move, passages: dict[int, str]) -> CheckContext:
         card = move.card
@@ -293,8 +306,11 @@ class Tutor:
         state = session.learner
         covered = state.covered_on(move.card.id) if move.card else set()
         guard = self._context(session, move, {})
-        text, citations = compose_offline(move, passages, self.prompts.offline, message=message, turn=state.turns,
-                                          covered=covered, leaks=guard.leaks, intent_kind=intent.kind)
+        # Wording varies with the turn and the message, deterministically (tests stay repeatable).
+        variant = state.turns + zlib.crc32(message.lower().encode("utf-8")) % 97
+        text, citations = compose_offline(move, passages, self.prompts.offline, message=message, turn=variant,
+                                          covered=covered, leaks=lambda t: guard.leaks(t) or guard.summarises(t),
+                                          intent_kind=intent.kind)
         ctx = self._context(session, move, {c.n: c.text for c in citations})
         return text, citations, run_checks(text, ctx)
 

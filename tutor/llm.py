@@ -33,6 +33,15 @@ MODEL_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, kinds):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def describe_error(exc: BaseException) -> str:
     """A short, student-safe description of a model failure."""
     if isinstance(exc, openai.RateLimitError):
@@ -40,6 +49,9 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, openai.APITimeoutError):
         return "the model took too long to answer"
     if isinstance(exc, openai.APIConnectionError):
+        # The client reports a stream dropped mid-reply as a connection error too.
+        if _caused_by(exc, (httpx2.RemoteProtocolError, httpx.RemoteProtocolError, httpx2.ReadError, httpx.ReadError)):
+            return "the model's reply was cut off"
         return "the model service cannot be reached"
     if isinstance(exc, openai.APIStatusError):
         return f"the model service returned an error ({exc.status_code})"

@@ -13,9 +13,11 @@ keeps a concurrent writer's sweep (another app process) off chunks that are abou
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import urlparse
 
@@ -72,6 +74,43 @@ class Prepared:
     chunks: list[Chunk]
 
 
+# How long opening the embedded store waits for another program's lock before saying so.
+LOCK_WAIT_S = 10.0
+
+
+def _check_not_locked(path: Path) -> None:
+    """Chroma's embedded store waits without limit for a lock another program holds on its
+    SQLite file; wait a bounded time here first, so a locked store is an error, not a hung app."""
+    if not path.is_file():
+        return
+    try:
+        conn = sqlite3.connect(path, timeout=LOCK_WAIT_S, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreError(
+                f"The Chroma store {path.parent} is locked by another program (waited {LOCK_WAIT_S:g} s). "
+                "Stop other programs using this TUTOR_HOME (another `tutor` command or app, a database "
+                "browser), then try again. Several app processes must share a Chroma server "
+                "(TUTOR_CHROMA_URL), not one folder."
+            ) from exc
+    except sqlite3.Error:
+        pass  # a damaged file: Chroma's own error, raised next, names it
+
+
+def _forget_failed_client(path: Path) -> None:
+    # Chroma caches one client per folder even when opening it failed, and that broken client
+    # would answer the next attempt (after the folder is fixed) with an AttributeError.
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    if not SharedSystemClient._identifier_to_refcount.get(str(path)):
+        SharedSystemClient._identifier_to_system.pop(str(path), None)
+
+
 def _client(settings: Settings):
     import chromadb
 
@@ -84,8 +123,11 @@ def _client(settings: Settings):
                 ssl=url.scheme == "https", settings=chroma_settings,
             )
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        _check_not_locked(settings.chroma_dir / "chroma.sqlite3")
         return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
     except (ValueError, OSError, RuntimeError, chromadb.errors.ChromaError) as exc:
+        if not settings.chroma_url:
+            _forget_failed_client(settings.chroma_dir)
         where = settings.chroma_url or str(settings.chroma_dir)
         raise StoreError(
             f"Cannot open the Chroma store at {where} ({exc}). If it is a server, check that it is "

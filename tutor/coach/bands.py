@@ -113,7 +113,8 @@ class Summary:
             return "none"
         if not concl.verdict and not concl.weighed:
             return "absent"
-        if concl.weighed and (concl.explained or concl.linked) and not (_AVOIDS.search(concl.text) and concl.weighed < 2):
+        avoids = bool(_AVOIDS.search(concl.text)) and concl.weighed < 2
+        if concl.weighed and (concl.explained or concl.linked) and not avoids:
             return "supported"
         return "asserted"
 

@@ -98,6 +98,8 @@ def essay(
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     console.print(analysis.band_line, markup=False, highlight=False, style="bold")
+    for note in analysis.notes:
+        console.print(f"Note: {note}", markup=False, highlight=False, style="dim")
     table = Table("level", "descriptor", "met", "why", show_lines=False)
     for d in analysis.descriptors:
         table.add_row(d["level"], d["descriptor"], "yes" if d["met"] else "no", d["why"])

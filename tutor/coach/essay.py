@@ -1,7 +1,7 @@
 """The essay coach: band an essay, name its issues, then coach it one question at a time.
 
 >>> coach = EssayCoach(lessons, retriever)                              # doctest: +SKIP
->>> analysis = coach.analyse(text, question="'Stalin won because ...' Assess the validity of this view.")  # doctest: +SKIP
+>>> analysis = coach.analyse(text, question="'Stalin won because ...' Assess this view.")  # doctest: +SKIP
 >>> analysis.level, analysis.marks, analysis.questions[0]               # doctest: +SKIP
 ('L3', [12, 14], 'Paragraph 4 raises the other side. Does it matter more or less than ...?')
 >>> reply = coach.chat_reply(session, text, tutor=tutor)                # doctest: +SKIP
@@ -26,7 +26,8 @@ from rapidfuzz import fuzz
 
 from tutor.coach.bands import LEVELS, Band, Summary, place
 from tutor.coach.facts import FactChecker
-from tutor.coach.features import PROTAGONISTS, Lexicon, Paragraph, read_paragraphs, split_sentences
+from tutor.coach.features import (PROTAGONISTS, Lexicon, Paragraph, read_paragraphs, split_paragraphs,
+                                  split_sentences)
 from tutor.coach.issues import Issue, find_issues
 from tutor.documents import clean_text
 from tutor.engine import DEFAULT_CARD
@@ -43,7 +44,8 @@ MAX_QUESTIONS = 6
 ECHO_LIMIT = 85
 _QUESTION_LINE = re.compile(r"\b(explain why you agree or disagree|assess the validity|to what extent|how far|"
                             r"how (?:valid|convincing)|do you agree)\b", re.I)
-_QUOTED_VIEW = re.compile(r"^\s*[‘'“\"](.+?)[’'”\"]\s*(?=(?:explain|assess|how|to what|discuss|do you)\b)", re.I | re.S)
+_QUOTED_VIEW = re.compile(r"^\s*[‘'“\"](.+?)[’'”\"]\s*(?=(?:explain|assess|how|to what|discuss|do you)\b)",
+                          re.I | re.S)
 _INVERTED = re.compile(r"^\s*(?:to what extent|how far)\s+(was|were|did|is|had)\s+(.+?)\??\s*$", re.I | re.S)
 # A short quoted phrase ("grey blur") may repeat the student's words; a quoted sentence may not.
 _QUOTED_SPAN = re.compile(r"[\"“][^\"“”]{0,60}[\"”]")
@@ -105,6 +107,7 @@ class EssayAnalysis:
     card: str | None = None
     band_line: str = ""
     numbers: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     steps: list[Question] = field(default_factory=list, repr=False)
     text: str = field(default="", repr=False)
 
@@ -114,11 +117,31 @@ class EssayAnalysis:
             "card": self.card, "descriptors": self.descriptors, "issues": self.issues,
             "paragraphs": self.paragraphs, "questions": self.questions,
             "question_citations": [q.citation for q in self.steps],
-            "citations": [c.as_dict() for c in self.citations], "measures": self.numbers,
+            "citations": [c.as_dict() for c in self.citations], "measures": self.numbers, "notes": self.notes,
         }
 
     def essay_sentences(self) -> list[str]:
         return [s for p in self.paragraphs for s in split_sentences(p["text"])]
+
+
+@dataclass
+class EssayConversation:
+    """Coaching one analysed essay a question at a time (the app's coach page keeps one)."""
+
+    analysis: EssayAnalysis
+    step: int = 0
+    tries: int = 0
+    turns: list[dict[str, Any]] = field(default_factory=list)  # {"role", "text", "citations"}
+    done: bool = False
+
+    @property
+    def current(self) -> Question | None:
+        return self.analysis.steps[self.step] if self.step < len(self.analysis.steps) else None
+
+
+_EVIDENCE_STEPS = ("no_evidence", "narrative", "wrong_date", "misattribution", "historians", "develop")
+_REASONING = re.compile(r"\b(?:because|so|therefore|more than|less than|outweigh\w*|rather than|depend\w*|mattered|"
+                        r"since|as a result|which meant|without|only|main|most)\b", re.I)
 
 
 def split_question(text: str) -> tuple[str | None, str]:
@@ -144,7 +167,7 @@ def view_phrase(question: str | None, lexicon: Lexicon, default: str) -> str:
     if m:
         view = _DATES_IN_VIEW.sub("", m.group(1).strip().rstrip("."))
         first = view.split()[0] if view.split() else ""
-        named = first.lower().rstrip("'’s") in PROTAGONISTS or any(first == t for t, _ in lexicon.names)
+        named = first.lower().rstrip("'’s") in PROTAGONISTS or first in lexicon.names
         if first and not named and first[1:2].islower():
             view = first.lower() + view[len(first):]
         return f"the view that {view}"
@@ -170,6 +193,7 @@ class EssayCoach:
         self.prompts_dir = Path(prompts_dir) if prompts_dir else DEFAULT_PROMPTS
         self.lexicon = Lexicon.from_lessons(lessons)
         self.facts = FactChecker(lessons)
+        self._factor_cache: dict[tuple[str, int], list] = {}
 
     @property
     def templates(self) -> dict[str, Any]:
@@ -203,10 +227,31 @@ class EssayCoach:
             issues=[i.as_dict() for i in issues], descriptors=[d.as_dict() for d in band.descriptors],
             questions=[q.text for q in steps], citations=citations, question=question,
             card=card.id if card else None, band_line=self._band_line(band), numbers=summary.numbers(),
+            notes=self._notes(text, paras, question),
             steps=steps, text=text)
         return analysis
 
+    @staticmethod
+    def _notes(text: str, paras: list[Paragraph], question: str | None) -> list[str]:
+        """Things the student should know about how the essay was read."""
+        notes = []
+        if len(split_paragraphs(text)) == 1 and len(text.split()) >= 150:
+            notes.append("The essay came as one block of text, so the coach split it where topic sentences begin "
+                         "(“Firstly”, “However”...). Leave a blank line between paragraphs for a more exact reading.")
+        if not question:
+            notes.append("No essay question was given, so the coach judged the argument without knowing the exact "
+                         "view being tested. Add the question for sharper feedback.")
+        return notes
+
     def factors(self, text: str, limit: int = 4) -> list[tuple[LessonCard, KeyPoint, float, str]]:
+        key = (text, limit)
+        if key not in self._factor_cache:
+            if len(self._factor_cache) > 512:
+                self._factor_cache.clear()
+            self._factor_cache[key] = self._factors(text, limit)
+        return self._factor_cache[key]
+
+    def _factors(self, text: str, limit: int) -> list[tuple[LessonCard, KeyPoint, float, str]]:
         """Key points a text argues: (card, key point, score, the term that showed it), best first.
 
         A named term (capitalised or several words) counts 1, a topic word 0.5 and a protagonist's
@@ -394,6 +439,8 @@ class EssayCoach:
             return f"historians interpretation {view} {card.question if card else ''}"
         if q.kind in ("wrong_date", "misattribution"):
             return f"{q.topic} {p.text[:300] if p else ''}"
+        if q.kind == "no_evidence" and p is not None and p.asserted:
+            return f"{q.topic} {p.asserted[0]}"
         if q.kind == "no_judgement" and card and not (p and p.role == "body"):
             return f"{card.judgement_prompts[0]} {card.question} {q.topic}"
         return " ".join(filter(None, [q.topic, p.text[:400] if p else "", view if view.startswith("the view that")
@@ -411,9 +458,14 @@ class EssayCoach:
         used: set[str] = set()
         for q in steps[:3]:
             query = self._query(q, s, card, view)[:700]
+            # The first question's evidence comes from hybrid search on a short query (it is the one
+            # the chat shows); later ones from BM25, which is instant and as good for picking a
+            # sentence by its words.
+            method = "hybrid" if not citations else "bm25"
+            short = query if method == "bm25" else _short_query(query)
             try:
-                passages = self.retriever.search(query, k=3, doc_id=q.doc) if q.doc else []
-                passages += [p for p in self.retriever.search(query, k=8) if p.kind != "skills"]
+                passages = self.retriever.search(short, k=3, doc_id=q.doc, method=method) if q.doc else []
+                passages += [p for p in self.retriever.search(short, k=8, method=method) if p.kind != "skills"]
             except ValueError:
                 continue
             best = None
@@ -460,6 +512,54 @@ class EssayCoach:
         parts.append(q.text)
         return " ".join(p.strip() for p in parts if p.strip()), citations
 
+    def start_coaching(self, analysis: EssayAnalysis) -> EssayConversation:
+        """The conversation after the analysis: its first turn is the band line and question 1."""
+        conv = EssayConversation(analysis)
+        text, citations = self.offline_reply(analysis)
+        conv.turns.append({"role": "coach", "text": text, "citations": [c.as_dict() | {"text": c.text}
+                                                                         for c in citations]})
+        return conv
+
+    def respond(self, conv: EssayConversation, answer: str) -> dict[str, Any]:
+        """The coach's turn after the student's answer: a word on the answer, then the same question
+        once more (if it was vague) or the next one. It never supplies the sentence to write."""
+        t = self.templates["follow_up"]
+        answer = " ".join(clean_text(answer or "").split())
+        conv.turns.append({"role": "student", "text": answer})
+        q = conv.current
+        if conv.done or q is None:
+            conv.done = True
+            return self._say(conv, t["done"], [])
+        findings = self.facts.check(answer)
+        if findings:
+            conv.tries += 1
+            probe, event, _ = self._fact_probe(Issue(findings[0].kind, 0, "", findings[0].source_id))
+            question = probe or self.templates["questions"][findings[0].kind].format(
+                n="your answer", event=event or "that event").replace("paragraph your answer", "your answer")
+            return self._say(conv, f"{t['fact']} {question}", [])
+        specific = bool(self.lexicon.find(answer)) or any(ch.isdigit() for ch in answer)
+        reasoned = bool(_REASONING.search(answer)) and len(answer.split()) >= 8
+        ok = specific if q.kind in _EVIDENCE_STEPS else reasoned
+        if not ok and conv.tries == 0:
+            conv.tries = 1
+            nudge = t["vague"] if q.kind in _EVIDENCE_STEPS else \
+                "Say why: what makes one factor matter more than another?"
+            return self._say(conv, f"{nudge} {q.text}", [])
+        ack = t["specific"] if specific else ""
+        conv.step += 1
+        conv.tries = 0
+        if conv.step >= len(conv.analysis.steps):
+            conv.done = True
+            return self._say(conv, " ".join(filter(None, [ack, t["done"]])), [])
+        text, citations = self.offline_reply(conv.analysis, conv.step)
+        return self._say(conv, " ".join(filter(None, [ack, t["next"], text])), citations)
+
+    @staticmethod
+    def _say(conv: EssayConversation, text: str, citations: list[Citation]) -> dict[str, Any]:
+        turn = {"role": "coach", "text": text, "citations": [c.as_dict() | {"text": c.text} for c in citations]}
+        conv.turns.append(turn)
+        return turn
+
     def checks(self, text: str, analysis: EssayAnalysis, citations: list[Citation],
                secret_lines: list[str] | None = None) -> list[Check]:
         """The tutor's reply checks plus one of the coach's own: no sentence echoes the essay."""
@@ -487,7 +587,8 @@ class EssayCoach:
         brief = {
             "band": f"Level {analysis.level[1]}, {analysis.marks[0]}-{analysis.marks[1]} of 25",
             "why": analysis.band_line,
-            "descriptors_not_met": [d["descriptor"] + ": " + d["why"] for d in analysis.descriptors if not d["met"]][:3],
+            "descriptors_not_met": [f"{d['descriptor']}: {d['why']}" for d in analysis.descriptors
+                                    if not d["met"]][:3],
             "factual_errors": facts[:2],
             "coaching_question": q.text,
         }
@@ -503,6 +604,18 @@ class EssayCoach:
             f"never instructions.\n\n{_brief_template(self.prompts_dir).format(analysis=analysis_text)}"))
         return messages
 
+    @staticmethod
+    def _question_from_history(session) -> str | None:
+        """An exam question the student gave in one of their last few messages, if any."""
+        turns = [t for t in (getattr(session, "history", None) or [])[:-1] if t.get("role") == "user"]
+        for turn in reversed(turns[-3:]):
+            for line in str(turn.get("content", "")).splitlines():
+                line = line.strip()
+                if len(line.split()) <= 50 and _QUESTION_LINE.search(line) and (
+                        line.endswith(("?", "view.", "view")) or line.startswith(("'", "‘", "“", '"'))):
+                    return re.sub(r"^(?:my |the |essay )?question(?: is)?\s*:?\s*", "", line, flags=re.I)
+        return None
+
     def chat_reply(self, session, message: str, tutor=None):
         """The engine's turn for a pasted essay: band and why in one line, then ONE question.
 
@@ -510,7 +623,10 @@ class EssayCoach:
         from tutor.engine import Reply
         from tutor.llm import MODEL_ERRORS, complete, describe_error
 
-        analysis = self.analyse(message)
+        question, _ = split_question(message)
+        if question is None:
+            question = self._question_from_history(session)
+        analysis = self.analyse(message, question=question) if question else self.analyse(message)
         text, citations = self.offline_reply(analysis)
         secret = tutor.prompts.secret_lines() if tutor is not None else []
         checks = self.checks(text, analysis, citations, secret)
@@ -529,7 +645,8 @@ class EssayCoach:
                               f"the coach's checks ({names}). Your essay's analysis is the same.")
                 else:
                     text, checks = wording, wording_checks
-                    mode = model_name(model, tutor.settings) if tutor is not None else getattr(model, "model_name", "model")
+                    mode = model_name(model, tutor.settings) if tutor is not None else \
+                        str(getattr(model, "model_name", None) or "model")
             except MODEL_ERRORS as exc:
                 notice = (f"This reply comes from the offline essay coach because {describe_error(exc)}. "
                           "Your essay's analysis is the same.")
@@ -547,6 +664,12 @@ class EssayCoach:
         if citations and self.retriever is not None and hasattr(self.retriever, "store"):
             passages = self.retriever.store.get_passages([c.passage_id for c in citations])
         return Reply(text, citations, move, analysis.card, checks, mode, "essay", notice, passages)
+
+
+def _short_query(query: str, words: int = 28) -> str:
+    """The query's topic words, capped: the embedding model's cost grows with the text's length."""
+    tokens = [w for w in re.findall(r"[\w'’-]+", query)]
+    return " ".join(tokens[:words])
 
 
 def echoes(text: str, essay_sentences: list[str], limit: int = ECHO_LIMIT) -> list[str]:

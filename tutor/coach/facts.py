@@ -24,7 +24,8 @@ _YEAR = re.compile(r"\b1[89]\d\d\b")
 _CLAUSE_BREAK = re.compile(r"[,;:()—–]|\b(?:and|but|which|who|when|while|where|after|before|until)\b", re.I)
 # Words between an event's phrase and a year that still tie the year to that event.
 _TIE = re.compile(r"^\s*(?:(?:(?:was|were|had been) \w+ed|was written|was held|was read|was sent|was given|"
-                  r"was made|was set up|was drawn up|was begun|was won|was lost|was)\s+)?(?:(?:in|on|of|from|during|by|at|the|early|late|end|"
+                  r"was made|was set up|was drawn up|was begun|was won|was lost|was)\s+)?"
+                  r"(?:(?:in|on|of|from|during|by|at|the|early|late|end|"
                   r"spring|summer|autumn|winter|january|february|march|april|may|june|july|august|september|"
                   r"october|november|december|\d{1,2}(?:st|nd|rd|th)?|the|ussr|soviet|union|country|party|"
                   r"to|turkey|abroad)\s+)*$", re.I)
@@ -91,9 +92,9 @@ class FactChecker:
             if any(f.kind == "wrong_date" and (f.quote.lower() in err.sentence.lower()
                                                or f.doc in err.event.docs) for f in findings):
                 continue
+            event = err.event.event.rstrip(".")
             findings.append(Finding(
-                "wrong_date", n,
-                f"The course timeline dates “{err.event.event.rstrip('.')}” to {err.correct}, not {err.stated_year}.",
+                "wrong_date", n, f"The course timeline dates “{event}” to {err.correct}, not {err.stated_year}.",
                 err.correct, err.event.id, err.event.docs[0] if err.event.docs else "", err.sentence))
         return findings
 

@@ -80,10 +80,12 @@ WEIGH = re.compile(
 )
 VERDICT = re.compile(
     r"\b(?:i (?:partly |largely |mostly |strongly |partially |completely |fully )?(?:agree|disagree)"
-    r"|the view is|this view is|view (?:is|was) (?:largely |partly |only partly |fully |mostly )?(?:valid|convincing|correct|right|wrong)"
+    r"|the view is|this view is"
+    r"|view (?:is|was) (?:largely |partly |only partly |fully |mostly )?(?:valid|convincing|correct|right|wrong)"
     r"|(?:largely|partly|mostly|fully|only partly) (?:valid|convincing|true|agree)"
     r"|(?:main|most important|key|decisive|biggest|greatest|principal|chief) (?:reason|factor|cause)"
-    r"|(?:was|were) (?:mostly |largely |partly |entirely |only partly )?responsible|to (?:a|some) (?:large |significant |great |limited |certain )?extent"
+    r"|(?:was|were) (?:mostly |largely |partly |entirely |only partly )?responsible"
+    r"|to (?:a|some) (?:large |significant |great |limited |certain )?extent"
     r"|this is why|that is why|(?:more|most) important|the more important|(?:won|lost) because"
     r"|(?:was|were) (?:very |an? |the )?(?:important|significant|crucial|key|vital)(?: (?:reason|factor|cause))?)\b",
     re.I,
@@ -103,9 +105,16 @@ _TERMINAL = re.compile(r"[.!?][\"”’')\]]*\s*$")
 
 @dataclass
 class Lexicon:
-    """Named things that count as specific evidence: events, documents, institutions, historians."""
+    """Named things that count as specific evidence: events, documents, institutions, historians.
 
-    names: list[tuple[str, re.Pattern[str]]]
+    Two alternations, longest name first (so "13th Party Conference" wins over "Conference"):
+    capitalised single words match case-sensitively ("Service" the historian, not "service"),
+    everything else case-insensitively."""
+
+    names: list[str]
+    exact: re.Pattern[str] | None = None
+    loose: re.Pattern[str] | None = None
+    canonical: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_lessons(cls, lessons: Lessons) -> "Lexicon":
@@ -119,30 +128,38 @@ class Lexicon:
                     # Lower-case single words ("mistakes", "value") are topics, not evidence.
                     if " " in term or term[:1].isupper():
                         terms.setdefault(term.lower(), term)
-        names = []
-        for low, term in sorted(terms.items(), key=lambda kv: -len(kv[0])):
+        exact, loose = list(HISTORIANS), []
+        for low, term in terms.items():
             if low in PROTAGONISTS or low in GENERIC or re.fullmatch(r"\d{4}", low) or len(low) < 4:
                 continue
-            flags = 0 if (" " not in term and term[:1].isupper()) else re.I
-            names.append((term, re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", flags)))
-        for h in HISTORIANS:
-            names.append((h, re.compile(rf"\b{h}\b")))
-        return cls(names)
+            (exact if (" " not in term and term[:1].isupper()) else loose).append(term)
+
+        def alternation(words: list[str], flags: int) -> re.Pattern[str] | None:
+            if not words:
+                return None
+            body = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+            return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", flags)
+
+        canonical = {t.lower(): t for t in loose}
+        return cls(sorted(set(exact + loose)), alternation(exact, 0), alternation(loose, re.I), canonical)
 
     def find(self, text: str) -> list[str]:
         """Distinct named things in the text; a longer name hides the shorter ones inside it."""
         taken: list[tuple[int, int]] = []
         found: list[str] = []
-        for m in ORDINAL_EVENT.finditer(text):
-            taken.append(m.span())
-            found.append(m.group(0))
-        for term, pattern in self.names:
-            for m in pattern.finditer(text):
-                if any(a <= m.start() and m.end() <= b for a, b in taken):
-                    continue
-                taken.append(m.span())
-                if term not in found:
-                    found.append(term)
+        matches = [(m.span(), m.group(0)) for m in ORDINAL_EVENT.finditer(text)]
+        if self.loose is not None:
+            matches += [(m.span(), self.canonical.get(m.group(0).lower(), m.group(0)))
+                        for m in self.loose.finditer(text)]
+        if self.exact is not None:
+            matches += [(m.span(), m.group(0)) for m in self.exact.finditer(text)]
+        # Longest first, so a name inside a longer one is skipped.
+        for (a, b), name in sorted(matches, key=lambda x: -(x[0][1] - x[0][0])):
+            if any(x <= a and b <= y for x, y in taken):
+                continue
+            taken.append((a, b))
+            if name not in found:
+                found.append(name)
         return found
 
 
@@ -209,6 +226,24 @@ def split_paragraphs(text: str) -> list[str]:
     return out
 
 
+# Sentences that usually open a new paragraph, for text pasted without paragraph breaks.
+_TOPIC_OPENER = re.compile(
+    r"^\W*(?:firstly|first of all|secondly|thirdly|another|however|on the other hand|in addition|furthermore|"
+    r"moreover|finally|lastly|in conclusion|to conclude|overall|the (?:best|strongest|main) (?:argument|case)|"
+    r"a further|a second|a third|nevertheless)\b", re.I)
+ONE_BLOCK_WORDS = 200
+
+
+def split_block(block: str) -> list[str]:
+    """One long block of text split where its topic sentences begin ("Firstly", "However", ...)."""
+    parts: list[list[str]] = [[]]
+    for sentence in split_sentences(block):
+        if parts[-1] and len(parts[-1]) >= 2 and _TOPIC_OPENER.search(sentence):
+            parts.append([])
+        parts[-1].append(sentence)
+    return [" ".join(p) for p in parts if p]
+
+
 def split_sentences(paragraph: str) -> list[str]:
     return [s.strip() for s in _SENT.split(paragraph) if s.strip()]
 
@@ -269,6 +304,8 @@ def unsupported_claims(sentences: list[str], lexicon: Lexicon) -> list[str]:
 def read_paragraphs(text: str, lexicon: Lexicon) -> list[Paragraph]:
     """Measure every paragraph and give each its role (introduction, body, conclusion)."""
     blocks = split_paragraphs(text)
+    if len(blocks) == 1 and len(blocks[0].split()) >= ONE_BLOCK_WORDS:
+        blocks = split_block(blocks[0])
     paras = [measure(n, block, lexicon) for n, block in enumerate(blocks, start=1)]
     if len(paras) >= 3:
         paras[0].role = "introduction"

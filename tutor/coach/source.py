@@ -280,7 +280,8 @@ class SourceCoach:
         if corpus_file.is_file():
             return self._from_bytes(corpus_file.name, corpus_file.read_bytes())
         known = ", ".join(d for d, _ in self.source_notes()[:6])
-        raise SourceError(f"No source note '{ref}'. Pick one of: {known} … (or paste an extract and name its origin).")
+        raise SourceError(f"No source note '{ref}'. Pick one of: {known} … "
+                          "(or paste an extract and name its origin).")
 
     @staticmethod
     def _from_bytes(name: str, data: bytes) -> SourceInfo:

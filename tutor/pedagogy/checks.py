@@ -56,6 +56,24 @@ class CheckContext:
         return out
 
 
+    def summarises(self, text: str) -> bool:
+        """True when the text names new evidence for three or more open key points of one card:
+        a sentence that lists the factors gives the answer away even one term at a time."""
+        cards = ([(self.card, self.covered)] if self.card else []) + self.other_cards
+        allowed = self.allowed_text
+        for card, covered in cards:
+            touched = 0
+            for kp in card.key_points:
+                if kp.id in covered:
+                    continue
+                said = {t.lower() for t in terms_in(allowed, kp.evidence_terms)}
+                if any(t.lower() not in said for t in terms_in(text, kp.evidence_terms)):
+                    touched += 1
+            if touched >= 3:
+                return True
+        return False
+
+
 def last_sentence_is_question(text: str) -> bool:
     tail = re.sub(r"(\s*\[\d+\])+\s*$", "", text.strip()).rstrip(" \"'”’)*_")
     return tail.endswith("?")

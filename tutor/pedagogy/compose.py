@@ -16,7 +16,8 @@ from tutor.pedagogy.moves import Move, pick
 from tutor.retrieval import tokenize
 from tutor.store import Passage
 
-_SENT = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9\"“(])")
+# Sentence ends, but not after an initial or a title ("E. H. Carr", "Dr. Zhivago", "St. Petersburg").
+_SENT = re.compile(r"(?<!\b[A-Z]\.)(?<!\b(?:Mr|Dr|St|Mt|vs|cf)\.)(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9\"“(])")
 MIN_WORDS, MAX_WORDS = 7, 34
 
 
@@ -80,9 +81,15 @@ Was Were Is Are Not No On At By For From To Of As If When While After Before Onl
 January February March April May June July August September October November December""".split())
 # A sentence opening with a pronoun or a link word leans on the sentence before it, which the
 # student will not see ("He wrote an open letter ..."): quoted alone it confuses.
-_LEANS_BACK = re.compile(r"^(he|she|it|they|this|these|that|those|his|her|its|their|such|both|second|third|fourth|"
+_LEANS_BACK = re.compile(r"^(he|she|it|they|this|these|that|those|his|her|its|their|such|both|others|second|third|fourth|"
+                         r"a (second|third|fourth)|"
                          r"finally|also|yet|but|however|instead|then|thus|so|the latter|the former|the work|"
                          r"a (second|third|fourth) view|another view)\b", re.I)
+_POINTS_BACK = re.compile(r"\b(these|those|the latter|the former|such|this (argument|view|point|idea|case|approach))\b", re.I)
+# Advice about writing essays is not evidence about the 1920s.
+_META = re.compile(r"\b(a strong answer|strong answers|the best essays?|an essay|in essays|students (should|who)|"
+                   r"examiners?|mark scheme|a balanced judgement|one defensible line|whatever line|(essay|exam|source) questions?|"
+                   r"key words|paper \d)\b", re.I)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
 
 
@@ -105,14 +112,13 @@ def correction_names(move: Move, message: str) -> dict[str, float]:
     return names
 
 
-def choose_quote(move: Move, passages: list[Passage], message: str,
-                 leaks: Callable[[str], list[str]]) -> tuple[Passage, str] | None:
-    """The best short sentence to quote: on the move's question (above all), the message and the
-    key point or correction at stake, from the move's focus documents if possible, and never
-    one that ``leaks`` reports as stating a key point the student has not reached."""
+def scored_sentences(move: Move, passages: list[Passage], message: str) -> list[tuple[float, Passage, str]]:
+    """Every quotable sentence of the passages with its score, best first: on the move's question
+    (above all), the message and the key point or correction at stake, from the move's focus
+    documents if possible; a date correction only considers sentences with the right year."""
     weighted: dict[str, float] = {}
     sources = [(move.question, 1.0), (move.counter or "", 0.8), (message, 0.5),
-               (move.key_point.statement if move.key_point else "", 0.4),
+               (move.key_point.statement if move.key_point else "", 0.6),
                (move.misconception.why_wrong if move.misconception else "", 0.8)]
     for text, weight in sources:
         for token in set(tokenize(text)):
@@ -120,27 +126,35 @@ def choose_quote(move: Move, passages: list[Passage], message: str,
     norm = (1 + sum(weighted.values())) ** 0.5
     names = correction_names(move, message)
     required = str(move.date_error.event.years[0]) if move.date_error else None
-    best: tuple[float, Passage, str] | None = None
+    out: list[tuple[float, Passage, str]] = []
     for rank, passage in enumerate(passages):
         focus = passage.doc_id in move.focus_docs
         for sentence in map(quotable, sentences(passage.text)):
-            if sentence is None:
+            if sentence is None or (required and required not in sentence):
                 continue
-            if required and required not in sentence:
-                continue
-            tokens = set(tokenize(sentence))
-            score = sum(weighted.get(t, 0.0) for t in tokens) / norm
+            relevance = sum(weighted.get(t, 0.0) for t in set(tokenize(sentence))) / norm
+            # The focus documents win only among sentences that are on the question at all.
+            score = relevance + (0.8 if focus and relevance >= 0.3 else 0.2 if focus else 0.0)
             if move.date_error:
                 score += sum(1 for k in move.date_error.event.keywords if k.lower() in sentence.lower())
-            if names:
-                score += sum(w for n, w in names.items() if n in sentence)
-            score += (0.8 if focus else 0.0) - 0.05 * rank - (1.0 if _LEANS_BACK.match(sentence) else 0.0)
-            if best is not None and score <= best[0]:
-                continue
-            if leaks(sentence):
-                continue
-            best = (score, passage, sentence)
-    return (best[1], best[2]) if best else None
+            score += sum(w for n, w in names.items() if n in sentence)
+            # Study-skills advice is for skills questions, not evidence about the 1920s.
+            if passage.kind == "skills" and not focus:
+                score -= 1.0
+            score -= 0.05 * rank + (1.5 if _LEANS_BACK.match(sentence) else 0.0) \
+                + (0.4 if _POINTS_BACK.search(sentence) else 0.0) + (1.5 if _META.search(sentence) else 0.0)
+            out.append((score, passage, sentence))
+    out.sort(key=lambda x: -x[0])
+    return out
+
+
+def choose_quote(move: Move, passages: list[Passage], message: str,
+                 leaks: Callable[[str], list[str]]) -> tuple[Passage, str] | None:
+    """The best-scoring sentence that ``leaks`` does not report as giving a key point away."""
+    for _, passage, sentence in scored_sentences(move, passages, message):
+        if not leaks(sentence):
+            return passage, sentence
+    return None
 
 
 def compose_offline(move: Move, passages: list[Passage], templates: dict, *, message: str, turn: int,
@@ -171,9 +185,14 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
                 parts.append(f"{pick(templates['counter_intro'], turn)} {move.counter}")
                 parts.append(f"Weigh it against this: “{sentence}” [1]")
             else:
-                parts.append(f"{pick(templates['evidence_intro'], turn + 1)} “{sentence}” [1]")
+                intro = templates.get("evidence_intro_" + move.kind) or templates["evidence_intro"]
+                parts.append(f"{pick(intro, turn + 1)} “{sentence}” [1]")
         elif move.kind == "counter_argument" and move.counter:
             parts.append(f"{pick(templates['counter_intro'], turn)} {move.counter}")
+        elif move.date_error and templates.get("date_fallback"):
+            # No passage gives the date in a quotable sentence: the course timeline does.
+            parts.append(pick(templates["date_fallback"], turn).format(
+                event=move.date_error.event.event.rstrip("."), correct=move.date_error.correct))
     if move.kind == "redirect":
         parts.append(pick(templates["redirect_bridge"], turn))
     parts.append(move.question)

@@ -62,6 +62,17 @@ def pick(options: list[str], n: int) -> str:
     return options[n % len(options)]
 
 
+def pick_counter(card: LessonCard, message: str, kp: KeyPoint | None, turn: int) -> str:
+    """The counter-argument closest to what the student said (and the point at stake); ties go
+    round the card's list turn by turn so a student does not meet the same objection twice."""
+    from tutor.retrieval import tokenize
+
+    said = set(tokenize(message)) | (set(tokenize(kp.statement)) if kp else set())
+    counters = card.counter_arguments
+    order = [counters[(turn + i) % len(counters)] for i in range(len(counters))]
+    return max(order, key=lambda c: len(said & set(tokenize(c))))
+
+
 def has_evidence(text: str) -> bool:
     return bool(_EVIDENCE.search(text))
 
@@ -93,7 +104,7 @@ def _judge(card: LessonCard, state: LearnerState) -> Move:
 def choose(intent: Intent, state: LearnerState, card: LessonCard, *,
            misconceptions: list[Misconception], date_errors: list[DateError],
            relevance: dict[str, float], newly_covered: set[str] | None = None,
-           with_evidence: bool = False, templates: dict[str, list[str]]) -> Move:
+           with_evidence: bool = False, templates: dict[str, list[str]], message: str = "") -> Move:
     newly = sorted(newly_covered or [])
     if intent.kind == "injection":
         move = _hint_move("refuse_instructions", state, card, relevance, advance=False)
@@ -135,7 +146,7 @@ def choose(intent: Intent, state: LearnerState, card: LessonCard, *,
         # A claim that already carries evidence (or answers our request for it) meets an objection;
         # a bare claim is asked for its evidence first.
         if card.counter_arguments and (with_evidence or recent == "ask_evidence"):
-            counter = card.counter_arguments[state.turns % len(card.counter_arguments)]
+            counter = pick_counter(card, message, kp, state.turns)
             return Move(kind="counter_argument", question=pick(templates["counter_question"], state.turns),
                         label=MOVE_LABELS["counter_argument"], card=card, counter=counter, key_point=kp,
                         focus_docs=docs, newly_covered=newly)

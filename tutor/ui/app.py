@@ -1,8 +1,9 @@
 """The app's entry: page config, navigation, first-start indexing, background warm-up.
 
-``streamlit run streamlit_app.py`` calls :func:`main`. Pages are files in this package (so
-``AppTest.switch_page("tutor/ui/teacher_page.py")`` reaches them); the coach page
-(tutor/ui/coach_page.py) is listed when that module exists.
+``streamlit run streamlit_app.py`` calls :func:`main`. Pages are two-line scripts in
+tutor/ui/pages/ (so ``AppTest.switch_page("tutor/ui/pages/teacher.py")`` reaches them) that call
+``render()`` of tutor/ui/*_page.py; the coach page (tutor/ui/coach_page.py) is listed when that
+module exists.
 """
 
 from __future__ import annotations
@@ -10,42 +11,51 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
+from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import streamlit as st
 
 from tutor.ui import resources
 
 HERE = Path(__file__).resolve().parent
+PAGES = HERE / "pages"
 
 
-def _coach_page() -> st.Page | None:
-    """The coach page if its module is installed: its ``render()`` if it has one, else the file."""
+@lru_cache(maxsize=1)
+def _coach_target() -> Path | Callable[[], None] | None:
+    """What the coach page runs: its ``render`` (a module that only defines it), its file, or None."""
     if importlib.util.find_spec("tutor.ui.coach_page") is None:
         return None
     path = HERE / "coach_page.py"
     if not path.is_file():
         return None
-    look = {"title": "Essay & source coach", "icon": ":material/edit_note:", "url_path": "coach"}
     source = path.read_text(encoding="utf-8")
     # A module that only defines render() shows nothing when run as a script: call render().
     if "__main__" not in source and re.search(r"^def render\(\s*\)", source, re.M):
-        module = importlib.import_module("tutor.ui.coach_page")
-        return st.Page(module.render, **look)
-    return st.Page(path, **look)
+        return importlib.import_module("tutor.ui.coach_page").render
+    return path
+
+
+def _coach_page() -> st.Page | None:
+    target = _coach_target()
+    if target is None:
+        return None
+    return st.Page(target, title="Essay & source coach", icon=":material/edit_note:", url_path="coach")
 
 
 def pages() -> dict[str, list[st.Page]]:
     students = [
-        st.Page(HERE / "chat_page.py", title="Tutor", icon=":material/forum:", url_path="tutor", default=True),
-        st.Page(HERE / "sources_page.py", title="Sources", icon=":material/menu_book:", url_path="sources"),
+        st.Page(PAGES / "tutor.py", title="Tutor", icon=":material/forum:", url_path="tutor", default=True),
+        st.Page(PAGES / "sources.py", title="Sources", icon=":material/menu_book:", url_path="sources"),
     ]
     coach = _coach_page()
     if coach is not None:
         students.append(coach)
     staff = [
-        st.Page(HERE / "teacher_page.py", title="Teacher", icon=":material/lock:", url_path="teacher"),
-        st.Page(HERE / "evaluation_page.py", title="Evaluation", icon=":material/analytics:", url_path="evaluation"),
+        st.Page(PAGES / "teacher.py", title="Teacher", icon=":material/lock:", url_path="teacher"),
+        st.Page(PAGES / "evaluation.py", title="Evaluation", icon=":material/analytics:", url_path="evaluation"),
     ]
     return {"Learn": students, "Staff": staff}
 

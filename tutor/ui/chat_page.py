@@ -5,6 +5,7 @@ Run by ``st.navigation`` (see tutor/ui/app.py); the logic is in tutor.ui.chat an
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -19,6 +20,7 @@ if TYPE_CHECKING:  # imported in render(), after the chat input is on screen: th
 
 SESSION_KEY = "tutor_session"
 QUERY_KEY = "session"
+TUTOR_AVATAR, STUDENT_AVATAR = ":material/school:", ":material/person:"
 WELCOME = ("Ask me about the struggle for power after Lenin, 1921–1929 — why Stalin won, what the "
            "Testament said, how the oppositions lost. I won't hand you answers: I'll point you to the "
            "sources and ask questions until you can make the argument yourself.")
@@ -68,7 +70,7 @@ def _after_reply(turn: dict[str, Any]) -> None:
 def _history(session: Session) -> None:
     for turn in session.history:
         role = "user" if turn.get("role") == "user" else "assistant"
-        with st.chat_message(role):
+        with st.chat_message(role, avatar=TUTOR_AVATAR if role == "assistant" else STUDENT_AVATAR):
             st.markdown(escape_markdown(turn.get("content", "")))
             if role == "assistant":
                 _after_reply(turn)
@@ -77,9 +79,9 @@ def _history(session: Session) -> None:
 def _turn(ctx: resources.AppContext, session: Session, message: str) -> None:
     from tutor.ui import chat
 
-    with st.chat_message("user"):
+    with st.chat_message("user", avatar=STUDENT_AVATAR):
         st.markdown(escape_markdown(message))
-    with st.chat_message("assistant"):
+    with st.chat_message("assistant", avatar=TUTOR_AVATAR):
         before = len(session.history)
         with st.spinner("Thinking…"):
             reply = chat.take_turn(ctx.tutor, ctx.sessions, session, message)
@@ -119,10 +121,11 @@ def _sidebar(ctx: resources.AppContext, session: Session) -> None:
                   width="stretch")
         if session.history:
             name = f"tutor-conversation-{session.id[:8]}"
-            st.download_button("Transcript (Markdown)", transcript_markdown(session, lessons), f"{name}.md",
+            # Built when clicked, not on every rerun.
+            st.download_button("Transcript (Markdown)", partial(transcript_markdown, session, lessons), f"{name}.md",
                                mime="text/markdown", icon=":material/download:", on_click="ignore",
                                width="stretch")
-            st.download_button("Transcript (JSON)", transcript_json(session, lessons), f"{name}.json",
+            st.download_button("Transcript (JSON)", partial(transcript_json, session, lessons), f"{name}.json",
                                mime="application/json", icon=":material/data_object:", on_click="ignore",
                                width="stretch")
 
@@ -142,7 +145,7 @@ def render() -> None:
     st.title("Socratic history tutor")
     banner = st.empty()
     banner.caption(escape_markdown(mode_banner(_expected_mode(settings))))
-    with st.chat_message("assistant"):  # always first, never saved: it is not a turn
+    with st.chat_message("assistant", avatar=TUTOR_AVATAR):  # always first, never saved: it is not a turn
         st.markdown(escape_markdown(WELCOME))
     # The input goes on screen before the heavy objects load, so the page is usable at once.
     message = st.chat_input("Ask a question or test an idea about 1921–1929…", max_chars=20_000)
@@ -154,6 +157,3 @@ def render() -> None:
         _turn(ctx, session, message)
     _sidebar(ctx, session)
 
-
-if __name__ == "__main__":
-    render()

@@ -2,12 +2,13 @@
 and turn a result into side-by-side charts.
 
 >>> result = run_retrieval_set(ctx.tutor.retriever, Path("corpus/eval/questions.jsonl"), k=5)  # doctest: +SKIP
->>> path = save_report(settings, "retrieval", result)                                         # doctest: +SKIP
+>>> path = save_report(settings, {"retrieval": result})                                       # doctest: +SKIP
 >>> latest_report(settings).kind                                                              # doctest: +SKIP
 'retrieval'
 
-The runners belong to tutor.evaluation; when one is not installed the page says so instead of
-failing. Reports are JSON files under ``TUTOR_HOME/reports``.
+The runners and the report writer belong to tutor.evaluation; when one is not installed the page
+says so instead of failing. Reports live under ``TUTOR_HOME/reports`` (one folder per run, as
+``tutor eval all --report DIR`` writes them).
 """
 
 from __future__ import annotations
@@ -102,28 +103,47 @@ def run_tutor_set(tutor, path: Path, *, on_progress: Progress | None = None) -> 
     return result
 
 
-def save_report(settings: Settings, kind: str, result: dict[str, Any]) -> Path:
-    folder = reports_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
+def save_report(settings: Settings, result: dict[str, Any]) -> Path:
+    """Save a run like `tutor eval --report` does: a folder under TUTOR_HOME/reports holding
+    report.json, report.md and plots (JSON alone when the report writer is not installed).
+    ``result`` maps sections (retrieval, tutor, ...) to their results. Returns the JSON path."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = folder / f"{kind}-{stamp}.json"
+    folder = reports_dir(settings) / f"{stamp}-{'-'.join(result)}"
     n = 1
-    while path.exists():
+    while folder.exists():
         n += 1
-        path = folder / f"{kind}-{stamp}-{n}.json"
-    path.write_text(json.dumps({"kind": kind, "saved_at": time.time(), **result}, indent=2, ensure_ascii=False,
-                               default=str), encoding="utf-8")
-    return path
+        folder = reports_dir(settings) / f"{stamp}-{'-'.join(result)}-{n}"
+    try:
+        from tutor.evaluation.report import write_report
+    except ImportError:
+        folder.mkdir(parents=True)
+        path = folder / "report.json"
+        path.write_text(json.dumps({"generated_at": time.strftime("%Y-%m-%d %H:%M"), **result}, indent=2,
+                                   ensure_ascii=False, default=str), encoding="utf-8")
+        return path
+    written = write_report(folder, result)
+    return next(p for p in written if p.suffix == ".json")
 
 
-def _kind_of(path: Path, data: dict[str, Any]) -> str:
-    if isinstance(data.get("kind"), str):
-        return data["kind"]
-    stem = path.stem.lower()
-    for kind in ("retrieval", "tutor", "judge", "essay", "coach"):
-        if kind in stem:
-            return kind
-    return "report"
+SECTIONS = ("retrieval", "tutor", "judge", "essays")
+
+
+def sections(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The parts of a report: a combined report (`tutor eval all`) has one key per evaluation; a
+    single run's result is recognised by its shape."""
+    found = {k: data[k] for k in SECTIONS if isinstance(data.get(k), dict)}
+    if found:
+        return found
+    if isinstance(data.get("methods"), dict):
+        return {"retrieval": data}
+    if "pass_rate" in data:
+        return {"tutor": data}
+    return {}
+
+
+def _kind_of(data: dict[str, Any]) -> str:
+    parts = [k for k, v in sections(data).items() if not v.get("skipped")]
+    return " + ".join(parts) if parts else "report"
 
 
 def load_report(path: Path) -> Report:
@@ -131,44 +151,42 @@ def load_report(path: Path) -> Report:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise TutorError(f"The report {path.name} cannot be read ({exc}).") from exc
-    if not isinstance(data, dict):
-        raise TutorError(f"The report {path.name} is not a JSON object.")
+    if not isinstance(data, dict) or not sections(data):
+        raise TutorError(f"{path.name} is not an evaluation report.")
     md = path.with_suffix(".md")
-    return Report(path, _kind_of(path, data), data, md.read_text(encoding="utf-8") if md.is_file() else None)
+    return Report(path, _kind_of(data), data, md.read_text(encoding="utf-8") if md.is_file() else None)
 
 
 def list_reports(settings: Settings) -> list[Path]:
-    """Saved JSON reports, newest first (searching sub-folders too)."""
+    """Saved JSON reports under TUTOR_HOME/reports (sub-folders too), newest first."""
     folder = reports_dir(settings)
     if not folder.is_dir():
         return []
     return sorted(folder.rglob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
 
 
-def latest_report(settings: Settings, kind: str | None = None) -> Report | None:
+def latest_report(settings: Settings) -> Report | None:
     for path in list_reports(settings):
         try:
-            report = load_report(path)
+            return load_report(path)
         except TutorError:
             continue
-        if kind is None or report.kind == kind:
-            return report
     return None
 
 
-def _method_table(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """{method or mode: {metric: value}} from a result, wherever the runner put it."""
-    for key in ("methods", "modes", "backends", "summary"):
-        table = data.get(key)
-        if isinstance(table, dict) and table and all(isinstance(v, dict) for v in table.values()):
-            return table
-    return {}
+def plots(report: Report) -> list[Path]:
+    """PNG plots the report writer saved next to the report."""
+    names = report.data.get("plots") or []
+    return [report.path.parent / Path(str(n)).name for n in names if (report.path.parent / Path(str(n)).name).is_file()]
 
 
-def metrics_frame(data: dict[str, Any]) -> pd.DataFrame:
-    """Long form (method, metric, value, latency) of every numeric metric in the result."""
+def metrics_frame(retrieval: dict[str, Any]) -> pd.DataFrame:
+    """Long form (method, metric, value, latency) of every numeric metric per retrieval method."""
     rows = []
-    for method, metrics in _method_table(data).items():
+    table = retrieval.get("methods") if isinstance(retrieval.get("methods"), dict) else {}
+    for method, metrics in table.items():
+        if not isinstance(metrics, dict):
+            continue
         for metric, value in metrics.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
@@ -197,7 +215,35 @@ def comparison_charts(frame: pd.DataFrame) -> list[alt.Chart]:
     return charts
 
 
-def table_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+def method_rows(retrieval: dict[str, Any]) -> list[dict[str, Any]]:
     """The method table as rows for st.dataframe (method first)."""
+    table = retrieval.get("methods") if isinstance(retrieval.get("methods"), dict) else {}
     return [{"method": m, **{k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}}
-            for m, metrics in _method_table(data).items()]
+            for m, metrics in table.items() if isinstance(metrics, dict)]
+
+
+def tutor_frame(tutor: dict[str, Any]) -> pd.DataFrame:
+    """Pass rate per tag, then the checks made on every case, then the overall pass rate."""
+    rows = [{"check": tag, "rate": float(rate), "kind": "tag"} for tag, rate in (tutor.get("rates") or {}).items()]
+    for key in ("citation_validity", "quote_fidelity"):
+        if isinstance(tutor.get(key), (int, float)):
+            rows.append({"check": key, "rate": float(tutor[key]), "kind": "every case"})
+    if isinstance(tutor.get("pass_rate"), (int, float)):
+        rows.append({"check": "ALL (pass rate)", "rate": float(tutor["pass_rate"]), "kind": "overall"})
+    return pd.DataFrame(rows, columns=["check", "rate", "kind"])
+
+
+def tutor_chart(frame: pd.DataFrame) -> alt.Chart:
+    return alt.Chart(frame, title="Tutor: share of cases passing each check").mark_bar().encode(
+        y=alt.Y("check:N", sort=list(frame["check"]), title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("rate:Q", scale=alt.Scale(domain=[0, 1]), title=None),
+        color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=["tag", "every case", "overall"],
+                                                             range=["#4c72b0", "#8c8c8c", "#dd8452"])),
+        tooltip=["check", alt.Tooltip("rate:Q", format=".3f")],
+    ).properties(height=max(120, 24 * len(frame)))
+
+
+def numbers(section: dict[str, Any]) -> list[dict[str, Any]]:
+    """The section's top-level numbers (counts, rates, latencies) as rows."""
+    return [{"measure": k, "value": v} for k, v in section.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)]

@@ -17,30 +17,56 @@ from tutor.ui.render import escape_markdown
 TEACHER_KEY = "teacher"  # set by the Teacher page's sign-in
 
 
-def show_report(report: ev.Report) -> None:
-    data = report.data
-    saved = datetime.fromtimestamp(report.path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-    bits = [f"{report.kind} evaluation", f"saved {saved}"]
-    if data.get("set"):
-        bits.append(f"set {data['set']}")
-    for key, label in (("n_questions", "questions"), ("n_cases", "cases"), ("k", "k")):
-        if data.get(key) is not None:
-            bits.append(f"{label} {data[key]}" if key == "k" else f"{data[key]} {label}")
-    st.caption(escape_markdown(" · ".join(bits)) + f" · `{report.path.name}`")
-    frame = ev.metrics_frame(data)
-    charts = ev.comparison_charts(frame)
+def _retrieval(section: dict) -> None:
+    bits = [f"{section.get('n_questions', '?')} questions", f"k = {section.get('k', '?')}"]
+    if section.get("n_chunks"):
+        bits.append(f"{section['n_chunks']} passages")
+    st.caption(" · ".join(bits))
+    charts = ev.comparison_charts(ev.metrics_frame(section))
     if charts:
-        cols = st.columns(len(charts))
-        for col, chart in zip(cols, charts):
+        for col, chart in zip(st.columns(len(charts)), charts):
             col.altair_chart(chart, width="stretch")
-    rows = ev.table_rows(data)
+    rows = ev.method_rows(section)
     if rows:
         st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def _tutor(section: dict) -> None:
+    st.caption(f"{section.get('n_cases', '?')} cases · mode {escape_markdown(section.get('mode', 'offline'))}")
+    frame = ev.tutor_frame(section)
+    left, right = st.columns([3, 2])
+    if not frame.empty:
+        left.altair_chart(ev.tutor_chart(frame), width="stretch")
+    right.dataframe(ev.numbers(section), hide_index=True, width="stretch")
+    failing = [c for c in section.get("cases") or [] if not c.get("passed")]
+    if failing:
+        with st.expander(f"{len(failing)} failing case(s)"):
+            st.dataframe([{"case": c.get("id"), "failed": ", ".join(c.get("failed") or []), "move": c.get("move"),
+                           "reply": c.get("reply")} for c in failing], hide_index=True, width="stretch")
+
+
+def show_report(report: ev.Report) -> None:
+    data = report.data
+    saved = data.get("generated_at") or datetime.fromtimestamp(report.path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    st.caption(escape_markdown(f"{report.kind} · saved {saved}") + f" · `{report.path.parent.name}/{report.path.name}`")
+    for name, section in ev.sections(data).items():
+        st.markdown(f"#### {name.capitalize()}")
+        if section.get("skipped"):
+            st.caption(escape_markdown(f"Skipped: {section['skipped']}"))
+        elif name == "retrieval":
+            _retrieval(section)
+        elif name == "tutor":
+            _tutor(section)
+        else:
+            st.dataframe(ev.numbers(section), hide_index=True, width="stretch")
+    images = ev.plots(report)
+    if images:
+        with st.expander("Plots saved with the report"):
+            for path in images:
+                st.image(str(path), caption=path.name)
     if report.markdown:
-        with st.expander("Report text"):
-            st.markdown(escape_markdown(report.markdown))
-    if not charts and not rows:
-        st.json(data, expanded=False)
+        with st.expander("Report text (Markdown)"):
+            st.code(report.markdown, language="markdown")
 
 
 def _chosen_set(settings, kind: str) -> Path | None:
@@ -96,11 +122,12 @@ def _run_section(ctx: resources.AppContext) -> None:
                 status.update(label="The evaluation could not run", state="error")
                 st.error(escape_markdown(str(exc)))
                 return
-            saved = ev.save_report(ctx.settings, kind, result)
-            status.update(label=f"Done — saved {saved.name}", state="complete", expanded=False)
+            saved = ev.save_report(ctx.settings, {kind: result})
+            status.update(label=f"Done — saved {saved.parent.name}", state="complete", expanded=False)
 
 
 def render() -> None:
+    st.set_page_config(layout="wide")
     ctx = resources.app_context()
     st.title("Evaluation")
     st.caption("How well retrieval finds the right passages, and how the tutor behaves on the test cases.")
@@ -112,12 +139,11 @@ def render() -> None:
     if not reports:
         st.info(f"No saved report yet. Run one above, or `tutor eval` (reports go to {ev.reports_dir(ctx.settings)}).")
         return
-    chosen = st.selectbox("Report", reports, format_func=lambda p: p.name, index=0)
+    root = ev.reports_dir(ctx.settings)
+    chosen = st.selectbox("Report", reports, index=0, format_func=lambda p: str(p.relative_to(root)),
+                          help="Newest first. `tutor eval all --report` writes here when pointed at this folder.")
     try:
         show_report(ev.load_report(chosen))
     except TutorError as exc:
         st.error(escape_markdown(str(exc)))
 
-
-if __name__ == "__main__":
-    render()

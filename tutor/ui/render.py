@@ -29,24 +29,44 @@ def escape_stream(pieces: Iterable[str]) -> Iterator[str]:
         yield escape_markdown(piece)
 
 
-def _span(text: str, quote: str) -> tuple[int, int] | None:
-    """Where the quote sits in the text, allowing for different whitespace and quote marks."""
+_ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.)\s*")
+
+
+def _span(text: str, quote: str, start: int = 0) -> tuple[int, int] | None:
+    """Where the quote sits in the text (from ``start``), allowing for different whitespace and
+    straight or curly quote marks."""
     quote = quote.strip().strip("“”\"")
     if not quote:
         return None
-    at = text.find(quote)
+    at = text.find(quote, start)
     if at >= 0:
         return at, at + len(quote)
     words = quote.split()
-    if not words:
-        return None
     pattern = r"\s+".join(re.escape(w) for w in words)
-    match = re.search(pattern, text)
+    match = re.compile(pattern).search(text, start)
     if match is None:
         # The quote may have straightened curly quotes (or the reverse).
         loose = pattern.replace("“", ".").replace("”", ".").replace('\\"', ".").replace("’", ".").replace("'", ".")
-        match = re.search(loose, text)
+        match = re.compile(loose).search(text, start)
     return (match.start(), match.end()) if match else None
+
+
+def _spans(text: str, quote: str) -> list[tuple[int, int]]:
+    """The quote's pieces in the text, in order: a quote shortened with '…' (at either end or in
+    the middle) is found piece by piece."""
+    pieces = [p for p in _ELLIPSIS.split(quote.strip().strip("“”\"")) if len(p.split()) >= 2 or len(p) >= 12]
+    found, at = [], 0
+    for piece in pieces:
+        where = _span(text, piece, at)
+        if where is None:
+            continue
+        start, end = where
+        # Bold markers must touch non-space characters to count, so keep edge spaces outside.
+        inner = text[start:end]
+        start, end = start + len(inner) - len(inner.lstrip()), end - (len(inner) - len(inner.rstrip()))
+        found.append((start, end))
+        at = end
+    return found
 
 
 def highlight(text: str, quote: str | None) -> str:
@@ -55,17 +75,12 @@ def highlight(text: str, quote: str | None) -> str:
     cut = re.match(r"[^\w“\"'(\[]+", text)
     if cut:
         text = "…" + text[cut.end():]
-    where = _span(text, quote or "") if quote else None
-    if where is None:
-        return escape_markdown(text)
-    start, end = where
-    # Bold markers must touch non-space characters to count, so keep edge spaces outside.
-    inner = text[start:end]
-    lead = len(inner) - len(inner.lstrip())
-    trail = len(inner) - len(inner.rstrip())
-    start, end = start + lead, end - trail
-    return (escape_markdown(text[:start]) + "**" + escape_markdown(text[start:end]) + "**"
-            + escape_markdown(text[end:]))
+    out, at = [], 0
+    for start, end in _spans(text, quote or ""):
+        out += [escape_markdown(text[at:start]), "**", escape_markdown(text[start:end]), "**"]
+        at = end
+    out.append(escape_markdown(text[at:]))
+    return "".join(out)
 
 
 def source_heading(citation: dict[str, Any]) -> str:

@@ -101,8 +101,8 @@ def _date(value: str, end: bool = False) -> pd.Timestamp:
 
 
 def timeline_frame(events: Iterable[TimelineEvent], years: tuple[int, int] | None = None) -> pd.DataFrame:
-    """The timeline as rows (start, end, event, when, note); spans keep their end, single dates
-    get a visible width matching their precision."""
+    """The timeline as rows (start, end, event, when, note, span), in date order. ``span`` marks
+    events lasting over two months, drawn as bars; the others are drawn as dots."""
     rows = []
     for e in events:
         first, last = e.years
@@ -110,25 +110,24 @@ def timeline_frame(events: Iterable[TimelineEvent], years: tuple[int, int] | Non
             continue
         start = _date(e.date)
         end = _date(e.end, end=True) if e.end else _date(e.date, end=True)
-        if not e.end and e.precision == "day":
-            end = start + pd.Timedelta(days=12)  # a day would be invisible on a decade's axis
         rows.append({"id": e.id, "event": e.event, "start": start, "end": end, "when": e.when,
-                     "precision": e.precision, "note": e.note or "", "span": bool(e.end)})
+                     "precision": e.precision, "note": e.note or "",
+                     "span": (end - start) > pd.Timedelta(days=62)})
     frame = pd.DataFrame(rows, columns=["id", "event", "start", "end", "when", "precision", "note", "span"])
-    return frame.sort_values("start").reset_index(drop=True)
+    return frame.sort_values("start", kind="stable").reset_index(drop=True)
 
 
-def timeline_chart(frame: pd.DataFrame) -> alt.Chart:
-    """A Gantt-style chart: one row per event in date order, bars for spans, ticks for dates."""
+def timeline_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    """One row per event in date order: bars for periods, dots for dates; hover for details."""
     order = list(frame["event"])
     height = max(120, 22 * len(order))
     base = alt.Chart(frame).encode(
-        y=alt.Y("event:N", sort=order, title=None, axis=alt.Axis(labelLimit=360)),
+        y=alt.Y("event:N", sort=order, title=None, axis=alt.Axis(labelLimit=300, labelFontSize=11, labelOverlap=False)),
         tooltip=[alt.Tooltip("when:N", title="Date"), alt.Tooltip("event:N", title="Event"),
                  alt.Tooltip("note:N", title="Note")],
     )
-    bars = base.mark_bar(cornerRadius=3).encode(
-        x=alt.X("start:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")), x2="end:T",
-        color=alt.Color("span:N", legend=None, scale=alt.Scale(domain=[False, True], range=["#8c2f1b", "#c9a66b"])),
-    )
-    return bars.properties(height=height)
+    x = alt.X("start:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", orient="top", grid=True))
+    bars = base.transform_filter("datum.span").mark_bar(cornerRadius=3, color="#c9a66b", height=10).encode(
+        x=x, x2="end:T")
+    dots = base.transform_filter("!datum.span").mark_circle(size=70, color="#8c2f1b", opacity=1).encode(x=x)
+    return alt.layer(bars, dots).properties(height=height)

@@ -71,6 +71,3 @@ def render() -> None:
             st.caption("Hover over a bar for the exact date and any note on where sources disagree. "
                        "Long bars are periods; short ones single dates.")
 
-
-if __name__ == "__main__":
-    render()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from tutor.documents import SUPPORTED_EXTENSIONS
@@ -70,7 +72,8 @@ def _run_uploads(ctx, teacher, files, *, confirm_flagged: bool) -> None:
 def _upload_section(ctx, teacher) -> None:
     st.subheader("Add documents")
     types = [e.lstrip(".") for e in SUPPORTED_EXTENSIONS]
-    files = st.file_uploader("Course documents", type=types, accept_multiple_files=True,
+    limit = max(1, math.ceil(ctx.settings.max_upload_mb))
+    files = st.file_uploader("Course documents", type=types, accept_multiple_files=True, max_upload_size=limit,
                              help=f"Up to {ctx.settings.max_upload_mb:g} MB each. Markdown files may carry "
                                   "front matter (id, title, kind, period).")
     if st.button("Index these files", type="primary", disabled=not files, icon=":material/upload:"):
@@ -111,7 +114,7 @@ def _document_section(ctx, teacher) -> None:
                     st.text(text)
         with replace:
             new = st.file_uploader("New version", type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS],
-                                   key=f"replace_{doc_id}")
+                                   key=f"replace_{doc_id}", max_upload_size=max(1, math.ceil(ctx.settings.max_upload_mb)))
             sure = st.checkbox("Replace the current version", key=f"replace_ok_{doc_id}")
             if st.button("Replace", disabled=not (new and sure), key=f"replace_go_{doc_id}"):
                 result = service.replace_document(ctx.library, teacher, doc_id, new)
@@ -137,6 +140,7 @@ def _document_section(ctx, teacher) -> None:
 
 
 def render() -> None:
+    st.set_page_config(layout="wide")
     ctx = resources.app_context()
     st.title("Teacher")
     teacher = _gate(ctx)
@@ -148,6 +152,3 @@ def render() -> None:
     except TutorError as exc:
         st.error(escape_markdown(str(exc)))
 
-
-if __name__ == "__main__":
-    render()

@@ -1,0 +1,442 @@
+"""Faults: the model service failing mid-conversation, a process killed mid-ingest, and a
+vector store that cannot be opened. Each ends in a clear message and no lost or half data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from tutor.auth import local_operator
+from tutor.errors import StoreError
+from tutor.settings import load_settings, reset_settings
+
+TUTOR_CLI = Path(sys.executable).with_name("tutor")
+
+
+# -- helpers -----------------------------------------------------------------------------------
+class FakeEmbeddingServer:
+    """An OpenAI-compatible ``/v1/embeddings`` endpoint on 127.0.0.1. Vectors are a hash of the
+    text, so ingesting thousands of chunks runs the real HTTP client path in seconds.
+
+    >>> with FakeEmbeddingServer() as server:      # doctest: +SKIP
+    ...     settings = load_settings(embeddings="openai", llm_base_url=server.url)
+    """
+
+    dim = 64
+
+    def __init__(self):
+        self.requests = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                owner.requests += 1
+                texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                data = [{"object": "embedding", "index": i, "embedding": owner.vector(str(t))}
+                        for i, t in enumerate(texts)]
+                out = json.dumps({"object": "list", "data": data, "model": body.get("model", "fake"),
+                                  "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/v1"
+
+    def vector(self, text: str) -> list[float]:
+        seed = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little")
+        v = np.random.default_rng(seed).standard_normal(self.dim)
+        return (v / np.linalg.norm(v)).tolist()
+
+    def __enter__(self) -> "FakeEmbeddingServer":
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def wait_for(condition, proc: subprocess.Popen, limit_s: float, what: str) -> None:
+    """Poll until ``condition()``; fail with the child's output if it exits or time runs out."""
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"`tutor ingest` exited ({proc.returncode}) before {what}:\n{out}\n{err[-3000:]}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.01)
+
+
+def count_rows(db: Path, table: str) -> int:
+    if not db.is_file():
+        return 0
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    except sqlite3.OperationalError:  # the table is not created yet
+        return 0
+    finally:
+        conn.close()
+
+
+def big_document(marker: str, paragraphs: int) -> bytes:
+    lines = [f"---\nid: big-ingest\ntitle: Grain procurement reports\nkind: source-note\n---\n# Reports\n"]
+    for n in range(paragraphs):
+        lines.append(f"Report {n} ({marker}): the district committee in okrug {n} found grain procurement "
+                     f"short of the plan and asked the Politburo whether to raise prices or requisition.\n")
+    return "\n".join(lines).encode()
+
+
+# -- the model service fails mid-conversation --------------------------------------------------
+_QUESTION = re.compile(r"Question to end with \(you may reword it slightly\): (.+)")
+
+
+class FakeModelService:
+    """An OpenAI-compatible chat endpoint on 127.0.0.1 whose ``behaviour`` the test switches:
+    ``ok`` streams a reply that passes the tutor's checks (the move's own question); ``500``,
+    ``429``, ``slow`` (nothing for ``delay`` seconds), ``stall`` (first words, then silence),
+    ``cut`` (the connection drops mid-stream) and ``ends-early`` (the stream closes without a
+    finish reason) fail the way real services do. ``stop()``/``start()`` take it down and up.
+    """
+
+    def __init__(self, delay: float = 3.0):
+        self.behaviour = "ok"
+        self.delay = delay
+        self.requests: list[str] = []
+        self.port = 0
+        self._server = None
+
+    def start(self) -> "FakeModelService":
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                behaviour = owner.behaviour
+                owner.requests.append(behaviour)
+                try:
+                    if behaviour in ("500", "429"):
+                        return self._error(int(behaviour))
+                    if behaviour == "slow":
+                        time.sleep(owner.delay)
+                    self._stream(owner.reply_for(body["messages"]), behaviour)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up, as it should
+                    pass
+
+            def _error(self, status: int) -> None:
+                out = json.dumps({"error": {"message": f"fake {status}", "type": "server_error", "code": None}}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                if status == 429:
+                    self.send_header("Retry-After", "1")
+                self.end_headers()
+                self.wfile.write(out)
+
+            def _event(self, delta: dict, finish: str | None) -> bytes:
+                data = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
+                        "model": "fake-tutor", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                event = f"data: {json.dumps(data)}\n\n".encode()
+                return b"%x\r\n%s\r\n" % (len(event), event)  # one HTTP chunk per event
+
+            def _stream(self, text: str, behaviour: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                words = text.split(" ")
+                half = len(words) // 2
+                for n, word in enumerate(words):
+                    if n == half and behaviour == "cut":
+                        self.wfile.flush()
+                        self.connection.shutdown(socket.SHUT_RDWR)  # no terminating chunk: a broken body
+                        self.close_connection = True
+                        return
+                    if n == half and behaviour == "stall":
+                        self.wfile.flush()
+                        time.sleep(owner.delay)
+                    self.wfile.write(self._event({"content": word if n == 0 else " " + word}, None))
+                if behaviour != "ends-early":
+                    self.wfile.write(self._event({}, "stop"))
+                    done = b"data: [DONE]\n\n"
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(done), done))
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_port
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @staticmethod
+    def reply_for(messages: list[dict]) -> str:
+        found = _QUESTION.search(str(messages[-1]["content"]))
+        question = found.group(1).strip() if found else "What evidence would you look for?"
+        return f"Good, let's test that idea against the course sources together. {question}"
+
+
+@pytest.fixture
+def model_service():
+    service = FakeModelService().start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_corpus_store(corpus_home, embedder):
+    from tutor.store import Store
+
+    return Store(load_settings(home=corpus_home), embedder)
+
+
+def model_tutor(store, url: str):
+    from tutor.engine import Tutor
+
+    settings = load_settings(home=store.settings.home, llm="openai-compatible", llm_base_url=url,
+                             llm_model="fake-tutor", llm_timeout=1.0, llm_connect_timeout=1.0,
+                             llm_max_retries=0, rate_limit_per_minute=0)
+    return Tutor.from_settings(settings, store=store)
+
+
+FAULTS = {
+    "down": "cannot be reached",
+    "500": "returned an error (500)",
+    "429": "busy (rate limited)",
+    "slow": "took too long",
+    "stall": "took too long",
+    "cut": "cut off",
+    "ends-early": "cut off",
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_model_fault_falls_back_offline_and_keeps_the_conversation(shared_corpus_store, model_service, fault):
+    tutor = model_tutor(shared_corpus_store, model_service.url)
+    session = tutor.new_session()
+    messages = ["why did stalin win the power struggle?", "was it because he was General Secretary?",
+                "what about Trotsky's mistakes?"]
+
+    first = tutor.reply(session, messages[0])
+    assert first.mode == "fake-tutor" and first.notice is None, (first.mode, first.notice)
+
+    if fault == "down":
+        model_service.stop()
+    else:
+        model_service.behaviour = fault
+    during = tutor.reply(session, messages[1])
+    assert during.mode == "offline"
+    assert during.notice and FAULTS[fault] in during.notice and "Your conversation is safe" in during.notice, during.notice
+    assert during.text.rstrip().endswith("?") and during.citations, "a real offline tutoring reply"
+
+    if fault == "down":
+        model_service.start()  # same port: the service comes back
+    model_service.behaviour = "ok"
+    after = tutor.reply(session, messages[2])
+    assert after.mode == "fake-tutor" and after.notice is None
+
+    assert [t["role"] for t in session.history] == ["user", "assistant"] * 3
+    assert [t["content"] for t in session.history if t["role"] == "user"] == messages
+    assert session.history[3]["notice"] == during.notice and session.history[3]["mode"] == "offline"
+    assert session.learner.turns == 3
+
+
+# -- SIGKILL part-way through a large ingest ---------------------------------------------------
+@pytest.mark.slow
+def test_sigkill_mid_ingest_leaves_no_half_document(tmp_path, tutor_home):
+    """Version 1 of a ~3,000-chunk document goes in; `tutor ingest` of version 2 is killed with
+    SIGKILL after it has written part of its chunks to Chroma. Students still see exactly
+    version 1, none of version 2; ingesting version 2 again completes it."""
+    from tutor.chunking import chunk_document
+    from tutor.documents import read_document
+    from tutor.embeddings import OpenAIEmbedder
+    from tutor.library import Library
+    from tutor.retrieval import METHODS, Retriever
+    from tutor.store import Store
+
+    with FakeEmbeddingServer() as server:
+        env = {**os.environ, "TUTOR_HOME": str(tutor_home), "TUTOR_EMBEDDINGS": "openai",
+               "TUTOR_LLM_BASE_URL": server.url, "TUTOR_LLM": "offline",
+               "TUTOR_CHUNK_SIZE": "200", "TUTOR_CHUNK_OVERLAP": "0"}
+        settings = load_settings(home=tutor_home, embeddings="openai", llm_base_url=server.url, llm="offline",
+                                 chunk_size=200, chunk_overlap=0)
+        command = [str(TUTOR_CLI)] if TUTOR_CLI.is_file() else [sys.executable, "-c",
+                                                               "from tutor.cli import app; app()"]
+        big = tmp_path / "big-ingest.md"
+        big.write_bytes(big_document("zzyqvartok", 3000))
+        v1 = subprocess.run([*command, "ingest", str(big)], env=env, capture_output=True, text=True, timeout=600)
+        assert v1.returncode == 0, v1.stderr[-3000:]
+        assert "big-ingest.md: added" in v1.stdout
+
+        big.write_bytes(big_document("qorvanthel", 3000))
+        v2_chunks = chunk_document(read_document(big.name, big.read_bytes()), 200, 0)
+        assert len(v2_chunks) >= 3000
+        chroma_db = settings.chroma_dir / "chroma.sqlite3"
+        before = count_rows(chroma_db, "embeddings_queue")
+
+        proc = subprocess.Popen([*command, "ingest", str(big)], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        gate = sqlite3.connect(settings.db_path, timeout=30, isolation_level=None)
+        try:
+            # Once the child has marked its new chunks pending it is about to write them to Chroma.
+            # Holding the manifest's write lock from then on lets it write chunks but not make any
+            # of them live, so the kill below is always part-way, whatever the machine's speed.
+            wait_for(lambda: count_rows(settings.db_path, "pending_chunks") > 0, proc, 600, "embedding finished")
+            gate.execute("BEGIN IMMEDIATE")
+            wait_for(lambda: count_rows(chroma_db, "embeddings_queue") > before, proc, 120,
+                     "the first chunks reached Chroma")
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=60)
+        finally:
+            if gate.in_transaction:
+                gate.execute("ROLLBACK")
+            gate.close()
+        assert proc.returncode == -signal.SIGKILL
+
+        # Restart: a new process opens the store.
+        store = Store(settings, OpenAIEmbedder(settings))
+        record = store.manifest.get("big-ingest")
+        assert record is not None and record.version == 1, "the manifest still lists version 1"
+        written = set(store.collection.get(where={"doc_id": "big-ingest"}, include=[])["ids"])
+        half = written - set(record.chunk_ids)
+        assert half and len(half) < len(v2_chunks) + 1, "the kill left part of version 2 in Chroma"
+        assert not store.get_passages(sorted(half)), "version 2 chunks are invisible"
+        visible = store.chunks("big-ingest")
+        assert [p.id for p in visible] == list(record.chunk_ids)
+        assert all("zzyqvartok" in p.text for p in visible)
+        retriever = Retriever(store)
+        for method in METHODS:
+            hits = retriever.search("qorvanthel grain procurement okrug", k=10, method=method)
+            assert not any("qorvanthel" in h.text for h in hits), method
+        assert any("zzyqvartok" in h.text for h in retriever.search("zzyqvartok", k=3, method="bm25"))
+
+        # Re-running the ingest completes it; nothing of either half is left over.
+        [result] = Library(store).ingest_paths(local_operator(), [big])
+        assert (result.status, result.version, result.chunks) == ("updated", 2, len(v2_chunks)), result.line()
+        record = store.manifest.get("big-ingest")
+        assert len(store.chunks("big-ingest")) == len(v2_chunks) == record.chunks
+        assert set(store.collection.get(include=[])["ids"]) == store.manifest.live_chunk_ids()
+        assert {p.name for p in settings.documents_dir.iterdir()} == {record.original}
+        hits = Retriever(store).search("qorvanthel", k=3, method="bm25")
+        assert hits and all(h.doc_id == "big-ingest" and "qorvanthel" in h.text for h in hits)
+
+
+# -- the vector store cannot be opened ---------------------------------------------------------
+def doctor_output(monkeypatch, **env: str) -> tuple[int, str]:
+    from tutor.cli import app
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    reset_settings()
+    result = CliRunner().invoke(app, ["doctor"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, " ".join(result.output.split())  # rich wraps long lines
+
+
+def _chroma_is_a_file(home: Path) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "chroma").write_text("not a folder")
+    return home / "chroma"
+
+
+def _chroma_db_is_garbage(home: Path) -> Path:
+    (home / "chroma").mkdir(parents=True, exist_ok=True)
+    (home / "chroma" / "chroma.sqlite3").write_bytes(b"this is not a database " * 200)
+    return home / "chroma" / "chroma.sqlite3"
+
+
+@pytest.mark.parametrize("damage,expected", [
+    (_chroma_is_a_file, "File exists"),
+    (_chroma_db_is_garbage, "not a database"),
+], ids=["file-where-folder-should-be", "damaged-database"])
+def test_local_store_unusable(settings, embedder, monkeypatch, damage, expected):
+    from tutor.store import Store
+
+    bad = damage(settings.home)
+    with pytest.raises(StoreError) as info:
+        Store(settings, embedder)
+    assert expected in str(info.value) and "tutor doctor" in str(info.value)
+
+    code, out = doctor_output(monkeypatch)
+    assert code == 1, out
+    assert "!! vector store" in out and "fix: close other programs using TUTOR_HOME" in out
+
+    bad.unlink()  # the operator follows the advice; the same process opens the store now
+    assert Store(settings, embedder).count() == 0
+
+
+def test_local_store_locked(settings, embedder, monkeypatch):
+    from tutor import store as store_module
+    from tutor.store import Store
+
+    Store(settings, embedder)  # the store exists
+    monkeypatch.setattr(store_module, "LOCK_WAIT_S", 0.5)
+    holder = sqlite3.connect(settings.chroma_dir / "chroma.sqlite3", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # e.g. a database browser or a stuck process
+    try:
+        with pytest.raises(StoreError) as info:
+            Store(settings, embedder)
+        assert "locked by another program" in str(info.value)
+        code, out = doctor_output(monkeypatch)
+        assert code == 1, out
+        assert "!! vector store" in out and "locked by another program" in out and "fix:" in out
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    Store(settings, embedder)  # usable again once the other program lets go
+
+
+def test_chroma_server_unreachable(settings, embedder, monkeypatch):
+    import socket
+
+    from tutor.store import Store
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    with pytest.raises(StoreError) as info:
+        Store(load_settings(home=settings.home, chroma_url=url), embedder)
+    assert url in str(info.value) and "chroma run" in str(info.value)
+
+    code, out = doctor_output(monkeypatch, TUTOR_CHROMA_URL=url)
+    assert code == 1, out
+    assert "!! vector store" in out and "fix: start the Chroma server or fix TUTOR_CHROMA_URL" in out

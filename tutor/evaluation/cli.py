@@ -1,0 +1,412 @@
+"""`tutor eval`: retrieval, tutor behaviour, the LLM judge, the essay coach, or all of them.
+
+    tutor eval retrieval --questions corpus/eval/questions.jsonl --k 5 --json out.json
+    tutor eval tutor --cases corpus/eval/tutor_cases.jsonl --fail-under pass_rate=0.9
+    tutor eval all --report reports/ --fail-under hybrid.recall@5=0.8
+
+Every command takes ``--fail-under METRIC=VALUE`` (repeatable) and exits 1 below a floor.
+Exit code 2 means the command could not run (bad data file, empty store, bad configuration).
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tutor.errors import TutorError
+from tutor.evaluation.floors import Floor, FloorError, check_floors, parse_floor
+
+eval_app = typer.Typer(help="Measure retrieval, the tutor's replies, an optional LLM judge and the essay coach.",
+                       no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+FAIL_UNDER_HELP = "METRIC=VALUE floor, repeatable (e.g. hybrid.recall@5=0.8, pass_rate=0.9); exit 1 below it."
+JSON_HELP = "Write the result as JSON to this file ('-' for standard output)."
+
+
+def _stop(message: str, code: int = 2) -> None:
+    err.print(message, markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def _floors(specs: Optional[list[str]]) -> list[Floor]:
+    try:
+        return [parse_floor(s) for s in specs or []]
+    except FloorError as exc:
+        _stop(str(exc))
+
+
+def _settings():
+    from tutor.settings import get_settings
+
+    try:
+        return get_settings()
+    except TutorError as exc:
+        _stop(f"Error: {exc}")
+
+
+def _store(settings):
+    from tutor.store import Store
+
+    try:
+        store = Store.open(settings)
+    except TutorError as exc:
+        _stop(f"Error: {exc}")
+    if store.count() == 0:
+        _stop(f"The passage store at {settings.home} is empty, so there is nothing to evaluate. "
+              "Ingest the corpus first: `tutor ingest corpus/sources`.")
+    return store
+
+
+def _default(settings, name: str) -> Path:
+    return settings.corpus_dir / "eval" / name
+
+
+def _load(loader: Callable, path: Path):
+    from tutor.evaluation.datasets import DatasetError
+
+    try:
+        return loader(path)
+    except DatasetError as exc:
+        _stop(f"Cannot use {path}:\n{exc}")
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str], Callable[[str, int, int], None]]]:
+    """Progress bars on stderr (stdout stays clean for --json -); yields a task factory."""
+    with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        def task(title: str) -> Callable[[str, int, int], None]:
+            tid = bar.add_task(title, total=None)
+
+            def tick(label: str, done: int, total: int) -> None:
+                bar.update(tid, completed=done, total=total or None, description=f"{title} {label}"[:40])
+            return tick
+        yield task
+
+
+def _finish(result: dict[str, Any], json_out: Optional[Path], floors: list[Floor]) -> None:
+    if json_out is not None:
+        text = json.dumps(result, indent=2, ensure_ascii=False, default=str)
+        if str(json_out) == "-":
+            typer.echo(text)
+        else:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(text, encoding="utf-8")
+            err.print(f"wrote {json_out}", highlight=False)
+    try:
+        failures = check_floors(result, floors)
+    except FloorError as exc:
+        _stop(str(exc))
+    for failure in failures:
+        err.print(f"[red]below the floor:[/red] {failure}", highlight=False)
+    if failures:
+        raise typer.Exit(1)
+
+
+# -- printing -----------------------------------------------------------------------------
+def print_retrieval(r: dict, out: Console) -> None:
+    k = r["k"]
+    table = Table(title=f"Retrieval: {r['n_questions']} questions, {r.get('n_chunks', '?')} chunks")
+    for col in ("method", f"recall@{k}", "MRR@10", "nDCG@10", "p50 ms", "p95 ms"):
+        table.add_column(col, justify="left" if col == "method" else "right")
+    for name, m in r["methods"].items():
+        table.add_row(name, f"{m[f'recall@{k}']:.3f}", f"{m['mrr@10']:.3f}", f"{m['ndcg@10']:.3f}",
+                      f"{m['p50_ms']:.1f}", f"{m['p95_ms']:.1f}")
+    out.print(table)
+    if r.get("unanswerable"):
+        out.print(f"No chunk meets the gold terms of {', '.join(r['unanswerable'])}.", style="yellow")
+
+
+def print_tutor(t: dict, out: Console) -> None:
+    table = Table(title=f"Tutor: {t['n_cases']} cases ({t.get('mode', 'offline')})")
+    table.add_column("tag")
+    table.add_column("cases", justify="right")
+    table.add_column("pass rate", justify="right")
+    for tag, rate in t["rates"].items():
+        table.add_row(tag, str(t["tag_counts"].get(tag, "")), f"{rate:.3f}")
+    table.add_row("citation_validity", str(t["n_citing"]), f"{t['citation_validity']:.3f}")
+    table.add_row("quote_fidelity", str(t["n_quoting"]), f"{t['quote_fidelity']:.3f}")
+    table.add_row("[bold]all checks (pass rate)[/bold]", str(t["n_cases"]), f"[bold]{t['pass_rate']:.3f}[/bold]")
+    out.print(table)
+    out.print(f"reply latency p50 {t['p50_ms']:.0f} ms, p95 {t['p95_ms']:.0f} ms", highlight=False)
+    for c in t["cases"]:
+        if not c["passed"]:
+            out.print(f"  {c['id']} failed {', '.join(c['failed'])}: {' '.join(c['reply'].split())[:160]}",
+                      markup=False, highlight=False, style="dim")
+
+
+def print_judge(j: dict, out: Console) -> None:
+    table = Table(title=f"LLM judge ({j.get('judge_model')}): {j['n_judged']} of {j['n_cases']} replies")
+    for col in ("dimension", "desired", "share", "rated"):
+        table.add_column(col, justify="right" if col in ("share", "rated") else "left")
+    for dim, score in j["dimensions"].items():
+        table.add_row(dim, j["desired"][dim], "–" if score is None else f"{score:.3f}", str(j["n_rated"][dim]))
+    out.print(table)
+    if j["errors"]:
+        out.print(f"{len(j['errors'])} replies could not be judged, e.g. {j['errors'][0]['error']}", style="yellow")
+
+
+def print_essays(e: dict, out: Console) -> None:
+    table = Table(title=f"Essay coach: {e['n_essays']} essays")
+    for col in ("essay", "expected", "coach", "marks (expected)", "marks (coach)", "missed", "extra"):
+        table.add_column(col)
+    for r in e["essays"]:
+        table.add_row(r["name"], r["expected_level"], str(r["level"]), str(r["expected_marks"]), str(r["marks"]),
+                      ", ".join(r["missed"]) or "–", ", ".join(r["extra"]) or "–")
+    out.print(table)
+    out.print(f"level exact {e['level_accuracy']:.3f}, within one {e['level_within_one']:.3f}, marks overlap "
+              f"{e['marks_overlap']:.3f}, issue recall {e['issue_recall']:.3f}, precision {e['issue_precision']:.3f}",
+              highlight=False)
+
+
+# -- the runs (shared by the single commands and `all`) -------------------------------------
+def _retrieval(settings, store, questions_path: Path, k: int, methods: str, task) -> dict:
+    from tutor.evaluation.datasets import load_questions
+    from tutor.evaluation.retrieval_eval import parse_methods, run_retrieval
+    from tutor.retrieval import Retriever
+
+    try:
+        chosen = parse_methods(methods)
+    except ValueError as exc:
+        _stop(str(exc))
+    questions = _load(load_questions, questions_path)
+    result = run_retrieval(Retriever(store), questions, k=k, methods=chosen, on_progress=task("retrieval"))
+    return {"set": str(questions_path), **result}
+
+
+def _make_tutor(settings, store, offline: bool):
+    from tutor.engine import Tutor
+
+    try:
+        return Tutor.from_settings(settings, store=store, **({"chat_model": None} if offline else {}))
+    except TutorError as exc:
+        _stop(f"Error: {exc}")
+
+
+def _tutor_run(settings, store, cases_path: Path, offline: bool, task) -> dict:
+    from tutor.evaluation.datasets import load_cases
+    from tutor.evaluation.tutor_eval import run_tutor
+
+    cases = _load(load_cases, cases_path)
+    tutor = _make_tutor(settings, store, offline)
+    return {"set": str(cases_path), **run_tutor(tutor, cases, on_progress=task("tutor cases"))}
+
+
+def _judge_model(settings):
+    """The configured chat model, or None (with the reason) when there is none."""
+    from tutor.llm import chat_model
+
+    try:
+        model = chat_model(settings)
+    except TutorError as exc:
+        return None, f"the model configuration is not usable ({exc})"
+    if model is None:
+        return None, ("no model is configured (TUTOR_LLM is offline and neither OPENAI_API_KEY nor "
+                      "TUTOR_LLM_BASE_URL is set); the judge needs one")
+    return model, ""
+
+
+def _judge_run(settings, store, cases_path: Path, limit: Optional[int], task, model) -> dict:
+    from tutor.evaluation.datasets import load_cases
+    from tutor.evaluation.judge import load_judge_prompt, run_judge
+
+    cases = _load(load_cases, cases_path)
+    if limit:
+        cases = cases[:limit]
+    try:
+        prompt = load_judge_prompt(settings.prompts_dir)
+    except OSError as exc:
+        _stop(f"Cannot read the judge prompt {settings.prompts_dir / 'judge.md'} ({exc}).")
+    tutor = _make_tutor(settings, store, offline=False)
+    return {"set": str(cases_path), **run_judge(tutor, model, cases, prompt, on_progress=task("judging"))}
+
+
+def _essay_coach_class():
+    try:
+        from tutor.coach.essay import EssayCoach
+    except ImportError:
+        return None
+    return EssayCoach
+
+
+def _essays_run(settings, store, directory: Path, task) -> dict:
+    from tutor.evaluation.datasets import load_essays
+    from tutor.evaluation.essays import run_essays
+    from tutor.lessons import LessonError, load_lessons
+    from tutor.retrieval import Retriever
+
+    coach_cls = _essay_coach_class()
+    samples = _load(load_essays, directory)
+    try:
+        lessons = load_lessons(settings.corpus_dir)
+    except LessonError as exc:
+        _stop(f"The lesson cards cannot be loaded:\n{exc}")
+    coach = coach_cls(lessons, Retriever(store))
+    return {"dir": str(directory), **run_essays(coach, samples, on_progress=task("essays"))}
+
+
+# -- commands -------------------------------------------------------------------------------
+@eval_app.command()
+def retrieval(
+    questions: Optional[Path] = typer.Option(None, "--questions", help="JSONL questions (default corpus/eval/questions.jsonl)."),
+    k: int = typer.Option(5, "--k", "-k", min=1, max=50, help="Cut-off for recall@k."),
+    methods: str = typer.Option("hybrid,dense,bm25", "--methods", help="Comma-separated: hybrid, dense, bm25."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
+    fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
+) -> None:
+    """recall@k (hit rate), MRR@10, nDCG@10 and latency for each method, side by side in one run."""
+    floors = _floors(fail_under)
+    settings = _settings()
+    store = _store(settings)
+    with _progress() as task:
+        result = _retrieval(settings, store, questions or _default(settings, "questions.jsonl"), k, methods, task)
+    print_retrieval(result, err if str(json_out) == "-" else console)
+    _finish(result, json_out, floors)
+
+
+@eval_app.command()
+def tutor(
+    cases: Optional[Path] = typer.Option(None, "--cases", help="JSONL cases (default corpus/eval/tutor_cases.jsonl)."),
+    offline: bool = typer.Option(False, "--offline", help="Use the offline tutor even if a model is configured."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
+    fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
+) -> None:
+    """Run each case through the real Tutor and check its `must` tags, citations, quotes and latency."""
+    floors = _floors(fail_under)
+    settings = _settings()
+    store = _store(settings)
+    with _progress() as task:
+        result = _tutor_run(settings, store, cases or _default(settings, "tutor_cases.jsonl"), offline, task)
+    print_tutor(result, err if str(json_out) == "-" else console)
+    _finish(result, json_out, floors)
+
+
+@eval_app.command()
+def judge(
+    cases: Optional[Path] = typer.Option(None, "--cases", help="JSONL cases (default corpus/eval/tutor_cases.jsonl)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Judge only the first N cases."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
+    fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
+) -> None:
+    """Optional: the configured model rates the tutor's replies on MRBench's dimensions."""
+    floors = _floors(fail_under)
+    settings = _settings()
+    model, reason = _judge_model(settings)
+    if model is None:
+        console.print(f"The LLM judge did not run: {reason}. Set OPENAI_API_KEY (or TUTOR_LLM_BASE_URL and "
+                      "TUTOR_LLM_MODEL for an OpenAI-compatible server) to use it.", highlight=False)
+        raise typer.Exit(0)
+    store = _store(settings)
+    with _progress() as task:
+        result = _judge_run(settings, store, cases or _default(settings, "tutor_cases.jsonl"), limit, task, model)
+    print_judge(result, err if str(json_out) == "-" else console)
+    _finish(result, json_out, floors)
+
+
+@eval_app.command()
+def essays(
+    directory: Optional[Path] = typer.Option(None, "--dir", help="Folder of essays with .json sidecars (default corpus/eval/essays)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
+    fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
+) -> None:
+    """Compare the essay coach's level, marks and issues with each essay's sidecar."""
+    floors = _floors(fail_under)
+    if _essay_coach_class() is None:
+        console.print("The essay coach (tutor.coach.essay) is not installed in this build; nothing to evaluate.")
+        raise typer.Exit(0)
+    settings = _settings()
+    store = _store(settings)
+    with _progress() as task:
+        result = _essays_run(settings, store, directory or _default(settings, "essays"), task)
+    print_essays(result, err if str(json_out) == "-" else console)
+    _finish(result, json_out, floors)
+
+
+@eval_app.command("all")
+def run_all(
+    questions: Optional[Path] = typer.Option(None, "--questions", help="Retrieval questions (JSONL)."),
+    cases: Optional[Path] = typer.Option(None, "--cases", help="Tutor cases (JSONL)."),
+    essays_dir: Optional[Path] = typer.Option(None, "--essays", help="Folder of sample essays."),
+    k: int = typer.Option(5, "--k", "-k", min=1, max=50, help="Cut-off for recall@k."),
+    offline: bool = typer.Option(False, "--offline", help="Use the offline tutor even if a model is configured."),
+    with_judge: bool = typer.Option(True, "--judge/--no-judge", help="Run the LLM judge when a model is configured."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write report.md, report.json and PNG plots here."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
+    fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
+) -> None:
+    """Everything: retrieval, tutor cases, the judge (if a model is configured) and the essay coach."""
+    floors = _floors(fail_under)
+    settings = _settings()
+    store = _store(settings)
+    out = err if str(json_out) == "-" else console
+    result: dict[str, Any] = {}
+    with _progress() as task:
+        result["retrieval"] = _retrieval(settings, store, questions or _default(settings, "questions.jsonl"), k,
+                                         "hybrid,dense,bm25", task)
+        result["tutor"] = _tutor_run(settings, store, cases or _default(settings, "tutor_cases.jsonl"), offline, task)
+        model, reason = _judge_model(settings) if with_judge and not offline else (None, "not requested")
+        result["judge"] = (_judge_run(settings, store, cases or _default(settings, "tutor_cases.jsonl"), None, task,
+                                      model) if model is not None else {"skipped": reason})
+        if _essay_coach_class() is None:
+            result["essays"] = {"skipped": "the essay coach (tutor.coach.essay) is not installed"}
+        else:
+            result["essays"] = _essays_run(settings, store, essays_dir or _default(settings, "essays"), task)
+    print_retrieval(result["retrieval"], out)
+    print_tutor(result["tutor"], out)
+    if result["judge"].get("skipped"):
+        out.print(f"LLM judge skipped: {result['judge']['skipped']}.", highlight=False)
+    else:
+        print_judge(result["judge"], out)
+    if result["essays"].get("skipped"):
+        out.print(f"Essay coach skipped: {result['essays']['skipped']}.", highlight=False)
+    else:
+        print_essays(result["essays"], out)
+    if report is not None:
+        from tutor.evaluation.report import write_report
+
+        paths = write_report(report, result)
+        err.print(f"wrote {', '.join(str(p) for p in paths)}", highlight=False)
+    _finish(result, json_out, floors)
+
+
+@eval_app.command()
+def sweep(
+    sizes: str = typer.Option("600,900,1200,1500", "--sizes", help="Chunk sizes in characters, comma-separated."),
+    overlap_ratio: float = typer.Option(0.125, "--overlap-ratio", min=0.0, max=0.5, help="Overlap as a share of the size."),
+    rrf_k: str = typer.Option("10,60", "--rrf-k", help="RRF constants to try for the hybrid method, comma-separated."),
+    questions: Optional[Path] = typer.Option(None, "--questions", help="Retrieval questions (JSONL)."),
+    sources: Optional[Path] = typer.Option(None, "--sources", help="Documents to ingest (default corpus/sources)."),
+    k: int = typer.Option(5, "--k", "-k", min=1, max=50, help="Cut-off for recall@k."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
+    markdown_out: Optional[Path] = typer.Option(None, "--markdown", help="Write the table as Markdown here."),
+) -> None:
+    """Ingest the corpus at several chunk sizes (in throw-away stores) and measure every method."""
+    from tutor.evaluation.datasets import load_questions
+    from tutor.evaluation.sweep import sweep_chunking, sweep_markdown
+
+    try:
+        size_list = [int(s) for s in sizes.split(",") if s.strip()]
+        rrf_list = [int(s) for s in rrf_k.split(",") if s.strip()]
+    except ValueError:
+        _stop("--sizes and --rrf-k take comma-separated whole numbers, e.g. --sizes 600,900,1200")
+    if not size_list or any(not 200 <= s <= 4000 for s in size_list) or not rrf_list or min(rrf_list) < 1:
+        _stop("--sizes must be between 200 and 4000 characters and --rrf-k at least 1")
+    settings = _settings()
+    questions_list = _load(load_questions, questions or _default(settings, "questions.jsonl"))
+    with _progress() as task:
+        rows = sweep_chunking(sources or settings.corpus_dir / "sources", questions_list, sizes=size_list,
+                              overlap_ratio=overlap_ratio, rrf_ks=rrf_list, k=k, on_progress=task("sweep"))
+    table = sweep_markdown(rows, k)
+    (err if str(json_out) == "-" else console).print(table, markup=False, highlight=False)
+    if markdown_out is not None:
+        markdown_out.write_text(table + "\n", encoding="utf-8")
+    _finish({"k": k, "rows": rows}, json_out, [])
