@@ -240,12 +240,22 @@ def run_mode(mode: str, store, settings, cases: list[Case], students: int, durat
         "max_ms": round(max(lat), 1) if lat else 0.0,
         "mean_ms": round(statistics.fmean(lat), 1) if lat else 0.0,
         "by_kind": dict(results.kinds),
+        "peak_rss_mb": _peak_rss_mb(),
     }
+
+
+def _peak_rss_mb() -> float | None:
+    """The process's peak resident memory so far (the whole service: torch, MiniLM, Chroma, BM25)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux reports kB
 
 
 def table(rows: list[dict]) -> str:
     head = ["mode", "students", "duration_s", "replies", "errors", "fallbacks", "rate_limited",
-            "throughput_per_s", "p50_ms", "p95_ms", "max_ms"]
+            "throughput_per_s", "p50_ms", "p95_ms", "max_ms", "peak_rss_mb"]
     widths = [max(len(h), *(len(str(r[h])) for r in rows)) for h in head]
     line = lambda values: "  ".join(str(v).rjust(w) for v, w in zip(values, widths))  # noqa: E731
     out = [line(head), line(["-" * w for w in widths])] + [line([r[h] for h in head]) for r in rows]

@@ -186,6 +186,21 @@ def test_model_connection_error_falls_back_offline_with_a_notice(app_home, monke
     assert _assistant_texts(at)[-1].rstrip().endswith("?")
 
 
+def test_a_store_failure_mid_turn_is_explained_and_the_message_kept(app_home, monkeypatch):
+    from tutor.errors import StoreError
+    from tutor.retrieval import Retriever
+
+    def broken(self, *args, **kwargs):
+        raise StoreError("Cannot reach the Chroma server at http://127.0.0.1:9.")
+
+    monkeypatch.setattr(Retriever, "search", broken)
+    at = _ask(_app().run(), "Why did Zinoviev lose Leningrad?")
+
+    assert "could not answer just now" in plain(at.error[0].value)
+    saved = SessionStore.open(get_settings()).load(at.query_params["session"])
+    assert saved.history[-1]["content"] == "Why did Zinoviev lose Leningrad?"
+
+
 def test_bad_setting_is_shown_not_raised(tutor_home, monkeypatch):
     monkeypatch.setenv("TUTOR_MAX_UPLOAD_MB", "big")
     reset_settings()
@@ -277,6 +292,39 @@ def test_upload_handler_reports_each_file_and_flagged_files_can_be_confirmed(lib
                                                  confirm_flagged=True)
     assert confirmed.status == "added"
     assert {d.doc_id for d in library.store.documents()} == {"notes-on-kronstadt", "handout"}
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_teacher_uploads_confirms_a_flagged_file_and_deletes_a_document_on_the_page(app_home, monkeypatch):
+    monkeypatch.setenv("TUTOR_TEACHER_PASSWORD", PASSWORD)
+    reset_settings()
+    at = _teacher_page(_app().run())
+    at.text_input[0].input(PASSWORD)
+    at.button[0].click().run()
+
+    at.file_uploader[0].set_value([("kronstadt.md", GOOD, "text/markdown"), ("handout.md", FLAGGED, "text/markdown")])
+    at.run()
+    _button(at, "Index these files").click().run()
+
+    assert not at.exception
+    assert at.status[0].label == "Done: 1 added, 1 flagged"
+    results = at.dataframe[0].value
+    assert dict(zip(results["file"], results["status"])) == {"kronstadt.md": "added", "handout.md": "flagged"}
+    assert _button(at, "Confirm and index flagged files").disabled  # not until the box is ticked
+    next(c for c in at.checkbox if c.label.startswith("I have checked")).check().run()
+    _button(at, "Confirm and index flagged files").click().run()
+    docs = set(at.dataframe[1].value["id"])
+    assert {"notes-on-kronstadt", "handout"} <= docs
+
+    at.selectbox[0].select("notes-on-kronstadt").run()
+    assert _button(at, "Delete").disabled
+    next(c for c in at.checkbox if c.label.startswith("Delete")).check().run()
+    _button(at, "Delete").click().run()
+    assert "notes-on-kronstadt" not in set(at.dataframe[-1].value["id"])
+    assert not at.exception
 
 
 def test_students_cannot_call_the_teacher_services(library):

@@ -304,6 +304,14 @@ def test_too_short_text_is_refused_with_a_clear_message(offline_coach):
         offline_coach.analyse("Stalin won because he was General Secretary.")
 
 
+def test_an_essay_pasted_as_one_block_is_split_at_its_topic_sentences(offline_coach):
+    text = " ".join((ESSAYS / "l3-general-secretary.md").read_text(encoding="utf-8").split())
+    a = offline_coach.analyse(text)
+    assert len(a.paragraphs) >= 4 and a.paragraphs[-1]["role"] == "conclusion"
+    assert any("one block" in note for note in a.notes)
+    assert a.level == "L3"
+
+
 def test_a_leading_exam_question_is_split_off_but_an_introduction_is_not():
     q, rest = split_question("'Stalin won because of his posts.' Assess the validity of this view.\n\nStalin ...")
     assert q and q.endswith("this view.") and rest == "Stalin ..."

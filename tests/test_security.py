@@ -283,7 +283,7 @@ class FakeScriptedChatModel(BaseChatModel):
 
 def _turn(messages: list[BaseMessage]) -> str:
     """The message carrying this turn's brief, passages and student message."""
-    return next(str(m.content) for m in reversed(messages) if "What to do this turn:" in str(m.content))
+    return next(str(m.content) for m in reversed(messages) if m.type == "human" and "What to do this turn:" in str(m.content))
 
 
 def _brief(messages: list[BaseMessage]) -> str:

@@ -10,6 +10,7 @@ code: a base URL and a placeholder key. Every failure a model can have is raised
 
 from __future__ import annotations
 
+import json
 from typing import Any, Iterator
 
 import httpx
@@ -30,6 +31,7 @@ MODEL_ERRORS: tuple[type[BaseException], ...] = (
     httpx2.TransportError,      # a stream cut part-way (openai >= 3 runs on httpx2)
     httpx.TransportError,
     ModelUnavailable,           # our own: empty or unfinished replies
+    json.JSONDecodeError,       # a server that streams data lines which are not JSON
 )
 
 
@@ -59,6 +61,8 @@ def describe_error(exc: BaseException) -> str:
         return "the model's reply was cut off"
     if isinstance(exc, ModelUnavailable):
         return str(exc)
+    if isinstance(exc, json.JSONDecodeError):
+        return "the model service sent a reply the tutor could not read"
     return "the model service failed"
 
 
@@ -102,12 +106,19 @@ def complete(model: BaseChatModel, messages: list[BaseMessage]) -> str:
     reason, or an empty reply, raises ModelUnavailable."""
     parts: list[str] = []
     finished = False
-    for chunk in model.stream(messages):
-        if isinstance(chunk.content, str):
-            parts.append(chunk.content)
-        meta = getattr(chunk, "response_metadata", {}) or {}
-        if meta.get("finish_reason") or meta.get("done"):
-            finished = True
+    try:
+        for chunk in model.stream(messages):
+            if isinstance(chunk.content, str):
+                parts.append(chunk.content)
+            meta = getattr(chunk, "response_metadata", {}) or {}
+            if meta.get("finish_reason") or meta.get("done"):
+                finished = True
+    except ValueError as exc:
+        # langchain-core's "No generation chunks were returned" (a server that ignored the
+        # stream request, or sent nothing) and unreadable data lines are model failures too.
+        if isinstance(exc, json.JSONDecodeError):
+            raise
+        raise ModelUnavailable("the model service sent no usable reply") from exc
     text = "".join(parts).strip()
     if not text:
         raise ModelUnavailable("the model returned an empty reply")

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz
 
-from tutor.coach.bands import LEVELS, Band, Summary, place
+from tutor.coach.bands import Band, Summary, place
 from tutor.coach.facts import FactChecker
 from tutor.coach.features import (PROTAGONISTS, Lexicon, Paragraph, read_paragraphs, split_paragraphs,
                                   split_sentences)
@@ -282,8 +282,8 @@ class EssayCoach:
         if question:
             ranked = [(c, s) for c, s in self.lessons.match(question) if s >= 1.0]
             specific = [c for c, _ in ranked if c.id != DEFAULT_CARD]
-            if specific:
-                return specific[0]
+            if specific or ranked:
+                return (specific or [ranked[0][0]])[0]
             # Otherwise the card sharing most topic words with the question; the names in it
             # (capitalised: Trotsky, Bukharin) say what the question is about, years do not.
             names = {t for w in re.findall(r"\b[A-Z][\w'’]+", question) for t in tokenize(w)}
@@ -294,12 +294,12 @@ class EssayCoach:
                 return sum(2.0 if t in names else 1.0 for t in words & own), card.id != DEFAULT_CARD
 
             best = max(self.lessons.cards, key=overlap, default=None)
-            if ranked:
-                return ranked[0][0]
             if best is not None and overlap(best)[0] > 0:
                 return best
+        if general is not None:
+            return general
         ranked = self.lessons.match(text[:3000])
-        return general or (ranked[0][0] if ranked and ranked[0][1] > 0 else None)
+        return ranked[0][0] if ranked and ranked[0][1] > 0 else None
 
     def _paragraph_dict(self, p: Paragraph, issues: list[Issue], view_kps: set[tuple[str, str]]) -> dict[str, Any]:
         factors = self.factors(p.text)
@@ -399,15 +399,15 @@ class EssayCoach:
         kind = item.kind
         if kind in ("wrong_date", "misattribution"):
             probe, event, doc = self._fact_probe(item)
-            text = probe or t[kind].format(n=item.paragraph, event=event or "that event")
+            text = t["fact_probe"].format(n=item.paragraph, probe=probe) if probe else \
+                t[kind].format(n=item.paragraph, event=event or "that event")
             return Question(text, kind, item.paragraph, topic=event or topic, doc=doc)
         if kind == "no_judgement":
             if item.scope == "body":
                 return Question(t["no_judgement_body"].format(n=item.paragraph, view=view), kind, item.paragraph,
                                 topic=topic)
             prompts = card.judgement_prompts if card else []
-            text = t["no_judgement"] if not prompts else (
-                "Your conclusion does not yet weigh the factors. " + prompts[0])
+            text = t["no_judgement_card"].format(prompt=prompts[0]) if prompts else t["no_judgement"]
             return Question(text, kind, item.paragraph, topic=topic)
         template = t.get(kind)
         if kind == "no_evidence" and not topic:
@@ -686,6 +686,3 @@ def echoes(text: str, essay_sentences: list[str], limit: int = ECHO_LIMIT) -> li
                 break
     return out
 
-
-def level_index(level: str) -> int:
-    return LEVELS.index(level)

@@ -236,11 +236,15 @@ ONE_BLOCK_WORDS = 200
 
 def split_block(block: str) -> list[str]:
     """One long block of text split where its topic sentences begin ("Firstly", "However", ...)."""
+    sentences = split_sentences(block)
     parts: list[list[str]] = [[]]
-    for sentence in split_sentences(block):
+    for sentence in sentences:
         if parts[-1] and len(parts[-1]) >= 2 and _TOPIC_OPENER.search(sentence):
             parts.append([])
         parts[-1].append(sentence)
+    if len(parts) == 1 and len(sentences) >= 8:
+        # No topic sentences to go by: paragraphs of about five sentences.
+        parts = [sentences[i:i + 5] for i in range(0, len(sentences), 5)]
     return [" ".join(p) for p in parts if p]
 
 

@@ -303,7 +303,8 @@ class SourceCoach:
 
     def first_turn(self, session: SourceSession) -> SourceTurn:
         last = session.turns[-1]
-        return SourceTurn(last["text"], session.step, session.stage, done=session.done)
+        return SourceTurn(last["text"], session.step, session.stage, checks=self.checks(last["text"], []),
+                          done=session.done)
 
     def respond(self, session: SourceSession, answer: str) -> SourceTurn:
         """Judge the answer to the current step; move on, or ask once more, more specifically."""

@@ -158,7 +158,7 @@ def print_judge(j: dict, out: Console) -> None:
 def print_essays(e: dict, out: Console) -> None:
     table = Table(title=f"Essay coach: {e['n_essays']} essays")
     for col in ("essay", "expected", "coach", "marks (expected)", "marks (coach)", "missed", "extra"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in e["essays"]:
         table.add_row(r["name"], r["expected_level"], str(r["level"]), str(r["expected_marks"]), str(r["marks"]),
                       ", ".join(r["missed"]) or "–", ", ".join(r["extra"]) or "–")

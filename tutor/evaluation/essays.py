@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
+from tutor.errors import TutorError
 from tutor.evaluation.datasets import EssaySample
 from tutor.evaluation.metrics import latency_summary
 
@@ -25,7 +26,8 @@ def _level_number(level: str) -> int | None:
 
 
 def compare(sample: EssaySample, analysis: Any) -> dict[str, Any]:
-    """One essay's comparison row (the analysis needs .level, .marks and .issues with 'kind')."""
+    """One essay's comparison row (the analysis needs .level, .marks and .issues with 'kind');
+    ``None`` stands for no analysis at all."""
     got_level = getattr(analysis, "level", None)
     got_marks = list(getattr(analysis, "marks", None) or [])
     got_kinds = {i.get("kind") if isinstance(i, dict) else getattr(i, "kind", None)
@@ -44,9 +46,15 @@ def run_essays(coach, samples: list[EssaySample], *, on_progress: Progress | Non
     rows, latencies = [], []
     for n, sample in enumerate(samples, start=1):
         started = time.perf_counter()
-        analysis = coach.analyse(sample.text, sample.question)
+        try:
+            analysis = coach.analyse(sample.text, sample.question)
+        except TutorError as exc:  # the coach refuses the essay (too short...): a miss, with its reason
+            row = compare(sample, None)
+            row["error"] = str(exc)
+        else:
+            row = compare(sample, analysis)
         latencies.append((time.perf_counter() - started) * 1000)
-        rows.append(compare(sample, analysis))
+        rows.append(row)
         if on_progress:
             on_progress(sample.name, n, len(samples))
     total = len(rows) or 1
@@ -60,6 +68,7 @@ def run_essays(coach, samples: list[EssaySample], *, on_progress: Progress | Non
         "marks_overlap": round(sum(r["marks_overlap"] for r in rows) / total, 4),
         "issue_recall": round(hits / expected, 4) if expected else 1.0,
         "issue_precision": round(hits / found, 4) if found else 1.0,
+        "errors": [{"name": r["name"], "error": r["error"]} for r in rows if "error" in r],
         **latency_summary(latencies),
         "essays": rows,
     }

@@ -10,6 +10,8 @@ met and resolved, the hint rung reached on each key point.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -97,16 +99,42 @@ def terms_in(text: str, terms: list[str]) -> list[str]:
 
 
 class KeyPointMatcher:
-    """Decides which key points a message expresses: evidence terms plus embedding similarity."""
+    """Decides which key points a message expresses: evidence terms plus embedding similarity.
+
+    Vectors are cached (bounded, least recently used first out) and computed in one batch per
+    call, so a key point statement is embedded once per process and a message once per turn.
+    """
+
+    MAX_SENTENCES = 40  # a pasted essay is judged on its first 40 sentences
+    CACHE_SIZE = 4096
 
     def __init__(self, embedder=None):
         self.embedder = embedder
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _vectors(self, texts: list[str]) -> list[np.ndarray]:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            if len(missing) == 1:
+                fresh = [self.embedder.embed_query(missing[0])]  # shares the embedder's query cache
+            else:
+                fresh = self.embedder.embed_documents(missing)
+            with self._lock:
+                for text, vector in zip(missing, fresh):
+                    self._cache[text] = np.asarray(vector, dtype=np.float32)
+                while len(self._cache) > self.CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            out = []
+            for t in texts:
+                self._cache.move_to_end(t)
+                out.append(self._cache[t])
+            return out
 
     def _vector(self, text: str) -> np.ndarray:
-        if text not in self._cache:
-            self._cache[text] = np.asarray(self.embedder.embed_query(text), dtype=np.float32)
-        return self._cache[text]
+        return self._vectors([text])[0]
 
     def relevance(self, card: LessonCard, text: str) -> dict[str, float]:
         """How close the text is to each key point (0..1), for choosing what to hint at."""
@@ -115,22 +143,28 @@ class KeyPointMatcher:
             terms = len(_terms_in(text, kp.evidence_terms)) / max(1, len(kp.evidence_terms))
             scores[kp.id] = terms
         if self.embedder is not None and text.strip():
-            q = self._vector(text[:1000])
-            for kp in card.key_points:
-                scores[kp.id] += float(q @ self._vector(kp.statement))
+            vectors = self._vectors([text[:1000], *(kp.statement for kp in card.key_points)])
+            q = vectors[0]
+            for kp, v in zip(card.key_points, vectors[1:]):
+                scores[kp.id] += float(q @ v)
         return scores
 
     def expressed(self, card: LessonCard, message: str) -> set[str]:
-        sentences = [s for s in re.split(r"(?<=[.!?;])\s+|\n+", message) if len(s.split()) >= 3] or [message]
+        sentences = [s[:600] for s in re.split(r"(?<=[.!?;])\s+|\n+", message) if len(s.split()) >= 3]
+        sentences = sentences[: self.MAX_SENTENCES] or [message[:600]]
         found: set[str] = set()
+        pending = []
         for kp in card.key_points:
             hits = _terms_in(message, kp.evidence_terms)
             if len(hits) >= 2:
                 found.add(kp.id)
-                continue
-            if self.embedder is None or len(message.split()) < 4:
-                continue
-            best = max(float(self._vector(s[:600]) @ self._vector(kp.statement)) for s in sentences)
-            if best >= SIMILARITY_ALONE or (hits and best >= SIMILARITY_WITH_TERM):
-                found.add(kp.id)
+            elif self.embedder is not None and len(message.split()) >= 4:
+                pending.append((kp, bool(hits)))
+        if pending:
+            vectors = self._vectors([*sentences, *(kp.statement for kp, _ in pending)])
+            matrix = np.stack(vectors[: len(sentences)])
+            for (kp, has_term), v in zip(pending, vectors[len(sentences):]):
+                best = float(np.max(matrix @ v))
+                if best >= SIMILARITY_ALONE or (has_term and best >= SIMILARITY_WITH_TERM):
+                    found.add(kp.id)
         return found

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from tutor.errors import TutorError
 from tutor.settings import Settings
 from tutor.ui import resources
 from tutor.ui.render import escape_markdown, escape_stream, highlight, mode_banner, move_caption, source_heading
@@ -83,8 +84,14 @@ def _turn(ctx: resources.AppContext, session: Session, message: str) -> None:
         st.markdown(escape_markdown(message))
     with st.chat_message("assistant", avatar=TUTOR_AVATAR):
         before = len(session.history)
-        with st.spinner("Thinking…"):
-            reply = chat.take_turn(ctx.tutor, ctx.sessions, session, message)
+        try:
+            with st.spinner("Thinking…"):
+                reply = chat.take_turn(ctx.tutor, ctx.sessions, session, message)
+        except TutorError as exc:
+            # The message is saved (the engine records it first); say what went wrong.
+            st.error(f"The tutor could not answer just now: {escape_markdown(str(exc))} "
+                     "Your message is kept; try again in a moment.", icon=":material/error:")
+            return
         st.write_stream(escape_stream(reply.stream()))
         recorded = session.history[-1] if len(session.history) > before else None
         if recorded and recorded.get("role") == "assistant":
