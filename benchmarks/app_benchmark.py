@@ -10,8 +10,8 @@ of the chat page without a new message ≤ 100 ms. Exit code 1 when a target is 
 
 Cold start = `streamlit run streamlit_app.py` started → /_stcore/health answers → Chromium
 (Debian's /usr/bin/chromium via Playwright, launched beforehand like a student's open browser)
-shows the chat input. Without Chromium it falls back
-to a fresh Python process running AppTest's first run of the page (imports included).
+shows the chat input. Without Chromium it falls back to a fresh Python process running AppTest's
+first run of the page (imports included), timed to the moment the chat input is sent.
 Rerun = AppTest ``at.run()`` on the chat page holding a conversation of a few turns.
 """
 
@@ -111,22 +111,31 @@ def cold_start_browser(home: Path) -> dict[str, float]:
 _APPTEST_COLD = """
 import sys, time
 started = time.perf_counter()
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 from tutor.ui import resources
 resources.warm_in_background = False
+seen = []
+chat_input = st.chat_input
+def timed_chat_input(*args, **kwargs):  # the moment the input goes out to the browser
+    seen.append(time.perf_counter() - started)
+    return chat_input(*args, **kwargs)
+st.chat_input = timed_chat_input
 at = AppTest.from_file(sys.argv[1], default_timeout=120).run()
 assert not at.exception and at.chat_input, [e.value for e in at.exception]
-print(time.perf_counter() - started)
+print(seen[0], time.perf_counter() - started)
 """
 
 
 def cold_start_apptest(home: Path) -> dict[str, float]:
-    """A fresh interpreter (cold imports) running the chat page once."""
+    """A fresh interpreter (cold imports) running the chat page once: the time until the chat
+    input is sent, and until the whole first run (history, sidebar) is done."""
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", _APPTEST_COLD, str(ROOT / "streamlit_app.py")], cwd=ROOT,
                          env=_env(home), capture_output=True, text=True, check=True)
-    return {"health_s": float("nan"), "usable_s": time.perf_counter() - started,
-            "first_run_s": float(out.stdout.strip().splitlines()[-1])}
+    spawn = time.perf_counter() - started
+    usable, first_run = (float(x) for x in out.stdout.strip().splitlines()[-1].split())
+    return {"health_s": float("nan"), "usable_s": usable, "first_run_s": first_run, "process_s": spawn}
 
 
 def reruns(home: Path, n: int = 30) -> dict[str, float]:
@@ -185,8 +194,10 @@ def main() -> int:
         print(json.dumps(report, indent=2))
     else:
         c, r = report["cold_start"], report["rerun"]
+        whole = f", whole first run {c['first_run_s']} s" if "first_run_s" in c else ""
         print(f"cold start ({c['method']}, {c['rounds']} round(s)): health {c['health_s']} s, "
-              f"chat input visible {c['usable_s']} s (target ≤ {COLD_TARGET_S:g} s) {'ok' if c['ok'] else 'MISSED'}")
+              f"chat input visible {c['usable_s']} s{whole} (target ≤ {COLD_TARGET_S:g} s) "
+              f"{'ok' if c['ok'] else 'MISSED'}")
         print(f"rerun of the chat page with {r['turns']} turns: median {r['median_ms']} ms, p95 {r['p95_ms']} ms, "
               f"max {r['max_ms']} ms (target median ≤ {RERUN_TARGET_MS:g} ms) {'ok' if r['ok'] else 'MISSED'}")
     return 0 if report["cold_start"]["ok"] and report["rerun"]["ok"] else 1

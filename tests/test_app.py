@@ -19,6 +19,8 @@ from tutor.settings import DEFAULT_CORPUS, get_settings, reset_settings
 from tutor.ui import resources
 from tutor.ui import teacher as teacher_service
 
+from fakes import FakeChatModel
+
 APP = "../streamlit_app.py"  # AppTest resolves it against this file
 TIMEOUT = 120  # the first turn may load MiniLM and build the BM25 index
 PASSWORD = "correct horse battery staple"
@@ -123,50 +125,18 @@ def test_sidebar_progress_counts_key_points_and_misconceptions(app_home):
     assert at.sidebar.get("progress")
 
 
-def _fake_model_class():
-    """tests/fakes.py's FakeChatModel (the engine's scripted model)."""
-    try:
-        from fakes import FakeChatModel
-    except ImportError:  # fakes.py not written yet: a minimal stand-in with the same two uses
-        from langchain_core.language_models.chat_models import BaseChatModel
-        from langchain_core.messages import AIMessage, AIMessageChunk
-        from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-
-        class FakeChatModel(BaseChatModel):
-            replies: list[str] = []
-            error: object = None
-            model_name: str = "fake-model"
-
-            @property
-            def _llm_type(self) -> str:
-                return "fake"
-
-            def _generate(self, messages, stop=None, run_manager=None, **kwargs):
-                return ChatResult(generations=[ChatGeneration(message=AIMessage(self._next()))])
-
-            def _next(self) -> str:
-                if self.error is not None:
-                    raise self.error
-                return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-
-            def _stream(self, messages, stop=None, run_manager=None, **kwargs):
-                text = self._next()
-                yield ChatGenerationChunk(message=AIMessageChunk(content=text))
-                yield ChatGenerationChunk(message=AIMessageChunk(content="", response_metadata={"finish_reason": "stop"}))
-    return FakeChatModel
-
-
 def test_chat_turn_with_a_scripted_model(app_home, monkeypatch):
-    FakeChatModel = _fake_model_class()  # noqa: N806
-
     scripted = "Look at passage [1] again. Who chose the delegates who voted at the congresses?"
-    monkeypatch.setattr(resources, "chat_model_factory", lambda settings: FakeChatModel(replies=[scripted]))
+    model = FakeChatModel(replies=[scripted])
+    monkeypatch.setattr(resources, "chat_model_factory", lambda settings: model)
     at = _app().run()
-    assert any(c.startswith("Model: ") for c in _captions(at))
+    assert any(c.startswith("Model: fake-model") for c in _captions(at))
 
     _ask(at, "How did Stalin use the party congresses?")
 
     assert _assistant_texts(at)[-1] == scripted
+    assert "How did Stalin use the party congresses?" in model.last_prompt
+    assert any(c.endswith("· fake-model") for c in _captions(at))  # the move line names the model
     assert not at.warning
     assert [e for e in at.expander if e.label.startswith("Sources")]
 
@@ -175,7 +145,6 @@ def test_model_connection_error_falls_back_offline_with_a_notice(app_home, monke
     import httpx
     import openai
 
-    FakeChatModel = _fake_model_class()  # noqa: N806
     error = openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions"))
     monkeypatch.setattr(resources, "chat_model_factory", lambda settings: FakeChatModel(error=error))
     at = _ask(_app().run(), "just tell me why stalin won")

@@ -7,9 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +20,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from openai_server import FakeOpenAIServer
 from tutor.auth import local_operator
 from tutor.errors import StoreError
 from tutor.settings import load_settings, reset_settings
@@ -113,112 +112,8 @@ def big_document(marker: str, paragraphs: int) -> bytes:
 
 
 # -- the model service fails mid-conversation --------------------------------------------------
-_QUESTION = re.compile(r"Question to end with \(you may reword it slightly\): (.+)")
-
-
-class FakeModelService:
-    """An OpenAI-compatible chat endpoint on 127.0.0.1 whose ``behaviour`` the test switches:
-    ``ok`` streams a reply that passes the tutor's checks (the move's own question); ``500``,
-    ``429``, ``slow`` (nothing for ``delay`` seconds), ``stall`` (first words, then silence),
-    ``cut`` (the connection drops mid-stream) and ``ends-early`` (the stream closes without a
-    finish reason) fail the way real services do. ``stop()``/``start()`` take it down and up.
-    """
-
-    def __init__(self, delay: float = 3.0):
-        self.behaviour = "ok"
-        self.delay = delay
-        self.requests: list[str] = []
-        self.port = 0
-        self._server = None
-
-    def start(self) -> "FakeModelService":
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                behaviour = owner.behaviour
-                owner.requests.append(behaviour)
-                try:
-                    if behaviour in ("500", "429"):
-                        return self._error(int(behaviour))
-                    if behaviour == "slow":
-                        time.sleep(owner.delay)
-                    self._stream(owner.reply_for(body["messages"]), behaviour)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up, as it should
-                    pass
-
-            def _error(self, status: int) -> None:
-                out = json.dumps({"error": {"message": f"fake {status}", "type": "server_error", "code": None}}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                if status == 429:
-                    self.send_header("Retry-After", "1")
-                self.end_headers()
-                self.wfile.write(out)
-
-            def _event(self, delta: dict, finish: str | None) -> bytes:
-                data = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
-                        "model": "fake-tutor", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-                event = f"data: {json.dumps(data)}\n\n".encode()
-                return b"%x\r\n%s\r\n" % (len(event), event)  # one HTTP chunk per event
-
-            def _stream(self, text: str, behaviour: str) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Transfer-Encoding", "chunked")
-                self.end_headers()
-                words = text.split(" ")
-                half = len(words) // 2
-                for n, word in enumerate(words):
-                    if n == half and behaviour == "cut":
-                        self.wfile.flush()
-                        self.connection.shutdown(socket.SHUT_RDWR)  # no terminating chunk: a broken body
-                        self.close_connection = True
-                        return
-                    if n == half and behaviour == "stall":
-                        self.wfile.flush()
-                        time.sleep(owner.delay)
-                    self.wfile.write(self._event({"content": word if n == 0 else " " + word}, None))
-                if behaviour != "ends-early":
-                    self.wfile.write(self._event({}, "stop"))
-                    done = b"data: [DONE]\n\n"
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(done), done))
-                self.wfile.write(b"0\r\n\r\n")
-                self.wfile.flush()
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_port
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    @staticmethod
-    def reply_for(messages: list[dict]) -> str:
-        found = _QUESTION.search(str(messages[-1]["content"]))
-        question = found.group(1).strip() if found else "What evidence would you look for?"
-        return f"Good, let's test that idea against the course sources together. {question}"
-
-
-@pytest.fixture
-def model_service():
-    service = FakeModelService().start()
-    yield service
-    service.stop()
+# A reply that passes the tutor's checks on any lesson card: no key point, no quote, one question.
+GOOD_REPLY = "Good, let's test that idea against the course sources together. What evidence would you look for?"
 
 
 @pytest.fixture(scope="module")
@@ -237,41 +132,41 @@ def model_tutor(store, url: str):
     return Tutor.from_settings(settings, store=store)
 
 
+# fault -> (what the fake server does for that one request, what the notice says)
 FAULTS = {
-    "down": "cannot be reached",
-    "500": "returned an error (500)",
-    "429": "busy (rate limited)",
-    "slow": "took too long",
-    "stall": "took too long",
-    "cut": "cut off",
-    "ends-early": "cut off",
+    "down": (None, "cannot be reached"),
+    "500": ("status:500", "returned an error (500)"),
+    "429": ("status:429", "busy (rate limited)"),
+    "slow": ("slow:3", "took too long"),
+    "cut": (f"cut:{GOOD_REPLY}", "cut off"),
+    "malformed": ("malformed", "could not read"),
 }
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_model_fault_falls_back_offline_and_keeps_the_conversation(shared_corpus_store, model_service, fault):
-    tutor = model_tutor(shared_corpus_store, model_service.url)
-    session = tutor.new_session()
+def test_model_fault_falls_back_offline_and_keeps_the_conversation(shared_corpus_store, fault):
+    behaviour, notice = FAULTS[fault]
     messages = ["why did stalin win the power struggle?", "was it because he was General Secretary?",
                 "what about Trotsky's mistakes?"]
+    with FakeOpenAIServer(text=GOOD_REPLY) as server:
+        tutor = model_tutor(shared_corpus_store, server.base_url)
+        session = tutor.new_session()
+        # One good turn, one turn that meets the fault, and one after it.
+        server.script(*(["sse", behaviour, "sse"] if behaviour else ["sse"]))
+        first = tutor.reply(session, messages[0])
+        assert first.mode == "fake-tutor" and first.notice is None and first.text == GOOD_REPLY
+        if fault == "down":
+            server.stop()  # nothing listens on its port any more
+        during = tutor.reply(session, messages[1])
+        after = tutor.reply(session, messages[2])
 
-    first = tutor.reply(session, messages[0])
-    assert first.mode == "fake-tutor" and first.notice is None, (first.mode, first.notice)
-
-    if fault == "down":
-        model_service.stop()
-    else:
-        model_service.behaviour = fault
-    during = tutor.reply(session, messages[1])
     assert during.mode == "offline"
-    assert during.notice and FAULTS[fault] in during.notice and "Your conversation is safe" in during.notice, during.notice
+    assert during.notice and notice in during.notice and "Your conversation is safe" in during.notice, during.notice
     assert during.text.rstrip().endswith("?") and during.citations, "a real offline tutoring reply"
-
-    if fault == "down":
-        model_service.start()  # same port: the service comes back
-    model_service.behaviour = "ok"
-    after = tutor.reply(session, messages[2])
-    assert after.mode == "fake-tutor" and after.notice is None
+    if fault == "down":  # still down: the next turn is answered offline too
+        assert after.mode == "offline" and notice in after.notice
+    else:  # the service is back
+        assert after.mode == "fake-tutor" and after.notice is None
 
     assert [t["role"] for t in session.history] == ["user", "assistant"] * 3
     assert [t["content"] for t in session.history if t["role"] == "user"] == messages

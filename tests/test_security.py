@@ -5,14 +5,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Callable
 
 import pytest
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import Field
+from langchain_core.messages import BaseMessage
 
+from fakes import FakeChatModel
 from tutor.auth import Teacher, local_operator, teacher_login
 from tutor.errors import PermissionDenied, RateLimited
 from tutor.library import Library, Upload
@@ -257,28 +255,16 @@ def test_offline_replies_never_show_the_prompts(offline_tutor, attempt):
 
 
 # -- a model that tries to leak, and documents that try to instruct it ---------------------------
-class FakeScriptedChatModel(BaseChatModel):
-    """A chat model whose reply is ``respond(messages)``, streamed word by word with a finish
-    reason like a real one; it records every prompt it is sent."""
+class FakeScriptedChatModel(FakeChatModel):
+    """The shared FakeChatModel, but each reply is ``respond(messages)``: computed from the very
+    prompt it is sent, so it can echo the prompt back the way a leaking model would."""
 
     respond: Callable[[list[BaseMessage]], str]
     model_name: str = "fake-scripted"
-    calls: list[list[BaseMessage]] = Field(default_factory=list)
 
-    @property
-    def _llm_type(self) -> str:
-        return "fake-scripted"
-
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
-        self.calls.append(list(messages))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(self.respond(messages)))])
-
-    def _stream(self, messages, stop=None, run_manager=None, **kwargs: Any):
-        self.calls.append(list(messages))
-        words = self.respond(messages).split(" ")
-        for n, word in enumerate(words):
-            yield ChatGenerationChunk(message=AIMessageChunk(content=word if n == 0 else " " + word))
-        yield ChatGenerationChunk(message=AIMessageChunk(content="", response_metadata={"finish_reason": "stop"}))
+    def _next(self, messages: list[BaseMessage]) -> str:
+        self.replies = [self.respond(messages)]
+        return super()._next(messages)
 
 
 def _turn(messages: list[BaseMessage]) -> str:

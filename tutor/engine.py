@@ -19,6 +19,7 @@ import json
 import re
 import threading
 import time
+import unicodedata
 import uuid
 import zlib
 from collections import deque
@@ -185,7 +186,8 @@ class Tutor:
     def reply(self, session: Session, message: str) -> Reply:
         started = time.perf_counter()
         message = clean_text(message or "").strip()
-        if not message:
+        # Zero-width and other invisible characters alone are an empty message too.
+        if not any(not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc", "Zs") for ch in message):
             return self._plain(session, "Type a question or a point you want to test — for example, "
                                         "“Why was Lenin's Testament not acted on?”", "empty", record=False)
         try:

@@ -230,8 +230,8 @@ class Lessons:
     def date_errors(self, text: str) -> list[DateError]:
         """Years a student gives for a timeline event that disagree with the timeline.
 
-        A keyword and a year must sit in the same sentence, close together (within 60
-        characters and 6 words), and each year belongs to the keyword nearest to it, so
+        A keyword and a year must sit in the same sentence, joined only by linking words ("in",
+        "was in", "of early", at most four), and each year belongs to the keyword nearest to it, so
         "Lenin died in 1924 and Trotsky left in 1929" checks each event against its own year
         and "the testament got published in the New York Times in 1924" is about the
         publication, not the writing. The nearest mistakes come first.
@@ -250,15 +250,18 @@ class Lessons:
                     m = term_regex(keyword).search(low)
                     if not m:
                         continue
-                    for y_start, y_end, year in years:
-                        between = low[m.end():y_start] if y_start >= m.end() else low[y_end:m.start()]
+                    # "X in 1925" before "1924, X": a year after the keyword is the likelier date.
+                    for y_start, y_end, year in sorted(years, key=lambda y: (y[0] < m.end(), abs(y[0] - m.end()))):
                         if y_start < m.end() and y_end > m.start():
                             continue  # the year is part of the keyword ("1923 congress")
-                        distance = len(between)
-                        if distance > 60 or len(re.findall(r"\w+", between)) > 6:
+                        after = y_start >= m.end()
+                        between = low[m.end():y_start] if after else low[y_end:m.start()]
+                        if len(between) > 60 or not _attached(between, year_first=not after):
                             continue
+                        distance = len(between) + (0 if after else 20)
                         if best is None or distance < best[0]:
                             best = (distance, year, event, keyword)
+                        break
                 if best:
                     hits.append(best)
             owner: dict[int, int] = {}
@@ -271,6 +274,24 @@ class Lessons:
                 found.append((distance, DateError(event, year, keyword, sentence.strip())))
                 seen.add(event.id)
         return [e for _, e in sorted(found, key=lambda x: x[0])]
+
+
+# Words that may stand between an event and its year without changing what the year dates:
+# "the ban on factions in 1923", "Lenin's first stroke was in 1923", "the congress of early 1924".
+# Any other word ("the Testament was read in 1924", "adopted in 1925") ties the year to another
+# action, so events are named by keywords that carry their own verb ("United Opposition formed").
+_LINKING = frozenset("""in of from on at by around about was were is had been being the a an its his their
+during early late mid only autumn spring summer winter year january february march april may june july
+august september october november december""".split())
+
+
+def _attached(between: str, year_first: bool) -> bool:
+    """True when the text between a keyword and a year is only linking words (at most 4), with no
+    clause break; a comma may only follow a year that opens the phrase ("In 1926, the ...")."""
+    if re.search(r"[;:—–()]", between) or ("," in between and not year_first):
+        return False
+    words = re.findall(r"[a-z']+", between.lower())
+    return len(words) <= 4 and all(w in _LINKING for w in words)
 
 
 @lru_cache(maxsize=4096)

@@ -69,20 +69,23 @@ def show_report(report: ev.Report) -> None:
             st.code(report.markdown, language="markdown")
 
 
-def _chosen_set(settings, kind: str) -> Path | None:
+def _chosen_set(settings, kind: str):
+    """A shipped set's path, an uploaded file, or None."""
     shipped = ev.eval_sets(settings, kind)
     options = [str(p) for p in shipped] + ["Upload a JSONL file…"]
     choice = st.selectbox("Set", options, format_func=lambda o: Path(o).name if o in map(str, shipped) else o,
                           key=f"eval_set_{kind}")
     if choice in map(str, shipped):
         return Path(choice)
-    upload = st.file_uploader("Evaluation set (.jsonl)", type=["jsonl"], key=f"eval_upload_{kind}")
-    if upload is None:
-        return None
-    # The loaders read paths; the copy lives only for this run.
-    folder = Path(tempfile.mkdtemp(prefix="tutor-eval-"))
-    path = folder / Path(upload.name).name
-    path.write_bytes(upload.getvalue())
+    return st.file_uploader("Evaluation set (.jsonl)", type=["jsonl"], key=f"eval_upload_{kind}")
+
+
+def _as_path(chosen, folder: str) -> Path:
+    """The loaders read paths: an uploaded set is copied into a folder that lives for this run."""
+    if isinstance(chosen, Path):
+        return chosen
+    path = Path(folder) / (Path(chosen.name).name or "set.jsonl")
+    path.write_bytes(chosen.getvalue())
     return path
 
 
@@ -99,13 +102,13 @@ def _run_section(ctx: resources.AppContext) -> None:
     kinds = [k for k, ok in available.items() if ok]
     kind = st.radio("Evaluation", kinds, horizontal=True,
                     format_func={"retrieval": "Retrieval (methods side by side)", "tutor": "Tutor behaviour"}.get)
-    path = _chosen_set(ctx.settings, kind)
+    chosen = _chosen_set(ctx.settings, kind)
     k, methods = 5, list(METHODS)
     if kind == "retrieval":
         left, right = st.columns(2)
         k = left.number_input("k (passages per question)", 1, 20, ctx.settings.retrieval_k)
         methods = right.multiselect("Methods", list(METHODS), default=list(METHODS))
-    if st.button("Run", type="primary", disabled=path is None or (kind == "retrieval" and not methods),
+    if st.button("Run", type="primary", disabled=chosen is None or (kind == "retrieval" and not methods),
                  icon=":material/play_arrow:"):
         with st.status(f"Running the {kind} evaluation…", expanded=True) as status:
             bar = st.progress(0.0)
@@ -114,10 +117,13 @@ def _run_section(ctx: resources.AppContext) -> None:
                 bar.progress(done / max(1, total), text=f"{done} of {total} · {what}")
 
             try:
-                if kind == "retrieval":
-                    result = ev.run_retrieval_set(ctx.tutor.retriever, path, k=int(k), methods=methods, on_progress=tick)
-                else:
-                    result = ev.run_tutor_set(ctx.tutor, path, on_progress=tick)
+                with tempfile.TemporaryDirectory(prefix="tutor-eval-") as folder:
+                    path = _as_path(chosen, folder)
+                    if kind == "retrieval":
+                        result = ev.run_retrieval_set(ctx.tutor.retriever, path, k=int(k), methods=methods,
+                                                      on_progress=tick)
+                    else:
+                        result = ev.run_tutor_set(ctx.tutor, path, on_progress=tick)
             except TutorError as exc:
                 status.update(label="The evaluation could not run", state="error")
                 st.error(escape_markdown(str(exc)))
