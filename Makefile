@@ -25,6 +25,7 @@ setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
 
 run: setup
+	@echo "Starting the tutor: open http://localhost:$(PORT) in a browser (first start ingests the corpus)."
 	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT)
 
 test: setup-test
