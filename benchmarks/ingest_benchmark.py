@@ -8,7 +8,8 @@ Targets (the foundation issue): a full ingest runs at ≥ 90% of the raw encoder
 exactly the chunk texts the ingest embeds; re-ingesting the unchanged corpus is ≥ 20× faster
 than the first ingest. Exit code 1 when a target is missed.
 
-Each round uses a fresh temporary TUTOR_HOME (other TUTOR_* settings, e.g. chunk size, apply). The model is loaded and warmed before any timing,
+Each round uses a fresh temporary TUTOR_HOME (other TUTOR_* settings, e.g. chunk size, apply);
+rounds alternate which phase runs first. The model is loaded and warmed before any timing,
 so both timed phases run the same warm encoder. "cold re-ingest" opens a new Store with a new,
 unloaded embedder (what a second `tutor ingest` process does) and checks it never loads the model.
 """
@@ -54,15 +55,23 @@ def cpu_timed(fn):
     return time.perf_counter() - wall, time.process_time() - cpu, value
 
 
-def one_round(folder: Path, embedder) -> dict:
+def one_round(folder: Path, embedder, raw_first: bool = True) -> dict:
     with tempfile.TemporaryDirectory(prefix="tutor-bench-") as home:
         # Always the embedded store under the fresh home, whatever TUTOR_CHROMA_URL says.
         settings = load_settings(home=home, chroma_url="")
         library = Library(Store(settings, embedder))
         texts = corpus_texts(library, folder)
 
-        raw_s, raw_cpu, _ = cpu_timed(lambda: embedder.embed_documents(texts))
-        ingest_s, ingest_cpu, first = cpu_timed(lambda: library.ingest_paths(local_operator(), [folder]))
+        def raw():
+            return cpu_timed(lambda: embedder.embed_documents(texts))
+
+        def ingest():
+            return cpu_timed(lambda: library.ingest_paths(local_operator(), [folder]))
+
+        if raw_first:
+            (raw_s, raw_cpu, _), (ingest_s, ingest_cpu, first) = raw(), ingest()
+        else:
+            (ingest_s, ingest_cpu, first), (raw_s, raw_cpu, _) = ingest(), raw()
         failed = [r.line() for r in first if r.status not in ("added", "updated")]
         if failed:
             raise SystemExit("ingest failed:\n" + "\n".join(failed))
@@ -89,7 +98,9 @@ def run(folder: Path, rounds: int) -> dict:
     embedder = get_embedder(settings)
     # Load and warm the model outside all timing: one real batch of corpus-like text.
     load_s, _ = timed(lambda: embedder.embed_documents(["warm-up " * 200] * 64))
-    results = [one_round(folder, embedder) for _ in range(rounds)]
+    # Raw first in odd rounds, ingest first in even ones, so a drift in the machine's load
+    # does not always favour the same phase.
+    results = [one_round(folder, embedder, raw_first=n % 2 == 0) for n in range(rounds)]
 
     def median(key: str) -> float:
         return statistics.median(r[key] for r in results)

@@ -271,13 +271,11 @@ def test_docx_zip_bomb_ratio(monkeypatch):
 
 
 def test_docx_zip_bomb_realistic():
-    started = time.perf_counter()
-    data = zip_of_zeros(250)  # 250 MB declared, about 1 MB on disk
+    data = zip_of_zeros(250)  # 250 MB declared, about 1 MB on disk; about 0.6 s to build
     checked = time.perf_counter()
     err = error_for("bomb.docx", data)
     assert "absurd size" in err.reason
     assert time.perf_counter() - checked < 0.5, "the size is read from the zip directory, not by unpacking"
-    assert checked - started < 5
 
 
 def test_invalid_yaml_front_matter():

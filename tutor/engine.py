@@ -210,7 +210,7 @@ class Tutor:
             self._record(session, reply)
             return reply
 
-        card, passages = self._ground(message, intent, state)
+        card, passages, query = self._ground(message, intent, state)
         misconceptions = [m for c, m in self.lessons.misconceptions_in(message)]
         date_errors = self.lessons.date_errors(message)
         for m_id in state.open_misconceptions():
@@ -231,7 +231,7 @@ class Tutor:
         move = choose(intent, state, card, misconceptions=misconceptions, date_errors=date_errors,
                       relevance=relevance, newly_covered=newly, with_evidence=has_evidence(message),
                       templates=self.prompts.offline, message=message)
-        passages = self._focus(passages, move, message)
+        passages = self._focus(passages, move, query)
 
         reply = self._compose(session, message, intent, move, passages, notice)
         state.turns += 1
@@ -241,7 +241,9 @@ class Tutor:
         self._record(session, reply)
         return reply
 
-    def _ground(self, message: str, intent: Intent, state: LearnerState) -> tuple[LessonCard, list[Passage]]:
+    def _ground(self, message: str, intent: Intent,
+                state: LearnerState) -> tuple[LessonCard, list[Passage], str]:
+        """The lesson card for this turn, the passages retrieved for it, and the search query."""
         current = self.lessons.get(state.card_id)
         query = message[:1500]
         if current and (word_count(message) <= 8 or intent.kind in ("dont_know", "injection", "off_topic")):
@@ -249,7 +251,7 @@ class Tutor:
         passages = [] if intent.kind == "off_topic" and current is None else self.retriever.search(query, k=5)
         misconception_cards = self.lessons.misconceptions_in(message)
         if misconception_cards:
-            return misconception_cards[0][0], passages
+            return misconception_cards[0][0], passages, query
         # The words of the message decide the card; the retrieved documents only rank cards the
         # words already point to (or, for a content question naming no card, choose one).
         said = {c.id: score for c, score in self.lessons.match(message)}
@@ -261,33 +263,28 @@ class Tutor:
         best, score = ranked[0]
         if current is not None:
             if best.id == current.id or not intent.on_topic or said.get(best.id, 0.0) < CARD_SWITCH_SCORE:
-                return current, passages
-            return best, passages
+                return current, passages, query
+            return best, passages, query
         if said.get(best.id, 0.0) > 0 or (intent.kind in ("question", "claim") and score >= CARD_SWITCH_SCORE):
-            return best, passages
-        return self.lessons.get(DEFAULT_CARD) or best, passages
+            return best, passages, query
+        return self.lessons.get(DEFAULT_CARD) or best, passages, query
 
-    def _focus(self, passages: list[Passage], move: Move, message: str) -> list[Passage]:
-        """Make sure a passage from the move's focus documents is among those shown, and for a
-        date correction one that gives the right year."""
-        if not move.focus_docs:
-            return passages
+    def _focus(self, passages: list[Passage], move: Move, query: str) -> list[Passage]:
+        """Make sure the move's first two focus documents (the key point's sources, the document
+        that corrects a misconception or dates an event) are among the passages shown, and for a
+        date correction a passage that gives the right year. The turn's own query is reused, so
+        its embedding is cached and each extra search costs little."""
         year = str(move.date_error.event.years[0]) if move.date_error else None
-
-        def serves(p: Passage) -> bool:
-            return p.doc_id in move.focus_docs and (year is None or year in p.text)
-
-        if any(serves(p) for p in passages):
-            return passages
-        about = f"{move.date_error.event.event} {year}" if move.date_error else move.question
-        query = " ".join(filter(None, [about, message[:300]]))
         extra: list[Passage] = []
-        for doc_id in move.focus_docs[:3]:
-            extra.extend(h for h in self.retriever.search(query, k=2, doc_id=doc_id) if year is None or year in h.text)
-            if len(extra) >= 2:
-                break
+        for doc_id in move.focus_docs[:2]:
+            if any(p.doc_id == doc_id and (year is None or year in p.text) for p in passages + extra):
+                continue
+            hits = self.retriever.search(query, k=3 if year else 1, doc_id=doc_id)
+            extra.extend([h for h in hits if year is None or year in h.text][:1])
+        if not extra:
+            return passages
         seen = {p.id for p in extra}
-        return extra[:2] + [p for p in passages if p.id not in seen]
+        return extra + [p for p in passages if p.id not in seen]
 
     def _context(self, session: Session, move: Move, passages: dict[int, str]) -> CheckContext:
         card = move.card

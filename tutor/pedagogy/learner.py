@@ -13,6 +13,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,22 @@ class LearnerState:
         return cls(**(data or {}))
 
 
+_SUFFIXES = ("ments", "ment", "ations", "ation", "ings", "ing", "es", "s", "ed")
+
+
+@lru_cache(maxsize=4096)
+def _term_pattern(t: str) -> re.Pattern[str] | None:
+    """A whole-word pattern for a short term; for a long single word, its stem with any ending
+    ("appointments" also finds "appointed"); None: plain substring search."""
+    if len(t) <= 4:
+        return re.compile(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])")
+    if " " not in t and len(t) >= 7:
+        for suffix in _SUFFIXES:
+            if t.endswith(suffix) and len(t) - len(suffix) >= 5:
+                return re.compile(rf"(?<![a-z0-9]){re.escape(t[: -len(suffix)])}[a-z]*")
+    return None
+
+
 def _terms_in(text: str, terms: list[str]) -> list[str]:
     low = text.lower()
     found = []
@@ -84,11 +101,8 @@ def _terms_in(text: str, terms: list[str]) -> list[str]:
         t = term.lower().strip()
         if not t:
             continue
-        # Short terms must match whole words ("Left" is not in "left-handed" context, but "1924" needs digits).
-        if len(t) <= 4:
-            if re.search(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])", low):
-                found.append(term)
-        elif t in low:
+        pattern = _term_pattern(t)
+        if (pattern.search(low) if pattern else t in low):
             found.append(term)
     return found
 

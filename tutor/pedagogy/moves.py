@@ -62,12 +62,19 @@ def pick(options: list[str], n: int) -> str:
     return options[n % len(options)]
 
 
+# Words in nearly every sentence of the course: they say nothing about which objection fits.
+_EVERYWHERE = frozenset({"stalin", "party", "lenin", "power", "struggl", "won", "win"})
+
+
 def pick_counter(card: LessonCard, message: str, kp: KeyPoint | None, turn: int) -> str:
     """The counter-argument closest to what the student said (and the point at stake); ties go
     round the card's list turn by turn so a student does not meet the same objection twice."""
     from tutor.retrieval import tokenize
 
-    said = set(tokenize(message)) | (set(tokenize(kp.statement)) if kp else set())
+    said = set(tokenize(message))
+    if kp is not None:
+        said |= set(tokenize(" ".join([kp.id.replace("-", " "), kp.statement, *kp.evidence_terms])))
+    said -= _EVERYWHERE
     counters = card.counter_arguments
     order = [counters[(turn + i) % len(counters)] for i in range(len(counters))]
     return max(order, key=lambda c: len(said & set(tokenize(c))))
@@ -142,14 +149,21 @@ def choose(intent: Intent, state: LearnerState, card: LessonCard, *,
     if intent.kind in ("claim", "essay"):
         kp = state.target(card, relevance)
         docs = list(kp.sources) if kp else []
-        recent = state.moves[-1] if state.moves else ""
-        # A claim that already carries evidence (or answers our request for it) meets an objection;
-        # a bare claim is asked for its evidence first.
-        if card.counter_arguments and (with_evidence or recent == "ask_evidence"):
-            counter = pick_counter(card, message, kp, state.turns)
+        recent = state.moves[-2:]
+        # A claim that carries evidence, or answers our request for it with a key point, meets an
+        # objection; a bare claim is asked for its evidence; after two unanswered requests the
+        # next hint moves the student on instead.
+        if card.counter_arguments and (with_evidence or (recent[-1:] == ["ask_evidence"] and newly)):
+            # The objection answers the point just made, if any, else the one being worked on.
+            made = card.key_point(newly[0]) if newly else kp
+            counter = pick_counter(card, message, made, state.turns)
             return Move(kind="counter_argument", question=pick(templates["counter_question"], state.turns),
                         label=MOVE_LABELS["counter_argument"], card=card, counter=counter, key_point=kp,
                         focus_docs=docs, newly_covered=newly)
+        if recent == ["ask_evidence", "ask_evidence"] and kp is not None:
+            move = _hint_move("hint", state, card, relevance)
+            move.newly_covered = newly
+            return move
         return Move(kind="ask_evidence", question=pick(templates["evidence_question"], state.turns),
                     label=MOVE_LABELS["ask_evidence"], card=card, key_point=kp, focus_docs=docs, newly_covered=newly)
     move = _hint_move("hint", state, card, relevance)

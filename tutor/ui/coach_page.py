@@ -8,6 +8,7 @@ through ``st.dataframe``, which shows cell text literally.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import streamlit as st
@@ -35,7 +36,7 @@ def _coaches():
 
 def _citations(citations: list[dict[str, Any]]) -> None:
     for c in citations:
-        with st.expander(f"[{c['n']}] {c['title']}"):
+        with st.expander(f"[{c['n']}] {escape_markdown(c['title'])}"):
             st.markdown(highlight(c.get("text") or c.get("quote", ""), c.get("quote")))
 
 
@@ -63,7 +64,9 @@ def essay_coach_page() -> None:
     question = st.text_input("Essay question (optional)", key="coach_essay_question",
                              placeholder="'Stalin won because ...' Assess the validity of this view.")
     pasted = st.text_area("Your essay", height=240, key="coach_essay_text")
-    upload = st.file_uploader("…or upload it (.txt, .md, .docx)", type=ESSAY_TYPES, key="coach_essay_file")
+    limit = max(1, math.ceil(resources.app_context().settings.max_upload_mb))
+    upload = st.file_uploader("…or upload it (.txt, .md, .docx)", type=ESSAY_TYPES, key="coach_essay_file",
+                              max_upload_size=limit)
     if st.button("Analyse my essay", type="primary", key="coach_essay_go"):
         try:
             text = _essay_text(upload) if upload is not None else pasted
