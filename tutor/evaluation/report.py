@@ -39,7 +39,8 @@ def retrieval_markdown(r: dict) -> list[str]:
              "| method | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
     best = {c: max(m[c] for m in methods.values()) for c in quality}
     for name, m in methods.items():
-        cells = [f"**{_fmt(m[c])}**" if c in best and m[c] == best[c] else _fmt(m[c]) for c in cols]
+        cells = [f"**{_fmt(m[c])}**" if c in best and m[c] == best[c] else _fmt(m[c]) for c in quality]
+        cells += [f"{m[c]:.1f}" for c in ("p50_ms", "p95_ms")]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     if r.get("unanswerable"):
         lines += ["", f"No chunk meets the gold terms of: {', '.join(r['unanswerable'])} "
@@ -80,7 +81,7 @@ def tutor_markdown(t: dict) -> list[str]:
 
 def judge_markdown(j: dict) -> list[str]:
     if j.get("skipped"):
-        return ["## LLM judge", "", f"Skipped: {j['skipped']}", ""]
+        return ["## LLM judge", "", f"Skipped: {j['skipped']}.", ""]
     lines = [f"## LLM judge (MRBench dimensions, {j['n_judged']} of {j['n_cases']} replies judged by "
              f"{j.get('judge_model')})", "", "| dimension | desired label | share | rated |", "|---|---|---:|---:|"]
     for dim, score in j["dimensions"].items():
@@ -92,7 +93,7 @@ def judge_markdown(j: dict) -> list[str]:
 
 def essays_markdown(e: dict) -> list[str]:
     if e.get("skipped"):
-        return ["## Essay coach", "", f"Skipped: {e['skipped']}", ""]
+        return ["## Essay coach", "", f"Skipped: {e['skipped']}.", ""]
     lines = [f"## Essay coach ({e['n_essays']} essays)", "",
              f"- level exact: {e['level_accuracy']:.3f}; within one level: {e['level_within_one']:.3f}",
              f"- marks ranges overlap: {e['marks_overlap']:.3f}",
