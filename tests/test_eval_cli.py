@@ -202,3 +202,24 @@ def test_bad_data_and_empty_store_exit_2_with_the_reason(run, tiny, tmp_path, mo
     monkeypatch.setenv("TUTOR_HOME", str(tmp_path / "empty-home"))
     empty = run("tutor", "--cases", str(tiny["cases"]))
     assert empty.exit_code == 2 and "empty" in empty.output and "tutor ingest" in empty.output
+
+
+def test_sweep_measures_each_size_in_its_own_store(run, tiny, tmp_path, library):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for doc_id, (title, kind, body) in DOCS.items():
+        (sources / f"{doc_id}.md").write_text(f"---\nid: {doc_id}\ntitle: \"{title}\"\nkind: {kind}\n---\n{body}")
+    long_section = " ".join(f"In {1921 + i} the party met again and argued about industry." for i in range(15))
+    (sources / "overview.md").write_text(f"---\nid: overview\ntitle: Overview\nkind: overview\n---\n## Years\n{long_section}\n")
+    out, md = tmp_path / "sweep.json", tmp_path / "sweep.md"
+    result = run("sweep", "--sources", str(sources), "--questions", str(tiny["questions"]), "--sizes", "200,600",
+                 "--rrf-k", "10,60", "--json", str(out), "--markdown", str(md))
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["size"], r["overlap"], r["rrf_k"]) for r in rows] == [(200, 20, 10), (200, 20, 60), (600, 80, 10),
+                                                                     (600, 80, 60)]
+    assert [sorted(r["methods"]) for r in rows] == [["bm25", "dense", "hybrid"], ["hybrid"]] * 2
+    assert rows[0]["n_chunks"] > rows[2]["n_chunks"]  # the long section splits into more chunks at 200
+    assert md.read_text().count("| hybrid |") == 4
+    # The sweep used throw-away stores: this test's own store still holds only the four documents.
+    assert sorted(d.doc_id for d in library.store.documents()) == sorted(DOCS)

@@ -278,11 +278,14 @@ class Lessons:
 
 # Words that may stand between an event and its year without changing what the year dates:
 # "the ban on factions in 1923", "Lenin's first stroke was in 1923", "the congress of early 1924".
+# So may the verbs of making the thing itself ("the Declaration of the 46 was written in 1925").
 # Any other word ("the Testament was read in 1924", "adopted in 1925") ties the year to another
-# action, so events are named by keywords that carry their own verb ("United Opposition formed").
+# action, so events are named by keywords that carry their own verb ("Lenin died").
 _LINKING = frozenset("""in of from on at by around about was were is had been being the a an its his their
 during early late mid only autumn spring summer winter year january february march april may june july
-august september october november december""".split())
+august september october november december
+written drafted dictated signed sent issued formed founded created set up launched began started
+introduced passed""".split())
 
 
 def _attached(between: str, year_first: bool) -> bool:

@@ -169,7 +169,7 @@ def print_essays(e: dict, out: Console) -> None:
 
 
 # -- the runs (shared by the single commands and `all`) -------------------------------------
-def _retrieval(settings, store, questions_path: Path, k: int, methods: str, task) -> dict:
+def _retrieval(store, questions_path: Path, k: int, methods: str, task) -> dict:
     from tutor.evaluation.datasets import load_questions
     from tutor.evaluation.retrieval_eval import parse_methods, run_retrieval
     from tutor.retrieval import Retriever
@@ -268,7 +268,7 @@ def retrieval(
     settings = _settings()
     store = _store(settings)
     with _progress() as task:
-        result = _retrieval(settings, store, questions or _default(settings, "questions.jsonl"), k, methods, task)
+        result = _retrieval(store, questions or _default(settings, "questions.jsonl"), k, methods, task)
     print_retrieval(result, err if str(json_out) == "-" else console)
     _finish(result, json_out, floors)
 
@@ -350,7 +350,7 @@ def run_all(
     out = err if str(json_out) == "-" else console
     result: dict[str, Any] = {}
     with _progress() as task:
-        result["retrieval"] = _retrieval(settings, store, questions or _default(settings, "questions.jsonl"), k,
+        result["retrieval"] = _retrieval(store, questions or _default(settings, "questions.jsonl"), k,
                                          "hybrid,dense,bm25", task)
         result["tutor"] = _tutor_run(settings, store, cases or _default(settings, "tutor_cases.jsonl"), offline, task)
         model, reason = _judge_model(settings) if with_judge and not offline else (None, "not requested")
@@ -402,9 +402,15 @@ def sweep(
         _stop("--sizes must be between 200 and 4000 characters and --rrf-k at least 1")
     settings = _settings()
     questions_list = _load(load_questions, questions or _default(settings, "questions.jsonl"))
-    with _progress() as task:
-        rows = sweep_chunking(sources or settings.corpus_dir / "sources", questions_list, sizes=size_list,
-                              overlap_ratio=overlap_ratio, rrf_ks=rrf_list, k=k, on_progress=task("sweep"))
+    sources = sources or settings.corpus_dir / "sources"
+    if not sources.exists():
+        _stop(f"{sources}: no such file or folder")
+    try:
+        with _progress() as task:
+            rows = sweep_chunking(sources, questions_list, sizes=size_list, overlap_ratio=overlap_ratio,
+                                  rrf_ks=rrf_list, k=k, on_progress=task("sweep"))
+    except TutorError as exc:
+        _stop(f"Error: {exc}")
     table = sweep_markdown(rows, k)
     (err if str(json_out) == "-" else console).print(table, markup=False, highlight=False)
     if markdown_out is not None:

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
+from tutor.errors import TutorError
 from tutor.evaluation.datasets import Question
 from tutor.evaluation.retrieval_eval import run_retrieval
 from tutor.retrieval import METHODS, RRF_K, Retriever
@@ -38,7 +39,7 @@ def build_store(sources: Path, home: Path, size: int, overlap: int, embedder=Non
         results = Library(store).ingest_paths(local_operator(), [sources])
         failed = [r.line() for r in results if not r.ok]
         if failed:
-            raise RuntimeError("ingest failed: " + "; ".join(failed))
+            raise TutorError("The sweep could not ingest: " + "; ".join(failed))
     return store
 
 
