@@ -119,7 +119,7 @@ def chroma_progress(db: Path) -> int:
 
 
 def big_document(marker: str, paragraphs: int) -> bytes:
-    lines = [f"---\nid: big-ingest\ntitle: Grain procurement reports\nkind: source-note\n---\n# Reports\n"]
+    lines = ["---\nid: big-ingest\ntitle: Grain procurement reports\nkind: source-note\n---\n# Reports\n"]
     for n in range(paragraphs):
         lines.append(f"Report {n} ({marker}): the district committee in okrug {n} found grain procurement "
                      f"short of the plan and asked the Politburo whether to raise prices or requisition.\n")

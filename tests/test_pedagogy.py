@@ -3,7 +3,6 @@ errors (precise on correct statements), quotes, counters and the checkers' own b
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

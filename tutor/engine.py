@@ -159,19 +159,13 @@ class Tutor:
         settings = settings or get_settings()
         store = store or Store.open(settings)
         model = make_chat_model(settings) if chat_model == "configured" else chat_model
-        coach = None
-        try:
-            from tutor.coach.essay import EssayCoach
-        except ImportError:  # the essay coach is optional in stripped-down installs
-            EssayCoach = None  # noqa: N806
+        from tutor.coach.essay import EssayCoach
+
         lessons = load_lessons(settings.corpus_dir)
-        if EssayCoach is not None:
-            coach = EssayCoach(lessons=lessons, retriever=None)
-        tutor = cls(retriever=Retriever(store), lessons=lessons, prompts=load_prompts(settings.prompts_dir),
-                    settings=settings, chat_model=model, embedder=store.embedder, coach=coach)
-        if coach is not None:
-            coach.retriever = tutor.retriever
-        return tutor
+        retriever = Retriever(store)
+        coach = EssayCoach(lessons=lessons, retriever=retriever)
+        return cls(retriever=retriever, lessons=lessons, prompts=load_prompts(settings.prompts_dir),
+                   settings=settings, chat_model=model, embedder=store.embedder, coach=coach)
 
     def warm(self) -> None:
         """Load the embedder and build the BM25 index now rather than on a student's first turn."""

@@ -230,12 +230,6 @@ def _judge_run(settings, store, cases_path: Path, limit: Optional[int], task, mo
     return {"set": str(cases_path), **run_judge(tutor, model, cases, prompt, on_progress=task("judging"))}
 
 
-def _essay_coach_class():
-    try:
-        from tutor.coach.essay import EssayCoach
-    except ImportError:
-        return None
-    return EssayCoach
 
 
 def _essays_run(settings, store, directory: Path, task) -> dict:
@@ -244,13 +238,14 @@ def _essays_run(settings, store, directory: Path, task) -> dict:
     from tutor.lessons import LessonError, load_lessons
     from tutor.retrieval import Retriever
 
-    coach_cls = _essay_coach_class()
+    from tutor.coach.essay import EssayCoach
+
     samples = _load(load_essays, directory)
     try:
         lessons = load_lessons(settings.corpus_dir)
     except LessonError as exc:
         _stop(f"The lesson cards cannot be loaded:\n{exc}")
-    coach = coach_cls(lessons, Retriever(store))
+    coach = EssayCoach(lessons, Retriever(store))
     return {"dir": str(directory), **run_essays(coach, samples, on_progress=task("essays"))}
 
 
@@ -320,9 +315,6 @@ def essays(
 ) -> None:
     """Compare the essay coach's level, marks and issues with each essay's sidecar."""
     floors = _floors(fail_under)
-    if _essay_coach_class() is None:
-        console.print("The essay coach (tutor.coach.essay) is not installed in this build; nothing to evaluate.")
-        raise typer.Exit(0)
     settings = _settings()
     store = _store(settings)
     with _progress() as task:
@@ -356,10 +348,7 @@ def run_all(
         model, reason = _judge_model(settings) if with_judge and not offline else (None, "not requested")
         result["judge"] = (_judge_run(settings, store, cases or _default(settings, "tutor_cases.jsonl"), None, task,
                                       model) if model is not None else {"skipped": reason})
-        if _essay_coach_class() is None:
-            result["essays"] = {"skipped": "the essay coach (tutor.coach.essay) is not installed"}
-        else:
-            result["essays"] = _essays_run(settings, store, essays_dir or _default(settings, "essays"), task)
+        result["essays"] = _essays_run(settings, store, essays_dir or _default(settings, "essays"), task)
     print_retrieval(result["retrieval"], out)
     print_tutor(result["tutor"], out)
     if result["judge"].get("skipped"):

@@ -147,14 +147,11 @@ def parse_question(data: dict[str, Any], problem: Callable[[str], None]) -> Ques
     return Question(qid, text, [list(g) for g in gold])
 
 
-def known_tags() -> frozenset[str] | None:
-    """The tags the deterministic checkers know, or None while the checkers module is absent."""
-    try:
-        from tutor.evaluation import checkers
-    except ImportError:
-        return None
-    tags = getattr(checkers, "TAGS", None) or getattr(checkers, "CHECKERS", None)
-    return frozenset(tags) if tags else None
+def known_tags() -> frozenset[str]:
+    """The tags the deterministic checkers know."""
+    from tutor.evaluation.checkers import TAGS
+
+    return frozenset(TAGS)
 
 
 def parse_case(data: dict[str, Any], problem: Callable[[str], None], tags: frozenset[str] | None = None) -> TutorCase | None:

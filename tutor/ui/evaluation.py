@@ -13,7 +13,6 @@ says so instead of failing. Reports live under ``TUTOR_HOME/reports`` (one folde
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import time
@@ -32,10 +31,6 @@ Progress = Callable[[str, int, int], None]
 _LATENCY = re.compile(r"(^|_)(ms|p\d+|mean_ms|latency)|_ms$|^p\d+", re.I)
 
 
-class EvaluationUnavailable(TutorError):
-    """The evaluation runner is not installed in this build."""
-
-
 @dataclass
 class Report:
     path: Path
@@ -46,30 +41,6 @@ class Report:
 
 def reports_dir(settings: Settings) -> Path:
     return settings.home / "reports"
-
-
-def _runner(module: str, *names: str) -> Callable[..., dict]:
-    try:
-        mod = importlib.import_module(f"tutor.evaluation.{module}")
-    except ImportError as exc:
-        raise EvaluationUnavailable(f"The {module.replace('_', ' ')} is not available in this build ({exc}).") from exc
-    for name in names:
-        if callable(getattr(mod, name, None)):
-            return getattr(mod, name)
-    raise EvaluationUnavailable(f"tutor.evaluation.{module} has no runner ({' or '.join(names)}).")
-
-
-def available() -> dict[str, bool]:
-    """Which evaluations this build can run."""
-    out = {}
-    for kind, module, names in (("retrieval", "retrieval_eval", ("run_retrieval",)),
-                                ("tutor", "tutor_eval", ("run_tutor", "run_tutor_eval", "run_cases"))):
-        try:
-            _runner(module, *names)
-            out[kind] = True
-        except EvaluationUnavailable:
-            out[kind] = False
-    return out
 
 
 def eval_sets(settings: Settings, kind: str) -> list[Path]:
@@ -84,7 +55,8 @@ def run_retrieval_set(retriever, path: Path, *, k: int = 5, methods: list[str] |
                       on_progress: Progress | None = None) -> dict[str, Any]:
     from tutor.evaluation.datasets import load_questions
 
-    run = _runner("retrieval_eval", "run_retrieval")
+    from tutor.evaluation.retrieval_eval import run_retrieval as run
+
     questions = load_questions(path)
     kwargs: dict[str, Any] = {"k": k, "on_progress": on_progress}
     if methods:
@@ -97,7 +69,8 @@ def run_retrieval_set(retriever, path: Path, *, k: int = 5, methods: list[str] |
 def run_tutor_set(tutor, path: Path, *, on_progress: Progress | None = None) -> dict[str, Any]:
     from tutor.evaluation.datasets import load_cases
 
-    run = _runner("tutor_eval", "run_tutor", "run_tutor_eval", "run_cases")
+    from tutor.evaluation.tutor_eval import run_tutor as run
+
     result = run(tutor, load_cases(path), on_progress=on_progress)
     result.setdefault("set", path.name)
     return result
@@ -105,7 +78,7 @@ def run_tutor_set(tutor, path: Path, *, on_progress: Progress | None = None) -> 
 
 def save_report(settings: Settings, result: dict[str, Any]) -> Path:
     """Save a run like `tutor eval --report` does: a folder under TUTOR_HOME/reports holding
-    report.json, report.md and plots (JSON alone when the report writer is not installed).
+    report.json, report.md and plots.
     ``result`` maps sections (retrieval, tutor, ...) to their results. Returns the JSON path."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     folder = reports_dir(settings) / f"{stamp}-{'-'.join(result)}"
@@ -113,14 +86,8 @@ def save_report(settings: Settings, result: dict[str, Any]) -> Path:
     while folder.exists():
         n += 1
         folder = reports_dir(settings) / f"{stamp}-{'-'.join(result)}-{n}"
-    try:
-        from tutor.evaluation.report import write_report
-    except ImportError:
-        folder.mkdir(parents=True)
-        path = folder / "report.json"
-        path.write_text(json.dumps({"generated_at": time.strftime("%Y-%m-%d %H:%M"), **result}, indent=2,
-                                   ensure_ascii=False, default=str), encoding="utf-8")
-        return path
+    from tutor.evaluation.report import write_report
+
     written = write_report(folder, result)
     return next(p for p in written if p.suffix == ".json")
 

@@ -90,17 +90,11 @@ def _as_path(chosen, folder: str) -> Path:
 
 
 def _run_section(ctx: resources.AppContext) -> None:
-    available = ev.available()
-    if not any(available.values()):
-        st.info("The evaluation runners (tutor.evaluation) are not installed in this build; "
-                "`tutor eval` on the command line runs them where they are.", icon=":material/info:")
-        return
     if st.session_state.get(TEACHER_KEY) is None:
         st.info("Running an evaluation takes a few minutes of the server's time, so it needs a teacher: "
                 "sign in on the Teacher page first. Saved reports are shown below.", icon=":material/lock:")
         return
-    kinds = [k for k, ok in available.items() if ok]
-    kind = st.radio("Evaluation", kinds, horizontal=True,
+    kind = st.radio("Evaluation", ["retrieval", "tutor"], horizontal=True,
                     format_func={"retrieval": "Retrieval (methods side by side)", "tutor": "Tutor behaviour"}.get)
     chosen = _chosen_set(ctx.settings, kind)
     k, methods = 5, list(METHODS)
