@@ -127,8 +127,9 @@ def big_document(marker: str, paragraphs: int) -> bytes:
 
 
 # -- the model service fails mid-conversation --------------------------------------------------
-# A reply that passes the tutor's checks on any lesson card: no key point, no quote, one question.
-GOOD_REPLY = "Good, let's test that idea against the course sources together. What evidence would you look for?"
+# A reply that passes the tutor's checks on any lesson card: no key point, a pointer to passage
+# [1] (hint moves must cite one), one question.
+GOOD_REPLY = "Good, let's test that idea against passage [1] together. What evidence would you look for?"
 
 
 @pytest.fixture(scope="module")

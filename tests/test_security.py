@@ -303,8 +303,19 @@ def scripted_tutor(store, model: FakeScriptedChatModel):
     return tutor
 
 
+def _quote_first_passage(m) -> str:
+    """A short exact quote from passage [1] of the turn's data block, as a good model would give."""
+    import json as _json
+
+    turn = str(m[-1].content)
+    block = turn[turn.index("<course_passages>") + len("<course_passages>"):turn.index("</course_passages>")]
+    words = _json.loads(block)[0]["text"].split()[:10]
+    return f"“{' '.join(words)}” [1]"
+
+
 def test_a_well_behaved_model_is_used(scripted_store):
-    model = FakeScriptedChatModel(respond=lambda m: f"Let's look at the evidence together. {_question(m)}")
+    model = FakeScriptedChatModel(
+        respond=lambda m: f"Let's look at the evidence together: {_quote_first_passage(m)} {_question(m)}")
     tutor = scripted_tutor(scripted_store, model)
     reply = tutor.reply(tutor.new_session(), "why did stalin win?")
     assert reply.mode == "fake-scripted" and reply.notice is None and len(model.calls) == 1
@@ -336,7 +347,7 @@ def test_flagged_document_stays_data(library, embedder):
     [indexed] = library.ingest(TEACHER, [upload], confirm_flagged=True)
     assert indexed.status == "added"
 
-    model = FakeScriptedChatModel(respond=lambda m: f"What does the passage suggest about the grain crisis? {_question(m)}")
+    model = FakeScriptedChatModel(respond=lambda m: f"What does passage [1] suggest about the grain crisis? {_question(m)}")
     tutor = scripted_tutor(library.store, model)
     reply = tutor.reply(tutor.new_session(), "why did the grain procurement crisis of 1927 split Stalin and Bukharin?")
     assert reply.mode == "fake-scripted"

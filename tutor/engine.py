@@ -48,6 +48,8 @@ DEFAULT_CARD = "why-stalin-won"
 CARD_SWITCH_SCORE = 1.0
 STICKINESS = 1.0  # how much more a new card must score to take over a conversation
 _CITE = re.compile(r"\[(\d+)\]")
+# Moves whose model reply must point to a passage (the offline composer always quotes one).
+CITING_MOVES = frozenset({"hint", "decline_and_scaffold", "probe_misconception", "correct_date"})
 
 
 @dataclass
@@ -292,7 +294,8 @@ class Tutor:
                    move.misconception.why_wrong if move.misconception else ""]
         return CheckContext(passages=passages, card=card,
                             covered=state.covered_on(card.id) if card else set(),
-                            allowed_text="\n".join(allowed), secret_lines=self._secret_lines, other_cards=others)
+                            allowed_text="\n".join(allowed), secret_lines=self._secret_lines, other_cards=others,
+                            lessons=self.lessons)
 
     def _offline(self, session: Session, message: str, intent: Intent, move: Move,
                  passages: list[Passage]) -> tuple[str, list[Citation], list[Check]]:
@@ -356,6 +359,7 @@ class Tutor:
                      shown: list[Passage]) -> tuple[str, list[Citation], list[Check]]:
         messages = self.model_messages(session, message, move, shown)
         ctx = self._context(session, move, {n: p.text for n, p in enumerate(shown, start=1)})
+        ctx.require_citation = bool(shown) and move.kind in CITING_MOVES
         text = complete(self.chat_model, messages)
         checks = run_checks(text, ctx)
         if failures(checks):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from tutor.lessons import LessonCard
+from tutor.lessons import LessonCard, Lessons
 from tutor.pedagogy.learner import terms_in
 
 MAX_WORDS = 140
@@ -45,6 +45,10 @@ class CheckContext:
     # Other cards whose answers must not be given away either (the course's big question),
     # each with the key points the student has already made on it.
     other_cards: list[tuple[LessonCard, set[str]]] = field(default_factory=list)
+    # Set for model replies: the cards' misconceptions and the timeline, to catch a model that
+    # asserts a wrong attribution or date itself; and whether the move must cite a passage.
+    lessons: "Lessons | None" = None
+    require_citation: bool = False
 
     def leaks(self, text: str) -> list[str]:
         """Key points (as card:point) that the text gives away, on the card or the other cards."""
@@ -137,6 +141,19 @@ def run_checks(text: str, ctx: CheckContext) -> list[Check]:
     checks.append(Check("quotes_faithful", not unfaithful,
                         f"quoted text not found in the cited passage: {unfaithful}" if unfaithful else ""))
 
+    copied = unquoted_copy(text, list(ctx.passages.values()))
+    checks.append(Check("no_unquoted_copy", copied is None,
+                        f"copies a passage without quotation marks: \"{copied}…\"" if copied else ""))
+
+    errors = asserted_errors(text, ctx)
+    checks.append(Check("no_false_claims", not errors,
+                        f"states a misconception or wrong date itself: {', '.join(errors)}" if errors else ""))
+
+    if ctx.require_citation:
+        cites = bool(cited) and not bad
+        checks.append(Check("cites_passage", cites,
+                            "" if cites else "quote one short sentence from a numbered passage and cite it like [1]"))
+
     checks.append(Check("length", words <= MAX_WORDS and text.count("\n\n") <= 2,
                         f"{words} words; keep replies under {MAX_WORDS} words" if words > MAX_WORDS else ""))
 
@@ -147,6 +164,43 @@ def run_checks(text: str, ctx: CheckContext) -> list[Check]:
     checks.append(Check("no_prompt_leak", not (leaks or markers),
                         "the reply repeats the tutor's instructions" if (leaks or markers) else ""))
     return checks
+
+
+COPY_WORDS = 12
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def unquoted_copy(text: str, passages: list[str], n: int = COPY_WORDS) -> str | None:
+    """A run of n+ words taken from a passage without quotation marks (passing off the source's
+    words as the tutor's, and usually handing over its answer), or None."""
+    bare = _QUOTED.sub(" ", text)
+    words = _words(bare)
+    if len(words) < n:
+        return None
+    grams = {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+    for passage in passages:
+        pw = _words(passage)
+        for i in range(len(pw) - n + 1):
+            if tuple(pw[i:i + n]) in grams:
+                return " ".join(pw[i:i + n])
+    return None
+
+
+def asserted_errors(text: str, ctx: CheckContext) -> list[str]:
+    """Misconceptions or wrong dates the reply states in its own words (quotes and the move's
+    own question, which may name the error it probes, are left out)."""
+    if ctx.lessons is None:
+        return []
+    own = _QUOTED.sub(" ", text)
+    for line in ctx.allowed_text.splitlines():
+        if line.strip() and len(line) > 20:
+            own = own.replace(line.strip(), " ")
+    found = [m.id for _, m in ctx.lessons.misconceptions_in(own)]
+    found += [f"date:{e.event.id}" for e in ctx.lessons.date_errors(own)]
+    return found
 
 
 def failures(checks: list[Check]) -> list[Check]:
