@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from tutor.errors import ConfigError
+from tutor.settings import DEFAULT_PROMPTS
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,17 @@ def load_prompts(directory: Path) -> Prompts:
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"Cannot read the prompts in {directory} ({exc}). Set TUTOR_PROMPTS_DIR or restore prompts/.") from exc
     return Prompts(system=system, moves=moves, offline=offline)
+
+
+@lru_cache(maxsize=16)
+def load_prompt_yaml(directory: Path, relative: str) -> dict:
+    """A YAML prompt file such as ``coach/essay.yaml``; a custom prompts dir that lacks it
+    falls back to the shipped one."""
+    for base in (directory, DEFAULT_PROMPTS):
+        path = base / relative
+        if path.is_file():
+            try:
+                return yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"{path} is not valid YAML ({exc}); restore it from the project.") from exc
+    raise ConfigError(f"prompts/{relative} is missing; restore it from the project.")

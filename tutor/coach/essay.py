@@ -17,11 +17,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rapidfuzz import fuzz
 
 from tutor.coach.bands import Band, Summary, place
@@ -31,7 +29,8 @@ from tutor.coach.features import (PROTAGONISTS, Lexicon, Paragraph, read_paragra
 from tutor.coach.issues import Issue, find_issues
 from tutor.documents import clean_text
 from tutor.engine import DEFAULT_CARD
-from tutor.errors import ConfigError, TutorError
+from tutor.prompts import load_prompt_yaml
+from tutor.errors import TutorError
 from tutor.lessons import KeyPoint, LessonCard, Lessons
 from tutor.pedagogy.checks import Check, CheckContext, failures, leaked_key_points, run_checks
 from tutor.pedagogy.compose import Citation, sentences as passage_sentences
@@ -59,17 +58,9 @@ class EssayError(TutorError):
     """The text cannot be analysed as an essay (empty or far too short)."""
 
 
-@lru_cache(maxsize=4)
 def load_templates(directory: Path) -> dict[str, Any]:
-    """prompts/coach/essay.yaml (falls back to the shipped prompts if a custom dir lacks it)."""
-    for base in (directory, DEFAULT_PROMPTS):
-        path = base / "coach" / "essay.yaml"
-        if path.is_file():
-            try:
-                return yaml.safe_load(path.read_text(encoding="utf-8"))
-            except yaml.YAMLError as exc:
-                raise ConfigError(f"{path} is not valid YAML ({exc}); restore it from the project.") from exc
-    raise ConfigError("prompts/coach/essay.yaml is missing; restore it from the project.")
+    """prompts/coach/essay.yaml (the shipped one if a custom prompts dir lacks it)."""
+    return load_prompt_yaml(directory, "coach/essay.yaml")
 
 
 def _brief_template(directory: Path) -> str:

@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from tutor.coach.features import DATE, FIGURE, Lexicon
 from tutor.documents import SourceDocument, clean_text, read_document
-from tutor.errors import ConfigError, DocumentError, TutorError
+from tutor.prompts import load_prompt_yaml
+from tutor.errors import DocumentError, TutorError
 from tutor.lessons import Lessons
 from tutor.pedagogy.checks import Check, CheckContext, failures, run_checks
 from tutor.pedagogy.compose import Citation, sentences as passage_sentences
@@ -80,16 +79,9 @@ class SourceError(TutorError):
     """A source cannot be found or read; the message says what to do."""
 
 
-@lru_cache(maxsize=4)
 def load_source_templates(directory: Path) -> dict[str, Any]:
-    for base in (directory, DEFAULT_PROMPTS):
-        path = base / "coach" / "source.yaml"
-        if path.is_file():
-            try:
-                return yaml.safe_load(path.read_text(encoding="utf-8"))
-            except yaml.YAMLError as exc:
-                raise ConfigError(f"{path} is not valid YAML ({exc}); restore it from the project.") from exc
-    raise ConfigError("prompts/coach/source.yaml is missing; restore it from the project.")
+    """prompts/coach/source.yaml (the shipped one if a custom prompts dir lacks it)."""
+    return load_prompt_yaml(directory, "coach/source.yaml")
 
 
 def _human_date(value: str | None) -> str:
