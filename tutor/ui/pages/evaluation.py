@@ -1,4 +1,4 @@
-"""Evaluation page. A stub run by st.navigation; the page is tutor/ui/evaluation_page.py (imported once per process)."""
+"""Evaluation page. The thin entry script st.navigation runs; the page is tutor/ui/evaluation_page.py (imported once per process)."""
 
 from tutor.ui.evaluation_page import render
 

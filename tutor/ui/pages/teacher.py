@@ -1,4 +1,4 @@
-"""Teacher page. A stub run by st.navigation; the page is tutor/ui/teacher_page.py (imported once per process)."""
+"""Teacher page. The thin entry script st.navigation runs; the page is tutor/ui/teacher_page.py (imported once per process)."""
 
 from tutor.ui.teacher_page import render
 

@@ -1,4 +1,4 @@
-"""Tutor page (students). A stub run by st.navigation; the page is tutor/ui/chat_page.py (imported once per process)."""
+"""Tutor page (students). The thin entry script st.navigation runs; the page is tutor/ui/chat_page.py (imported once per process)."""
 
 from tutor.ui.chat_page import render
 
