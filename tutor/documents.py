@@ -159,6 +159,8 @@ def _pdf_pages(data: bytes) -> dict[str, Any]:
         if reader.is_encrypted:
             try:
                 ok = reader.decrypt("")
+            # pypdf raises NotImplementedError for encryption schemes it cannot open: treat the
+            # file as encrypted, like a wrong password.
             except (PyPdfError, NotImplementedError, ValueError):
                 ok = 0
             if not ok:

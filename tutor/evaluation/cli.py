@@ -249,6 +249,17 @@ def _essays_run(settings, store, directory: Path, task) -> dict:
     return {"dir": str(directory), **run_essays(coach, samples, on_progress=task("essays"))}
 
 
+def _run_one(run, printer, json_out: Optional[Path], fail_under: Optional[list[str]]) -> None:
+    """The shape every single-set command shares: floors, store, a progress bar, print, finish."""
+    floors = _floors(fail_under)
+    settings = _settings()
+    store = _store(settings)
+    with _progress() as task:
+        result = run(settings, store, task)
+    printer(result, err if str(json_out) == "-" else console)
+    _finish(result, json_out, floors)
+
+
 # -- commands -------------------------------------------------------------------------------
 @eval_app.command()
 def retrieval(
@@ -259,13 +270,9 @@ def retrieval(
     fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
 ) -> None:
     """recall@k (hit rate), MRR@10, nDCG@10 and latency for each method, side by side in one run."""
-    floors = _floors(fail_under)
-    settings = _settings()
-    store = _store(settings)
-    with _progress() as task:
-        result = _retrieval(store, questions or _default(settings, "questions.jsonl"), k, methods, task)
-    print_retrieval(result, err if str(json_out) == "-" else console)
-    _finish(result, json_out, floors)
+    _run_one(lambda settings, store, task: _retrieval(
+        store, questions or _default(settings, "questions.jsonl"), k, methods, task),
+        print_retrieval, json_out, fail_under)
 
 
 @eval_app.command()
@@ -276,13 +283,9 @@ def tutor(
     fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
 ) -> None:
     """Run each case through the real Tutor and check its `must` tags, citations, quotes and latency."""
-    floors = _floors(fail_under)
-    settings = _settings()
-    store = _store(settings)
-    with _progress() as task:
-        result = _tutor_run(settings, store, cases or _default(settings, "tutor_cases.jsonl"), offline, task)
-    print_tutor(result, err if str(json_out) == "-" else console)
-    _finish(result, json_out, floors)
+    _run_one(lambda settings, store, task: _tutor_run(
+        settings, store, cases or _default(settings, "tutor_cases.jsonl"), offline, task),
+        print_tutor, json_out, fail_under)
 
 
 @eval_app.command()
@@ -314,13 +317,9 @@ def essays(
     fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
 ) -> None:
     """Compare the essay coach's level, marks and issues with each essay's sidecar."""
-    floors = _floors(fail_under)
-    settings = _settings()
-    store = _store(settings)
-    with _progress() as task:
-        result = _essays_run(settings, store, directory or _default(settings, "essays"), task)
-    print_essays(result, err if str(json_out) == "-" else console)
-    _finish(result, json_out, floors)
+    _run_one(lambda settings, store, task: _essays_run(
+        settings, store, directory or _default(settings, "essays"), task),
+        print_essays, json_out, fail_under)
 
 
 @eval_app.command("all")
