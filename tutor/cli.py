@@ -200,6 +200,112 @@ def lessons_check() -> None:
                   f"{len(lessons.timeline)} timeline events")
 
 
+def _drafting_context():
+    from tutor.drafting import DocumentTexts
+    from tutor.published import live_lessons
+    from tutor.settings import get_settings
+
+    store = _store()
+    try:
+        return store, live_lessons(get_settings()), DocumentTexts.from_store(store)
+    except TutorError as exc:
+        _fail(exc)
+
+
+def _print_problems(exc) -> None:
+    err.print(str(exc).splitlines()[0], markup=False, highlight=False)
+    for problem in exc.problems:
+        err.print(f"  - {problem}", markup=False, highlight=False)
+
+
+@lessons_app.command("draft")
+def lessons_draft(
+    doc_id: str = typer.Argument(..., help="A document id (`tutor sources` lists them)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the draft (card and timeline offers) as YAML here."),
+) -> None:
+    """Draft a lesson card from a document: key points, hints, candidate misconceptions, timeline offers."""
+    import yaml
+
+    from tutor.drafting import DraftError, draft_from_store, validate_card
+
+    store, lessons, sources = _drafting_context()
+    try:
+        draft = draft_from_store(store, lessons, doc_id)
+    except DraftError as exc:
+        _print_problems(exc)
+        raise typer.Exit(1)
+    text = yaml.safe_dump({"card": draft.card, "timeline": draft.timeline}, sort_keys=False, allow_unicode=True,
+                          width=100)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}: {len(draft.card['key_points'])} key points, "
+                      f"{len(draft.card['misconceptions'])} candidate misconceptions, "
+                      f"{len(draft.timeline)} timeline offers", highlight=False)
+    else:
+        typer.echo(text)
+    for note in draft.notes:
+        err.print(f"note: {note}", markup=False, highlight=False)
+    problems = validate_card(draft.card, sources=sources, lessons=lessons, timeline=draft.timeline)
+    for problem in problems:
+        err.print(f"  - {problem}", markup=False, highlight=False)
+    if problems:
+        raise typer.Exit(1)
+    err.print(f"Edit it, then `tutor lessons publish {out or 'FILE'}`.", markup=False, highlight=False)
+
+
+@lessons_app.command("publish")
+def lessons_publish(path: Path = typer.Argument(..., help="A card YAML file (from `tutor lessons draft --out`).")) -> None:
+    """Validate a card and publish it under TUTOR_HOME; the running tutor uses it from its next turn."""
+    from tutor.auth import local_operator
+    from tutor.drafting import DraftError, card_from_yaml, publish_card, split_draft_file
+
+    if not path.is_file():
+        err.print(f"{path}: no such file")
+        raise typer.Exit(1)
+    store, lessons, sources = _drafting_context()
+    try:
+        card, timeline = split_draft_file(card_from_yaml(path.read_text(encoding="utf-8")))
+        record = publish_card(local_operator(), card, timeline=timeline, published=lessons._published,
+                              lessons=lessons, sources=sources)
+    except DraftError as exc:
+        _print_problems(exc)
+        err.print("Nothing was published.")
+        raise typer.Exit(1)
+    console.print(f"published {record.card_id} v{record.version} ({len(record.timeline)} timeline events) "
+                  f"by {record.published_by} at {record.published_at}", highlight=False)
+
+
+@lessons_app.command("unpublish")
+def lessons_unpublish(card_id: str) -> None:
+    """Withdraw a published card (its history is kept)."""
+    from tutor.auth import local_operator
+    from tutor.published import PublishedCards
+    from tutor.settings import get_settings
+
+    if PublishedCards(get_settings()).unpublish(local_operator(), card_id):
+        console.print(f"unpublished {card_id}")
+    else:
+        err.print(f"No published card '{card_id}'. `tutor lessons published` lists them.")
+        raise typer.Exit(1)
+
+
+@lessons_app.command("published")
+def lessons_published(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Every version of every published card, with who published or withdrew it and when."""
+    from tutor.published import PublishedCards
+    from tutor.settings import get_settings
+
+    rows = [r.as_dict() for r in PublishedCards(get_settings()).history()]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table("id", "version", "docs", "published", "withdrawn")
+    for r in rows:
+        table.add_row(r["id"], str(r["version"]), ", ".join(r["docs"]), f"{r['published_at']} ({r['published_by']})",
+                      f"{r['unpublished_at']} ({r['unpublished_by']})" if r["unpublished_at"] else "live")
+    console.print(table)
+
+
 def _tutor():
     from tutor.engine import Tutor
 

@@ -1,0 +1,163 @@
+"""Tutoring from passages no lesson card covers: a plan shaped like a lesson card.
+
+>>> planner = PassagePlanner(store)                                              # doctest: +SKIP
+>>> doc = grounding_doc(lessons, "what was the shakhty trial?", passages)         # doctest: +SKIP
+>>> card = planner.plan(doc)                                                     # doctest: +SKIP
+>>> card.id, card.ladder(card.key_points[0].id)[0].text                          # doctest: +SKIP
+('passages:teacher-shakhty-trial-1928', 'What happened in March 1928 involving the OGPU?')
+
+When the passages that answer a student's question come from a document no card cites (a
+teacher's new upload), the document's salient sentences (dated events, named people, causes
+and consequences) become the key points, and questions from recall to significance the hint
+ladder. The dialogue engine runs the plan as it runs any card: feedback against the key points,
+the ladder, the no-reveal checks, closure once the points are made. Deterministic, offline.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from wordfreq import zipf_frequency
+
+from tutor.lessons import HINT_LEVELS, LessonCard, Lessons
+from tutor.pedagogy.salience import Point, hedges, ladder, salient_points, topic_of
+from tutor.retrieval import tokenize
+from tutor.store import Passage
+
+PLAN_PREFIX = "passages:"
+MAX_POINTS = 5
+# A question word this rare in English ("shakhty", "samokritika", "kuomintang") names a topic.
+RARE_ZIPF = 3.6
+# Words every document of the course uses: sharing them says nothing about which one answers.
+_COURSE_WORDS = frozenset(tokenize("stalin trotsky lenin zinoviev kamenev bukharin party soviet bolshevik "
+                                   "congress power struggle russia moscow revolution communist leader leadership "
+                                   "happen happened mean meant important role"))
+
+
+def card_data(card_id: str, title: str, points: list[Point], text: str, doc_id: str) -> dict[str, Any]:
+    """A lesson card (as plain data) from a document's salient points: shared by the passage plan
+    and by drafting, which adds misconceptions and match terms for the teacher to review."""
+    topic = topic_of(title)
+    taken: set[str] = set()
+    key_points, hints = [], []
+    for pt in points:
+        kp_id, n = pt.slug, 2
+        while kp_id in taken:
+            kp_id, n = f"{pt.slug}-{n}", n + 1
+        taken.add(kp_id)
+        key_points.append({"id": kp_id, "statement": pt.sentence, "evidence_terms": pt.terms, "sources": [doc_id]})
+        hints += [{"key_point": kp_id, "level": level, "text": q} for level, q in zip(HINT_LEVELS, ladder(pt, topic))]
+    return {
+        "id": card_id,
+        "question": f"What happened in {topic}, and why did it matter for the Soviet leadership in the 1920s?",
+        "match_terms": [],
+        "key_points": key_points,
+        "hints": hints,
+        "misconceptions": [],
+        "counter_arguments": hedges(text),
+        "judgement_prompts": [f"Which of these points matters most for understanding {topic}, and why?",
+                              f"What does {topic} show about how the power struggle of the 1920s was fought?"],
+    }
+
+
+def document_text(passages: list[Passage]) -> str:
+    """A document's passages as one text, with their section headings back in."""
+    parts: list[str] = []
+    last = None
+    for p in passages:
+        if p.section and p.section != last:
+            parts.append(f"## {p.section}")
+        last = p.section
+        parts.append(p.text)
+    return "\n\n".join(parts)
+
+
+def period_of(passages: list[Passage]) -> tuple[int, int] | None:
+    meta = passages[0].metadata if passages else {}
+    try:
+        return int(meta["period_start"]), int(meta["period_end"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def plan_card(doc_id: str, passages: list[Passage]) -> LessonCard | None:
+    """The plan for one document (all its passages, in order); None if it has too little to ask about."""
+    if not passages:
+        return None
+    text = document_text(passages)
+    points = salient_points(text, k=MAX_POINTS, period=period_of(passages))
+    if not points:
+        return None
+    title = passages[0].title or doc_id
+    return LessonCard.model_validate(card_data(PLAN_PREFIX + doc_id, title, points, text, doc_id))
+
+
+def topic_words(message: str) -> set[str]:
+    """The stems of a message's words that can tell one document from another."""
+    words = set()
+    for word in re.findall(r"[A-Za-z][A-Za-z'-]+", message):
+        stem = (tokenize(word) or [""])[0]
+        if stem and stem not in _COURSE_WORDS:
+            words.add(stem)
+    return words
+
+
+def rare_words(message: str) -> set[str]:
+    return {w for w in topic_words(message) if zipf_frequency(w, "en") < RARE_ZIPF}
+
+
+def answers(message: str, passage: Passage) -> bool:
+    """Whether a passage is about what the message asks: it shares a rare word of the message
+    ("shakhty"), or two of its topic words."""
+    text = set(tokenize(passage.search_text))
+    shared = topic_words(message) & text
+    return bool(shared & rare_words(message)) or len(shared) >= 2
+
+
+def grounding_doc(lessons: Lessons, message: str, passages: list[Passage], *, named: dict[str, float] | None = None,
+                  switch_score: float = 1.0) -> str | None:
+    """The document no card covers whose passages answer the message, if it outranks every
+    document of a card the message names; else None (a card should lead the turn)."""
+    covered = {d for card in lessons.cards for d in card.source_docs}
+    named_docs = {d for card in lessons.cards if (named or {}).get(card.id, 0.0) >= switch_score
+                  for d in card.source_docs}
+    for rank, passage in enumerate(passages[:3]):
+        if passage.doc_id in named_docs:
+            return None
+        if passage.doc_id not in covered and answers(message, passage):
+            return passage.doc_id
+        if rank == 0 and passage.doc_id in covered and answers(message, passage) and named_docs:
+            return None
+    return None
+
+
+class PassagePlanner:
+    """Plans per document, rebuilt when the store changes; thread-safe."""
+
+    def __init__(self, store):
+        self.store = store
+        self._plans: dict[str, tuple[int, LessonCard | None]] = {}
+        self._lock = threading.Lock()
+
+    def plan(self, doc_id: str) -> LessonCard | None:
+        version = self.store.version()
+        with self._lock:
+            hit = self._plans.get(doc_id)
+        if hit and hit[0] == version:
+            return hit[1]
+        card = plan_card(doc_id, self.store.chunks(doc_id))
+        with self._lock:
+            self._plans[doc_id] = (version, card)
+        return card
+
+    def card(self, card_id: str | None) -> LessonCard | None:
+        """The plan a session is on, from its card id ('passages:DOC'); None for any other id."""
+        if not card_id or not card_id.startswith(PLAN_PREFIX):
+            return None
+        return self.plan(card_id[len(PLAN_PREFIX):])
+
+
+def is_plan(card: LessonCard | None) -> bool:
+    return card is not None and card.id.startswith(PLAN_PREFIX)
