@@ -199,6 +199,7 @@ def topic_of(title: str) -> str:
 def analyse(text: str, period: tuple[int, int] | None = None) -> list[Point]:
     """Every usable sentence of a text as a scored Point (document order). A date outside the
     document's period (a book of 1958 in a document on 1928) counts for little."""
+    period = (int(period[0]), int(period[1])) if period else None
     sections = [s for s in re.split(r"\n(?=#)", text)]
     raw: list[tuple[int, str]] = []
     seen: set[str] = set()
