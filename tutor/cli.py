@@ -265,7 +265,7 @@ def lessons_publish(path: Path = typer.Argument(..., help="A card YAML file (fro
     store, lessons, sources = _drafting_context()
     try:
         card, timeline = split_draft_file(card_from_yaml(path.read_text(encoding="utf-8")))
-        record = publish_card(local_operator(), card, timeline=timeline, published=lessons._published,
+        record = publish_card(local_operator(), card, timeline=timeline, published=lessons.published,
                               lessons=lessons, sources=sources)
     except DraftError as exc:
         _print_problems(exc)

@@ -273,10 +273,18 @@ def model_draft(chat_model, draft: Draft, text: str, sources: DocumentTexts, les
 
 
 # -- validation --------------------------------------------------------------------------
-def _pydantic_problems(card_id: str, exc: ValidationError) -> list[str]:
+def _pydantic_problems(card_id: str, exc: ValidationError, data: dict[str, Any] | None = None) -> list[str]:
     out = []
     for e in exc.errors():
-        where = ".".join(str(x) for x in e["loc"]) or "(top)"
+        loc = list(e["loc"])
+        # "hints.0.text" says little on a form; name the hint by its key point and level.
+        if data and len(loc) >= 2 and loc[0] in ("hints", "key_points", "misconceptions") and isinstance(loc[1], int):
+            rows = data.get(loc[0]) or []
+            row = rows[loc[1]] if loc[1] < len(rows) and isinstance(rows[loc[1]], dict) else {}
+            name = f"{row.get('key_point')}.{row.get('level')}" if loc[0] == "hints" else row.get("id")
+            if name:
+                loc[1] = name
+        where = ".".join(str(x) for x in loc) or "(top)"
         out.append(f"{card_id}: {where}: {e['msg']}")
     return out
 
@@ -292,7 +300,7 @@ def validate_card(data: dict[str, Any], *, sources: DocumentTexts, lessons: Less
     try:
         card = LessonCard.model_validate(data)
     except ValidationError as exc:
-        return _pydantic_problems(card_id, exc)
+        return _pydantic_problems(card_id, exc, data)
     problems: list[str] = []
     others = [c for c in lessons.cards if c.id != replacing]
     if any(c.id == card.id for c in others):

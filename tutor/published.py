@@ -221,6 +221,10 @@ class LiveLessons(Lessons):
         self._timeline = value
 
     @property
+    def published(self) -> PublishedCards:
+        return self._published
+
+    @property
     def course(self) -> Lessons:
         """Only the course's own cards and timeline (corpus/lessons, corpus/timeline.yaml)."""
         return self._base

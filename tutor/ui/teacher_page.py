@@ -149,6 +149,9 @@ def render() -> None:
         _upload_section(ctx, teacher)
         st.divider()
         _document_section(ctx, teacher)
+        st.divider()
+        from tutor.ui.draft_page import render_draft_section
+        render_draft_section(ctx, teacher)
     except TutorError as exc:
         st.error(escape_markdown(str(exc)))
 
