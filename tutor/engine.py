@@ -38,6 +38,8 @@ from tutor.pedagogy.compose import Citation, compose_offline
 from tutor.pedagogy.intent import Intent, classify, word_count
 from tutor.pedagogy.learner import KeyPointMatcher, LearnerState
 from tutor.pedagogy.moves import MOVE_LABELS, Move, choose, has_evidence
+from tutor.pedagogy.passage_plan import PassagePlanner, grounding_passage, is_plan, rare_words
+from tutor.published import live_lessons
 from tutor.prompts import Prompts, load_prompts
 from tutor.retrieval import Retriever
 from tutor.settings import Settings, get_settings
@@ -147,6 +149,7 @@ class Tutor:
         self.settings = settings
         self.chat_model = chat_model
         self.matcher = KeyPointMatcher(embedder)
+        self.planner = PassagePlanner(retriever.store)  # topics no card covers: plans from passages
         self.coach = coach
         self.mode = model_name(chat_model, settings)
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
@@ -163,7 +166,7 @@ class Tutor:
         model = make_chat_model(settings) if chat_model == "configured" else chat_model
         from tutor.coach.essay import EssayCoach
 
-        lessons = load_lessons(settings.corpus_dir)
+        lessons = live_lessons(settings)  # the course's cards plus published ones, re-read on change
         retriever = Retriever(store)
         coach = EssayCoach(lessons=lessons, retriever=retriever)
         return cls(retriever=retriever, lessons=lessons, prompts=load_prompts(settings.prompts_dir),
@@ -207,6 +210,8 @@ class Tutor:
             return reply
 
         card, passages, query = self._ground(message, intent, state)
+        if is_plan(card) and intent.kind == "off_topic":
+            intent = Intent("question", True)  # a teacher's document answers it: the course decides
         misconceptions = [m for c, m in self.lessons.misconceptions_in(message)]
         date_errors = self.lessons.date_errors(message)
         for m_id in state.open_misconceptions():
@@ -228,6 +233,9 @@ class Tutor:
                       relevance=relevance, newly_covered=newly, with_evidence=has_evidence(message),
                       templates=self.prompts.offline, message=message)
         passages = self._focus(passages, move, query)
+        if is_plan(card):
+            # A plan teaches its own document: quote and cite that, not a neighbour.
+            passages = [p for p in passages if p.doc_id in card.source_docs] or passages
 
         reply = self._compose(session, message, intent, move, passages, notice)
         state.turns += 1
@@ -240,17 +248,22 @@ class Tutor:
     def _ground(self, message: str, intent: Intent,
                 state: LearnerState) -> tuple[LessonCard, list[Passage], str]:
         """The lesson card for this turn, the passages retrieved for it, and the search query."""
-        current = self.lessons.get(state.card_id)
+        current = self.lessons.get(state.card_id) or self.planner.card(state.card_id)
         query = message[:1500]
         if current and (word_count(message) <= 8 or intent.kind in ("dont_know", "injection", "off_topic")):
             query = f"{current.question} {query}"
-        passages = [] if intent.kind == "off_topic" and current is None else self.retriever.search(query, k=5)
+        # An "off-topic" message naming something rare is searched too: a teacher's document may answer it.
+        searched = intent.kind != "off_topic" or current is not None or bool(rare_words(message))
+        passages = self.retriever.search(query, k=5) if searched else []
         misconception_cards = self.lessons.misconceptions_in(message)
         if misconception_cards:
             return misconception_cards[0][0], passages, query
         # The words of the message decide the card; the retrieved documents only rank cards the
         # words already point to (or, for a content question naming no card, choose one).
         said = {c.id: score for c, score in self.lessons.match(message)}
+        plan = self._plan(message, intent, current, passages, said)
+        if plan is not None:
+            return plan, passages, query
         ranked = self.lessons.match(message, [p.doc_id for p in passages] if intent.on_topic else None)
         if current is not None:
             # A conversation stays on its card unless the message clearly names another one.
@@ -264,6 +277,21 @@ class Tutor:
         if said.get(best.id, 0.0) > 0 or (intent.kind in ("question", "claim") and score >= CARD_SWITCH_SCORE):
             return best, passages, query
         return self.lessons.get(DEFAULT_CARD) or best, passages, query
+
+    def _plan(self, message: str, intent: Intent, current: LessonCard | None, passages: list[Passage],
+              said: dict[str, float]) -> LessonCard | None:
+        """The passage plan when the passages answering a question come from a document no card
+        covers (a new question, or a first message; answers to the current card stay with it)."""
+        if intent.kind not in ("question", "claim", "off_topic") or (current is not None and intent.kind != "question"):
+            return None
+        if intent.kind == "off_topic" and not rare_words(message):
+            return None
+        found = grounding_passage(self.lessons, message, passages, named=said, switch_score=CARD_SWITCH_SCORE)
+        if found is None:
+            return None
+        if is_plan(current) and found.doc_id in current.source_docs:
+            return current  # a follow-up on the same document keeps its plan and progress
+        return self.planner.plan_for(message, found)
 
     def _focus(self, passages: list[Passage], move: Move, query: str) -> list[Passage]:
         """Make sure the move's first two focus documents (the key point's sources, the document

@@ -404,3 +404,45 @@ def sweep(
     if markdown_out is not None:
         markdown_out.write_text(table + "\n", encoding="utf-8")
     _finish({"k": k, "rows": rows}, json_out, [])
+
+
+def print_grounded(g: dict, out: Console) -> None:
+    m = g["metrics"]
+    table = Table("document", "grounded")
+    for doc, rate in m["per_document"].items():
+        table.add_row(doc, f"{rate:.0%}")
+    out.print(table)
+    out.print(f"{m['questions']} questions: grounded {m['grounded_rate']:.1%} (cites the document "
+              f"{m['cites_document_rate']:.1%}, asks about its subject {m['asks_about_subject_rate']:.1%})",
+              highlight=False)
+    for r in g["results"]:
+        if not r["grounded"]:
+            out.print(f"  not grounded {r['id']} {r['question']!r} → {r['reply'][:160]!r}", markup=False, highlight=False)
+
+
+def _grounded_run(settings, store, questions_path: Path, task) -> dict:
+    from tutor.evaluation.grounded import TeacherQuestionsError, load_teacher_questions, run_grounded
+
+    try:
+        rows = load_teacher_questions(questions_path)
+    except (OSError, TeacherQuestionsError) as exc:
+        _stop(f"Cannot use {questions_path}: {exc}")
+    missing = sorted({r["doc_id"] for r in rows} - {d.doc_id for d in store.documents()})
+    if missing:
+        _stop(f"These documents are not in the store: {', '.join(missing)}. Ingest them first: "
+              f"`tutor ingest corpus/eval/teacher_documents`.")
+    tutor = _make_tutor(settings, store, offline=True)
+    return {"set": str(questions_path), **run_grounded(tutor, rows, on_progress=task("teacher questions"))}
+
+
+@eval_app.command()
+def grounded(
+    questions: Optional[Path] = typer.Option(None, "--questions",
+                                             help="JSONL (default corpus/eval/teacher_questions.jsonl)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
+    fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
+) -> None:
+    """Questions on teacher documents no card covers: does the reply cite the document and ask about its subject?"""
+    _run_one(lambda settings, store, task: _grounded_run(
+        settings, store, questions or _default(settings, "teacher_questions.jsonl"), task),
+        print_grounded, json_out, fail_under)

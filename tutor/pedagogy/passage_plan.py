@@ -22,6 +22,7 @@ from typing import Any
 from wordfreq import zipf_frequency
 
 from tutor.lessons import HINT_LEVELS, LessonCard, Lessons
+from tutor.pedagogy.compose import sentences
 from tutor.pedagogy.salience import Point, hedges, ladder, salient_points, topic_of
 from tutor.retrieval import tokenize
 from tutor.store import Passage
@@ -82,16 +83,52 @@ def period_of(passages: list[Passage]) -> tuple[int, int] | None:
         return None
 
 
-def plan_card(doc_id: str, passages: list[Passage]) -> LessonCard | None:
-    """The plan for one document (all its passages, in order); None if it has too little to ask about."""
+Focus = tuple[int, int]  # (passage number in the document, sentence number in the passage)
+
+
+def plan_id(doc_id: str, focus: Focus | None = None) -> str:
+    return PLAN_PREFIX + doc_id + (f"@{focus[0]}.{focus[1]}" if focus is not None else "")
+
+
+def parse_plan_id(card_id: str) -> tuple[str, Focus | None] | None:
+    if not card_id.startswith(PLAN_PREFIX):
+        return None
+    doc_id, _, focus = card_id[len(PLAN_PREFIX):].partition("@")
+    m = re.fullmatch(r"(\d+)\.(\d+)", focus)
+    return doc_id, (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def answering_sentence(message: str, passage: Passage) -> int:
+    """The number of the passage sentence that shares most with the message (rare words count double)."""
+    words, rare = topic_words(message), rare_words(message)
+    best, best_score = 0, -1.0
+    for n, sentence in enumerate(sentences(passage.text)):
+        mine = set(tokenize(sentence))
+        score = len(words & mine) + len(rare & mine)
+        if score > best_score:
+            best, best_score = n, score
+    return best
+
+
+def plan_card(doc_id: str, passages: list[Passage], focus: Focus | None = None) -> LessonCard | None:
+    """The plan for one document (all its passages, in order). ``focus`` names the passage and
+    sentence that answered the student: that sentence is always a key point, and its passage's
+    sentences come first. None if the document has too little to ask about. The same id always
+    gives the same plan, so a conversation resumes on it."""
     if not passages:
         return None
     text = document_text(passages)
-    points = salient_points(text, k=MAX_POINTS, period=period_of(passages))
+    focus_text = answer = ""
+    if focus is not None and 0 <= focus[0] < len(passages):
+        focus_text = passages[focus[0]].text
+        said = sentences(focus_text)
+        answer = said[focus[1]] if 0 <= focus[1] < len(said) else ""
+    points = salient_points(text, k=MAX_POINTS, period=period_of(passages), focus=focus_text, answer=answer)
     if not points:
         return None
     title = passages[0].title or doc_id
-    return LessonCard.model_validate(card_data(PLAN_PREFIX + doc_id, title, points, text, doc_id))
+    return LessonCard.model_validate(card_data(plan_id(doc_id, focus if focus_text else None), title, points, text,
+                                               doc_id))
 
 
 def topic_words(message: str) -> set[str]:
@@ -116,10 +153,10 @@ def answers(message: str, passage: Passage) -> bool:
     return bool(shared & rare_words(message)) or len(shared) >= 2
 
 
-def grounding_doc(lessons: Lessons, message: str, passages: list[Passage], *, named: dict[str, float] | None = None,
-                  switch_score: float = 1.0) -> str | None:
-    """The document no card covers whose passages answer the message, if it outranks every
-    document of a card the message names; else None (a card should lead the turn)."""
+def grounding_passage(lessons: Lessons, message: str, passages: list[Passage], *,
+                      named: dict[str, float] | None = None, switch_score: float = 1.0) -> Passage | None:
+    """The best passage from a document no card covers that answers the message, if its document
+    outranks every document of a card the message names; else None (a card should lead)."""
     covered = {d for card in lessons.cards for d in card.source_docs}
     named_docs = {d for card in lessons.cards if (named or {}).get(card.id, 0.0) >= switch_score
                   for d in card.source_docs}
@@ -127,10 +164,17 @@ def grounding_doc(lessons: Lessons, message: str, passages: list[Passage], *, na
         if passage.doc_id in named_docs:
             return None
         if passage.doc_id not in covered and answers(message, passage):
-            return passage.doc_id
+            return passage
         if rank == 0 and passage.doc_id in covered and answers(message, passage) and named_docs:
             return None
     return None
+
+
+def grounding_doc(lessons: Lessons, message: str, passages: list[Passage], *, named: dict[str, float] | None = None,
+                  switch_score: float = 1.0) -> str | None:
+    """The id of the document :func:`grounding_passage` finds, or None."""
+    found = grounding_passage(lessons, message, passages, named=named, switch_score=switch_score)
+    return found.doc_id if found else None
 
 
 class PassagePlanner:
@@ -141,23 +185,37 @@ class PassagePlanner:
         self._plans: dict[str, tuple[int, LessonCard | None]] = {}
         self._lock = threading.Lock()
 
-    def plan(self, doc_id: str) -> LessonCard | None:
+    def plan(self, doc_id: str, focus: Focus | None = None) -> LessonCard | None:
+        """The plan for a document, leaning on the sentence that answered the student."""
         version = self.store.version()
+        key = plan_id(doc_id, focus)
         with self._lock:
-            hit = self._plans.get(doc_id)
+            hit = self._plans.get(key)
         if hit and hit[0] == version:
             return hit[1]
-        card = plan_card(doc_id, self.store.chunks(doc_id))
+        chunks = sorted(self.store.chunks(doc_id), key=lambda p: int(p.metadata.get("chunk_index", 0)))
+        card = plan_card(doc_id, chunks, focus)
         with self._lock:
-            self._plans[doc_id] = (version, card)
+            if len(self._plans) > 512:
+                self._plans.clear()
+            self._plans[key] = (version, card)
         return card
 
+    def plan_for(self, message: str, passage: Passage) -> LessonCard | None:
+        """The plan for the document of the passage that answers the message."""
+        index = passage.metadata.get("chunk_index")
+        focus = (int(index), answering_sentence(message, passage)) if str(index).isdigit() else None
+        return self.plan(passage.doc_id, focus)
+
     def card(self, card_id: str | None) -> LessonCard | None:
-        """The plan a session is on, from its card id ('passages:DOC'); None for any other id."""
-        if not card_id or not card_id.startswith(PLAN_PREFIX):
-            return None
-        return self.plan(card_id[len(PLAN_PREFIX):])
+        """The plan a session is on, from its card id ('passages:DOC@N'); None for any other id."""
+        parsed = parse_plan_id(card_id or "")
+        return self.plan(*parsed) if parsed else None
 
 
 def is_plan(card: LessonCard | None) -> bool:
     return card is not None and card.id.startswith(PLAN_PREFIX)
+
+
+def plan_doc(card: LessonCard) -> str:
+    return (parse_plan_id(card.id) or (card.id, None))[0]

@@ -31,7 +31,7 @@ _SEASON_DATE = re.compile(r"\b(spring|summer|autumn|winter)\s+of\s+(1[89]\d\d|20
 _YEAR = re.compile(r"\b(1[89]\d\d|20[0-4]\d)\b")
 
 # A run of capitalised words, with "of"/"of the"/"and" inside ("Hall of Columns", "Workers' Opposition").
-_NAME_RUN = re.compile(rf"\b[A-Z][\w’'-]*[\w](?:\s+(?:of\s+the\s+|of\s+|de\s+)?(?!(?:{_MONTH})\b)[A-Z][\w’'-]*[\w])*")
+_NAME_RUN = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)\s+)?[A-Z][\w’'-]*[\w](?:\s+(?:of\s+the\s+|of\s+|de\s+)?(?!(?:{_MONTH})\b)[A-Z][\w’'-]*[\w])*")
 # Capitalised words that are not names on their own.
 _NOT_NAMES = frozenset("""The A An In It Its That This These Those But And Or He She They His Her Their
 Was Were Is Are Not No On At By For From To Of As If When While After Before Only Even Many Most Some
@@ -196,9 +196,15 @@ def topic_of(title: str) -> str:
     return head
 
 
-def analyse(text: str, period: tuple[int, int] | None = None) -> list[Point]:
+FOCUS_BONUS = 1.0     # a sentence of the passage that answered the student
+ANSWER_BONUS = 10.0   # the sentence that answers the student: always a key point
+
+
+def analyse(text: str, period: tuple[int, int] | None = None, focus: str = "", answer: str = "") -> list[Point]:
     """Every usable sentence of a text as a scored Point (document order). A date outside the
-    document's period (a book of 1958 in a document on 1928) counts for little."""
+    document's period (a book of 1958 in a document on 1928) counts for little. Sentences of
+    ``focus`` (the passage that answered the student) count for more."""
+    focused = {" ".join(tokenize(x)) for x in sentences(focus)} if focus else set()
     period = (int(period[0]), int(period[1])) if period else None
     sections = [s for s in re.split(r"\n(?=#)", text)]
     raw: list[tuple[int, str]] = []
@@ -254,6 +260,11 @@ def analyse(text: str, period: tuple[int, int] | None = None) -> list[Point]:
         if section not in first_in_section:
             first_in_section.add(section)
             score += 0.3
+        key = " ".join(tokenize(s))
+        if key in focused:
+            score += FOCUS_BONUS
+        if answer and key == " ".join(tokenize(answer)):
+            score += ANSWER_BONUS
         kind = "event" if when else "significance" if significant else "cause" if causal else "fact"
         point = Point(s, position, score, when, names, persons, places, cues[:6], kind, section)
         point.short = {n: short_name(n, people, alone) for n in names}
@@ -271,15 +282,17 @@ _KIND_ORDER = {"event": 0, "fact": 1, "cause": 2, "significance": 3}
 
 
 def salient_points(text: str, *, k: int = 5, min_score: float = 1.5, per_section: int = 2,
-                   period: tuple[int, int] | None = None) -> list[Point]:
+                   period: tuple[int, int] | None = None, focus: str = "", answer: str = "") -> list[Point]:
     """The k most salient sentences, spread across sections and not repeating one another,
     ordered from recall (dated events, in date order) to causes and significance."""
     chosen: list[Point] = []
     used: dict[int, int] = {}
-    for p in sorted(analyse(text, period), key=lambda p: (-p.score, p.position)):
+    focused = {" ".join(tokenize(x)) for x in sentences(focus)} if focus else set()
+    for p in sorted(analyse(text, period, focus, answer), key=lambda p: (-p.score, p.position)):
         if len(chosen) >= k or p.score < min_score:
             break
-        if used.get(p.section, 0) >= per_section:
+        # The answering passage may give up to three points; other sections two.
+        if used.get(p.section, 0) >= per_section + (1 if " ".join(tokenize(p.sentence)) in focused else 0):
             continue
         mine = set(tokenize(p.sentence))
         if any(len(mine & set(tokenize(c.sentence))) > 0.5 * max(1, len(mine)) for c in chosen):
@@ -317,14 +330,22 @@ def evidence_terms(point: Point, limit: int = 4) -> list[str]:
 
 def _with_article(name: str, sentence: str) -> str:
     """'the OGPU', 'the Right' when the document writes them so; people and places as they are."""
-    return f"the {name}" if re.search(rf"\bthe {re.escape(name)}\b", sentence) else name
+    after = r"(?=[,.;:)'’]|\s+(?:was|were|had|has|is|and|in|of|to|at|on|by|with|as|from|for|which|who|did)\b|$)"
+    return f"the {name}" if re.search(rf"\bthe {re.escape(name)}{after}", sentence) else name
+
+
+# A lowercase word this rare ("samokritika") names the point better than a course-wide name.
+RARE_CUE_ZIPF = 2.5
 
 
 def _subject(point: Point) -> str:
     for name in point.names:
         if name.lower() not in COMMON_NAMES:
             return name
-    return point.cues[0] if point.cues else (point.names[0] if point.names else "it")
+    rare = [c for c in point.cues if zipf_frequency(c, "en") < RARE_CUE_ZIPF]
+    if rare:
+        return rare[0]
+    return point.names[0] if point.names else (point.cues[0] if point.cues else "it")
 
 
 def ladder(point: Point, topic: str) -> list[str]:
