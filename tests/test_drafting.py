@@ -129,12 +129,14 @@ def test_draft_offers_dated_events_missing_from_the_timeline():
 
 
 def test_candidate_misconceptions_catch_a_wrong_date_and_not_the_right_one():
-    draft = _draft(next(p for p in TEACHER_DOCS if "shakhty" in p.name))
+    draft = _draft(next(p for p in TEACHER_DOCS if "china" in p.name))
     card = LessonCard.model_validate(draft.card)
     dated = [m for m in card.misconceptions if m.id.endswith("--date")]
     assert dated
-    assert any(m.triggered_by("the OGPU announced the plot in 1925") for m in dated)
-    assert not any(m.triggered_by("the OGPU announced the plot in 1928") for m in dated)
+    assert any(m.triggered_by("Chiang launched the Northern Expedition in 1927") for m in dated)
+    assert not any(m.triggered_by("Chiang launched the Northern Expedition in 1926") for m in dated)
+    # A bare name near another year is not a date error: "Chiang" alone dates nothing.
+    assert not any(m.triggered_by("Chiang was still in charge in 1928") for m in dated)
 
 
 def test_draft_is_deterministic():

@@ -127,44 +127,59 @@ def match_terms(title: str, points: list[Point], tags: list[str] | None = None, 
 
 
 def _date_misconception(card_id: str, point: Point, kp_id: str, title: str, doc_id: str) -> dict[str, Any] | None:
-    """A candidate: the point's subject with any other year of the 1900s."""
-    if not point.when or not point.terms:
-        return None
-    subject = next((t for t in point.terms if not t.isdigit()), None)
-    if subject is None:
+    """A candidate: the event, named with its verb ("Chiang launched"), given another year."""
+    keywords = event_keywords(point) if point.when else []
+    if not keywords:
         return None
     year = point.when.year
-    pattern = rf"{re.escape(subject.lower())}[^.]{{0,40}}\b(?!{year}\b)(19[0-4]\d)\b"
+    pattern = rf"{re.escape(keywords[0].lower())}[^.;]{{0,30}}\b(?!{year}\b)(19[0-4]\d)\b"
     return {"id": f"{card_id}--{kp_id}--date", "triggers": [pattern],
             "why_wrong": f"{title} dates this to {point.when.text}: {point.sentence}",
-            "probe": f"When did this happen to {subject}, and what else was going on at that time?",
+            "probe": f"When did this happen ({keywords[0]}), and what else was going on at that time?",
             "correct_doc": doc_id}
 
 
 def _swap_misconceptions(card_id: str, points: list[Point], text: str, doc_id: str,
                          limit: int = 2) -> list[dict[str, Any]]:
-    """Candidates: another person of the document credited with what one person did, where the
-    document never puts that person with those words."""
-    people = sorted({p.short.get(n, n) for pt in points for n in pt.people for p in [pt]})
-    sentences_low = [s.lower() for s in re.split(r"(?<=[.!?])\s+", text)]
+    """Candidates: another person of the document doing what one person did ("Borodin launched
+    the Northern Expedition"), where the document never has that person do it."""
+    people = sorted({pt.short.get(n, n) for pt in points for n in pt.people})
     out: list[dict[str, Any]] = []
     for pt in points:
-        doer = next((pt.short.get(n, n) for n in pt.people), None)
-        cue = next((c for c in pt.cues if len(c) >= 6), None)
-        if not doer or not cue:
-            continue
-        for other in people:
-            if other == doer or any(other.lower() in s and cue in s for s in sentences_low):
+        for keyword in event_keywords(pt):
+            doer, _, verb = keyword.rpartition(" ")
+            if doer not in people or not verb.endswith("ed"):
                 continue
-            out.append({"id": f"{card_id}--{_slug(other)}-{_slug(cue)}",
-                        "triggers": [rf"\b{re.escape(other.lower())}\b[^.]{{0,40}}\b{re.escape(cue)}"],
-                        "why_wrong": f"The document links “{cue}” with {doer}, not with {other}: {pt.sentence}",
-                        "probe": f"Who does the document connect with “{cue}”, {doer} or {other}?",
-                        "correct_doc": doc_id})
-            break
-        if len(out) >= limit:
-            break
+            for other in people:
+                if other == doer or re.search(rf"\b{re.escape(other)}\s+(?:\w+\s+){{0,2}}{verb}\b", text):
+                    continue
+                out.append({"id": f"{card_id}--{_slug(other)}-{_slug(verb)}",
+                            "triggers": [rf"\b{re.escape(other.lower())}\s+(?:\w+\s+){{0,2}}{verb}\b"],
+                            "why_wrong": f"In the document it is {doer}, not {other}, who {verb} here: {pt.sentence}",
+                            "probe": f"Who {verb}, according to the document: {doer} or {other}?",
+                            "correct_doc": doc_id})
+                break
+            if len(out) >= limit:
+                return out
     return out
+
+
+_EVENT_NAME = re.compile(r"\b(Uprising|Expedition|Commune|Congress|Conference|Plenum|Trial|Raid|Resolution|Declaration|"
+                         r"Platform|Affair|Scandal|Rising|Massacre|Treaty|Pact)\b", re.I)
+
+
+def event_keywords(point: Point) -> list[str]:
+    """How a student names the event, carrying its own verb ("Chiang launched", "Sun Yat-sen died")
+    or an event's name ("Northern Expedition"): a bare name ("Chiang", "OGPU") would tie every
+    year said near it to this one event."""
+    keywords: list[str] = []
+    for name in point.names:
+        m = re.search(rf"\b{re.escape(name)}\s+(\w+ed)\b", point.sentence)
+        if m and name.lower() not in COMMON_NAMES:
+            keywords.append(f"{point.short.get(name, name)} {m.group(1)}")
+        elif " " in name and _EVENT_NAME.search(name) and name not in point.people:
+            keywords.append(name)
+    return keywords[:3]
 
 
 def timeline_offers(points: list[Point], doc_id: str, lessons: Lessons) -> list[dict[str, Any]]:
@@ -172,9 +187,7 @@ def timeline_offers(points: list[Point], doc_id: str, lessons: Lessons) -> list[
     taken = {e.id for e in lessons.timeline}
     offers: list[dict[str, Any]] = []
     for pt in points:
-        if not pt.when:
-            continue
-        keywords = [t for t in pt.terms if not t.isdigit()][:2]
+        keywords = event_keywords(pt) if pt.when else []
         if not keywords:
             continue
         known = any(e.date[:7] == pt.when.iso[:7] and any(term_regex(k).search(pt.sentence) for k in e.keywords)

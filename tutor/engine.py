@@ -210,8 +210,8 @@ class Tutor:
             return reply
 
         card, passages, query = self._ground(message, intent, state)
-        if is_plan(card) and intent.kind == "off_topic":
-            intent = Intent("question", True)  # a teacher's document answers it: the course decides
+        if intent.kind == "off_topic" and (is_plan(card) or self._names_published_card(message)):
+            intent = Intent("question", True)  # a teacher's document or card answers it: the course decides
         misconceptions = [m for c, m in self.lessons.misconceptions_in(message)]
         date_errors = self.lessons.date_errors(message)
         for m_id in state.open_misconceptions():
@@ -277,6 +277,12 @@ class Tutor:
         if said.get(best.id, 0.0) > 0 or (intent.kind in ("question", "claim") and score >= CARD_SWITCH_SCORE):
             return best, passages, query
         return self.lessons.get(DEFAULT_CARD) or best, passages, query
+
+    def _names_published_card(self, message: str) -> bool:
+        published = getattr(self.lessons, "is_published", None)
+        if published is None:
+            return False
+        return any(score >= CARD_SWITCH_SCORE and published(card.id) for card, score in self.lessons.match(message))
 
     def _plan(self, message: str, intent: Intent, current: LessonCard | None, passages: list[Passage],
               said: dict[str, float]) -> LessonCard | None:
