@@ -295,9 +295,7 @@ class Tutor:
         found = grounding_passage(self.lessons, message, passages, named=said, switch_score=CARD_SWITCH_SCORE)
         if found is None:
             return None
-        if is_plan(current) and found.doc_id in current.source_docs:
-            return current  # a follow-up on the same document keeps its plan and progress
-        return self.planner.plan_for(message, found)
+        return self.planner.plan_for(message, found, current)
 
     def _focus(self, passages: list[Passage], move: Move, query: str) -> list[Passage]:
         """Make sure the move's first two focus documents (the key point's sources, the document

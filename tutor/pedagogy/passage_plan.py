@@ -127,8 +127,11 @@ def plan_card(doc_id: str, passages: list[Passage], focus: Focus | None = None) 
     if not points:
         return None
     title = passages[0].title or doc_id
-    return LessonCard.model_validate(card_data(plan_id(doc_id, focus if focus_text else None), title, points, text,
-                                               doc_id))
+    data = card_data(plan_id(doc_id, focus if focus_text else None), title, points, text, doc_id)
+    # A document's "historians disagree" sentences rarely answer what a student just claimed;
+    # they are offered to teachers as counter-arguments in drafts, not thrown at students here.
+    data["counter_arguments"] = []
+    return LessonCard.model_validate(data)
 
 
 def topic_words(message: str) -> set[str]:
@@ -201,10 +204,18 @@ class PassagePlanner:
             self._plans[key] = (version, card)
         return card
 
-    def plan_for(self, message: str, passage: Passage) -> LessonCard | None:
-        """The plan for the document of the passage that answers the message."""
+    def plan_for(self, message: str, passage: Passage, current: LessonCard | None = None) -> LessonCard | None:
+        """The plan for the document of the passage that answers the message. A conversation
+        already on a plan of that document keeps it (and its progress) when the answering
+        sentence is one of its key points."""
         index = passage.metadata.get("chunk_index")
-        focus = (int(index), answering_sentence(message, passage)) if str(index).isdigit() else None
+        n = answering_sentence(message, passage)
+        if current is not None and is_plan(current) and passage.doc_id in current.source_docs:
+            said = sentences(passage.text)
+            answer = " ".join(tokenize(said[n])) if n < len(said) else ""
+            if not answer or any(" ".join(tokenize(k.statement)) == answer for k in current.key_points):
+                return current
+        focus = (int(index), n) if str(index).isdigit() else None
         return self.plan(passage.doc_id, focus)
 
     def card(self, card_id: str | None) -> LessonCard | None:

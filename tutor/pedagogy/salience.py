@@ -51,7 +51,7 @@ Foreign Secretary Gulf Kingdom States Republic Affair Trial Plan Platform Declar
 Council Comintern Kuomintang Politburo Orgburo Secretariat Pravda Times Street River Sea Mountains Province
 Commissariat Court Police Guard Bureau Institute University School Academy Group League Society Company""".split())
 # How common a word may be (Zipf scale, wordfreq) and still tell a sentence apart from others.
-CUE_MAX_ZIPF = 4.6
+CUE_MAX_ZIPF = 5.0
 MAX_POINT_WORDS = 50
 _CAUSAL = re.compile(r"\b(because|so that|led to|leading to|as a result|result(ed)? in|caused|cause of|therefore|"
                      r"in order to|meant that|which meant|allowed|helped|gave|used (it|them|this)|turned|"
