@@ -222,15 +222,20 @@ def _print_problems(exc) -> None:
 def lessons_draft(
     doc_id: str = typer.Argument(..., help="A document id (`tutor sources` lists them)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the draft (card and timeline offers) as YAML here."),
+    offline: bool = typer.Option(False, "--offline", help="Draft extractively even if a model is configured."),
 ) -> None:
-    """Draft a lesson card from a document: key points, hints, candidate misconceptions, timeline offers."""
+    """Draft a lesson card from a document: key points, hints, candidate misconceptions, timeline offers.
+    With a model configured the model drafts, and the same validator checks it (else the offline draft)."""
     import yaml
 
     from tutor.drafting import DraftError, draft_from_store, validate_card
+    from tutor.llm import chat_model
+    from tutor.settings import get_settings
 
     store, lessons, sources = _drafting_context()
     try:
-        draft = draft_from_store(store, lessons, doc_id)
+        model = None if offline else chat_model(get_settings())
+        draft = draft_from_store(store, lessons, doc_id, chat_model=model)
     except DraftError as exc:
         _print_problems(exc)
         raise typer.Exit(1)

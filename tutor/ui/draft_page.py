@@ -37,7 +37,7 @@ def _show_problems(problems: list[str], what: str) -> None:
 
 def _start(ctx, lessons, doc_id: str) -> None:
     try:
-        draft = draft_from_store(ctx.store, lessons, doc_id)
+        draft = draft_from_store(ctx.store, lessons, doc_id, chat_model=ctx.tutor.chat_model)
     except DraftError as exc:
         st.session_state.pop(DRAFT_KEY, None)
         _show_problems(exc.problems, "Nothing to draft from; nothing was published")
