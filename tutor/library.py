@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from tutor.auth import Teacher, local_operator, require_teacher
-from tutor.corpus import course_documents, is_corpus, why_not_a_source
+from tutor.corpus import SOURCES, course_documents, is_corpus, why_not_a_source
 from tutor.documents import SUPPORTED_EXTENSIONS, SourceDocument, read_document, read_file
 from tutor.errors import DocumentError
 from tutor.scan import Finding, scan_text
@@ -86,38 +86,57 @@ def collect(paths: Iterable[Path]) -> tuple[list[Path], list[IngestResult]]:
     A folder gives its supported files (sorted); each other file in it is skipped with a line.
     Hidden files and anything under a hidden folder (``.git``, ``.venv``) are passed over
     silently: they hold tool files. A course corpus folder (tutor/corpus.py) gives its course
-    documents only; anything in a corpus but outside ``sources/`` is skipped, even when named.
+    documents only, with one line for each part left out (``eval/``, ``lessons/``, README);
+    a file in a corpus but outside ``sources/`` is skipped even when named on its own.
     """
     found: list[Path] = []
     skipped: list[IngestResult] = []
     for path in paths:
-        if path.is_dir():
-            if is_corpus(path):
-                wanted = set(course_documents(path))
-            else:
-                wanted = None
-            for p in sorted(path.rglob("*")):
-                if p.is_dir() or any(part.startswith(".") for part in p.relative_to(path).parts):
-                    continue
-                name = str(p.relative_to(path))
-                why = why_not_a_source(p)
-                if why:
-                    skipped.append(IngestResult(name, "skipped", reason=why))
-                elif wanted is not None and p not in wanted or p.suffix.lower() not in SUPPORTED_EXTENSIONS:
-                    skipped.append(IngestResult(name, "skipped", reason=(
-                        f"unsupported type '{p.suffix.lower() or '(none)'}'" if p.is_file() or p.is_symlink()
-                        else "not a regular file")))
-                elif not p.is_file():
-                    skipped.append(IngestResult(name, "skipped", reason="not a regular file (a pipe, device or socket)"))
-                else:
-                    found.append(p)
+        if path.is_dir() and is_corpus(path):
+            found.extend(course_documents(path))
+            skipped.extend(_walk(path / SOURCES, path)[1] + _corpus_left_out(path))
+        elif path.is_dir():
+            files, left_out = _walk(path, path)
+            found.extend(files)
+            skipped.extend(left_out)
+        elif why := why_not_a_source(path):
+            skipped.append(IngestResult(path.name, "skipped", reason=why))
         else:
-            why = why_not_a_source(path)
-            if why:
-                skipped.append(IngestResult(path.name, "skipped", reason=why))
-            else:
-                found.append(path)
+            found.append(path)
     return found, skipped
+
+
+def _walk(folder: Path, root: Path) -> tuple[list[Path], list[IngestResult]]:
+    files: list[Path] = []
+    skipped: list[IngestResult] = []
+    for p in sorted(folder.rglob("*")):
+        if p.is_dir() or any(part.startswith(".") for part in p.relative_to(folder).parts):
+            continue
+        name = str(p.relative_to(root))
+        if why := why_not_a_source(p):
+            skipped.append(IngestResult(name, "skipped", reason=why))
+        elif not p.is_file():
+            skipped.append(IngestResult(name, "skipped", reason="not a regular file (a pipe, device or socket)"))
+        elif p.suffix.lower() not in SUPPORTED_EXTENSIONS:
+            skipped.append(IngestResult(name, "skipped", reason=f"unsupported type '{p.suffix.lower() or '(none)'}'"))
+        else:
+            files.append(p)
+    return files, skipped
+
+
+def _corpus_left_out(corpus: Path) -> list[IngestResult]:
+    """One "skipped" line per part of a corpus folder that is not its sources (eval/, lessons/, ...)."""
+    out: list[IngestResult] = []
+    for part in sorted(corpus.iterdir()):
+        if part.name == SOURCES or part.name.startswith("."):
+            continue
+        files = [p for p in part.rglob("*") if p.is_file()] if part.is_dir() else [part]
+        if not files:
+            continue
+        probe = files[0] if part.is_dir() else part
+        name = f"{part.name}/ ({len(files)} file{'s' if len(files) > 1 else ''})" if part.is_dir() else part.name
+        out.append(IngestResult(name, "skipped", reason=why_not_a_source(probe) or "not a course source"))
+    return out
 
 
 def files_under(paths: Iterable[Path]) -> list[Path]:
@@ -318,9 +337,9 @@ def scan_document(doc: SourceDocument) -> list[Finding]:
     """The instruction scan over what will be indexed and over the hidden text left out of it: a
     document that hides text aimed at a model is one the teacher should look at."""
     findings = scan_text(doc.text)
-    if doc.hidden:
-        findings += [Finding(f"hidden text, {f.kind}", f.excerpt) for f in scan_text("\n".join(doc.hidden))]
-    return findings
+    for passage in doc.hidden:
+        findings += [Finding(f"hidden text, {f.kind}", f.excerpt) for f in scan_text(passage)]
+    return findings[:20]
 
 
 def store_is_empty(store: Store) -> bool:
