@@ -32,12 +32,13 @@ DOC_ID = "teacher-shakhty-trial-1928"
 def teacher_app(tmp_path, corpus_home, embedder):
     """The app on a copy of the ingested corpus plus one teacher document, with a teacher password."""
     from tutor.auth import local_operator
-    from tutor.library import Library
+    from tutor.library import Library, Upload
     from tutor.store import Store
 
     home = tmp_path / "browser-home"
     shutil.copytree(corpus_home, home)
-    [result] = Library(Store(load_settings(home=home), embedder)).ingest_paths(local_operator(), [DOC])
+    [result] = Library(Store(load_settings(home=home), embedder)).ingest(local_operator(),
+                                                                          [Upload(DOC.name, DOC.read_bytes())])
     assert result.ok, result.line()
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TUTOR_") and k != "OPENAI_API_KEY"}

@@ -30,9 +30,14 @@ def run(monkeypatch, embedder):
 
 
 @pytest.fixture
-def home(tutor_home, corpus_home, run):
+def home(tutor_home, corpus_home, run, tmp_path):
     shutil.copytree(corpus_home, tutor_home, dirs_exist_ok=True)
-    assert run("ingest", str(DOC)).exit_code == 0
+    # A teacher's own copy: `tutor ingest` refuses files under corpus/eval (not course sources).
+    mine = tmp_path / "handouts"
+    mine.mkdir()
+    shutil.copy(DOC, mine)
+    result = run("ingest", str(mine))
+    assert result.exit_code == 0, result.output
     return tutor_home
 
 

@@ -27,13 +27,15 @@ def teacher_home(corpus_home, tmp_path_factory) -> Path:
     """The ingested course plus the six teacher documents (nothing drafted or published)."""
     from tutor.auth import local_operator
     from tutor.embeddings import get_embedder
-    from tutor.library import Library
+    from tutor.library import Library, Upload
     from tutor.store import Store
 
     home = tmp_path_factory.mktemp("teacher-home")
     shutil.copytree(corpus_home, home, dirs_exist_ok=True)
     settings = load_settings(home=home)
-    results = Library(Store(settings, get_embedder(settings))).ingest_paths(local_operator(), [TEACHER_DOCS])
+    # Uploaded as a teacher would: `tutor ingest` rightly refuses anything under corpus/eval.
+    uploads = [Upload(p.name, p.read_bytes()) for p in sorted(TEACHER_DOCS.glob("*.md"))]
+    results = Library(Store(settings, get_embedder(settings))).ingest(local_operator(), uploads)
     assert [r.line() for r in results if not r.ok] == []
     return home
 

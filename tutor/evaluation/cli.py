@@ -429,8 +429,9 @@ def _grounded_run(settings, store, questions_path: Path, task) -> dict:
         _stop(f"Cannot use {questions_path}: {exc}")
     missing = sorted({r["doc_id"] for r in rows} - {d.doc_id for d in store.documents()})
     if missing:
-        _stop(f"These documents are not in the store: {', '.join(missing)}. Ingest them first: "
-              f"`tutor ingest corpus/eval/teacher_documents`.")
+        _stop(f"These documents are not in the store: {', '.join(missing)}. Upload them on the Teacher page, or "
+              "copy them out of the corpus and ingest the copy (`tutor ingest` leaves corpus/eval alone): "
+              "`cp -r corpus/eval/teacher_documents /tmp/teacher-documents && tutor ingest /tmp/teacher-documents`.")
     tutor = _make_tutor(settings, store, offline=True)
     return {"set": str(questions_path), **run_grounded(tutor, rows, on_progress=task("teacher questions"))}
 
