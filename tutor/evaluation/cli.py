@@ -1,6 +1,7 @@
 """`tutor eval`: retrieval, tutor behaviour, the LLM judge, the essay coach, or all of them.
 
     tutor eval retrieval --questions corpus/eval/questions.jsonl --k 5 --json out.json
+    tutor eval mrbench --file ../shared/data/mrbench/MRBench_V1.json --report reports/mrbench
     tutor eval tutor --cases corpus/eval/tutor_cases.jsonl --fail-under pass_rate=0.9
     tutor eval all --report reports/ --fail-under hybrid.recall@5=0.8
 
@@ -168,6 +169,34 @@ def print_essays(e: dict, out: Console) -> None:
               highlight=False)
 
 
+def print_mrbench(r: dict, out: Console) -> None:
+    from tutor.evaluation.mrbench_report import NAMES, summary_rows
+
+    for split in ("dev", "test"):
+        s = r["splits"][split]
+        table = Table(title=f"MRBench {split}: {s['n_replies']} replies, {s['n_dialogues']} dialogues "
+                            f"({s['n_with_solution']} with a reference solution)")
+        for col in ("dimension", "scheme", "predictor", "replies", "accuracy", "macro-F1", "κ", "BEA 2025 best"):
+            table.add_column(col, justify="left" if col in ("dimension", "scheme", "predictor") else "right")
+        for row in summary_rows(r, split):
+            ref = s["dimensions"][row["dimension"]]["reference_f1"] if row["scheme"] == "exact" else None
+            bold = row["predictor"] == "check"
+            f1 = "–" if row["macro_f1"] is None else f"{row['macro_f1']:.3f}"
+            table.add_row(row["dimension"], row["scheme"], NAMES[row["predictor"]], str(row["n"]),
+                          f"{row['accuracy']:.3f}", f"[bold]{f1}[/bold]" if bold else f1, f"{row['kappa']:.3f}",
+                          "–" if ref is None else f"{ref:.3f}")
+        out.print(table)
+    for g in r.get("goals", []):
+        value = "–" if g["test"] is None else f"{g['test']:.3f}"
+        out.print(f"goal {g['dimension']} ({g['scheme']}) macro-F1 ≥ {g['floor']:.2f} on test: {value} "
+                  f"{'met' if g['met'] else 'NOT met'}", highlight=False)
+    if r.get("judge_skipped"):
+        out.print(f"LLM judge not run: {r['judge_skipped']}.", highlight=False)
+    elif r.get("judge_errors"):
+        out.print(f"{len(r['judge_errors'])} replies could not be judged, e.g. {r['judge_errors'][0]['error']}",
+                  style="yellow", highlight=False)
+
+
 # -- the runs (shared by the single commands and `all`) -------------------------------------
 def _retrieval(store, questions_path: Path, k: int, methods: str, task) -> dict:
     from tutor.evaluation.datasets import load_questions
@@ -320,6 +349,46 @@ def essays(
     _run_one(lambda settings, store, task: _essays_run(
         settings, store, directory or _default(settings, "essays"), task),
         print_essays, json_out, fail_under)
+
+
+@eval_app.command()
+def mrbench(
+    file: Path = typer.Option(..., "--file", help="An MRBench JSON file (e.g. MRBench_V1.json)."),
+    with_judge: bool = typer.Option(True, "--judge/--no-judge", help="Also score the LLM judge when a model is configured."),
+    judge_limit: Optional[int] = typer.Option(None, "--judge-limit", min=1, help="Judge only the first N replies."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write mrbench.md, mrbench.json and a PNG per dimension here."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
+    fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
+) -> None:
+    """Agreement of the reply checks (and the LLM judge) with MRBench's human labels."""
+    from tutor.evaluation.mrbench import load_mrbench, model_judge, run_mrbench
+
+    floors = _floors(fail_under)
+    dialogues = _load(load_mrbench, file)
+    judge, errors, skipped = None, [], ""
+    if with_judge:
+        settings = _settings()
+        model, skipped = _judge_model(settings)
+        if model is not None:
+            from tutor.evaluation.judge import load_judge_prompt
+
+            try:
+                judge = model_judge(model, load_judge_prompt(settings.prompts_dir), errors)
+            except OSError as exc:
+                _stop(f"Cannot read the judge prompt {settings.prompts_dir / 'judge.md'} ({exc}).")
+    else:
+        skipped = "not requested (--no-judge)"
+    with _progress() as task:
+        result = run_mrbench(dialogues, judge=judge, judge_limit=judge_limit, on_progress=task("mrbench"))
+    result = {"file": str(file), **result, "judge_errors": errors, **({"judge_skipped": skipped} if judge is None else {})}
+    out = err if str(json_out) == "-" else console
+    print_mrbench(result, out)
+    if report is not None:
+        from tutor.evaluation.mrbench_report import write_mrbench_report
+
+        paths = write_mrbench_report(report, result)
+        err.print(f"wrote {', '.join(str(p) for p in paths)}", highlight=False)
+    _finish(result, json_out, floors)
 
 
 @eval_app.command("all")
