@@ -136,6 +136,9 @@ def print_tutor(t: dict, out: Console) -> None:
         table.add_row(tag, str(t["tag_counts"].get(tag, "")), f"{rate:.3f}")
     table.add_row("citation_validity", str(t["n_citing"]), f"{t['citation_validity']:.3f}")
     table.add_row("quote_fidelity", str(t["n_quoting"]), f"{t['quote_fidelity']:.3f}")
+    for name in ("guidance_rate", "actionability_rate"):
+        if name in t:
+            table.add_row(f"{name.split('_')[0]} (every reply, not gating)", str(t["n_cases"]), f"{t[name]:.3f}")
     table.add_row("[bold]all checks (pass rate)[/bold]", str(t["n_cases"]), f"[bold]{t['pass_rate']:.3f}[/bold]")
     out.print(table)
     out.print(f"reply latency p50 {t['p50_ms']:.0f} ms, p95 {t['p95_ms']:.0f} ms", highlight=False)
