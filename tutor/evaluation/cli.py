@@ -173,21 +173,26 @@ def print_essays(e: dict, out: Console) -> None:
 
 
 def print_mrbench(r: dict, out: Console) -> None:
-    from tutor.evaluation.mrbench_report import NAMES, summary_rows
-
+    """One row per dimension and scheme: the checks beside the baselines, the judge and BEA 2025."""
+    short = {"revealing_of_the_answer": "reveals answer", "providing_guidance": "guidance",
+             "actionability": "actionability", "mistake_identification": "mistake ident.",
+             "mistake_location": "mistake locat."}
     for split in ("dev", "test"):
         s = r["splits"][split]
         table = Table(title=f"MRBench {split}: {s['n_replies']} replies, {s['n_dialogues']} dialogues "
-                            f"({s['n_with_solution']} with a reference solution)")
-        for col in ("dimension", "scheme", "predictor", "replies", "accuracy", "macro-F1", "κ", "BEA 2025 best"):
-            table.add_column(col, justify="left" if col in ("dimension", "scheme", "predictor") else "right")
-        for row in summary_rows(r, split):
-            ref = s["dimensions"][row["dimension"]]["reference_f1"] if row["scheme"] == "exact" else None
-            bold = row["predictor"] == "check"
-            f1 = "–" if row["macro_f1"] is None else f"{row['macro_f1']:.3f}"
-            table.add_row(row["dimension"], row["scheme"], NAMES[row["predictor"]], str(row["n"]),
-                          f"{row['accuracy']:.3f}", f"[bold]{f1}[/bold]" if bold else f1, f"{row['kappa']:.3f}",
-                          "–" if ref is None else f"{ref:.3f}")
+                            f"({s['n_with_solution']} with a solution); macro-F1 unless marked")
+        for col in ("dimension", "scheme", "n", "checks", "κ", "majority", "question", "judge", "BEA best"):
+            table.add_column(col, justify="left" if col in ("dimension", "scheme") else "right")
+        for name, dim in s["dimensions"].items():
+            for scheme in ("exact", "lenient"):
+                m = dim.get(scheme)
+                if not m or not m["check"]["n"]:
+                    continue
+                f1 = {who: "–" if v is None or v["macro_f1"] is None else f"{v['macro_f1']:.3f}" for who, v in m.items()}
+                ref = dim["reference_f1"] if scheme == "exact" and dim["reference_f1"] is not None else None
+                table.add_row(short.get(name, name), scheme, str(m["check"]["n"]), f"[bold]{f1['check']}[/bold]",
+                              f"{m['check']['kappa']:.3f}", f1["majority"], f1["question"], f1["judge"],
+                              "–" if ref is None else f"{ref:.3f}")
         out.print(table)
     for g in r.get("goals", []):
         value = "–" if g["test"] is None else f"{g['test']:.3f}"

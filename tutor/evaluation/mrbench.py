@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -131,13 +132,13 @@ def load_mrbench(path: Path) -> list[Dialogue]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise DatasetError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+        raise DatasetError([f"{path}: cannot read it ({exc.strerror or exc})"]) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: not valid JSON ({exc})") from None
+        raise DatasetError([f"{path}: not valid JSON ({exc})"]) from None
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list) or not data:
-        raise DatasetError(f"{path}: expected a JSON list of MRBench dialogues")
+        raise DatasetError([f"{path}: expected a JSON list of MRBench dialogues"])
     problems: list[str] = []
     dialogues: list[Dialogue] = []
     for n, record in enumerate(data):
@@ -171,7 +172,7 @@ def load_mrbench(path: Path) -> list[Dialogue]:
             solution = None
         dialogues.append(Dialogue(cid, parse_turns(history), solution, str(record.get("Data") or "?"), replies))
     if problems:
-        raise DatasetError("\n".join(problems[:20]) + (f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""))
+        raise DatasetError(problems)
     return dialogues
 
 
@@ -208,18 +209,22 @@ def question_baseline(dimension: str, text: str) -> str:
 def agreement(gold: list[str], predicted: list[str], labels: tuple[str, ...]) -> dict[str, Any]:
     """Accuracy, macro-F1 (over the dimension's labels), Cohen's κ and the confusion matrix
     (rows: human label, columns: predicted), by scikit-learn."""
+    from sklearn.exceptions import UndefinedMetricWarning
     from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, f1_score
 
     if not gold:
         return {"n": 0, "accuracy": None, "macro_f1": None, "kappa": None,
                 "confusion": {"labels": list(labels), "matrix": []}}
-    kappa = cohen_kappa_score(gold, predicted, labels=list(labels))
+    # κ is undefined when both sides use a single label (the majority baseline on a small set):
+    # no agreement beyond chance, so 0, without sklearn's warning for a case we expect.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        kappa = cohen_kappa_score(gold, predicted, labels=list(labels), replace_undefined_by=0.0)
     return {
         "n": len(gold),
         "accuracy": round(float(accuracy_score(gold, predicted)), 4),
         "macro_f1": round(float(f1_score(gold, predicted, labels=list(labels), average="macro", zero_division=0)), 4),
-        # κ is undefined (nan) when both sides use a single label: report 0 agreement beyond chance.
-        "kappa": round(float(kappa), 4) if kappa == kappa else 0.0,
+        "kappa": round(float(kappa), 4),
         "confusion": {"labels": list(labels),
                       "matrix": confusion_matrix(gold, predicted, labels=list(labels)).tolist()},
     }

@@ -4,9 +4,10 @@
 >>> sorted(p.name for p in paths)[:2]                                     # doctest: +SKIP
 ['mrbench.json', 'mrbench.md']
 
-Each plot shows, for one dimension, macro-F1 and Cohen's κ of the checks, the two baselines and
-(when it ran) the LLM judge on the test half, with the published reference figure as a line, and
-beside it the checks' confusion matrix against the human labels.
+Each plot shows, for one dimension on the test half, macro-F1 (exact, and lenient for the
+three-label dimensions) and Cohen's κ of the checks, the two baselines and (when it ran) the LLM
+judge, with the published reference figure as a line; beside it, the checks' confusion matrix
+against the human labels.
 """
 
 from __future__ import annotations
@@ -24,12 +25,6 @@ NAMES = {"check": "project checks", "majority": "majority label", "question": "c
 
 def _f(value: Any) -> str:
     return "–" if value is None else f"{value:.3f}"
-
-
-def _scheme(dim: dict) -> str:
-    """The scheme the checks are judged on: lenient for three-label dimensions (the checks
-    answer yes/no), exact for revealing the answer (two labels)."""
-    return "lenient" if "lenient" in dim else "exact"
 
 
 def summary_rows(result: dict, split: str = "test") -> list[dict]:
@@ -107,32 +102,37 @@ def plot_split(result: dict) -> str:
 def plot_dimension(result: dict, name: str, path: Path, split: str = "test") -> Path:
     plt = _pyplot()
     dim = result["splits"][split]["dimensions"][name]
-    scheme = _scheme(dim)
-    predictors = [(who, m) for who, m in dim[scheme].items() if m is not None and m["n"]]
-    fig, (ax, cm_ax) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [3, 2]})
-    xs = range(len(predictors))
-    f1 = ax.bar([x - 0.2 for x in xs], [m["macro_f1"] for _, m in predictors], 0.4, label="macro-F1")
-    kappa = ax.bar([x + 0.2 for x in xs], [m["kappa"] for _, m in predictors], 0.4, label="Cohen's κ")
-    ax.bar_label(f1, fmt="%.2f", fontsize=8)
-    ax.bar_label(kappa, fmt="%.2f", fontsize=8)
-    ax.set_xticks(list(xs), [NAMES[w] for w, _ in predictors], fontsize=8)
+    schemes = [sc for sc in ("exact", "lenient") if dim.get(sc)]
+    predictors = [who for who, m in dim["exact"].items() if m is not None and m["n"]]
+    bars = [(f"macro-F1 {sc}", [dim[sc][w]["macro_f1"] for w in predictors]) for sc in schemes]
+    bars.append(("Cohen's κ exact", [dim["exact"][w]["kappa"] for w in predictors]))
+    fig, (ax, cm_ax) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
+    width = 0.8 / len(bars)
+    for i, (label, values) in enumerate(bars):
+        drawn = ax.bar([x + (i - (len(bars) - 1) / 2) * width for x in range(len(predictors))], values, width, label=label)
+        ax.bar_label(drawn, fmt="%.2f", fontsize=7)
+    ax.set_xticks(list(range(len(predictors))), [NAMES[w] for w in predictors], fontsize=8)
     if dim.get("reference_f1") is not None:
         ax.axhline(dim["reference_f1"], color="grey", linestyle="--", linewidth=1,
                    label=f"BEA 2025 best, exact ({dim['reference_f1']:.3f})")
-    ax.set_ylim(min(0.0, *(m["kappa"] for _, m in predictors)) - 0.05, 1.05)
-    ax.set_title(f"{name} ({scheme}, {split}, {dim['n_labelled']} replies)", fontsize=10)
-    ax.legend(fontsize=7, loc="upper right")
-    m = dim[scheme]["check"]
+    low = min([0.0] + [v for _, values in bars for v in values if v is not None])
+    ax.set_ylim(low - 0.05, 1.1)
+    ax.set_title(f"{name}: {split}, {dim['n_labelled']} labelled replies", fontsize=10)
+    ax.legend(fontsize=7, loc="upper right", ncol=2)
+    m = dim["exact"]["check"]
     labels = m["confusion"]["labels"]
-    cm_ax.imshow(m["confusion"]["matrix"], cmap="Blues")
-    for i, row in enumerate(m["confusion"]["matrix"]):
+    matrix = m["confusion"]["matrix"]
+    cm_ax.imshow(matrix, cmap="Blues")
+    top = max((v for row in matrix for v in row), default=0)
+    for i, row in enumerate(matrix):
         for j, v in enumerate(row):
-            cm_ax.text(j, i, str(v), ha="center", va="center", fontsize=9)
+            cm_ax.text(j, i, str(v), ha="center", va="center", fontsize=9,
+                       color="white" if top and v > top / 2 else "black")
     cm_ax.set_xticks(range(len(labels)), labels, fontsize=8)
     cm_ax.set_yticks(range(len(labels)), labels, fontsize=8)
     cm_ax.set_xlabel("project checks")
     cm_ax.set_ylabel("human annotators")
-    cm_ax.set_title("confusion matrix", fontsize=10)
+    cm_ax.set_title("confusion matrix (exact labels)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -152,9 +152,9 @@ def stated_points(text: str, reference: Reference, covered: Iterable[str] = (), 
 # -- no reference: the reply's own assertions -------------------------------------------------
 # "is actually 12", "= 43", "you get 156", "is called a pentagon", "the answer is 7"
 _RESULT = re.compile(
-    r"(?:=|\bequals?\b|\bis\s+(?:actually|really|indeed|just|only)?\s*|\bare\s+|\bgives?\s+(?:us|you)?\s*|\bget\s+|\bgot\s+"
-    r"|\bmakes?\s+|\bwould\s+be\s+|\bshould\s+be\s+|\btotals?\s+(?:to\s+)?|\bleaves?\s+(?:us|you)?\s*|\bcalled\s+(?:an?\s+)?)"
-    r"\$?(-?[\w.,/%$]+)", re.I)
+    r"(?:\b(?:(?:is|are)\s+(?:actually\s+|really\s+)?)?(?P<named>called)\s+(?:an?\s+)?|=|\bequals?\b|\bis\s+(?:actually|really|indeed|just|only)?\s*|\bare\s+|\bgives?\s+(?:us|you)?\s*|\bget\s+|\bgot\s+"
+    r"|\bmakes?\s+|\bwould\s+be\s+|\bshould\s+be\s+|\btotals?\s+(?:to\s+)?|\bleaves?\s+(?:us|you)?\s*)"
+    r"\$?(?P<value>-?[\w.,/%$]+)", re.I)
 _FILLER = frozenset("a an the not that this it what how a correct right wrong close there here you we so also "
                     "to of in on by your our my its one".split())
 
@@ -176,13 +176,13 @@ def asserted_results(text: str, said: str, given: str = "") -> list[Assertion]:
         if not sentence.strip() or sentence.rstrip().rstrip("\"'”)").endswith("?"):
             continue
         for m in _RESULT.finditer(sentence):
-            token = m.group(1).strip(".,;:!\"'”)")
+            token = m.group("value").strip(".,;:!\"'”)")
             values = numbers_in(token, words=True)
             if values:
                 if values[0] not in known_numbers:
                     found.append(Assertion(sentence.strip(), token))
             elif (word := token.lower()) and word.isalpha() and word not in _FILLER and len(word) > 3 \
-                    and word not in known_words and "called" in m.group(0).lower():
+                    and word not in known_words and m.group("named"):
                 found.append(Assertion(sentence.strip(), token))
     return found
 
