@@ -154,7 +154,8 @@ def stated_points(text: str, reference: Reference, covered: Iterable[str] = (), 
 _RESULT = re.compile(
     r"(?:\b(?:(?:is|are)\s+(?:actually\s+|really\s+)?)?(?P<named>called)\s+(?:an?\s+)?|=|\bequals?\b|\bis\s+(?:actually|really|indeed|just|only)?\s*|\bare\s+|\bgives?\s+(?:us|you)?\s*|\bget\s+|\bgot\s+"
     r"|\bmakes?\s+|\bwould\s+be\s+|\bshould\s+be\s+|\btotals?\s+(?:to\s+)?|\bleaves?\s+(?:us|you)?\s*)"
-    r"\$?(?P<value>-?[\w.,/%$]+)", re.I)
+    r"\s*(?:(?:about|approximately|around|roughly|exactly|just|only)\s+)?\$?(?P<value>-?[\w.,/%$]+)", re.I)
+_WEAK_NUMBER_WORDS = frozenset(("one", "half", "twice"))
 _FILLER = frozenset("a an the not that this it what how a correct right wrong close there here you we so also "
                     "to of in on by your our my its one".split())
 
@@ -177,7 +178,8 @@ def asserted_results(text: str, said: str, given: str = "") -> list[Assertion]:
             continue
         for m in _RESULT.finditer(sentence):
             token = m.group("value").strip(".,;:!\"'”)")
-            values = numbers_in(token, words=True)
+            # "one", "half", "twice" are more often words than results ("there is just one piece").
+            values = numbers_in(token, words=token.lower() not in _WEAK_NUMBER_WORDS)
             if values:
                 if values[0] not in known_numbers:
                     found.append(Assertion(sentence.strip(), token))
