@@ -15,8 +15,8 @@ the same code that checks the tutor's replies; there is no second checker here.
 Per dimension, agreement with the annotators is reported as accuracy, macro-F1, Cohen's κ and a
 confusion matrix (scikit-learn), for the checks and for two baselines computed on the same
 replies: the majority label, and "the reply contains a question". With a judge model, its
-labels are scored the same way. Figures are given for the dev half of the dialogues (used to set
-the rules), the test half (not looked at while tuning) and all.
+labels are scored the same way. Figures are given for the dev half of the dialogues (whose
+figures the rules were adjusted on), the test half (held out) and all.
 """
 
 from __future__ import annotations
