@@ -127,6 +127,46 @@ def test_a_card_is_a_reference_answer_like_a_solution():
     assert "posts" in leaked_key_points(paraphrase, card, set(), "General Secretary appointments")
 
 
+def _leaks_as_before(text, card, covered, allowed_text):
+    """The key-point leak rule as checks.py had it before the reveal mechanism replaced it."""
+    import re
+
+    from tutor.pedagogy.learner import terms_in
+    from tutor.pedagogy.reveal import restates
+
+    leaked = []
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 7]
+    for kp in card.key_points:
+        if kp.id in covered:
+            continue
+        allowed = {t.lower() for t in terms_in(allowed_text, kp.evidence_terms)}
+        new_terms = [t for t in terms_in(text, kp.evidence_terms) if t.lower() not in allowed]
+        if len(new_terms) >= 2 or any(restates(s, kp.statement) for s in sentences):
+            leaked.append(kp.id)
+    return leaked
+
+
+def test_the_card_leak_check_is_unchanged_on_the_course_cards():
+    from tutor.lessons import load_lessons
+    from tutor.settings import PROJECT_ROOT
+
+    lessons = load_lessons(PROJECT_ROOT / "corpus")
+    texts = []
+    for card in lessons.cards:
+        texts += [h.text for h in card.hints] + [kp.statement for kp in card.key_points]
+        texts += list(card.judgement_prompts) + list(card.counter_arguments)
+        texts.append(" ".join(kp.statement for kp in card.key_points[:3]))
+        texts.append(" and ".join(t for kp in card.key_points for t in kp.evidence_terms[:2]))
+    compared = 0
+    for card in lessons.cards:
+        for covered, allowed in ((set(), ""), ({card.key_points[0].id}, card.hints[0].text)):
+            for text in texts:
+                assert leaked_key_points(text, card, covered, allowed) == \
+                    _leaks_as_before(text, card, covered, allowed), (card.id, text)
+                compared += 1
+    assert compared > 500, compared
+
+
 # -- guidance and actionability --------------------------------------------------------------
 @pytest.mark.parametrize("text, guidance, actionability", [
     ("You added the packs to the pencils, but each pack holds 12 pencils. How many pencils are in 3 packs?", "yes", "yes"),

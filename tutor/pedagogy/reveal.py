@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable, Literal
 
 from tutor.pedagogy.learner import terms_in
@@ -117,12 +118,18 @@ def sentences(text: str, min_words: int = 0) -> list[str]:
     return [s for s in SENTENCES.split(text) if s.strip() and len(s.split()) >= min_words]
 
 
-def restates(sentence: str, statement: str, share: float = 0.6) -> bool:
-    """True when a sentence carries most of a statement's content words (stemmed)."""
+@lru_cache(maxsize=2048)
+def _content_tokens(text: str) -> frozenset[str]:
     from tutor.retrieval import tokenize
 
-    wanted = set(tokenize(statement))
-    return len(wanted) >= 4 and len(wanted & set(tokenize(sentence))) / len(wanted) >= share
+    return frozenset(tokenize(text))
+
+
+def restates(sentence: str, statement: str, share: float = 0.6) -> bool:
+    """True when a sentence carries most of a statement's content words (stemmed)."""
+    # Cached: a card's statements recur on every reply, a reply's sentences for every key point.
+    wanted = _content_tokens(statement)
+    return len(wanted) >= 4 and len(wanted & _content_tokens(sentence)) / len(wanted) >= share
 
 
 def stated_points(text: str, reference: Reference, covered: Iterable[str] = (), said: str = "",
