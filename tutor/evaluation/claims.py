@@ -23,7 +23,7 @@ from tutor.facts import FactChecker
 def load_claim_cases(path: Path) -> list[dict[str, Any]]:
     """Read and check the JSONL file; DatasetError names the line of each problem."""
     if not Path(path).is_file():
-        raise DatasetError(f"{path}: no such file")
+        raise DatasetError([f"{path}: no such file"])
     cases, problems, ids = [], [], set()
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -45,9 +45,9 @@ def load_claim_cases(path: Path) -> list[dict[str, Any]]:
         ids.add(row["id"])
         cases.append(row)
     if problems:
-        raise DatasetError("\n".join(problems))
+        raise DatasetError([f"{Path(path).name}:{p}" for p in problems])
     if not cases:
-        raise DatasetError(f"{path}: no cases")
+        raise DatasetError([f"{path}: no cases"])
     return cases
 
 
