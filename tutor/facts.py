@@ -310,6 +310,18 @@ _SAY = re.compile(r"\b(?:said|says|say|saying|call(?:ed|s|ing)?|wrote|writes|wri
                   r"in the words of|by|from|'s)\b|'s\b")
 _WRITE = re.compile(r"\b(?:wrote|written|write|writes|writing|authored|published|publishes|penn?ed|dictated|"
                     r"drafted|composed|co-?wrote|co-?written|signed|issued|produced)\b")
+_SAY_VERB = re.compile(r"\b(?:said|says|say|saying|call(?:ed|s|ing)?|wrote|writes|written|write|describ(?:ed|es|ing)|"
+                       r"dubb(?:ed)?|dubs|label+(?:ed|ing|s)?|nam(?:ed|es)|coin(?:ed|s)?|referr?(?:ed|ing)? to|"
+                       r"nicknam(?:ed|es)|mock(?:ed|s)|sneer(?:ed|s)?|insult(?:ed|s)?|reckon(?:ed|s)?|claim(?:ed|s)?|"
+                       r"compar(?:ed|es|ing)|branded|dismiss(?:ed|es)|put it|propos(?:ed|es)|put forward|came up with|"
+                       r"invent(?:ed|s)?|develop(?:ed|s)?|thought up|argu(?:ed|es)|publish(?:ed|es)?|author(?:ed)?|"
+                       r"penn?ed|dictat(?:ed|es)|told|urged|warned|stated|declared|thought|believed|saw|seen|"
+                       r"regarded|considered|dismissed|described)\b")
+# Words between a person and a post that make the post someone else's ("Stalin's supporters took
+# over the Leningrad party") or put it in another clause.
+_OTHER_SUBJECT = re.compile(r"[;:()]|\b(?:than|because|but|which|when|while|whose|and|supporters?|allies|ally|"
+                            r"opponents?|followers?|men|rivals?|critics?|enemies|friends?|nominees?|people|"
+                            r"delegates?|protégés?|proteges?|clients?|machine|absence|funeral|death|backing|support)\b")
 _POSSESSIVE_TAIL = re.compile(r"^'s?\b")
 _BECAME = re.compile(r"\b(?:became|become|becomes|becoming|made|appointed|elected|named|chosen|picked|promoted|"
                      r"took over|take over|given|got|gets|won|installed|rose to)\b")
@@ -362,7 +374,7 @@ class FactChecker:
 
     # rapidfuzz ratio for a misspelt name ("Zinovev" 93, "Trotksy" 86); "Leninism" (77) is not Lenin.
     NAME_CUTOFF = 84
-    PHRASE_CUTOFF = 88
+    PHRASE_CUTOFF = 90
     GIST_CUTOFF = 0.72
 
     def __init__(self, facts: FactBase, embedder=None):
@@ -472,7 +484,7 @@ class FactChecker:
         if not fuzzy:
             m = re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", low)
             return (m.start(), m.end()) if m else None
-        if len(phrase) < 10 or " " not in phrase:
+        if len(phrase) < 10 or " " not in phrase or re.search(r"\d", phrase):
             return None
         hit = fuzz.partial_ratio_alignment(phrase, low, score_cutoff=self.PHRASE_CUTOFF)
         if hit is None:
@@ -511,9 +523,9 @@ class FactChecker:
             v = self._quotation(q, low, sentence, ms, years)
             if v:
                 out.append(v)
-        out += self._offices_held(low, sentence, ms, year)
+        out += self._offices_held(low, sentence, ms, years)
         out += self._alignments(low, sentence, ms, years)
-        out += self._memberships(low, sentence, ms, year)
+        out += self._memberships(low, sentence, ms, years)
         dated = self._events_dated(low, sentence, ms, years)
         if not any(v.kind == "wrong_date" for v in out):
             out += dated
@@ -537,9 +549,9 @@ class FactChecker:
             elif d.relation == "named_successor":
                 hit = bool(_SUCCESSOR.search(low))
             elif d.relation == "signed_46":
-                hit = "trotsky" in people and bool(_SIGNED.search(low)) and any(
-                    m.id == "declaration-of-46" or m.id == "left-opposition" for m in ms) or (
-                    "trotsky" in people and bool(_SIGNED.search(low)) and "46" in low)
+                signed = _SIGNED.search(low)
+                hit = bool(signed) and ("46" in low or "forty-six" in low) and "trotsky" in _side_before(
+                    low, [m for m in ms if m.kind == "person"], signed.start(), 3)
             if not hit:
                 continue
             claim = Claim(d.subject, d.relation, d.claim, negated=negated, sentence=sentence)
@@ -598,54 +610,64 @@ class FactChecker:
                                    f"{who}?")
 
     def _speaker(self, q: Mention, low: str, ms: list[Mention], quote: Quotation) -> tuple[str | None, bool]:
-        """Who the sentence says used the quotation, and whether it denies it ("not Trotsky")."""
+        """Who the sentence says used the quotation, and whether it denies it ("not Trotsky").
+
+        Only a person tied to the quotation counts: possessive right before it ("Trotsky's
+        famous phrase ..."), named right after it ("... by Trotsky", "... was Bukharin's"), named by
+        "according to" / "in the words of", or the subject of the saying (for a work, writing)
+        verb nearest to it ("Trotsky once called Stalin ...")."""
         people = [m for m in ms if m.kind == "person"]
         if not people:
             return None, False
-        # "... by Trotsky", "according to Trotsky", "in Trotsky's words", "Trotsky's phrase".
+
+        def found(m: Mention) -> tuple[str, bool]:
+            return m.id, m.negated or _negated_between(low, m, q)
+
         for m in people:
-            before = low[max(0, m.start - 25):m.start]
-            after = low[m.end:m.end + 3]
-            if re.search(r"\b(?:by|according to|in the words of|from|coined by)\s+(?:\w+\s+)?$", before) \
-                    or (_POSSESSIVE_TAIL.match(after) and m.id != quote.about) \
-                    or (m.end <= q.start and low[m.end:q.start].strip(" ,'s") == "" and m.id != quote.about):
-                return m.id, m.negated or _negated_between(low, m, q)
-        if quote.kind == "work":
-            # A work is attributed only by a verb of writing ("Trotsky wrote ...", "written by").
-            verb = _WRITE.search(low)
-            if not verb:
-                return None, False
-            before = [m for m in people if m.end <= verb.start()]
-            if before:
-                return before[-1].id, before[-1].negated or _negated_between(low, before[-1], q)
+            if m.end <= q.start and re.fullmatch(r"'s?\s+(?:[\w-]+\s+){0,3}[\"'“]?", low[m.end:q.start]) \
+                    and not _OTHER_SUBJECT.search(low[m.end:q.start]):
+                return found(m)
+        for m in people:
+            if m.start >= q.end:
+                gap = low[q.end:m.start]
+                if len(gap.split()) <= 6 and not re.search(r"[;:]", gap) and (
+                        re.search(r"\b(?:by|from|coined by)\s+(?:the\s+)?(?:[\w-]+\s+)?$", gap)
+                        or (re.fullmatch(r"[\"'”\s,]*(?:[\w-]+\s+){0,2}(?:was|is|were|came from)\s+(?:\w+\s+)?",
+                                         gap) and _POSSESSIVE_TAIL.match(low[m.end:m.end + 3]))):
+                    return found(m)
+        for m in people:
+            if m.end <= q.start + 1 and re.search(r"\b(?:according to|in the words of)\s+$", low[max(0, m.start - 20):m.start]):
+                return found(m)
+        verbs = _WRITE if quote.kind == "work" else _SAY_VERB
+        near = [v for v in verbs.finditer(low) if (v.end() <= q.start and len(low[v.end():q.start].split()) <= 8)
+                or (v.start() >= q.end and len(low[q.end:v.start()].split()) <= 4)]
+        if not near:
             return None, False
-        cued = _SAY.search(low)
-        if not cued:
+        # A verb before the quotation is its own ("Lenin called Stalin 'too rude' and urged ...").
+        ahead = [v for v in near if v.end() <= q.start]
+        verb = ahead[-1] if ahead else near[0]
+        passive = bool(re.search(r"(?:ed|en)$", verb.group(0)) and re.search(
+            r"\b(?:was|were|been|being|is|be|get|got)\s+(?:\w+ly\s+)?$", low[:verb.start()]))
+        if passive:
             return None, False
-        # Otherwise the nearest person before the saying verb ("Stalin said Trotsky was ..." puts
-        # the words in Stalin's mouth), unless the verb is passive ("Stalin was called ...").
-        verb = next((v for v in re.finditer(_SAY.pattern, low) if v.group(0) not in ("by", "from", "'s")), None)
-        anchor = verb.start() if verb else q.start
-        passive = bool(verb and re.search(r"\b(?:was|were|been|being|is|be|get|got)\s+(?:\w+ly\s+)?$", low[:verb.start()]))
-        before = [m for m in people if m.end <= anchor and not passive]
-        if not before:
-            before = [m for m in people if m.end <= anchor and m.id != quote.about and not passive]
+        before = [m for m in people if m.end <= verb.start() and len(low[m.end:verb.start()].split()) <= 4
+                  and not re.search(r"[;:]|\b(?:than|because|so|but|which|when)\b", low[m.end:verb.start()])
+                  and not _OTHER_SUBJECT.search(low[m.end:verb.start()])]
         if before:
-            m = before[-1]
-            return m.id, m.negated or _negated_between(low, m, q)
-        others = [m for m in people if m.id != quote.about]
-        if others and quote.about in {m.id for m in people}:
-            m = others[0]
-            return m.id, m.negated or _negated_between(low, m, q)
-        if quote.about is None and people:
-            m = people[0]
-            return m.id, m.negated or _negated_between(low, m, q)
+            return found(before[-1])
         return None, False
 
     def _quote_date(self, quote: Quotation, low: str, sentence: str, years: list[tuple[int, int]], q: Mention,
                     speaker: str | None = None) -> Verdict | None:
-        """A year tied to the quotation ("the grey blur remark of 1926") outside its span."""
-        near = [y for pos, y in years if abs(pos - q.start) <= 45]
+        """A year tied to the quotation ("Genghis Khan in 1925", "My Life (1930)") outside its span."""
+        near = []
+        for pos, y in years:
+            gap = low[q.end:pos] if pos >= q.end else low[pos:q.start]
+            if pos >= q.end and len(gap.split()) <= 4 and not re.search(r"[;:]|,\s|\b(?:and|but|when|after|before|while|which)\b", gap):
+                near.append(y)
+            elif pos < q.start and re.match(r"^\W*(?:in|by|during)\s+'?\d", low[max(0, pos - 8):pos + 2].lstrip()) \
+                    and len(gap.split()) <= 7 and not re.search(r"[;:]|,\s|\b(?:and|but|when|after|before|while|which)\b", gap[4:]):
+                near.append(y)
         if not near or quote.kind == "idea":
             return None
         y = near[0]
@@ -660,10 +682,11 @@ class FactChecker:
                                    f"“{_sentence_of(quote.support)}” How does the date change what it shows?")
 
     # -- offices ----------------------------------------------------------------------------------------
-    def _offices_held(self, low: str, sentence: str, ms: list[Mention], year: int | None) -> list[Verdict]:
+    def _offices_held(self, low: str, sentence: str, ms: list[Mention], years: list[tuple[int, int]]) -> list[Verdict]:
         out = []
         people = [m for m in ms if m.kind == "person"]
         for om in (m for m in ms if m.kind == "office"):
+            year = _segment_year(low, om.start, years)
             office = next(o for o in self.facts.offices if o.id == om.id)
             person = _nearest_person(low, people, om)
             if person is None:
@@ -732,21 +755,22 @@ class FactChecker:
         against = _first(_AGAINST, low, people[0].end)
         if ally is None and against is None:
             return []
-        year_list = [y for _, y in years] or [None]
+        cue = min((m for m in (ally, against) if m is not None), key=lambda m: m.start())
+        in_clause = _segment_years(low, cue.start(), years)
+        year_list = in_clause or [None]
         negated = bool(re.search(r"\b(?:not|never|wasn't|weren't|didn't|did not|were not|was not)\b", low))
         pairs: list[tuple[str, str, str]] = []  # (a, b, "ally" | "enemy")
         if ally is not None and (against is None or ally.start() < against.start()):
-            left = [m.id for m in people if m.end <= ally.start()]
-            right_end = against.start() if against is not None else len(low)
-            right = [m.id for m in people if ally.end() <= m.start < right_end]
-            foes = [m.id for m in people if against is not None and m.start >= against.end()]
+            left = _side_before(low, people, ally.start())
+            right = _side_after(low, people, ally.end())
+            foes = _side_after(low, people, against.end(), 3) if against is not None else []
             if not right and len(left) >= 2:
                 pairs += [(left[i], left[j], "ally") for i in range(len(left)) for j in range(i + 1, len(left))]
             pairs += [(a, b, "ally") for a in left for b in right]
             pairs += [(a, f, "enemy") for a in left + right for f in foes]
         else:
-            left = [m.id for m in people if m.end <= against.start()]
-            right = [m.id for m in people if m.start >= against.end()]
+            left = _side_before(low, people, against.start())
+            right = _side_after(low, people, against.end(), 3)
             if not right and len(left) >= 2 and re.search(r"\b(?:enemies|rivals)\b", low):
                 right, left = left[1:], left[:1]
             pairs += [(a, b, "enemy") for a in left for b in right]
@@ -800,19 +824,27 @@ class FactChecker:
         return f"{when} {member} was in {g.name} ({g.years[0]}–{g.years[1]}), against {other}."
 
     # -- factions and wings -----------------------------------------------------------------------------
-    def _memberships(self, low: str, sentence: str, ms: list[Mention], year: int | None) -> list[Verdict]:
+    def _memberships(self, low: str, sentence: str, ms: list[Mention], years: list[tuple[int, int]]) -> list[Verdict]:
         out = []
         people = [m for m in ms if m.kind == "person" and m.id in PROTAGONISTS and m.id != "lenin"]
         if not people or any(m.kind in ("quote", "office") for m in ms):
             return out
         for gm in (m for m in ms if m.kind in ("group", "wing")):
-            for pm in people:
-                if pm.start > gm.start and not re.search(r"\b(?:of|including|with|like|such as|namely|by|was|were|consisted of|made up of|included|comprised|:)\b",
-                                                          low[gm.end:pm.start]):
-                    continue
+            year = _segment_year(low, gm.start, years)
+            # "Bukharin, Rykov and Tomsky were condemned as the Right": the list just before it;
+            # "the triumvirate was Stalin, Trotsky and Zinoviev": the list just after a linking word.
+            gap_before = low[:gm.start]
+            before = _side_before(low, people, gm.start, 5)
+            first_before = next((m for m in reversed(people) if m.end <= gm.start), None)
+            if first_before is not None and not _MEMBER.search(low[first_before.end:gm.start] + " "):
+                before = []
+            after = []
+            first_after = next((m for m in people if m.start >= gm.end), None)
+            if first_after is not None and _GROUP_LINK.fullmatch(low[gm.end:first_after.start]):
+                after = _side_after(low, people, gm.end, 6)
+            for pid in before + after:
+                pm = next(m for m in people if m.id == pid)
                 between = low[min(pm.end, gm.end):max(pm.start, gm.start)]
-                if pm.end <= gm.start and not _MEMBER.search(between + " " + low[max(0, gm.start - 10):gm.start]):
-                    continue
                 if _AGAINST.search(between):
                     continue
                 negated = pm.negated or bool(re.search(r"\b(?:not|never|wasn't|weren't)\b", between))
@@ -994,15 +1026,78 @@ def _first(pattern: re.Pattern[str], low: str, after: int = 0) -> re.Match[str] 
 
 
 def _nearest_person(low: str, people: list[Mention], om: Mention) -> Mention | None:
-    before = [p for p in people if p.end <= om.start and not re.search(r"[.;]", low[p.end:om.start])]
-    after = [p for p in people if p.start >= om.end and re.fullmatch(r"[\s,]*(?:was|is)?[\s,]*", low[om.end:p.start])]
-    if after and (not before or after[0].start - om.end < om.start - before[-1].end):
+    """The person a post is claimed for: named right after it ("General Secretary Stalin") or the
+    subject just before it in the same clause ("Stalin, the General Secretary", "Stalin became
+    General Secretary"), not someone in another clause ("Stalin's opponents ... the Leningrad
+    organisation")."""
+    after = [p for p in people if p.start >= om.end and re.fullmatch(r"\s*", low[om.end:p.start])]
+    if after:
         return after[0]
-    if before:
-        # "Zinoviev and Kamenev kept Stalin as General Secretary": the one next to the post.
-        return before[-1]
-    after = [p for p in people if p.start >= om.end]
-    return after[0] if after and re.match(r"^\W*(?:was|were)?\W*$", low[om.end:after[0].start]) else None
+    before = [p for p in people if p.end <= om.start]
+    if not before:
+        return None
+    p = before[-1]
+    gap = low[p.end:om.start]
+    if len(gap.split()) > 6 or _OTHER_SUBJECT.search(gap):
+        return None
+    return p
+
+
+_SEGMENT = re.compile(r";|,\s*(?:and|but|when|while|which|who|then|so|after|before|because|as)\b|"
+                      r"\b(?:when|while|because|whereas|although|though)\b|\band then\b")
+_GROUP_LINK = re.compile(r"\s*(?:\(|,|:)?\s*(?:of|including|with|like|such as|namely|by|was|were|consisted of|"
+                         r"made up of|included|comprised|led by|formed by|members were|were led by|was led by)\s*"
+                         r"(?:the\s+)?")
+
+
+def _segment_years(low: str, pos: int, years: list[tuple[int, int]]) -> list[int]:
+    """The years in the clause that holds ``pos`` (a year in another clause is about something else)."""
+    bounds = [0] + [m.start() for m in _SEGMENT.finditer(low)] + [len(low)]
+    lo = max(b for b in bounds if b <= pos)
+    hi = min(b for b in bounds if b > pos) if any(b > pos for b in bounds) else len(low)
+    return [y for p, y in years if lo <= p < hi]
+
+
+def _segment_year(low: str, pos: int, years: list[tuple[int, int]]) -> int | None:
+    found = _segment_years(low, pos, years)
+    return found[0] if found else None
+
+
+_LIST_JOIN = re.compile(r"\s*(?:,|and|&|or|,\s*and)?\s*")
+_SIDE_BREAK = re.compile(r"[;:()]|\b(?:than|because|so|but|which|who|when|while|whose|after|before|more|less|"
+                         r"feared|fear|hated|thought|although|though|if)\b")
+
+
+def _side_before(low: str, people: list[Mention], at: int, gap_words: int = 4) -> list[str]:
+    """The list of people just before a cue ("Zinoviev and Kamenev were allied"), nearest last."""
+    side: list[str] = []
+    end = at
+    for m in reversed([m for m in people if m.end <= at]):
+        gap = low[m.end:end]
+        if not side:
+            if len(gap.split()) > gap_words or _SIDE_BREAK.search(gap) or "," in gap:
+                break
+        elif not _LIST_JOIN.fullmatch(gap):
+            break
+        side.insert(0, m.id)
+        end = m.start
+    return side
+
+
+def _side_after(low: str, people: list[Mention], at: int, gap_words: int = 3) -> list[str]:
+    """The list of people just after a cue ("sided with Rykov and Tomsky")."""
+    side: list[str] = []
+    start = at
+    for m in [m for m in people if m.start >= at]:
+        gap = low[start:m.start]
+        if not side:
+            if len(gap.split()) > gap_words or _SIDE_BREAK.search(gap):
+                break
+        elif not _LIST_JOIN.fullmatch(gap):
+            break
+        side.append(m.id)
+        start = m.end
+    return side
 
 
 def _negated_between(low: str, person: Mention, quote: Mention) -> bool:
