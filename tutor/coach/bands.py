@@ -203,7 +203,8 @@ def descriptors(s: Summary) -> list[Descriptor]:
         (len(evidenced) >= 2 and sum(p.evidence for p in s.paragraphs) >= 3,
          f"{len(evidenced)} of {len(s.paragraphs)} paragraphs name specific events, documents or people",
          "most points have no specific event, document or person behind them"),
-        (dated >= 1, _plural(dated, "date or figure") if dated else "", "there is not one date or figure"),
+        (dated >= 1, (f"{dated} dates or figures" if dated > 1 else "1 date or figure") if dated else "",
+         "there is not one date or figure"),
         (s.words >= MIN_WORDS["L2"], "", f"at {s.words} words the answer is too short to show much"),
     ])
 

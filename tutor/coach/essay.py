@@ -663,7 +663,7 @@ class EssayCoach:
 
 def _tidy(text: str) -> str:
     """One space between words and none before punctuation (after a phrase was cut out of it:
-    "Stalin's victory in the power struggle was ..." must not become "victorywas")."""
+    "Stalin's victory in the power struggle was ..." keeps the space before "was")."""
     return re.sub(r"\s+([,.?;:])", r"\1", " ".join(text.split()))
 
 
