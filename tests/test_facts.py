@@ -199,3 +199,24 @@ def test_eval_claims_cli_names_a_bad_line(tmp_path):
     result = CliRunner().invoke(app, ["eval", "claims", "--cases", str(cases)])
     assert result.exit_code == 2
     assert "line 1" in result.output and "line 2" in result.output
+
+
+@pytest.mark.parametrize("ref, answer, needle", [
+    ("source-trotsky-my-life", "Stalin wrote this in 1924 to attack Trotsky", "Who actually wrote “My Life”?"),
+    ("source-lessons-of-october", "Zinoviev wrote this article in 1926", "Trotsky published"),
+    ("source-declaration-of-46", "Trotsky signed it in 1923", "Trotsky did not sign"),
+])
+def test_the_source_coach_checks_provenance_claims_against_the_facts(ref, answer, needle):
+    from tutor.coach.source import SourceCoach
+    from tutor.lessons import load_lessons
+
+    coach = SourceCoach(load_lessons(CORPUS))
+    session = coach.start(coach.load(ref), "why Stalin won")
+    coach.first_turn(session)
+    turn = coach.respond(session, answer)
+    assert turn.step == "who", "a wrong provenance claim is probed, not passed over"
+    assert needle in turn.text and turn.text.rstrip().endswith("?")
+    right = coach.respond(session, {"source-trotsky-my-life": "Trotsky wrote it in exile in 1930 after he had lost",
+                                    "source-lessons-of-october": "Trotsky wrote it in 1924 as Commissar of War",
+                                    "source-declaration-of-46": "Forty-six party members wrote it; Trotsky did not sign it"}[ref])
+    assert right.step == "when"

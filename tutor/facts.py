@@ -103,6 +103,7 @@ class Denial(Sourced):
     relation: str
     subject: str
     correct: str
+    probe: str = Field(pattern=r"\?\s*$")
 
 
 class Group(Sourced):
@@ -137,6 +138,7 @@ class Quotation(Sourced):
     years: tuple[int, int]
     when: str
     gist: list[str] = Field(default_factory=list)
+    source_note: str | None = None  # the corpus source note that presents this work
 
     _dates = field_validator("date", mode="before")(classmethod(lambda cls, v: _iso(v)))
 
@@ -248,6 +250,8 @@ def _references(facts: FactBase, known_docs: set[str] | None) -> list[str]:
     if known_docs is not None:
         problems += [f"facts: {label}: unknown document '{f.doc}'" for label, f in facts.sourced()
                      if f.doc not in known_docs]
+        problems += [f"facts: quotations.{q.id}.source_note: unknown document '{q.source_note}'"
+                     for q in facts.quotations if q.source_note and q.source_note not in known_docs]
     return problems
 
 
@@ -560,7 +564,7 @@ class FactChecker:
             else:
                 out.append(self._verdict("contradicted", "false_claim", claim, d, d.correct, f"denials.{d.id}",
                                          probe=f"Is that what the sources say? One says “{_sentence_of(d.support)}” "
-                                               "What does that suggest about how power was really gained?"))
+                                               f"{d.probe}"))
         return out
 
     # -- who said or wrote what -------------------------------------------------------------------------
@@ -605,7 +609,8 @@ class FactChecker:
         if negated and speaker not in authors:
             return self._verdict("supported", relation, claim, quote, correct, fid)
         return self._verdict("contradicted", "misattribution", claim, quote, correct, fid,
-                             probe=f"Who actually used the words {label}? The source says: “{_sentence_of(quote.support)}” "
+                             probe=f"Who actually {'wrote' if quote.kind == 'work' else 'used the words'} {label}? "
+                                   f"The source says: “{_sentence_of(quote.support)}” "
                                    f"Why might it matter whether it was {self.facts.name(speaker)} or "
                                    f"{who}?")
 
