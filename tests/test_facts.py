@@ -220,3 +220,14 @@ def test_the_source_coach_checks_provenance_claims_against_the_facts(ref, answer
                                     "source-lessons-of-october": "Trotsky wrote it in 1924 as Commissar of War",
                                     "source-declaration-of-46": "Forty-six party members wrote it; Trotsky did not sign it"}[ref])
     assert right.step == "when"
+
+
+def test_a_contradicted_verdict_is_probed_like_a_misconception(checker):
+    v = checker.contradicted("Zinoviev called Stalin the outstanding mediocrity of our party")[0]
+    m = v.as_misconception()
+    assert m.id == "fact:quotations.outstanding-mediocrity" and m.correct_doc == "hist-underestimation"
+    assert "?" in m.probe and "Trotsky" in m.why_wrong
+    assert m.triggered_by("Zinoviev called Stalin the outstanding mediocrity of our party")
+    supported = checker.check("Trotsky called Stalin the outstanding mediocrity of our party")[0]
+    with pytest.raises(ValueError):
+        supported.as_misconception()

@@ -19,7 +19,8 @@ The API (stable; the tutor, the essay coach, the source coach and the dialogue e
   relation for a supported claim), ``claim`` (a ``Claim``: subject, relation, object, year,
   negated, sentence), ``correct`` (the fact, in the project's words), ``fact_id``, ``doc`` (the
   corpus document) and ``passage`` (the sentence of that document that supports the fact),
-  ``probe`` (a question that sends the student to the source) and ``as_dict()``.
+  ``probe`` (a question that sends the student to the source), ``as_dict()`` and
+  ``as_misconception()`` (the verdict as a card ``Misconception``: the chat turn probes it like one).
 
 "unknown" is never an alarm: a claim the fact base is silent on is reported as unknown and
 nothing is flagged. A claim is contradicted only when a fact covers the same subject, relation
@@ -47,7 +48,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from rapidfuzz import fuzz, process
 
-from tutor.lessons import LessonError, Lessons, TimelineEvent, load_lessons, term_regex
+from tutor.lessons import LessonError, Lessons, Misconception, TimelineEvent, load_lessons, term_regex
 
 Status = Literal["contradicted", "supported", "unknown"]
 PROTAGONISTS = ("stalin", "trotsky", "zinoviev", "kamenev", "bukharin", "rykov", "tomsky", "lenin")
@@ -290,6 +291,15 @@ class Verdict:
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "kind": self.kind, "claim": self.claim.as_dict(), "correct": self.correct,
                 "fact": self.fact_id, "doc": self.doc, "passage": self.passage, "probe": self.probe}
+
+    def as_misconception(self) -> Misconception:
+        """A contradicted verdict in the shape of a lesson card's misconception, so the dialogue
+        engine probes it exactly like one: its probe question, the correcting document's passage,
+        and never praise (id ``fact:<fact id>``)."""
+        if self.status != "contradicted":
+            raise ValueError("only a contradicted verdict is a misconception")
+        return Misconception(id=f"fact:{self.fact_id}", triggers=[re.escape(self.sentence[:80]) or "$^"],
+                             why_wrong=self.correct, probe=self.probe, correct_doc=self.doc)
 
 
 # -- reading a sentence ---------------------------------------------------------------------------------
