@@ -292,6 +292,11 @@ class Verdict:
         return {"status": self.status, "kind": self.kind, "claim": self.claim.as_dict(), "correct": self.correct,
                 "fact": self.fact_id, "doc": self.doc, "passage": self.passage, "probe": self.probe}
 
+    @property
+    def question(self) -> str:
+        """The probe without its quotation of the source, for a reply that quotes the passage itself."""
+        return " ".join(re.sub(r"(?:The source says:?|One says)\s*“[^”]*”", " ", self.probe).split())
+
     def as_misconception(self) -> Misconception:
         """A contradicted verdict in the shape of a lesson card's misconception, so the dialogue
         engine probes it exactly like one: its probe question, the correcting document's passage,
@@ -299,7 +304,7 @@ class Verdict:
         if self.status != "contradicted":
             raise ValueError("only a contradicted verdict is a misconception")
         return Misconception(id=f"fact:{self.fact_id}", triggers=[re.escape(self.sentence[:80]) or "$^"],
-                             why_wrong=self.correct, probe=self.probe, correct_doc=self.doc)
+                             why_wrong=self.correct, probe=self.question, correct_doc=self.doc)
 
 
 # -- reading a sentence ---------------------------------------------------------------------------------
