@@ -227,7 +227,7 @@ def test_a_contradicted_verdict_is_probed_like_a_misconception(checker):
     m = v.as_misconception()
     assert m.id == "fact:quotations.outstanding-mediocrity" and m.correct_doc == "hist-underestimation"
     assert "?" in m.probe and "Trotsky" in m.why_wrong
-    assert "“" not in m.probe, "the chat quotes the passage itself; the probe is the question"
+    assert "The source says" not in m.probe, "the chat quotes the passage itself; the probe is the question"
     assert m.triggered_by("Zinoviev called Stalin the outstanding mediocrity of our party")
     supported = checker.check("Trotsky called Stalin the outstanding mediocrity of our party")[0]
     with pytest.raises(ValueError):
