@@ -32,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tutor.services import build
 from tutor.auth import local_operator
 from tutor.embeddings import _cached_query, get_embedder
 from tutor.engine import Tutor
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(home=corpus_home(args.fresh, embedder), llm="offline", rate_limit_per_minute=0,
                              chroma_url="")
     store = Store(settings, embedder)
-    offline = Tutor.from_settings(settings, store=store, chat_model=None)
+    offline = build(settings, store=store, chat_model=None).tutor
     offline.warm()
     # Warm-up on other messages (the retrieval questions): the timed cases meet no cached vectors.
     warm_cases = [{"message": q["question"]} for q in jsonl(QUESTIONS)[:10]]
@@ -202,8 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     results["offline_reply"] = bench_offline(offline, cases)
 
     model = FakeChatModel(words_per_chunk=50).enqueue("Look at passage [1]. Who chose the congress delegates?")
-    with_model = Tutor(retriever=offline.retriever, lessons=offline.lessons, prompts=offline.prompts,
-                       settings=settings, chat_model=model, embedder=embedder)
+    with_model = build(settings, store=store, chat_model=model).tutor
     with_model.warm()
     _cached_query.cache_clear()  # the offline run embedded these messages already
     results["pre_model"] = bench_pre_model(with_model, model, cases)

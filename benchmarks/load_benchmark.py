@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tutor.services import build
 from tutor.settings import DEFAULT_CORPUS, load_settings
 
 CASES = DEFAULT_CORPUS / "eval" / "tutor_cases.jsonl"
@@ -214,7 +215,7 @@ def run_mode(mode: str, store, settings, cases: list[Case], students: int, durat
         settings = settings.model_copy(update={"llm": "openai-compatible", "llm_base_url": server.url,
                                                "llm_model": "fake-tutor", "llm_timeout": 30.0})
     try:
-        tutor = Tutor.from_settings(settings, store=store, chat_model=chat_model(settings) if server else None)
+        tutor = build(settings, store=store, chat_model=chat_model(settings) if server else None).tutor
         tutor.warm()
         results = Results()
         stop_at = time.monotonic() + duration

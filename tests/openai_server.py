@@ -15,7 +15,9 @@ Behaviours, one per request in the order scripted (the last one repeats; "auto" 
 ``json:<text>``      one JSON completion
 ``sse:<text>``       a streamed completion ending with ``data: [DONE]``
 ``status:<code>``    an OpenAI-style error body with that HTTP status (500, 429 ...)
-``slow:<seconds>``   sleeps before answering (past the client's timeout)
+``slow:<seconds>``   sleeps before answering (past the client's timeout): a hanging server
+``trickle:<seconds>`` a streamed completion that sends one word every <seconds> (each read is
+                     quick, so only an overall deadline stops it)
 ``malformed``        a 200 response whose body is not valid JSON (or SSE data that is not)
 ``cut:<text>``       a chunked stream that stops part-way: no finish reason, no [DONE], and
                      the connection closed mid-body
@@ -64,8 +66,12 @@ class _Handler(BaseHTTPRequestHandler):
             elif kind == "status":
                 self._error(int(arg), "scripted failure")
             elif kind == "slow":
-                time.sleep(float(arg or 5))
-                self._json(owner.text)
+                if not owner.stopping.wait(float(arg or 5)):
+                    self._json(owner.text)
+            elif kind == "trickle":
+                self._sse_raw(self._pieces(owner.text, body.get("model", "fake"))
+                              + [self._chunk({}, "stop", body.get("model", "fake")), b"data: [DONE]\n\n"],
+                              pause=float(arg or 1))
             elif kind == "malformed":
                 if body.get("stream"):
                     self._sse_raw([b"data: {this is not json\n\n", b"data: [DONE]\n\n"])
@@ -115,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _sse(self, text: str, model: str) -> None:
         self._sse_raw(self._pieces(text, model) + [self._chunk({}, "stop", model), b"data: [DONE]\n\n"])
 
-    def _sse_raw(self, events: list[bytes]) -> None:
+    def _sse_raw(self, events: list[bytes], pause: float = 0.0) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -123,6 +129,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         for event in events:
             self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+            if pause:
+                self.wfile.flush()
+                if self.server.owner.stopping.wait(pause):
+                    return
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
@@ -162,6 +172,8 @@ class FakeOpenAIServer:
         self.requests: list[dict[str, Any]] = []
         self._script: list[str] = ["auto"]
         self._lock = threading.Lock()
+        # Set on stop, so a trickling or sleeping response ends with the test.
+        self.stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -182,6 +194,7 @@ class FakeOpenAIServer:
             return self._script.pop(0) if len(self._script) > 1 else self._script[0]
 
     def start(self) -> "FakeOpenAIServer":
+        self.stopping.clear()
         self._server = _Server(("127.0.0.1", 0), _Handler)  # port 0: a free port
         self._server.owner = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -190,6 +203,7 @@ class FakeOpenAIServer:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -11,6 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tutor import auth
 from tutor.auth import teacher_login
 from tutor.errors import PermissionDenied
 from tutor.library import Upload
@@ -37,7 +38,7 @@ def fresh_app(monkeypatch):
     st.cache_resource.clear()
     st.cache_data.clear()
     monkeypatch.setattr(resources, "warm_in_background", False)
-    monkeypatch.setattr(teacher_service, "THROTTLE", teacher_service.LoginThrottle())
+    monkeypatch.setattr(auth, "THROTTLE", auth.LoginThrottle())
     yield
     st.cache_resource.clear()
     st.cache_data.clear()

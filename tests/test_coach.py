@@ -15,6 +15,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from rapidfuzz import fuzz
 from typer.testing import CliRunner
 
+from tutor.services import build
 from tutor.coach.bands import LEVELS
 from tutor.coach.essay import EssayCoach, EssayError, echoes, split_question
 from tutor.coach.features import split_sentences
@@ -220,7 +221,7 @@ def tutor(corpus_store, tutor_home):
     from tutor.engine import Tutor
     from tutor.settings import get_settings
 
-    return Tutor.from_settings(get_settings(), store=corpus_store, chat_model=None)
+    return build(get_settings(), store=corpus_store, chat_model=None).tutor
 
 
 def test_a_wrong_date_in_a_chat_message_gets_a_correct_date_move(tutor):
@@ -274,7 +275,7 @@ def model_tutor(corpus_store, model):
     from tutor.engine import Tutor
     from tutor.settings import get_settings
 
-    return Tutor.from_settings(get_settings(), store=corpus_store, chat_model=model)
+    return build(get_settings(), store=corpus_store, chat_model=model).tutor
 
 
 def test_model_wording_is_used_when_it_passes_the_checks(corpus_store):

@@ -21,6 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from openai_server import FakeOpenAIServer
+from tutor.services import build
 from tutor.auth import local_operator
 from tutor.errors import StoreError
 from tutor.settings import load_settings, reset_settings
@@ -140,12 +141,11 @@ def shared_corpus_store(corpus_home, embedder):
 
 
 def model_tutor(store, url: str):
-    from tutor.engine import Tutor
-
+    
     settings = load_settings(home=store.settings.home, llm="openai-compatible", llm_base_url=url,
                              llm_model="fake-tutor", llm_timeout=1.0, llm_connect_timeout=1.0,
                              llm_max_retries=0, rate_limit_per_minute=0)
-    return Tutor.from_settings(settings, store=store)
+    return build(settings, store=store).tutor
 
 
 # fault -> (what the fake server does for that one request, what the notice says)

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -167,14 +166,6 @@ def search(
                       markup=False, highlight=False)
 
 
-def main() -> None:  # pragma: no cover
-    try:
-        app()
-    except TutorError as exc:
-        err.print(f"Error: {exc}")
-        sys.exit(2)
-
-
 # -- tutoring ----------------------------------------------------------------------------
 lessons_app = typer.Typer(help="Lesson cards and the timeline.", no_args_is_help=True)
 app.add_typer(lessons_app, name="lessons")
@@ -201,10 +192,10 @@ def lessons_check() -> None:
 
 
 def _tutor():
-    from tutor.engine import Tutor
+    from tutor.services import build
 
     try:
-        return Tutor.from_settings()
+        return build().tutor
     except TutorError as exc:
         _fail(exc)
 

@@ -23,6 +23,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from tutor.errors import TutorError
 
 HINT_LEVELS = ("pump", "hint", "prompt")
+# The course's main question: the card a conversation (or an essay) falls back to.
+DEFAULT_CARD = "why-stalin-won"
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December"]
 

@@ -11,7 +11,7 @@ code: a base URL and a placeholder key. Every failure a model can have is raised
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import httpx
 import httpx2
@@ -101,13 +101,17 @@ def model_name(model: BaseChatModel | None, settings: Settings) -> str:
     return str(getattr(model, "model_name", None) or getattr(model, "model", None) or settings.llm_model)
 
 
-def complete(model: BaseChatModel, messages: list[BaseMessage]) -> str:
+def complete(model: BaseChatModel, messages: list[BaseMessage],
+             should_stop: Callable[[], bool] | None = None) -> str:
     """Stream a reply to the end and return its text. A stream that stops without a finish
-    reason, or an empty reply, raises ModelUnavailable."""
+    reason, or an empty reply, raises ModelUnavailable; so does ``should_stop()`` turning true
+    (the turn's deadline passed) between two pieces of the stream."""
     parts: list[str] = []
     finished = False
     try:
         for chunk in model.stream(messages):
+            if should_stop is not None and should_stop():
+                raise ModelUnavailable("the model took too long to answer")
             if isinstance(chunk.content, str):
                 parts.append(chunk.content)
             meta = getattr(chunk, "response_metadata", {}) or {}

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.db import connect
-from tutor.engine import Session
+from tutor.turn import Session
 from tutor.errors import StoreError
 from tutor.lessons import Lessons
 from tutor.settings import Settings, get_settings
@@ -99,7 +99,8 @@ class SessionStore:
                     "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET title = excluded.title, "
                     "updated_at = excluded.updated_at, turns = excluded.turns, data = excluded.data",
                     (session.id, _title(session), session.created_at, time.time(), turns, data))
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeError, ValueError, OverflowError) as exc:
+            # Any failure is reported, never swallowed: the caller keeps the turn and says so.
             raise StoreError(f"Cannot save the conversation ({exc}). It stays on screen; check that "
                              "TUTOR_HOME has free space and is writable.") from exc
 

@@ -70,6 +70,26 @@ class LearnerState:
     def open_misconceptions(self) -> list[str]:
         return [m for m, s in self.misconceptions.items() if s == "open"]
 
+    def observe(self, misconception_ids: list[str], date_error_ids: list[str]) -> None:
+        """What this message shows: the misconceptions and wrong dates it holds are open; an
+        open one it no longer holds is resolved."""
+        for m_id in self.open_misconceptions():
+            if m_id not in misconception_ids:
+                self.misconceptions[m_id] = "resolved"
+        for e_id, status in list(self.date_errors.items()):
+            if status == "open" and e_id not in date_error_ids:
+                self.date_errors[e_id] = "resolved"
+        for m_id in misconception_ids:
+            self.misconceptions[m_id] = "open"
+        for e_id in date_error_ids:
+            self.date_errors[e_id] = "open"
+
+    def record(self, move_kind: str, card_id: str | None) -> None:
+        """The tutor's move this turn, on this card."""
+        self.turns += 1
+        self.moves.append(move_kind)
+        self.card_id = card_id
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

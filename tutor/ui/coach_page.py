@@ -22,16 +22,7 @@ ESSAY_TYPES = ["txt", "md", "docx"]
 
 def _coaches():
     ctx = resources.app_context()
-    from tutor.coach.essay import EssayCoach
-    from tutor.coach.source import SourceCoach
-
-    tutor = ctx.tutor
-    essay = tutor.coach if isinstance(tutor.coach, EssayCoach) else EssayCoach(
-        tutor.lessons, tutor.retriever, prompts_dir=ctx.settings.prompts_dir)
-    source = SourceCoach(tutor.lessons, tutor.retriever, chat_model=tutor.chat_model,
-                         prompts_dir=ctx.settings.prompts_dir, corpus_dir=ctx.settings.corpus_dir,
-                         settings=ctx.settings)
-    return essay, source
+    return ctx.essay_coach, ctx.source_coach
 
 
 def _citations(citations: list[dict[str, Any]]) -> None:

@@ -11,80 +11,22 @@ gets PermissionDenied before a byte is read. The page only lays these out.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from pathlib import PurePath
 from typing import Any, Callable, Iterable, Protocol
 
-from tutor.auth import Teacher, require_teacher, teacher_login
+from tutor.auth import LoginThrottle, Teacher, closed_message, is_open, require_teacher, sign_in  # noqa: F401
 from tutor.documents import read_document
 from tutor.errors import DocumentError, PermissionDenied
 from tutor.library import IngestResult, Library, Upload
 from tutor.settings import Settings
 
 FileProgress = Callable[[str, int, int, IngestResult | None], None]
-MAX_FAILED_LOGINS = 5
-LOCKOUT_SECONDS = 60.0
 
 
 class _Named(Protocol):
     name: str
 
     def getvalue(self) -> bytes: ...
-
-
-def closed_message() -> str:
-    return ("The teacher area is closed because no teacher password is set. To open it, set "
-            "TUTOR_TEACHER_PASSWORD in the environment, in `.env`, or in `.streamlit/secrets.toml` "
-            "(`TUTOR_TEACHER_PASSWORD = \"...\"`), then restart the app.")
-
-
-def is_open(settings: Settings) -> bool:
-    secret = settings.teacher_password
-    return bool(secret and secret.get_secret_value())
-
-
-class LoginThrottle:
-    """At most MAX_FAILED_LOGINS wrong passwords per minute for the whole process, so the
-    password cannot be guessed quickly from many browser tabs."""
-
-    def __init__(self, limit: int = MAX_FAILED_LOGINS, window: float = LOCKOUT_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self._failures: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def wait(self) -> float:
-        """Seconds until another attempt is allowed (0 when allowed now)."""
-        now = self.clock()
-        with self._lock:
-            while self._failures and now - self._failures[0] > self.window:
-                self._failures.popleft()
-            if len(self._failures) < self.limit:
-                return 0.0
-            return self.window - (now - self._failures[0])
-
-    def failed(self) -> None:
-        with self._lock:
-            self._failures.append(self.clock())
-
-
-THROTTLE = LoginThrottle()
-
-
-def sign_in(password: str, settings: Settings, throttle: LoginThrottle | None = None) -> Teacher:
-    """A Teacher for the right password (compared in constant time by tutor.auth)."""
-    throttle = throttle or THROTTLE
-    wait = throttle.wait()
-    if wait > 0:
-        raise PermissionDenied(f"Too many wrong passwords. Try again in {max(1, round(wait))} seconds.")
-    try:
-        return teacher_login(password or "", settings)
-    except PermissionDenied:
-        if is_open(settings):
-            throttle.failed()
-        raise
 
 
 def as_upload(item: Upload | _Named) -> Upload:
