@@ -52,8 +52,10 @@ class FakeTutorModelServer:
     It answers every turn with one encouraging sentence and the question the tutor asked it to
     end with, streamed word by word with ``token_delay`` seconds between chunks.
 
-    >>> with FakeTutorModelServer(token_delay=0.01) as server:     # doctest: +SKIP
-    ...     settings = load_settings(llm_base_url=server.url, llm_model="fake-tutor")
+    Example::
+
+        with FakeTutorModelServer(token_delay=0.01) as server:
+            settings = load_settings(llm_base_url=server.url, llm_model="fake-tutor")
     """
 
     def __init__(self, token_delay: float = 0.01):

@@ -3,11 +3,13 @@
 The tutor talks to any OpenAI-compatible server through the real ``openai`` client (which runs
 on httpx2, so HTTP mocking libraries do not see it); this server gives tests the real wire:
 
->>> with FakeOpenAIServer() as server:                                    # doctest: +SKIP
-...     server.script("sse:Who chose the delegates?", "status:500")
-...     settings = load_settings(llm_base_url=server.base_url, llm_max_retries=0)
-...     complete(chat_model(settings), messages)                           # streamed SSE
-...     complete(chat_model(settings), messages)                           # raises InternalServerError
+Example::
+
+    with FakeOpenAIServer() as server:
+        server.script("sse:Who chose the delegates?", "status:500")
+        settings = load_settings(llm_base_url=server.base_url, llm_max_retries=0)
+        complete(chat_model(settings), messages)                           # streamed SSE
+        complete(chat_model(settings), messages)                           # raises InternalServerError
 
 Behaviours, one per request in the order scripted (the last one repeats; "auto" by default):
 

@@ -426,7 +426,8 @@ def test_an_evaluation_run_from_the_page_is_saved_where_the_page_reads_it(app_ho
         '{"id": "b", "question": "What did the ban on factions forbid?", "gold_terms": [["faction"]]}\n')
     settings = get_settings()
     ticks = []
-    result = ev.run_retrieval_set(Retriever(Store(settings, embedder)), questions, k=3, methods=["hybrid", "bm25"],
+    result = ev.run_retrieval_set(auth.local_operator(), Retriever(Store(settings, embedder)), questions, k=3,
+                                  methods=["hybrid", "bm25"],
                                   on_progress=lambda what, done, total: ticks.append((done, total)))
 
     path = ev.save_report(settings, {"retrieval": result})

@@ -34,8 +34,10 @@ class FakeEmbeddingServer:
     """An OpenAI-compatible ``/v1/embeddings`` endpoint on 127.0.0.1. Vectors are a hash of the
     text, so ingesting thousands of chunks runs the real HTTP client path in seconds.
 
-    >>> with FakeEmbeddingServer() as server:      # doctest: +SKIP
-    ...     settings = load_settings(embeddings="openai", llm_base_url=server.url)
+    Example::
+
+        with FakeEmbeddingServer() as server:
+            settings = load_settings(embeddings="openai", llm_base_url=server.url)
     """
 
     dim = 64

@@ -1,7 +1,9 @@
 """Chat models from settings: OpenAI, any OpenAI-compatible server, or a local GGUF (optional).
 
->>> model = chat_model(load_settings(llm_base_url="http://127.0.0.1:11434/v1", llm_model="qwen2.5"))  # doctest: +SKIP
->>> text = complete(model, messages)                                                                   # doctest: +SKIP
+Example::
+
+    model = chat_model(load_settings(llm_base_url="http://127.0.0.1:11434/v1", llm_model="qwen2.5"))
+    text = complete(model, messages)
 
 An OpenAI-compatible server (Ollama, vLLM, llama.cpp's server, LM Studio) is configuration, not
 code: a base URL and a placeholder key. Every failure a model can have is raised as one of

@@ -1,11 +1,13 @@
 """Conversations kept in the SQLite file under TUTOR_HOME, their transcripts and progress.
 
->>> sessions = SessionStore.open(settings)                     # doctest: +SKIP
->>> sessions.save(session)                                     # after every turn
->>> SessionStore.open(settings).load(session.id).history == session.history   # doctest: +SKIP
-True
->>> transcript_markdown(session, lessons)[:24]                 # doctest: +SKIP
-'# Conversation with the t'
+Example::
+
+    sessions = SessionStore.open(settings)
+    sessions.save(session)                                     # after every turn
+    SessionStore.open(settings).load(session.id).history == session.history
+    # → True
+    transcript_markdown(session, lessons)[:24]
+    # → '# Conversation with the t'
 
 A reload of the page or a restart of the service finds the conversation again by its id (the
 app keeps it in the URL). The table is the sessions' own; the manifest's tables are untouched.

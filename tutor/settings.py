@@ -1,8 +1,10 @@
 """The one Settings object: environment (``TUTOR_*``), ``.env`` and Streamlit secrets.
 
->>> from tutor.settings import get_settings
->>> get_settings().home          # doctest: +SKIP
-PosixPath('/home/me/.local/share/socratic-tutor')
+Example::
+
+    from tutor.settings import get_settings
+    get_settings().home
+    # → PosixPath('/home/me/.local/share/socratic-tutor')
 
 Every piece of state lives under ``home`` (``TUTOR_HOME``): ``chroma/`` (unless
 ``TUTOR_CHROMA_URL`` points at a Chroma server), ``tutor.sqlite3`` and ``documents/``.

@@ -17,8 +17,9 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator, Literal, get_args
+from typing import TYPE_CHECKING, Any, Iterator, get_args
 
+from tutor.kinds import OFFLINE, IngestStatus, IntentKind, Mode, MoveKind, Role  # noqa: F401  (re-exported)
 from tutor.pedagogy.learner import LearnerState
 
 if TYPE_CHECKING:
@@ -26,19 +27,6 @@ if TYPE_CHECKING:
     from tutor.pedagogy.compose import Citation
     from tutor.store import Passage
 
-Role = Literal["user", "assistant"]
-# What the student's message is (tutor.pedagogy.intent), plus the two the engine answers itself.
-IntentKind = Literal["greeting", "injection", "off_topic", "answer_request", "writing_request", "dont_know",
-                     "essay", "claim", "question", "empty", "rate_limited"]
-# What the tutor does this turn (tutor.pedagogy.moves), plus the essay coach's and the engine's own.
-MoveKind = Literal["greet", "redirect", "refuse_instructions", "correct_date", "probe_misconception", "hint",
-                   "decline_and_scaffold", "counter_argument", "ask_evidence", "summarise_and_judge",
-                   "essay_feedback", "empty", "rate_limited"]
-# "offline" or the name of the model that worded the reply.
-Mode = str
-OFFLINE: Mode = "offline"
-IngestStatus = Literal["added", "updated", "unchanged", "failed", "flagged"]
-INGEST_OK: frozenset[str] = frozenset({"added", "updated", "unchanged"})
 ROLES: tuple[str, ...] = get_args(Role)
 
 

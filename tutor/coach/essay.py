@@ -38,7 +38,7 @@ from tutor.pedagogy.learner import terms_in
 from tutor.prompts import Prompts, load_prompt_yaml, load_prompts, prompt_text, secret_lines
 from tutor.retrieval import tokenize
 from tutor.settings import DEFAULT_PROMPTS
-from tutor.turn import OFFLINE, Reply, Session
+from tutor.turn import OFFLINE, Reply, Session, Turn
 
 MAX_QUESTIONS = 6
 # A coach sentence this close to a sentence of the student's essay would be rewriting it.
@@ -123,7 +123,7 @@ class EssayConversation:
     analysis: EssayAnalysis
     step: int = 0
     tries: int = 0
-    turns: list[dict[str, Any]] = field(default_factory=list)  # {"role", "text", "citations"}
+    turns: list[dict[str, Any]] = field(default_factory=list)  # Turn.as_dict() rows (tutor.turn)
     done: bool = False
 
     @property
@@ -517,8 +517,7 @@ class EssayCoach:
         """The conversation after the analysis: its first turn is the band line and question 1."""
         conv = EssayConversation(analysis)
         text, citations = self.offline_reply(analysis)
-        conv.turns.append({"role": "coach", "text": text, "citations": [c.as_dict() | {"text": c.text}
-                                                                         for c in citations]})
+        self._say(conv, text, citations)
         return conv
 
     def respond(self, conv: EssayConversation, answer: str) -> dict[str, Any]:
@@ -526,7 +525,7 @@ class EssayCoach:
         once more (if it was vague) or the next one. It never supplies the sentence to write."""
         t = self.templates["follow_up"]
         answer = " ".join(clean_text(answer or "").split())
-        conv.turns.append({"role": "student", "text": answer})
+        conv.turns.append(Turn(role="user", content=answer).as_dict())
         q = conv.current
         if conv.done or q is None:
             conv.done = True
@@ -557,7 +556,8 @@ class EssayCoach:
 
     @staticmethod
     def _say(conv: EssayConversation, text: str, citations: list[Citation]) -> dict[str, Any]:
-        turn = {"role": "coach", "text": text, "citations": [c.as_dict() | {"text": c.text} for c in citations]}
+        turn = Turn(role="assistant", content=text, citations=[c.as_dict() | {"text": c.text} for c in citations],
+                    mode=OFFLINE).as_dict()
         conv.turns.append(turn)
         return turn
 

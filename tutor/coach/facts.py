@@ -1,8 +1,10 @@
 """Fact checks for an essay: dates against the timeline, attributions against the cards.
 
->>> checker = FactChecker(lessons)                                         # doctest: +SKIP
->>> [f.kind for f in checker.check("Trotsky called Stalin a grey blur.")]   # doctest: +SKIP
-['misattribution']
+Example::
+
+    checker = FactChecker(lessons)
+    [f.kind for f in checker.check("Trotsky called Stalin a grey blur.")]
+    # → ['misattribution']
 
 Dates come from ``Lessons.date_errors`` (the timeline). Inside an essay a sentence carries many
 dates and events, so a reported error is kept only when the year plainly belongs to the event's

@@ -32,6 +32,7 @@ from tutor.pedagogy.checks import Check, CheckContext, run_checks
 from tutor.prompts import load_prompt_yaml, prompt_text, secret_lines
 from tutor.pedagogy.compose import Citation, sentences as passage_sentences
 from tutor.retrieval import tokenize
+from tutor.turn import Turn
 from tutor.settings import DEFAULT_CORPUS, DEFAULT_PROMPTS
 
 STAGES = ("provenance", "tone", "content", "value")
@@ -182,7 +183,7 @@ class SourceSession:
     step: str = "who"
     tries: int = 0
     notes: dict[str, list[str]] = field(default_factory=dict)  # step -> what the student said
-    turns: list[dict[str, Any]] = field(default_factory=list)  # {"role", "text", "step", "citations"}
+    turns: list[dict[str, Any]] = field(default_factory=list)  # Turn.as_dict() rows (tutor.turn), with step
     done: bool = False
 
     @property
@@ -288,14 +289,12 @@ class SourceCoach:
         session = SourceSession(source=source, enquiry=enquiry)
         t = self.templates
         intro = t["intro"].format(title=source.title if source.doc_id else "this extract", enquiry=enquiry)
-        turn = self._turn(session, "who", [intro], answer=None)
-        session.turns.append({"role": "coach", "text": turn.text, "step": "who",
-                              "citations": [c.as_dict() for c in turn.citations]})
+        self._record(session, self._turn(session, "who", [intro], answer=None))
         return session
 
     def first_turn(self, session: SourceSession) -> SourceTurn:
-        last = session.turns[-1]
-        return SourceTurn(last["text"], session.step, session.stage, checks=self.checks(last["text"], []),
+        last = session.turns[-1]["content"]
+        return SourceTurn(last, session.step, session.stage, checks=self.checks(last, []),
                           done=session.done)
 
     def respond(self, session: SourceSession, answer: str) -> SourceTurn:
@@ -304,7 +303,7 @@ class SourceCoach:
         answer = " ".join(clean_text(answer or "").split())
         if session.done:
             return SourceTurn(t["finished"], session.step, session.stage, done=True)
-        session.turns.append({"role": "student", "text": answer, "step": session.step})
+        session.turns.append(Turn(role="user", content=answer, step=session.step).as_dict())
         if not answer:
             return self._record(session, self._turn(session, session.step, [], answer=answer, pump=True))
         session.notes.setdefault(session.step, []).append(answer)
@@ -378,8 +377,9 @@ class SourceCoach:
         return turn
 
     def _record(self, session: SourceSession, turn: SourceTurn) -> SourceTurn:
-        session.turns.append({"role": "coach", "text": turn.text, "step": turn.step,
-                              "citations": [c.as_dict() for c in turn.citations]})
+        session.turns.append(Turn(role="assistant", content=turn.text, step=turn.step, mode=turn.mode,
+                                  notice=turn.notice, citations=[c.as_dict() for c in turn.citations],
+                                  checks=[c.as_dict() for c in turn.checks]).as_dict())
         return turn
 
     def _context(self, src: SourceInfo) -> Citation | None:

@@ -3,12 +3,14 @@
 One function per tag, each taking the case, the engine's ``Reply``, the lessons and the lines
 of the model-facing prompts that must never reach a student:
 
->>> results = check_case(case, reply, lessons, prompts.secret_lines())      # doctest: +SKIP
->>> results                                                                 # doctest: +SKIP
-{'ends_with_question': True, 'no_full_answer': True, 'cites_source': True,
- 'citation_validity': True, 'quote_fidelity': True}
->>> check_tag("cites_source", case, reply, lessons, [])                     # doctest: +SKIP
-True
+Example::
+
+    results = check_case(case, reply, lessons, prompts.secret_lines())
+    results
+    # → {'ends_with_question': True, 'no_full_answer': True, 'cites_source': True,
+    # →  'citation_validity': True, 'quote_fidelity': True}
+    check_tag("cites_source", case, reply, lessons, [])
+    # → True
 
 They are independent of the engine's own checks (``tutor.pedagogy.checks``) except where the
 rule is the same rule (key-point leaks, quoted spans): an evaluation must judge the tutor's

@@ -1,8 +1,10 @@
 """Tutor behaviour evaluation: each case through the real Tutor, judged by deterministic checkers.
 
->>> result = run_tutor(Tutor.from_settings(), load_cases(path))        # doctest: +SKIP
->>> result["pass_rate"], result["rates"]["ends_with_question"]           # doctest: +SKIP
-(0.96, 1.0)
+Example::
+
+    result = run_tutor(Tutor.from_settings(), load_cases(path))
+    result["pass_rate"], result["rates"]["ends_with_question"]
+    # → (0.96, 1.0)
 
 A case's earlier user turns are replayed through the tutor first, so the learner state and the
 lesson card are the ones a real conversation would have reached. A case passes when every tag

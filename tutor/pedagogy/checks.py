@@ -1,8 +1,10 @@
 """Checks every reply passes before a student sees it, offline or from a model.
 
->>> results = run_checks(text, citations, ctx)                 # doctest: +SKIP
->>> [c.name for c in results if not c.passed]                  # doctest: +SKIP
-['ends_with_question']
+Example::
+
+    results = run_checks(text, citations, ctx)
+    [c.name for c in results if not c.passed]
+    # → ['ends_with_question']
 """
 
 from __future__ import annotations

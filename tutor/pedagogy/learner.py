@@ -2,7 +2,8 @@
 met and resolved, the hint rung reached on each key point.
 
 >>> state = LearnerState()
->>> state.mark_covered("why-stalin-won", {"posts"})
+>>> state.mark_covered("why-stalin-won", {"posts"})   # the newly covered ones
+{'posts'}
 >>> state.covered_on("why-stalin-won")
 {'posts'}
 """

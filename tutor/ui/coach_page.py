@@ -33,9 +33,9 @@ def _citations(citations: list[dict[str, Any]]) -> None:
 
 def _turns(turns: list[dict[str, Any]]) -> None:
     for turn in turns:
-        role = "user" if turn["role"] == "student" else "assistant"
+        role = turn["role"]
         with st.chat_message(role):
-            st.markdown(escape_markdown(turn["text"]))
+            st.markdown(escape_markdown(turn["content"]))
             if role == "assistant":
                 _citations(turn.get("citations", []))
 

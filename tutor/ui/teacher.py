@@ -1,9 +1,13 @@
-"""The Teacher page's service: sign-in with a throttle, uploads with per-file progress, replace.
+"""The Teacher page's glue to the services: browser files as Uploads, uploads with per-file
+progress, result rows. The rules live below: sign-in in tutor.auth, replace and the one check
+per upload in tutor.library.
 
->>> teacher = sign_in(password, settings)                                      # doctest: +SKIP
->>> results = handle_uploads(library, teacher, st_uploaded_files, on_file=tick)   # doctest: +SKIP
->>> result_rows(results)[0]["status"]                                          # doctest: +SKIP
-'added'
+Example::
+
+    teacher = sign_in(password, settings)
+    results = handle_uploads(library, teacher, st_uploaded_files, on_file=tick)
+    result_rows(results)[0]["status"]
+    # → 'added'
 
 Every function takes the Teacher proof from :mod:`tutor.auth`; a student (anything else)
 gets PermissionDenied before a byte is read. The page only lays these out.
@@ -15,10 +19,7 @@ from pathlib import PurePath
 from typing import Any, Callable, Iterable, Protocol
 
 from tutor.auth import LoginThrottle, Teacher, closed_message, is_open, require_teacher, sign_in  # noqa: F401
-from tutor.documents import read_document
-from tutor.errors import DocumentError, PermissionDenied
 from tutor.library import IngestResult, Library, Upload
-from tutor.settings import Settings
 
 FileProgress = Callable[[str, int, int, IngestResult | None], None]
 
@@ -59,7 +60,7 @@ def handle_uploads(library: Library, actor: Teacher, files: Iterable[Upload | _N
         upload = uploads[index]
         if on_file:
             on_file(upload.name, done, total, None)
-        [result] = library.ingest(actor, [upload], confirm_flagged=confirm_flagged)
+        [result] = library.ingest_checked(actor, {index: good[index]}, confirm_flagged=confirm_flagged)
         results[index] = result
         done += 1
         if on_file:
@@ -69,24 +70,9 @@ def handle_uploads(library: Library, actor: Teacher, files: Iterable[Upload | _N
 
 def replace_document(library: Library, actor: Teacher, doc_id: str, file: Upload | _Named, *,
                      confirm_flagged: bool = False) -> IngestResult:
-    """Upload a new version of an existing document. The file becomes that document whatever
-    its name, unless its front matter names another id (then nothing changes)."""
+    """Upload a new version of an existing document (the rule is ``Library.replace``)."""
     require_teacher(actor)
-    upload = as_upload(file)
-    if library.store.manifest.get(doc_id) is None:
-        return IngestResult(upload.name, "failed", doc_id, reason=f"there is no document '{doc_id}' to replace")
-    ext = PurePath(upload.name).suffix.lower()
-    renamed = Upload(f"{doc_id}{ext}", upload.data)
-    try:
-        doc = read_document(renamed.name, renamed.data, max_bytes=library.settings.max_upload_bytes)
-    except DocumentError as exc:
-        return IngestResult(upload.name, "failed", reason=exc.reason)
-    if doc.doc_id != doc_id:
-        return IngestResult(upload.name, "failed", doc.doc_id, reason=(
-            f"its front matter gives the id '{doc.doc_id}', not '{doc_id}'; change the id or upload it as a new document"))
-    [result] = library.ingest(actor, [renamed], confirm_flagged=confirm_flagged)
-    result.filename = upload.name
-    return result
+    return library.replace(actor, doc_id, as_upload(file), confirm_flagged=confirm_flagged)
 
 
 def remove_document(library: Library, actor: Teacher, doc_id: str) -> bool:
