@@ -26,7 +26,6 @@ import argparse
 import json
 import math
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ from tutor.services import build
 from tutor.auth import local_operator
 from tutor.embeddings import _cached_query, get_embedder
 from tutor.engine import Tutor
+from tutor.evaluation.metrics import latency_summary
 from tutor.library import Library, Upload, files_under
 from tutor.retrieval import Retriever
 from tutor.settings import DEFAULT_CORPUS, PROJECT_ROOT, load_settings
@@ -52,14 +52,9 @@ SWAPS = {"party": "Party", "leader": "leading figure", "Stalin": "J. V. Stalin",
          "argued": "claimed", "power": "authority", "important": "significant", "however": "yet"}
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
-
-
 def summary(values_ms: list[float]) -> dict:
-    return {"n": len(values_ms), "p50_ms": round(statistics.median(values_ms), 1),
-            "p95_ms": round(pct(values_ms, 0.95), 1), "max_ms": round(max(values_ms), 1)}
+    # The evaluation's percentile, so benchmark and evaluation p95 are the same number.
+    return {"n": len(values_ms), **latency_summary(values_ms), "max_ms": round(max(values_ms), 1)}
 
 
 def jsonl(path: Path) -> list[dict]:

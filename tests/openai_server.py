@@ -32,7 +32,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -62,6 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         behaviour = owner._take(self.path, body, dict(self.headers))
         kind, _, arg = behaviour.partition(":")
+        text = owner.respond(body) if owner.respond is not None else owner.text
         try:
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._error(404, "not found")
@@ -80,11 +81,11 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     self._send(200, b"{this is not json", "application/json")
             elif kind == "cut":
-                self._cut(arg or owner.text, body.get("model", "fake"))
+                self._cut(arg or text, body.get("model", "fake"))
             elif kind == "json" or (kind == "auto" and not body.get("stream")):
-                self._json(arg or owner.text, body.get("model", "fake"))
+                self._json(arg or text, body.get("model", "fake"))
             else:  # sse, or auto with stream requested
-                self._sse(arg or owner.text, body.get("model", "fake"))
+                self._sse(arg or text, body.get("model", "fake"))
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test): nothing to answer
 
@@ -121,7 +122,8 @@ class _Handler(BaseHTTPRequestHandler):
         return out
 
     def _sse(self, text: str, model: str) -> None:
-        self._sse_raw(self._pieces(text, model) + [self._chunk({}, "stop", model), b"data: [DONE]\n\n"])
+        self._sse_raw(self._pieces(text, model) + [self._chunk({}, "stop", model), b"data: [DONE]\n\n"],
+                      pause=self.server.owner.token_delay)
 
     def _sse_raw(self, events: list[bytes], pause: float = 0.0) -> None:
         self.send_response(200)
@@ -167,10 +169,16 @@ class _Server(ThreadingHTTPServer):
 
 class FakeOpenAIServer:
     """The scripted server. ``script(...)`` sets behaviours; ``requests`` records each request
-    as ``{"path", "body", "headers"}``; ``base_url`` is what TUTOR_LLM_BASE_URL takes."""
+    as ``{"path", "body", "headers"}``; ``base_url`` is what TUTOR_LLM_BASE_URL takes.
 
-    def __init__(self, text: str = DEFAULT_TEXT):
+    ``respond(body)`` (optional) computes the reply text from each request (the load benchmark
+    answers with the question the tutor asked for); ``token_delay`` spaces streamed words."""
+
+    def __init__(self, text: str = DEFAULT_TEXT, *, respond: Callable[[dict], str] | None = None,
+                 token_delay: float = 0.0):
         self.text = text
+        self.respond = respond
+        self.token_delay = token_delay
         self.requests: list[dict[str, Any]] = []
         self._script: list[str] = ["auto"]
         self._lock = threading.Lock()

@@ -64,11 +64,6 @@ def trigger_kind(m: Misconception, trigger: str) -> str | None:
     return None
 
 
-def misconception_kind(m: Misconception) -> str | None:
-    """The fact kind of a misconception (its first trigger that has one)."""
-    return next((k for k in (trigger_kind(m, t) for t in m.triggers) if k), None)
-
-
 class FactChecker:
     """Checks each paragraph of an essay against the timeline and the cards' misconceptions."""
 

@@ -27,6 +27,7 @@ from rapidfuzz import fuzz
 from tutor.pedagogy.checks import last_sentence_is_question, leaked_key_points, quoted_spans
 from tutor.pedagogy.intent import TOPIC
 from tutor.retrieval import tokenize
+from tutor.citations import CITE as _CITE
 
 if TYPE_CHECKING:  # imported for annotations only: the engine pulls in the model stack
     from tutor.engine import Reply
@@ -41,7 +42,6 @@ SECRET_MIN_CHARS = 40
 SECRET_SIMILARITY = 90
 QUOTE_SIMILARITY = 90
 
-_CITE = re.compile(r"\[(\d+)\]")
 _BULLET = re.compile(r"^\s*(?:[-*•‣▪]|\d{1,2}[.)]|\(?[a-e]\))\s+\S", re.M)
 _ORDINALS = re.compile(r"\b(first(?:ly)?|second(?:ly)?|third(?:ly)?|fourth(?:ly)?|finally|lastly)\b[,:]", re.I)
 _SCAFFOLD = re.compile(

@@ -13,7 +13,6 @@ in ``must`` passes and its citations and quotes are valid (checked on every case
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any, Callable
 
@@ -21,9 +20,9 @@ from tutor.evaluation.checkers import ALWAYS, check_case
 from tutor.evaluation.datasets import TutorCase
 from tutor.evaluation.metrics import latency_summary
 from tutor.pedagogy.checks import quoted_spans
+from tutor.citations import CITE as _CITE
 
 Progress = Callable[[str, int, int], None]
-_CITE = re.compile(r"\[\d+\]")
 
 
 def secret_lines_of(tutor) -> list[str]:

@@ -16,10 +16,10 @@ from rapidfuzz import fuzz
 
 from tutor.lessons import LessonCard, Lessons
 from tutor.pedagogy.learner import terms_in
+from tutor.citations import CITE as _CITE
 
 MAX_WORDS = 140
 QUOTE_FIDELITY = 90
-_CITE = re.compile(r"\[(\d+)\]")
 # A quoted span: straight or curly double quotes, 4+ words, optionally followed by [n].
 _QUOTED = re.compile(r"[\"“]([^\"“”]{12,400})[\"”]\s*(?:\[(\d+)\])?")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")

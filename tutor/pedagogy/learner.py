@@ -168,9 +168,6 @@ class KeyPointMatcher:
                 out.append(self._cache[t])
             return out
 
-    def _vector(self, text: str) -> np.ndarray:
-        return self._vectors([text])[0]
-
     def relevance(self, card: LessonCard, text: str) -> dict[str, float]:
         """How close the text is to each key point (0..1), for choosing what to hint at."""
         scores = {}
