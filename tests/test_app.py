@@ -437,3 +437,16 @@ def test_an_evaluation_run_from_the_page_is_saved_where_the_page_reads_it(app_ho
     assert report.path == path and report.kind == "retrieval"
     assert set(report.data["retrieval"]["methods"]) == {"hybrid", "bm25"}
     assert report.markdown and ev.plots(report)  # the same files `tutor eval --report` writes
+
+
+def test_a_turn_the_database_refuses_stays_on_the_page_which_says_so(app_home, monkeypatch):
+    from tutor.errors import StoreError
+
+    def refuse(self, session):
+        raise StoreError("Cannot save the conversation (database or disk is full).")
+
+    monkeypatch.setattr(SessionStore, "save", refuse)
+    at = _ask(_app().run(), "why did stalin win?")
+    assert _assistant_texts(at)[-1].rstrip().endswith("?"), "the reply is shown"
+    assert any("could not be saved" in w.value and "disk is full" in w.value for w in at.warning)
+    assert [t["role"] for t in at.session_state["tutor_session"].history] == ["user", "assistant"]

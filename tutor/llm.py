@@ -84,7 +84,9 @@ def chat_model(settings: Settings) -> BaseChatModel | None:
             # Local servers ignore the key, but the client insists on one.
             api_key=key or "not-needed",
             base_url=settings.llm_base_url or None,
-            timeout=openai.Timeout(settings.llm_timeout, connect=settings.llm_connect_timeout),
+            # No single read may outlast the turn's budget: an abandoned call ends soon after it.
+            timeout=openai.Timeout(min(settings.llm_timeout, settings.llm_turn_budget),
+                                   connect=settings.llm_connect_timeout),
             max_retries=settings.llm_max_retries,
             streaming=True,
             temperature=0.3,

@@ -2,7 +2,7 @@
 
 Example::
 
-    result = run_tutor(Tutor.from_settings(), load_cases(path))
+    result = run_tutor(build(get_settings()).tutor, load_cases(path))
     result["pass_rate"], result["rates"]["ends_with_question"]
     # → (0.96, 1.0)
 
