@@ -22,5 +22,5 @@ MoveKind = Literal["greet", "redirect", "refuse_instructions", "correct_date", "
 # "offline" or the name of the model that worded the reply.
 Mode = str
 OFFLINE: Mode = "offline"
-IngestStatus = Literal["added", "updated", "unchanged", "failed", "flagged"]
+IngestStatus = Literal["added", "updated", "unchanged", "flagged", "skipped", "failed"]
 INGEST_OK: frozenset[str] = frozenset({"added", "updated", "unchanged"})
