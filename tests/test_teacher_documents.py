@@ -41,11 +41,11 @@ def teacher_home(corpus_home, tmp_path_factory) -> Path:
 
 
 def _tutor(home: Path, embedder):
-    from tutor.engine import Tutor
+    from tutor.services import build
     from tutor.store import Store
 
     settings = load_settings(home=home)
-    return Tutor.from_settings(settings, store=Store(settings, embedder), chat_model=None)
+    return build(settings, store=Store(settings, embedder), chat_model=None).tutor
 
 
 def test_questions_on_new_documents_are_answered_from_them_before_any_card(teacher_home, embedder):

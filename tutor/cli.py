@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -34,6 +33,15 @@ def _store():
 
     try:
         return Store.open()
+    except TutorError as exc:
+        _fail(exc)
+
+
+def _settings():
+    from tutor.settings import get_settings
+
+    try:
+        return get_settings()
     except TutorError as exc:
         _fail(exc)
 
@@ -92,6 +100,33 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
         table.add_row(d["id"], d["title"], d["kind"], str(d["chunks"]), str(d["version"]), d["ingested_at"])
     console.print(table)
     console.print(f"{len(docs)} documents")
+
+
+@app.command()
+def replace(
+    doc_id: str = typer.Argument(..., help="The document to replace (`tutor sources` lists the ids)."),
+    file: Path = typer.Argument(..., help="Its new version (.md .txt .pdf .docx .html)."),
+    yes: bool = typer.Option(False, "--yes", help="Index the file even if the scan flags it."),
+) -> None:
+    """Replace a document with a new version of it, keeping its id. Exit code 1 if it failed."""
+    from tutor.auth import local_operator
+    from tutor.library import Upload
+
+    if not file.is_file():
+        err.print(f"{file}: failed — no such file")
+        raise typer.Exit(1)
+    if file.stat().st_size > _settings().max_upload_bytes:
+        err.print(f"{file.name}: failed — file is over the {_settings().max_upload_mb:g} MB limit (TUTOR_MAX_UPLOAD_MB)")
+        raise typer.Exit(1)
+    try:
+        result = _library().replace(local_operator(), doc_id, Upload(file.name, file.read_bytes()), confirm_flagged=yes)
+    except TutorError as exc:
+        _fail(exc)
+    typer.secho(result.line(), fg={"failed": "red", "flagged": "yellow"}.get(result.status))
+    for finding in result.findings if result.status == "flagged" else []:
+        typer.secho(f"    flagged {finding}", fg="yellow")
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -170,14 +205,6 @@ def search(
                       markup=False, highlight=False)
 
 
-def main() -> None:  # pragma: no cover
-    try:
-        app()
-    except TutorError as exc:
-        err.print(f"Error: {exc}")
-        sys.exit(2)
-
-
 # -- tutoring ----------------------------------------------------------------------------
 lessons_app = typer.Typer(help="Lesson cards and the timeline.", no_args_is_help=True)
 app.add_typer(lessons_app, name="lessons")
@@ -212,14 +239,13 @@ def lessons_check() -> None:
                   f"{len(lessons.timeline)} timeline events, {len(facts.sourced())} facts")
 
 
-def _drafting_context():
+def _drafting_context(*, offline: bool = True):
     from tutor.drafting import DocumentTexts
-    from tutor.published import live_lessons
-    from tutor.settings import get_settings
+    from tutor.services import CONFIGURED, build
 
-    store = _store()
     try:
-        return store, live_lessons(get_settings()), DocumentTexts.from_store(store)
+        services = build(chat_model=None if offline else CONFIGURED)
+        return services, DocumentTexts.from_store(services.store)
     except TutorError as exc:
         _fail(exc)
 
@@ -241,13 +267,11 @@ def lessons_draft(
     import yaml
 
     from tutor.drafting import DraftError, draft_from_store, validate_card
-    from tutor.llm import chat_model
-    from tutor.settings import get_settings
 
-    store, lessons, sources = _drafting_context()
+    services, sources = _drafting_context(offline=offline)
+    lessons = services.lessons
     try:
-        model = None if offline else chat_model(get_settings())
-        draft = draft_from_store(store, lessons, doc_id, chat_model=model)
+        draft = draft_from_store(services.store, lessons, doc_id, chat_model=services.chat_model)
     except DraftError as exc:
         _print_problems(exc)
         raise typer.Exit(1)
@@ -279,7 +303,8 @@ def lessons_publish(path: Path = typer.Argument(..., help="A card YAML file (fro
     if not path.is_file():
         err.print(f"{path}: no such file")
         raise typer.Exit(1)
-    store, lessons, sources = _drafting_context()
+    services, sources = _drafting_context()
+    lessons = services.lessons
     try:
         card, timeline = split_draft_file(card_from_yaml(path.read_text(encoding="utf-8")))
         record = publish_card(local_operator(), card, timeline=timeline, published=lessons.published,
@@ -324,10 +349,10 @@ def lessons_published(as_json: bool = typer.Option(False, "--json", help="Print 
 
 
 def _tutor():
-    from tutor.engine import Tutor
+    from tutor.services import build
 
     try:
-        return Tutor.from_settings()
+        return build().tutor
     except TutorError as exc:
         _fail(exc)
 
