@@ -1,4 +1,4 @@
-"""The app's entry: page config, navigation, first-start indexing, background warm-up.
+"""The app's entry: page config, navigation, first-start indexing (in the background), warm-up.
 
 ``streamlit run streamlit_app.py`` calls :func:`main`. Pages are two-line scripts in
 tutor/ui/pages/ (so ``AppTest.switch_page("tutor/ui/pages/teacher.py")`` reaches them) that call
@@ -17,7 +17,7 @@ from typing import Callable
 
 import streamlit as st
 
-from tutor.ui import resources
+from tutor.ui import first_start, resources
 
 HERE = Path(__file__).resolve().parent
 PAGES = HERE / "pages"
@@ -64,9 +64,13 @@ def main() -> None:
     st.set_page_config(page_title="Socratic history tutor", page_icon=":material/school:", layout="centered")
     nav = st.navigation(pages())
     settings = resources.app_settings()
-    resources.ensure_corpus(settings)
+    # Never waits: a first start indexes the course in a background thread; every page shows how far.
+    first_start.show_progress(settings)
     try:
         nav.run()
     finally:
-        # After the page is built, so loading the model never delays the first screen.
-        resources.warm_once(settings)
+        # After the page is built, so loading the model never delays the first screen; not while
+        # the first start indexes (the index it would build is about to change).
+        indexing = first_start.status(settings)
+        if indexing is None or not indexing.running:
+            resources.warm_once(settings)

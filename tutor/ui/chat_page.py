@@ -12,8 +12,9 @@ import streamlit as st
 
 from tutor.errors import TutorError
 from tutor.settings import Settings
-from tutor.ui import resources
-from tutor.ui.render import escape_markdown, escape_stream, highlight, mode_banner, move_caption, source_heading
+from tutor.ui import first_start, resources
+from tutor.ui.render import (escape_markdown, escape_stream, highlight, mode_banner, move_caption, redact_paths,
+                             source_heading)
 
 if TYPE_CHECKING:  # imported in render(), after the chat input is on screen: they take seconds
     from tutor.engine import Session
@@ -34,7 +35,7 @@ def _current_session(ctx: resources.AppContext) -> Session:
     if session is None:
         session, problem = chat.restore(ctx.sessions, st.query_params.get(QUERY_KEY))
         if problem:
-            st.toast(problem, icon=":material/info:")
+            st.toast(escape_markdown(redact_paths(problem)), icon=":material/info:")
         st.session_state[SESSION_KEY] = session
     if st.query_params.get(QUERY_KEY) != session.id:
         # The id in the URL lets a reload (or a restart of the service) find the conversation.
@@ -86,10 +87,11 @@ def _turn(ctx: resources.AppContext, session: Session, message: str) -> None:
         before = len(session.history)
         try:
             with st.spinner("Thinking…"):
-                reply = chat.take_turn(ctx.tutor, ctx.sessions, session, message)
+                reply = chat.take_turn(ctx.tutor, ctx.sessions, session, message,
+                                       indexing=partial(first_start.status, ctx.settings))
         except TutorError as exc:
             # The message is saved (the engine records it first); say what went wrong.
-            st.error(f"The tutor could not answer just now: {escape_markdown(str(exc))} "
+            st.error(f"The tutor could not answer just now: {escape_markdown(redact_paths(str(exc)))} "
                      "Your message is kept; try again in a moment.", icon=":material/error:")
             return
         st.write_stream(escape_stream(reply.stream()))

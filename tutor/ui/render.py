@@ -23,6 +23,21 @@ def escape_markdown(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", str(text or ""))
 
 
+# An absolute POSIX or Windows path of two or more parts (a file or folder on the server).
+_PATH = re.compile(r"(?<![\w:/.~-])(?:[A-Za-z]:\\|/)(?:[^\s/\\'\"`()<>]+[/\\])+[^\s/\\'\"`()<>,;]*")
+
+
+def redact_paths(text: str) -> str:
+    """The text with server paths cut to their last part ("…/chroma"), so a message shown in
+    the browser does not tell students where the app keeps its data."""
+    def short(match: re.Match) -> str:
+        path = match.group(0)
+        end = path.rstrip(".:")  # the full stop after a path ends the sentence, not the path
+        tail = end.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1]
+        return (f"…/{tail}" if tail else "…") + path[len(end):]
+    return _PATH.sub(short, str(text or ""))
+
+
 def escape_stream(pieces: Iterable[str]) -> Iterator[str]:
     """Escape each streamed piece (escaping is per character, so pieces stay independent)."""
     for piece in pieces:
