@@ -47,7 +47,10 @@ def _coach_page() -> st.Page | None:
 
 def pages() -> dict[str, list[st.Page]]:
     students = [
-        st.Page(PAGES / "tutor.py", title="Tutor", icon=":material/forum:", url_path="tutor", default=True),
+        # The default page is served at "/" only; the hidden twin answers /tutor (a bookmark, a
+        # link) with the same page instead of Streamlit's "Page not found" dialog.
+        st.Page(PAGES / "tutor.py", title="Tutor", icon=":material/forum:", url_path="chat", default=True),
+        st.Page(PAGES / "tutor.py", title="Tutor", icon=":material/forum:", url_path="tutor", visibility="hidden"),
         st.Page(PAGES / "sources.py", title="Sources", icon=":material/menu_book:", url_path="sources"),
     ]
     coach = _coach_page()

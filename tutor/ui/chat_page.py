@@ -13,8 +13,8 @@ import streamlit as st
 from tutor.errors import TutorError
 from tutor.settings import Settings
 from tutor.ui import first_start, resources
-from tutor.ui.render import (escape_markdown, escape_stream, highlight, mode_banner, move_caption, redact_paths,
-                             source_heading)
+from tutor.ui.render import (escape_markdown, escape_stream, highlight, link_citations, mode_banner, move_caption,
+                             redact_paths, source_heading, source_link)
 
 if TYPE_CHECKING:  # imported in render(), after the chat input is on screen: they take seconds
     from tutor.engine import Session
@@ -57,6 +57,8 @@ def _sources(citations: list[dict[str, Any]]) -> None:
         for c in citations:
             st.markdown(source_heading(c))
             st.markdown(highlight(c.get("text") or c.get("quote") or "", c.get("quote")))
+            if c.get("doc_id"):
+                st.markdown(f"[Read it in Sources :material/open_in_new:]({source_link(c)})")
 
 
 def _after_reply(turn: dict[str, Any]) -> None:
@@ -73,7 +75,8 @@ def _history(session: Session) -> None:
     for turn in session.history:
         role = "user" if turn.get("role") == "user" else "assistant"
         with st.chat_message(role, avatar=TUTOR_AVATAR if role == "assistant" else STUDENT_AVATAR):
-            st.markdown(escape_markdown(turn.get("content", "")))
+            citations = (turn.get("citations") or []) if role == "assistant" else []
+            st.markdown(link_citations(escape_markdown(turn.get("content", "")), citations))
             if role == "assistant":
                 _after_reply(turn)
 
@@ -94,7 +97,9 @@ def _turn(ctx: resources.AppContext, session: Session, message: str) -> None:
             st.error(f"The tutor could not answer just now: {escape_markdown(redact_paths(str(exc)))} "
                      "Your message is kept; try again in a moment.", icon=":material/error:")
             return
-        st.write_stream(escape_stream(reply.stream()))
+        citations = [c.as_dict() for c in reply.citations]
+        # Markers never straddle pieces (the stream splits at spaces), so each piece links its own.
+        st.write_stream(link_citations(piece, citations) for piece in escape_stream(reply.stream()))
         recorded = session.history[-1] if len(session.history) > before else None
         if recorded and recorded.get("role") == "assistant":
             _after_reply(recorded)
