@@ -4,6 +4,7 @@ the teacher gate and upload service, the Sources and Evaluation pages (first sta
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -27,8 +28,9 @@ PASSWORD = "correct horse battery staple"
 
 
 def plain(markdown: str) -> str:
-    """Escaped Markdown back to the text a reader sees."""
-    return markdown.replace("\\", "").replace("**", "")
+    """Escaped Markdown back to the text a reader sees (a linked [n] marker reads as [n])."""
+    unlinked = re.sub(r"\[(\\\[\d+\\\])\]\([^)]*\)", r"\1", markdown)
+    return unlinked.replace("\\", "").replace("**", "")
 
 
 @pytest.fixture(autouse=True)

@@ -74,6 +74,6 @@ def main() -> None:
     finally:
         # After the page is built, so loading the model never delays the first screen; not while
         # the first start indexes (the index it would build is about to change).
-        indexing = first_start.status(settings)
+        indexing = first_start.current(settings)
         if indexing is None or not indexing.running:
             resources.warm_once(settings)

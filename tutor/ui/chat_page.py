@@ -91,7 +91,7 @@ def _turn(ctx: resources.AppContext, session: Session, message: str) -> None:
         try:
             with st.spinner("Thinking…"):
                 reply = chat.take_turn(ctx.tutor, ctx.sessions, session, message,
-                                       indexing=partial(first_start.status, ctx.settings))
+                                       indexing=partial(first_start.current, ctx.settings))
         except TutorError as exc:
             # The message is saved (the engine records it first); say what went wrong.
             st.error(f"The tutor could not answer just now: {escape_markdown(redact_paths(str(exc)))} "

@@ -2,7 +2,7 @@
 every session how far it has got, without holding the chat.
 
 ``app.main`` calls :func:`start_if_needed` (a manifest read, no Chroma, no model) and
-:func:`show_progress`; the chat page passes :func:`status` to the turn so a reply given while
+:func:`show_progress`; the chat page passes :func:`current` to the turn so a reply given while
 indexing says so and how long is left. The work itself is ``Library.ensure_default_corpus``
 (tutor/indexing.py runs it in a thread).
 """
@@ -65,7 +65,7 @@ def start_if_needed(settings: Settings) -> CourseIndexing | None:
         raise
 
 
-def status(settings: Settings) -> IndexingStatus | None:
+def current(settings: Settings) -> IndexingStatus | None:
     """How far the first start has got (None: there was nothing to index in this process)."""
     indexing = start_if_needed(settings)
     return indexing.status() if indexing is not None else None
