@@ -142,6 +142,7 @@ def test_a_citation_marker_opens_the_cited_source(served_app, browser):
     source = opened.value
     expect(source.get_by_text("The passage cited in the chat")).to_be_visible(timeout=60_000)
     assert "/sources?doc=" in source.url
+    source.wait_for_timeout(1500)  # the page settles after the first elements show
     source.screenshot(path=str(ARTIFACTS / "browser-cited-source.png"))
 
 
