@@ -23,6 +23,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from tutor.citations import cited_numbers
 from tutor.documents import clean_text
 from tutor.errors import RateLimited
+from tutor.facts import FactChecker
 from tutor.lessons import DEFAULT_CARD, LessonCard, Lessons
 from tutor.limits import RateLimiter
 from tutor.model_turn import Brief, ModelTurn, passages_block
@@ -54,8 +55,9 @@ class Tutor:
     coach) answers a pasted essay. Both are given by ``tutor.services.build``."""
 
     def __init__(self, *, retriever: Retriever, lessons: Lessons, prompts: Prompts, settings: Settings,
-                 model: ModelTurn | None = None, embedder=None, coach=None):
+                 model: ModelTurn | None = None, embedder=None, coach=None, facts: FactChecker | None = None):
         self.retriever = retriever
+        self.facts = facts
         self.lessons = lessons
         self.prompts = prompts
         self.settings = settings
@@ -114,6 +116,10 @@ class Tutor:
         card, passages, query = self._ground(message, intent, state, misconception_cards)
         misconceptions = [m for c, m in misconception_cards]
         date_errors = self.lessons.date_errors(message)
+        if not misconceptions and not date_errors and self.facts is not None:
+            # A claim the fact base contradicts is probed like a card's misconception: a question and
+            # the correcting source, never praise. Where the fact base is silent nothing is flagged.
+            misconceptions = [v.as_misconception() for v in self.facts.contradicted(message)][:1]
         state.observe([m.id for m in misconceptions], [e.event.id for e in date_errors])
 
         newly: set[str] = set()
