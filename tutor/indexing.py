@@ -1,9 +1,11 @@
 """The first start's course indexing, in a background thread, with progress anyone can read.
 
->>> indexing = CourseIndexing(lambda: Library(Store.open()))      # doctest: +SKIP
->>> indexing.start()                                              # returns at once
->>> indexing.status().describe()                                  # doctest: +SKIP
-'Indexing the course sources for the first time: 8 of 39 documents, about 40 s left.'
+Example (tests/test_first_start.py runs it)::
+
+    indexing = CourseIndexing(lambda: Library(Store.open()))
+    indexing.start()                    # returns at once
+    indexing.status().describe()
+    # 'Indexing the course sources for the first time: 8 of 39 documents, about 40 s left.'
 
 The work is ``Library.ensure_default_corpus``; this module only runs it off the request path and
 keeps a snapshot of how far it has got. One instance per process (the app keeps it in
