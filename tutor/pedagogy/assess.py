@@ -1,0 +1,150 @@
+"""Feedback first: how well a student's answer meets the point the tutor's question was after.
+
+>>> a = assessor.assess("he appointed the local secretaries", card, target=kp, covered=set())  # doctest: +SKIP
+>>> a.verdict, a.label                                                                       # doctest: +SKIP
+('right', 'right')
+
+Four verdicts, as a human tutor gives them: **right** (the answer makes the targeted point, or
+another of the card's points), **partly** (on the point's ground, by meaning or by one of its
+evidence terms, without making it), **wrong** (not what the sources point to), and
+**contradicted** (a misconception of the cards, a date the timeline gives differently, or a
+claim the fact checker finds contradicted). Meaning is judged with the embedding model against
+each key point's statement; a short answer to a prompt counts when it supplies an evidence term
+the question did not contain ("general secretary" to "Which office ... ?").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tutor.lessons import DateError, KeyPoint, LessonCard, Lessons, Misconception
+from tutor.pedagogy.learner import KeyPointMatcher, terms_in
+
+# Cosine (MiniLM) between a student's sentence and a key point's statement.
+RIGHT_ALONE = 0.62       # the point is made by meaning alone
+RIGHT_WITH_TERM = 0.42   # ... or with one of its evidence terms
+PARTLY = 0.38            # on the point's ground
+SHORT_ANSWER_WORDS = 7   # a phrase answering a prompt
+VERDICTS = ("right", "partly", "wrong", "contradicted")
+
+
+@dataclass
+class Assessment:
+    verdict: str                       # right | partly | wrong | contradicted
+    target: str | None = None          # the key point judged against first
+    points: set[str] = field(default_factory=set)   # key points the message makes
+    terms: list[str] = field(default_factory=list)  # evidence terms of the target (or best point) it uses
+    similarity: float = 0.0
+    best: str | None = None            # the key point the message comes closest to
+    misconception: Misconception | None = None
+    misconception_card: LessonCard | None = None
+    date_error: DateError | None = None
+    correction: str = ""               # what the sources say instead (contradicted)
+    phrase: str = ""                   # the student's words that carry the point
+
+    @property
+    def label(self) -> str:
+        """right | partly | wrong: the polarity of the feedback."""
+        return "wrong" if self.verdict == "contradicted" else self.verdict
+
+    def as_dict(self) -> dict:
+        return {"verdict": self.verdict, "target": self.target, "points": sorted(self.points),
+                "terms": self.terms, "similarity": round(self.similarity, 3), "best": self.best,
+                "misconception": self.misconception.id if self.misconception else None,
+                "date_event": self.date_error.event.id if self.date_error else None, "correction": self.correction}
+
+
+_SENT = re.compile(r"(?<=[.!?;])\s+|\n+|,\s+(?:and|but|so)\s+")
+
+
+def short_phrase(text: str, limit: int = 14) -> str:
+    """The student's words, trimmed to a quotable length (no trailing punctuation)."""
+    words = text.strip().strip("\"'“”‘’").split()
+    out = " ".join(words[:limit]).rstrip(" .,;:!?")
+    return out + ("…" if len(words) > limit else "")
+
+
+class Assessor:
+    """Judges answers against key points. One per process; the matcher caches vectors."""
+
+    def __init__(self, matcher: KeyPointMatcher, lessons: Lessons, facts=None):
+        self.matcher = matcher
+        self.lessons = lessons
+        self.facts = facts  # tutor.facts.FactChecker when available: check(text) -> verdicts
+
+    def contradiction(self, text: str) -> Assessment | None:
+        found = self.lessons.misconceptions_in(text)
+        if found:
+            card, m = found[0]
+            return Assessment("contradicted", misconception=m, misconception_card=card,
+                              correction=m.why_wrong, phrase=short_phrase(text))
+        dates = self.lessons.date_errors(text)
+        if dates:
+            e = dates[0]
+            event = e.event.event.rstrip(".")
+            return Assessment("contradicted", date_error=e, phrase=short_phrase(e.sentence),
+                              correction=f"{event}: {e.correct}, not {e.stated_year}")
+        if self.facts is not None:
+            for verdict in self.facts.check(text) or []:
+                if getattr(verdict, "status", None) == "contradicted":
+                    return Assessment("contradicted", phrase=short_phrase(text),
+                                      correction=str(getattr(verdict, "correction", "") or ""))
+        return None
+
+    def assess(self, text: str, card: LessonCard, *, target: KeyPoint | None, covered: set[str],
+               question: str = "") -> Assessment:
+        wrong = self.contradiction(text)
+        if wrong is not None:
+            wrong.target = target.id if target else None
+            return wrong
+        sentences = [s for s in _SENT.split(text) if s.strip()] or [text]
+        sentences = [s[:600] for s in sentences[:40]]
+        sims = self._similarities(sentences, card)
+        words = len(text.split())
+        points: set[str] = set()
+        asked = question.lower()
+        for n, kp in enumerate(card.key_points):
+            hits = terms_in(text, kp.evidence_terms)
+            fresh = [t for t in hits if t.lower() not in asked]
+            best = float(sims[:, n].max()) if sims.size else 0.0
+            is_target = target is not None and kp.id == target.id
+            if len(hits) >= 2 or best >= RIGHT_ALONE + (0.0 if is_target else 0.06) \
+                    or (hits and best >= RIGHT_WITH_TERM + (0.0 if is_target else 0.08)) \
+                    or (is_target and fresh and words <= SHORT_ANSWER_WORDS):
+                points.add(kp.id)
+        col = {kp.id: n for n, kp in enumerate(card.key_points)}
+        best_kp = None
+        best_sim = -1.0
+        for kp in card.key_points:
+            s = float(sims[:, col[kp.id]].max()) if sims.size else 0.0
+            bonus = 0.05 if target is not None and kp.id == target.id else 0.0
+            if s + bonus > best_sim:
+                best_kp, best_sim = kp, s + bonus
+        focus_kp = target if target is not None and (target.id in points or not points) else None
+        if focus_kp is None:
+            focus_kp = next((k for k in card.key_points if k.id in points), best_kp)
+        f = col[focus_kp.id] if focus_kp else 0
+        phrase_sent = sentences[int(np.argmax(sims[:, f]))] if sims.size else text
+        terms = terms_in(text, focus_kp.evidence_terms) if focus_kp else []
+        similarity = float(sims[:, f].max()) if sims.size else 0.0
+        if points:
+            verdict = "right"
+        elif terms or similarity >= PARTLY or any(terms_in(text, k.evidence_terms) for k in card.key_points
+                                                  if k.id not in covered):
+            verdict = "partly"
+        else:
+            verdict = "wrong"
+        return Assessment(verdict, target=target.id if target else None, points=points, terms=terms,
+                          similarity=similarity, best=focus_kp.id if focus_kp else None,
+                          phrase=short_phrase(phrase_sent))
+
+    def _similarities(self, sentences: list[str], card: LessonCard) -> np.ndarray:
+        if self.matcher.embedder is None:
+            return np.zeros((len(sentences), len(card.key_points)), dtype=np.float32)
+        vectors = self.matcher._vectors([*sentences, *(kp.statement for kp in card.key_points)])
+        a = np.stack(vectors[: len(sentences)])
+        b = np.stack(vectors[len(sentences):])
+        return a @ b.T
