@@ -33,11 +33,14 @@ from tutor.documents import clean_text
 from tutor.errors import RateLimited
 from tutor.lessons import LessonCard, Lessons, load_lessons
 from tutor.llm import MODEL_ERRORS, complete, describe_error, model_name
+from tutor.pedagogy.acts import Act, ActContext, ActReader, Topicality
+from tutor.pedagogy.assess import Assessment, Assessor
 from tutor.pedagogy.checks import Check, CheckContext, failures, quoted_spans, run_checks
 from tutor.pedagogy.compose import Citation, compose_offline
-from tutor.pedagogy.intent import Intent, classify, word_count
+from tutor.pedagogy.intent import word_count
 from tutor.pedagogy.learner import KeyPointMatcher, LearnerState
-from tutor.pedagogy.moves import MOVE_LABELS, Move, choose, has_evidence
+from tutor.pedagogy.moves import MOVE_LABELS, Move, choose
+from tutor.pedagogy.repeats import RepeatGuard, opening_of, question_of, quotes_of
 from tutor.prompts import Prompts, load_prompts
 from tutor.retrieval import Retriever
 from tutor.settings import Settings, get_settings
@@ -49,6 +52,7 @@ CARD_SWITCH_SCORE = 1.0
 STICKINESS = 1.0  # how much more a new card must score to take over a conversation
 _CITE = re.compile(r"\[(\d+)\]")
 # Moves whose model reply must point to a passage (the offline composer always quotes one).
+_CONFIRM_WORDS = r"\b(is|that|right|correct|am|i|so|tho|though|then|yes|yeah|or|no|true|it|fr|innit|really|was|correct)\b"
 CITING_MOVES = frozenset({"hint", "decline_and_scaffold", "probe_misconception", "correct_date"})
 
 
@@ -84,10 +88,19 @@ class Reply:
     card_id: str | None
     checks: list[Check]
     mode: str
-    intent: str
+    intent: str  # the student's dialogue act (pedagogy.acts)
     notice: str | None = None
     passages: list[Passage] = field(default_factory=list)
     latency_ms: float = 0.0
+
+    @property
+    def act(self) -> str:
+        return self.intent
+
+    @property
+    def feedback(self) -> str | None:
+        """right | partly | wrong: the verdict the reply opened with, if any."""
+        return self.move.get("feedback")
 
     def stream(self, words_per_chunk: int = 3) -> Iterator[str]:
         """The text in small pieces, for ``st.write_stream`` (joined, they equal ``text``)."""
@@ -147,6 +160,8 @@ class Tutor:
         self.settings = settings
         self.chat_model = chat_model
         self.matcher = KeyPointMatcher(embedder)
+        self.acts = ActReader(lessons, Topicality(lessons, retriever))
+        self.assessor = Assessor(self.matcher, lessons)
         self.coach = coach
         self.mode = model_name(chat_model, settings)
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
@@ -197,71 +212,133 @@ class Tutor:
         # Recorded first: whatever fails below, the student's turn is kept.
         session.history.append({"role": "user", "content": message, "at": time.time()})
         state = session.learner
-        intent = classify(message, in_conversation=len(session.history) > 1)
+        act = self.acts.read(message, self._act_context(session))
 
-        if intent.kind == "essay" and self.coach is not None:
+        if act.kind == "essay" and self.coach is not None:
             reply = self.coach.chat_reply(session, message, tutor=self)
             reply.notice = " ".join(filter(None, [notice, reply.notice])) or None  # e.g. "message was cut"
             reply.latency_ms = (time.perf_counter() - started) * 1000
             self._record(session, reply)
             return reply
 
-        card, passages, query = self._ground(message, intent, state)
-        misconceptions = [m for c, m in self.lessons.misconceptions_in(message)]
-        date_errors = self.lessons.date_errors(message)
-        for m_id in state.open_misconceptions():
-            if m_id not in {m.id for m in misconceptions}:
-                state.misconceptions[m_id] = "resolved"
-        for e_id, status in list(state.date_errors.items()):
-            if status == "open" and e_id not in {e.event.id for e in date_errors}:
-                state.date_errors[e_id] = "resolved"
-        for m in misconceptions:
-            state.misconceptions[m.id] = "open"
-        for e in date_errors:
-            state.date_errors[e.event.id] = "open"
-
-        newly: set[str] = set()
-        if intent.kind in ("claim", "essay") and not misconceptions:
-            newly = state.mark_covered(card.id, self.matcher.expressed(card, message))
-        relevance = self.matcher.relevance(card, message)
-        move = choose(intent, state, card, misconceptions=misconceptions, date_errors=date_errors,
-                      relevance=relevance, newly_covered=newly, with_evidence=has_evidence(message),
-                      templates=self.prompts.offline, message=message)
+        card, passages, query = self._ground(message, act, state)
+        assessment = self._assess(session, act, card)
+        self._track_errors(state, assessment)
+        if assessment is not None and assessment.points:
+            newly = state.mark_covered(card.id, assessment.points)
+            assessment.new_points = sorted(newly)
+            state.note_words(card.id, newly, assessment.text or act.text)
+        relevance = self.matcher.relevance(card, act.text)
+        guard = RepeatGuard(state.said)
+        move = choose(act, state, card, assessment=assessment, relevance=relevance, templates=self.prompts.offline,
+                      guard=guard, message=act.text, lessons=self.lessons)
+        card = move.card or card
+        if move.kind == "summarise_and_judge" and card.id not in state.closed:
+            state.closed.append(card.id)
         passages = self._focus(passages, move, query)
 
-        reply = self._compose(session, message, intent, move, passages, notice)
+        reply = self._compose(session, message, act, move, passages, notice)
+        self._remember(state, reply, move)
         state.turns += 1
         state.moves.append(move.kind)
+        state.note_turn(message, card.id)
         state.card_id = card.id
+        state.visit(card.id)
+        if move.next_card is not None:
+            state.card_id = move.next_card.id
+            state.visit(move.next_card.id)
         reply.latency_ms = (time.perf_counter() - started) * 1000
         self._record(session, reply)
         return reply
 
-    def _ground(self, message: str, intent: Intent,
-                state: LearnerState) -> tuple[LessonCard, list[Passage], str]:
-        """The lesson card for this turn, the passages retrieved for it, and the search query."""
+    def _act_context(self, session: Session) -> ActContext:
+        state = session.learner
+        card = self.lessons.get(state.card_id)
+        asked = any(m not in ("greet", "redirect", "refuse_instructions", "empty", "rate_limited")
+                    for m in state.moves)
+        return ActContext(in_conversation=len(session.history) > 1, asked=asked, card_id=state.card_id,
+                          last_question=state.last.get("question", ""), visited=list(state.topics),
+                          card_question=card.question if card else "",
+                          earlier=[(m, c) for m, c in state.earlier])
+
+    def _assess(self, session: Session, act: Act, card: LessonCard) -> Assessment | None:
+        """The verdict on an answer, claim or confirmation request (a bare "is that right?" is
+        about the student's previous message); a question is only checked for a claim the
+        sources contradict ("why did trotsky call stalin a grey blur?")."""
+        state = session.learner
+        text = act.text
+        if act.kind == "confirm" and word_count(re.sub(_CONFIRM_WORDS, "", text, flags=re.I)) == 0:
+            text = state.last.get("content", "")
+            if not text:
+                return None
+        if act.kind in ("answer", "claim", "confirm"):
+            target = state.target(card, self.matcher.relevance(card, text))
+            return self.assessor.assess(text, card, target=target, covered=state.covered_on(card.id),
+                                        question=state.last.get("question", ""))
+        if act.kind in ("question", "answer_request", "writing_request"):
+            return self.assessor.contradiction(text)
+        return None
+
+    @staticmethod
+    def _track_errors(state: LearnerState, assessment: Assessment | None) -> None:
+        open_m = {assessment.misconception.id} if assessment and assessment.misconception else set()
+        open_d = {assessment.date_error.event.id} if assessment and assessment.date_error else set()
+        for m_id in state.open_misconceptions():
+            if m_id not in open_m:
+                state.misconceptions[m_id] = "resolved"
+        for e_id, status in list(state.date_errors.items()):
+            if status == "open" and e_id not in open_d:
+                state.date_errors[e_id] = "resolved"
+        for m_id in open_m:
+            state.misconceptions[m_id] = "open"
+        for e_id in open_d:
+            state.date_errors[e_id] = "open"
+
+    @staticmethod
+    def _remember(state: LearnerState, reply: "Reply", move: Move) -> None:
+        """Everything said, so nothing is said twice: opening, question, quotes, counter."""
+        state.remember("opening", opening_of(reply.text))
+        state.remember("question", question_of(reply.text) or move.question)
+        for quote in quotes_of(reply.text):
+            state.remember("quote", quote)
+        if move.counter and move.kind == "counter_argument":
+            state.remember("counter", move.counter)
+        state.last = {"kind": move.kind, "card": move.card.id if move.card else None,
+                      "key_point": move.key_point.id if move.key_point else None,
+                      "question": question_of(reply.text) or move.question, "act": move.act,
+                      "content": (move.assessment.text if move.assessment and move.act in ("answer", "claim", "confirm")
+                                  else state.last.get("content", ""))}
+
+    def _ground(self, message: str, act: Act, state: LearnerState) -> tuple[LessonCard, list[Passage], str]:
+        """The lesson card for this turn, the passages retrieved for it, and the search query.
+        The card follows the student: a switch or return names it, a question or claim that
+        names another card moves there; a reply to the tutor's question stays on its card."""
         current = self.lessons.get(state.card_id)
-        query = message[:1500]
-        if current and (word_count(message) <= 8 or intent.kind in ("dont_know", "injection", "off_topic")):
-            query = f"{current.question} {query}"
-        passages = [] if intent.kind == "off_topic" and current is None else self.retriever.search(query, k=5)
-        misconception_cards = self.lessons.misconceptions_in(message)
-        if misconception_cards:
+        text = act.text
+        query = text[:1500]
+        if current and act.kind in ("dont_know", "complaint", "summary", "injection", "off_topic", "greeting"):
+            query = f"{state.last.get('question') or current.question} {query}"
+        elif current and act.kind in ("answer", "confirm") and word_count(text) <= 12:
+            query = f"{state.last.get('question', '')} {query}"
+        target = self.lessons.get(act.card_id) if act.card_id else None
+        if act.kind in ("switch", "return") and target is not None:
+            query = f"{target.question} {act.topic}"
+        passages = [] if act.kind == "off_topic" and current is None else self.retriever.search(query, k=5)
+        misconception_cards = self.lessons.misconceptions_in(text)
+        if misconception_cards and act.kind not in ("switch", "return"):
             return misconception_cards[0][0], passages, query
-        # The words of the message decide the card; the retrieved documents only rank cards the
-        # words already point to (or, for a content question naming no card, choose one).
-        said = {c.id: score for c, score in self.lessons.match(message)}
-        ranked = self.lessons.match(message, [p.doc_id for p in passages] if intent.on_topic else None)
+        if act.kind in ("switch", "return") and target is not None:
+            return target, passages, query
         if current is not None:
-            # A conversation stays on its card unless the message clearly names another one.
-            ranked = [(c, s + (STICKINESS if c.id == current.id else 0.0)) for c, s in ranked]
-            ranked.sort(key=lambda x: -x[1])
+            if act.kind in ("question", "claim", "confirm", "answer_request", "writing_request") and target is not None \
+                    and target.id != current.id:
+                return target, passages, query
+            return current, passages, query
+        if target is not None:
+            return target, passages, query
+        ranked = self.lessons.match(text, [p.doc_id for p in passages] if act.on_topic else None)
         best, score = ranked[0]
-        if current is not None:
-            if best.id == current.id or not intent.on_topic or said.get(best.id, 0.0) < CARD_SWITCH_SCORE:
-                return current, passages, query
-            return best, passages, query
-        if said.get(best.id, 0.0) > 0 or (intent.kind in ("question", "claim") and score >= CARD_SWITCH_SCORE):
+        if act.kind in ("question", "claim") and score >= CARD_SWITCH_SCORE:
             return best, passages, query
         return self.lessons.get(DEFAULT_CARD) or best, passages, query
 
@@ -292,25 +369,27 @@ class Tutor:
         # A probe may name the correction it is about (who really said it); that is not the answer.
         allowed = [move.question, move.counter or "", session.student_text(),
                    move.misconception.why_wrong if move.misconception else ""]
-        return CheckContext(passages=passages, card=card,
-                            covered=state.covered_on(card.id) if card else set(),
+        covered = state.covered_on(card.id) if card else set()
+        if move.bottom_out and move.key_point is not None:
+            covered = covered | {move.key_point.id}  # the bottom of the ladder supplies part of this point
+        return CheckContext(passages=passages, card=card, covered=covered,
                             allowed_text="\n".join(allowed), secret_lines=self._secret_lines, other_cards=others,
                             lessons=self.lessons)
 
-    def _offline(self, session: Session, message: str, intent: Intent, move: Move,
+    def _offline(self, session: Session, message: str, act: Act, move: Move,
                  passages: list[Passage]) -> tuple[str, list[Citation], list[Check]]:
         state = session.learner
         covered = state.covered_on(move.card.id) if move.card else set()
         guard = self._context(session, move, {})
         # Wording varies with the turn and the message, deterministically (tests stay repeatable).
         variant = state.turns + zlib.crc32(message.lower().encode("utf-8")) % 97
-        text, citations = compose_offline(move, passages, self.prompts.offline, message=message, turn=variant,
+        text, citations = compose_offline(move, passages, self.prompts.offline, message=act.text, turn=variant,
                                           covered=covered, leaks=lambda t: guard.leaks(t) or guard.summarises(t),
-                                          intent_kind=intent.kind)
+                                          intent_kind=act.kind, guard=RepeatGuard(state.said), state=state)
         ctx = self._context(session, move, {c.n: c.text for c in citations})
         return text, citations, run_checks(text, ctx)
 
-    def _compose(self, session: Session, message: str, intent: Intent, move: Move,
+    def _compose(self, session: Session, message: str, intent: Act, move: Move,
                  passages: list[Passage], notice: str | None) -> Reply:
         move_info = move.as_dict()
         if self.chat_model is None:

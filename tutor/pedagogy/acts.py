@@ -341,7 +341,8 @@ class ActReader:
         m = back or SWITCH.match(text)
         if not m:
             return None
-        rest = m.group("rest").strip(" ?.!")
+        rest = re.sub(r"(?:\s+(?:though|tho|then|again|instead|now|please|pls|stuff|thing|bit|part))+\s*$", "",
+                      m.group("rest").strip(" ?.!"), flags=re.I).strip()
         if not rest or (not back and m.group("verb").lower() == "and" and word_count(rest) > 2):
             return None
         # "what about X" with a full question after it is a question, not a switch.

@@ -36,6 +36,7 @@ class Assessment:
     verdict: str                       # right | partly | wrong | contradicted
     target: str | None = None          # the key point judged against first
     points: set[str] = field(default_factory=set)   # key points the message makes
+    new_points: list[str] = field(default_factory=list)  # ... that it makes for the first time
     terms: list[str] = field(default_factory=list)  # evidence terms of the target (or best point) it uses
     similarity: float = 0.0
     best: str | None = None            # the key point the message comes closest to
@@ -44,6 +45,7 @@ class Assessment:
     date_error: DateError | None = None
     correction: str = ""               # what the sources say instead (contradicted)
     phrase: str = ""                   # the student's words that carry the point
+    text: str = ""                     # the text judged
 
     @property
     def label(self) -> str:
@@ -99,6 +101,7 @@ class Assessor:
         wrong = self.contradiction(text)
         if wrong is not None:
             wrong.target = target.id if target else None
+            wrong.text = text
             return wrong
         sentences = [s for s in _SENT.split(text) if s.strip()] or [text]
         sentences = [s[:600] for s in sentences[:40]]
@@ -139,7 +142,7 @@ class Assessor:
             verdict = "wrong"
         return Assessment(verdict, target=target.id if target else None, points=points, terms=terms,
                           similarity=similarity, best=focus_kp.id if focus_kp else None,
-                          phrase=short_phrase(phrase_sent))
+                          phrase=short_phrase(phrase_sent), text=text)
 
     def _similarities(self, sentences: list[str], card: LessonCard) -> np.ndarray:
         if self.matcher.embedder is None:
