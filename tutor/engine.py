@@ -329,9 +329,14 @@ class Tutor:
             return misconception_cards[0][0], passages, query
         if act.kind in ("switch", "return") and target is not None:
             return target, passages, query
+        if act.kind == "summary" and current is not None and not state.covered_on(current.id):
+            # Just moved on (or not started here): sum up the topic the student last worked on.
+            worked = [c for c in reversed(state.topics) if state.covered_on(c)]
+            if worked:
+                return self.lessons.card(worked[0]), passages, query
         if current is not None:
             if act.kind in ("question", "claim", "confirm", "answer_request", "writing_request") and target is not None \
-                    and target.id != current.id:
+                    and target.id != current.id and self._leaves(text, current, target):
                 return target, passages, query
             return current, passages, query
         if target is not None:
@@ -341,6 +346,12 @@ class Tutor:
         if act.kind in ("question", "claim") and score >= CARD_SWITCH_SCORE:
             return best, passages, query
         return self.lessons.get(DEFAULT_CARD) or best, passages, query
+
+    def _leaves(self, text: str, current: LessonCard, target: LessonCard) -> bool:
+        """A message moves the conversation to the card it names only when it names nothing of the
+        card in use ("and they joined trotsky in 1925?" stays on Zinoviev and Kamenev)."""
+        scores = {c.id: s for c, s in self.acts.named_cards(text)}
+        return scores.get(current.id, 0.0) == 0.0 and scores.get(target.id, 0.0) >= CARD_SWITCH_SCORE
 
     def _focus(self, passages: list[Passage], move: Move, query: str) -> list[Passage]:
         """Make sure the move's first two focus documents (the key point's sources, the document

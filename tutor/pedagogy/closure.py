@@ -15,12 +15,13 @@ from tutor.pedagogy.learner import LearnerState
 def summary_parts(card: LessonCard, state: LearnerState) -> tuple[list[str], list[KeyPoint]]:
     """The student's words for each point they made (in card order), and the points not made."""
     covered = state.covered_on(card.id)
-    words = state.words.get(card.id, {})
     made: list[str] = []
-    for kp in card.key_points:
-        if kp.id in covered and kp.id in words:
-            phrase = f"‘{short_phrase(words[kp.id], 12)}’"
-            if phrase not in made:
+    # This card's points first, then what the student said on the other topics of the session.
+    cards = [card.id] + [c for c in reversed(state.topics) if c != card.id]
+    for card_id in cards:
+        for kp_id, said in state.words.get(card_id, {}).items():
+            phrase = f"‘{short_phrase(said, 12)}’"
+            if phrase not in made and len(made) < 5:
                 made.append(phrase)
     missing = [kp for kp in card.key_points if kp.id not in covered]
     return made, missing

@@ -119,7 +119,8 @@ def scored_sentences(move: Move, passages: list[Passage], message: str) -> list[
     (above all), the message and the key point or correction at stake, from the move's focus
     documents if possible; a date correction only considers sentences with the right year."""
     weighted: dict[str, float] = {}
-    sources = [(move.question, 1.0), (move.counter or "", 0.8), (message, 0.5),
+    asked = move.kind == "answer_question"  # the student's own question leads the search for evidence
+    sources = [(move.question, 0.4 if asked else 1.0), (move.counter or "", 0.8), (message, 1.4 if asked else 0.5),
                (move.key_point.statement if move.key_point else "", 1.2 if move.bottom_out else 0.6),
                (move.misconception.why_wrong if move.misconception else "", 0.8)]
     for text, weight in sources:
@@ -196,6 +197,9 @@ def opening_sentence(move: Move, templates: dict, *, guard: RepeatGuard, turn: i
                        for o in fb.get("date_wrong", [])]
         else:
             options = fb.get("contradicted", [])
+            if move.misconception is not None:
+                fix = correction_clause(move.misconception.why_wrong)
+                options = [f"{o.rstrip('.')}: {fix}" for o in options]
     elif kind in ("dont_know", "complaint", "question", "judgement", "start", "summary"):
         options = fb.get(kind, [])
     elif kind in ("switch", "return"):
@@ -208,6 +212,14 @@ def opening_sentence(move: Move, templates: dict, *, guard: RepeatGuard, turn: i
         options = acks.get(ack_key, acks["hint"])
     options = [_fill(o, said=said, terms=terms) for o in options]
     return guard.fresh("opening", options, turn)
+
+
+def correction_clause(why_wrong: str, limit: int = 26) -> str:
+    """The first clause of a misconception's correction: what the sources say instead."""
+    first = re.split(r";|:(?=\s)", why_wrong)[0].strip()
+    words = first.split()
+    out = " ".join(words[:limit]).rstrip(",. ")
+    return out + ("…" if len(words) > limit else ".")
 
 
 def _answers(quote: str, move: Move) -> bool:
@@ -270,6 +282,8 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
                 event=move.date_error.event.event.rstrip("."), correct=move.date_error.correct))
     if move.kind == "redirect":
         parts.append(pick(templates["redirect_bridge"], turn))
+    if move.kind == "probe_misconception" and move.misconception is not None:
+        question = guard.fresh("question", templates["after_correction"], turn)
     if not question:
         question = guard.fresh("question", templates["bottom_out_question"], turn) if move.bottom_out \
             else (move.card.question if move.card else templates["greet_question"][0])

@@ -119,8 +119,11 @@ def _ladder_move(kind: str, state: LearnerState, card: LessonCard, relevance: di
                 focus_docs=list(kp.sources))
 
 
-def _judge(card: LessonCard, state: LearnerState, guard: RepeatGuard | None = None) -> Move:
-    prompts = card.judgement_prompts
+def _judge(card: LessonCard, state: LearnerState, guard: RepeatGuard | None = None,
+           templates: dict | None = None) -> Move:
+    prompts = list(card.judgement_prompts)
+    if guard is not None and templates and all(guard.seen("question", p) for p in prompts):
+        prompts = [q.format(question=card.question) for q in templates.get("judge_fallback", [])] or prompts
     question = guard.fresh("question", prompts, state.turns) if guard else prompts[state.turns % len(prompts)]
     return Move(kind="summarise_and_judge", question=question, label=MOVE_LABELS["summarise_and_judge"],
                 card=card, focus_docs=sorted(card.source_docs))
@@ -135,7 +138,8 @@ def choose(act, state: LearnerState, card: LessonCard, *, assessment: Assessment
     move = _choose(act, state, card, assessment, relevance, templates, guard, message, lessons)
     move.act = act.kind
     move.assessment = move.assessment or assessment
-    if move.assessment is not None and move.feedback is None and act.kind in ("answer", "claim", "confirm"):
+    if move.assessment is not None and move.feedback is None and act.kind in ("answer", "claim", "confirm") \
+            and move.opening != "judgement":
         move.feedback = move.assessment.label
     if move.key_point is not None and move.kind != "bottom_out":
         state.focus[card.id] = move.key_point.id
@@ -161,7 +165,7 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
         return Move(kind="greet", question=guard.fresh("question", templates["greet_question"], state.turns),
                     label=MOVE_LABELS["greet"], card=card)
     if kind == "summary":
-        move = _judge(card, state, guard)
+        move = _judge(card, state, guard, templates)
         move.opening = "summary"
         return move
 
@@ -201,22 +205,26 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
         move = _ladder_move("hint", state, card, relevance, guard)
         if move.kind == "hint":
             move.kind, move.label = "answer_question", f"{MOVE_LABELS['answer_question']} ({move.label})"
+            move.focus_docs = []  # grounded in the passages retrieved for the student's question
         move.opening = "question"
         return move
 
     # An answer, a claim, a confirmation request (or a question that makes a point itself).
-    if state.last.get("kind") == "summarise_and_judge" and kind in ("answer", "claim") and card.id in state.closed:
+    if card.id in state.closed and kind in ("answer", "claim") and (
+            state.last.get("kind") == "summarise_and_judge" or state.done_on(card)):
         from tutor.pedagogy.closure import next_card
 
         nxt = next_card(lessons, state, card) if lessons is not None else None
         if nxt is not None:
             question = guard.fresh("question", [q.format(question=nxt.question) for q in templates["next_question"]],
                                    state.turns)
+            made_point = bool(assessment and assessment.points)
             return Move(kind="next_card", question=question, label=MOVE_LABELS["next_card"], card=card,
-                        next_card=nxt, opening="judgement")
+                        next_card=nxt, opening="right" if made_point else "judgement",
+                        feedback="right" if made_point else None)
     verdict = assessment.verdict if assessment else "partly"
     if state.done_on(card) and card.id not in state.closed:
-        move = _judge(card, state, guard)
+        move = _judge(card, state, guard, templates)
         move.opening = "close_" + verdict
         move.newly_covered = newly
         return move

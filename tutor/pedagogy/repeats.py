@@ -59,7 +59,7 @@ class RepeatGuard:
             self.said.setdefault(kind, []).append(text)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?:—])\s+(?=[A-Z“\"‘])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"‘])")
 
 
 def opening_of(text: str) -> str:
