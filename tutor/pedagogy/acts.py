@@ -304,11 +304,11 @@ class ActReader:
         if ctx.in_conversation and BARE_ACK.match(text):
             return act("dont_know")
         question_like = stripped.endswith("?") or bool(YES_NO_START.match(text) or WH_START.match(text))
-        if not on_topic and ctx.in_conversation and not question_like:
-            # A statement after the tutor's question is a reply to it unless it is plainly about
-            # something else (nothing in the store comes near it).
+        if not on_topic and ctx.in_conversation and not WH_START.match(text):
+            # A statement (or a yes/no check) after the tutor's question is a reply to it unless it
+            # is plainly about something else: nothing in the store comes near it.
             s = self.topicality.score(text) if isinstance(self.topicality, Topicality) else None
-            on_topic = s is None or s.dense >= 0.10
+            on_topic = s is None or s.dense >= (0.15 if question_like else 0.10)
         if not on_topic:
             return act("off_topic")
         named = self.named_card(text)

@@ -71,7 +71,7 @@ def opening_of(text: str) -> str:
 def question_of(text: str) -> str:
     """The reply's last sentence ending in '?', citations stripped."""
     body = re.sub(r"\s*\[\d+\]", "", text.strip())
-    parts = re.split(r"(?<=[.!?])\s+", body)
+    parts = re.split(r"(?<=[.!?”])\s+", body)
     for part in reversed(parts):
         if part.rstrip(" ”’\"'").endswith("?"):
             return part.strip()
