@@ -110,10 +110,14 @@ def test_making_every_key_point_leads_to_a_judgement(tutor):
     )
     card = tutor.lessons.card("lenin-enrolment")
     assert session.learner.covered_on(card.id) == {kp.id for kp in card.key_points}
-    last = replies[-1]
-    assert last.move["kind"] == "summarise_and_judge"
-    assert any(prompt in last.text for prompt in card.judgement_prompts)
-    assert not last.citations, "a judgement move summarises the student's points, it adds no new evidence"
+    kinds = [r.move["kind"] for r in replies]
+    assert "summarise_and_judge" in kinds, kinds
+    close = replies[kinds.index("summarise_and_judge")]
+    assert any(prompt in close.text for prompt in card.judgement_prompts)
+    assert not close.citations, "a judgement move summarises the student's points, it adds no new evidence"
+    assert "‘" in close.text, "the summary quotes the student's own words"
+    after = replies[kinds.index("summarise_and_judge") + 1:]
+    assert all(r.move["kind"] in ("next_card", "summarise_and_judge") for r in after), kinds
 
 
 def test_off_topic_message_is_redirected_without_engaging(tutor):

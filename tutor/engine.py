@@ -384,6 +384,8 @@ class Tutor:
         if move.bottom_out and move.key_point is not None:
             covered = covered | {move.key_point.id}  # the bottom of the ladder supplies part of this point
         return CheckContext(passages=passages, card=card, covered=covered,
+                            contradicted=bool(move.assessment and move.assessment.verdict == "contradicted"),
+                            asked=state.already_said("question"),
                             allowed_text="\n".join(allowed), secret_lines=self._secret_lines, other_cards=others,
                             lessons=self.lessons)
 
@@ -434,6 +436,22 @@ class Tutor:
             "analysis": "",
         }
         brief = template.format(**fields)
+        state = session.learner
+        a = move.assessment
+        said = [f"The student's act: {move.act or 'message'}."]
+        if a is not None and move.feedback:
+            verdict = {"right": "right", "partly": "partly right", "wrong": "not right"}[move.feedback]
+            if a.verdict == "contradicted":
+                verdict = "contradicted by the sources" + (f" ({a.correction})" if a.correction else "")
+            said.append(f"Assessment of what the student said: {verdict}. Open the reply with that verdict in "
+                        "one short, specific sentence (never praise a contradicted claim).")
+        if move.card:
+            made = sorted(state.covered_on(move.card.id))
+            said.append(f"Points the student has made: {', '.join(made) or 'none yet'}.")
+        asked = state.already_said("question")[-8:]
+        if asked:
+            said.append("Questions already asked (do not ask any of them again): " + " | ".join(asked))
+        brief = brief.strip() + "\n" + "\n".join(said)
         messages: list[BaseMessage] = [SystemMessage(self.prompts.system)]
         for turn in session.history[-7:-1]:
             cls = HumanMessage if turn["role"] == "user" else AIMessage

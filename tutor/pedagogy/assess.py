@@ -80,17 +80,17 @@ class Assessor:
         self.facts = facts  # tutor.facts.FactChecker when available: check(text) -> verdicts
 
     def contradiction(self, text: str) -> Assessment | None:
+        dates = self.lessons.date_errors(text)
+        if dates:  # a wrong date first: the timeline gives the right one outright
+            e = dates[0]
+            event = e.event.event.rstrip(".")
+            return Assessment("contradicted", date_error=e, phrase=short_phrase(e.sentence),
+                              correction=f"{event}: {e.correct}, not {e.stated_year}")
         found = self.lessons.misconceptions_in(text)
         if found:
             card, m = found[0]
             return Assessment("contradicted", misconception=m, misconception_card=card,
                               correction=m.why_wrong, phrase=short_phrase(text))
-        dates = self.lessons.date_errors(text)
-        if dates:
-            e = dates[0]
-            event = e.event.event.rstrip(".")
-            return Assessment("contradicted", date_error=e, phrase=short_phrase(e.sentence),
-                              correction=f"{event}: {e.correct}, not {e.stated_year}")
         if self.facts is not None:
             for verdict in self.facts.check(text) or []:
                 if getattr(verdict, "status", None) == "contradicted":
@@ -118,6 +118,7 @@ class Assessor:
             # Read as an answer to the question: does question + answer come near the point, and
             # nearer than the question alone?
             answered = in_context[n] >= RIGHT_IN_CONTEXT and in_context[n] >= question_only[n]
+            is_target = target is None or kp.id == target.id
             if len(hits) >= 2 or best >= RIGHT_ALONE or (hits and best >= RIGHT_WITH_TERM) \
                     or (fresh and words <= SHORT_ANSWER_WORDS) or (question and answered):
                 points.add(kp.id)

@@ -271,9 +271,7 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
                 key = "evidence_intro_" + move.kind
                 intro = templates.get(key) or templates["evidence_intro"]
                 parts.append(f"{guard.fresh('intro', intro, turn + 1)} “{sentence}” [1]")
-            if move.bottom_out:
-                question = guard.fresh("question", templates["bottom_out_question"], turn)
-            elif move.hint is not None and move.hint.level == "prompt" and _answers(sentence, move):
+            if move.hint is not None and move.hint.level == "prompt" and _answers(sentence, move):
                 question = guard.fresh("question", templates["interpret_question"], turn)
         elif move.kind == "counter_argument" and move.counter:
             parts.append(f"{guard.fresh('opening', templates['counter_intro'], turn)} {move.counter}")

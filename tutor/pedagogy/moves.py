@@ -136,6 +136,8 @@ def choose(act, state: LearnerState, card: LessonCard, *, assessment: Assessment
     message when it answers, claims or asks for confirmation."""
     guard = guard or RepeatGuard(state.said)
     move = _choose(act, state, card, assessment, relevance, templates, guard, message, lessons)
+    if move.bottom_out and not move.question:
+        move.question = guard.fresh("question", templates["bottom_out_question"], state.turns)
     move.act = act.kind
     move.assessment = move.assessment or assessment
     if move.assessment is not None and move.feedback is None and act.kind in ("answer", "claim", "confirm") \
