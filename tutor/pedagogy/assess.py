@@ -64,9 +64,13 @@ class Assessment:
 _SENT = re.compile(r"(?<=[.!?;])\s+|\n+|,\s+(?:and|but|so)\s+")
 
 
+_MARKUP = re.compile(r"<[^>]*>|[<>*_`\[\]#|\\]|https?://\S+")
+
+
 def short_phrase(text: str, limit: int = 14) -> str:
-    """The student's words, trimmed to a quotable length (no trailing punctuation)."""
-    words = text.strip().strip("\"'“”‘’").split()
+    """The student's words, trimmed to a quotable length (no trailing punctuation), with any
+    markup removed: a reply echoes what the student said, never their HTML or Markdown."""
+    words = _MARKUP.sub(" ", text).strip().strip("\"'“”‘’").split()
     out = " ".join(words[:limit]).rstrip(" .,;:!?")
     return out + ("…" if len(words) > limit else "")
 

@@ -249,6 +249,8 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
             return Move(kind="counter_argument", question=question, label=MOVE_LABELS["counter_argument"],
                         card=card, counter=counter, key_point=kp, focus_docs=list(kp.sources) if kp else [],
                         newly_covered=newly, opening=opening)
+        # A right answer earns a fresh point at its first rung, not the next rung of an old ladder.
+        state.focus.pop(card.id, None)
         move = _ladder_move("hint", state, card, relevance, guard)
         move.newly_covered, move.opening = newly, opening
         return move
