@@ -160,7 +160,9 @@ def reruns(home: Path, n: int = 30) -> dict[str, float]:
         at.run()
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
-    return {"turns": len(TURNS), "median_ms": statistics.median(times), "p95_ms": times[int(0.95 * (len(times) - 1))],
+    from tutor.evaluation.metrics import percentile
+
+    return {"turns": len(TURNS), "median_ms": statistics.median(times), "p95_ms": round(percentile(times, 95), 1),
             "max_ms": times[-1]}
 
 

@@ -11,6 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tutor import auth
 from tutor.auth import teacher_login
 from tutor.errors import PermissionDenied
 from tutor.library import Upload
@@ -37,7 +38,7 @@ def fresh_app(monkeypatch):
     st.cache_resource.clear()
     st.cache_data.clear()
     monkeypatch.setattr(resources, "warm_in_background", False)
-    monkeypatch.setattr(teacher_service, "THROTTLE", teacher_service.LoginThrottle())
+    monkeypatch.setattr(auth, "THROTTLE", auth.LoginThrottle())
     yield
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -425,7 +426,8 @@ def test_an_evaluation_run_from_the_page_is_saved_where_the_page_reads_it(app_ho
         '{"id": "b", "question": "What did the ban on factions forbid?", "gold_terms": [["faction"]]}\n')
     settings = get_settings()
     ticks = []
-    result = ev.run_retrieval_set(Retriever(Store(settings, embedder)), questions, k=3, methods=["hybrid", "bm25"],
+    result = ev.run_retrieval_set(auth.local_operator(), Retriever(Store(settings, embedder)), questions, k=3,
+                                  methods=["hybrid", "bm25"],
                                   on_progress=lambda what, done, total: ticks.append((done, total)))
 
     path = ev.save_report(settings, {"retrieval": result})
@@ -435,3 +437,16 @@ def test_an_evaluation_run_from_the_page_is_saved_where_the_page_reads_it(app_ho
     assert report.path == path and report.kind == "retrieval"
     assert set(report.data["retrieval"]["methods"]) == {"hybrid", "bm25"}
     assert report.markdown and ev.plots(report)  # the same files `tutor eval --report` writes
+
+
+def test_a_turn_the_database_refuses_stays_on_the_page_which_says_so(app_home, monkeypatch):
+    from tutor.errors import StoreError
+
+    def refuse(self, session):
+        raise StoreError("Cannot save the conversation (database or disk is full).")
+
+    monkeypatch.setattr(SessionStore, "save", refuse)
+    at = _ask(_app().run(), "why did stalin win?")
+    assert _assistant_texts(at)[-1].rstrip().endswith("?"), "the reply is shown"
+    assert any("could not be saved" in w.value and "disk is full" in w.value for w in at.warning)
+    assert [t["role"] for t in at.session_state["tutor_session"].history] == ["user", "assistant"]

@@ -14,6 +14,7 @@ from tutor.pedagogy.acts import ActContext, ActReader, normalise
 from tutor.pedagogy.ladder import climb, step
 from tutor.pedagogy.learner import LearnerState
 from tutor.pedagogy.repeats import RepeatGuard, opening_of, question_of
+from tutor.services import build
 from tutor.settings import PROJECT_ROOT, load_settings
 from tutor.store import Store
 
@@ -106,7 +107,7 @@ def test_repeat_guard_finds_near_repeats_and_picks_fresh_wording():
 @pytest.fixture(scope="module")
 def tutor(corpus_home, embedder) -> Tutor:
     settings = load_settings(home=corpus_home, llm="offline", rate_limit_per_minute=0)
-    return Tutor.from_settings(settings, store=Store(settings, embedder), chat_model=None)
+    return build(settings, store=Store(settings, embedder), chat_model=None).tutor
 
 
 def _talk(tutor, *messages):

@@ -21,6 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from openai_server import FakeOpenAIServer
+from tutor.services import build
 from tutor.auth import local_operator
 from tutor.errors import StoreError
 from tutor.settings import load_settings, reset_settings
@@ -33,8 +34,10 @@ class FakeEmbeddingServer:
     """An OpenAI-compatible ``/v1/embeddings`` endpoint on 127.0.0.1. Vectors are a hash of the
     text, so ingesting thousands of chunks runs the real HTTP client path in seconds.
 
-    >>> with FakeEmbeddingServer() as server:      # doctest: +SKIP
-    ...     settings = load_settings(embeddings="openai", llm_base_url=server.url)
+    Example::
+
+        with FakeEmbeddingServer() as server:
+            settings = load_settings(embeddings="openai", llm_base_url=server.url)
     """
 
     dim = 64
@@ -141,12 +144,11 @@ def shared_corpus_store(corpus_home, embedder):
 
 
 def model_tutor(store, url: str):
-    from tutor.engine import Tutor
-
+    
     settings = load_settings(home=store.settings.home, llm="openai-compatible", llm_base_url=url,
                              llm_model="fake-tutor", llm_timeout=1.0, llm_connect_timeout=1.0,
                              llm_max_retries=0, rate_limit_per_minute=0)
-    return Tutor.from_settings(settings, store=store)
+    return build(settings, store=store).tutor
 
 
 # fault -> (what the fake server does for that one request, what the notice says)

@@ -302,6 +302,7 @@ def test_folder_ingest_reports_each_skipped_file_and_counts_them(tmp_path):
 
 
 # -- 9. killed ingests and file modes ----------------------------------------------------------------
+@pytest.mark.real_embeddings  # the killed `tutor ingest` reopens the store with the configured model
 def test_original_of_a_killed_ingest_is_swept(tmp_path, tutor_home, library):
     """An ingest SIGKILLed after keeping the original, before the manifest switch, leaves the
     original in documents/. The next ingest leaves it while it may be a live writer's, and

@@ -1,9 +1,11 @@
 """The teacher's service on the corpus: add, replace, remove, reindex. CLI and UI both call it.
 
->>> lib = Library(Store.open())                                           # doctest: +SKIP
->>> results = lib.ingest(local_operator(), [Upload("notes.md", b"# Notes\\n...")])  # doctest: +SKIP
->>> [(r.filename, r.status) for r in results]                             # doctest: +SKIP
-[('notes.md', 'added')]
+Example::
+
+    lib = Library(Store.open())
+    results = lib.ingest(local_operator(), [Upload("notes.md", b"# Notes\\n...")])
+    [(r.filename, r.status) for r in results]
+    # → [('notes.md', 'added')]
 
 Every file gets its own result; a bad file never stops the rest of the batch and never
 leaves anything of itself in the store or manifest.
@@ -15,13 +17,14 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Callable, Iterable
 
 from tutor.auth import Teacher, local_operator, require_teacher
 from tutor.corpus import SOURCES, course_documents, is_corpus, why_not_a_source
 from tutor.documents import SUPPORTED_EXTENSIONS, SourceDocument, read_document, read_file
 from tutor.errors import DocumentError
+from tutor.kinds import INGEST_OK, IngestStatus
 from tutor.scan import Finding, scan_text
 from tutor.store import PENDING_GRACE_S, Prepared, Store
 
@@ -42,7 +45,7 @@ class Upload:
 @dataclass
 class IngestResult:
     filename: str
-    status: str  # added | updated | unchanged | flagged | skipped | failed
+    status: IngestStatus
     doc_id: str | None = None
     reason: str = ""
     chunks: int = 0
@@ -53,7 +56,7 @@ class IngestResult:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("added", "updated", "unchanged")
+        return self.status in INGEST_OK
 
     def line(self) -> str:
         what = f"{self.filename}: {self.status}"
@@ -194,8 +197,17 @@ class Library:
     def ingest(self, actor: Teacher, uploads: list[Upload], *, confirm_flagged: bool = False,
                on_progress: Progress | None = None) -> list[IngestResult]:
         require_teacher(actor)
+        good, settled = self.check(uploads)
+        return self.ingest_checked(actor, good, settled, confirm_flagged=confirm_flagged, on_progress=on_progress)
+
+    def ingest_checked(self, actor: Teacher, good: dict[int, SourceDocument],
+                       settled: dict[int, IngestResult] | None = None, *, confirm_flagged: bool = False,
+                       on_progress: Progress | None = None) -> list[IngestResult]:
+        """Index documents :meth:`check` has read already (so each upload is parsed once);
+        ``settled`` holds the results check() gave the rest of the batch."""
+        require_teacher(actor)
         store = self.store
-        good, results = self.check(uploads)
+        results: dict[int, IngestResult] = dict(settled or {})
         store.sweep_orphans()
         self.sweep_originals()
 
@@ -288,6 +300,27 @@ class Library:
             except FileNotFoundError:
                 continue  # another process swept it first
         return removed
+
+    def replace(self, actor: Teacher, doc_id: str, upload: Upload, *, confirm_flagged: bool = False
+                ) -> IngestResult:
+        """A new version of an existing document. The file becomes that document whatever its
+        name, unless its front matter names another id (then nothing changes)."""
+        require_teacher(actor)
+        if self.store.manifest.get(doc_id) is None:
+            return IngestResult(upload.name, "failed", doc_id, reason=f"there is no document '{doc_id}' to replace")
+        renamed = Upload(f"{doc_id}{PurePath(upload.name).suffix.lower()}", upload.data)
+        good, settled = self.check([renamed])
+        if settled:
+            [result] = settled.values()
+            result.filename = upload.name
+            return result
+        if good[0].doc_id != doc_id:
+            return IngestResult(upload.name, "failed", good[0].doc_id, reason=(
+                f"its front matter gives the id '{good[0].doc_id}', not '{doc_id}'; change the id or upload it as a "
+                "new document"))
+        [result] = self.ingest_checked(actor, good, confirm_flagged=confirm_flagged)
+        result.filename = upload.name
+        return result
 
     def remove(self, actor: Teacher, doc_id: str) -> bool:
         require_teacher(actor)

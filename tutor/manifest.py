@@ -5,9 +5,11 @@ but not listed here (a crash between writing and switching) is invisible and is 
 :meth:`tutor.store.Store.sweep_orphans` — unless it is listed in ``pending_chunks``: a writer
 marks its chunk ids there before adding them, so another process's sweep leaves them alone.
 
->>> m = Manifest(Path("/tmp/t.sqlite3"))                  # doctest: +SKIP
->>> m.version()                                           # bumps on every change
-0
+Example::
+
+    m = Manifest(Path("/tmp/t.sqlite3"))
+    m.version()                                           # bumps on every change
+    # → 0
 """
 
 from __future__ import annotations

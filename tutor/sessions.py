@@ -1,11 +1,13 @@
 """Conversations kept in the SQLite file under TUTOR_HOME, their transcripts and progress.
 
->>> sessions = SessionStore.open(settings)                     # doctest: +SKIP
->>> sessions.save(session)                                     # after every turn
->>> SessionStore.open(settings).load(session.id).history == session.history   # doctest: +SKIP
-True
->>> transcript_markdown(session, lessons)[:24]                 # doctest: +SKIP
-'# Conversation with the t'
+Example::
+
+    sessions = SessionStore.open(settings)
+    sessions.save(session)                                     # after every turn
+    SessionStore.open(settings).load(session.id).history == session.history
+    # → True
+    transcript_markdown(session, lessons)[:24]
+    # → '# Conversation with the t'
 
 A reload of the page or a restart of the service finds the conversation again by its id (the
 app keeps it in the URL). The table is the sessions' own; the manifest's tables are untouched.
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.db import connect
-from tutor.engine import Session
+from tutor.turn import Session
 from tutor.errors import StoreError
 from tutor.lessons import Lessons
 from tutor.settings import Settings, get_settings
@@ -99,7 +101,8 @@ class SessionStore:
                     "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET title = excluded.title, "
                     "updated_at = excluded.updated_at, turns = excluded.turns, data = excluded.data",
                     (session.id, _title(session), session.created_at, time.time(), turns, data))
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeError, ValueError, OverflowError) as exc:
+            # Any failure is reported, never swallowed: the caller keeps the turn and says so.
             raise StoreError(f"Cannot save the conversation ({exc}). It stays on screen; check that "
                              "TUTOR_HOME has free space and is writable.") from exc
 

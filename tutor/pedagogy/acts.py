@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
 
+from tutor.kinds import ActKind
 from tutor.lessons import LessonCard, Lessons, term_regex
 from tutor.pedagogy.intent import (ANSWER, QUESTION_START, STRONG_CLAIM, TENTATIVE, Intent, classify,
                                    looks_like_essay, word_count)
@@ -117,7 +118,7 @@ class ActContext:
 
 @dataclass(frozen=True)
 class Act:
-    kind: str
+    kind: ActKind
     intent: Intent            # the reading of the message alone (kept for the coaches and checks)
     text: str                 # the message with text-speak spelt out
     card_id: str | None = None  # the card the message names (switch, return, question, claim)
@@ -277,7 +278,7 @@ class ActReader:
         on_topic = self._on_topic(text, ctx)
         intent = classify(text, in_conversation=ctx.in_conversation, on_topic=on_topic)
 
-        def act(kind: str, card_id: str | None = None, topic: str = "") -> Act:
+        def act(kind: ActKind, card_id: str | None = None, topic: str = "") -> Act:
             return Act(kind, intent, text, card_id, topic, on_topic or kind in IN_CONVERSATION)
 
         if intent.kind == "injection":

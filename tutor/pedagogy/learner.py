@@ -2,7 +2,8 @@
 met and resolved, the hint rung reached on each key point.
 
 >>> state = LearnerState()
->>> state.mark_covered("why-stalin-won", {"posts"})
+>>> state.mark_covered("why-stalin-won", {"posts"})   # the newly covered ones
+{'posts'}
 >>> state.covered_on("why-stalin-won")
 {'posts'}
 """
@@ -120,6 +121,52 @@ class LearnerState:
     def open_misconceptions(self) -> list[str]:
         return [m for m, s in self.misconceptions.items() if s == "open"]
 
+    def observe(self, misconception_ids: list[str], date_error_ids: list[str]) -> None:
+        """What this message shows: the misconceptions and wrong dates it holds are open; an
+        open one it no longer holds is resolved."""
+        for m_id in self.open_misconceptions():
+            if m_id not in misconception_ids:
+                self.misconceptions[m_id] = "resolved"
+        for e_id, status in list(self.date_errors.items()):
+            if status == "open" and e_id not in date_error_ids:
+                self.date_errors[e_id] = "resolved"
+        for m_id in misconception_ids:
+            self.misconceptions[m_id] = "open"
+        for e_id in date_error_ids:
+            self.date_errors[e_id] = "open"
+
+    def record(self, move_kind: str, card_id: str | None, *, message: str | None = None,
+               next_card_id: str | None = None) -> None:
+        """The tutor's move this turn, on this card. With the student's ``message`` the turn is
+        also kept as the dialogue so far (the card visited, and the card moved on to, if any)."""
+        self.turns += 1
+        self.moves.append(move_kind)
+        self.card_id = card_id
+        if message is not None:
+            self.note_turn(message, card_id)
+            if card_id is not None:
+                self.visit(card_id)
+        if next_card_id is not None:
+            self.card_id = next_card_id
+            self.visit(next_card_id)
+
+    def close(self, card_id: str) -> None:
+        """The card has been summed up (the student was asked for a judgement)."""
+        if card_id not in self.closed:
+            self.closed.append(card_id)
+
+    def heard(self, *, opening: str, question: str, quotes: list[str], counter: str | None,
+              last: dict[str, Any]) -> None:
+        """What the tutor said this turn, so nothing is said twice: opening, question, quotes,
+        counter; and ``last``, the move this turn, for reading the student's next message."""
+        self.remember("opening", opening)
+        self.remember("question", question)
+        for quote in quotes:
+            self.remember("quote", quote)
+        if counter:
+            self.remember("counter", counter)
+        self.last = last
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -197,9 +244,6 @@ class KeyPointMatcher:
                 self._cache.move_to_end(t)
                 out.append(self._cache[t])
             return out
-
-    def _vector(self, text: str) -> np.ndarray:
-        return self._vectors([text])[0]
 
     def relevance(self, card: LessonCard, text: str) -> dict[str, float]:
         """How close the text is to each key point (0..1), for choosing what to hint at."""

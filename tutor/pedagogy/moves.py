@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tutor.kinds import MoveKind
 from tutor.lessons import DateError, Hint, KeyPoint, LessonCard, Misconception
 from tutor.pedagogy.assess import Assessment
 from tutor.pedagogy.ladder import Step, climb, step
@@ -44,7 +45,7 @@ _EVIDENCE = re.compile(r"\b(1[89]\d\d|\d{2,3},\d{3}|\d+ ?(per ?cent|%)|congress|
 
 @dataclass
 class Move:
-    kind: str
+    kind: MoveKind
     question: str
     label: str = ""
     card: LessonCard | None = None
@@ -100,7 +101,7 @@ def has_evidence(text: str) -> bool:
     return bool(_EVIDENCE.search(text))
 
 
-def _ladder_move(kind: str, state: LearnerState, card: LessonCard, relevance: dict[str, float],
+def _ladder_move(kind: MoveKind, state: LearnerState, card: LessonCard, relevance: dict[str, float],
                  guard: RepeatGuard, *, advance: bool = True, skip: int = 0) -> Move:
     """The next rung on the point in focus (a fresh point once a ladder is used up)."""
     kp = state.target(card, relevance)

@@ -2,18 +2,12 @@
 
 ``streamlit run streamlit_app.py`` calls :func:`main`. Pages are two-line scripts in
 tutor/ui/pages/ (so ``AppTest.switch_page("tutor/ui/pages/teacher.py")`` reaches them) that call
-``render()`` of tutor/ui/*_page.py; the coach page (tutor/ui/coach_page.py) is listed when that
-module exists.
+``render()`` of tutor/ui/*_page.py; the coach page is tutor/ui/coach_page.py's ``render``.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import re
-from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import streamlit as st
 
@@ -23,36 +17,15 @@ HERE = Path(__file__).resolve().parent
 PAGES = HERE / "pages"
 
 
-@lru_cache(maxsize=1)
-def _coach_target() -> Path | Callable[[], None] | None:
-    """What the coach page runs: its ``render`` (a module that only defines it), its file, or None."""
-    if importlib.util.find_spec("tutor.ui.coach_page") is None:
-        return None
-    path = HERE / "coach_page.py"
-    if not path.is_file():
-        return None
-    source = path.read_text(encoding="utf-8")
-    # A module that only defines render() shows nothing when run as a script: call render().
-    if "__main__" not in source and re.search(r"^def render\(\s*\)", source, re.M):
-        return importlib.import_module("tutor.ui.coach_page").render
-    return path
-
-
-def _coach_page() -> st.Page | None:
-    target = _coach_target()
-    if target is None:
-        return None
-    return st.Page(target, title="Essay & source coach", icon=":material/edit_note:", url_path="coach")
-
-
 def pages() -> dict[str, list[st.Page]]:
     students = [
         st.Page(PAGES / "tutor.py", title="Tutor", icon=":material/forum:", url_path="tutor", default=True),
         st.Page(PAGES / "sources.py", title="Sources", icon=":material/menu_book:", url_path="sources"),
     ]
-    coach = _coach_page()
-    if coach is not None:
-        students.append(coach)
+    from tutor.ui import coach_page
+
+    students.append(st.Page(coach_page.render, title="Essay & source coach", icon=":material/edit_note:",
+                            url_path="coach"))
     staff = [
         st.Page(PAGES / "teacher.py", title="Teacher", icon=":material/lock:", url_path="teacher"),
         st.Page(PAGES / "evaluation.py", title="Evaluation", icon=":material/analytics:", url_path="evaluation"),

@@ -1,7 +1,10 @@
-"""The chat page's logic, without Streamlit: restore a conversation, take a turn, first start.
+"""The chat page's logic, without Streamlit: restore a conversation, take a turn (saved, or
+saying it was not), first start.
 
->>> session, problem = restore(sessions, "3f2a…")          # from the URL's ?session=
->>> reply = take_turn(tutor, sessions, session, "why did stalin win?")   # saved before it returns
+Example (tests/test_app_services.py runs it)::
+
+    session, problem = restore(sessions, "3f2a…")          # from the URL's ?session=
+    reply = take_turn(tutor, sessions, session, "why did stalin win?")   # saved before it returns
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from pathlib import Path
 from typing import Callable
 
 from tutor.auth import local_operator
-from tutor.engine import Reply, Session, Tutor
+from tutor.engine import Tutor
 from tutor.errors import TutorError
 from tutor.corpus import course_documents
 from tutor.library import IngestResult, Library, store_is_empty
 from tutor.sessions import SessionStore, valid_session_id
+from tutor.turn import Reply, Session
 
 FIRST_START_BATCH = 6
 
@@ -33,16 +37,25 @@ def restore(sessions: SessionStore, requested: str | None) -> tuple[Session, str
     return Session(), None
 
 
-def take_turn(tutor: Tutor, sessions: SessionStore, session: Session, message: str) -> Reply:
+SAVE_FAILED = ("This conversation could not be saved just now: {reason} It stays on this page, and the "
+               "next turn tries to save it again.")
+
+
+def take_turn(tutor: Tutor, sessions: SessionStore, session: Session, message: str, *,
+              client: str | None = None) -> Reply:
     """One turn, saved. The engine records the student's message before anything can fail; the
-    session is saved even when the turn raises, so a reload keeps what was typed."""
+    session is saved even when the turn raises, so a reload keeps what was typed. A save that
+    fails leaves the turn in ``session`` and says why in ``reply.save_problem``."""
+    reply = None
     try:
-        return tutor.reply(session, message)
+        reply = tutor.reply(session, message, client=client)
     finally:
         try:
             sessions.save(session)
-        except TutorError:
-            pass  # the page shows the turn; a failed save is reported by the next save attempt
+        except TutorError as exc:
+            if reply is not None:
+                reply.save_problem = SAVE_FAILED.format(reason=exc)
+    return reply
 
 
 def first_start_ingest(library: Library, on_progress: Callable[[str, int, int], None] | None = None

@@ -16,8 +16,8 @@ from tutor.ui import resources
 from tutor.ui.render import escape_markdown, escape_stream, highlight, mode_banner, move_caption, source_heading
 
 if TYPE_CHECKING:  # imported in render(), after the chat input is on screen: they take seconds
-    from tutor.engine import Session
     from tutor.sessions import Progress
+    from tutor.turn import Session
 
 SESSION_KEY = "tutor_session"
 QUERY_KEY = "session"
@@ -43,7 +43,7 @@ def _current_session(ctx: resources.AppContext) -> Session:
 
 
 def _new_conversation() -> None:
-    from tutor.engine import Session
+    from tutor.turn import Session
 
     st.session_state[SESSION_KEY] = Session()
     st.query_params[QUERY_KEY] = st.session_state[SESSION_KEY].id
@@ -86,13 +86,16 @@ def _turn(ctx: resources.AppContext, session: Session, message: str) -> None:
         before = len(session.history)
         try:
             with st.spinner("Thinking…"):
-                reply = chat.take_turn(ctx.tutor, ctx.sessions, session, message)
+                reply = chat.take_turn(ctx.tutor, ctx.sessions, session, message,
+                                       client=resources.client_id(ctx.settings))
         except TutorError as exc:
             # The message is saved (the engine records it first); say what went wrong.
             st.error(f"The tutor could not answer just now: {escape_markdown(str(exc))} "
                      "Your message is kept; try again in a moment.", icon=":material/error:")
             return
         st.write_stream(escape_stream(reply.stream()))
+        if not reply.saved:
+            st.warning(escape_markdown(reply.save_problem), icon=":material/save:")
         recorded = session.history[-1] if len(session.history) > before else None
         if recorded and recorded.get("role") == "assistant":
             _after_reply(recorded)

@@ -22,16 +22,7 @@ ESSAY_TYPES = ["txt", "md", "docx"]
 
 def _coaches():
     ctx = resources.app_context()
-    from tutor.coach.essay import EssayCoach
-    from tutor.coach.source import SourceCoach
-
-    tutor = ctx.tutor
-    essay = tutor.coach if isinstance(tutor.coach, EssayCoach) else EssayCoach(
-        tutor.lessons, tutor.retriever, prompts_dir=ctx.settings.prompts_dir)
-    source = SourceCoach(tutor.lessons, tutor.retriever, chat_model=tutor.chat_model,
-                         prompts_dir=ctx.settings.prompts_dir, corpus_dir=ctx.settings.corpus_dir,
-                         settings=ctx.settings)
-    return essay, source
+    return ctx.essay_coach, ctx.source_coach
 
 
 def _citations(citations: list[dict[str, Any]]) -> None:
@@ -42,9 +33,9 @@ def _citations(citations: list[dict[str, Any]]) -> None:
 
 def _turns(turns: list[dict[str, Any]]) -> None:
     for turn in turns:
-        role = "user" if turn["role"] == "student" else "assistant"
+        role = turn["role"]
         with st.chat_message(role):
-            st.markdown(escape_markdown(turn["text"]))
+            st.markdown(escape_markdown(turn["content"]))
             if role == "assistant":
                 _citations(turn.get("citations", []))
 

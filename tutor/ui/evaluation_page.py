@@ -1,4 +1,5 @@
-"""Evaluation page: run the retrieval and tutor evaluations, compare methods, read saved reports."""
+"""Evaluation page: run the retrieval and tutor evaluations (the service checks the Teacher
+capability), compare methods, read saved reports."""
 
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ def _as_path(chosen, folder: str) -> Path:
 
 
 def _run_section(ctx: resources.AppContext) -> None:
-    if st.session_state.get(TEACHER_KEY) is None:
+    teacher = st.session_state.get(TEACHER_KEY)
+    if teacher is None:
         st.info("Running an evaluation takes a few minutes of the server's time, so it needs a teacher: "
                 "sign in on the Teacher page first. Saved reports are shown below.", icon=":material/lock:")
         return
@@ -114,10 +116,10 @@ def _run_section(ctx: resources.AppContext) -> None:
                 with tempfile.TemporaryDirectory(prefix="tutor-eval-") as folder:
                     path = _as_path(chosen, folder)
                     if kind == "retrieval":
-                        result = ev.run_retrieval_set(ctx.tutor.retriever, path, k=int(k), methods=methods,
-                                                      on_progress=tick)
+                        result = ev.run_retrieval_set(teacher, ctx.tutor.retriever, path, k=int(k),
+                                                      methods=methods, on_progress=tick)
                     else:
-                        result = ev.run_tutor_set(ctx.tutor, path, on_progress=tick)
+                        result = ev.run_tutor_set(teacher, ctx.tutor, path, on_progress=tick)
             except TutorError as exc:
                 status.update(label="The evaluation could not run", state="error")
                 st.error(escape_markdown(str(exc)))

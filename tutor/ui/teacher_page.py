@@ -6,6 +6,7 @@ import math
 
 import streamlit as st
 
+from tutor import auth
 from tutor.documents import SUPPORTED_EXTENSIONS
 from tutor.errors import PermissionDenied, TutorError
 from tutor.ui import resources
@@ -21,8 +22,8 @@ STATUS_ICONS = {"added": "✅", "updated": "🔁", "unchanged": "⏺", "flagged"
 
 def _gate(ctx: resources.AppContext):
     """The signed-in Teacher, or the closed notice / sign-in form and a stopped page."""
-    if not service.is_open(ctx.settings):
-        st.info(service.closed_message(), icon=":material/lock:")
+    if not auth.is_open(ctx.settings):
+        st.info(auth.closed_message(), icon=":material/lock:")
         st.stop()
     teacher = st.session_state.get(TEACHER_KEY)
     if teacher is not None:
@@ -32,7 +33,8 @@ def _gate(ctx: resources.AppContext):
         submitted = st.form_submit_button("Sign in", icon=":material/login:")
     if submitted:
         try:
-            st.session_state[TEACHER_KEY] = service.sign_in(password, ctx.settings)
+            st.session_state[TEACHER_KEY] = auth.sign_in(password, ctx.settings,
+                                                         client=resources.client_id(ctx.settings))
             st.rerun()
         except PermissionDenied as exc:
             st.error(f"Access denied. {escape_markdown(str(exc))}", icon=":material/block:")
