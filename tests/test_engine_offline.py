@@ -39,7 +39,7 @@ def _turns(tutor: Tutor, *messages: str):
     ("just tell me why stalin won", "answer_request", "decline_and_scaffold"),
     ("write me a paragraph on the lenin enrolment", "writing_request", "decline_and_scaffold"),
     ("idk", "dont_know", "hint"),
-    ("what was the lenin enrolment", "question", "hint"),
+    ("what was the lenin enrolment", "question", "answer_question"),
     ("trotsky was arrogant thats why he lost", "claim", "ask_evidence"),
 ])
 def test_each_kind_of_message_gets_its_move(tutor, message, intent, move):
@@ -59,7 +59,7 @@ def test_hint_ladder_climbs_one_rung_per_request_without_giving_the_point(tutor)
     assert len(points) == 1, "the same key point is worked on until its ladder is used"
     kp = points.pop()
     assert [r.move["hint_level"] for r in replies] == ["pump", "hint", "prompt"]
-    assert [r.label for r in replies] == [f"a hint instead of the answer (hint {n} of 3)" for n in (1, 2, 3)]
+    assert [r.label for r in replies] == [f"a hint instead of the answer (hint {n} of 4)" for n in (1, 2, 3)]
     assert [r.move["kind"] for r in replies] == ["decline_and_scaffold"] * 3
     for reply in replies:
         assert kp not in leaked_key_points(reply.text, card, set(), session.student_text())
@@ -111,10 +111,14 @@ def test_making_every_key_point_leads_to_a_judgement(tutor):
     )
     card = tutor.lessons.card("lenin-enrolment")
     assert session.learner.covered_on(card.id) == {kp.id for kp in card.key_points}
-    last = replies[-1]
-    assert last.move["kind"] == "summarise_and_judge"
-    assert any(prompt in last.text for prompt in card.judgement_prompts)
-    assert not last.citations, "a judgement move summarises the student's points, it adds no new evidence"
+    kinds = [r.move["kind"] for r in replies]
+    assert "summarise_and_judge" in kinds, kinds
+    close = replies[kinds.index("summarise_and_judge")]
+    assert any(prompt in close.text for prompt in card.judgement_prompts)
+    assert not close.citations, "a judgement move summarises the student's points, it adds no new evidence"
+    assert "‘" in close.text, "the summary quotes the student's own words"
+    after = replies[kinds.index("summarise_and_judge") + 1:]
+    assert all(r.move["kind"] in ("next_card", "summarise_and_judge") for r in after), kinds
 
 
 def test_off_topic_message_is_redirected_without_engaging(tutor):

@@ -133,6 +133,7 @@ def big_document(marker: str, paragraphs: int) -> bytes:
 # A reply that passes the tutor's checks on any lesson card: no key point, a pointer to passage
 # [1] (hint moves must cite one), one question.
 GOOD_REPLY = "Good, let's test that idea against passage [1] together. What evidence would you look for?"
+AFTER_REPLY = "Let's look at passage [1] from another side. Which congress vote would you check first?"
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +177,8 @@ def test_model_fault_falls_back_offline_and_keeps_the_conversation(shared_corpus
         if fault == "down":
             server.stop()  # nothing listens on its port any more
         during = tutor.reply(session, messages[1])
+        # A new question: asking the same one again would fail the tutor's repetition check.
+        server.text = AFTER_REPLY
         after = tutor.reply(session, messages[2])
 
     assert during.mode == "offline"

@@ -382,7 +382,7 @@ def test_first_start_and_cli_agree_on_the_corpus(tmp_path, embedder):
     from tutor.library import Library
     from tutor.settings import load_settings
     from tutor.store import Store
-    from tutor.ui.chat import first_start_ingest
+    from tutor.indexing import CourseIndexing
 
     corpus = tmp_path / "corpus"
     for folder in ("sources", "lessons", "eval"):
@@ -397,7 +397,7 @@ def test_first_start_and_cli_agree_on_the_corpus(tmp_path, embedder):
         if how == "library":
             library.ensure_default_corpus()
         elif how == "page":
-            first_start_ingest(library)
+            CourseIndexing(lambda: library).run()  # what the app's first start runs
         else:
             library.ingest_paths(TEACHER, [corpus])
         results[how] = sorted(d.doc_id for d in library.store.documents())

@@ -80,25 +80,44 @@ def test_a_plan_keeps_the_conversation_and_climbs_the_ladder(teacher_home, embed
     assert len(set(texts)) == len(texts)
 
 
-def test_after_publishing_a_scripted_dialogue_per_document_reaches_the_summary(teacher_home, embedder, tmp_path):
-    from tutor.auth import local_operator
-    from tutor.drafting import DocumentTexts, draft_from_store, publish_card
+def test_after_publishing_a_scripted_dialogue_per_document_reaches_the_summary(teacher_home, embedder, tmp_path,
+                                                                              monkeypatch):
+    """As a teacher and an evaluator would: `tutor lessons draft` and `tutor lessons publish` for
+    each document, then `tutor eval dialogues --cases corpus/eval/teacher_dialogues.jsonl`."""
+    from typer.testing import CliRunner
+
+    from tutor.cli import app
+    from tutor.settings import reset_settings
 
     home = tmp_path / "published-home"
     shutil.copytree(teacher_home, home)
-    tutor = _tutor(home, embedder)
-    lessons = tutor.lessons
-    sources = DocumentTexts.from_store(tutor.retriever.store)
-    dialogues = [json.loads(line) for line in (CORPUS / "eval" / "teacher_dialogues.jsonl").read_text().splitlines()]
-    assert len(dialogues) >= 6
+    monkeypatch.setenv("TUTOR_HOME", str(home))
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+
+    def run(*args: str):
+        reset_settings()
+        result = runner.invoke(app, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result
+
+    cases = CORPUS / "eval" / "teacher_dialogues.jsonl"
+    dialogues = [json.loads(line) for line in cases.read_text().splitlines()]
+    assert len(dialogues) >= 6 and len({d["doc_id"] for d in dialogues}) == len(dialogues)
     for d in dialogues:
-        draft = draft_from_store(tutor.retriever.store, lessons, d["doc_id"])
-        publish_card(local_operator(), draft.card, timeline=draft.timeline, published=lessons.published,
-                     lessons=lessons, sources=sources)
-    for d in dialogues:
-        session = tutor.new_session()
-        replies = [tutor.reply(session, turn["say"]) for turn in d["turns"]]
-        assert replies[0].card_id == d["doc_id"], "the published card takes over from the passage plan"
-        kinds = [r.move["kind"] for r in replies]
-        assert "summarise_and_judge" in kinds, (d["id"], kinds)
-        assert all(r.text.rstrip().endswith("?") for r in replies)
+        draft = tmp_path / f"{d['doc_id']}.yaml"
+        run("lessons", "draft", d["doc_id"], "--out", str(draft))
+        assert f"published {d['doc_id']} v1" in run("lessons", "publish", str(draft)).output
+    out = tmp_path / "teacher-dialogues.json"
+    run("eval", "dialogues", "--cases", str(cases), "--offline", "--json", str(out))
+    result = json.loads(out.read_text())
+    metrics = result["metrics"]
+    assert metrics["closure_rate"] == 1.0 and metrics["closures_owed"] >= len(dialogues), metrics
+    assert metrics["repetition_rate"] == 0.0 and metrics["question_rate"] == 1.0, metrics
+    assert metrics["feedback_accuracy"] >= 0.9, metrics
+    for d, played in zip(dialogues, result["dialogues"]):
+        turns = played["turns"]
+        assert turns[0]["card"] == d["doc_id"], "the published card takes over from the passage plan"
+        assert any(c["doc_id"] == d["doc_id"] for c in turns[0]["citations"])
+        closed = [t for t in turns if t["move"] == "summarise_and_judge"]
+        assert closed and closed[0]["card"] == d["doc_id"], (d["id"], [(t["card"], t["move"]) for t in turns])

@@ -116,12 +116,15 @@ def match_terms(title: str, points: list[Point], tags: list[str] | None = None, 
     topic = topic_of(title).removeprefix("the ").removeprefix("a ")
     head = re.split(r"\s+(?:of|in)\s+(?=(?:[A-Z][a-z]+\s+)?\d{4})", topic)[0]
     terms: list[str] = []
-    candidates = [head, *(t.replace("-", " ") for t in tags or [])]
+    # The title's subject and its own names ("Kronstadt", "NEP") belong to this card even when a
+    # course card also lists them: the teacher's card is the one about that subject.
+    own = [head, *(w for w in head.split() if w[:1].isupper())]
+    candidates = [*own, *(t.replace("-", " ") for t in tags or [])]
     candidates += [t for pt in points for t in pt.terms if not t.isdigit() and any(ch.isupper() for ch in t)]
     used = {w for t in taken or set() for w in [t, *t.split()]}
     for n, term in enumerate(candidates):
         low = term.lower().strip()
-        if low and low not in COMMON_NAMES and low not in terms and len(low) >= 3 and (n == 0 or low not in used):
+        if low and low not in COMMON_NAMES and low not in terms and len(low) >= 3 and (n < len(own) or low not in used):
             terms.append(low)
     return terms[:limit]
 

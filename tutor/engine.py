@@ -1,8 +1,8 @@
 """The Tutor engine: owns one turn of the Socratic dialogue, ``Tutor.reply(session, message)``,
 for the UI, the CLI and the evaluation. It is built by ``tutor.services.build``.
 
-A turn: classify → retrieve → match the lesson card → the learner observes the message → choose
-a move → compose (offline, or worded by a model through tutor.model_turn) → check. The student's
+A turn: read the student's act in context → retrieve → match the lesson card → assess what the
+student said (the learner observes it) → choose a move → compose (offline, or worded by a model through tutor.model_turn) → check. The student's
 message is in the session before anything can fail, so no turn is lost.
 
 Example (see tests/test_engine_offline.py for it run)::
@@ -14,24 +14,30 @@ Example (see tests/test_engine_offline.py for it run)::
 
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 import zlib
+from dataclasses import replace
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from tutor.citations import cited_numbers
 from tutor.documents import clean_text
 from tutor.errors import RateLimited
+from tutor.facts import FactChecker
 from tutor.lessons import DEFAULT_CARD, LessonCard, Lessons
 from tutor.limits import RateLimiter
 from tutor.model_turn import Brief, ModelTurn, passages_block
+from tutor.pedagogy.acts import Act, ActContext, ActReader, Topicality
+from tutor.pedagogy.assess import Assessment, Assessor
 from tutor.pedagogy.checks import Check, CheckContext, quoted_spans, run_checks
 from tutor.pedagogy.compose import Citation, compose_offline
-from tutor.pedagogy.intent import Intent, classify, word_count
+from tutor.pedagogy.intent import word_count
 from tutor.pedagogy.learner import KeyPointMatcher, LearnerState
-from tutor.pedagogy.moves import MOVE_LABELS, Move, choose, has_evidence
-from tutor.pedagogy.passage_plan import PassagePlanner, grounding_passage, is_plan, rare_words
+from tutor.pedagogy.moves import MOVE_LABELS, Move, choose
+from tutor.pedagogy.passage_plan import PassagePlanner, grounding_passage, is_plan, rare_words, temper
+from tutor.pedagogy.repeats import RepeatGuard, opening_of, question_of, quotes_of
 from tutor.prompts import Prompts
 from tutor.retrieval import Retriever
 from tutor.settings import Settings
@@ -43,6 +49,7 @@ __all__ = ["DEFAULT_CARD", "MAX_MESSAGE_CHARS", "RateLimiter", "Reply", "Session
 MAX_MESSAGE_CHARS = 20_000
 CARD_SWITCH_SCORE = 1.0
 STICKINESS = 1.0  # how much more a new card must score to take over a conversation
+_CONFIRM_WORDS = r"\b(is|that|right|correct|am|i|so|tho|though|then|yes|yeah|or|no|true|it|fr|innit|really|was|correct)\b"
 # Moves whose model reply must point to a passage (the offline composer always quotes one).
 CITING_MOVES = frozenset({"hint", "decline_and_scaffold", "probe_misconception", "correct_date"})
 FALLBACK_NOTICE = "This reply comes from the offline course-materials tutor because {reason}. Your conversation is safe."
@@ -56,15 +63,19 @@ class Tutor:
     given by ``tutor.services.build``."""
 
     def __init__(self, *, retriever: Retriever, lessons: Lessons, prompts: Prompts, settings: Settings,
-                 model: ModelTurn | None = None, embedder=None, coach=None, planner: PassagePlanner | None = None):
+                 model: ModelTurn | None = None, embedder=None, coach=None, facts: FactChecker | None = None,
+                 planner: PassagePlanner | None = None):
         self.retriever = retriever
+        self.facts = facts
         self.lessons = lessons
         self.prompts = prompts
         self.settings = settings
         self.model = model
         self.matcher = KeyPointMatcher(embedder)
+        self.acts = ActReader(lessons, Topicality(lessons, retriever))
+        self.assessor = Assessor(self.matcher, lessons, facts)
         # Topics no card covers: plans from passages.
-        self.planner = planner if planner is not None else PassagePlanner(retriever.store)
+        self.planner = planner if planner is not None else PassagePlanner(retriever.store, settings.corpus_dir)
         self.coach = coach
         self.mode = model.mode if model is not None else OFFLINE
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
@@ -105,91 +116,160 @@ class Tutor:
         # Recorded first: whatever fails below, the student's turn is kept.
         session.add(Turn(role="user", content=message))
         state = session.learner
-        intent = classify(message, in_conversation=len(session.history) > 1)
+        act = self.acts.read(message, self._act_context(session))
 
-        if intent.kind == "essay" and self.coach is not None:
+        if act.kind == "essay" and self.coach is not None:
             reply = self.coach.chat_reply(session, message)
             reply.notice = " ".join(filter(None, [notice, reply.notice])) or None  # e.g. "message was cut"
             reply.latency_ms = (time.perf_counter() - started) * 1000
             session.add(reply.turn())
             return reply
 
-        misconception_cards = self.lessons.misconceptions_in(message)
-        card, passages, query = self._ground(message, intent, state, misconception_cards)
-        if intent.kind == "off_topic" and (is_plan(card) or self._names_published_card(message)):
-            intent = Intent("question", True)  # a teacher's document or card answers it: the course decides
-        misconceptions = [m for c, m in misconception_cards]
-        date_errors = self.lessons.date_errors(message)
-        state.observe([m.id for m in misconceptions], [e.event.id for e in date_errors])
-
-        newly: set[str] = set()
-        if intent.kind in ("claim", "essay") and not misconceptions:
-            newly = state.mark_covered(card.id, self.matcher.expressed(card, message))
-        relevance = self.matcher.relevance(card, message)
-        move = choose(intent, state, card, misconceptions=misconceptions, date_errors=date_errors,
-                      relevance=relevance, newly_covered=newly, with_evidence=has_evidence(message),
-                      templates=self.prompts.offline, message=message)
-        passages = self._focus(passages, move, query)
+        card, passages, query = self._ground(message, act, state)
+        if act.kind in ("off_topic", "confirm") and is_plan(card) and card.id != state.card_id:
+            # A teacher's document answers it, and a yes/no question opening its topic is asked, not claimed.
+            act = replace(act, kind="question", on_topic=True)
+        assessment = self._assess(session, act, card)
         if is_plan(card):
-            # A plan teaches its own document: quote and cite that, not a neighbour.
+            temper(assessment, card)  # a document's sentence may report a claim only to doubt it
+        state.observe([assessment.misconception.id] if assessment and assessment.misconception else [],
+                      [assessment.date_error.event.id] if assessment and assessment.date_error else [])
+        if assessment is not None and assessment.points:
+            newly = state.mark_covered(card.id, assessment.points)
+            assessment.new_points = sorted(newly)
+            state.note_words(card.id, newly, assessment.text or act.text)
+        relevance = self.matcher.relevance(card, act.text)
+        guard = RepeatGuard(state.said)
+        move = choose(act, state, card, assessment=assessment, relevance=relevance, templates=self.prompts.offline,
+                      guard=guard, message=act.text, lessons=self.lessons)
+        card = move.card or card
+        if move.kind == "summarise_and_judge":
+            state.close(card.id)
+        passages = self._focus(passages, move, query)
+        if is_plan(card) or self._is_published(card.id):
+            # A plan, or a teacher's published card, teaches its own document: quote and cite that, not a neighbour.
             passages = [p for p in passages if p.doc_id in card.source_docs] or passages
 
-        reply = self._compose(session, message, intent, move, passages, notice)
-        state.record(move.kind, card.id)
+        reply = self._compose(session, message, act, move, passages, notice)
+        self._remember(state, reply, move)
+        state.record(move.kind, card.id, message=message,
+                     next_card_id=move.next_card.id if move.next_card is not None else None)
         reply.latency_ms = (time.perf_counter() - started) * 1000
         session.add(reply.turn())
         return reply
 
-    def _ground(self, message: str, intent: Intent, state: LearnerState,
-                misconception_cards: list) -> tuple[LessonCard, list[Passage], str]:
-        """The lesson card for this turn, the passages retrieved for it, and the search query."""
-        current = self.lessons.get(state.card_id) or self.planner.card(state.card_id)
-        query = message[:1500]
-        if current and (word_count(message) <= 8 or intent.kind in ("dont_know", "injection", "off_topic")):
-            query = f"{current.question} {query}"
-        # An "off-topic" message naming something rare is searched too: a teacher's document may answer it.
-        searched = intent.kind != "off_topic" or current is not None or bool(rare_words(message))
+    def _act_context(self, session: Session) -> ActContext:
+        state = session.learner
+        card = self._card(state.card_id)
+        asked = any(m not in ("greet", "redirect", "refuse_instructions", "empty", "rate_limited")
+                    for m in state.moves)
+        return ActContext(in_conversation=len(session.history) > 1, asked=asked, card_id=state.card_id,
+                          last_question=state.last.get("question", ""), visited=list(state.topics),
+                          card_question=card.question if card else "",
+                          earlier=[(m, c) for m, c in state.earlier])
+
+    def _assess(self, session: Session, act: Act, card: LessonCard) -> Assessment | None:
+        """The verdict on an answer, claim or confirmation request (a bare "is that right?" is
+        about the student's previous message); a question is only checked for a claim the
+        sources contradict ("why did trotsky call stalin a grey blur?")."""
+        state = session.learner
+        text = act.text
+        if act.kind == "confirm" and word_count(re.sub(_CONFIRM_WORDS, "", text, flags=re.I)) == 0:
+            text = state.last.get("content", "")
+            if not text:
+                return None
+        if act.kind in ("answer", "claim", "confirm"):
+            target = state.target(card, self.matcher.relevance(card, text))
+            return self.assessor.assess(text, card, target=target, covered=state.covered_on(card.id),
+                                        question=state.last.get("question", ""))
+        if act.kind in ("question", "answer_request", "writing_request"):
+            return self.assessor.contradiction(text)
+        return None
+
+    @staticmethod
+    def _remember(state: LearnerState, reply: Reply, move: Move) -> None:
+        """Everything said, so nothing is said twice: opening, question, quotes, counter."""
+        question = question_of(reply.text) or move.question
+        state.heard(opening=opening_of(reply.text), question=question, quotes=quotes_of(reply.text),
+                    counter=move.counter if move.kind == "counter_argument" else None, last={"kind": move.kind, "card": move.card.id if move.card else None,
+                      "key_point": move.key_point.id if move.key_point else None,
+                      "question": question, "act": move.act,
+                      "content": (move.assessment.text if move.assessment and move.act in ("answer", "claim", "confirm")
+                                  else state.last.get("content", ""))})
+
+    def _ground(self, message: str, act: Act, state: LearnerState) -> tuple[LessonCard, list[Passage], str]:
+        """The lesson card for this turn, the passages retrieved for it, and the search query.
+        The card follows the student: a switch or return names it, a question or claim that
+        names another card moves there; a reply to the tutor's question stays on its card."""
+        current = self._card(state.card_id)
+        text = act.text
+        query = text[:1500]
+        if current and act.kind in ("dont_know", "complaint", "summary", "injection", "off_topic", "greeting"):
+            query = f"{state.last.get('question') or current.question} {query}"
+        elif current and act.kind in ("answer", "confirm") and word_count(text) <= 12:
+            query = f"{state.last.get('question', '')} {query}"
+        target = self._card(act.card_id)
+        if act.kind in ("switch", "return") and target is not None:
+            query = f"{target.question} {act.topic}"
+        # An "off-topic" first message naming something rare is searched: a teacher's document may answer it.
+        searched = act.kind != "off_topic" or current is not None or bool(rare_words(text))
         passages = self.retriever.search(query, k=5) if searched else []
-        if misconception_cards:
+        misconception_cards = self.lessons.misconceptions_in(text)
+        if misconception_cards and act.kind not in ("switch", "return"):
             return misconception_cards[0][0], passages, query
-        # The words of the message decide the card; the retrieved documents only rank cards the
-        # words already point to (or, for a content question naming no card, choose one).
-        said = {c.id: score for c, score in self.lessons.match(message)}
-        plan = self._plan(message, intent, current, passages, said)
+        plan = self._plan(text, act, current, target, passages)
         if plan is not None:
             return plan, passages, query
-        ranked = self.lessons.match(message, [p.doc_id for p in passages] if intent.on_topic else None)
+        if act.kind in ("switch", "return") and target is not None:
+            return target, passages, query
+        if act.kind == "summary" and current is not None and not state.covered_on(current.id):
+            # Just moved on (or not started here): sum up the topic the student last worked on.
+            worked = [c for c in reversed(state.topics) if state.covered_on(c)]
+            if worked:
+                return self._card(worked[0]) or current, passages, query
         if current is not None:
-            # A conversation stays on its card unless the message clearly names another one.
-            ranked = [(c, s + (STICKINESS if c.id == current.id else 0.0)) for c, s in ranked]
-            ranked.sort(key=lambda x: -x[1])
+            if act.kind in ("question", "claim", "confirm", "answer_request", "writing_request") and target is not None \
+                    and target.id != current.id and self._leaves(text, current, target):
+                return target, passages, query
+            return current, passages, query
+        if target is not None:
+            return target, passages, query
+        ranked = self.lessons.match(text, [p.doc_id for p in passages] if act.on_topic else None)
         best, score = ranked[0]
-        if current is not None:
-            if best.id == current.id or not intent.on_topic or said.get(best.id, 0.0) < CARD_SWITCH_SCORE:
-                return current, passages, query
-            return best, passages, query
-        if said.get(best.id, 0.0) > 0 or (intent.kind in ("question", "claim") and score >= CARD_SWITCH_SCORE):
+        if act.kind in ("question", "claim") and score >= CARD_SWITCH_SCORE:
             return best, passages, query
         return self.lessons.get(DEFAULT_CARD) or best, passages, query
 
-    def _names_published_card(self, message: str) -> bool:
-        published = getattr(self.lessons, "is_published", None)
-        if published is None:
-            return False
-        return any(score >= CARD_SWITCH_SCORE and published(card.id) for card, score in self.lessons.match(message))
+    def _card(self, card_id: str | None) -> LessonCard | None:
+        """A lesson card, or the passage plan a session is on."""
+        return self.lessons.get(card_id) or self.planner.card(card_id) if card_id else None
 
-    def _plan(self, message: str, intent: Intent, current: LessonCard | None, passages: list[Passage],
-              said: dict[str, float]) -> LessonCard | None:
-        """The passage plan when the passages answering a question come from a document no card
-        covers (a new question, or a first message; answers to the current card stay with it)."""
-        if intent.kind not in ("question", "claim", "off_topic") or (current is not None and intent.kind != "question"):
+    def _is_published(self, card_id: str) -> bool:
+        published = getattr(self.lessons, "is_published", None)  # tutor.published.LiveLessons
+        return bool(published and published(card_id))
+
+    def _plan(self, text: str, act: Act, current: LessonCard | None, target: LessonCard | None,
+              passages: list[Passage]) -> LessonCard | None:
+        """The passage plan when the passages answering a question (or a switch that names no
+        card) come from a document no card covers. Answers to the current card stay with it."""
+        moves_on = act.kind == "switch" and (target is None or (current is not None and target.id == current.id))
+        # A first message, or a yes/no question outside a card's conversation ("was Kronstadt organised by Whites?").
+        first = (current is None and act.kind in ("claim", "off_topic")) or \
+            (act.kind == "confirm" and (current is None or is_plan(current)))
+        if not (act.kind == "question" or moves_on or first) or (act.kind == "off_topic" and not rare_words(text)):
             return None
-        if intent.kind == "off_topic" and not rare_words(message):
-            return None
-        found = grounding_passage(self.lessons, message, passages, named=said, switch_score=CARD_SWITCH_SCORE)
-        if found is None:
-            return None
-        return self.planner.plan_for(message, found, current)
+        if moves_on:  # "what about the shakhty trial": searched for what it names, not for the card in use
+            passages = self.retriever.search(act.topic or text, k=5)
+        named = {c.id: score for c, score in self.lessons.match(text)}
+        found = grounding_passage(self.lessons, text, passages, named=named, switch_score=CARD_SWITCH_SCORE,
+                                  course_docs=self.planner.course_docs)
+        return self.planner.plan_for(text, found, current) if found is not None else None
+
+    def _leaves(self, text: str, current: LessonCard, target: LessonCard) -> bool:
+        """A message moves the conversation to the card it names only when it names nothing of the
+        card in use ("and they joined trotsky in 1925?" stays on Zinoviev and Kamenev)."""
+        scores = {c.id: s for c, s in self.acts.named_cards(text)}
+        return scores.get(current.id, 0.0) == 0.0 and scores.get(target.id, 0.0) >= CARD_SWITCH_SCORE
 
     def _focus(self, passages: list[Passage], move: Move, query: str) -> list[Passage]:
         """Make sure the move's first two focus documents (the key point's sources, the document
@@ -218,25 +298,29 @@ class Tutor:
         # A probe may name the correction it is about (who really said it); that is not the answer.
         allowed = [move.question, move.counter or "", session.student_text(),
                    move.misconception.why_wrong if move.misconception else ""]
-        return CheckContext(passages=passages, card=card,
-                            covered=state.covered_on(card.id) if card else set(),
+        covered = state.covered_on(card.id) if card else set()
+        if move.bottom_out and move.key_point is not None:
+            covered = covered | {move.key_point.id}  # the bottom of the ladder supplies part of this point
+        return CheckContext(passages=passages, card=card, covered=covered,
+                            contradicted=bool(move.assessment and move.assessment.verdict == "contradicted"),
+                            asked=state.already_said("question"),
                             allowed_text="\n".join(allowed), secret_lines=self._secret_lines, other_cards=others,
                             lessons=self.lessons)
 
-    def _offline(self, session: Session, message: str, intent: Intent, move: Move,
+    def _offline(self, session: Session, message: str, act: Act, move: Move,
                  passages: list[Passage]) -> tuple[str, list[Citation], list[Check]]:
         state = session.learner
         covered = state.covered_on(move.card.id) if move.card else set()
         guard = self._context(session, move, {})
         # Wording varies with the turn and the message, deterministically (tests stay repeatable).
         variant = state.turns + zlib.crc32(message.lower().encode("utf-8")) % 97
-        text, citations = compose_offline(move, passages, self.prompts.offline, message=message, turn=variant,
+        text, citations = compose_offline(move, passages, self.prompts.offline, message=act.text, turn=variant,
                                           covered=covered, leaks=lambda t: guard.leaks(t) or guard.summarises(t),
-                                          intent_kind=intent.kind)
+                                          intent_kind=act.kind, guard=RepeatGuard(state.said), state=state)
         ctx = self._context(session, move, {c.n: c.text for c in citations})
         return text, citations, run_checks(text, ctx)
 
-    def _compose(self, session: Session, message: str, intent: Intent, move: Move,
+    def _compose(self, session: Session, message: str, act: Act, move: Move,
                  passages: list[Passage], notice: str | None) -> Reply:
         move_info = move.as_dict()
         card_id = move.card.id if move.card else None
@@ -249,10 +333,10 @@ class Tutor:
                                            checker="the tutor's checks"))
             if outcome.ok:
                 return Reply(outcome.text, self._citations(outcome.text, shown), move_info, card_id, outcome.checks,
-                             self.mode, intent.kind, notice, shown)
+                             self.mode, act.kind, notice, shown)
             notice = " ".join(filter(None, [notice, outcome.notice]))
-        text, citations, checks = self._offline(session, message, intent, move, passages)
-        return Reply(text, citations, move_info, card_id, checks, OFFLINE, intent.kind, notice, passages)
+        text, citations, checks = self._offline(session, message, act, move, passages)
+        return Reply(text, citations, move_info, card_id, checks, OFFLINE, act.kind, notice, passages)
 
     def model_messages(self, session: Session, message: str, move: Move, shown: list[Passage]) -> list[BaseMessage]:
         """The prompt for one model turn: system rules, recent turns, then this turn's brief."""
@@ -266,6 +350,22 @@ class Tutor:
             "analysis": "",
         }
         brief = template.format(**fields)
+        state = session.learner
+        a = move.assessment
+        said = [f"The student's act: {move.act or 'message'}."]
+        if a is not None and move.feedback:
+            verdict = {"right": "right", "partly": "partly right", "wrong": "not right"}[move.feedback]
+            if a.verdict == "contradicted":
+                verdict = "contradicted by the sources" + (f" ({a.correction})" if a.correction else "")
+            said.append(f"Assessment of what the student said: {verdict}. Open the reply with that verdict in "
+                        "one short, specific sentence (never praise a contradicted claim).")
+        if move.card:
+            made = sorted(state.covered_on(move.card.id))
+            said.append(f"Points the student has made: {', '.join(made) or 'none yet'}.")
+        asked = state.already_said("question")[-8:]
+        if asked:
+            said.append("Questions already asked (do not ask any of them again): " + " | ".join(asked))
+        brief = brief.strip() + "\n" + "\n".join(said)
         messages: list[BaseMessage] = [SystemMessage(self.prompts.system)]
         for turn in session.history[-7:-1]:
             cls = HumanMessage if turn["role"] == "user" else AIMessage

@@ -18,7 +18,11 @@ IntentKind = Literal["greeting", "injection", "off_topic", "answer_request", "wr
 # What the tutor does this turn (tutor.pedagogy.moves), plus the essay coach's and the engine's own.
 MoveKind = Literal["greet", "redirect", "refuse_instructions", "correct_date", "probe_misconception", "hint",
                    "decline_and_scaffold", "counter_argument", "ask_evidence", "summarise_and_judge",
-                   "essay_feedback", "empty", "rate_limited"]
+                   "essay_feedback", "empty", "rate_limited", "bottom_out", "answer_question", "confirm",
+                   "next_card"]
+# What the student is doing in the conversation (tutor.pedagogy.acts): the intent read in context.
+ActKind = Literal["greeting", "injection", "off_topic", "essay", "answer_request", "writing_request", "dont_know",
+                  "complaint", "summary", "confirm", "answer", "claim", "question", "switch", "return"]
 # "offline" or the name of the model that worded the reply.
 Mode = str
 OFFLINE: Mode = "offline"

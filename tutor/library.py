@@ -32,6 +32,10 @@ _TEMP_PREFIX = ".upload-"
 STATUS_ORDER = ("added", "updated", "unchanged", "flagged", "skipped", "failed")
 
 Progress = Callable[[str, int, int], None]
+# Files per step of the first start: small enough that progress moves every few seconds, large
+# enough that the per-commit cost stays small (measured in benchmarks/app_benchmark.py).
+FIRST_START_BATCH = 4
+FIRST_START_META = "default_corpus"  # manifest meta: "running" while the first start indexes, then "done"
 
 
 @dataclass(frozen=True)
@@ -358,12 +362,27 @@ class Library:
         store.manifest.set_meta("embedding_model", store.model_name)
         return results
 
-    def ensure_default_corpus(self, on_progress: Progress | None = None) -> list[IngestResult]:
-        """First start: an empty store gets the course documents (tutor/corpus.py)."""
-        if store_is_empty(self.store):
-            return self.ingest_paths(local_operator(), course_documents(self.settings.corpus_dir),
-                                     on_progress=on_progress, confirm_flagged=True)
-        return []
+    def ensure_default_corpus(self, on_progress: Progress | None = None, *,
+                              batch: int = FIRST_START_BATCH) -> list[IngestResult]:
+        """First start: an empty store gets the course documents (tutor/corpus.py), a few files at a
+        time, so progress moves (``on_progress(last file, files done, files in all)``, first with
+        0 done) and the first documents are searchable while the rest are indexed. A first start
+        cut short (the process killed) carries on at the next one: unchanged files cost no embedding."""
+        manifest = self.store.manifest
+        if not (store_is_empty(self.store) or manifest.get_meta(FIRST_START_META) == "running"):
+            return []
+        files = course_documents(self.settings.corpus_dir)
+        manifest.set_meta(FIRST_START_META, "running")
+        if on_progress:
+            on_progress("", 0, len(files))
+        results: list[IngestResult] = []
+        for start in range(0, len(files), max(1, batch)):
+            part = files[start:start + max(1, batch)]
+            results.extend(self.ingest_paths(local_operator(), part, confirm_flagged=True))
+            if on_progress:
+                on_progress(part[-1].name, start + len(part), len(files))
+        manifest.set_meta(FIRST_START_META, "done")
+        return results
 
 
 def scan_document(doc: SourceDocument) -> list[Finding]:

@@ -19,6 +19,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from tutor.coach.essay import EssayCoach
+from tutor.coach.facts import default_checker
 from tutor.coach.source import SourceCoach
 from tutor.engine import Tutor
 from tutor.errors import ConfigError
@@ -89,6 +90,7 @@ def build(settings: Settings | None = None, *, chat_model: BaseChatModel | None 
     source = SourceCoach(lessons, retriever, prompts_dir=settings.prompts_dir, corpus_dir=settings.corpus_dir,
                          model=turn)
     tutor = Tutor(retriever=retriever, lessons=lessons, prompts=prompts, settings=settings, model=turn,
-                  embedder=store.embedder, coach=essay, planner=PassagePlanner(store))
+                  embedder=store.embedder, coach=essay, facts=default_checker(lessons),
+                  planner=PassagePlanner(store, settings.corpus_dir))
     return Services(settings=settings, store=store, retriever=retriever, lessons=lessons, prompts=prompts,
                     model=turn, tutor=tutor, essay_coach=essay, source_coach=source, library=Library(store))

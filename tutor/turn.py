@@ -109,12 +109,21 @@ class Reply:
     card_id: str | None
     checks: list[Check]
     mode: Mode
-    intent: str
+    intent: str  # the student's dialogue act (tutor.pedagogy.acts)
     notice: str | None = None
     passages: list[Passage] = field(default_factory=list)
     latency_ms: float = 0.0
     # Why the conversation could not be saved after this reply (None: it was); the page says so.
     save_problem: str | None = None
+
+    @property
+    def act(self) -> str:
+        return self.intent
+
+    @property
+    def feedback(self) -> str | None:
+        """right | partly | wrong: the verdict the reply opened with, if any."""
+        return self.move.get("feedback")
 
     @property
     def saved(self) -> bool:

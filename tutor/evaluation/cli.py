@@ -395,6 +395,83 @@ def claims(
 
 
 @eval_app.command()
+def acts(
+    cases: Optional[Path] = typer.Option(None, "--cases", help="JSONL acts in context (default corpus/eval/acts.jsonl)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
+    fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
+) -> None:
+    """Accuracy of the dialogue act the offline tutor reads for each message in its context."""
+    _run_one(lambda settings, store, task: _acts_run(settings, store, cases or _default(settings, "acts.jsonl"), task),
+             print_acts, json_out, fail_under)
+
+
+@eval_app.command()
+def dialogues(
+    cases: Optional[Path] = typer.Option(None, "--cases", help="JSONL dialogues (default corpus/eval/dialogues.jsonl)."),
+    offline: bool = typer.Option(False, "--offline", help="Use the offline tutor even if a model is configured."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write dialogues.md (metrics and transcripts) here."),
+    fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
+) -> None:
+    """Scripted multi-turn dialogues: repetition, expectations, feedback, acts, questions, closure."""
+    def run(settings, store, task):
+        result = _dialogues_run(settings, store, cases or _default(settings, "dialogues.jsonl"), offline, task)
+        if report is not None:
+            from tutor.evaluation.dialogues import dialogues_markdown
+
+            report.mkdir(parents=True, exist_ok=True)
+            (report / "dialogues.md").write_text(dialogues_markdown(result), encoding="utf-8")
+            err.print(f"wrote {report / 'dialogues.md'}", highlight=False)
+        return result
+    _run_one(run, print_dialogues, json_out, fail_under)
+
+
+def print_acts(a: dict, out: Console) -> None:
+    table = Table(title=f"Dialogue acts in context: {a['n_cases']} messages")
+    table.add_column("act")
+    splits = list(a["splits"])
+    for col in ["n", "accuracy", *splits]:
+        table.add_column(col, justify="right")
+    for act, row in a["per_act"].items():
+        table.add_row(act, str(row["n"]), f"{row['accuracy']:.3f}",
+                      *[f"{a['splits'][s]['per_act'].get(act, {}).get('accuracy', float('nan')):.3f}" for s in splits])
+    table.add_row("[bold]all[/bold]", str(a["n"]), f"[bold]{a['accuracy']:.3f}[/bold]",
+                  *[f"{a['splits'][s]['accuracy']:.3f}" for s in splits])
+    out.print(table)
+    for m in a["misses"][:30]:
+        out.print(f"  {m['id']} ({m['split']}): {m['act']} read as {m['read']}: {m['message'][:80]}",
+                  markup=False, highlight=False, style="dim")
+
+
+def print_dialogues(d: dict, out: Console) -> None:
+    table = Table(title=f"Dialogues: {d['n_dialogues']} dialogues, {d['n_turns']} turns")
+    table.add_column("metric")
+    splits = list(d["splits"])
+    for col in ["all", *splits]:
+        table.add_column(col, justify="right")
+    for key in ("repetition_rate", "expectation_hit_rate", "feedback_accuracy", "act_accuracy", "question_rate",
+                "closure_rate", "struggling_redirected", "latency_p50_ms", "latency_p95_ms"):
+        table.add_row(key, str(d["metrics"][key]), *[str(d["splits"][s][key]) for s in splits])
+    out.print(table)
+
+
+def _acts_run(settings, store, path: Path, task) -> dict:
+    from tutor.evaluation.dialogues import load_acts, run_acts
+
+    rows = _load(load_acts, path)
+    tutor = _make_tutor(settings, store, offline=True)
+    return {"set": str(path), **run_acts(tutor, rows, on_progress=task("acts"))}
+
+
+def _dialogues_run(settings, store, path: Path, offline: bool, task) -> dict:
+    from tutor.evaluation.dialogues import load_dialogues, run_dialogues
+
+    rows = _load(load_dialogues, path)
+    tutor = _make_tutor(settings, store, offline)
+    return {"set": str(path), **run_dialogues(tutor, rows, on_progress=task("dialogues"))}
+
+
+@eval_app.command()
 def mrbench(
     file: Path = typer.Option(..., "--file", help="An MRBench JSON file (e.g. MRBench_V1.json)."),
     with_judge: bool = typer.Option(True, "--judge/--no-judge", help="Also score the LLM judge when a model is configured."),

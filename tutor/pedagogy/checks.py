@@ -23,6 +23,9 @@ MAX_WORDS = 140
 QUOTE_FIDELITY = 90
 # A quoted span: straight or curly double quotes, 4+ words, optionally followed by [n].
 _QUOTED = re.compile(r"[\"“]([^\"“”]{12,400})[\"”]\s*(?:\[(\d+)\])?")
+# An opening that praises or agrees ("Yes", "Great point", "That holds up").
+_PRAISE = re.compile(r"^(yes|yeah|right|correct|exactly|great|good|excellent|spot on|well done|nice|that'?s (right|it|correct|a (good|great|strong))|"
+                     r"that holds up|absolutely|indeed|true)\b", re.I)
 
 
 @dataclass
@@ -51,6 +54,10 @@ class CheckContext:
     # asserts a wrong attribution or date itself; and whether the move must cite a passage.
     lessons: "Lessons | None" = None
     require_citation: bool = False
+    # The dialogue so far: whether the student's claim is contradicted by the sources (a reply
+    # must not praise it) and the questions already asked (a reply must not ask one again).
+    contradicted: bool = False
+    asked: list[str] = field(default_factory=list)
 
     def leaks(self, text: str) -> list[str]:
         """Key points (as card:point) that the text gives away, on the card or the other cards."""
@@ -136,6 +143,18 @@ def run_checks(text: str, ctx: CheckContext) -> list[Check]:
 
     checks.append(Check("length", words <= MAX_WORDS and text.count("\n\n") <= 2,
                         f"{words} words; keep replies under {MAX_WORDS} words" if words > MAX_WORDS else ""))
+
+    if ctx.contradicted:
+        praised = bool(_PRAISE.match(text.strip()))
+        checks.append(Check("no_praise_of_contradicted_claim", not praised,
+                            "the reply praises a claim the sources contradict; say it is wrong first" if praised else ""))
+    if ctx.asked:
+        from tutor.pedagogy.repeats import question_of, similar
+
+        last = question_of(text)
+        repeated = bool(last) and any(similar(last, q) for q in ctx.asked)
+        checks.append(Check("no_repeated_question", not repeated,
+                            f"the reply asks again: \"{last[:80]}\"; ask something new" if repeated else ""))
 
     low = text.lower()
     leaks = [line for line in ctx.secret_lines if fuzz.partial_ratio(line.lower(), low) >= 92]

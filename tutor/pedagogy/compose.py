@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from tutor.pedagogy.moves import Move, pick
+from tutor.pedagogy.repeats import RepeatGuard
 from tutor.retrieval import tokenize
 from tutor.store import Passage
 
@@ -54,7 +55,8 @@ def sentences(text: str) -> list[str]:
 def _usable(sentence: str) -> bool:
     words = len(sentence.split())
     # Unbalanced quotation marks would break the quote the reply wraps around it.
-    return (MIN_WORDS <= words <= MAX_WORDS and sentence.count('"') % 2 == 0
+    # Straight double quotes inside would break the quotation marks the reply wraps around it.
+    return (MIN_WORDS <= words <= MAX_WORDS and '"' not in sentence
             and sentence.count("“") == sentence.count("”") and not sentence.startswith(("-", "*", "|")))
 
 
@@ -119,8 +121,9 @@ def scored_sentences(move: Move, passages: list[Passage], message: str) -> list[
     (above all), the message and the key point or correction at stake, from the move's focus
     documents if possible; a date correction only considers sentences with the right year."""
     weighted: dict[str, float] = {}
-    sources = [(move.question, 1.0), (move.counter or "", 0.8), (message, 0.5),
-               (move.key_point.statement if move.key_point else "", 0.6),
+    asked = move.kind == "answer_question"  # the student's own question leads the search for evidence
+    sources = [(move.question, 0.4 if asked else 1.0), (move.counter or "", 0.8), (message, 1.4 if asked else 0.5),
+               (move.key_point.statement if move.key_point else "", 1.2 if move.bottom_out else 0.6),
                (move.misconception.why_wrong if move.misconception else "", 0.8)]
     for text, weight in sources:
         for token in set(tokenize(text)):
@@ -140,6 +143,11 @@ def scored_sentences(move: Move, passages: list[Passage], message: str) -> list[
             if move.date_error:
                 score += sum(1 for k in move.date_error.event.keywords if k.lower() in sentence.lower())
             score += sum(w for n, w in names.items() if n in sentence)
+            if move.bottom_out and move.key_point is not None:
+                # The bottom of the ladder supplies part of the point: a sentence that carries it.
+                from tutor.pedagogy.learner import terms_in
+
+                score += 0.6 * len(terms_in(sentence, move.key_point.evidence_terms))
             # Study-skills advice is for skills questions, not evidence about the 1920s.
             if passage.kind == "skills" and not focus:
                 score -= 1.0
@@ -159,43 +167,125 @@ def choose_quote(move: Move, passages: list[Passage], message: str,
     return None
 
 
-def compose_offline(move: Move, passages: list[Passage], templates: dict, *, message: str, turn: int,
-                    covered: set[str], leaks: Callable[[str], list[str]], intent_kind: str) -> tuple[str, list[Citation]]:
-    """Acknowledgement, at most one quoted sentence with its [1], and the move's question."""
-    acks = templates["ack"]
-    ack_key = "decline_writing" if (move.kind == "decline_and_scaffold" and intent_kind == "writing_request") \
-        else move.kind
-    parts: list[str] = []
-    ack = pick(acks.get(ack_key, acks["hint"]), turn)
-    if move.newly_covered and move.kind in ("ask_evidence", "counter_argument", "hint"):
-        # One acknowledgement, not two: the student's point first.
-        ack = pick(acks["acknowledge_point"], turn)
-    if "{covered}" in ack:
-        names = [move.card.key_point(k).evidence_terms[0] for k in sorted(covered)] if move.card else []
-        ack = ack.format(covered=", ".join(names) or "the main points")
-    parts.append(ack)
+_TERMS_WORD = re.compile(r"\w+")
 
+
+def _fill(template: str, **values: str) -> str:
+    out = template
+    for key, value in values.items():
+        out = out.replace("{" + key + "}", value)
+    return out
+
+
+def opening_sentence(move: Move, templates: dict, *, guard: RepeatGuard, turn: int, message: str,
+                     state=None) -> str:
+    """The first sentence: the verdict on what the student just said, specifically."""
+    fb = templates.get("feedback", {})
+    kind = move.opening
+    a = move.assessment
+    said = f"‘{a.phrase}’" if a is not None and a.phrase else "that"
+    terms = ", ".join(dict.fromkeys(t.lower() for t in (a.terms if a else []))) or said
+    if kind.startswith("close_"):
+        kind = kind.removeprefix("close_")
+    options: list[str] = []
+    if kind in ("right", "partly", "wrong", "confirm_right", "confirm_partly", "confirm_wrong"):
+        options = fb.get(kind, [])
+        if kind.endswith("partly") and a is not None and a.terms:
+            options = fb.get(kind + "_terms", []) + options
+    elif kind == "contradicted":
+        if move.date_error is not None:
+            err = move.date_error
+            options = [_fill(o, event=err.event.event.rstrip("."), correct=err.correct, stated=str(err.stated_year))
+                       for o in fb.get("date_wrong", [])]
+        else:
+            options = fb.get("contradicted", [])
+            if move.misconception is not None:
+                fix = correction_clause(move.misconception.why_wrong)
+                options = [f"{o.rstrip('.')}: {fix}" for o in options]
+    elif kind in ("dont_know", "complaint", "question", "judgement", "start", "summary"):
+        options = fb.get(kind, [])
+    elif kind in ("switch", "return"):
+        topic = move.topic.strip() or "that"
+        options = [_fill(o, topic=topic) for o in fb.get(kind, [])]
+    if not options:
+        acks = templates["ack"]
+        ack_key = "decline_writing" if (move.kind == "decline_and_scaffold" and move.act == "writing_request") \
+            else move.kind
+        options = acks.get(ack_key, acks["hint"])
+    options = [_fill(o, said=said, terms=terms) for o in options]
+    return guard.fresh("opening", options, turn)
+
+
+def correction_clause(why_wrong: str, limit: int = 26) -> str:
+    """The first clause of a misconception's correction: what the sources say instead."""
+    first = re.split(r";|:(?=\s)", why_wrong)[0].strip()
+    words = first.split()
+    out = " ".join(words[:limit]).rstrip(",. ")
+    return out + ("…" if len(words) > limit else ".")
+
+
+def _answers(quote: str, move: Move) -> bool:
+    """True when the quoted sentence already supplies what the question asks for: an evidence
+    term of the point that the question itself does not contain."""
+    if move.key_point is None:
+        return False
+    from tutor.pedagogy.learner import terms_in
+
+    asked = {t.lower() for t in terms_in(move.question, move.key_point.evidence_terms)}
+    return any(t.lower() not in asked for t in terms_in(quote, move.key_point.evidence_terms))
+
+
+def compose_offline(move: Move, passages: list[Passage], templates: dict, *, message: str, turn: int,
+                    covered: set[str], leaks: Callable[[str], list[str]], intent_kind: str,
+                    guard: RepeatGuard | None = None, state=None) -> tuple[str, list[Citation]]:
+    """Feedback first, then at most one quoted sentence with its [1] to interpret, then one question."""
+    guard = guard or RepeatGuard()
+    parts: list[str] = [opening_sentence(move, templates, guard=guard, turn=turn, message=message, state=state)]
     citations: list[Citation] = []
-    quote_moves = ("redirect", "refuse_instructions", "greet", "summarise_and_judge")
+    question = move.question
+
+    if move.kind == "summarise_and_judge" and move.card is not None and state is not None:
+        from tutor.pedagogy.closure import listing, missing_hint, summary_parts
+
+        made, missing = summary_parts(move.card, state)
+        if made:
+            parts.append(_fill(guard.fresh("opening", templates["closure_made"], turn), made=listing(made)))
+        else:
+            parts.append(templates["closure_nothing"][0])
+        if missing:
+            parts.append(missing_hint(move.card, missing))
+        else:
+            parts.append(guard.fresh("opening", templates["closure_complete"], turn))
+    quote_moves = ("redirect", "refuse_instructions", "greet", "summarise_and_judge", "next_card")
     if move.kind not in quote_moves:
-        found = choose_quote(move, passages, message, leaks)
+        skip = lambda s: bool(leaks(s)) or guard.seen("quote", s)
+        found = choose_quote(move, passages, message, skip)
+        if found is None:
+            found = choose_quote(move, passages, message, leaks)  # a repeat beats no evidence
         if found:
             passage, sentence = found
             citations.append(Citation(1, passage.id, passage.doc_id, passage.title, passage.kind, passage.page,
                                       sentence, passage.text))
             if move.kind == "counter_argument" and move.counter:
-                parts.append(f"{pick(templates['counter_intro'], turn)} {move.counter}")
+                parts.append(f"{guard.fresh('opening', templates['counter_intro'], turn)} {move.counter}")
                 parts.append(f"Weigh it against this: “{sentence}” [1]")
             else:
-                intro = templates.get("evidence_intro_" + move.kind) or templates["evidence_intro"]
-                parts.append(f"{pick(intro, turn + 1)} “{sentence}” [1]")
+                key = "evidence_intro_" + move.kind
+                intro = templates.get(key) or templates["evidence_intro"]
+                parts.append(f"{guard.fresh('intro', intro, turn + 1)} “{sentence}” [1]")
+            if move.hint is not None and move.hint.level == "prompt" and _answers(sentence, move):
+                question = guard.fresh("question", templates["interpret_question"], turn)
         elif move.kind == "counter_argument" and move.counter:
-            parts.append(f"{pick(templates['counter_intro'], turn)} {move.counter}")
+            parts.append(f"{guard.fresh('opening', templates['counter_intro'], turn)} {move.counter}")
         elif move.date_error and templates.get("date_fallback"):
-            # No passage gives the date in a quotable sentence: the course timeline does.
             parts.append(pick(templates["date_fallback"], turn).format(
                 event=move.date_error.event.event.rstrip("."), correct=move.date_error.correct))
     if move.kind == "redirect":
         parts.append(pick(templates["redirect_bridge"], turn))
-    parts.append(move.question)
+    if move.kind == "probe_misconception" and move.misconception is not None:
+        question = guard.fresh("question", templates["after_correction"], turn)
+    if not question:
+        question = guard.fresh("question", templates["bottom_out_question"], turn) if move.bottom_out \
+            else (move.card.question if move.card else templates["greet_question"][0])
+    parts.append(question)
     return " ".join(p.strip() for p in parts if p.strip()), citations

@@ -111,9 +111,11 @@ def looks_like_essay(text: str) -> bool:
     return words >= 250 or (words >= 150 and len(paragraphs) >= 2)
 
 
-def classify(message: str, *, in_conversation: bool = False) -> Intent:
+def classify(message: str, *, in_conversation: bool = False, on_topic: bool | None = None) -> Intent:
+    """The message alone; ``on_topic`` is the course's own judgement (pedagogy.acts.Topicality)
+    when the caller has it, else the period's vocabulary below."""
     text = message.strip()
-    on_topic = bool(TOPIC.search(text))
+    on_topic = bool(TOPIC.search(text)) if on_topic is None else on_topic
     words = word_count(text)
     if INJECTION.search(text):
         return Intent("injection", on_topic)

@@ -37,6 +37,16 @@ class LearnerState:
     date_errors: dict[str, str] = field(default_factory=dict)  # timeline event id -> open | resolved
     turns: int = 0
     moves: list[str] = field(default_factory=list)
+    # The dialogue so far, so nothing is said twice and a return resumes where it left off.
+    topics: list[str] = field(default_factory=list)          # cards visited, oldest first
+    focus: dict[str, str] = field(default_factory=dict)      # card -> key point being worked on
+    said: dict[str, list[str]] = field(default_factory=dict)  # question|opening|quote|counter -> texts
+    answered_counters: list[str] = field(default_factory=list)
+    words: dict[str, dict[str, str]] = field(default_factory=dict)  # card -> key point -> the student's words
+    asserted: dict[str, list[str]] = field(default_factory=dict)    # card -> points the tutor had to supply
+    closed: list[str] = field(default_factory=list)           # cards summarised
+    last: dict[str, Any] = field(default_factory=dict)        # the last move: kind, card, key point, question
+    earlier: list[list[Any]] = field(default_factory=list)    # [student message, card then], last 40
 
     def covered_on(self, card_id: str) -> set[str]:
         return set(self.covered.get(card_id, []))
@@ -58,15 +68,55 @@ class LearnerState:
                 self.prompted[card_id].append(kp_id)
 
     def target(self, card: LessonCard, relevance: dict[str, float] | None = None) -> KeyPoint | None:
-        """The key point to work on next: an uncovered one, most relevant first, fresh ladders first."""
-        covered = self.covered_on(card.id)
+        """The key point to work on next: the one in focus on this card if it is still open, else
+        an uncovered one, most relevant first, fresh ladders first; points the tutor had to supply
+        (bottom of the ladder) are done."""
+        covered = self.covered_on(card.id) | set(self.asserted.get(card.id, []))
         exhausted = set(self.prompted.get(card.id, []))
         open_points = [k for k in card.key_points if k.id not in covered]
         if not open_points:
             return None
+        focus = self.focus.get(card.id)
+        if focus in {k.id for k in open_points}:
+            return card.key_point(focus)
         fresh = [k for k in open_points if k.id not in exhausted] or open_points
         relevance = relevance or {}
         return max(fresh, key=lambda k: (relevance.get(k.id, 0.0), -card.key_points.index(k)))
+
+    # -- the dialogue so far ---------------------------------------------------------------
+    def visit(self, card_id: str) -> None:
+        if card_id in self.topics:
+            self.topics.remove(card_id)
+        self.topics.append(card_id)
+
+    def remember(self, kind: str, text: str) -> None:
+        if text:
+            self.said.setdefault(kind, []).append(text)
+
+    def already_said(self, kind: str) -> list[str]:
+        return list(self.said.get(kind, []))
+
+    def note_words(self, card_id: str, kp_ids: set[str], message: str) -> None:
+        """Keep the student's own words for each point they make (first wording wins)."""
+        mine = self.words.setdefault(card_id, {})
+        for kp in sorted(kp_ids):
+            mine.setdefault(kp, message.strip()[:300])
+
+    def assert_point(self, card_id: str, kp_id: str) -> None:
+        done = self.asserted.setdefault(card_id, [])
+        if kp_id not in done:
+            done.append(kp_id)
+        if self.focus.get(card_id) == kp_id:
+            del self.focus[card_id]
+
+    def note_turn(self, message: str, card_id: str | None) -> None:
+        self.earlier.append([message[:300], card_id])
+        del self.earlier[:-40]
+
+    def done_on(self, card: LessonCard) -> bool:
+        """Every key point made by the student (or, at the ladder's bottom, supplied)."""
+        covered = self.covered_on(card.id) | set(self.asserted.get(card.id, []))
+        return all(k.id in covered for k in card.key_points)
 
     def open_misconceptions(self) -> list[str]:
         return [m for m, s in self.misconceptions.items() if s == "open"]
@@ -85,18 +135,45 @@ class LearnerState:
         for e_id in date_error_ids:
             self.date_errors[e_id] = "open"
 
-    def record(self, move_kind: str, card_id: str | None) -> None:
-        """The tutor's move this turn, on this card."""
+    def record(self, move_kind: str, card_id: str | None, *, message: str | None = None,
+               next_card_id: str | None = None) -> None:
+        """The tutor's move this turn, on this card. With the student's ``message`` the turn is
+        also kept as the dialogue so far (the card visited, and the card moved on to, if any)."""
         self.turns += 1
         self.moves.append(move_kind)
         self.card_id = card_id
+        if message is not None:
+            self.note_turn(message, card_id)
+            if card_id is not None:
+                self.visit(card_id)
+        if next_card_id is not None:
+            self.card_id = next_card_id
+            self.visit(next_card_id)
+
+    def close(self, card_id: str) -> None:
+        """The card has been summed up (the student was asked for a judgement)."""
+        if card_id not in self.closed:
+            self.closed.append(card_id)
+
+    def heard(self, *, opening: str, question: str, quotes: list[str], counter: str | None,
+              last: dict[str, Any]) -> None:
+        """What the tutor said this turn, so nothing is said twice: opening, question, quotes,
+        counter; and ``last``, the move this turn, for reading the student's next message."""
+        self.remember("opening", opening)
+        self.remember("question", question)
+        for quote in quotes:
+            self.remember("quote", quote)
+        if counter:
+            self.remember("counter", counter)
+        self.last = last
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> "LearnerState":
-        return cls(**(data or {}))
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
 
 
 _SUFFIXES = ("ments", "ment", "ations", "ation", "ings", "ing", "es", "s", "ed")

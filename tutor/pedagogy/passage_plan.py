@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from wordfreq import zipf_frequency
@@ -43,12 +45,18 @@ def card_data(card_id: str, title: str, points: list[Point], text: str, doc_id: 
     topic = topic_of(title)
     taken: set[str] = set()
     key_points, hints = [], []
+    # A term several points share ("Smolensk", "1928" in a document on Smolensk in 1928) tells
+    # them apart from nothing: as an evidence term it would make any sentence on the topic
+    # "right" on every point at once.
+    used = [t.lower() for pt in points for t in set(pt.terms)]
+    shared = {t for pt in points for t in pt.terms if used.count(t.lower()) > 1}
     for pt in points:
         kp_id, n = pt.slug, 2
         while kp_id in taken:
             kp_id, n = f"{pt.slug}-{n}", n + 1
         taken.add(kp_id)
-        key_points.append({"id": kp_id, "statement": pt.sentence, "evidence_terms": pt.terms, "sources": [doc_id]})
+        terms = [t for t in pt.terms if t not in shared] or pt.terms
+        key_points.append({"id": kp_id, "statement": pt.sentence, "evidence_terms": terms, "sources": [doc_id]})
         hints += [{"key_point": kp_id, "level": level, "text": q} for level, q in zip(HINT_LEVELS, ladder(pt, topic))]
     return {
         "id": card_id,
@@ -157,15 +165,21 @@ def answers(message: str, passage: Passage) -> bool:
 
 
 def grounding_passage(lessons: Lessons, message: str, passages: list[Passage], *,
-                      named: dict[str, float] | None = None, switch_score: float = 1.0) -> Passage | None:
+                      named: dict[str, float] | None = None, switch_score: float = 1.0,
+                      course_docs: frozenset[str] = frozenset()) -> Passage | None:
     """The best passage from a document no card covers that answers the message, if its document
-    outranks every document of a card the message names; else None (a card should lead)."""
+    outranks every document of a card the message names; else None (a card should lead). The
+    course's own documents (``course_docs``) are never planned, cited by a card or not: the
+    course's cards field questions on its profiles and sources ("how did the general secretary
+    help stalin" belongs to its card even when Stalin's profile ranks first)."""
     covered = {d for card in lessons.cards for d in card.source_docs}
     named_docs = {d for card in lessons.cards if (named or {}).get(card.id, 0.0) >= switch_score
                   for d in card.source_docs}
     for rank, passage in enumerate(passages[:3]):
         if passage.doc_id in named_docs:
             return None
+        if passage.doc_id in course_docs:
+            continue
         if passage.doc_id not in covered and answers(message, passage):
             return passage
         if rank == 0 and passage.doc_id in covered and answers(message, passage) and named_docs:
@@ -183,10 +197,26 @@ def grounding_doc(lessons: Lessons, message: str, passages: list[Passage], *, na
 class PassagePlanner:
     """Plans per document, rebuilt when the store changes; thread-safe."""
 
-    def __init__(self, store):
+    def __init__(self, store, corpus_dir: Path | None = None):
         self.store = store
+        self.corpus_dir = corpus_dir
         self._plans: dict[str, tuple[int, LessonCard | None]] = {}
         self._lock = threading.Lock()
+
+    @cached_property
+    def course_docs(self) -> frozenset[str]:
+        """The ids of the course's own documents (corpus/sources), as opposed to teachers' uploads."""
+        from tutor.corpus import course_documents
+        from tutor.documents import read_document
+        from tutor.errors import TutorError
+
+        ids = set()
+        for path in course_documents(self.corpus_dir) if self.corpus_dir else []:
+            try:
+                ids.add(read_document(path.name, path.read_bytes()).doc_id)
+            except (OSError, TutorError):
+                continue  # an unreadable course file is the doctor's business, not the tutor's
+        return frozenset(ids)
 
     def plan(self, doc_id: str, focus: Focus | None = None) -> LessonCard | None:
         """The plan for a document, leaning on the sentence that answered the student."""
@@ -222,6 +252,30 @@ class PassagePlanner:
         """The plan a session is on, from its card id ('passages:DOC@N'); None for any other id."""
         parsed = parse_plan_id(card_id or "")
         return self.plan(*parsed) if parsed else None
+
+
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nothing|little|neither|nor|without)\b|n't\b", re.I)
+_REPORTED = re.compile(r"\b(?:claimed|alleged(?:ly)?|accused|charged|so-called|fabricated|false|denied|"
+                       r"described\b[^.;]{0,80}\bas|presented\b[^.;]{0,80}\bas|called\b[^.;]{0,40}\ba)\b", re.I)
+
+
+def temper(assessment, card: LessonCard) -> None:
+    """A plan's key points are the document's own sentences, and a sentence may report a claim
+    in order to doubt it ("its press described the rising as a plot organised by White generals
+    ...; historians have found little evidence"). A message that shares its words without its
+    doubt or denial has not made that point: the point is not counted, and a "right" with no
+    other point becomes "partly". Changes ``assessment`` (a pedagogy.assess.Assessment) in place."""
+    if assessment is None or assessment.verdict != "right":
+        return
+    text = assessment.text or ""
+    negates = bool(_NEGATION.search(text))
+    doubted = {kp.id for kp in card.key_points if kp.id in assessment.points and not negates
+               and (_NEGATION.search(kp.statement) or (_REPORTED.search(kp.statement) and not _REPORTED.search(text)))}
+    if not doubted:
+        return
+    assessment.points -= doubted
+    if not assessment.points:
+        assessment.verdict = "partly"
 
 
 def is_plan(card: LessonCard | None) -> bool:

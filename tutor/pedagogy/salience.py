@@ -357,6 +357,9 @@ def ladder(point: Point, topic: str) -> list[str]:
     when = point.when.phrase if point.when else ""
     if point.when and place:
         pump = f"What happened in {place} {when}?"
+    elif point.when and raw.lower() in COMMON_NAMES:
+        # "What happened in June 1928 involving Stalin?" could be about anything: name the topic.
+        pump = f"In {topic}, what happened {when} involving {subject}?"
     elif point.when:
         pump = f"What happened {when} involving {subject}?"
     elif raw in point.people:

@@ -1,4 +1,4 @@
-"""The app's entry: page config, navigation, first-start indexing, background warm-up.
+"""The app's entry: page config, navigation, first-start indexing (in the background), warm-up.
 
 ``streamlit run streamlit_app.py`` calls :func:`main`. Pages are two-line scripts in
 tutor/ui/pages/ (so ``AppTest.switch_page("tutor/ui/pages/teacher.py")`` reaches them) that call
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from tutor.ui import resources
+from tutor.ui import first_start, resources
 
 HERE = Path(__file__).resolve().parent
 PAGES = HERE / "pages"
@@ -19,7 +19,10 @@ PAGES = HERE / "pages"
 
 def pages() -> dict[str, list[st.Page]]:
     students = [
-        st.Page(PAGES / "tutor.py", title="Tutor", icon=":material/forum:", url_path="tutor", default=True),
+        # The default page is served at "/" only; the hidden twin answers /tutor (a bookmark, a
+        # link) with the same page instead of Streamlit's "Page not found" dialog.
+        st.Page(PAGES / "tutor.py", title="Tutor", icon=":material/forum:", url_path="chat", default=True),
+        st.Page(PAGES / "tutor.py", title="Tutor", icon=":material/forum:", url_path="tutor", visibility="hidden"),
         st.Page(PAGES / "sources.py", title="Sources", icon=":material/menu_book:", url_path="sources"),
     ]
     from tutor.ui import coach_page
@@ -37,9 +40,13 @@ def main() -> None:
     st.set_page_config(page_title="Socratic history tutor", page_icon=":material/school:", layout="centered")
     nav = st.navigation(pages())
     settings = resources.app_settings()
-    resources.ensure_corpus(settings)
+    # Never waits: a first start indexes the course in a background thread; every page shows how far.
+    first_start.show_progress(settings)
     try:
         nav.run()
     finally:
-        # After the page is built, so loading the model never delays the first screen.
-        resources.warm_once(settings)
+        # After the page is built, so loading the model never delays the first screen; not while
+        # the first start indexes (the index it would build is about to change).
+        indexing = first_start.current(settings)
+        if indexing is None or not indexing.running:
+            resources.warm_once(settings)

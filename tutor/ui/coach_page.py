@@ -15,7 +15,7 @@ import streamlit as st
 
 from tutor.errors import TutorError
 from tutor.ui import resources
-from tutor.ui.render import escape_markdown, highlight
+from tutor.ui.render import escape_markdown, highlight, redact_paths
 
 ESSAY_TYPES = ["txt", "md", "docx"]
 
@@ -65,7 +65,7 @@ def essay_coach_page() -> None:
             text = _essay_text(upload) if upload is not None else pasted
             analysis = essay_coach.analyse(text, question=question.strip() or None)
         except TutorError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(escape_markdown(redact_paths(str(exc))), icon=":material/error:")
         else:
             st.session_state["coach_essay"] = essay_coach.start_coaching(analysis)
     conv = st.session_state.get("coach_essay")
@@ -132,7 +132,7 @@ def source_coach_page() -> None:
         try:
             info = source_coach.load(titles[choice]) if choice else SourceInfo.from_paste(pasted, origin)
         except TutorError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(escape_markdown(redact_paths(str(exc))), icon=":material/error:")
         else:
             st.session_state["coach_source"] = source_coach.start(info, enquiry.strip() or None)
     session = st.session_state.get("coach_source")

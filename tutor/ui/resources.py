@@ -84,8 +84,8 @@ def _sessions(key: str, _settings: Settings) -> "SessionStore":
 
 @st.cache_resource(show_spinner=False)
 def _gate(key: str) -> dict:
-    """Once-per-process flags (first-start check, warm-up) and the lock guarding them."""
-    return {"lock": threading.Lock(), "corpus_checked": False, "warm_started": False}
+    """Once-per-process flags (warm-up) and the lock guarding them."""
+    return {"lock": threading.Lock(), "warm_started": False}
 
 
 def build_context(settings: Settings) -> AppContext:
@@ -115,7 +115,9 @@ def client_id(settings: Settings | None = None) -> str:
 
 
 def show_problem(exc: TutorError) -> None:
-    st.error(str(exc), icon=":material/error:")
+    from tutor.ui.render import escape_markdown, redact_paths
+
+    st.error(escape_markdown(redact_paths(str(exc))), icon=":material/error:")
     st.info("Fix the setting named above (environment, `.env` or `.streamlit/secrets.toml`) and reload "
             "the page. `tutor doctor` in a terminal checks every part.", icon=":material/build:")
     st.stop()
@@ -137,50 +139,6 @@ def app_context() -> AppContext:
     except TutorError as exc:
         show_problem(exc)
         raise
-
-
-def library_is_empty(settings: Settings) -> bool:
-    """Whether the manifest lists no document, read without opening Chroma (fast)."""
-    from tutor.manifest import Manifest
-
-    manifest = Manifest(settings.db_path)
-    try:
-        return not manifest.documents()
-    finally:
-        manifest.close()
-
-
-def ensure_corpus(settings: Settings) -> None:
-    """First start with an empty store: index corpus/sources, showing progress. Checked once
-    per process, from the manifest alone, so a normal start opens nothing heavy here."""
-    gate = _gate(_key(settings))
-    if gate["corpus_checked"]:
-        return
-    with gate["lock"]:
-        if gate["corpus_checked"]:
-            return
-        try:
-            empty = library_is_empty(settings)
-        except TutorError as exc:
-            show_problem(exc)
-        if empty:
-            from tutor.ui.chat import first_start_ingest
-
-            ctx = app_context()
-            with st.status("First start: indexing the course sources…", expanded=True) as status:
-                bar = st.progress(0.0, text="Loading the embedding model…")
-
-                def tick(name: str, done: int, total: int) -> None:
-                    bar.progress(done / max(1, total), text=f"Indexed {done} of {total} files (last: {name})")
-
-                results = first_start_ingest(ctx.library, on_progress=tick)
-                failed = [r for r in results if not r.ok]
-                for r in failed:
-                    st.warning(r.line())
-                status.update(label=f"Indexed {len(results) - len(failed)} course documents",
-                              state="error" if failed and len(failed) == len(results) else "complete",
-                              expanded=bool(failed))
-        gate["corpus_checked"] = True
 
 
 def warm_once(settings: Settings) -> None:

@@ -52,7 +52,7 @@ def _run_uploads(ctx, teacher, files, *, confirm_flagged: bool) -> None:
 
         def tick(name: str, done: int, total: int, result) -> None:
             if result is None:
-                bar.progress(done / max(1, total), text=f"Indexing {name} ({done + 1} of {total})")
+                bar.progress(done / max(1, total), text=f"Indexing {escape_markdown(name)} ({done + 1} of {total})")
                 return
             bar.progress(done / max(1, total), text=f"{done} of {total} done")
             st.write(f"{STATUS_ICONS.get(result.status, '')} {escape_markdown(result.line())}")
@@ -112,7 +112,7 @@ def _document_section(ctx, teacher) -> None:
         with preview:
             for n, (heading, page, text) in enumerate(reading_sections(ctx.store.chunks(doc_id)), start=1):
                 where = " · ".join(x for x in (heading, f"page {page}" if page else None) if x)
-                with st.expander(f"Passage {n}" + (f" — {where}" if where else "")):
+                with st.expander(f"Passage {n}" + (f" — {escape_markdown(where)}" if where else "")):
                     st.text(text)
         with replace:
             new = st.file_uploader("New version", type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS],
@@ -122,11 +122,11 @@ def _document_section(ctx, teacher) -> None:
                 result = service.replace_document(ctx.library, teacher, doc_id, new)
                 (st.success if result.ok else st.error)(escape_markdown(result.line()))
         with delete:
-            sure = st.checkbox(f"Delete “{rows[[r['id'] for r in rows].index(doc_id)]['title']}” and all its passages",
-                               key=f"delete_ok_{doc_id}")
+            title = next(r["title"] for r in rows if r["id"] == doc_id)
+            sure = st.checkbox(f"Delete “{escape_markdown(title)}” and all its passages", key=f"delete_ok_{doc_id}")
             if st.button("Delete", type="primary", disabled=not sure, key=f"delete_go_{doc_id}"):
                 service.remove_document(ctx.library, teacher, doc_id)
-                st.toast(f"Deleted {doc_id}")
+                st.toast(f"Deleted {escape_markdown(doc_id)}")
                 st.rerun()
     with st.expander("Re-index every document"):
         st.write("Rebuilds the search index from the kept originals, e.g. after changing the chunk size or "
@@ -136,7 +136,7 @@ def _document_section(ctx, teacher) -> None:
             with st.status("Re-indexing…", expanded=True) as status:
                 bar = st.progress(0.0)
                 results = service.reindex_all(ctx.library, teacher, on_progress=lambda name, done, total: bar.progress(
-                    done / max(1, total), text=f"{done} of {total}: {name}"))
+                    done / max(1, total), text=f"{done} of {total}: {escape_markdown(name)}"))
                 status.update(label=f"Re-indexed: {service.summary(results)}", state="complete")
             st.session_state[RESULTS_KEY] = results
 

@@ -1,0 +1,384 @@
+"""Dialogue acts in context: what a student's message does *in this conversation*.
+
+The message alone says little: "1922" is an answer after "When did Stalin become General
+Secretary?", "what about kamenev" is a topic switch, or a return to a topic the conversation has
+already visited. So an act is read from the message, the tutor's last question, the card in use,
+the topics visited and whether the course itself (the store's passages, the cards' and the
+timeline's people, events and terms) knows what the message is about.
+
+>>> reader = ActReader(lessons, topicality)                         # doctest: +SKIP
+>>> reader.read("what about trotsky though", context).kind          # doctest: +SKIP
+'switch'
+
+Acts: answer, question, claim, dont_know, confirm, summary, complaint, switch, return,
+off_topic, injection, essay, greeting, answer_request, writing_request.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
+
+from tutor.kinds import ActKind
+from tutor.lessons import LessonCard, Lessons, term_regex
+from tutor.pedagogy.intent import (ANSWER, QUESTION_START, STRONG_CLAIM, TENTATIVE, Intent, classify,
+                                   looks_like_essay, word_count)
+
+ACTS = ("answer", "question", "claim", "dont_know", "confirm", "summary", "complaint", "switch", "return",
+        "off_topic", "injection", "essay", "greeting", "answer_request", "writing_request")
+# Acts that always belong to the conversation: a struggling or annoyed student is never "off topic".
+IN_CONVERSATION = frozenset({"dont_know", "complaint", "summary", "confirm"})
+
+# Text-speak a student may write in; read as standard English before anything else.
+_SLANG = {
+    "ppl": "people", "u": "you", "ur": "your", "n": "and", "wiv": "with", "wit": "with", "cuz": "because",
+    "coz": "because", "cos": "because", "bc": "because", "y": "why", "wat": "what", "wot": "what",
+    "sed": "said", "2": "to", "gensec": "general secretary", "gensek": "general secretary", "tho": "though",
+    "wanna": "want to", "gonna": "going to", "bout": "about", "r": "are", "dissed": "criticised",
+    "shook": "scared", "mad": "very", "proper": "very", "ye": "yes", "yeh": "yes", "yea": "yes", "b4": "before",
+    "240k": "240,000", "1mil": "a million", "govt": "government", "tbh": "", "ngl": "", "innit": "", "lol": "",
+    "fr": "", "no cap": "", "bro": "", "pls": "please", "plz": "please", "thx": "thanks", "dont": "don't",
+    "didnt": "didn't", "doesnt": "doesn't", "wasnt": "wasn't", "isnt": "isn't", "cant": "can't",
+    "wouldnt": "wouldn't", "havent": "haven't", "im": "i'm", "ive": "i've", "lenins": "lenin's",
+    "stalins": "stalin's", "trotskys": "trotsky's",
+}
+_SLANG_RE = re.compile(r"(?<![\w'])(" + "|".join(sorted(map(re.escape, _SLANG), key=len, reverse=True)) + r")(?![\w'])",
+                       re.I)
+
+
+def normalise(text: str) -> str:
+    """The message with text-speak spelt out ("cuz he was gensec n gave ppl jobs" →
+    "because he was general secretary and gave people jobs")."""
+    out = _SLANG_RE.sub(lambda m: _SLANG[m.group(1).lower()], text)
+    return re.sub(r"[ \t]{2,}", " ", out).strip()
+
+
+_FILL = r"(?:(?:ok(?:ay)?|so|and|but|hmm+|um+|oh|ah|well|sorry|honestly|yeah|nah|no|i mean|like|actually|then|just)[\s,.!]+)*"
+DONT_KNOW = re.compile(
+    rf"^\s*{_FILL}(?:i\s+)?(?:really\s+|honestly\s+|genuinely\s+)?"
+    r"(?:idk|dunno|no idea|no clue|not a clue|not sure|unsure|pass|stuck|i'?m stuck|help|hmm+|um+|\?+|"
+    r"(?:do\s*n[o']?t|don'?t|do not)\s+(?:really\s+)?(?:know|get)|have no (?:idea|clue)|haven'?t (?:a clue|got a clue|done|learn[te]d?)|"
+    r"(?:can'?t|cannot|can not)\s+remember|forgot|(?:don'?t|do not) remember)\b",
+    re.I)
+BARE_ACK = re.compile(r"^\s*(ok(ay)?|k|kk|right|fine|yeah|yep|no|nope|nah|sure|hm+|mm+|oh)\W*$", re.I)
+SUMMARY = re.compile(
+    r"\b(sum (it |this |that |everything |things )?up|summar(ise|ize|y)|recap|where are we( up to)?|"
+    r"what (have|did|'?ve) (i|we) (got|get|said|say|covered|cover|argued|argue|established|made|done)|"
+    r"what('?s| is| are) (my|our) points|what points (have|did) i|what i'?ve (said|got|argued))\b", re.I)
+COMPLAINT = re.compile(
+    r"\b(not what i (asked|said|meant|mean)|that'?s not what i|i didn'?t (make|say|mean|ask|claim)|"
+    r"i did not (make|say|mean|ask)|no i didn'?t say|you (already|just) (asked|said)|(already|just) said that|"
+    r"i (just )?said that( already)?|you said that( already)?|literally what i (just )?said|"
+    r"repeating yourself|going (round )?in circles|keep asking|same thing|"
+    r"(doesn'?t|does not|didn'?t|did not|don'?t) (make (any )?sense|answer)|makes no sense|"
+    r"(not|isn'?t|aint|ain'?t) helping|not listening|what do you mean|what does that mean|don'?t get what you mean|"
+    r"(i'?m|im|i am) confused|you'?re confusing|confusing me|why (are|do) you (keep )?ask(ing)?|you didn'?t answer|"
+    r"what'?s the point|this is (boring|pointless|useless)|(that'?s|thats|that is) not fair|i meant)\b",
+    re.I)
+# "what about X", "no i mean X", "can we talk about X", "back to X": a request to change topic.
+SWITCH = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|so|and|but|no|nah|right|well|hmm+|actually|thanks|cool|fine)[\s,.!]+)*"
+    r"(?P<verb>what about|how about|wh?at abt|i mean|i meant|can we (?:talk about|do|look at|move on to|switch to|go on to)|"
+    r"could we (?:talk about|do|look at)|let'?s (?:do|talk about|look at|move on to|switch to)|"
+    r"i want to (?:look at|do|talk about)|moving on(?: to)?|and)\s+(?P<rest>.+)$", re.I)
+RETURN = re.compile(
+    r"\b(?:go(?:ing)? back to|get back to|come back to|back to|return to|returning to|again)\b", re.I)
+_BACK_TO = re.compile(r"^\s*(?:(?:ok(?:ay)?|so|and|but|no|right|well|actually)[\s,.!]+)*(?:(?:can we |let'?s )?(?:go(?:ing)? |get |come )?back to|return(?:ing)? to)\s+(?P<rest>.+)$", re.I)
+# A request to judge what the student has said (the content may be in an earlier message).
+CONFIRM_TAIL = re.compile(
+    r"(?:\b(?:is that|was that|am i|are we|isn'?t it|wasn'?t it|didn'?t he|wasn'?t he|is it|was it|does it|right|correct|"
+    r"true|yeah|yes|innit|fr|no)\b|^\s*\w*)\W*\?\s*(?:yes or no)?\W*$", re.I)
+BARE_CONFIRM = re.compile(
+    r"^\s*(?:(?:so|and|ok|okay|but|hmm+)[\s,]+)*(?:is that (?:right|correct|true|it|ok|okay)|am i right|was i right|"
+    r"right|correct|true|yeah|yes|really|fr|is it|isn'?t it|so i'?m right|i'?m right|"
+    r"is that right tho(?:ugh)?|is that right then)\W*(?:yes or no)?\W*$", re.I)
+YES_NO_START = re.compile(
+    r"^\s*(?:(?:so|and|ok(?:ay)?|oh|but|wait|hmm+|um+|then|like)[\s,.!]+)*"
+    r"(?:is|was|were|did|does|do|are|has|had|could|would|can|should|isn'?t|wasn'?t|didn'?t)\b", re.I)
+WH_START = re.compile(
+    r"^\s*(?:(?:so|and|ok(?:ay)?|oh|but|wait|hmm+|um+|then|sorry|fine|whatever|ugh)[\s,.!]+)*"
+    r"(?:who|what|when|where|why|how|which|whats|what'?s|whose|whom|tell me about|explain|describe)\b", re.I)
+_GREETING_ONLY = re.compile(r"^\s*(hi+|hey+|hello+( there)?|hiya|yo|good (morning|afternoon|evening)|howdy|sup)\W*$", re.I)
+
+
+@dataclass
+class ActContext:
+    """What the tutor knows when it reads a message."""
+
+    in_conversation: bool = False
+    asked: bool = False            # the tutor has asked a question about the history (not just greeted)
+    card_id: str | None = None                       # the card in use
+    last_question: str = ""                          # the tutor's last question
+    visited: list[str] = field(default_factory=list)  # cards visited, oldest first
+    card_question: str = ""                          # the question of the card in use
+    earlier: list[tuple[str, str | None]] = field(default_factory=list)  # (student message, card then)
+
+
+@dataclass(frozen=True)
+class Act:
+    kind: ActKind
+    intent: Intent            # the reading of the message alone (kept for the coaches and checks)
+    text: str                 # the message with text-speak spelt out
+    card_id: str | None = None  # the card the message names (switch, return, question, claim)
+    topic: str = ""           # the words that named it ("kamenev")
+    on_topic: bool = True
+
+    @property
+    def is_request(self) -> bool:
+        return self.kind in ("answer_request", "writing_request")
+
+
+@dataclass(frozen=True)
+class TopicScore:
+    vocabulary: list[str]
+    dense: float
+    lexical: float
+
+
+class Topicality:
+    """Whether a message is about the course, decided by the course: the people, events and terms
+    of the cards and the timeline, and how well the whole store (teacher documents included)
+    answers it, by meaning (dense similarity) and by rare shared words (BM25)."""
+
+    DENSE = 0.30     # cosine of the best passage (MiniLM) above which a message is on topic
+    LEXICAL = 3.5    # BM25 score of the best passage above which a message is on topic
+    RELATED = 0.20   # cosine to the tutor's last question above which a reply belongs to the conversation
+
+    def __init__(self, lessons: Lessons, retriever=None):
+        self.lessons = lessons
+        self.retriever = retriever
+
+    @cached_property
+    def terms(self) -> list[str]:
+        found: set[str] = set()
+        for card in self.lessons.cards:
+            found.update(card.match_terms)
+            for kp in card.key_points:
+                found.update(t for t in kp.evidence_terms if len(t) >= 4 and not t.isdigit())
+            found.update(_names(card.question))
+            for kp in card.key_points:
+                found.update(_names(kp.statement))
+            for m in card.misconceptions:
+                found.update(_names(m.why_wrong))
+        for event in self.lessons.timeline:
+            found.update(event.keywords)
+            found.update(_names(event.event))
+        # Everyday words ("ideas", "offices", "who won") say nothing about the period on their own:
+        # a single lower-case term must be long and specific, a phrase must carry a name.
+        keep = []
+        for t in found:
+            if len(t) < 3:
+                continue
+            if t[:1].isupper() or (" " not in t and len(t) >= 8) or any(w[:1].isupper() or w.isdigit() for w in t.split()):
+                keep.append(t)
+            elif " " in t and any(len(w) >= 8 for w in t.split()):
+                keep.append(t)
+        return sorted(keep)
+
+    @cached_property
+    def _vocabulary(self) -> re.Pattern[str]:
+        alts = sorted({t.lower() for t in self.terms}, key=len, reverse=True)
+        body = "|".join(re.sub(r"['’]", "['’]?", re.escape(a)).replace(r"\ ", r"\s+") for a in alts)
+        return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.I)
+
+    def score(self, message: str) -> TopicScore:
+        vocab = sorted({m.group(0).lower() for m in self._vocabulary.finditer(message)})
+        dense = lexical = 0.0
+        if self.retriever is not None and message.strip():
+            hits = self.retriever.store.dense_search(message[:1000], 1)
+            dense = hits[0].score if hits else 0.0
+            index = self.retriever.bm25_index()
+            found = index.search(message[:1000], 1, _NO_FILTER)
+            lexical = found[0].score if found else 0.0
+        return TopicScore(vocab, dense, lexical)
+
+    def on_topic(self, message: str, context: str = "") -> bool:
+        s = self.score(message)
+        if s.vocabulary or s.dense >= self.DENSE or s.lexical >= self.LEXICAL:
+            return True
+        return bool(context) and self.related(message, context) >= self.RELATED
+
+    def related(self, message: str, context: str) -> float:
+        """Cosine between a reply and what the tutor last asked (0 without an embedder)."""
+        if self.retriever is None or not message.strip() or not context.strip():
+            return 0.0
+        import numpy as np
+
+        embedder = self.retriever.store.embedder
+        a = np.asarray(embedder.embed_query(message[:1000]), dtype=np.float32)
+        b = np.asarray(embedder.embed_query(context[:1000]), dtype=np.float32)
+        return float(a @ b)
+
+
+class _NoFilter:
+    empty = True
+
+    @staticmethod
+    def accepts(meta) -> bool:
+        return True
+
+
+_NO_FILTER = _NoFilter()
+_NAME = re.compile(r"\b[A-Z][a-zà-ÿ]+(?:[- ][A-Z][a-zà-ÿ]+)*")
+_NOT_NAMES = frozenset("""The A An In It Its That This These Those But And Or He She They His Her Their Was Were Is Are
+Not No On At By For From To Of As If When While After Before Only Even Many Most Some Why How What Who Which
+Did Does Could Would Should Stalin's Lenin's January February March April May June July August September October
+November December Party Central Committee Congress Soviet""".split())
+
+
+def _names(text: str) -> set[str]:
+    out = set()
+    for m in _NAME.finditer(text):
+        name = m.group(0)
+        if name.split()[0] in _NOT_NAMES and " " not in name:
+            continue
+        if len(name) >= 4:
+            out.add(name)
+    return out
+
+
+class ActReader:
+    """Reads a message's act in its context. One per process; holds no per-student state."""
+
+    def __init__(self, lessons: Lessons, topicality: Topicality | Callable[[str], bool] | None = None):
+        self.lessons = lessons
+        self.topicality = topicality or Topicality(lessons)
+        self._people = {c.id: {n.lower() for n in _names(c.question)} for c in lessons.cards}
+
+    # -- which card a piece of text names -------------------------------------------------
+    def named_cards(self, text: str) -> list[tuple[LessonCard, float]]:
+        """Cards ranked by how clearly the text names them: their terms (Lessons.match) and the
+        people their question is about (a card about one person wins over one listing five)."""
+        low = text.lower()
+        ranked = []
+        for card, score in self.lessons.match(text):
+            people = self._people.get(card.id)
+            if people is None:  # a card a teacher published since start-up
+                people = {n.lower() for n in _names(card.question)}
+            for name in people:
+                if term_regex(name).search(low):
+                    score += 1.5 / len(people)
+            ranked.append((card, score))
+        ranked.sort(key=lambda x: -x[1])
+        return ranked
+
+    def named_card(self, text: str, floor: float = 1.0) -> LessonCard | None:
+        ranked = self.named_cards(text)
+        return ranked[0][0] if ranked and ranked[0][1] >= floor else None
+
+    def _on_topic(self, text: str, ctx: ActContext | None = None) -> bool:
+        t = self.topicality
+        context = f"{ctx.last_question} {ctx.card_question}".strip() if ctx and ctx.in_conversation else ""
+        return t.on_topic(text, context) if isinstance(t, Topicality) else bool(t(text))
+
+    # -- the act ---------------------------------------------------------------------------
+    def read(self, message: str, ctx: ActContext) -> Act:
+        text = normalise(message)
+        words = word_count(text)
+        on_topic = self._on_topic(text, ctx)
+        intent = classify(text, in_conversation=ctx.in_conversation, on_topic=on_topic)
+
+        def act(kind: ActKind, card_id: str | None = None, topic: str = "") -> Act:
+            return Act(kind, intent, text, card_id, topic, on_topic or kind in IN_CONVERSATION)
+
+        if intent.kind == "injection":
+            return act("injection")
+        if intent.kind == "essay" or looks_like_essay(text) or (words >= 120 and len(re.findall(r"[.!?](?:\s|$)", text)) >= 6):
+            return act("essay")
+        if SUMMARY.search(text) and not re.search(r"\b(whole|everything|all of it|the power struggle|for me so i can)\b", text, re.I):
+            return act("summary")
+        if intent.kind in ("writing_request", "answer_request"):
+            return act(intent.kind)
+        if _GREETING_ONLY.match(text) or intent.kind == "greeting":
+            return act("greeting")
+
+        switch = self._switch(text, ctx)
+        if switch is not None:
+            return switch if switch.on_topic else act("off_topic")
+        if ctx.in_conversation and COMPLAINT.search(text):
+            return act("complaint")
+        stripped = text.rstrip()
+        if ctx.in_conversation and (BARE_CONFIRM.match(stripped) or re.match(r"^\s*(is that right|am i right|is that correct)\b", stripped, re.I)):
+            return act("confirm")
+        if DONT_KNOW.match(text) and "?" not in text and words <= 14 and not STRONG_CLAIM.search(text):
+            return act("dont_know")
+        if ctx.in_conversation and BARE_ACK.match(text):
+            return act("dont_know")
+        question_like = stripped.endswith("?") or bool(YES_NO_START.match(text) or WH_START.match(text))
+        if not on_topic and ctx.in_conversation and not WH_START.match(text):
+            # A statement (or a yes/no check) after the tutor's question is a reply to it unless it
+            # is plainly about something else: nothing in the store comes near it.
+            s = self.topicality.score(text) if isinstance(self.topicality, Topicality) else None
+            on_topic = s is None or s.dense >= (0.15 if question_like else 0.10)
+        if not on_topic:
+            return act("off_topic")
+        named = self.named_card(text)
+        wrong = self.lessons.misconceptions_in(text)
+        if question_like:
+            if WH_START.match(text) and not TENTATIVE.search(text):
+                return act("question", named.id if named else None)
+            return act("confirm", wrong[0][0].id if wrong else (named.id if named else None))
+        # A statement: a claim when nothing has been asked yet, when it asserts something the
+        # course corrects, or when it is about another card; otherwise an answer to the question.
+        card_id = wrong[0][0].id if wrong else (named.id if named else None)
+        if not ctx.asked:
+            return act("claim", card_id)
+        if wrong or self.lessons.date_errors(text):
+            return act("claim", card_id or ctx.card_id)
+        if named is not None and ctx.card_id and named.id != ctx.card_id:
+            # About another card and nothing of this one: a new claim, and the card follows it.
+            current = next((s for c, s in self.named_cards(text) if c.id == ctx.card_id), 0.0)
+            if current == 0.0 and (not isinstance(self.topicality, Topicality)
+                                   or self.topicality.related(text, ctx.card_question) < 0.35):
+                return act("claim", named.id)
+        return act("answer", ctx.card_id)
+
+    def _switch(self, text: str, ctx: ActContext) -> Act | None:
+        """A short request to move to a topic ("what about kamenev", "back to the testament")."""
+        if word_count(text) > 12 or STRONG_CLAIM.search(text):
+            return None
+        text = re.sub(r"^\s*(?:no|nah|sorry)?[\s,]*i mean[t]?\s+(?=(?:(?:can we |let'?s )?(?:go(?:ing)? |get |come )?back to|return))", "", text, flags=re.I)
+        back = _BACK_TO.match(text)
+        m = back or SWITCH.match(text)
+        if not m:
+            return None
+        rest = re.sub(r"(?:\s+(?:though|tho|then|again|instead|now|please|pls|stuff|thing|bit|part))+\s*$", "",
+                      m.group("rest").strip(" ?.!"), flags=re.I).strip()
+        if not rest or (not back and m.group("verb").lower() == "and" and word_count(rest) > 2):
+            return None
+        # "what about X" with a full question after it is a question, not a switch.
+        if re.search(r"\b(did|was|were|is|why|how|when)\b", rest, re.I) and not back:
+            return None
+        wants_back = bool(back or RETURN.search(text))
+        card = self.named_card(rest, floor=0.3)
+        previous = [c for c in ctx.visited if c != ctx.card_id]
+        on_topic = card is not None or self._on_topic(rest) or (wants_back and bool(previous))
+        intent = Intent("question", on_topic)
+        if not on_topic:
+            return Act("off_topic", intent, text, None, rest, False)
+        if card is not None and card.id in previous:
+            return Act("return", intent, text, card.id, rest)
+        if wants_back:
+            earlier = self._earlier(rest, ctx)
+            if earlier is not None:
+                return Act("return", intent, text, earlier, rest)
+            if card is None and previous:
+                return Act("return", intent, text, previous[-1], rest)
+        return Act("switch", intent, text, card.id if card else ctx.card_id, rest)
+
+    def _earlier(self, topic: str, ctx: ActContext) -> str | None:
+        """The card in use when the student's own earlier words were about this topic."""
+        from tutor.retrieval import tokenize
+
+        wanted = set(tokenize(topic)) - _GENERIC_TOPIC
+        if wanted:
+            for message, card_then in reversed(ctx.earlier):
+                if card_then and card_then != ctx.card_id and wanted & set(tokenize(normalise(message))):
+                    return card_then
+        return None
+
+
+_GENERIC_TOPIC = frozenset({"stuff", "thing", "bit", "point", "again", "stalin", "topic", "question", "part",
+                            "idea", "one", "the", "that", "then"})

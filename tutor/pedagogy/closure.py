@@ -1,0 +1,51 @@
+"""Closure: the points the *student* made, in their own words, what is still missing, and a
+request for their overall judgement; then the offer of the next question.
+
+>>> summary_parts(card, state)            # doctest: +SKIP
+(["‘he gave people jobs’", ...], [KeyPoint(...)])
+"""
+
+from __future__ import annotations
+
+from tutor.lessons import KeyPoint, LessonCard, Lessons
+from tutor.pedagogy.assess import short_phrase
+from tutor.pedagogy.learner import LearnerState
+
+
+def summary_parts(card: LessonCard, state: LearnerState) -> tuple[list[str], list[KeyPoint]]:
+    """The student's words for each point they made (in card order), and the points not made."""
+    covered = state.covered_on(card.id)
+    made: list[str] = []
+    # This card's points first, then what the student said on the other topics of the session.
+    cards = [card.id] + [c for c in reversed(state.topics) if c != card.id]
+    for card_id in cards:
+        for kp_id, said in state.words.get(card_id, {}).items():
+            phrase = f"‘{short_phrase(said, 12)}’"
+            if phrase not in made and len(made) < 5:
+                made.append(phrase)
+    missing = [kp for kp in card.key_points if kp.id not in covered]
+    return made, missing
+
+
+def listing(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def missing_hint(card: LessonCard, missing: list[KeyPoint]) -> str:
+    """Names what is missing by the question behind it, never by its answer."""
+    if not missing:
+        return ""
+    pump = card.ladder(missing[0].id)[0].text.rstrip(" ?")
+    pump = pump[:1].lower() + pump[1:]
+    n = len(missing)
+    count = "one point" if n == 1 else f"{n} points"
+    return f"Still missing: {count} — for instance, {pump}."
+
+
+def next_card(lessons: Lessons, state: LearnerState, current: LessonCard) -> LessonCard | None:
+    """The first card, in the course's order, that this conversation has not visited."""
+    order = [c for c in lessons.cards if c.id != current.id]
+    fresh = [c for c in order if c.id not in state.topics and c.id not in state.closed]
+    return (fresh or order or [None])[0]
