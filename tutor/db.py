@@ -56,7 +56,7 @@ def unavailable(url: str, exc: BaseException) -> DatabaseUnavailable:
         fix = "check that TUTOR_HOME is writable and has free space, and that no other program locks the file"
     else:
         fix = "check that PostgreSQL is running and reachable and that TUTOR_DATABASE_URL is right"
-    return DatabaseUnavailable(f"Cannot use the database {describe(url)} ({reason}). {fix.capitalize()}; "
+    return DatabaseUnavailable(f"Cannot use the database {describe(url)} ({reason}). {fix[0].upper() + fix[1:]}; "
                                "`tutor doctor` checks it.")
 
 

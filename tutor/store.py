@@ -148,6 +148,7 @@ class Store:
         self.client = _client(settings)
         self._lock = threading.RLock()
         self._live: tuple[int, set[str]] = (-1, set())
+        self._seen_version = -1
         self.collection = self._open_collection(check_model)
 
     @classmethod
@@ -178,18 +179,20 @@ class Store:
 
     # -- what is live ----------------------------------------------------------------
     def version(self) -> int:
-        return self.manifest.version()
-
-    def live_ids(self) -> set[str]:
+        """The manifest's store version; while the database is unreachable, the last one this
+        process read (so retrieval goes on over what it last knew to be live)."""
         try:
             version = self.manifest.version()
         except DatabaseUnavailable:
-            # Mid-conversation the database went away: answer from the last manifest this
-            # process saw (students keep being tutored); with none seen yet, say so.
             with self._lock:
-                if self._live[0] < 0:
-                    raise
-                return self._live[1]
+                if self._seen_version < 0:
+                    raise  # nothing read yet: nothing safe to answer from
+                return self._seen_version
+        self._seen_version = version
+        return version
+
+    def live_ids(self) -> set[str]:
+        version = self.version()
         with self._lock:
             if self._live[0] != version:
                 self._live = (version, self.manifest.live_chunk_ids())

@@ -32,16 +32,21 @@ def restore(sessions: SessionStore, requested: str | None) -> tuple[Session, str
     return Session(), None
 
 
-def take_turn(tutor: Tutor, sessions: SessionStore, session: Session, message: str) -> Reply:
+def take_turn(tutor: Tutor, sessions: SessionStore, session: Session, message: str,
+              on_unsaved: Callable[[str], None] | None = None) -> Reply:
     """One turn, saved. The engine records the student's message before anything can fail; the
-    session is saved even when the turn raises, so a reload keeps what was typed."""
+    session is saved even when the turn raises, so a reload keeps what was typed.
+
+    A save that still fails after its retries (the database down) does not stop the reply:
+    ``on_unsaved(message)`` says so, and the next turn's save writes the whole conversation."""
     try:
         return tutor.reply(session, message)
     finally:
         try:
             sessions.save(session)
-        except TutorError:
-            pass  # the page shows the turn; a failed save is reported by the next save attempt
+        except TutorError as exc:
+            if on_unsaved:
+                on_unsaved(str(exc))
 
 
 def first_start_ingest(library: Library, on_progress: Callable[[str, int, int], None] | None = None

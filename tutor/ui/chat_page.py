@@ -84,15 +84,18 @@ def _turn(ctx: resources.AppContext, session: Session, message: str) -> None:
         st.markdown(escape_markdown(message))
     with st.chat_message("assistant", avatar=TUTOR_AVATAR):
         before = len(session.history)
+        unsaved: list[str] = []
         try:
             with st.spinner("Thinking…"):
-                reply = chat.take_turn(ctx.tutor, ctx.sessions, session, message)
+                reply = chat.take_turn(ctx.tutor, ctx.sessions, session, message, on_unsaved=unsaved.append)
         except TutorError as exc:
             # The message is saved (the engine records it first); say what went wrong.
             st.error(f"The tutor could not answer just now: {escape_markdown(str(exc))} "
                      "Your message is kept; try again in a moment.", icon=":material/error:")
             return
         st.write_stream(escape_stream(reply.stream()))
+        for problem in unsaved:
+            st.warning(escape_markdown(problem), icon=":material/cloud_off:")
         recorded = session.history[-1] if len(session.history) > before else None
         if recorded and recorded.get("role") == "assistant":
             _after_reply(recorded)
