@@ -268,3 +268,13 @@ def upsert(conn: Connection, table: sa.Table, rows: list[dict] | dict, keys: lis
 def batches(items: list, size: int = 500) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def bump_meta(conn: Connection, key: str) -> None:
+    """Add one to an integer kept in the ``meta`` table (store and card versions)."""
+    from tutor.schema import meta
+
+    bumped = conn.execute(meta.update().where(meta.c.key == key).values(
+        value=sa.cast(sa.cast(meta.c.value, sa.Integer) + 1, sa.Text)))
+    if not bumped.rowcount:
+        conn.execute(meta.insert().values(key=key, value="1"))

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tutor import schema
-from tutor.db import Database, batches, upsert
+from tutor.db import Database, batches, bump_meta, upsert
 
 LOCK = "manifest"
 _docs, _versions, _meta, _pending, _originals = (schema.documents, schema.document_versions, schema.meta,
@@ -147,13 +147,6 @@ class Manifest:
 
     # -- writing (each one transaction; each bumps the store version) ---------------
     @staticmethod
-    def _bump(conn: Connection) -> None:
-        bumped = conn.execute(_meta.update().where(_meta.c.key == "store_version").values(
-            value=sa.cast(sa.cast(_meta.c.value, sa.Integer) + 1, sa.Text)))
-        if not bumped.rowcount:
-            conn.execute(_meta.insert().values(key="store_version", value="1"))
-
-    @staticmethod
     def _unmark(conn: Connection, chunk_ids: list[str]) -> None:
         for part in batches(list(chunk_ids)):
             conn.execute(_pending.delete().where(_pending.c.chunk_id.in_(part)))
@@ -200,7 +193,7 @@ class Manifest:
                     conn.execute(_originals.delete().where(_originals.c.name == row.original))
             # Live now, so no longer merely pending.
             self._unmark(conn, chunk_ids)
-            self._bump(conn)
+            bump_meta(conn, "store_version")
         return version
 
     def delete(self, doc_id: str) -> DocumentRecord | None:
@@ -212,7 +205,7 @@ class Manifest:
             conn.execute(_versions.update().where(_versions.c.doc_id == doc_id, _versions.c.retired_at.is_(None))
                          .values(retired_at=now()))
             conn.execute(_originals.delete().where(_originals.c.doc_id == doc_id))
-            self._bump(conn)
+            bump_meta(conn, "store_version")
         return self._record(row)
 
     def replace_chunk_ids(self, updates: dict[str, list[str]]) -> None:
@@ -221,7 +214,7 @@ class Manifest:
             for doc_id, ids in updates.items():
                 conn.execute(_docs.update().where(_docs.c.doc_id == doc_id).values(chunk_ids=json.dumps(ids)))
                 self._unmark(conn, ids)
-            self._bump(conn)
+            bump_meta(conn, "store_version")
 
     def close(self) -> None:
         """Nothing to release: the process's Database keeps one pool for every user."""

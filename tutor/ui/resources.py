@@ -119,11 +119,7 @@ def library_is_empty(settings: Settings) -> bool:
     """Whether the manifest lists no document, read without opening Chroma (fast)."""
     from tutor.manifest import Manifest
 
-    manifest = Manifest(settings.db_path)
-    try:
-        return not manifest.documents()
-    finally:
-        manifest.close()
+    return not Manifest.open(settings).documents()
 
 
 def ensure_corpus(settings: Settings) -> None:
