@@ -94,49 +94,51 @@ def test_the_shared_window_counts_the_same_for_two_hosts(db):
     # Two Database objects on one URL stand for two hosts: nothing is shared but the database.
     other_host = Database(db.url)
     try:
-        a = SharedWindow(db, scope="messages", limit=3, window_s=60)
-        b = SharedWindow(other_host, scope="messages", limit=3, window_s=60)
-        assert [a.hit("s1"), b.hit("s1"), a.hit("s1")] == [0.0, 0.0, 0.0]
-        wait = b.hit("s1")
+        a = SharedWindow(db, scope="messages", window=60)
+        b = SharedWindow(other_host, scope="messages", window=60)
+        assert [a.take("s1", 3), b.take("s1", 3), a.take("s1", 3)] == [0.0, 0.0, 0.0]
+        wait = b.take("s1", 3)
         assert 59 < wait <= 60, "the fourth message in a minute waits for the first to age out"
-        assert a.wait("s1") > 59 and a.hit("s2") == 0.0, "another client is not held back"
+        assert len(a.recent("s1")) == 3 and a.take("s2", 3) == 0.0, "another client is not held back"
 
-        throttle = SharedWindow(db, scope="sign-in", limit=2, window_s=60)
-        throttle.record("*")
-        assert SharedWindow(other_host, scope="sign-in", limit=2, window_s=60).wait("*") == 0.0
-        SharedWindow(other_host, scope="sign-in", limit=2, window_s=60).record("*")
-        assert throttle.wait("*") > 59
-        throttle.reset("*")
-        assert throttle.wait("*") == 0.0
+        throttle = SharedWindow(db, scope="sign-in", window=60)
+        throttle.add("10.0.0.7")
+        SharedWindow(other_host, scope="sign-in", window=60).add("10.0.0.7")
+        times = throttle.recent("10.0.0.7")
+        assert len(times) == 2 and times[0] <= times[1] <= throttle.clock()
+        assert SharedWindow(other_host, scope="messages", window=60).recent("10.0.0.7") == [], "scopes apart"
+        throttle.forget("10.0.0.7")
+        assert throttle.recent("10.0.0.7") == []
     finally:
         other_host.dispose()
 
 
 def test_the_shared_window_never_lets_more_through_under_contention(db):
-    window = SharedWindow(db, scope="messages", limit=5, window_s=60)
+    windows = [SharedWindow(db, scope="messages", window=60), SharedWindow(Database(db.url), scope="messages", window=60)]
     allowed: list[bool] = []
     lock = threading.Lock()
 
-    def student():
-        ok = window.hit("busy") == 0.0
+    def student(n: int):
+        ok = windows[n % 2].take("busy", 5) == 0.0
         with lock:
             allowed.append(ok)
 
-    threads = [threading.Thread(target=student) for _ in range(20)]
+    threads = [threading.Thread(target=student, args=(n,)) for n in range(20)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert allowed.count(True) == 5 and len(allowed) == 20
+    windows[1].db.dispose()
 
 
 def test_old_events_leave_the_window(db):
-    window = SharedWindow(db, scope="messages", limit=1, window_s=0.2)
-    assert window.hit("s") == 0.0 and window.hit("s") > 0
+    window = SharedWindow(db, scope="messages", window=0.2)
+    assert window.take("s", 1) == 0.0 and window.take("s", 1) > 0
     import time
 
     time.sleep(0.3)
-    assert window.hit("s") == 0.0
+    assert window.take("s", 1) == 0.0
     with db.read() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM rate_events")).scalar_one() == 1
 
