@@ -36,6 +36,7 @@ bench: setup-test
 	$(PY) benchmarks/engine_benchmark.py
 	$(PY) benchmarks/app_benchmark.py
 	$(PY) benchmarks/load_benchmark.py
+	$(PY) benchmarks/hostile_upload_benchmark.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -70,15 +70,17 @@ def test_ingest_files_and_folders(run, course):
         "ban.md: added (ban, v1, 1 chunks)",
         "enrolment.txt: added (enrolment, v1, 1 chunks)",
         "exile.md: added (exile, v1, 1 chunks)",
+        "3 added",
     ]
     again = run("ingest", str(folder), str(extra))
     assert again.exit_code == 0
-    assert [line.split(":")[1].split()[0] for line in again.stdout.splitlines()] == ["unchanged"] * 3
+    assert [line.split(":")[1].split()[0] for line in again.stdout.splitlines()[:-1]] == ["unchanged"] * 3
+    assert again.stdout.splitlines()[-1] == "3 unchanged"
 
     (folder / "ban.md").write_text(md("ban", "In March 1921 the Tenth Congress banned factions (point 7 secret)."))
     updated = run("ingest", str(folder / "ban.md"))
     assert updated.exit_code == 0
-    assert updated.stdout.strip() == "ban.md: updated (ban, v2, 1 chunks)"
+    assert updated.stdout.splitlines() == ["ban.md: updated (ban, v2, 1 chunks)", "1 updated"]
 
 
 def test_ingest_exits_1_when_any_file_fails(run, course, tmp_path):

@@ -100,7 +100,7 @@ def test_markdown_front_matter_gives_id_title_kind_and_metadata():
     assert doc.doc_id == "event-ban-on-factions"  # normalised from the front-matter id
     assert doc.title == "The 1921 ban on factions"
     assert doc.kind == "event"
-    assert doc.metadata == {"period": ["1921", "1921"], "tags": ["tenth-congress", "party-unity"],
+    assert doc.metadata == {"period": [1921, 1921], "tags": ["tenth-congress", "party-unity"],
                             "author": "Tenth Congress"}
     assert doc.is_markdown and doc.ext == ".md"
     assert not doc.text.startswith("---") and "Point 7 stayed secret" in doc.text
@@ -186,6 +186,51 @@ def test_text_encodings(encoding):
     assert doc.text == "Trotsky’s “grey blur” – naïve, 1924 €5."
 
 
+RUSSIAN = ("Сталин стал генеральным секретарём в апреле 1922 года. Троцкий недооценил его и считал "
+           "\"серой посредственностью\".\nЗавещание Ленина не было опубликовано.")
+
+
+@pytest.mark.parametrize("encoding,note", [
+    ("cp1251", "read as Windows-1251 (Cyrillic), not UTF-8"),
+    ("koi8-r", "read as KOI8-R (Cyrillic), not UTF-8"),
+    ("utf-16-le", "read as UTF-16 (no byte-order mark), not UTF-8"),
+    ("utf-16-be", "read as UTF-16 (no byte-order mark), not UTF-8"),
+])
+def test_cyrillic_and_bomless_utf16_are_read_and_reported(encoding, note):
+    doc = read_document("stalin.txt", RUSSIAN.encode(encoding))
+    assert doc.text == RUSSIAN
+    assert doc.notes == [note]
+
+
+def test_bomless_utf16_english_is_text_not_binary():
+    text = "Stalin became General Secretary in April 1922; few saw what the post could do."
+    assert read_document("notes.txt", text.encode("utf-16-le")).text == text
+
+
+def test_western_text_is_read_as_windows_1252_not_a_lookalike():
+    # The detector alone prefers cp1257 here, which turns "déjà" into "dėją".
+    text = "Lenin’s Testament was read to the delegations – never published. " * 4 + "Ébauche, déjà vu, Größe."
+    doc = read_document("notes.txt", text.encode("cp1252"))
+    assert doc.text == text and doc.notes == ["read as Windows-1252, not UTF-8"]
+
+
+def test_html_declared_charset_is_used():
+    page = f'<html><head><meta charset="koi8-r"><title>Сталин</title></head><body><p>{RUSSIAN}</p></body></html>'
+    doc = read_document("page.html", page.encode("koi8-r"))
+    assert doc.title == "Сталин" and "серой посредственностью" in doc.text
+
+
+def test_encoding_that_cannot_be_told_is_refused():
+    # Fifteen Cyrillic letters read as cleanly in three Cyrillic code pages, differently in each.
+    err = error_for("short.txt", "Сталин победил.".encode("cp1251"))
+    assert "cannot tell the text's encoding for sure" in err.reason and "Windows-1251" in err.reason
+    assert "re-save it as UTF-8" in err.reason
+
+
+def test_utf8_is_not_reported():
+    assert read_document("notes.txt", RUSSIAN.encode()).notes == []
+
+
 # -- bad input: one error each, naming the file ----------------------------------------------
 
 def test_unsupported_extension():
@@ -213,7 +258,8 @@ def test_binary_and_undecodable_text():
     assert "binary file" in error_for("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").reason
     # 0x81 and 0x8d are neither UTF-8 nor defined in cp1252.
     err = error_for("weird.md", b"caf\x81 \x8d text")
-    assert "not UTF-8 or Windows-1252" in err.reason and err.filename == "weird.md"
+    assert "cannot tell the text's encoding" in err.reason and "re-save it as UTF-8" in err.reason
+    assert err.filename == "weird.md"
     assert "not UTF-16" in error_for("odd.txt", b"\xff\xfeA").reason
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import pytest
@@ -301,8 +303,9 @@ def test_ingest_paths_reads_files_and_folders(library, tmp_path):
     progress: list[tuple[str, int, int]] = []
     results = library.ingest_paths(TEACHER, [folder, single, big],
                                    on_progress=lambda name, done, total: progress.append((name, done, total)))
-    assert sorted(statuses(results)) == [("big.txt", "failed"), ("notes.docx", "failed"), ("one.md", "added"),
-                                         ("single.md", "added"), ("two.txt", "added")]
+    assert sorted(statuses(results)) == [("big.txt", "failed"), ("image.png", "skipped"), ("notes.docx", "failed"),
+                                         ("one.md", "added"), ("single.md", "added"), ("two.txt", "added")]
+    assert next(r for r in results if r.filename == "image.png").line() == "image.png: skipped — unsupported type '.png'"
     assert "20 MB limit" in next(r.reason for r in results if r.filename == "big.txt")
     assert progress[-1][1:] == (3, 3) and len(progress) == 3
 
@@ -311,14 +314,14 @@ def test_unreadable_file_is_a_failed_result(library, tmp_path, monkeypatch):
     path = tmp_path / "secret.md"
     path.write_bytes(md("secret"))
     (tmp_path / "fine.md").write_bytes(md("fine"))
-    real = Path.read_bytes
+    real = os.open
 
-    def read_bytes(self):
-        if self.name == "secret.md":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def refuse(path, *args, **kwargs):
+        if Path(path).name == "secret.md":  # root reads a mode-000 file, so refuse it here
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", refuse)
     results = library.ingest_paths(TEACHER, [path, tmp_path / "fine.md"])
     assert statuses(results) == [(str(path), "failed"), ("fine.md", "added")]
     assert results[0].reason == "cannot read it (Permission denied)"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tutor.engine import Tutor
-from tutor.evaluation.checkers import check_case, check_tag
+from tutor.evaluation.checkers import MEASURED, check_case, check_tag
 from tutor.settings import PROJECT_ROOT, load_settings
 from tutor.store import Store
 
@@ -25,6 +25,9 @@ FLOORS = {  # name: (tags judged, cases counted, floor)
     "quote fidelity": ("quote_fidelity", "all", 1.0),
     "misconception catch": (("challenges_misattribution", "corrects_date"), "tagged", 0.90),
     "off-topic redirect": ("redirects_to_topic", "tagged", 1.0),
+    # MRBench's guidance and actionability (tutor eval mrbench measures these checks against humans).
+    "guidance": ("gives_guidance", "all", 0.95),
+    "actionability": ("actionable", "all", 0.95),
 }
 
 
@@ -45,7 +48,7 @@ def outcomes(corpus_home, embedder) -> list[tuple[dict, object, dict[str, bool]]
                 tutor.reply(session, turn["content"])
         reply = tutor.reply(session, case["message"])
         results = check_case(case, reply, tutor.lessons, secret)
-        for tag in ("ends_with_question", "citation_validity", "quote_fidelity"):
+        for tag in ("ends_with_question", "citation_validity", "quote_fidelity", *MEASURED):
             results.setdefault(tag, check_tag(tag, case, reply, tutor.lessons, secret))
         out.append((case, reply, results))
     return out

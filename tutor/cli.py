@@ -1,6 +1,6 @@
 """The `tutor` command. Thin: every command calls a service in the package.
 
-    tutor ingest corpus/sources          tutor search "why was the testament ignored"
+    tutor ingest corpus                  tutor search "why was the testament ignored"
     tutor sources --json                 tutor doctor
 """
 
@@ -49,7 +49,8 @@ def ingest(
     paths: list[Path] = typer.Argument(..., help="Files or folders (.md .txt .pdf .docx .html)."),
     yes: bool = typer.Option(False, "--yes", help="Index files the scan flags (instruction-like text)."),
 ) -> None:
-    """Add or update documents; prints one line per file. Exit code 1 if any file failed."""
+    """Add or update documents; prints one line per file and a summary. Exit code 1 if any file
+    failed or was flagged. A course corpus folder (`tutor ingest corpus`) gives its sources only."""
     from tutor.auth import local_operator
 
     missing = [p for p in paths if not p.exists()]
@@ -68,11 +69,13 @@ def ingest(
                                            confirm_flagged=yes, on_progress=tick)
         except TutorError as exc:
             _fail(exc)
+    from tutor.library import summary
+
     for r in results:
-        style = {"failed": "red", "flagged": "yellow"}.get(r.status, "")
-        typer.secho(r.line(), fg={"red": "red", "yellow": "yellow"}.get(style))
+        typer.secho(r.line(), fg={"failed": "red", "flagged": "yellow", "skipped": "bright_black"}.get(r.status))
         for finding in r.findings if r.status == "flagged" else []:
             typer.secho(f"    flagged {finding}", fg="yellow")
+    typer.echo(summary(results) + (f", {len(missing)} not found" if missing else ""))
     if any(r.status in ("failed", "flagged") for r in results) or missing:
         raise typer.Exit(1)
 

@@ -17,6 +17,8 @@ database become :class:`DatabaseUnavailable`, whose message says what to check.
 from __future__ import annotations
 
 import fcntl
+import os
+import stat
 import threading
 import weakref
 import zlib
@@ -36,6 +38,34 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _LEGACY_TABLES = {"documents", "document_versions", "meta", "pending_chunks"}
 _LEGACY_REVISION = "0001"
 SQLITE_TIMEOUT_S = 15
+
+
+# The SQLite file holds every conversation, so it is the owner's alone (mode 0600, in a 0700
+# TUTOR_HOME); SQLite gives its -wal and -shm files the database file's mode.
+DB_MODE = 0o600
+HOME_MODE = 0o700
+
+
+def _tighten(path: Path, mode: int) -> None:
+    info = path.stat()
+    if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & ~mode:
+        os.chmod(path, stat.S_IMODE(info.st_mode) & mode)
+
+
+def private_dir(path: Path) -> None:
+    """Create TUTOR_HOME mode 0700; tighten an existing one that is clearly a tutor home (it holds
+    tutor.sqlite3) and is ours. A folder that is not (say TUTOR_HOME=/srv) is left as it is."""
+    path.mkdir(mode=HOME_MODE, parents=True, exist_ok=True)
+    if (path / "tutor.sqlite3").exists():
+        _tighten(path, HOME_MODE)
+
+
+def private_file(path: Path) -> None:
+    """Create the database file mode 0600 before SQLite does (it would use the umask, 0644)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, DB_MODE))
+    except FileExistsError:
+        _tighten(path, DB_MODE)
 
 
 class DatabaseUnavailable(StoreError):
@@ -66,7 +96,9 @@ def lock_key(name: str) -> int:
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:
-    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    path = Path(url.database)
+    path.parent.mkdir(mode=HOME_MODE, parents=True, exist_ok=True)
+    private_file(path)
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_TIMEOUT_S, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")

@@ -10,21 +10,26 @@ what is wrong, so one bad file in a batch never stops the others.
 
 from __future__ import annotations
 
+import codecs
+import dataclasses
 import hashlib
 import io
 import json
+import os
 import re
+import stat
 import subprocess
 import sys
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, Callable
 
 import yaml
 
 from tutor.errors import DocumentError
+from tutor.hidden import MAX_EXCERPT, docx_run_hidden, drop_hidden_html, drop_hidden_markdown
 
 SUPPORTED_EXTENSIONS = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm")
 KINDS = ("overview", "event", "person", "idea", "historiography", "source-note", "skills", "other")
@@ -34,6 +39,15 @@ MAX_DOCX_RATIO = 200
 # Reading one PDF may take this long and this much memory (see _read_pdf).
 PDF_TIME_LIMIT_S = 120.0
 PDF_MEMORY_LIMIT = 2 * 1024 ** 3
+# Front matter is a few lines of key: value. Past these bounds it is not front matter but an
+# attack on the parser (a YAML alias bomb expands 674 bytes into gigabytes).
+MAX_FRONT_MATTER_CHARS = 16 * 1024
+MAX_FRONT_MATTER_DEPTH = 3  # the mapping, a list in it, and nothing deeper
+MAX_META_TEXT_CHARS = 2000
+MAX_TAGS = 50
+# A student's upload is read in a child process with these limits (see read_upload).
+READ_TIME_LIMIT_S = 30.0
+READ_MEMORY_LIMIT = 1024 ** 3
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 # Control characters, and lone surrogates (undecodable bytes in a terminal argument): the
 # tokenizer rejects them and they cannot be stored as UTF-8.
@@ -64,6 +78,10 @@ class SourceDocument:
     metadata: dict[str, Any] = field(default_factory=dict)
     raw: bytes = b""
     is_markdown: bool = False
+    # Text a reader cannot see (hidden HTML, Markdown comments, hidden Word runs): not indexed.
+    hidden: list[str] = field(default_factory=list)
+    # What the upload result tells the teacher about the reading (encoding, ignored keys, hidden text).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -106,25 +124,99 @@ def safe_filename(name: str) -> str:
     return name
 
 
-def decode_text(filename: str, data: bytes) -> str:
-    """Decode bytes as UTF-8 (with or without BOM), then cp1252; refuse binary data.
+# Encodings a legacy history handout is plausibly in: Western and Central European Windows and
+# ISO pages and the Cyrillic ones (Russian sources); UTF-16/32 without a byte-order mark apart.
+# Restricting the detector to these keeps it from reading a short KOI8-R file as Shift-JIS.
+_LEGACY_ENCODINGS = ["cp1252", "cp1250", "cp1257", "iso8859_15", "mac_roman", "cp1251", "koi8_r", "koi8_u",
+                     "mac_cyrillic", "iso8859_5", "cp866"]
+_WIDE_ENCODINGS = ["utf_16_le", "utf_16_be", "utf_32_le", "utf_32_be"]
+_ENCODING_NAMES = {"cp1252": "Windows-1252", "cp1250": "Windows-1250", "cp1257": "Windows-1257",
+                   "iso8859_15": "ISO-8859-15", "mac_roman": "Mac Roman", "cp1251": "Windows-1251 (Cyrillic)",
+                   "koi8_r": "KOI8-R (Cyrillic)", "koi8_u": "KOI8-U (Cyrillic)", "mac_cyrillic": "Mac Cyrillic",
+                   "iso8859_5": "ISO-8859-5 (Cyrillic)", "cp866": "DOS Cyrillic (cp866)",
+                   "utf_16_le": "UTF-16 (no byte-order mark)", "utf_16_be": "UTF-16 (no byte-order mark)",
+                   "utf_32_le": "UTF-32 (no byte-order mark)", "utf_32_be": "UTF-32 (no byte-order mark)"}
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+# How much messier (charset-normalizer's mess ratio) a reading may be than the best one and still
+# count as a rival; and the mess past which no reading is believable.
+_RIVAL_MESS = 0.005
+_WESTERN_MESS = 0.05
+_RIVAL_COHERENCE = 0.05
+_MAX_MESS = 0.2
 
-    UTF-16 is accepted when it starts with its byte-order mark (Windows Notepad's "Unicode").
-    """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise DocumentError(filename, "text has a UTF-16 mark but is not UTF-16; re-save it as UTF-8") from None
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str  # a Python codec name
+
+    @property
+    def note(self) -> str | None:
+        """What the upload result says about the encoding (nothing for UTF-8)."""
+        if self.encoding in ("utf-8", "utf-8-sig", "ascii"):
+            return None
+        return f"read as {_ENCODING_NAMES.get(self.encoding, self.encoding)}, not UTF-8"
+
+
+def detect_text(filename: str, data: bytes, declared: str | None = None) -> Decoded:
+    """Decode bytes: a byte-order mark, then UTF-8, then a declared charset (HTML), then
+    charset-normalizer over the plausible legacy encodings. Refuses binary data, and text whose
+    encoding cannot be told with confidence, rather than index mojibake."""
+    for mark, codec in _BOMS:
+        if data.startswith(mark):
+            try:
+                return Decoded(data.decode(codec), codec)
+            except UnicodeDecodeError:
+                label = codec.upper().replace("-SIG", "")
+                raise DocumentError(filename, f"text has a {label} byte-order mark but is not {label}; "
+                                              "re-save it as UTF-8") from None
+    from charset_normalizer import from_bytes
+    from charset_normalizer.md import mess_ratio
+
     if b"\x00" in data[:8192]:
-        raise DocumentError(filename, "looks like a binary file, not text; save it as UTF-8 text")
-    for encoding in ("utf-8-sig", "cp1252"):
+        # No text but UTF-16/32 has NUL bytes: it is that (Notepad's "Unicode" without a mark) or binary.
+        wide = from_bytes(data, cp_isolation=_WIDE_ENCODINGS).best()
+        if wide is None or wide.chaos > _MAX_MESS:
+            raise DocumentError(filename, "looks like a binary file, not text; save it as UTF-8 text")
+        return Decoded(str(wide), wide.encoding)
+    try:
+        return Decoded(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    if declared:
         try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return text
-    raise DocumentError(filename, "text is not UTF-8 or Windows-1252; re-save it as UTF-8")
+            return Decoded(data.decode(declared), codecs.lookup(declared).name)
+        except (LookupError, UnicodeDecodeError):
+            pass  # a wrong declaration is common: detect instead
+    matches = list(from_bytes(data, cp_isolation=_LEGACY_ENCODINGS))
+    if not matches:
+        raise DocumentError(filename, "text is in no encoding the tutor can read; re-save it as UTF-8")
+    best = matches[0]
+    # The course is in English: a Windows-1252 reading as clean as the detector's favourite is the
+    # right one (the detector cannot tell cp1252 from cp1257 on English text, but accents differ).
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    if western is not None and mess_ratio(western) <= best.chaos + _WESTERN_MESS:
+        return Decoded(western, "cp1252")
+    if best.chaos > _MAX_MESS:
+        raise DocumentError(filename, "text does not decode cleanly in any known encoding (binary, or damaged?); "
+                                      "re-save it as UTF-8")
+    text = str(best)
+    rivals = [m for m in matches[1:] if m.chaos <= best.chaos + _RIVAL_MESS
+              and m.coherence >= best.coherence - _RIVAL_COHERENCE and str(m) != text]
+    if rivals:
+        names = ", ".join(_ENCODING_NAMES.get(m.encoding, m.encoding) for m in [best, *rivals[:2]])
+        raise DocumentError(filename, f"cannot tell the text's encoding for sure (it reads as {names}); "
+                                      "re-save it as UTF-8")
+    return Decoded(text, best.encoding)
+
+
+def decode_text(filename: str, data: bytes) -> str:
+    """The text of a file's bytes (see :func:`detect_text`)."""
+    return detect_text(filename, data).text
 
 
 def clean_text(text: str) -> str:
@@ -134,12 +226,33 @@ def clean_text(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def _bounded_yaml(filename: str, block: str) -> Any:
+    """Parse front matter refusing what no handout needs and an attacker does: anchors and
+    aliases (the alias bomb), nesting past a list in a mapping, and blocks over 16 kB.
+    The event stream is checked before anything is built, so nothing is ever expanded."""
+    if len(block) > MAX_FRONT_MATTER_CHARS:
+        raise DocumentError(filename, f"front matter is over {MAX_FRONT_MATTER_CHARS // 1024} kB; keep it to the "
+                                      "keys id, title, kind, period, tags, author, date, provenance, purpose, audience")
+    depth = 0
+    for event in yaml.parse(block, Loader=_YAML_LOADER):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise DocumentError(filename, "front matter uses YAML anchors or aliases (& or *); write each value out")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_FRONT_MATTER_DEPTH:
+                raise DocumentError(filename, "front matter is nested too deeply; use plain key: value pairs "
+                                              "and simple lists like tags: [a, b]")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return yaml.load(block, Loader=_YAML_LOADER)
+
+
 def _split_front_matter(filename: str, text: str) -> tuple[dict[str, Any], str]:
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
     try:
-        meta = yaml.load(match.group(1), Loader=_YAML_LOADER) or {}
+        meta = _bounded_yaml(filename, match.group(1)) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
@@ -147,6 +260,57 @@ def _split_front_matter(filename: str, text: str) -> tuple[dict[str, Any], str]:
     if not isinstance(meta, dict):
         raise DocumentError(filename, "front matter must be key: value pairs")
     return meta, text[match.end():]
+
+
+def _meta_text(filename: str, key: str, value: Any) -> str:
+    # YAML reads `date: 1921-03-08` as a date and `title: 1922` as a number; both are text here.
+    if isinstance(value, (list, tuple, dict, set)):
+        raise DocumentError(filename, f"front matter '{key}' must be text, not a list or mapping")
+    text = clean_text(str(value)).strip()
+    if len(text) > MAX_META_TEXT_CHARS:
+        raise DocumentError(filename, f"front matter '{key}' is over {MAX_META_TEXT_CHARS} characters; shorten it")
+    return text
+
+
+def _meta_period(filename: str, value: Any) -> list[int]:
+    years = value if isinstance(value, list) else [value]
+    try:
+        if 1 <= len(years) <= 2 and all(not isinstance(y, (bool, list, dict)) for y in years):
+            out = [int(str(y).strip()) for y in years]
+            if all(0 < y < 3000 for y in out) and out[0] <= out[-1]:
+                return [out[0], out[-1]]
+    except ValueError:
+        pass
+    raise DocumentError(filename, "front matter 'period' must be a year or [first, last] years, e.g. [1921, 1924]")
+
+
+def _meta_tags(filename: str, value: Any) -> list[str]:
+    tags = value if isinstance(value, list) else [value]
+    if len(tags) > MAX_TAGS or any(isinstance(t, (list, dict)) for t in tags):
+        raise DocumentError(filename, f"front matter 'tags' must be a list of at most {MAX_TAGS} words, e.g. [nep, party]")
+    return [t for t in (_meta_text(filename, "tags", tag) for tag in tags if tag is not None) if t]
+
+
+# The front matter the tutor uses (corpus/README.md), each key with its reader. Other keys are
+# ignored, and the upload result says so.
+_META_READERS: dict[str, Callable[[str, str, Any], Any]] = {
+    **{key: _meta_text for key in ("id", "title", "kind", "author", "date", "provenance", "purpose", "audience")},
+    "period": lambda filename, key, value: _meta_period(filename, value),
+    "tags": lambda filename, key, value: _meta_tags(filename, value),
+}
+
+
+def _known_meta(filename: str, meta: dict[Any, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The known keys, each checked and of its type; the names of the ignored ones."""
+    known: dict[str, Any] = {}
+    ignored: list[str] = []
+    for key, value in meta.items():
+        reader = _META_READERS.get(key) if isinstance(key, str) else None
+        if reader is None:
+            ignored.append(clean_text(str(key))[:40])
+        elif value is not None:
+            known[key] = reader(filename, key, value)
+    return known, ignored
 
 
 def _pdf_pages(data: bytes) -> dict[str, Any]:
@@ -184,6 +348,8 @@ def _pdf_child() -> None:
 
 
 def _read_pdf(filename: str, data: bytes) -> list[Section]:
+    if _IN_READER_CHILD:  # already inside read_upload's limited child process
+        return _pdf_sections(filename, _pdf_pages(data))
     # pypdf runs in a child process with a time and memory limit: a few kB of crafted PDF can
     # keep it busy for hours (long compressed content streams on many pages), and a thread
     # cannot be stopped. The child is killed at the limit and the upload gets a clear error.
@@ -200,6 +366,10 @@ def _read_pdf(filename: str, data: bytes) -> list[Section]:
     except ValueError:
         raise DocumentError(filename, f"malformed PDF (the reader stopped, exit code {done.returncode}); "
                                       "re-export it from the original") from None
+    return _pdf_sections(filename, result)
+
+
+def _pdf_sections(filename: str, result: dict[str, Any]) -> list[Section]:
     if result.get("encrypted"):
         raise DocumentError(filename, "PDF is encrypted; save an unprotected copy and upload that")
     if "malformed" in result:
@@ -214,7 +384,24 @@ def _read_pdf(filename: str, data: bytes) -> list[Section]:
     return sections
 
 
-def _read_docx(filename: str, data: bytes) -> str:
+def _docx_visible_text(paragraph, hidden: list[str]) -> str:
+    from docx.oxml.ns import qn
+    from docx.text.run import Run
+
+    style = paragraph.style
+    style_hidden = bool(style is not None and style.font is not None and style.font.hidden)
+    # Runs inside hyperlinks and tracked insertions too, not just the paragraph's direct runs.
+    runs = [Run(r, paragraph) for r in paragraph._p.iter(qn("w:r"))]
+    flags = [docx_run_hidden(run, style_hidden) for run in runs]
+    if not any(flags):
+        return paragraph.text
+    gone = " ".join(run.text for run, flag in zip(runs, flags) if flag).strip()
+    if gone:
+        hidden.append(gone[:MAX_EXCERPT])
+    return "".join(run.text for run, flag in zip(runs, flags) if not flag)
+
+
+def _read_docx(filename: str, data: bytes, hidden: list[str]) -> str:
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise DocumentError(filename, "not a valid .docx (it is not a zip archive); re-save it from Word")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -235,7 +422,7 @@ def _read_docx(filename: str, data: bytes) -> str:
         raise DocumentError(filename, "the .docx contains broken XML; re-save it from Word") from None
     lines: list[str] = []
     for paragraph in document.paragraphs:
-        text = paragraph.text.strip()
+        text = _docx_visible_text(paragraph, hidden).strip()
         if not text:
             continue
         style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
@@ -255,10 +442,18 @@ def _read_docx(filename: str, data: bytes) -> str:
     return "\n\n".join(lines)
 
 
-def _read_html(filename: str, data: bytes) -> tuple[str, str | None]:
+def _declared_charset(data: bytes) -> str | None:
+    match = re.search(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", data[:4096], re.I)
+    return match.group(1).decode("ascii") if match else None
+
+
+def _read_html(filename: str, data: bytes, hidden: list[str]) -> tuple[str, str | None, Decoded]:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(decode_text(filename, data), "html.parser")
+    decoded = detect_text(filename, data, declared=_declared_charset(data))
+    soup = BeautifulSoup(decoded.text, "html.parser")
+    # Before the style sheets go: their rules say which classes are hidden.
+    hidden.extend(drop_hidden_html(soup))
     for tag in soup(["script", "style", "noscript", "template", "iframe", "object", "embed", "svg"]):
         tag.decompose()
     title = soup.title.get_text(strip=True) if soup.title else None
@@ -269,15 +464,44 @@ def _read_html(filename: str, data: bytes) -> tuple[str, str | None]:
             heading.replace_with(f"\n\n{'#' * level} {heading.get_text(' ', strip=True)}\n\n")
     text = soup.get_text("\n")
     text = re.sub(r"\n\s*\n+", "\n\n", text)
-    return text, title
+    return text, title, decoded
 
 
-def _meta_value(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
+def check_size(filename: str, size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise DocumentError(
+            filename,
+            f"file is {size / 1048576:.1f} MB, over the {max_bytes / 1048576:.0f} MB limit "
+            "(TUTOR_MAX_UPLOAD_MB); split it or raise the limit",
+        )
+
+
+_NOT_REGULAR = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+                (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
+def read_file(path: Path, max_bytes: int) -> bytes:
+    """A file's bytes, checked before reading: a regular file within the size limit. The check
+    is made on the opened descriptor (opened non-blocking), so a FIFO named notes.md cannot
+    block and /dev/zero cannot fill memory, even if the name is swapped after a look."""
+    name = path.name or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise DocumentError(str(path), f"cannot read it ({exc.strerror})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        what = next((label for test, label in _NOT_REGULAR if test(info.st_mode)), "not a regular file")
+        raise DocumentError(name, f"it is {what}, not a regular file; only files can be ingested")
+    with os.fdopen(fd, "rb") as handle:
+        check_size(name, info.st_size, max_bytes)
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise DocumentError(str(path), f"cannot read it ({exc.strerror})") from None
+    check_size(name, len(data), max_bytes)  # it grew while being read
+    return data
 
 
 def read_document(filename: str, data: bytes, *, max_bytes: int | None = None) -> SourceDocument:
@@ -288,44 +512,55 @@ def read_document(filename: str, data: bytes, *, max_bytes: int | None = None) -
         raise DocumentError(
             filename, f"unsupported file type '{ext or '(none)'}'; use one of {', '.join(SUPPORTED_EXTENSIONS)}"
         )
-    if max_bytes is not None and len(data) > max_bytes:
-        raise DocumentError(
-            filename,
-            f"file is {len(data) / 1048576:.1f} MB, over the {max_bytes / 1048576:.0f} MB limit "
-            "(TUTOR_MAX_UPLOAD_MB); split it or raise the limit",
-        )
+    if max_bytes is not None:
+        check_size(filename, len(data), max_bytes)
     if not data.strip():
         raise DocumentError(filename, "file is empty")
 
     meta: dict[str, Any] = {}
     html_title = None
+    hidden: list[str] = []
+    notes: list[str] = []
+    decoded: Decoded | None = None
     is_markdown = ext in (".md", ".markdown", ".docx", ".html", ".htm")
     if ext == ".pdf":
         sections = _read_pdf(filename, data)
     else:
         if ext == ".docx":
-            text = _read_docx(filename, data)
+            text = _read_docx(filename, data, hidden)
         elif ext in (".html", ".htm"):
-            text, html_title = _read_html(filename, data)
+            text, html_title, decoded = _read_html(filename, data, hidden)
         else:
-            text = decode_text(filename, data)
+            decoded = detect_text(filename, data)
+            text = decoded.text
             if ext in (".md", ".markdown"):
-                meta, text = _split_front_matter(filename, text)
+                raw_meta, text = _split_front_matter(filename, text)
+                meta, ignored = _known_meta(filename, raw_meta)
+                if ignored:
+                    notes.append(f"front matter keys ignored (not used by the tutor): {', '.join(ignored[:10])}")
+                text, dropped = drop_hidden_markdown(text)
+                hidden.extend(dropped)
         text = clean_text(text).strip()
         if not text:
-            raise DocumentError(filename, "file has no text to index")
+            raise DocumentError(filename, "file has no visible text to index (what there is, is hidden)"
+                                if hidden else "file has no text to index")
         sections = [Section(text=text)]
+    if decoded is not None and decoded.note:
+        notes.insert(0, decoded.note)
+    if hidden:
+        chars = sum(len(h) for h in hidden)
+        notes.append(f"left out {len(hidden)} hidden passage{'s' if len(hidden) > 1 else ''} "
+                     f"({chars} characters a reader cannot see), e.g. “{hidden[0][:80]}”")
 
     stem = filename.rsplit(".", 1)[0]
     raw_id = meta.get("id")
-    doc_id = slugify(str(raw_id)) if raw_id not in (None, "") else slugify(stem)
+    doc_id = slugify(raw_id) if raw_id else slugify(stem)
     if not doc_id:
         raise DocumentError(filename, "cannot make a document id from the name; rename the file with letters or digits")
-    kind = str(meta.get("kind") or "other").strip().lower()
+    kind = (meta.get("kind") or "other").strip().lower()
     if kind not in KINDS:
         raise DocumentError(filename, f"front matter kind '{kind}' is not one of {', '.join(KINDS)}")
-    title = str(meta.get("title") or html_title or stem.replace("-", " ").replace("_", " ").strip() or doc_id)
-    clean_meta = {k: _meta_value(v) for k, v in meta.items() if k not in ("id", "title", "kind")}
+    title = meta.get("title") or html_title or stem.replace("-", " ").replace("_", " ").strip() or doc_id
     return SourceDocument(
         doc_id=doc_id,
         title=clean_text(title).strip()[:300],
@@ -334,11 +569,69 @@ def read_document(filename: str, data: bytes, *, max_bytes: int | None = None) -
         ext=ext,
         content_hash=hashlib.sha256(data).hexdigest(),
         sections=sections,
-        metadata=clean_meta,
+        metadata={k: v for k, v in meta.items() if k not in ("id", "title", "kind")},
         raw=data,
         is_markdown=is_markdown,
+        hidden=hidden,
+        notes=notes,
     )
+
+def read_upload(filename: str, data: bytes, *, max_bytes: int,
+                time_limit_s: float = READ_TIME_LIMIT_S) -> SourceDocument:
+    """:func:`read_document` for a file a student sends: in a child process with a time and
+    memory budget, so that no file, however crafted, can hold the app or its memory. Costs one
+    process start (about 0.3 s); the child is killed at the limit."""
+    filename = safe_filename(filename)
+    check_size(filename, len(data), max_bytes)
+    try:
+        done = subprocess.run([sys.executable, "-m", "tutor.documents", "--read", filename], input=data,
+                              capture_output=True, timeout=time_limit_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise DocumentError(filename, f"reading it took over {time_limit_s:g} seconds (a damaged or hostile "
+                                      "file?); save it again as plain text or .docx") from None
+    except OSError as exc:
+        raise DocumentError(filename, f"cannot start the file reader ({exc.strerror}); try again") from None
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:
+        raise DocumentError(filename, f"the file reader stopped (exit code {done.returncode}, over "
+                                      f"{READ_MEMORY_LIMIT // 1024 ** 2} MB of memory?); save the file again "
+                                      "as plain text or .docx") from None
+    if "error" in result:
+        raise DocumentError(filename, result["error"])
+    fields = result["doc"]
+    fields["sections"] = [Section(**section) for section in fields["sections"]]
+    return SourceDocument(**fields, raw=data)
+
+
+_IN_READER_CHILD = False
+
+
+def _reader_child(filename: str) -> None:
+    """``python -m tutor.documents --read NAME``: file bytes on stdin, the document as JSON."""
+    global _IN_READER_CHILD
+    _IN_READER_CHILD = True
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (READ_MEMORY_LIMIT, READ_MEMORY_LIMIT))
+    except (ImportError, ValueError, OSError):  # not on every platform; the time limit still holds
+        pass
+    try:
+        doc = read_document(filename, sys.stdin.buffer.read())
+    except DocumentError as exc:
+        out: dict[str, Any] = {"error": exc.reason}
+    except MemoryError:
+        out = {"error": f"reading it needs over {READ_MEMORY_LIMIT // 1024 ** 2} MB of memory (a hostile file?); "
+                        "save it again as plain text or .docx"}
+    else:
+        fields = {f.name: getattr(doc, f.name) for f in dataclasses.fields(doc) if f.name != "raw"}
+        fields["sections"] = [dataclasses.asdict(section) for section in doc.sections]
+        out = {"doc": fields}
+    sys.stdout.write(json.dumps(out))
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--pdf-pages"]:
     _pdf_child()
+elif __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "--read":
+    _reader_child(sys.argv[2])

@@ -375,6 +375,7 @@ def load_lessons(corpus_dir: Path, known_docs: set[str] | None = None) -> Lesson
 
 def corpus_doc_ids(corpus_dir: Path) -> set[str]:
     """The ids of the shipped source documents (front-matter id or file name)."""
+    from tutor.corpus import course_documents
     from tutor.documents import read_document
 
-    return {read_document(p.name, p.read_bytes()).doc_id for p in sorted((corpus_dir / "sources").glob("*.md"))}
+    return {read_document(p.name, p.read_bytes()).doc_id for p in course_documents(corpus_dir)}

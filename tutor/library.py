@@ -8,20 +8,24 @@
 Every file gets its own result; a bad file never stops the rest of the batch and never
 leaves anything of itself in the store or manifest. The kept original of each document (the
 bytes as uploaded, for ``reindex``) goes into the database with its manifest switch, so every
-app host can rebuild from it and a failed ingest leaves none behind.
+app host can rebuild from it and a failed or killed ingest leaves none behind.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
 from tutor.auth import Teacher, local_operator, require_teacher
-from tutor.documents import SUPPORTED_EXTENSIONS, SourceDocument, read_document
+from tutor.corpus import SOURCES, course_documents, is_corpus, why_not_a_source
+from tutor.documents import SUPPORTED_EXTENSIONS, SourceDocument, read_document, read_file
 from tutor.errors import DocumentError
 from tutor.scan import Finding, scan_text
-from tutor.store import Prepared, Store
+from tutor.store import PENDING_GRACE_S, Prepared, Store
+
+STATUS_ORDER = ("added", "updated", "unchanged", "flagged", "skipped", "failed")
 
 Progress = Callable[[str, int, int], None]
 
@@ -37,12 +41,14 @@ class Upload:
 @dataclass
 class IngestResult:
     filename: str
-    status: str  # added | updated | unchanged | failed | flagged
+    status: str  # added | updated | unchanged | flagged | skipped | failed
     doc_id: str | None = None
     reason: str = ""
     chunks: int = 0
     version: int | None = None
     findings: list[Finding] = field(default_factory=list)
+    # What the teacher should know about how the file was read (encoding, hidden text left out).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -55,27 +61,86 @@ class IngestResult:
             what += f", v{self.version}, {self.chunks} chunks)" if self.version else ")"
         if self.reason:
             what += f" — {self.reason}"
+        for note in self.notes:
+            what += f"; {note}"
         return what
 
     def as_dict(self) -> dict:
         return {"file": self.filename, "status": self.status, "doc_id": self.doc_id, "reason": self.reason,
-                "chunks": self.chunks, "version": self.version, "findings": [str(f) for f in self.findings]}
+                "chunks": self.chunks, "version": self.version, "findings": [str(f) for f in self.findings],
+                "notes": list(self.notes)}
+
+
+def summary(results: Iterable[IngestResult]) -> str:
+    """One line for a batch: "3 added, 1 unchanged, 2 skipped"."""
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    return ", ".join(f"{counts[s]} {s}" for s in STATUS_ORDER if counts.get(s)) or "nothing to do"
+
+
+def collect(paths: Iterable[Path]) -> tuple[list[Path], list[IngestResult]]:
+    """The files to read for some paths, and a "skipped" result for each file left out.
+
+    A folder gives its supported files (sorted); each other file in it is skipped with a line.
+    Hidden files and anything under a hidden folder (``.git``, ``.venv``) are passed over
+    silently: they hold tool files. A course corpus folder (tutor/corpus.py) gives its course
+    documents only, with one line for each part left out (``eval/``, ``lessons/``, README);
+    a file in a corpus but outside ``sources/`` is skipped even when named on its own.
+    """
+    found: list[Path] = []
+    skipped: list[IngestResult] = []
+    for path in paths:
+        if path.is_dir() and is_corpus(path):
+            found.extend(course_documents(path))
+            skipped.extend(_walk(path / SOURCES, path)[1] + _corpus_left_out(path))
+        elif path.is_dir():
+            files, left_out = _walk(path, path)
+            found.extend(files)
+            skipped.extend(left_out)
+        elif why := why_not_a_source(path):
+            skipped.append(IngestResult(path.name, "skipped", reason=why))
+        else:
+            found.append(path)
+    return found, skipped
+
+
+def _walk(folder: Path, root: Path) -> tuple[list[Path], list[IngestResult]]:
+    files: list[Path] = []
+    skipped: list[IngestResult] = []
+    for p in sorted(folder.rglob("*")):
+        if p.is_dir() or any(part.startswith(".") for part in p.relative_to(folder).parts):
+            continue
+        name = str(p.relative_to(root))
+        if why := why_not_a_source(p):
+            skipped.append(IngestResult(name, "skipped", reason=why))
+        elif not p.is_file():
+            skipped.append(IngestResult(name, "skipped", reason="not a regular file (a pipe, device or socket)"))
+        elif p.suffix.lower() not in SUPPORTED_EXTENSIONS:
+            skipped.append(IngestResult(name, "skipped", reason=f"unsupported type '{p.suffix.lower() or '(none)'}'"))
+        else:
+            files.append(p)
+    return files, skipped
+
+
+def _corpus_left_out(corpus: Path) -> list[IngestResult]:
+    """One "skipped" line per part of a corpus folder that is not its sources (eval/, lessons/, ...)."""
+    out: list[IngestResult] = []
+    for part in sorted(corpus.iterdir()):
+        if part.name == SOURCES or part.name.startswith("."):
+            continue
+        files = [p for p in part.rglob("*") if p.is_file()] if part.is_dir() else [part]
+        if not files:
+            continue
+        probe = files[0] if part.is_dir() else part
+        name = f"{part.name}/ ({len(files)} file{'s' if len(files) > 1 else ''})" if part.is_dir() else part.name
+        out.append(IngestResult(name, "skipped", reason=why_not_a_source(probe) or "not a course source"))
+    return out
 
 
 def files_under(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders to the supported files inside them (sorted); keep named files as given.
-
-    Hidden files and anything under a hidden folder (``.git``, ``.venv``, ``.pytest_cache``)
-    are skipped: they hold tool files, not course documents.
-    """
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS
-                                and not any(part.startswith(".") for part in p.relative_to(path).parts)))
-        else:
-            found.append(path)
-    return found
+    """The files :func:`collect` would read for these paths."""
+    return collect(paths)[0]
 
 
 class Library:
@@ -132,6 +197,7 @@ class Library:
         store = self.store
         good, results = self.check(uploads)
         store.sweep_orphans()
+        self.sweep_originals()
 
         todo: dict[int, SourceDocument] = {}
         found: dict[int, list[Finding]] = {}
@@ -141,10 +207,10 @@ class Library:
                 results[index] = IngestResult(doc.filename, "unchanged", doc.doc_id,
                                               chunks=record.chunks, version=record.version)
                 continue
-            findings = found[index] = scan_text(doc.text)
+            findings = found[index] = scan_document(doc)
             if findings and not confirm_flagged:
                 results[index] = IngestResult(
-                    doc.filename, "flagged", doc.doc_id, findings=findings,
+                    doc.filename, "flagged", doc.doc_id, findings=findings, notes=doc.notes,
                     reason="contains text aimed at an AI model or invisible characters; review it, then confirm to index it")
                 continue
             todo[index] = doc
@@ -157,6 +223,8 @@ class Library:
                 results[index] = IngestResult(item.doc.filename, "failed", item.doc.doc_id, reason="no text to index")
         where = {id(item): index for index, item in prepared.items()}
         previous = {index: store.manifest.get(item.doc.doc_id) for index, item in prepared.items()}
+        vectors = store.embed([c for item in prepared.values() for c in item.chunks])
+        # Each switch keeps its original in the same transaction (Store.commit).
         originals = {item.doc.doc_id: self._original_name(item.doc) for item in prepared.values()}
 
         def done(item: Prepared, version: int) -> None:
@@ -166,28 +234,48 @@ class Library:
                 self._drop_legacy_file(old.original)
             results[index] = IngestResult(
                 item.doc.filename, "updated" if old else "added", item.doc.doc_id,
-                chunks=len(item.chunks), version=version, findings=found[index])
+                chunks=len(item.chunks), version=version, findings=found[index], notes=item.doc.notes)
             if on_progress:
                 on_progress(item.doc.filename, sum(1 for i in prepared if i in results), len(prepared))
 
         if prepared:
-            store.commit(list(prepared.values()), originals, on_document=done)
+            store.commit(list(prepared.values()), originals, on_document=done, vectors=vectors)
         return [results[i] for i in sorted(results)]
 
     def ingest_paths(self, actor: Teacher, paths: Iterable[Path], **kwargs) -> list[IngestResult]:
+        """Ingest files and folders from disk. Each path is checked (a regular file, within the
+        size limit) before it is read; skipped and unreadable files get their own line."""
         require_teacher(actor)
+        files, skipped = collect(paths)
         uploads: list[Upload] = []
         unreadable: list[IngestResult] = []
-        for path in files_under(paths):
+        for path in files:
             try:
-                if path.stat().st_size > self.settings.max_upload_bytes:
-                    unreadable.append(IngestResult(path.name, "failed", reason=(
-                        f"file is over the {self.settings.max_upload_mb:g} MB limit (TUTOR_MAX_UPLOAD_MB)")))
+                uploads.append(Upload(path.name, read_file(path, self.settings.max_upload_bytes)))
+            except DocumentError as exc:
+                unreadable.append(IngestResult(exc.filename, "failed", reason=exc.reason))
+        return skipped + unreadable + self.ingest(actor, uploads, **kwargs)
+
+    def sweep_originals(self) -> int:
+        """Delete files in TUTOR_HOME/documents that no document lists. Kept originals are in
+        the database now, written in the switch's transaction, so new ingests leave none here;
+        this clears what older versions left (a killed ingest's file, a half-written upload).
+        Files younger than the grace period are left alone. Returns how many."""
+        folder = self.settings.documents_dir
+        if not folder.is_dir():
+            return 0
+        listed = {record.original for record in self.store.documents()}
+        cutoff = time.time() - PENDING_GRACE_S
+        removed = 0
+        for path in folder.iterdir():
+            try:
+                if path.name in listed or not path.is_file() or path.stat().st_mtime > cutoff:
                     continue
-                uploads.append(Upload(path.name, path.read_bytes()))
-            except OSError as exc:
-                unreadable.append(IngestResult(str(path), "failed", reason=f"cannot read it ({exc.strerror})"))
-        return unreadable + self.ingest(actor, uploads, **kwargs)
+                path.unlink()
+                removed += 1
+            except FileNotFoundError:
+                continue  # another process swept it first
+        return removed
 
     def remove(self, actor: Teacher, doc_id: str) -> bool:
         require_teacher(actor)
@@ -225,11 +313,20 @@ class Library:
         return results
 
     def ensure_default_corpus(self, on_progress: Progress | None = None) -> list[IngestResult]:
-        """First start: an empty store gets the shipped corpus (corpus/sources)."""
+        """First start: an empty store gets the course documents (tutor/corpus.py)."""
         if store_is_empty(self.store):
-            return self.ingest_paths(local_operator(), [self.settings.corpus_dir / "sources"],
+            return self.ingest_paths(local_operator(), course_documents(self.settings.corpus_dir),
                                      on_progress=on_progress, confirm_flagged=True)
         return []
+
+
+def scan_document(doc: SourceDocument) -> list[Finding]:
+    """The instruction scan over what will be indexed and over the hidden text left out of it: a
+    document that hides text aimed at a model is one the teacher should look at."""
+    findings = scan_text(doc.text)
+    for passage in doc.hidden:
+        findings += [Finding(f"hidden text, {f.kind}", f.excerpt) for f in scan_text(passage)]
+    return findings[:20]
 
 
 def store_is_empty(store: Store) -> bool:

@@ -211,8 +211,9 @@ class Settings(BaseSettings):
 
     def ensure_home(self) -> Path:
         try:
-            self.home.mkdir(parents=True, exist_ok=True)
-            self.documents_dir.mkdir(parents=True, exist_ok=True)
+            # Conversations and teachers' documents live here: the owner's alone (tutor/db.py).
+            private_dir(self.home)
+            self.documents_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(
                 f"TUTOR_HOME={self.home} cannot be created ({exc.strerror}). {_FIXES['home']}."
@@ -220,6 +221,9 @@ class Settings(BaseSettings):
         if not os.access(self.home, os.W_OK):
             raise ConfigError(f"TUTOR_HOME={self.home} is not writable. {_FIXES['home']}.")
         return self.home
+
+
+from tutor.db import private_dir  # noqa: E402  (db imports nothing from here)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -60,14 +60,16 @@ def _services(need_store: bool = True):
 
 
 def _read_essay(path: Path) -> str:
-    from tutor.documents import read_document
+    from tutor.documents import read_file, read_upload
+    from tutor.settings import get_settings
 
-    if not path.is_file():
+    if not path.exists():
         _fail(f"{path}: no such file")
     if path.suffix.lower() not in ESSAY_EXTENSIONS:
         _fail(f"{path.name}: use a .txt, .md or .docx file for an essay")
     try:
-        return read_document(path.name, path.read_bytes()).text
+        limit = get_settings().max_upload_bytes
+        return read_upload(path.name, read_file(path, limit), max_bytes=limit).text
     except TutorError as exc:
         _fail(str(exc))
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable
 from rapidfuzz import fuzz
 
 from tutor.pedagogy.checks import last_sentence_is_question, leaked_key_points, quoted_spans
+from tutor.pedagogy.guidance import assess
 from tutor.pedagogy.intent import TOPIC
 from tutor.retrieval import tokenize
 
@@ -196,6 +197,29 @@ def quote_fidelity(case: dict, reply: "Reply", lessons: "Lessons", secret_lines:
     return True
 
 
+def _assessment(case: dict, reply: "Reply", lessons: "Lessons"):
+    """``pedagogy.guidance.assess`` on the reply: what it may refer to is the conversation, the
+    cards it is judged against and the passages it was shown."""
+    cards = _card(reply, lessons, case)
+    context = [t.get("content", "") for t in case.get("history") or []]
+    context += [f"{kp.statement} {' '.join(kp.evidence_terms)}" for card in cards for kp in card.key_points]
+    context += [c.text for c in reply.citations]
+    revealed = not no_full_answer(case, reply, lessons, [])
+    return assess(reply.text, case.get("message", ""), "\n".join(context), revealed=revealed)
+
+
+def gives_guidance(case: dict, reply: "Reply", lessons: "Lessons", secret_lines: list[str]) -> bool:
+    """The reply helps: it names something of the conversation, card or passages (two numbers or
+    content words) and asks, instructs, hints or explains (``guidance.assess``: 'yes')."""
+    return _assessment(case, reply, lessons).guidance == "yes"
+
+
+def actionable(case: dict, reply: "Reply", lessons: "Lessons", secret_lines: list[str]) -> bool:
+    """The student can tell what to do next about the work in hand: a question or an instruction
+    that names it, and the answer not handed over (``guidance.assess``: 'yes')."""
+    return _assessment(case, reply, lessons).actionability == "yes"
+
+
 CHECKERS: dict[str, Callable[[dict, "Reply", "Lessons", list[str]], bool]] = {
     "ends_with_question": ends_with_question,
     "no_full_answer": no_full_answer,
@@ -208,10 +232,15 @@ CHECKERS: dict[str, Callable[[dict, "Reply", "Lessons", list[str]], bool]] = {
     "corrects_date": corrects_date,
     "citation_validity": citation_validity,
     "quote_fidelity": quote_fidelity,
+    "gives_guidance": gives_guidance,
+    "actionable": actionable,
 }
 TAGS: tuple[str, ...] = tuple(CHECKERS)
 # Checked on every case whatever its tags: a reply may never cite or quote wrongly.
 ALWAYS: tuple[str, ...] = ("citation_validity", "quote_fidelity")
+# Measured on every reply and reported as rates, without failing a case (MRBench's guidance and
+# actionability, checked as tutor eval mrbench validates them against human labels).
+MEASURED: tuple[str, ...] = ("gives_guidance", "actionable")
 
 
 def check_tag(tag: str, case: dict, reply: "Reply", lessons: "Lessons", secret_lines: list[str]) -> bool:

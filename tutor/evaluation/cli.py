@@ -1,6 +1,7 @@
 """`tutor eval`: retrieval, tutor behaviour, the LLM judge, the essay coach, or all of them.
 
     tutor eval retrieval --questions corpus/eval/questions.jsonl --k 5 --json out.json
+    tutor eval mrbench --file ../shared/data/mrbench/MRBench_V1.json --report reports/mrbench
     tutor eval tutor --cases corpus/eval/tutor_cases.jsonl --fail-under pass_rate=0.9
     tutor eval all --report reports/ --fail-under hybrid.recall@5=0.8
 
@@ -135,6 +136,9 @@ def print_tutor(t: dict, out: Console) -> None:
         table.add_row(tag, str(t["tag_counts"].get(tag, "")), f"{rate:.3f}")
     table.add_row("citation_validity", str(t["n_citing"]), f"{t['citation_validity']:.3f}")
     table.add_row("quote_fidelity", str(t["n_quoting"]), f"{t['quote_fidelity']:.3f}")
+    for name in ("guidance_rate", "actionability_rate"):
+        if name in t:
+            table.add_row(f"{name.split('_')[0]} (every reply, not gating)", str(t["n_cases"]), f"{t[name]:.3f}")
     table.add_row("[bold]all checks (pass rate)[/bold]", str(t["n_cases"]), f"[bold]{t['pass_rate']:.3f}[/bold]")
     out.print(table)
     out.print(f"reply latency p50 {t['p50_ms']:.0f} ms, p95 {t['p95_ms']:.0f} ms", highlight=False)
@@ -166,6 +170,39 @@ def print_essays(e: dict, out: Console) -> None:
     out.print(f"level exact {e['level_accuracy']:.3f}, within one {e['level_within_one']:.3f}, marks overlap "
               f"{e['marks_overlap']:.3f}, issue recall {e['issue_recall']:.3f}, precision {e['issue_precision']:.3f}",
               highlight=False)
+
+
+def print_mrbench(r: dict, out: Console) -> None:
+    """One row per dimension and scheme: the checks beside the baselines, the judge and BEA 2025."""
+    short = {"revealing_of_the_answer": "reveals answer", "providing_guidance": "guidance",
+             "actionability": "actionability", "mistake_identification": "mistake ident.",
+             "mistake_location": "mistake locat."}
+    for split in ("dev", "test"):
+        s = r["splits"][split]
+        table = Table(title=f"MRBench {split}: {s['n_replies']} replies, {s['n_dialogues']} dialogues "
+                            f"({s['n_with_solution']} with a solution); macro-F1 unless marked")
+        for col in ("dimension", "scheme", "n", "checks", "κ", "majority", "question", "judge", "BEA best"):
+            table.add_column(col, justify="left" if col in ("dimension", "scheme") else "right")
+        for name, dim in s["dimensions"].items():
+            for scheme in ("exact", "lenient"):
+                m = dim.get(scheme)
+                if not m or not m["check"]["n"]:
+                    continue
+                f1 = {who: "–" if v is None or v["macro_f1"] is None else f"{v['macro_f1']:.3f}" for who, v in m.items()}
+                ref = dim["reference_f1"] if scheme == "exact" and dim["reference_f1"] is not None else None
+                table.add_row(short.get(name, name), scheme, str(m["check"]["n"]), f"[bold]{f1['check']}[/bold]",
+                              f"{m['check']['kappa']:.3f}", f1["majority"], f1["question"], f1["judge"],
+                              "–" if ref is None else f"{ref:.3f}")
+        out.print(table)
+    for g in r.get("goals", []):
+        value = "–" if g["test"] is None else f"{g['test']:.3f}"
+        out.print(f"goal {g['dimension']} ({g['scheme']}) macro-F1 ≥ {g['floor']:.2f} on test: {value} "
+                  f"{'met' if g['met'] else 'NOT met'}", highlight=False)
+    if r.get("judge_skipped"):
+        out.print(f"LLM judge not run: {r['judge_skipped']}.", highlight=False)
+    elif r.get("judge_errors"):
+        out.print(f"{len(r['judge_errors'])} replies could not be judged, e.g. {r['judge_errors'][0]['error']}",
+                  style="yellow", highlight=False)
 
 
 # -- the runs (shared by the single commands and `all`) -------------------------------------
@@ -320,6 +357,46 @@ def essays(
     _run_one(lambda settings, store, task: _essays_run(
         settings, store, directory or _default(settings, "essays"), task),
         print_essays, json_out, fail_under)
+
+
+@eval_app.command()
+def mrbench(
+    file: Path = typer.Option(..., "--file", help="An MRBench JSON file (e.g. MRBench_V1.json)."),
+    with_judge: bool = typer.Option(True, "--judge/--no-judge", help="Also score the LLM judge when a model is configured."),
+    judge_limit: Optional[int] = typer.Option(None, "--judge-limit", min=1, help="Judge only the first N replies."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write mrbench.md, mrbench.json and a PNG per dimension here."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
+    fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
+) -> None:
+    """Agreement of the reply checks (and the LLM judge) with MRBench's human labels."""
+    from tutor.evaluation.mrbench import load_mrbench, model_judge, run_mrbench
+
+    floors = _floors(fail_under)
+    dialogues = _load(load_mrbench, file)
+    judge, errors, skipped = None, [], ""
+    if with_judge:
+        settings = _settings()
+        model, skipped = _judge_model(settings)
+        if model is not None:
+            from tutor.evaluation.judge import load_judge_prompt
+
+            try:
+                judge = model_judge(model, load_judge_prompt(settings.prompts_dir), errors)
+            except OSError as exc:
+                _stop(f"Cannot read the judge prompt {settings.prompts_dir / 'judge.md'} ({exc}).")
+    else:
+        skipped = "not requested (--no-judge)"
+    with _progress() as task:
+        result = run_mrbench(dialogues, judge=judge, judge_limit=judge_limit, on_progress=task("mrbench"))
+    result = {"file": str(file), **result, "judge_errors": errors, **({"judge_skipped": skipped} if judge is None else {})}
+    out = err if str(json_out) == "-" else console
+    print_mrbench(result, out)
+    if report is not None:
+        from tutor.evaluation.mrbench_report import write_mrbench_report
+
+        paths = write_mrbench_report(report, result)
+        err.print(f"wrote {', '.join(str(p) for p in paths)}", highlight=False)
+    _finish(result, json_out, floors)
 
 
 @eval_app.command("all")

@@ -47,9 +47,18 @@ def load_judge_prompt(prompts_dir: Path) -> str:
 
 def judge_messages(prompt: str, case: TutorCase, reply_text: str) -> list:
     turns = [f"{'Student' if t['role'] == 'user' else 'Tutor'}: {t['content']}" for t in case.history[-6:]]
-    conversation = "\n".join([*turns, f"Student: {case.message}"])
+    return conversation_messages(prompt, "\n".join([*turns, f"Student: {case.message}"]), reply_text)
+
+
+def conversation_messages(prompt: str, conversation: str, reply_text: str) -> list:
     body = {"conversation": conversation, "tutor_reply": reply_text}
     return [SystemMessage(prompt), HumanMessage(json.dumps(body, ensure_ascii=False, indent=1))]
+
+
+def label_reply(judge_model, prompt: str, conversation: str, reply_text: str) -> dict[str, str]:
+    """The judge's labels for one reply in a conversation ("Tutor: …\nStudent: …"). Raises the
+    model's errors (``MODEL_ERRORS``) and JudgeParseError for the caller to record."""
+    return parse_labels(complete(judge_model, conversation_messages(prompt, conversation, reply_text)))
 
 
 def parse_labels(text: str) -> dict[str, str]:

@@ -64,6 +64,9 @@ def tutor_markdown(t: dict) -> list[str]:
              f"- citation validity: {t['citation_validity']:.3f} over {t.get('n_citing', '?')} replies that cite",
              f"- quote fidelity: {t['quote_fidelity']:.3f} over {t.get('n_quoting', '?')} replies that quote",
              f"- reply latency: p50 {t['p50_ms']:.0f} ms, p95 {t['p95_ms']:.0f} ms"]
+    if "guidance_rate" in t:
+        lines.append(f"- guidance {t['guidance_rate']:.3f}, actionability {t['actionability_rate']:.3f} over every "
+                     "reply (measured, not gating; see `tutor eval mrbench` for how far these checks agree with humans)")
     if t.get("model_fallbacks"):
         lines.append(f"- model replies that fell back to offline: {t['model_fallbacks']}")
     lines += ["", "| tag | cases | pass rate |", "|---|---:|---:|"]

@@ -15,7 +15,7 @@ import re
 import time
 from typing import Any, Callable
 
-from tutor.evaluation.checkers import ALWAYS, check_case
+from tutor.evaluation.checkers import ALWAYS, MEASURED, check_case, check_tag
 from tutor.evaluation.datasets import TutorCase
 from tutor.evaluation.metrics import latency_summary
 from tutor.pedagogy.checks import quoted_spans
@@ -55,6 +55,7 @@ def run_tutor(tutor, cases: list[TutorCase], *, on_progress: Progress | None = N
     tag_total: dict[str, int] = {}
     tag_passed: dict[str, int] = {}
     citing = citing_ok = quoting = quoting_ok = fallbacks = 0
+    measured = {tag: 0 for tag in MEASURED}
     for n, case in enumerate(cases, start=1):
         reply, ms = play_case(tutor, case)
         latencies.append(ms)
@@ -70,6 +71,8 @@ def run_tutor(tutor, cases: list[TutorCase], *, on_progress: Progress | None = N
             quoting_ok += bool(results.get("quote_fidelity", True))
         if getattr(tutor, "chat_model", None) is not None and reply.mode == "offline":
             fallbacks += 1
+        for tag in MEASURED:
+            measured[tag] += results[tag] if tag in results else check_tag(tag, case.as_dict(), reply, tutor.lessons, secrets)
         failed = [tag for tag, ok in results.items() if not ok]
         rows.append({"id": case.id, "passed": not failed, "failed": failed, "must": list(case.must),
                      "reply": reply.text, "move": reply.move.get("kind"), "card": reply.card_id,
@@ -86,6 +89,9 @@ def run_tutor(tutor, cases: list[TutorCase], *, on_progress: Progress | None = N
         "citation_validity": _share(citing_ok, citing), "n_citing": citing,
         "quote_fidelity": _share(quoting_ok, quoting), "n_quoting": quoting,
         "always_checked": list(ALWAYS),
+        # Over every reply (tutor.pedagogy.guidance; agreement with humans: tutor eval mrbench).
+        "guidance_rate": _share(measured["gives_guidance"], len(rows)),
+        "actionability_rate": _share(measured["actionable"], len(rows)),
         "model_fallbacks": fallbacks,
         **latency_summary(latencies),
         "latencies_ms": [round(x, 1) for x in latencies],

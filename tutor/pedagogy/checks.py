@@ -14,13 +14,13 @@ from rapidfuzz import fuzz
 
 from tutor.lessons import LessonCard, Lessons
 from tutor.pedagogy.learner import terms_in
+from tutor.pedagogy.reveal import Reference, restates, stated_points  # noqa: F401 (restates: re-exported)
 
 MAX_WORDS = 140
 QUOTE_FIDELITY = 90
 _CITE = re.compile(r"\[(\d+)\]")
 # A quoted span: straight or curly double quotes, 4+ words, optionally followed by [n].
 _QUOTED = re.compile(r"[\"“]([^\"“”]{12,400})[\"”]\s*(?:\[(\d+)\])?")
-_SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass
@@ -84,32 +84,10 @@ def last_sentence_is_question(text: str) -> bool:
 
 
 def leaked_key_points(text: str, card: LessonCard | None, covered: set[str], allowed_text: str) -> list[str]:
-    """Key points the text states that the student has not made and the current hint does not name.
-
-    A key point counts as stated when two or more of its evidence terms appear that neither the
-    student nor the hint used, or when a sentence closely paraphrases its statement.
-    """
-    if card is None:
-        return []
-    leaked = []
-    sentences = [s for s in _SENTENCES.split(text) if len(s.split()) >= 7]
-    for kp in card.key_points:
-        if kp.id in covered:
-            continue
-        allowed = {t.lower() for t in terms_in(allowed_text, kp.evidence_terms)}
-        new_terms = [t for t in terms_in(text, kp.evidence_terms) if t.lower() not in allowed]
-        paraphrase = any(restates(s, kp.statement) for s in sentences)
-        if len(new_terms) >= 2 or paraphrase:
-            leaked.append(kp.id)
-    return leaked
-
-
-def restates(sentence: str, statement: str, share: float = 0.6) -> bool:
-    """True when a sentence carries most of a statement's content words (stemmed)."""
-    from tutor.retrieval import tokenize
-
-    wanted = set(tokenize(statement))
-    return len(wanted) >= 4 and len(wanted & set(tokenize(sentence))) / len(wanted) >= share
+    """Key points the text states that the student has not made and the current hint does not name
+    (two or more new evidence terms, or a close paraphrase): the reveal check (``reveal.py``)
+    with the card as the reference answer."""
+    return stated_points(text, Reference.from_card(card), covered, allowed_text) if card is not None else []
 
 
 def quoted_spans(text: str) -> list[tuple[str, int | None]]:

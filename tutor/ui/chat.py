@@ -12,7 +12,8 @@ from typing import Callable
 from tutor.auth import local_operator
 from tutor.engine import Reply, Session, Tutor
 from tutor.errors import TutorError
-from tutor.library import IngestResult, Library, files_under, store_is_empty
+from tutor.corpus import course_documents
+from tutor.library import IngestResult, Library, store_is_empty
 from tutor.sessions import SessionStore, valid_session_id
 
 FIRST_START_BATCH = 6
@@ -56,7 +57,7 @@ def first_start_ingest(library: Library, on_progress: Callable[[str, int, int], 
     Same effect as ``Library.ensure_default_corpus`` (which reports only after one batch embed)."""
     if not store_is_empty(library.store):
         return []
-    files = files_under([Path(library.settings.corpus_dir) / "sources"])
+    files = course_documents(Path(library.settings.corpus_dir))
     results: list[IngestResult] = []
     operator = local_operator()
     for start in range(0, len(files), FIRST_START_BATCH):

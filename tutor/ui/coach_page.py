@@ -50,9 +50,11 @@ def _turns(turns: list[dict[str, Any]]) -> None:
 
 
 def _essay_text(upload) -> str:
-    from tutor.documents import read_document
+    from tutor.documents import read_upload
 
-    return read_document(upload.name, upload.getvalue()).text
+    # A student's file is read in a child process with a time and memory budget (issue 11).
+    return read_upload(upload.name, upload.getvalue(),
+                       max_bytes=resources.app_context().settings.max_upload_bytes).text
 
 
 def essay_coach_page() -> None:

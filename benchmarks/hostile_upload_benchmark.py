@@ -1,0 +1,165 @@
+"""A YAML alias bomb uploaded on the Essay coach page, at service level: does the app stay up?
+
+    python benchmarks/hostile_upload_benchmark.py [--baseline-src /path/to/old/checkout] [--json out.json]
+
+The upload goes through ``read_upload`` exactly as tutor/ui/coach_page.py calls it, in a
+worker thread (Streamlit runs each browser session's script in its own thread), while the main
+thread plays the other students: it wakes every 5 ms and records the longest it was kept
+waiting (a parser holding the GIL freezes every session of the process) and samples the
+resident memory of the process and its children. Prints what the upload returned, the longest
+stall, and the peak memory. ``--baseline-src`` runs the same upload against another checkout's
+``read_document`` in a child process (limited to 4 GB and 60 s) to show what it did before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from tutor.documents import read_upload
+from tutor.errors import DocumentError
+
+LIMIT = 20 * 1024 * 1024
+
+
+def alias_bomb(levels: int = 9, width: int = 9) -> bytes:
+    """Front matter whose aliases expand to width**levels strings from under 700 bytes."""
+    lines = ["---", "title: My essay", f"a0: &a0 [{', '.join(['lol'] * width)}]"]
+    for n in range(1, levels):
+        lines.append(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * width)}]")
+    lines += ["---", "Stalin won because he controlled the party apparatus."]
+    return "\n".join(lines).encode()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (from /proc), in MB."""
+    total = 0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def watch(work, tick_s: float = 0.005) -> dict:
+    """Run ``work`` in a thread; meanwhile measure the main thread's longest wait and peak RSS."""
+    outcome: dict = {}
+
+    def run() -> None:
+        start = time.perf_counter()
+        try:
+            outcome["result"] = work()
+        except DocumentError as exc:
+            outcome["result"] = f"refused: {exc}"
+        outcome["seconds"] = round(time.perf_counter() - start, 3)
+
+    worker = threading.Thread(target=run, daemon=True)
+    base = rss_mb(os.getpid())
+    worst = 0.0
+    peak = base
+    worker.start()
+    last = time.perf_counter()
+    while worker.is_alive():
+        time.sleep(tick_s)
+        now = time.perf_counter()
+        worst = max(worst, now - last - tick_s)
+        last = now
+        peak = max(peak, rss_mb(os.getpid()))
+    import resource
+
+    child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {**outcome, "longest_stall_ms": round(worst * 1000, 1), "rss_before_mb": round(base, 1),
+            "peak_rss_mb": round(peak, 1), "reader_child_peak_rss_mb": round(child_peak, 1)}
+
+
+BASELINE = """
+import resource, sys, threading, time
+resource.setrlimit(resource.RLIMIT_AS, (4 * 1024 ** 3, 4 * 1024 ** 3))
+sys.path.insert(0, sys.argv[1])
+from tutor.documents import read_document
+data = sys.stdin.buffer.read()
+def run():
+    try:
+        read_document("essay.md", data)
+        print("result read", flush=True)
+    except MemoryError:
+        print("result MemoryError at the 4 GB cap", flush=True)
+    except Exception as exc:
+        print(f"result {type(exc).__name__}: {exc}", flush=True)
+threading.Thread(target=run, daemon=True).start()
+while True:  # the other students: a heartbeat every 5 ms
+    time.sleep(0.005)
+    print(f"tick {time.time()}", flush=True)
+"""
+
+
+def baseline(src: Path, bomb: bytes, limit_s: float = 60.0) -> dict:
+    """The old reader in a child: its longest heartbeat gap and peak RSS, sampled from here."""
+    proc = subprocess.Popen([sys.executable, "-c", BASELINE, str(src)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(src)})
+    proc.stdin.write(bomb.decode())
+    proc.stdin.close()
+    ticks: list[float] = []
+    result = [f"still running after {limit_s:g} s (killed)"]
+
+    def read() -> None:
+        for line in proc.stdout:
+            if line.startswith("tick "):
+                ticks.append(float(line.split()[1]))
+            elif line.startswith("result "):
+                result[0] = line[7:].strip()
+                proc.kill()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    start = time.time()
+    peak = 0.0
+    while proc.poll() is None and time.time() - start < limit_s:
+        time.sleep(0.05)
+        peak = max(peak, rss_mb(proc.pid))
+    proc.kill()
+    proc.wait()
+    reader.join(5)
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    tail = time.time() - ticks[-1] if ticks and result[0].startswith("still") else 0.0
+    return {"result": result[0], "seconds": round(time.time() - start, 1),
+            "longest_stall_ms": round(max(gaps + [tail]) * 1000, 1) if ticks else None,
+            "peak_rss_mb": round(peak, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline-src", type=Path, help="a checkout with the old reader (e.g. an old commit)")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    bomb = alias_bomb()
+    report = {"bomb_bytes": len(bomb),
+              "coach_upload": watch(lambda: read_upload("essay.md", bomb, max_bytes=LIMIT).title),
+              # The budget itself: an essay the child is given 50 ms for (a stand-in for any slow parse).
+              "time_budget": watch(lambda: read_upload("essay.md", b"# Essay\nStalin won.", max_bytes=LIMIT,
+                                                       time_limit_s=0.05).title)}
+    if args.baseline_src:
+        report["baseline"] = baseline(args.baseline_src, bomb)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
