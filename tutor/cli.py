@@ -197,10 +197,19 @@ def lessons_check() -> None:
             err.print(problem, markup=False, highlight=False)
         err.print(f"{len(exc.problems)} problem(s) found.")
         raise typer.Exit(1)
+    from tutor.facts import load_facts
+
+    try:
+        facts = load_facts(corpus, corpus_doc_ids(corpus), lessons=lessons)
+    except LessonError as exc:
+        for problem in exc.problems:
+            err.print(problem, markup=False, highlight=False)
+        err.print(f"{len(exc.problems)} problem(s) found.")
+        raise typer.Exit(1)
     kps = sum(len(c.key_points) for c in lessons.cards)
     mcs = sum(len(c.misconceptions) for c in lessons.cards)
     console.print(f"ok: {len(lessons.cards)} cards, {kps} key points, {mcs} misconceptions, "
-                  f"{len(lessons.timeline)} timeline events")
+                  f"{len(lessons.timeline)} timeline events, {len(facts.sourced())} facts")
 
 
 def _tutor():

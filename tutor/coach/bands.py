@@ -32,8 +32,10 @@ LEVEL_SUMMARY = {
     "L5": "very good understanding; precise, well-selected evidence; fully analytical, with a sustained "
           "and substantiated judgement",
 }
-# Words an essay needs to have room for what each level asks (an exam answer is 600–1200 words).
-MIN_WORDS = {"L2": 150, "L3": 300, "L4": 450, "L5": 800}
+# Words an essay needs to have room for what a level asks (an exam answer is 600–1200 words): a
+# floor for L2 (a few lines cannot show knowledge) and for "fully developed" at L5; the levels
+# between rest on argument, evidence, judgement and accuracy alone.
+MIN_WORDS = {"L2": 150, "L5": 800}
 _LINE = re.compile(r"\b(?:(?:this|the|my) essay (?:will )?argues?|i (?:will )?argue|will argue|argues? that)\b", re.I)
 _AVOIDS = re.compile(r"\ball (?:of )?(?:these|the|those) (?:factors|reasons)\b[^.]{0,40}\b(?:together|helped|"
                      r"contributed|were (?:all )?important|played a part)|\b(?:were|are) all important\b", re.I)
@@ -185,10 +187,13 @@ def descriptors(s: Summary) -> list[Descriptor]:
     nb = len(body)
 
     def add(level: str, key: str, text: str, checks: list[tuple[bool, str, str]]) -> None:
-        """checks: (passed, what was measured, the shortfall when it did not pass)."""
+        """checks: (passed, what was measured, the shortfall when it did not pass).
+
+        A met descriptor's "why" is what was measured; an unmet one's is what falls short, so the
+        row never reads "no" beside evidence that it was met."""
         met = all(ok for ok, _, _ in checks)
-        why = "; ".join(w for _, w, _ in checks if w)
         gap = "; ".join(g for ok, _, g in checks if not ok and g)
+        why = "; ".join(w for ok, w, _ in checks if w and ok) if met else gap
         out.append(Descriptor(level, text, met, why, key, gap))
 
     # L2: some relevant knowledge.
@@ -198,7 +203,8 @@ def descriptors(s: Summary) -> list[Descriptor]:
         (len(evidenced) >= 2 and sum(p.evidence for p in s.paragraphs) >= 3,
          f"{len(evidenced)} of {len(s.paragraphs)} paragraphs name specific events, documents or people",
          "most points have no specific event, document or person behind them"),
-        (dated >= 1, _plural(dated, "date or figure") if dated else "", "there is not one date or figure"),
+        (dated >= 1, (f"{dated} dates or figures" if dated > 1 else "1 date or figure") if dated else "",
+         "there is not one date or figure"),
         (s.words >= MIN_WORDS["L2"], "", f"at {s.words} words the answer is too short to show much"),
     ])
 
@@ -214,7 +220,6 @@ def descriptors(s: Summary) -> list[Descriptor]:
     add("L3", "evidence", "Relevant evidence in most paragraphs", [
         (s.with_evidence >= 0.6, f"{nb - len(no_ev)} of {nb} body paragraphs give specific evidence",
          f"{_paras(no_ev)} {'has' if len(no_ev) == 1 else 'have'} no specific evidence"),
-        (s.words >= MIN_WORDS["L3"], "", f"{s.words} words is short for a developed answer"),
     ])
     judgement = s.judgement
     stated = {"none": "there is no conclusion" + (" (the essay stops mid-sentence)" if s.unfinished else ""),
@@ -244,9 +249,8 @@ def descriptors(s: Summary) -> list[Descriptor]:
         (s.with_evidence >= 0.75 and s.evidence_per_paragraph >= 2,
          f"{s.evidence_per_paragraph:.1f} specific details per body paragraph, in "
          f"{round(s.with_evidence * nb)} of {nb}", f"{_paras(no_ev) or 'some paragraphs'} lack specific evidence"),
-        (s.fact_errors <= 1, _plural(s.fact_errors, "factual error") + " to correct" if s.fact_errors else "",
-         _plural(s.fact_errors, "factual error") + " to correct"),
-        (s.words >= MIN_WORDS["L4"], "", f"{s.words} words leaves little room to develop each point"),
+        (s.fact_errors <= 1, _plural(s.fact_errors, "factual error") + " to correct" if s.fact_errors
+         else "no factual errors found", _plural(s.fact_errors, "factual error") + " to correct"),
     ])
 
     # L5: sustained judgement, precise well-selected evidence, fully analytical and developed.
@@ -319,7 +323,9 @@ def _marks(level: str, ds: list[Descriptor], s: Summary) -> tuple[int, int]:
         progress = sum(d.met for d in upper) / len(upper)
     else:
         progress = 1.0
-    quality = (min(1.0, s.evidence_per_paragraph / 4) + s.analytical + min(1.0, s.words / 900)) / 3
+    # Argument, judgement and accuracy place the mark; length counts only through what it holds.
+    judged = {"supported": 1.0, "asserted": 0.5}.get(s.judgement, 0.0)
+    quality = (min(1.0, s.evidence_per_paragraph / 4) + s.analytical + judged) / 3
     quality = max(0.0, quality)
     # Each factual error costs a little: accuracy is part of "understanding" at every level.
     position = 0.6 * progress + 0.4 * quality - 0.1 * min(3, s.fact_errors)

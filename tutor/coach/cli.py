@@ -107,9 +107,10 @@ def essay(
         table.add_row(d["level"], d["descriptor"], "yes" if d["met"] else "no", d["why"])
     console.print(table)
     if analysis.issues:
-        issues = Table("paragraph", "issue", "what")
+        issues = Table("paragraph", "issue", "what", "you wrote")
         for i in analysis.issues:
-            issues.add_row(str(i["paragraph"]), i["kind"], i["message"])
+            issues.add_row(str(i["paragraph"]), i["kind"], i["message"],
+                           f"“{i['sentence']}”" if i.get("sentence") else "")
         console.print(issues)
     console.print("Questions to work on, one at a time:", style="bold")
     for n, q in enumerate(analysis.steps, start=1):

@@ -23,10 +23,10 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from tutor.coach.bands import Band, Summary, place
-from tutor.coach.facts import FactChecker
+from tutor.coach.facts import EssayFacts
 from tutor.coach.features import (PROTAGONISTS, Lexicon, Paragraph, read_paragraphs, split_paragraphs,
                                   split_sentences)
-from tutor.coach.issues import Issue, find_issues
+from tutor.coach.issues import FACT_KINDS, Issue, find_issues
 from tutor.documents import clean_text
 from tutor.engine import DEFAULT_CARD
 from tutor.prompts import load_prompt_yaml
@@ -130,7 +130,7 @@ class EssayConversation:
         return self.analysis.steps[self.step] if self.step < len(self.analysis.steps) else None
 
 
-_EVIDENCE_STEPS = ("no_evidence", "narrative", "wrong_date", "misattribution", "historians", "develop")
+_EVIDENCE_STEPS = ("no_evidence", "narrative", "wrong_date", "misattribution", "wrong_fact", "historians", "develop")
 _REASONING = re.compile(r"\b(?:because|so|therefore|more than|less than|outweigh\w*|rather than|depend\w*|mattered|"
                         r"since|as a result|which meant|without|only|main|most)\b", re.I)
 
@@ -156,7 +156,7 @@ def view_phrase(question: str | None, lexicon: Lexicon, default: str) -> str:
         return default
     m = _QUOTED_VIEW.match(question)
     if m:
-        view = _DATES_IN_VIEW.sub("", m.group(1).strip().rstrip("."))
+        view = _tidy(_DATES_IN_VIEW.sub(" ", m.group(1).strip().rstrip(".")))
         first = view.split()[0] if view.split() else ""
         named = first.lower().rstrip("'’s") in PROTAGONISTS or first in lexicon.names
         if first and not named and first[1:2].islower():
@@ -164,7 +164,7 @@ def view_phrase(question: str | None, lexicon: Lexicon, default: str) -> str:
         return f"the view that {view}"
     m = _INVERTED.match(question)
     if m:
-        verb, rest = m.group(1).lower(), _DATES_IN_VIEW.sub("", m.group(2).strip())
+        verb, rest = m.group(1).lower(), _tidy(_DATES_IN_VIEW.sub(" ", m.group(2).strip()))
         words = rest.split()
         n = 1
         if words and words[0].endswith(("'s", "’s")) and len(words) > 1:
@@ -177,13 +177,14 @@ def view_phrase(question: str | None, lexicon: Lexicon, default: str) -> str:
 class EssayCoach:
     """Analyses essays and coaches them. ``retriever`` (optional) finds passages to cite."""
 
-    def __init__(self, lessons: Lessons, retriever=None, *, chat_model=None, prompts_dir: Path | None = None):
+    def __init__(self, lessons: Lessons, retriever=None, *, chat_model=None, prompts_dir: Path | None = None,
+                 facts: EssayFacts | None = None):
         self.lessons = lessons
         self.retriever = retriever
         self.chat_model = chat_model
         self.prompts_dir = Path(prompts_dir) if prompts_dir else DEFAULT_PROMPTS
         self.lexicon = Lexicon.from_lessons(lessons)
-        self.facts = FactChecker(lessons)
+        self.facts = facts or EssayFacts(lessons)
         self._factor_cache: dict[tuple[str, int], list] = {}
 
     @property
@@ -322,7 +323,7 @@ class EssayCoach:
         "knowledge": ["no_evidence"], "analysis": ["narrative", "no_evidence"], "evidence": ["no_evidence"],
         "judgement": ["unfinished", "no_conclusion", "no_judgement:conclusion"],
         "balance": ["no_counter_argument", "no_judgement:body"], "supported": ["no_judgement:conclusion"],
-        "accuracy": ["wrong_date", "misattribution", "no_evidence"], "sustained": ["sustain"],
+        "accuracy": ["wrong_date", "misattribution", "wrong_fact", "no_evidence"], "sustained": ["sustain"],
         "precise": ["no_evidence", "historians"], "developed": ["narrative", "develop"],
     }
 
@@ -350,7 +351,7 @@ class EssayCoach:
 
         for kind in wanted:
             take(kind)
-        facts = [i for i in issues if i.kind in ("wrong_date", "misattribution") and id(i) not in used]
+        facts = [i for i in issues if i.kind in FACT_KINDS and id(i) not in used]
         rest = [i for i in issues if i not in facts and id(i) not in used]
         first, later = ordered[:1], ordered[1:]
         queue = first + facts + later + rest
@@ -388,7 +389,7 @@ class EssayCoach:
             named = [f for f in self.factors(p.text) if f[3].lower() not in PROTAGONISTS]
             topic = named[0][3] if named else ""
         kind = item.kind
-        if kind in ("wrong_date", "misattribution"):
+        if kind in ("wrong_date", "misattribution", "wrong_fact"):
             probe, event, doc = self._fact_probe(item)
             text = t["fact_probe"].format(n=item.paragraph, probe=probe) if probe else \
                 t[kind].format(n=item.paragraph, event=event or "that event")
@@ -409,7 +410,9 @@ class EssayCoach:
                         item.paragraph, topic=topic)
 
     def _fact_probe(self, issue: Issue) -> tuple[str, str, str]:
-        """(the card's probe question, the event's name, a document with the fact)."""
+        """(the probe question, the event's name, a document with the fact)."""
+        if issue.probe:
+            return issue.probe, "", issue.doc
         for card in self.lessons.cards:
             for m in card.misconceptions:
                 if m.id == issue.detail:
@@ -428,7 +431,7 @@ class EssayCoach:
             return f"{card.counter_arguments[0]} {view}"
         if q.kind == "historians":
             return f"historians interpretation {view} {card.question if card else ''}"
-        if q.kind in ("wrong_date", "misattribution"):
+        if q.kind in FACT_KINDS:
             return f"{q.topic} {p.text[:300] if p else ''}"
         if q.kind == "no_evidence" and p is not None and p.asserted:
             return f"{q.topic} {p.asserted[0]}"
@@ -491,8 +494,8 @@ class EssayCoach:
         t = self.templates
         parts = [analysis.band_line] if step == 0 else []
         q = analysis.steps[min(step, len(analysis.steps) - 1)]
-        if step == 0 and q.kind not in ("wrong_date", "misattribution"):
-            fact = next((i for i in analysis.issues if i["kind"] in ("wrong_date", "misattribution")), None)
+        if step == 0 and q.kind not in FACT_KINDS:
+            fact = next((i for i in analysis.issues if i["kind"] in FACT_KINDS), None)
             if fact:
                 parts.append(t["fact_note"][fact["kind"]].format(n=fact["paragraph"]))
         citations: list[Citation] = []
@@ -524,7 +527,8 @@ class EssayCoach:
         findings = self.facts.check(answer)
         if findings:
             conv.tries += 1
-            probe, event, _ = self._fact_probe(Issue(findings[0].kind, 0, "", findings[0].source_id))
+            f = findings[0]
+            probe, event, _ = self._fact_probe(Issue(f.kind, 0, "", f.source_id, probe=f.probe, doc=f.doc))
             question = probe or self.templates["questions"][findings[0].kind].format(
                 n="your answer", event=event or "that event").replace("paragraph your answer", "your answer")
             return self._say(conv, f"{t['fact']} {question}", [])
@@ -574,7 +578,7 @@ class EssayCoach:
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
         q = analysis.steps[0]
-        facts = [i["message"] for i in analysis.issues if i["kind"] in ("wrong_date", "misattribution")]
+        facts = [i["message"] for i in analysis.issues if i["kind"] in FACT_KINDS]
         brief = {
             "band": f"Level {analysis.level[1]}, {analysis.marks[0]}-{analysis.marks[1]} of 25",
             "why": analysis.band_line,
@@ -655,6 +659,12 @@ class EssayCoach:
         if citations and self.retriever is not None and hasattr(self.retriever, "store"):
             passages = self.retriever.store.get_passages([c.passage_id for c in citations])
         return Reply(text, citations, move, analysis.card, checks, mode, "essay", notice, passages)
+
+
+def _tidy(text: str) -> str:
+    """One space between words and none before punctuation (after a phrase was cut out of it:
+    "Stalin's victory in the power struggle was ..." keeps the space before "was")."""
+    return re.sub(r"\s+([,.?;:])", r"\1", " ".join(text.split()))
 
 
 def _short_query(query: str, words: int = 28) -> str:

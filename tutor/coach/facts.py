@@ -1,16 +1,18 @@
-"""Fact checks for an essay: dates against the timeline, attributions against the cards.
+"""The essay coach's fact findings: the claim checker (tutor/facts.py) read paragraph by paragraph.
 
->>> checker = FactChecker(lessons)                                         # doctest: +SKIP
->>> [f.kind for f in checker.check("Trotsky called Stalin a grey blur.")]   # doctest: +SKIP
+>>> checker = EssayFacts(lessons)                                             # doctest: +SKIP
+>>> [f.kind for f in checker.check("Trotsky called Stalin a grey blur.")]     # doctest: +SKIP
 ['misattribution']
 
-Dates come from ``Lessons.date_errors`` (the timeline). Inside an essay a sentence carries many
-dates and events, so a reported error is kept only when the year plainly belongs to the event's
-phrase: "made General Secretary in 1924" is checked, while "at the 13th Congress in May 1924 the
-Testament was read" is not an error about when the Testament was written. Attributions and
-chronology slips that the cards know as misconceptions come from their triggers: a misconception
-whose triggers name years is a date error; one whose explanation corrects who said, wrote or
-proposed something is a misattribution.
+This module only adapts: ``tutor.facts.FactChecker`` decides what is true (who said or wrote
+what, offices, alliances, factions, dated events and their order, with the source of each fact),
+and this turns its contradicted verdicts into ``Finding`` rows for the essay's accuracy issues,
+each quoting the student's sentence. Two older checks stay because essays need them: the cards'
+misconceptions whose triggers are about a fact, and a stricter reading of timeline dates. Inside
+an essay a sentence carries many dates and events, so a timeline date error is kept only when the
+year plainly belongs to the event's phrase: "made General Secretary in 1924" is checked, while
+"at the 13th Congress in May 1924 the Testament was read" is not an error about when the
+Testament was written.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tutor.lessons import DateError, Lessons, Misconception
+from tutor.facts import FactChecker, Verdict
+from tutor.lessons import DateError, LessonError, Lessons, Misconception
 
 _YEAR = re.compile(r"\b1[89]\d\d\b")
 _CLAUSE_BREAK = re.compile(r"[,;:()—–]|\b(?:and|but|which|who|when|while|where|after|before|until)\b", re.I)
@@ -40,17 +43,53 @@ _MONTH_YEAR = re.compile(r"\b(?:January|February|March|April|May|June|July|Augus
                          r"December) 1[89]\d\d\b")
 
 
+# The claim checker's kinds as the essay coach's issue kinds.
+_KIND = {"misattribution": "misattribution", "wrong_date": "wrong_date", "wrong_office": "wrong_fact",
+         "wrong_alliance": "wrong_fact", "wrong_faction": "wrong_fact", "wrong_order": "wrong_date",
+         "false_claim": "wrong_fact"}
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One factual problem in a paragraph: kind is wrong_date or misattribution."""
+    """One factual problem in a paragraph: kind is wrong_date, misattribution or wrong_fact."""
 
     kind: str
     paragraph: int
     message: str
     correct: str = ""
-    source_id: str = ""  # timeline event or misconception id
+    source_id: str = ""  # timeline event, misconception or fact id
     doc: str = ""  # a corpus document that has the correct fact
     quote: str = ""  # the student's words that the check matched
+    sentence: str = ""  # the student's whole sentence, quoted in the issue
+    passage: str = ""  # the sentence of ``doc`` that supports the correct fact
+    probe: str = ""  # a question sending the student to the source
+
+    @classmethod
+    def of(cls, v: Verdict, n: int) -> "Finding":
+        return cls(_KIND.get(v.kind, "wrong_fact"), n, v.correct, v.correct, v.fact_id, v.doc, v.sentence,
+                   v.sentence, v.passage, v.probe)
+
+
+def default_checker(lessons: Lessons) -> FactChecker:
+    """The claim checker over the configured corpus's fact base (the shipped one if it has none)."""
+    from tutor.settings import DEFAULT_CORPUS, get_settings
+
+    for corpus in dict.fromkeys([get_settings().corpus_dir, DEFAULT_CORPUS]):
+        try:
+            return _checker(corpus, lessons if corpus != DEFAULT_CORPUS else None)
+        except LessonError:
+            continue
+    return _checker(DEFAULT_CORPUS, None)
+
+
+_CHECKERS: dict[str, FactChecker] = {}
+
+
+def _checker(corpus, lessons: Lessons | None) -> FactChecker:
+    key = str(corpus)
+    if key not in _CHECKERS:
+        _CHECKERS[key] = FactChecker.load(corpus, lessons=lessons)
+    return _CHECKERS[key]
 
 
 def trigger_kind(m: Misconception, trigger: str) -> str | None:
@@ -67,11 +106,13 @@ def misconception_kind(m: Misconception) -> str | None:
     return next((k for k in (trigger_kind(m, t) for t in m.triggers) if k), None)
 
 
-class FactChecker:
-    """Checks each paragraph of an essay against the timeline and the cards' misconceptions."""
+class EssayFacts:
+    """Checks each paragraph of an essay: the claim checker, the cards' fact misconceptions and
+    the timeline's dates."""
 
-    def __init__(self, lessons: Lessons):
+    def __init__(self, lessons: Lessons, claims: FactChecker | None = None):
         self.lessons = lessons
+        self.claims = claims or default_checker(lessons)
         self._phrases = [(e, [k.lower() for k in e.keywords]) for e in lessons.timeline]
 
     def check(self, paragraph: str, n: int = 1) -> list[Finding]:
@@ -84,7 +125,18 @@ class FactChecker:
                 continue
             seen.add(m.id)
             span = next(p.search(paragraph) for t, p in zip(m.triggers, m.patterns) if t in matched).group(0)
-            findings.append(Finding(kind, n, _first_sentence(m.why_wrong), m.why_wrong, m.id, m.correct_doc, span))
+            sentence = next((s for s in _sentences(paragraph) if span in s), span)
+            findings.append(Finding(kind, n, _first_sentence(m.why_wrong), m.why_wrong, m.id, m.correct_doc, span,
+                                    sentence, "", m.probe))
+        for v in self.claims.contradicted(paragraph):
+            # Timeline dates inside an essay go through the stricter reading below.
+            if v.fact_id.startswith("timeline.") and v.kind == "wrong_date":
+                continue
+            finding = Finding.of(v, n)
+            if any(f.kind == finding.kind and (f.sentence == finding.sentence or f.quote in finding.sentence)
+                   for f in findings):
+                continue
+            findings.append(finding)
         for err in self.lessons.date_errors(paragraph):
             if not self._year_belongs(err):
                 continue
@@ -92,10 +144,13 @@ class FactChecker:
             if any(f.kind == "wrong_date" and (f.quote.lower() in err.sentence.lower()
                                                or f.doc in err.event.docs) for f in findings):
                 continue
+            if any(f.sentence == err.sentence.strip() and f.kind == "wrong_date" for f in findings):
+                continue
             event = err.event.event.rstrip(".")
             findings.append(Finding(
                 "wrong_date", n, f"The course timeline dates “{event}” to {err.correct}, not {err.stated_year}.",
-                err.correct, err.event.id, err.event.docs[0] if err.event.docs else "", err.sentence))
+                err.correct, err.event.id, err.event.docs[0] if err.event.docs else "", err.sentence,
+                err.sentence.strip()))
         return findings
 
     def _year_belongs(self, err: DateError) -> bool:
@@ -133,6 +188,10 @@ def _finditer(text: str, needle: str):
     while start >= 0:
         yield start
         start = text.find(needle, start + 1)
+
+
+def _sentences(paragraph: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", paragraph) if s.strip()]
 
 
 def _first_sentence(text: str) -> str:

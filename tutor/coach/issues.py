@@ -16,7 +16,10 @@ from tutor.coach.bands import Summary
 from tutor.coach.features import ends_cleanly
 
 ISSUE_KINDS = ("no_evidence", "no_counter_argument", "no_judgement", "no_conclusion", "unfinished",
-               "wrong_date", "misattribution", "narrative")
+               "wrong_date", "misattribution", "wrong_fact", "narrative")
+# Factual errors: a wrong date (or order), a quotation given to the wrong person, or another fact
+# the fact base contradicts (an office, an alliance, a faction, "elected by the people").
+FACT_KINDS = ("wrong_date", "misattribution", "wrong_fact")
 
 
 @dataclass(frozen=True)
@@ -24,11 +27,18 @@ class Issue:
     kind: str
     paragraph: int
     message: str
-    detail: str = ""  # for fact issues: the misconception or timeline event id
+    detail: str = ""  # for fact issues: the misconception, timeline event or fact id
     scope: str = ""   # for no_judgement: "body" or "conclusion"
+    sentence: str = ""  # for fact issues: the student's sentence, quoted
+    correct: str = ""  # for fact issues: the correct fact
+    doc: str = ""  # for fact issues: the corpus document that has it
+    probe: str = ""  # for fact issues: a question that sends the student to the source
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "paragraph": self.paragraph, "message": self.message}
+        data = {"kind": self.kind, "paragraph": self.paragraph, "message": self.message}
+        if self.kind in FACT_KINDS:
+            data.update(sentence=self.sentence, correct=self.correct, doc=self.doc)
+        return data
 
 
 def find_issues(s: Summary) -> list[Issue]:
@@ -60,7 +70,12 @@ def find_issues(s: Summary) -> list[Issue]:
                                                      "hanging: it is not weighed against the view.", scope="body"))
 
     for f in s.findings:
-        issues.append(Issue(f.kind, f.paragraph, f.message, f.source_id))
+        # The student's sentence travels in its own field (shown as their quotation), so the
+        # coach's own words never repeat the essay.
+        where = f" (source: {f.doc})" if f.doc else ""
+        message = f"{f.message.rstrip('.')}.{where}"
+        issues.append(Issue(f.kind, f.paragraph, message, f.source_id, sentence=f.sentence, correct=f.correct,
+                            doc=f.doc, probe=f.probe))
 
     finished_counters = [p for p in counters if ends_cleanly(p.text)]
     if not finished_counters:

@@ -75,6 +75,13 @@ _EVALUATION = re.compile(r"\b(?:this|the) (?:source|document|extract|memoir|lett
                          r"unreliable|limited|biased|value)\b", re.I)
 
 
+# How a student refers to the source in front of them.
+_THIS_SOURCE = re.compile(r"\b(?:this|that|the) (?:source|document|extract|book|letter|memoir|autobiography|"
+                          r"pamphlet|article|articles|resolution|text|declaration|platform|postscript|lectures?|"
+                          r"essay|testament|notes)\b|\b(?:it|this)\b(?= (?:was|is|were) (?:written|published|"
+                          r"dictated|drafted|produced|issued|signed|made)\b)|(?:(?<=\bwrote )|(?<=\bsigned )|(?<=\bdictated )|(?<=\bdrafted )|(?<=\bissued ))(?:it|this)\b", re.I)
+
+
 class SourceError(TutorError):
     """A source cannot be found or read; the message says what to do."""
 
@@ -225,8 +232,12 @@ class SourceCoach:
     """Coaches the evaluation of one source at a time. ``retriever`` (optional) finds context."""
 
     def __init__(self, lessons: Lessons, retriever=None, *, chat_model=None, prompts_dir: Path | None = None,
-                 corpus_dir: Path | None = None, settings=None):
+                 corpus_dir: Path | None = None, settings=None, facts=None):
+        from tutor.coach.facts import default_checker
+
         self.lessons = lessons
+        # The claim checker: provenance answers ("Zinoviev wrote this in 1927") are facts too.
+        self.facts = facts or default_checker(lessons)
         self.retriever = retriever
         self.chat_model = chat_model
         self.settings = settings
@@ -311,6 +322,12 @@ class SourceCoach:
         if not answer:
             return self._record(session, self._turn(session, session.step, [], answer=answer, pump=True))
         session.notes.setdefault(session.step, []).append(answer)
+        wrong = self.provenance_errors(session.source, answer)
+        if wrong:
+            v = wrong[0]
+            session.tries += 1
+            return self._record(session, self._turn(session, session.step, [t["ack"]["fact"]], answer=answer,
+                                                    question=v.probe))
         misconceptions = self.lessons.misconceptions_in(answer)
         if misconceptions:
             _, m = misconceptions[0]
@@ -336,6 +353,15 @@ class SourceCoach:
             lead.append(t["ack"]["next_stage"].format(stage=stage[0].lower() + stage[1:]))
         session.step, session.tries = nxt, 0
         return self._record(session, self._turn(session, nxt, lead, answer=answer))
+
+    def provenance_errors(self, source: SourceInfo, answer: str) -> list:
+        """Contradicted claims in an answer, reading "this" / "it" / "the source" as the source itself
+        when the fact base knows who wrote it and when (``Quotation.source_note``)."""
+        text = answer
+        work = next((q for q in self.facts.facts.quotations if source.doc_id and q.source_note == source.doc_id), None)
+        if work is not None:
+            text = _THIS_SOURCE.sub(f"“{work.phrases[0]}”", answer, count=1)
+        return self.facts.contradicted(text)
 
     def engages(self, step: str, answer: str, session: SourceSession) -> bool:
         """Whether an answer works on its step: the step's own vocabulary, or the source's own

@@ -359,6 +359,45 @@ def essays(
         print_essays, json_out, fail_under)
 
 
+def print_claims(c: dict, out: Console) -> None:
+    table = Table("set", "false caught", "true flagged")
+    rows = [("all", c["metrics"])] + list(c["metrics"].get("splits", {}).items())
+    for name, m in rows:
+        table.add_row(name, f"{m['false_caught_n']}/{m['false_statements']} ({m['false_caught']})",
+                      f"{m['true_flagged_n']}/{m['true_statements']} ({m['true_flagged']})")
+    out.print(table)
+
+
+def _claims_run(settings, cases_path: Path, task) -> dict:
+    from tutor.embeddings import get_embedder
+    from tutor.evaluation.claims import load_claim_cases, run_claims
+    from tutor.facts import FactChecker
+    from tutor.lessons import LessonError
+
+    cases = _load(load_claim_cases, cases_path)
+    try:
+        checker = FactChecker.load(settings.corpus_dir, embedder=get_embedder(settings))
+    except LessonError as exc:
+        _stop(f"The fact base cannot be loaded:\n{exc}")
+    return {"cases_file": str(cases_path), **run_claims(checker, cases, on_progress=task("claims"))}
+
+
+@eval_app.command()
+def claims(
+    cases: Optional[Path] = typer.Option(None, "--cases", help="JSONL statements (default corpus/eval/claims.jsonl)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
+    fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
+) -> None:
+    """The fact checker on true and false statements: share of false ones caught, true ones flagged.
+    Needs no passage store."""
+    floors = _floors(fail_under)
+    settings = _settings()
+    with _progress() as task:
+        result = _claims_run(settings, cases or _default(settings, "claims.jsonl"), task)
+    print_claims(result, err if str(json_out) == "-" else console)
+    _finish(result, json_out, floors)
+
+
 @eval_app.command()
 def mrbench(
     file: Path = typer.Option(..., "--file", help="An MRBench JSON file (e.g. MRBench_V1.json)."),

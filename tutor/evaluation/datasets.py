@@ -19,7 +19,7 @@ from tutor.errors import TutorError
 ROLES = ("user", "assistant")
 ESSAY_LEVELS = ("L1", "L2", "L3", "L4", "L5")
 ISSUE_KINDS = ("no_evidence", "no_counter_argument", "no_judgement", "no_conclusion", "unfinished",
-               "wrong_date", "misattribution", "narrative")
+               "wrong_date", "misattribution", "wrong_fact", "narrative")
 
 
 class DatasetError(TutorError):

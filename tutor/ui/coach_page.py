@@ -92,7 +92,8 @@ def essay_coach_page() -> None:
                    "why": d["why"]} for d in analysis.descriptors], hide_index=True, width="stretch")
     if analysis.issues:
         st.markdown("**Issues**")
-        st.dataframe([{"paragraph": i["paragraph"], "issue": i["kind"].replace("_", " "), "what": i["message"]}
+        st.dataframe([{"paragraph": i["paragraph"], "issue": i["kind"].replace("_", " "), "what": i["message"],
+                       "you wrote": f"“{i['sentence']}”" if i.get("sentence") else ""}
                       for i in analysis.issues], hide_index=True, width="stretch")
     with st.expander("Paragraph by paragraph"):
         st.dataframe([{"paragraph": p["n"], "role": p["role"], "stance": p["stance"],

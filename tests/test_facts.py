@@ -1,0 +1,234 @@
+"""The fact base and the claim checker (tutor/facts.py): every fact is supported by the document
+it cites, the issue's missed statements are caught with their source, silence is not an alarm,
+and the statement set holds its floors."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tutor.documents import read_document
+from tutor.facts import FactChecker, load_facts
+from tutor.lessons import LessonError, corpus_doc_ids
+
+from conftest import CORPUS
+
+CLAIMS = CORPUS / "eval" / "claims.jsonl"
+# CI floors (issue 14): false statements caught, true statements flagged.
+FALSE_CAUGHT_FLOOR = 0.95
+TRUE_FLAGGED_CEILING = 0.02
+
+
+def _norm(text: str) -> str:
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"').replace("–", "-")
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+@pytest.fixture(scope="module")
+def facts():
+    return load_facts(CORPUS, corpus_doc_ids(CORPUS))
+
+
+@pytest.fixture(scope="module")
+def checker(facts):
+    return FactChecker(facts)
+
+
+@pytest.fixture(scope="module")
+def doc_texts():
+    texts = {}
+    for path in sorted((CORPUS / "sources").glob("*.md")):
+        doc = read_document(path.name, path.read_bytes())
+        texts[doc.doc_id] = _norm(doc.text)
+    return texts
+
+
+def test_every_fact_is_supported_by_the_document_it_cites(facts, doc_texts):
+    facts_checked = facts.sourced()
+    assert len(facts_checked) >= 40
+    missing = [f"{label}: {f.support!r} not in {f.doc}" for label, f in facts_checked
+               if _norm(f.support).rstrip(".") not in doc_texts[f.doc]]
+    assert not missing, "\n".join(missing)
+
+
+def test_fact_base_names_the_periods_and_people_the_issue_asks_for(facts):
+    gs = next(o for o in facts.offices if o.id == "general-secretary").holders[0]
+    assert (gs.person, gs.start) == ("stalin", "1922-04-03")
+    war = next(o for o in facts.offices if o.id == "commissar-war").holders[0]
+    assert (war.person, war.start, war.end) == ("trotsky", "1918", "1925-01")
+    assert {g.id for g in facts.groups} >= {"triumvirate", "stalin-bukharin", "united-opposition", "the-right"}
+    assert [g.id for g in facts.groups_of("bukharin", 1928)] == ["the-right"]
+    assert {q.author for q in facts.quotations if q.id in ("grey-blur", "outstanding-mediocrity")} == {"sukhanov", "trotsky"}
+    assert facts.timeline, "dated events and their order come from corpus/timeline.yaml"
+
+
+def test_a_broken_fact_file_is_reported_with_file_and_field(tmp_path):
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("eval"))
+    people = corpus / "facts" / "people.yaml"
+    people.write_text(people.read_text().replace("person: frunze", "person: frunz"), encoding="utf-8")
+    groups = corpus / "facts" / "groups.yaml"
+    groups.write_text(groups.read_text().replace("doc: event-triumvirate", "doc: no-such-doc"), encoding="utf-8")
+    with pytest.raises(LessonError) as exc:
+        load_facts(corpus, corpus_doc_ids(corpus))
+    text = str(exc.value)
+    assert "unknown person 'frunz'" in text and "unknown document 'no-such-doc'" in text
+
+
+def test_lessons_check_validates_the_fact_base(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tutor.cli import app
+
+    result = CliRunner().invoke(app, ["lessons", "check"])
+    assert result.exit_code == 0, result.output
+    assert "facts" in result.output
+
+
+@pytest.mark.parametrize("text, kind, doc, needle", [
+    ("Zinoviev called Stalin the outstanding mediocrity of our party", "misattribution", "hist-underestimation", "Trotsky"),
+    ("Stalin was elected leader of the USSR by the people", "false_claim", "overview-power-struggle", "Central Committee"),
+    ("Rykov and Tomsky sided with Trotsky in 1927", "wrong_alliance", "overview-why-stalin-won", "Trotsky"),
+    ("Zinoviev and Kamenev were allied with Trotsky against Stalin in 1924", "wrong_alliance", "event-triumvirate",
+     "triumvirate"),
+    ("Trotsky called Stalin a grey blur.", "misattribution", "hist-underestimation", "Sukhanov"),
+    ("zinovev n kamenev were w/ trotsky vs stalin in 24", "wrong_alliance", "event-triumvirate", "triumvirate"),
+    ("stalin became gensec in 1924", "wrong_date", "overview-power-struggle", "3 April 1922"),
+    ("Kamenev led the Leningrad party", "wrong_office", "person-zinoviev", "Zinoviev"),
+    ("Bukharin was on the left of the party", "wrong_faction", "event-grain-crisis-and-defeat-of-right", "right"),
+    ("Lenin died before Stalin became General Secretary", "wrong_order", "idea-party-apparatus", "3 April 1922"),
+])
+def test_false_claims_are_contradicted_with_the_correcting_source(checker, doc_texts, text, kind, doc, needle):
+    bad = checker.contradicted(text)
+    assert bad, f"not caught: {text}"
+    v = next((x for x in bad if x.kind == kind), bad[0])
+    assert v.kind == kind and v.doc == doc
+    assert needle.lower() in v.correct.lower()
+    assert v.passage and v.probe.endswith("?") or "?" in v.probe
+    assert v.sentence == text.strip()
+    if not v.fact_id.startswith("timeline."):
+        assert _norm(v.passage).rstrip(".…") in doc_texts[v.doc]
+
+
+@pytest.mark.parametrize("text", [
+    "Trotsky called Stalin the outstanding mediocrity of our party.",
+    "Sukhanov called Stalin a grey blur in his memoir of 1917.",
+    "It was not Trotsky who called Stalin a grey blur.",
+    "In 1924 Zinoviev and Kamenev were allied with Stalin against Trotsky.",
+    "Stalin became General Secretary on 3 April 1922.",
+    "Rykov and Tomsky backed Stalin in 1927.",
+])
+def test_true_claims_are_supported(checker, text):
+    verdicts = checker.check(text)
+    assert verdicts and not [v for v in verdicts if v.status == "contradicted"]
+    assert any(v.status == "supported" for v in verdicts)
+
+
+@pytest.mark.parametrize("text", [
+    "Stalin was good at organising the party.",
+    "I think Trotsky lost because he was arrogant and ill at the wrong moments.",
+    "Bukharin met Kamenev in secret.",
+    "The weather in Moscow was cold.",
+    "",
+])
+def test_silence_is_not_an_alarm(checker, text):
+    assert not checker.contradicted(text)
+
+
+def test_verdict_as_dict_is_json(checker):
+    v = checker.check("Trotsky called Stalin a grey blur")[0]
+    data = json.loads(json.dumps(v.as_dict()))
+    assert set(data) == {"status", "kind", "claim", "correct", "fact", "doc", "passage", "probe"}
+    assert data["claim"]["subject"] == "trotsky" and data["claim"]["object"] == "grey-blur"
+
+
+def test_a_paraphrased_quotation_is_matched_by_the_embedding_model(facts, embedder):
+    checker = FactChecker(facts, embedder=embedder)
+    bad = checker.contradicted("Zinoviev called Stalin the party's most brilliant nobody")
+    assert bad and bad[0].kind == "misattribution" and "Trotsky" in bad[0].correct
+    assert not checker.contradicted("Trotsky said Stalin was dangerous")
+
+
+def test_claim_set_floors(facts, embedder):
+    """The issue's floors on the project's own set (220 statements, half false, dev and held-out)."""
+    from tutor.evaluation.claims import load_claim_cases, run_claims
+
+    cases = load_claim_cases(CLAIMS)
+    assert len(cases) >= 200
+    assert sum(c["false"] for c in cases) == sum(not c["false"] for c in cases)
+    result = run_claims(FactChecker(facts, embedder=embedder), cases)
+    m = result["metrics"]
+    print("claims:", json.dumps({k: m[k] for k in ("false_caught", "true_flagged")}), json.dumps(m["splits"]))
+    assert m["false_caught"] >= FALSE_CAUGHT_FLOOR
+    assert m["true_flagged"] <= TRUE_FLAGGED_CEILING
+    assert {"dev", "heldout"} <= set(m["splits"])
+
+
+def test_eval_claims_cli_writes_the_documented_json(tmp_path):
+    from typer.testing import CliRunner
+
+    from tutor.cli import app
+
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"id": "a", "text": "Trotsky called Stalin a grey blur", "false": true}\n'
+                     '{"id": "b", "text": "Sukhanov called Stalin a grey blur", "false": false}\n'
+                     '{"id": "c", "text": "Stalin liked tea"}\n', encoding="utf-8")
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(app, ["eval", "claims", "--cases", str(cases), "--json", str(out),
+                                      "--fail-under", "false_caught=1.0"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert [c["id"] for c in data["cases"]] == ["a", "b", "c"]
+    assert [c["flagged"] for c in data["cases"]] == [True, False, False]
+    assert data["cases"][0]["verdicts"][0]["status"] == "contradicted"
+    assert data["metrics"]["false_caught"] == 1.0 and data["metrics"]["true_flagged"] == 0.0
+
+
+def test_eval_claims_cli_names_a_bad_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from tutor.cli import app
+
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"id": "a", "text": "x", "false": "yes"}\nnot json\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", "claims", "--cases", str(cases)])
+    assert result.exit_code == 2
+    assert "line 1" in result.output and "line 2" in result.output
+
+
+@pytest.mark.parametrize("ref, answer, needle", [
+    ("source-trotsky-my-life", "Stalin wrote this in 1924 to attack Trotsky", "Who actually wrote “My Life”?"),
+    ("source-lessons-of-october", "Zinoviev wrote this article in 1926", "Trotsky published"),
+    ("source-declaration-of-46", "Trotsky signed it in 1923", "Trotsky did not sign"),
+])
+def test_the_source_coach_checks_provenance_claims_against_the_facts(ref, answer, needle):
+    from tutor.coach.source import SourceCoach
+    from tutor.lessons import load_lessons
+
+    coach = SourceCoach(load_lessons(CORPUS))
+    session = coach.start(coach.load(ref), "why Stalin won")
+    coach.first_turn(session)
+    turn = coach.respond(session, answer)
+    assert turn.step == "who", "a wrong provenance claim is probed, not passed over"
+    assert needle in turn.text and turn.text.rstrip().endswith("?")
+    right = coach.respond(session, {"source-trotsky-my-life": "Trotsky wrote it in exile in 1930 after he had lost",
+                                    "source-lessons-of-october": "Trotsky wrote it in 1924 as Commissar of War",
+                                    "source-declaration-of-46": "Forty-six party members wrote it; Trotsky did not sign it"}[ref])
+    assert right.step == "when"
+
+
+def test_a_contradicted_verdict_is_probed_like_a_misconception(checker):
+    v = checker.contradicted("Zinoviev called Stalin the outstanding mediocrity of our party")[0]
+    m = v.as_misconception()
+    assert m.id == "fact:quotations.outstanding-mediocrity" and m.correct_doc == "hist-underestimation"
+    assert "?" in m.probe and "Trotsky" in m.why_wrong
+    assert "The source says" not in m.probe, "the chat quotes the passage itself; the probe is the question"
+    assert m.triggered_by("Zinoviev called Stalin the outstanding mediocrity of our party")
+    supported = checker.check("Trotsky called Stalin the outstanding mediocrity of our party")[0]
+    with pytest.raises(ValueError):
+        supported.as_misconception()

@@ -1,0 +1,1125 @@
+"""The claim checker: what a student's sentence claims, checked against the fact base.
+
+>>> checker = FactChecker.load(Path("corpus"))                                       # doctest: +SKIP
+>>> [v.status for v in checker.check("Zinoviev called Stalin the outstanding mediocrity of our party")]
+['contradicted']                                                                     # doctest: +SKIP
+>>> v = checker.contradicted("Rykov and Tomsky sided with Trotsky in 1927")[0]      # doctest: +SKIP
+>>> v.kind, v.doc, v.correct                                                         # doctest: +SKIP
+('wrong_alliance', 'event-ban-on-factions', 'In 1927 Rykov and Tomsky were ...')
+
+The API (stable; the tutor, the essay coach, the source coach and the dialogue engine use it):
+
+- ``FactChecker.load(corpus_dir, embedder=None)`` builds a checker over ``corpus/facts/*.yaml``
+  and ``corpus/timeline.yaml``. ``embedder`` (a LangChain ``Embeddings``, normally the MiniLM
+  model) adds paraphrase matching of quotations whose words the student did not use.
+- ``check(text) -> list[Verdict]``: one verdict per claim found, in text order.
+- ``contradicted(text) -> list[Verdict]``: only the claims the fact base contradicts.
+- ``Verdict``: ``status`` ("contradicted" | "supported" | "unknown"), ``kind`` (misattribution,
+  wrong_date, wrong_office, wrong_alliance, wrong_faction, wrong_order, false_claim, or the
+  relation for a supported claim), ``claim`` (a ``Claim``: subject, relation, object, year,
+  negated, sentence), ``correct`` (the fact, in the project's words), ``fact_id``, ``doc`` (the
+  corpus document) and ``passage`` (the sentence of that document that supports the fact),
+  ``probe`` (a question that sends the student to the source), ``as_dict()`` and
+  ``as_misconception()`` (the verdict as a card ``Misconception``: the chat turn probes it like one).
+
+"unknown" is never an alarm: a claim the fact base is silent on is reported as unknown and
+nothing is flagged. A claim is contradicted only when a fact covers the same subject, relation
+and time and says otherwise.
+
+How claims are read. A sentence is split into mentions: people (aliases, misspellings by
+rapidfuzz: "Zinovev", "Trotksy"), offices, groups and wings, quotations and works (fuzzy phrase
+match, and, with an embedder, a paraphrase of the quotation's gist), timeline events (their
+keywords) and years ("1927", "in '24"). Relation cues (said/called/wrote, became/was made, led,
+allied/sided/teamed up, against, before/after) tie them into claims. spaCy was considered: the
+official ``en_core_web_sm`` is not on PyPI (only third-party re-uploads are), and a news-trained
+parser reads student slang ("zinoviev n kamenev were w/ trotsky vs stalin") worse than cues over
+a closed list of the course's people, posts and groups do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from rapidfuzz import fuzz, process
+
+from tutor.lessons import LessonError, Lessons, Misconception, TimelineEvent, load_lessons, term_regex
+
+Status = Literal["contradicted", "supported", "unknown"]
+PROTAGONISTS = ("stalin", "trotsky", "zinoviev", "kamenev", "bukharin", "rykov", "tomsky", "lenin")
+
+
+# -- the fact base (pydantic models of corpus/facts/*.yaml) --------------------------------------------
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _iso(v: object) -> object:
+    if v is None:
+        return None
+    v = str(v)
+    if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", v):
+        raise ValueError("must be YYYY, YYYY-MM or YYYY-MM-DD")
+    return v
+
+
+class Sourced(_Strict):
+    doc: str
+    support: str = Field(min_length=6)
+
+
+class Person(_Strict):
+    id: str
+    name: str
+    aliases: list[str] = Field(min_length=1)
+
+
+class Holder(Sourced):
+    person: str
+    start: str = Field(alias="from")
+    end: str | None = Field(default=None, alias="to")
+    chosen_by: str | None = None
+
+    _dates = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: _iso(v)))
+
+    def covers(self, year: int) -> bool:
+        return int(self.start[:4]) <= year <= (int(self.end[:4]) if self.end else 1940)
+
+
+class Office(_Strict):
+    id: str
+    name: str
+    aliases: list[str] = Field(min_length=1)
+    holders: list[Holder] = Field(min_length=1)
+
+
+class Denial(Sourced):
+    id: str
+    claim: str
+    relation: str
+    subject: str
+    correct: str
+    probe: str = Field(pattern=r"\?\s*$")
+
+
+class Group(Sourced):
+    id: str
+    name: str
+    aliases: list[str] = Field(min_length=1)
+    members: list[str] = Field(min_length=1)
+    against: list[str] = Field(default_factory=list)
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+    wing: Literal["left", "right", "centre"]
+
+    _dates = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: _iso(v)))
+
+    @property
+    def years(self) -> tuple[int, int]:
+        return int(self.start[:4]), int(self.end[:4])
+
+    def covers(self, year: int) -> bool:
+        return self.years[0] <= year <= self.years[1]
+
+
+class Quotation(Sourced):
+    id: str
+    text: str
+    phrases: list[str] = Field(min_length=1)
+    kind: Literal["phrase", "said", "wrote", "idea", "work"]
+    author: str
+    about: str | None = None
+    coauthors: list[str] = Field(default_factory=list)
+    date: str | None = None
+    years: tuple[int, int]
+    when: str
+    gist: list[str] = Field(default_factory=list)
+    source_note: str | None = None  # the corpus source note that presents this work
+
+    _dates = field_validator("date", mode="before")(classmethod(lambda cls, v: _iso(v)))
+
+
+class OtherAuthor(_Strict):
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+
+
+class FactBase(_Strict):
+    """Everything in corpus/facts/ plus the timeline (dated events and their order)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+
+    people: list[Person]
+    offices: list[Office]
+    denials: list[Denial] = Field(default_factory=list)
+    groups: list[Group]
+    quotations: list[Quotation]
+    other_authors: dict[str, OtherAuthor] = Field(default_factory=dict)
+    timeline: list[TimelineEvent] = Field(default_factory=list)
+
+    @cached_property
+    def person(self) -> dict[str, Person]:
+        return {p.id: p for p in self.people}
+
+    def name(self, pid: str) -> str:
+        if pid in self.person:
+            return self.person[pid].name.split()[-1]
+        return self.other_authors[pid].name if pid in self.other_authors else pid
+
+    def sourced(self) -> list[tuple[str, Sourced]]:
+        """Every fact that cites a document, with a label for messages."""
+        out: list[tuple[str, Sourced]] = []
+        out += [(f"offices.{o.id}.{h.person}", h) for o in self.offices for h in o.holders]
+        out += [(f"denials.{d.id}", d) for d in self.denials]
+        out += [(f"groups.{g.id}", g) for g in self.groups]
+        out += [(f"quotations.{q.id}", q) for q in self.quotations]
+        return out
+
+    def groups_of(self, pid: str, year: int | None = None) -> list[Group]:
+        """The person's factions and alliances (in a year, or at any time)."""
+        return [g for g in self.groups if pid in g.members and (year is None or g.covers(year))]
+
+    def wings(self, pid: str) -> set[str]:
+        return {g.wing for g in self.groups_of(pid)} - {"centre"}
+
+
+FACT_FILES = ("people.yaml", "groups.yaml", "quotations.yaml")
+
+
+def load_facts(corpus_dir: Path, known_docs: set[str] | None = None, lessons: Lessons | None = None) -> FactBase:
+    """Load and validate corpus/facts/; raise LessonError (the `tutor lessons check` error) listing
+    every problem with file and field."""
+    directory = Path(corpus_dir) / "facts"
+    data: dict[str, Any] = {}
+    problems: list[str] = []
+    for name in FACT_FILES:
+        path = directory / name
+        if not path.is_file():
+            problems.append(f"facts/{name}: missing (the fact base needs {', '.join(FACT_FILES)})")
+            continue
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            problems.append(f"facts/{name}: not valid YAML ({exc})")
+            continue
+        if not isinstance(loaded, dict):
+            problems.append(f"facts/{name}: the top level must be a mapping of sections")
+            continue
+        for key, value in loaded.items():
+            data.setdefault(key, value)
+    if problems:
+        raise LessonError(problems)
+    if lessons is None:
+        lessons = load_lessons(Path(corpus_dir))
+    data["timeline"] = list(lessons.timeline)
+    try:
+        facts = FactBase.model_validate(data)
+    except ValidationError as exc:
+        raise LessonError([f"facts: {'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]) from None
+    problems += _references(facts, known_docs)
+    if problems:
+        raise LessonError(problems)
+    return facts
+
+
+def _references(facts: FactBase, known_docs: set[str] | None) -> list[str]:
+    problems: list[str] = []
+    people = set(facts.person)
+    authors = people | set(facts.other_authors)
+    for kind, ids in (("people", [p.id for p in facts.people]), ("offices", [o.id for o in facts.offices]),
+                      ("groups", [g.id for g in facts.groups]), ("quotations", [q.id for q in facts.quotations])):
+        problems += [f"facts: {kind} id '{i}' is used twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    for o in facts.offices:
+        problems += [f"facts: offices.{o.id}: unknown person '{h.person}'" for h in o.holders if h.person not in people]
+    for g in facts.groups:
+        problems += [f"facts: groups.{g.id}: unknown person '{p}'" for p in [*g.members, *g.against] if p not in people]
+        if g.years[0] > g.years[1]:
+            problems.append(f"facts: groups.{g.id}: 'from' is after 'to'")
+    for q in facts.quotations:
+        problems += [f"facts: quotations.{q.id}: unknown author '{a}'" for a in [q.author, *q.coauthors]
+                     if a not in authors]
+        if q.about and q.about not in people:
+            problems.append(f"facts: quotations.{q.id}: unknown person '{q.about}' in 'about'")
+    for d in facts.denials:
+        if d.subject not in people:
+            problems.append(f"facts: denials.{d.id}: unknown person '{d.subject}'")
+    if known_docs is not None:
+        problems += [f"facts: {label}: unknown document '{f.doc}'" for label, f in facts.sourced()
+                     if f.doc not in known_docs]
+        problems += [f"facts: quotations.{q.id}.source_note: unknown document '{q.source_note}'"
+                     for q in facts.quotations if q.source_note and q.source_note not in known_docs]
+    return problems
+
+
+# -- claims and verdicts --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Claim:
+    """What one sentence asserts: subject (a person or group id), relation, object, year."""
+
+    subject: str
+    relation: str  # said | wrote | held_office | led | allied_with | opposed | member_of | happened_in | before | ...
+    object: str
+    year: int | None = None
+    negated: bool = False
+    sentence: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"subject": self.subject, "relation": self.relation, "object": self.object, "year": self.year,
+                "negated": self.negated, "sentence": self.sentence}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    kind: str
+    claim: Claim
+    correct: str = ""
+    fact_id: str = ""
+    doc: str = ""
+    passage: str = ""
+    probe: str = ""
+
+    @property
+    def sentence(self) -> str:
+        return self.claim.sentence
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "kind": self.kind, "claim": self.claim.as_dict(), "correct": self.correct,
+                "fact": self.fact_id, "doc": self.doc, "passage": self.passage, "probe": self.probe}
+
+    @property
+    def question(self) -> str:
+        """The probe without its quotation of the source, for a reply that quotes the passage itself."""
+        return " ".join(re.sub(r"(?:The source says:?|One says)\s*“[^”]*”", " ", self.probe).split())
+
+    def as_misconception(self) -> Misconception:
+        """A contradicted verdict in the shape of a lesson card's misconception, so the dialogue
+        engine probes it exactly like one: its probe question, the correcting document's passage,
+        and never praise (id ``fact:<fact id>``)."""
+        if self.status != "contradicted":
+            raise ValueError("only a contradicted verdict is a misconception")
+        return Misconception(id=f"fact:{self.fact_id}", triggers=[re.escape(self.sentence[:80]) or "$^"],
+                             why_wrong=self.correct, probe=self.question, correct_doc=self.doc)
+
+
+# -- reading a sentence ---------------------------------------------------------------------------------
+_SLANG = [(r"\b(?:n|&|an|nd)\b(?=\s+[a-z])", "and"), (r"\bw/(?=\s|\w)", "with "), (r"\bvs\.?(?=\s)", "against"),
+          (r"\bversus\b", "against"), (r"\bb4\b", "before"), (r"\bbc\b|\bcuz\b|\bcos\b", "because"),
+          (r"\bwas like\b", "was"), (r"\b(?:totally|basically|literally|kinda|like totally|lowkey|deffo|defo)\b", ""),
+          (r"\bteamed up\b", "allied"), (r"\bbesties\b|\bbffs?\b|\bmates\b|\bpals\b|\bbuddies\b", "allies"),
+          (r"\bganged up\b", "allied"), (r"\bgen(?:eral)? ?sec\b", "general secretary"), (r"\bu\b", "you"),
+          (r"[’‘`]", "'"), (r"[“”]", '"')]
+_SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
+_YEAR = re.compile(r"\b(?:(1[89]\d\d)|(?:in|by|of|from|during|until|till|to|circa|c\.)\s+'?(1\d|2\d)|'(1\d|2\d))\b")
+_NEGATION = re.compile(r"\b(?:not|never|no|didn't|did not|wasn't|was not|weren't|were not|isn't|nor|neither|"
+                       r"rather than|instead of|wrongly|falsely|incorrectly|mistakenly|myth)\b")
+_NOT_BEFORE = re.compile(r"(?:\bnot|\bnever|\bnor|\brather than|\binstead of|\bunlike|\bnot by)\s*(?:even\s+)?$")
+_SAY = re.compile(r"\b(?:said|says|say|saying|call(?:ed|s|ing)?|wrote|writes|written|write|describ(?:ed|es|ing)|"
+                  r"dubb(?:ed)?|dubs|label+(?:ed|ing|s)?|nam(?:ed|es)|coin(?:ed|s)?|referr?(?:ed|ing)? to|"
+                  r"nicknam(?:ed|es)|mock(?:ed|s)|sneer(?:ed|s)?|insult(?:ed|s)?|reckon(?:ed|s)?|claim(?:ed|s)?|"
+                  r"compar(?:ed|es)|branded|dismiss(?:ed|es)|put it|phrase|words|quote|quoted|remark|comment|"
+                  r"propos(?:ed|es)|put forward|came up with|invent(?:ed|s)?|develop(?:ed|s)?|thought up|"
+                  r"argu(?:ed|es)|publish(?:ed|es)?|author(?:ed)?|penn?(?:ed)|dictat(?:ed|es)|idea|theory|slogan|"
+                  r"term|book|article|essay|letter|speech|lecture|lectures|told|urged|warned|according to|"
+                  r"in the words of|by|from|'s)\b|'s\b")
+_WRITE = re.compile(r"\b(?:wrote|written|write|writes|writing|authored|published|publishes|penn?ed|dictated|"
+                    r"drafted|composed|co-?wrote|co-?written|signed|issued|produced)\b")
+_SAY_VERB = re.compile(r"\b(?:said|says|say|saying|call(?:ed|s|ing)?|wrote|writes|written|write|describ(?:ed|es|ing)|"
+                       r"dubb(?:ed)?|dubs|label+(?:ed|ing|s)?|nam(?:ed|es)|coin(?:ed|s)?|referr?(?:ed|ing)? to|"
+                       r"nicknam(?:ed|es)|mock(?:ed|s)|sneer(?:ed|s)?|insult(?:ed|s)?|reckon(?:ed|s)?|claim(?:ed|s)?|"
+                       r"compar(?:ed|es|ing)|branded|dismiss(?:ed|es)|put it|propos(?:ed|es)|put forward|came up with|"
+                       r"invent(?:ed|s)?|develop(?:ed|s)?|thought up|argu(?:ed|es)|publish(?:ed|es)?|author(?:ed)?|"
+                       r"penn?ed|dictat(?:ed|es)|told|urged|warned|stated|declared|thought|believed|saw|seen|"
+                       r"regarded|considered|dismissed|described)\b")
+# Words between a person and a post that make the post someone else's ("Stalin's supporters took
+# over the Leningrad party") or put it in another clause.
+_OTHER_SUBJECT = re.compile(r"[;:()]|\b(?:than|because|but|which|when|while|whose|and|supporters?|allies|ally|"
+                            r"opponents?|followers?|men|rivals?|critics?|enemies|friends?|nominees?|people|"
+                            r"delegates?|protégés?|proteges?|clients?|machine|absence|funeral|death|backing|support)\b")
+_POSSESSIVE_TAIL = re.compile(r"^'s?\b")
+_BECAME = re.compile(r"\b(?:became|become|becomes|becoming|made|appointed|elected|named|chosen|picked|promoted|"
+                     r"took over|take over|given|got|gets|won|installed|rose to)\b")
+_REMOVED = re.compile(r"\b(?:removed|sacked|lost|loses|dismissed|ousted|replaced|fired|stripped|kicked out|"
+                      r"pushed out|forced out|resigned|gave up|dropped)\b")
+_HELD = re.compile(r"\b(?:was|were|is|as|held|hold|holds|served|became|made|appointed|elected|named|chosen|"
+                   r"promoted|took over|given|got|the|led|ran|run|runs|headed|head|chaired|controlled|boss|"
+                   r"in charge|installed|rose to|'s)\b")
+_ALLY = re.compile(r"\b(?:allied|allies|ally|alliance|allying|sided|side with|on the side of|same side|joined "
+                   r"(?:forces )?with|joined|worked with|working with|backed|backing|supported|supporting|together "
+                   r"with|united with|teamed|bloc with|in league with|partner(?:ed|s)?|partnership|friends with|"
+                   r"aligned|alongside|stood with|stood by|voted with|coalition|cooperated|collaborated|"
+                   r"with)\b")
+_AGAINST = re.compile(r"\b(?:against|opposed|opposing|oppose|fought|fight|fighting|attacked|attack|turned on|"
+                      r"turned against|broke with|enemies|enemy|rivals?|clashed|defeated|beat|to stop|to block|"
+                      r"to defeat|to oppose|to remove|to get rid of|vs)\b")
+_MEMBER = re.compile(r"\b(?:was|were|is|in|part of|member|members|joined|belonged|belong|led|leader|leaders|formed|form|"
+                     r"founded|on|of|with|within|inside|headed|a|an)\b")
+_ORDER = re.compile(r"\b(?:before|after|then|followed by|preceded|earlier than|later than|prior to|"
+                    r"came after|came before|until|once)\b")
+_ELECTED_BY_PEOPLE = re.compile(
+    r"\b(?:(?:elected|voted in|voted for|chosen|picked|selected|put in power)\b[^.]{0,40}\bby (?:the )?(?:soviet |"
+    r"russian )?(?:people|public|voters|citizens|population|masses|nation|electorate|country|workers)|"
+    r"(?:won|win|winning|wins) (?:an?|the) (?:\w+ )?(?:election|elections|vote|popular vote)|democratically elected|"
+    r"(?:popular|general|national|public|democratic) (?:vote|election|elections|ballot)|"
+    r"(?:people|public|voters|citizens|russians|masses|nation) (?:elected|voted for|voted in|chose|picked))\b")
+_SUCCESSOR = re.compile(
+    r"\blenin\b[^.]{0,40}?\b(?:named|chose|chosen|picked|appointed|designated|anointed|wanted|made|declared|"
+    r"nominated|selected|hand-?picked)\b[^.]{0,40}?\b(?:successor|heir|replacement|next leader)|"
+    r"\blenin's (?:chosen|named|designated|hand-?picked|official|preferred|appointed) (?:successor|heir)|"
+    r"\b(?:successor|heir)\b[^.]{0,20}\b(?:chosen|named|picked|appointed) by lenin\b")
+_SIGNED = re.compile(r"\b(?:signed|signatory|signatories|co-?signed|put his name)\b")
+_WING = re.compile(r"\b(?:(?:on|of|to|with|in|led|joined|leader of|part of|member of|belonged to|sided with|"
+                   r"head of|a leader of)\s+the\s+(left|right)(?:[- ]wing)?(?:\s+(?:of the party|faction|wing|"
+                   r"opposition))?\b(?!\s+(?:to|after|away|of way))|\b(left|right)[- ]wing(?:er)?s?\b|\b(left|right)"
+                   r"ists?\b)")
+
+
+@dataclass
+class Mention:
+    kind: str  # person | office | group | quote | event | wing
+    id: str
+    start: int
+    end: int
+    negated: bool = False
+
+
+class FactChecker:
+    """Reads the claims in a text and gives each a verdict against the fact base."""
+
+    # rapidfuzz ratio for a misspelt name ("Zinovev" 93, "Trotksy" 86); "Leninism" (77) is not Lenin.
+    NAME_CUTOFF = 84
+    PHRASE_CUTOFF = 90
+    GIST_CUTOFF = 0.72
+
+    def __init__(self, facts: FactBase, embedder=None):
+        self.facts = facts
+        self.embedder = embedder
+        self._names: dict[str, str] = {}
+        for p in facts.people:
+            for a in p.aliases:
+                self._names[a.lower()] = p.id
+        for aid, other in facts.other_authors.items():
+            for a in other.aliases:
+                self._names[a.lower()] = aid
+        self._single = {k: v for k, v in self._names.items() if " " not in k and len(k) >= 5}
+        self._offices = [(o, [term_regex(a) for a in o.aliases]) for o in facts.offices]
+        self._groups = [(g, [term_regex(a) for a in g.aliases if a.lower() not in ("the right",)]) for g in facts.groups]
+        self._events = [(e, [_loose(k) for k in e.keywords]) for e in facts.timeline]
+        self._gists: list[tuple[Quotation, list[float]]] | None = None
+
+    @classmethod
+    def load(cls, corpus_dir: Path, embedder=None, lessons: Lessons | None = None) -> "FactChecker":
+        return cls(load_facts(Path(corpus_dir), lessons=lessons), embedder)
+
+    # -- public API -------------------------------------------------------------------------------------
+    def check(self, text: str) -> list[Verdict]:
+        verdicts: list[Verdict] = []
+        for sentence in _SENTENCES.split(text or ""):
+            if len(sentence.split()) >= 2:
+                verdicts += self._check_sentence(sentence.strip())
+        return verdicts
+
+    def contradicted(self, text: str) -> list[Verdict]:
+        return [v for v in self.check(text) if v.status == "contradicted"]
+
+    # -- mentions ---------------------------------------------------------------------------------------
+    @staticmethod
+    def normalise(sentence: str) -> str:
+        low = sentence.lower()
+        for pattern, repl in _SLANG:
+            low = re.sub(pattern, repl, low)
+        return re.sub(r"[ \t]+", " ", low)
+
+    def mentions(self, low: str) -> list[Mention]:
+        found: list[Mention] = []
+        taken: list[tuple[int, int]] = []
+
+        def free(s: int, e: int) -> bool:
+            return all(e <= a or s >= b for a, b in taken)
+
+        def add(kind: str, mid: str, s: int, e: int) -> None:
+            if free(s, e):
+                taken.append((s, e))
+                found.append(Mention(kind, mid, s, e, bool(_NOT_BEFORE.search(low[max(0, s - 16):s]))))
+
+        # Quotations first: their words ("outstanding mediocrity of our party") must not be read as
+        # anything else, and a quotation is never a person.
+        for fuzzy in (False, True):
+            for q in self.facts.quotations:
+                if any(m.id == q.id for m in found):
+                    continue
+                for phrase in sorted([q.text, *q.phrases], key=len, reverse=True):
+                    span = self._find_phrase(low, phrase.lower(), fuzzy)
+                    if span:
+                        add("quote", q.id, *span)
+                        break
+        for o, patterns in self._offices:
+            for p in patterns:
+                m = p.search(low)
+                if m:
+                    add("office", o.id, m.start(), m.end())
+                    break
+        for g, patterns in self._groups:
+            for p in patterns:
+                m = p.search(low)
+                if m:
+                    add("group", g.id, m.start(), m.end())
+                    break
+        for m in _WING.finditer(low):
+            add("wing", next(x for x in m.groups() if x), m.start(), m.end())
+        # Multi-word aliases, then single words with misspellings.
+        for alias, pid in sorted(self._names.items(), key=lambda x: -len(x[0])):
+            if " " in alias:
+                for m in re.finditer(rf"(?<!\w){re.escape(alias)}(?!\w)", low):
+                    add("person", pid, m.start(), m.end())
+        for m in re.finditer(r"[a-z][a-z\-]+", low):
+            word = m.group(0)
+            if len(word) < 4 or not free(m.start(), m.end()):
+                continue
+            pid = self._names.get(word)
+            if pid is None and len(word) >= 5:
+                hit = process.extractOne(word, self._single.keys(), scorer=fuzz.ratio, score_cutoff=self.NAME_CUTOFF)
+                pid = self._single[hit[0]] if hit else None
+            if pid is None and word.endswith("s") and word[:-1] in self._names:
+                pid = self._names[word[:-1]]  # "stalins" for "Stalin's"
+            if pid:
+                add("person", pid, m.start(), m.end())
+        # Events may overlap other mentions ("became General Secretary", "Lessons of October"):
+        # a date or an order is a different claim from who held a post or wrote a work.
+        for e, patterns in self._events:
+            for p in patterns:
+                m = p.search(low)
+                if m:
+                    found.append(Mention("event", e.id, m.start(), m.end()))
+                    break
+        return sorted(found, key=lambda x: x.start)
+
+    def _find_phrase(self, low: str, phrase: str, fuzzy: bool) -> tuple[int, int] | None:
+        if not fuzzy:
+            m = re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", low)
+            return (m.start(), m.end()) if m else None
+        if len(phrase) < 10 or " " not in phrase or re.search(r"\d", phrase):
+            return None
+        hit = fuzz.partial_ratio_alignment(phrase, low, score_cutoff=self.PHRASE_CUTOFF)
+        if hit is None:
+            return None
+        s, e = hit.dest_start, hit.dest_end
+        # Snap to word boundaries so "the outstandin mediocrity" is one span.
+        while s > 0 and low[s - 1].isalpha():
+            s -= 1
+        while e < len(low) and low[e].isalpha():
+            e += 1
+        return s, e
+
+    @staticmethod
+    def years(low: str) -> list[tuple[int, int]]:
+        out = []
+        for m in _YEAR.finditer(low):
+            full, short, apos = m.groups()
+            y = int(full) if full else 1900 + int(short or apos)
+            if 1890 <= y <= 1945:
+                out.append((m.start(), y))
+        return out
+
+    # -- one sentence -----------------------------------------------------------------------------------
+    def _check_sentence(self, sentence: str) -> list[Verdict]:
+        low = self.normalise(sentence)
+        ms = self.mentions(low)
+        years = self.years(low)
+        year = years[0][1] if years else None
+        negated = bool(_NEGATION.search(low))
+        out: list[Verdict] = []
+        out += self._denials(low, sentence, ms, negated)
+        quotes = [m for m in ms if m.kind == "quote"]
+        if not quotes and self.embedder is not None and _SAY.search(low):
+            quotes = self._gist_quotes(sentence, low)
+        for q in quotes:
+            v = self._quotation(q, low, sentence, ms, years)
+            if v:
+                out.append(v)
+        out += self._offices_held(low, sentence, ms, years)
+        out += self._alignments(low, sentence, ms, years)
+        out += self._memberships(low, sentence, ms, years)
+        dated = self._events_dated(low, sentence, ms, years)
+        if not any(v.kind == "wrong_date" for v in out):
+            out += dated
+        out += self._order(low, sentence, ms)
+        return out
+
+    def _verdict(self, status: Status, kind: str, claim: Claim, fact: Sourced | None = None, correct: str = "",
+                 fact_id: str = "", probe: str = "") -> Verdict:
+        passage = _sentence_of(fact.support) if fact else ""
+        return Verdict(status, kind, claim, correct, fact_id, fact.doc if fact else "", passage,
+                       probe if status == "contradicted" else "")
+
+    # -- denials ("elected by the people", "Lenin named his successor") ------------------------------
+    def _denials(self, low: str, sentence: str, ms: list[Mention], negated: bool) -> list[Verdict]:
+        out = []
+        people = {m.id for m in ms if m.kind == "person"}
+        for d in self.facts.denials:
+            hit = False
+            if d.relation == "elected_by_people":
+                hit = bool(_ELECTED_BY_PEOPLE.search(low)) and (d.subject in people or not people)
+            elif d.relation == "named_successor":
+                hit = bool(_SUCCESSOR.search(low))
+            elif d.relation == "signed_46":
+                signed = _SIGNED.search(low)
+                hit = bool(signed) and ("46" in low or "forty-six" in low) and "trotsky" in _side_before(
+                    low, [m for m in ms if m.kind == "person"], signed.start(), 3)
+            if not hit:
+                continue
+            claim = Claim(d.subject, d.relation, d.claim, negated=negated, sentence=sentence)
+            if negated:
+                out.append(self._verdict("supported", d.relation, claim, d, d.correct, f"denials.{d.id}"))
+            else:
+                out.append(self._verdict("contradicted", "false_claim", claim, d, d.correct, f"denials.{d.id}",
+                                         probe=f"Is that what the sources say? One says “{_sentence_of(d.support)}” "
+                                               f"{d.probe}"))
+        return out
+
+    # -- who said or wrote what -------------------------------------------------------------------------
+    def _gist_quotes(self, sentence: str, low: str) -> list[Mention]:
+        """Quotations the student paraphrased without their words (MiniLM cosine to each gist)."""
+        if self._gists is None:
+            items = [(q, g) for q in self.facts.quotations for g in q.gist]
+            vectors = self.embedder.embed_documents([g for _, g in items]) if items else []
+            self._gists = [(q, v) for (q, _), v in zip(items, vectors)]
+        if not self._gists:
+            return []
+        vec = self.embedder.embed_query(sentence)
+        best: dict[str, float] = {}
+        for q, g in self._gists:
+            score = sum(a * b for a, b in zip(vec, g))
+            best[q.id] = max(best.get(q.id, -1.0), score)
+        qid, score = max(best.items(), key=lambda x: x[1])
+        return [Mention("quote", qid, len(low), len(low))] if score >= self.GIST_CUTOFF else []
+
+    def _quotation(self, q: Mention, low: str, sentence: str, ms: list[Mention],
+                   years: list[tuple[int, int]]) -> Verdict | None:
+        quote = next(x for x in self.facts.quotations if x.id == q.id)
+        speaker, negated = self._speaker(q, low, ms, quote)
+        relation = "wrote" if quote.kind in ("wrote", "work") else "said"
+        label = f"“{quote.text}”"
+        if speaker is None:
+            return self._quote_date(quote, low, sentence, years, q)
+        claim = Claim(speaker, relation, quote.id, years[0][1] if years else None, negated, sentence)
+        authors = {quote.author, *quote.coauthors}
+        fid = f"quotations.{quote.id}"
+        who = self.facts.name(quote.author)
+        correct = (f"{label} is {who}'s ({quote.when})" if quote.kind in ("phrase", "said", "wrote", "idea")
+                   else f"{label} was written by {who} ({quote.when})")
+        if quote.about:
+            correct += f", about {self.facts.name(quote.about)}"
+        correct += "."
+        if (speaker in authors) != negated:
+            dated = self._quote_date(quote, low, sentence, years, q, speaker)
+            if dated is not None and dated.status == "contradicted":
+                return dated
+            return self._verdict("supported", relation, claim, quote, correct, fid)
+        if negated and speaker not in authors:
+            return self._verdict("supported", relation, claim, quote, correct, fid)
+        return self._verdict("contradicted", "misattribution", claim, quote, correct, fid,
+                             probe=f"Who actually {'wrote' if quote.kind == 'work' else 'used the words'} {label}? "
+                                   f"The source says: “{_sentence_of(quote.support)}” "
+                                   f"Why might it matter whether it was {self.facts.name(speaker)} or "
+                                   f"{who}?")
+
+    def _speaker(self, q: Mention, low: str, ms: list[Mention], quote: Quotation) -> tuple[str | None, bool]:
+        """Who the sentence says used the quotation, and whether it denies it ("not Trotsky").
+
+        Only a person tied to the quotation counts: possessive right before it ("Trotsky's
+        famous phrase ..."), named right after it ("... by Trotsky", "... was Bukharin's"), named by
+        "according to" / "in the words of", or the subject of the saying (for a work, writing)
+        verb nearest to it ("Trotsky once called Stalin ...")."""
+        people = [m for m in ms if m.kind == "person"]
+        if not people:
+            return None, False
+
+        def found(m: Mention) -> tuple[str, bool]:
+            return m.id, m.negated or _negated_between(low, m, q)
+
+        for m in people:
+            if m.end <= q.start and re.fullmatch(r"'s?\s+(?:[\w-]+\s+){0,3}[\"'“]?", low[m.end:q.start]) \
+                    and not _OTHER_SUBJECT.search(low[m.end:q.start]):
+                return found(m)
+        for m in people:
+            if m.start >= q.end:
+                gap = low[q.end:m.start]
+                if len(gap.split()) <= 6 and not re.search(r"[;:]", gap) and (
+                        re.search(r"\b(?:by|from|coined by)\s+(?:the\s+)?(?:[\w-]+\s+)?$", gap)
+                        or (re.fullmatch(r"[\"'”\s,]*(?:[\w-]+\s+){0,2}(?:was|is|were|came from)\s+(?:\w+\s+)?",
+                                         gap) and _POSSESSIVE_TAIL.match(low[m.end:m.end + 3]))):
+                    return found(m)
+        for m in people:
+            if m.end <= q.start + 1 and re.search(r"\b(?:according to|in the words of)\s+$", low[max(0, m.start - 20):m.start]):
+                return found(m)
+        verbs = _WRITE if quote.kind == "work" else _SAY_VERB
+        near = [v for v in verbs.finditer(low) if (v.end() <= q.start and len(low[v.end():q.start].split()) <= 8)
+                or (v.start() >= q.end and len(low[q.end:v.start()].split()) <= 4)]
+        if not near:
+            return None, False
+        # A verb before the quotation is its own ("Lenin called Stalin 'too rude' and urged ...").
+        ahead = [v for v in near if v.end() <= q.start]
+        verb = ahead[-1] if ahead else near[0]
+        passive = bool(re.search(r"(?:ed|en)$", verb.group(0)) and re.search(
+            r"\b(?:was|were|been|being|is|be|get|got)\s+(?:\w+ly\s+)?$", low[:verb.start()]))
+        if passive:
+            return None, False
+        before = [m for m in people if m.end <= verb.start() and len(low[m.end:verb.start()].split()) <= 4
+                  and not re.search(r"[;:]|\b(?:than|because|so|but|which|when)\b", low[m.end:verb.start()])
+                  and not _OTHER_SUBJECT.search(low[m.end:verb.start()])]
+        if before:
+            return found(before[-1])
+        return None, False
+
+    def _quote_date(self, quote: Quotation, low: str, sentence: str, years: list[tuple[int, int]], q: Mention,
+                    speaker: str | None = None) -> Verdict | None:
+        """A year tied to the quotation ("Genghis Khan in 1925", "My Life (1930)") outside its span."""
+        near = []
+        for pos, y in years:
+            gap = low[q.end:pos] if pos >= q.end else low[pos:q.start]
+            if pos >= q.end and len(gap.split()) <= 4 and not re.search(r"[;:]|,\s|\b(?:and|but|when|after|before|while|which)\b", gap):
+                near.append(y)
+            elif pos < q.start and re.match(r"^\W*(?:in|by|during)\s+'?\d", low[max(0, pos - 8):pos + 2].lstrip()) \
+                    and len(gap.split()) <= 7 and not re.search(r"[;:]|,\s|\b(?:and|but|when|after|before|while|which)\b", gap[4:]):
+                near.append(y)
+        if not near or quote.kind == "idea":
+            return None
+        y = near[0]
+        claim = Claim(speaker or quote.author, "said_in", quote.id, y, False, sentence)
+        lo, hi = quote.years
+        fact_id = f"quotations.{quote.id}"
+        correct = f"“{quote.text}” dates from {quote.when}."
+        if lo <= y <= hi:
+            return self._verdict("supported", "said_in", claim, quote, correct, fact_id)
+        return self._verdict("contradicted", "wrong_date", claim, quote, correct, fact_id,
+                             probe=f"When was “{quote.text}” said or written? The source says: "
+                                   f"“{_sentence_of(quote.support)}” How does the date change what it shows?")
+
+    # -- offices ----------------------------------------------------------------------------------------
+    def _offices_held(self, low: str, sentence: str, ms: list[Mention], years: list[tuple[int, int]]) -> list[Verdict]:
+        out = []
+        people = [m for m in ms if m.kind == "person"]
+        for om in (m for m in ms if m.kind == "office"):
+            year = _segment_year(low, om.start, years)
+            office = next(o for o in self.facts.offices if o.id == om.id)
+            person = _nearest_person(low, people, om)
+            if person is None:
+                continue
+            window = low[min(person.end, om.end):max(person.start, om.start)]
+            if not _HELD.search(window + " " + low[max(0, om.start - 12):om.start]) and person.end <= om.start:
+                continue
+            pid = person.id
+            negated = person.negated or bool(re.search(r"\b(?:not|never|wasn't|was not)\b", window))
+            became = bool(_BECAME.search(window)) and not _REMOVED.search(window)
+            removed = bool(_REMOVED.search(low[person.end:om.start] if person.end <= om.start else window))
+            claim = Claim(pid, "held_office", office.id, year, negated, sentence)
+            holders = [h for h in office.holders if h.person == pid]
+            fid = f"offices.{office.id}"
+            if holders:
+                h = holders[0]
+                span = f"{_human(h.start)}" + (f" to {_human(h.end)}" if h.end else "")
+                correct = f"{self.facts.name(pid)} was {office.name} from {span}."
+                if negated:
+                    out.append(self._verdict("contradicted", "wrong_office", claim, h, correct, fid,
+                                             probe=f"Are you sure? The source says: “{_sentence_of(h.support)}”"))
+                    continue
+                if year is not None:
+                    if removed and h.end and year != int(h.end[:4]):
+                        bad = True
+                    elif became and not removed:
+                        bad = year != int(h.start[:4])
+                    else:
+                        bad = not any(x.covers(year) for x in holders)
+                    if bad:
+                        out.append(self._verdict("contradicted", "wrong_date", claim, h, correct, fid,
+                                                 probe=f"When exactly did that happen? The source says: "
+                                                       f"“{_sentence_of(h.support)}”"))
+                        continue
+                out.append(self._verdict("supported", "held_office", claim, h, correct, fid))
+                continue
+            # Someone else held the post then (or at every time the base covers).
+            others = [h for h in office.holders if year is None or h.covers(year)]
+            if not others or pid not in PROTAGONISTS:
+                continue
+            h = others[0]
+            correct = f"{office.name} was {', then '.join(self.facts.name(x.person) + ' (' + _human(x.start) + (('–' + _human(x.end)) if x.end else ' on') + ')' for x in others)}, never {self.facts.name(pid)}."
+            if negated:
+                out.append(self._verdict("supported", "held_office", claim, h, correct, fid))
+            else:
+                out.append(self._verdict("contradicted", "wrong_office", claim, h, correct, fid,
+                                         probe=f"Who held that post? The source says: “{_sentence_of(h.support)}” "
+                                               f"What did {self.facts.name(pid)} hold instead?"))
+        return out
+
+    # -- alliances and oppositions ----------------------------------------------------------------------
+    def allied(self, a: str, b: str, year: int | None) -> Group | None:
+        return next((g for g in self.facts.groups if a in g.members and b in g.members
+                     and (year is None or g.covers(year))), None)
+
+    def opposed(self, a: str, b: str, year: int | None) -> Group | None:
+        return next((g for g in self.facts.groups if (year is None or g.covers(year))
+                     and ((a in g.members and b in g.against) or (b in g.members and a in g.against))), None)
+
+    def _alignments(self, low: str, sentence: str, ms: list[Mention],
+                    years: list[tuple[int, int]]) -> list[Verdict]:
+        people = [m for m in ms if m.kind == "person" and m.id in PROTAGONISTS and m.id != "lenin"]
+        if len({m.id for m in people}) < 2 or any(m.kind in ("quote", "office") for m in ms):
+            return []
+        ally = _first(_ALLY, low, people[0].end)
+        against = _first(_AGAINST, low, people[0].end)
+        if ally is None and against is None:
+            return []
+        cue = min((m for m in (ally, against) if m is not None), key=lambda m: m.start())
+        in_clause = _segment_years(low, cue.start(), years)
+        year_list = in_clause or [None]
+        negated = bool(re.search(r"\b(?:not|never|wasn't|weren't|didn't|did not|were not|was not)\b", low))
+        pairs: list[tuple[str, str, str]] = []  # (a, b, "ally" | "enemy")
+        if ally is not None and (against is None or ally.start() < against.start()):
+            left = _side_before(low, people, ally.start())
+            right = _side_after(low, people, ally.end())
+            foes = _side_after(low, people, against.end(), 3) if against is not None else []
+            if not right and len(left) >= 2:
+                pairs += [(left[i], left[j], "ally") for i in range(len(left)) for j in range(i + 1, len(left))]
+            pairs += [(a, b, "ally") for a in left for b in right]
+            pairs += [(a, f, "enemy") for a in left + right for f in foes]
+        else:
+            left = _side_before(low, people, against.start())
+            right = _side_after(low, people, against.end(), 3)
+            if not right and len(left) >= 2 and re.search(r"\b(?:enemies|rivals)\b", low):
+                right, left = left[1:], left[:1]
+            pairs += [(a, b, "enemy") for a in left for b in right]
+        out = []
+        seen = set()
+        for a, b, stance in pairs:
+            if a == b or (a, b, stance) in seen:
+                continue
+            seen.add((a, b, stance))
+            relation = "allied_with" if stance == "ally" else "opposed"
+            for y in year_list:
+                claim = Claim(a, relation, b, y, negated, sentence)
+                with_ = self.allied(a, b, y)
+                vs = self.opposed(a, b, y)
+                if with_ is None and vs is None:
+                    if y is None or stance != "ally":
+                        continue
+                    # No group covers that year: a pair never allied at any time and opposed at
+                    # some time (Stalin and Trotsky) was still not allied.
+                    vs = None if self.allied(a, b, None) else self.opposed(a, b, None)
+                    if vs is None:
+                        continue
+                if stance == "ally":
+                    truth = True if with_ else (False if vs and (y is not None or not self.allied(a, b, None)) else None)
+                else:
+                    truth = None if (vs and with_) else True if vs else (False if with_ and y is not None else None)
+                if truth is None:
+                    continue
+                if negated:
+                    truth = not truth
+                fact = with_ or vs
+                correct = self._alignment_fact(a, b, y, with_, vs)
+                if truth:
+                    out.append(self._verdict("supported", relation, claim, fact, correct, f"groups.{fact.id}"))
+                else:
+                    out.append(self._verdict("contradicted", "wrong_alliance", claim, fact, correct,
+                                             f"groups.{fact.id}",
+                                             probe=f"Who was on which side{' in ' + str(y) if y else ''}? The source "
+                                                   f"says: “{_sentence_of(fact.support)}” Where does that leave "
+                                                   f"{self.facts.name(a)} and {self.facts.name(b)}?"))
+        return out
+
+    def _alignment_fact(self, a: str, b: str, y: int | None, with_: Group | None, vs: Group | None) -> str:
+        when = f"In {y}" if y else "In these years"
+        na, nb = self.facts.name(a), self.facts.name(b)
+        if with_:
+            return f"{when} {na} and {nb} stood together in {with_.name} ({with_.years[0]}–{with_.years[1]})."
+        g = vs
+        side_a = a in g.members
+        member, other = (na, nb) if side_a else (nb, na)
+        return f"{when} {member} was in {g.name} ({g.years[0]}–{g.years[1]}), against {other}."
+
+    # -- factions and wings -----------------------------------------------------------------------------
+    def _memberships(self, low: str, sentence: str, ms: list[Mention], years: list[tuple[int, int]]) -> list[Verdict]:
+        out = []
+        people = [m for m in ms if m.kind == "person" and m.id in PROTAGONISTS and m.id != "lenin"]
+        if not people or any(m.kind in ("quote", "office") for m in ms):
+            return out
+        for gm in (m for m in ms if m.kind in ("group", "wing")):
+            year = _segment_year(low, gm.start, years)
+            # "Bukharin, Rykov and Tomsky were condemned as the Right": the list just before it;
+            # "the triumvirate was Stalin, Trotsky and Zinoviev": the list just after a linking word.
+            gap_before = low[:gm.start]
+            before = _side_before(low, people, gm.start, 5)
+            first_before = next((m for m in reversed(people) if m.end <= gm.start), None)
+            if first_before is not None and not _MEMBER.search(low[first_before.end:gm.start] + " "):
+                before = []
+            after = []
+            first_after = next((m for m in people if m.start >= gm.end), None)
+            if first_after is not None and _GROUP_LINK.fullmatch(low[gm.end:first_after.start]):
+                after = _side_after(low, people, gm.end, 6)
+            for pid in before + after:
+                pm = next(m for m in people if m.id == pid)
+                between = low[min(pm.end, gm.end):max(pm.start, gm.start)]
+                if _AGAINST.search(between):
+                    continue
+                negated = pm.negated or bool(re.search(r"\b(?:not|never|wasn't|weren't)\b", between))
+                if gm.kind == "group":
+                    out += self._group_member(pm.id, gm.id, year, negated, sentence)
+                else:
+                    out += self._wing_member(pm.id, gm.id, negated, sentence)
+        return out
+
+    def _group_member(self, pid: str, gid: str, year: int | None, negated: bool, sentence: str) -> list[Verdict]:
+        g = next(x for x in self.facts.groups if x.id == gid)
+        claim = Claim(pid, "member_of", gid, year, negated, sentence)
+        members = " and ".join([", ".join(self.facts.name(m) for m in g.members[:-1]), self.facts.name(g.members[-1])]
+                               if len(g.members) > 1 else [self.facts.name(g.members[0])])
+        correct = f"{g.name[0].upper() + g.name[1:]} ({g.years[0]}–{g.years[1]}) was {members}."
+        is_member = pid in g.members
+        if year is not None and is_member and not (g.years[0] - 1 <= year <= g.years[1]) and not negated:
+            return [self._verdict("contradicted", "wrong_date", claim, g, correct, f"groups.{gid}",
+                                  probe=f"When did that group exist? The source says: “{_sentence_of(g.support)}”")]
+        if is_member != negated:
+            return [self._verdict("supported", "member_of", claim, g, correct, f"groups.{gid}")]
+        return [self._verdict("contradicted", "wrong_faction", claim, g, correct, f"groups.{gid}",
+                              probe=f"Who was in {g.name.split(' of ')[0]}? The source says: "
+                                    f"“{_sentence_of(g.support)}” Where was {self.facts.name(pid)} then?")]
+
+    def _wing_member(self, pid: str, wing: str, negated: bool, sentence: str) -> list[Verdict]:
+        wings = self.facts.wings(pid)
+        if not wings:
+            return []
+        groups = [g for g in self.facts.groups_of(pid) if g.wing != "centre"]
+        g = groups[0]
+        claim = Claim(pid, "member_of", f"the {wing}", None, negated, sentence)
+        correct = (f"{self.facts.name(pid)} was on the party's {' and '.join(sorted(wings))}: "
+                   + "; ".join(f"{x.name} ({x.years[0]}–{x.years[1]})" for x in groups) + ".")
+        if (wing in wings) != negated:
+            return [self._verdict("supported", "member_of", claim, g, correct, f"groups.{g.id}")]
+        return [self._verdict("contradicted", "wrong_faction", claim, g, correct, f"groups.{g.id}",
+                              probe=f"Which side of the party was {self.facts.name(pid)} on? The source says: "
+                                    f"“{_sentence_of(g.support)}”")]
+
+    # -- dated events and their order (the timeline) ----------------------------------------------------
+    def _events_dated(self, low: str, sentence: str, ms: list[Mention],
+                      years: list[tuple[int, int]]) -> list[Verdict]:
+        """A year tied to a timeline event: right after its phrase ("expelled ... in 1927") or opening
+        the clause just before it ("In 1927 Trotsky was expelled"), nearest event first."""
+        events = [m for m in ms if m.kind == "event"]
+        if not events or not years:
+            return []
+        stated: dict[str, int] = {}
+        lessons = Lessons(cards=[], timeline=self.facts.timeline)
+        for err in lessons.date_errors(sentence):
+            stated.setdefault(err.event.id, err.stated_year)
+        for pos, y in years:
+            best = None
+            for m in events:
+                if pos >= m.end:
+                    gap = low[m.end:pos]
+                    ok = len(gap.split()) <= 6 and not re.search(r"[;:()]|,\s|\b(?:and|but|which|when|after|before|while)\b", gap)
+                    dist = len(gap)
+                else:
+                    gap = low[pos + 4:m.start]
+                    ok = len(gap.split()) <= 5 and not re.search(r"[;:()]", gap) and \
+                        bool(re.search(r"(?:^|\b(?:in|by|during)\s+(?:\w+\s+)?)$", low[:pos].strip()[-20:] + " ")) \
+                        and not re.search(r"\b(?:and|but|after|before|then)\b", gap)
+                    dist = len(gap) + 20
+                if ok and (best is None or dist < best[0]):
+                    best = (dist, m)
+            if best and not any(e.id == best[1].id for e in []):
+                stated.setdefault(best[1].id, y)
+        out = []
+        for eid, y in stated.items():
+            ev = next(e for e in self.facts.timeline if e.id == eid)
+            lo, hi = ev.years
+            claim = Claim(ev.id, "happened_in", ev.event, y, False, sentence)
+            correct = f"{ev.event}: {ev.when}."
+            if lo <= y <= hi:
+                out.append(Verdict("supported", "happened_in", claim, correct, f"timeline.{ev.id}", ev.docs[0],
+                                   _event_passage(ev)))
+            else:
+                out.append(Verdict("contradicted", "wrong_date", claim, correct, f"timeline.{ev.id}", ev.docs[0],
+                                   _event_passage(ev),
+                                   f"When did that happen? The course timeline dates it to {ev.when}: what came "
+                                   f"just before it?"))
+        return out
+
+    def _order(self, low: str, sentence: str, ms: list[Mention]) -> list[Verdict]:
+        events = []
+        for m in ms:
+            if m.kind == "event" and m.id not in [e.id for e, _ in events]:
+                events.append((next(e for e in self.facts.timeline if e.id == m.id), m))
+        if len(events) < 2:
+            return []
+        (a, ma), (b, mb) = events[0], events[1]
+        cue = _ORDER.search(low)
+        if not cue:
+            return []
+        word = cue.group(0)
+        earlier_first = word not in ("after", "came after", "later than", "once", "preceded")
+        if cue.start() < ma.start:  # "After A, B" / "Before A, B": B relative to A
+            earlier_first = word in ("before", "prior to", "until")
+            first, second = (b, a) if earlier_first else (a, b)
+        elif ma.end <= cue.start() <= mb.start:
+            first, second = (a, b) if earlier_first else (b, a)
+        else:
+            return []
+        f0, s0 = _start(first), _start(second)
+        if f0 == s0 or _overlap(first, second):
+            return []
+        claim = Claim(first.id, "before", second.id, None, False, sentence)
+        negated = bool(re.search(r"\b(?:not|never)\b", low[min(ma.start, mb.start):max(ma.end, mb.end)]))
+        right = (f0 < s0) != negated
+        correct = f"{first.event if f0 < s0 else second.event} ({(first if f0 < s0 else second).when}) came before " \
+                  f"{(second if f0 < s0 else first).event[0].lower() + (second if f0 < s0 else first).event[1:]} " \
+                  f"({(second if f0 < s0 else first).when})."
+        doc = (second if f0 >= s0 else first).docs[0]
+        passage = _event_passage(first if f0 >= s0 else second)
+        if right:
+            return [Verdict("supported", "before", claim, correct, f"timeline.{first.id}", doc, passage)]
+        return [Verdict("contradicted", "wrong_order", claim, correct, f"timeline.{first.id}", doc, passage,
+                        f"Which came first? The timeline puts {second.when} before {first.when}: how does the "
+                        "order change the story?")]
+
+
+# -- helpers --------------------------------------------------------------------------------------------
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"]
+
+
+def _loose(term: str) -> re.Pattern[str]:
+    """A timeline keyword allowing up to two words between its words ("NEP was introduced",
+    "Trotsky was deported", "13th Party Congress")."""
+    words = [w for w in re.split(r"[\s]+", term.lower().replace("...", " ").replace("’", "'")) if w]
+    if len(words) < 2:
+        return term_regex(term)
+    parts = [re.escape(w).replace("'", "'?") for w in words]
+    return re.compile(r"(?<!\w)" + r"\W+(?:[\w']+\W+){0,2}?".join(parts) + r"(?!\w)")
+
+
+def _human(iso: str) -> str:
+    parts = iso.split("-")
+    if len(parts) == 3:
+        return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    if len(parts) == 2:
+        return f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    return parts[0]
+
+
+def _sentence_of(support: str) -> str:
+    text = support.strip()
+    return text if text.endswith((".", "?", "!", "”", '"')) else text + "…"
+
+
+def _event_passage(ev: TimelineEvent) -> str:
+    return f"{ev.when}: {ev.event}."
+
+
+def _start(ev: TimelineEvent) -> str:
+    return ev.date
+
+
+def _overlap(a: TimelineEvent, b: TimelineEvent) -> bool:
+    """Two events whose dates cannot be ordered (same month at month precision, or spans overlapping)."""
+    def bounds(e: TimelineEvent) -> tuple[str, str]:
+        return e.date, (e.end or e.date) + "~"
+    (a0, a1), (b0, b1) = bounds(a), bounds(b)
+    if a.precision == "year" or b.precision == "year":
+        return a.date[:4] == b.date[:4]
+    if a.precision == "month" or b.precision == "month":
+        if a.date[:7] == b.date[:7]:
+            return True
+    return a0 < b1 and b0 < a1 and (a.end is not None or b.end is not None)
+
+
+def _first(pattern: re.Pattern[str], low: str, after: int = 0) -> re.Match[str] | None:
+    for m in pattern.finditer(low):
+        if m.start() >= after - 1:
+            return m
+    return None
+
+
+def _nearest_person(low: str, people: list[Mention], om: Mention) -> Mention | None:
+    """The person a post is claimed for: named right after it ("General Secretary Stalin") or the
+    subject just before it in the same clause ("Stalin, the General Secretary", "Stalin became
+    General Secretary"), not someone in another clause ("Stalin's opponents ... the Leningrad
+    organisation")."""
+    after = [p for p in people if p.start >= om.end and re.fullmatch(r"\s*", low[om.end:p.start])]
+    if after:
+        return after[0]
+    before = [p for p in people if p.end <= om.start]
+    if not before:
+        return None
+    p = before[-1]
+    gap = low[p.end:om.start]
+    if len(gap.split()) > 6 or _OTHER_SUBJECT.search(gap):
+        return None
+    return p
+
+
+_SEGMENT = re.compile(r";|,\s*(?:and|but|when|while|which|who|then|so|after|before|because|as)\b|"
+                      r"\b(?:when|while|because|whereas|although|though)\b|\band then\b")
+_GROUP_LINK = re.compile(r"\s*(?:\(|,|:)?\s*(?:of|including|with|like|such as|namely|by|was|were|consisted of|"
+                         r"made up of|included|comprised|led by|formed by|members were|were led by|was led by)\s*"
+                         r"(?:the\s+)?")
+
+
+def _segment_years(low: str, pos: int, years: list[tuple[int, int]]) -> list[int]:
+    """The years in the clause that holds ``pos`` (a year in another clause is about something else)."""
+    bounds = [0] + [m.start() for m in _SEGMENT.finditer(low)] + [len(low)]
+    lo = max(b for b in bounds if b <= pos)
+    hi = min(b for b in bounds if b > pos) if any(b > pos for b in bounds) else len(low)
+    return [y for p, y in years if lo <= p < hi]
+
+
+def _segment_year(low: str, pos: int, years: list[tuple[int, int]]) -> int | None:
+    found = _segment_years(low, pos, years)
+    return found[0] if found else None
+
+
+_LIST_JOIN = re.compile(r"\s*(?:,|and|&|or|,\s*and)?\s*")
+_SIDE_BREAK = re.compile(r"[;:()]|\b(?:than|because|so|but|which|who|when|while|whose|after|before|more|less|"
+                         r"feared|fear|hated|thought|although|though|if)\b")
+
+
+def _side_before(low: str, people: list[Mention], at: int, gap_words: int = 4) -> list[str]:
+    """The list of people just before a cue ("Zinoviev and Kamenev were allied"), nearest last."""
+    side: list[str] = []
+    end = at
+    for m in reversed([m for m in people if m.end <= at]):
+        gap = low[m.end:end]
+        if not side:
+            if len(gap.split()) > gap_words or _SIDE_BREAK.search(gap) or "," in gap:
+                break
+        elif not _LIST_JOIN.fullmatch(gap):
+            break
+        side.insert(0, m.id)
+        end = m.start
+    return side
+
+
+def _side_after(low: str, people: list[Mention], at: int, gap_words: int = 3) -> list[str]:
+    """The list of people just after a cue ("sided with Rykov and Tomsky")."""
+    side: list[str] = []
+    start = at
+    for m in [m for m in people if m.start >= at]:
+        gap = low[start:m.start]
+        if not side:
+            if len(gap.split()) > gap_words or _SIDE_BREAK.search(gap):
+                break
+        elif not _LIST_JOIN.fullmatch(gap):
+            break
+        side.append(m.id)
+        start = m.end
+    return side
+
+
+def _negated_between(low: str, person: Mention, quote: Mention) -> bool:
+    lo, hi = sorted((person.end, quote.start))
+    return bool(re.search(r"\b(?:not|never|didn't|did not|wasn't|was not|rather than|instead of)\b", low[lo:hi]))
