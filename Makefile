@@ -31,6 +31,10 @@ run: setup
 test: setup-test
 	$(PY) -m pytest -q
 
+# The layer contracts in pyproject.toml (also run by the test suite, tests/test_layers.py).
+lint: setup-test
+	$(VENV)/bin/lint-imports
+
 bench: setup-test
 	$(PY) benchmarks/ingest_benchmark.py
 	$(PY) benchmarks/engine_benchmark.py

@@ -44,99 +44,27 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tutor.settings import DEFAULT_CORPUS, load_settings
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from openai_server import FakeOpenAIServer  # noqa: E402  (the one fake OpenAI server, shared with the tests)
+from tutor.evaluation.metrics import percentile  # noqa: E402
+from tutor.services import build  # noqa: E402
+from tutor.settings import DEFAULT_CORPUS, load_settings  # noqa: E402
 
 CASES = DEFAULT_CORPUS / "eval" / "tutor_cases.jsonl"
 NEW_CONVERSATION_EVERY = 5
 _QUESTION = re.compile(r"Question to end with \(you may reword it slightly\): (.+)")
 
 
-# -- the fake model service --------------------------------------------------------------------
-class FakeTutorModelServer:
-    """An OpenAI-compatible ``/v1/chat/completions`` (streaming and not) on 127.0.0.1.
-
-    It answers every turn with one encouraging sentence and the question the tutor asked it to
-    end with, streamed word by word with ``token_delay`` seconds between chunks.
-
-    >>> with FakeTutorModelServer(token_delay=0.01) as server:     # doctest: +SKIP
-    ...     settings = load_settings(llm_base_url=server.url, llm_model="fake-tutor")
-    """
-
-    def __init__(self, token_delay: float = 0.01):
-        self.token_delay = token_delay
-        self.requests = 0
-        self._lock = threading.Lock()
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                with owner._lock:
-                    owner.requests += 1
-                words = owner.reply_for(body.get("messages", [])).split(" ")
-                if body.get("stream"):
-                    self._stream(body.get("model", "fake"), words)
-                else:
-                    self._whole(body.get("model", "fake"), " ".join(words))
-
-            def _chunk(self, model: str, delta: dict, finish: str | None) -> bytes:
-                data = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
-                        "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-                return f"data: {json.dumps(data)}\n\n".encode()
-
-            def _stream(self, model: str, words: list[str]) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Cache-Control", "no-cache")
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(self._chunk(model, {"role": "assistant", "content": ""}, None))
-                for n, word in enumerate(words):
-                    time.sleep(owner.token_delay)
-                    self.wfile.write(self._chunk(model, {"content": word if n == 0 else " " + word}, None))
-                    self.wfile.flush()
-                self.wfile.write(self._chunk(model, {}, "stop"))
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.wfile.flush()
-                self.close_connection = True
-
-            def _whole(self, model: str, text: str) -> None:
-                out = json.dumps({"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
-                                  "model": model, "choices": [{"index": 0, "finish_reason": "stop",
-                                                               "message": {"role": "assistant", "content": text}}],
-                                  "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_port}/v1"
-
-    @staticmethod
-    def reply_for(messages: list[dict]) -> str:
-        last = str(messages[-1].get("content", "")) if messages else ""
-        found = _QUESTION.search(last)
-        question = found.group(1).strip() if found else "What evidence would help you decide?"
-        return f"Good — let's test that against the course sources. {question}"
-
-    def __enter__(self) -> "FakeTutorModelServer":
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+# -- the fake model service: the tests' OpenAI-compatible server (tests/openai_server.py) ----------
+def reply_for(body: dict) -> str:
+    """One encouraging sentence and the question the tutor asked the model to end with."""
+    messages = body.get("messages") or []
+    last = str(messages[-1].get("content", "")) if messages else ""
+    found = _QUESTION.search(last)
+    question = found.group(1).strip() if found else "What evidence would help you decide?"
+    return f"Good — let's test that against the course sources. {question}"
 
 
 # -- the simulated students --------------------------------------------------------------------
@@ -209,25 +137,17 @@ def student(tutor, cases: list[Case], seed: int, stop_at: float, think: float, r
             time.sleep(rng.uniform(0.5, 1.5) * think)
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
-
-
 def run_mode(mode: str, store, settings, cases: list[Case], students: int, duration: float, think: float,
              token_delay: float, sessions=None, seed0: int = 0, before_start=None) -> dict:
-    from tutor.engine import Tutor
     from tutor.llm import chat_model
 
-    server = FakeTutorModelServer(token_delay) if mode == "model" else None
+    server = FakeOpenAIServer(respond=reply_for, token_delay=token_delay) if mode == "model" else None
     if server:
-        server.__enter__()
-        settings = settings.model_copy(update={"llm": "openai-compatible", "llm_base_url": server.url,
+        server.start()
+        settings = settings.model_copy(update={"llm": "openai-compatible", "llm_base_url": server.base_url,
                                                "llm_model": "fake-tutor", "llm_timeout": 30.0})
     try:
-        tutor = Tutor.from_settings(settings, store=store, chat_model=chat_model(settings) if server else None)
+        tutor = build(settings, store=store, chat_model=chat_model(settings) if server else None).tutor
         tutor.warm()
         results = Results()
         if before_start:
@@ -243,8 +163,8 @@ def run_mode(mode: str, store, settings, cases: list[Case], students: int, durat
         wall = time.perf_counter() - started
     finally:
         if server:
-            server.__exit__(None, None, None)
-    return summary(mode, students, wall, results, server.requests if server else 0)
+            server.stop()
+    return summary(mode, students, wall, results, len(server.requests) if server else 0)
 
 
 def summary(mode: str, students: int, wall: float, results: Results, model_requests: int,

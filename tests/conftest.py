@@ -125,8 +125,40 @@ def settings(tutor_home):
     return get_settings()
 
 
+@pytest.fixture(scope="session")
+def fake_embedder():
+    """The deterministic FakeEmbeddings (tests/fakes.py): for unit tests of store, library and
+    retrieval logic, where what is tested is the bookkeeping, not what the vectors mean."""
+    from fakes import FakeEmbeddings
+
+    return FakeEmbeddings()
+
+
+def _wants_real_model(request) -> bool:
+    """A test that also asks for the real ``embedder`` (it reopens stores with it, or the CLI
+    does), or is marked ``real_embeddings``, gets MiniLM in every store fixture."""
+    return "embedder" in request.fixturenames or request.node.get_closest_marker("real_embeddings") is not None
+
+
 @pytest.fixture
-def store(settings, embedder):
+def unit_embedder(request, fake_embedder):
+    if _wants_real_model(request):
+        return request.getfixturevalue("embedder")
+    return fake_embedder
+
+
+@pytest.fixture
+def store(settings, unit_embedder):
+    """A fresh store: on the fake embedder for unit tests of store and library logic, on MiniLM
+    for integration tests (see ``_wants_real_model``)."""
+    from tutor.store import Store
+
+    return Store(settings, unit_embedder)
+
+
+@pytest.fixture
+def real_store(settings, embedder):
+    """A fresh store on the real MiniLM model (integration tests)."""
     from tutor.store import Store
 
     return Store(settings, embedder)
@@ -187,8 +219,8 @@ class CountingEmbedder:
 
 
 @pytest.fixture
-def spy(embedder) -> CountingEmbedder:
-    return CountingEmbedder(embedder)
+def spy(unit_embedder) -> CountingEmbedder:
+    return CountingEmbedder(unit_embedder)
 
 
 @pytest.fixture

@@ -1,13 +1,15 @@
-"""Test doubles for the tutor's language model. Fakes live only in tests.
+"""Test doubles for the tutor's language model and embedder. Fakes live only in tests.
 
 ``FakeChatModel`` is a real langchain-core ``BaseChatModel`` whose replies are scripted in a
 queue (after simonw/llm's ``MockModel.enqueue`` and langchain-core's ``GenericFakeChatModel``):
 
->>> model = FakeChatModel().enqueue("Who chose the congress delegates?")
->>> complete(model, [HumanMessage("why did stalin win")])            # doctest: +SKIP
-'Who chose the congress delegates?'
->>> model.calls[0][0].content                                          # doctest: +SKIP
-'why did stalin win'
+Example::
+
+    model = FakeChatModel().enqueue("Who chose the congress delegates?")
+    complete(model, [HumanMessage("why did stalin win")])
+    # → 'Who chose the congress delegates?'
+    model.calls[0][0].content
+    # → 'why did stalin win'
 
 A queued exception is raised when its turn comes (``openai.APIConnectionError``...), and a
 queued ``Truncated("...")`` streams its text and stops without a finish reason, as a cut
@@ -17,11 +19,14 @@ be given one reply for a whole conversation.
 
 from __future__ import annotations
 
+import math
 import re
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
@@ -98,3 +103,39 @@ class FakeChatModel(BaseChatModel):
     def last_prompt(self) -> str:
         """The text of every message in the most recent call, joined (for assertions)."""
         return "\n".join(str(m.content) for m in self.calls[-1]) if self.calls else ""
+
+
+class FakeEmbeddings(Embeddings):
+    """A deterministic stand-in for MiniLM, for unit tests of store, library and retrieval logic
+    (after langchain-chroma's ``FakeEmbeddings`` and simonw/llm's ``EmbedDemo``). Each text becomes
+    a normalised bag of hashed words, so equal texts get equal vectors and texts sharing words
+    are close; it knows nothing of meaning. Never in a product path: the integration tests and
+    the app use the real model. ``calls`` keeps every batch embedded.
+
+    >>> fake = FakeEmbeddings()
+    >>> a, b = fake.embed_documents(["Stalin General Secretary", "secretary, general: STALIN"])
+    >>> round(sum(x * y for x, y in zip(a, b)), 6)
+    1.0
+    >>> len(fake.embed_query("anything")) == fake.dim
+    True
+    """
+
+    name = "fake-embeddings"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def _vector(self, text: str) -> list[float]:
+        counts = [0.0] * self.dim
+        for word in re.findall(r"[a-z0-9]+", text.lower()):
+            counts[zlib.crc32(word.encode()) % self.dim] += 1.0
+        norm = math.sqrt(sum(c * c for c in counts)) or 1.0
+        return [c / norm for c in counts] if any(counts) else [1.0 / math.sqrt(self.dim)] * self.dim
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls.append(list(texts))
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)

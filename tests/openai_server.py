@@ -3,11 +3,13 @@
 The tutor talks to any OpenAI-compatible server through the real ``openai`` client (which runs
 on httpx2, so HTTP mocking libraries do not see it); this server gives tests the real wire:
 
->>> with FakeOpenAIServer() as server:                                    # doctest: +SKIP
-...     server.script("sse:Who chose the delegates?", "status:500")
-...     settings = load_settings(llm_base_url=server.base_url, llm_max_retries=0)
-...     complete(chat_model(settings), messages)                           # streamed SSE
-...     complete(chat_model(settings), messages)                           # raises InternalServerError
+Example::
+
+    with FakeOpenAIServer() as server:
+        server.script("sse:Who chose the delegates?", "status:500")
+        settings = load_settings(llm_base_url=server.base_url, llm_max_retries=0)
+        complete(chat_model(settings), messages)                           # streamed SSE
+        complete(chat_model(settings), messages)                           # raises InternalServerError
 
 Behaviours, one per request in the order scripted (the last one repeats; "auto" by default):
 
@@ -15,7 +17,9 @@ Behaviours, one per request in the order scripted (the last one repeats; "auto" 
 ``json:<text>``      one JSON completion
 ``sse:<text>``       a streamed completion ending with ``data: [DONE]``
 ``status:<code>``    an OpenAI-style error body with that HTTP status (500, 429 ...)
-``slow:<seconds>``   sleeps before answering (past the client's timeout)
+``slow:<seconds>``   sleeps before answering (past the client's timeout): a hanging server
+``trickle:<seconds>`` a streamed completion that sends one word every <seconds> (each read is
+                     quick, so only an overall deadline stops it)
 ``malformed``        a 200 response whose body is not valid JSON (or SSE data that is not)
 ``cut:<text>``       a chunked stream that stops part-way: no finish reason, no [DONE], and
                      the connection closed mid-body
@@ -28,7 +32,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -58,25 +62,30 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         behaviour = owner._take(self.path, body, dict(self.headers))
         kind, _, arg = behaviour.partition(":")
+        text = owner.respond(body) if owner.respond is not None else owner.text
         try:
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._error(404, "not found")
             elif kind == "status":
                 self._error(int(arg), "scripted failure")
             elif kind == "slow":
-                time.sleep(float(arg or 5))
-                self._json(owner.text)
+                if not owner.stopping.wait(float(arg or 5)):
+                    self._json(owner.text)
+            elif kind == "trickle":
+                self._sse_raw(self._pieces(owner.text, body.get("model", "fake"))
+                              + [self._chunk({}, "stop", body.get("model", "fake")), b"data: [DONE]\n\n"],
+                              pause=float(arg or 1))
             elif kind == "malformed":
                 if body.get("stream"):
                     self._sse_raw([b"data: {this is not json\n\n", b"data: [DONE]\n\n"])
                 else:
                     self._send(200, b"{this is not json", "application/json")
             elif kind == "cut":
-                self._cut(arg or owner.text, body.get("model", "fake"))
+                self._cut(arg or text, body.get("model", "fake"))
             elif kind == "json" or (kind == "auto" and not body.get("stream")):
-                self._json(arg or owner.text, body.get("model", "fake"))
+                self._json(arg or text, body.get("model", "fake"))
             else:  # sse, or auto with stream requested
-                self._sse(arg or owner.text, body.get("model", "fake"))
+                self._sse(arg or text, body.get("model", "fake"))
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test): nothing to answer
 
@@ -113,9 +122,10 @@ class _Handler(BaseHTTPRequestHandler):
         return out
 
     def _sse(self, text: str, model: str) -> None:
-        self._sse_raw(self._pieces(text, model) + [self._chunk({}, "stop", model), b"data: [DONE]\n\n"])
+        self._sse_raw(self._pieces(text, model) + [self._chunk({}, "stop", model), b"data: [DONE]\n\n"],
+                      pause=self.server.owner.token_delay)
 
-    def _sse_raw(self, events: list[bytes]) -> None:
+    def _sse_raw(self, events: list[bytes], pause: float = 0.0) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -123,6 +133,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         for event in events:
             self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+            if pause:
+                self.wfile.flush()
+                if self.server.owner.stopping.wait(pause):
+                    return
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
@@ -155,13 +169,21 @@ class _Server(ThreadingHTTPServer):
 
 class FakeOpenAIServer:
     """The scripted server. ``script(...)`` sets behaviours; ``requests`` records each request
-    as ``{"path", "body", "headers"}``; ``base_url`` is what TUTOR_LLM_BASE_URL takes."""
+    as ``{"path", "body", "headers"}``; ``base_url`` is what TUTOR_LLM_BASE_URL takes.
 
-    def __init__(self, text: str = DEFAULT_TEXT):
+    ``respond(body)`` (optional) computes the reply text from each request (the load benchmark
+    answers with the question the tutor asked for); ``token_delay`` spaces streamed words."""
+
+    def __init__(self, text: str = DEFAULT_TEXT, *, respond: Callable[[dict], str] | None = None,
+                 token_delay: float = 0.0):
         self.text = text
+        self.respond = respond
+        self.token_delay = token_delay
         self.requests: list[dict[str, Any]] = []
         self._script: list[str] = ["auto"]
         self._lock = threading.Lock()
+        # Set on stop, so a trickling or sleeping response ends with the test.
+        self.stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -182,6 +204,7 @@ class FakeOpenAIServer:
             return self._script.pop(0) if len(self._script) > 1 else self._script[0]
 
     def start(self) -> "FakeOpenAIServer":
+        self.stopping.clear()
         self._server = _Server(("127.0.0.1", 0), _Handler)  # port 0: a free port
         self._server.owner = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -190,6 +213,7 @@ class FakeOpenAIServer:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

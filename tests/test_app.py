@@ -1,9 +1,10 @@
 """The Streamlit app through AppTest: chat turns (offline, scripted model, fallback), reload,
-the teacher gate and upload service, the Sources and Evaluation pages, first start."""
+the teacher gate and upload service, the Sources and Evaluation pages (first start: test_first_start.py)."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tutor import auth
 from tutor.auth import teacher_login
 from tutor.errors import PermissionDenied
 from tutor.library import Upload
@@ -27,8 +29,9 @@ PASSWORD = "correct horse battery staple"
 
 
 def plain(markdown: str) -> str:
-    """Escaped Markdown back to the text a reader sees."""
-    return markdown.replace("\\", "").replace("**", "")
+    """Escaped Markdown back to the text a reader sees (a linked [n] marker reads as [n])."""
+    unlinked = re.sub(r"\[(\\\[\d+\\\])\]\([^)]*\)", r"\1", markdown)
+    return unlinked.replace("\\", "").replace("**", "")
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +40,7 @@ def fresh_app(monkeypatch):
     st.cache_resource.clear()
     st.cache_data.clear()
     monkeypatch.setattr(resources, "warm_in_background", False)
-    monkeypatch.setattr(teacher_service, "THROTTLE", teacher_service.LoginThrottle())
+    monkeypatch.setattr(auth, "THROTTLE", auth.LoginThrottle())
     yield
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -407,31 +410,6 @@ def test_evaluation_page_shows_the_last_saved_report(app_home):
     assert any("sign in on the Teacher page" in plain(i.value) for i in at.info)
 
 
-def test_first_start_indexes_the_corpus_with_progress(tutor_home, tmp_path, monkeypatch, embedder):
-    corpus = tmp_path / "corpus"
-    shutil.copytree(DEFAULT_CORPUS / "lessons", corpus / "lessons")
-    shutil.copy(DEFAULT_CORPUS / "timeline.yaml", corpus / "timeline.yaml")
-    (corpus / "sources").mkdir()
-    for name in ("event-ban-on-factions.md", "person-stalin.md"):
-        shutil.copy(DEFAULT_CORPUS / "sources" / name, corpus / "sources" / name)
-    monkeypatch.setenv("TUTOR_CORPUS_DIR", str(corpus))
-    reset_settings()
-
-    at = _app().run()
-
-    assert not at.exception
-    [status] = at.status
-    assert status.label == "Indexed 2 course documents"
-    assert {d.doc_id for d in _store_docs()} == {"event-ban-on-factions", "person-stalin"}
-    assert at.chat_input
-
-
-def _store_docs():
-    from tutor.manifest import Manifest
-
-    return Manifest(get_settings().db_path).documents()
-
-
 def test_an_evaluation_run_from_the_page_is_saved_where_the_page_reads_it(app_home, embedder, tmp_path):
     from tutor.retrieval import Retriever
     from tutor.store import Store
@@ -443,7 +421,8 @@ def test_an_evaluation_run_from_the_page_is_saved_where_the_page_reads_it(app_ho
         '{"id": "b", "question": "What did the ban on factions forbid?", "gold_terms": [["faction"]]}\n')
     settings = get_settings()
     ticks = []
-    result = ev.run_retrieval_set(Retriever(Store(settings, embedder)), questions, k=3, methods=["hybrid", "bm25"],
+    result = ev.run_retrieval_set(auth.local_operator(), Retriever(Store(settings, embedder)), questions, k=3,
+                                  methods=["hybrid", "bm25"],
                                   on_progress=lambda what, done, total: ticks.append((done, total)))
 
     path = ev.save_report(settings, {"retrieval": result})
@@ -453,3 +432,16 @@ def test_an_evaluation_run_from_the_page_is_saved_where_the_page_reads_it(app_ho
     assert report.path == path and report.kind == "retrieval"
     assert set(report.data["retrieval"]["methods"]) == {"hybrid", "bm25"}
     assert report.markdown and ev.plots(report)  # the same files `tutor eval --report` writes
+
+
+def test_a_turn_the_database_refuses_stays_on_the_page_which_says_so(app_home, monkeypatch):
+    from tutor.errors import StoreError
+
+    def refuse(self, session):
+        raise StoreError("Cannot save the conversation (database or disk is full).")
+
+    monkeypatch.setattr(SessionStore, "save", refuse)
+    at = _ask(_app().run(), "why did stalin win?")
+    assert _assistant_texts(at)[-1].rstrip().endswith("?"), "the reply is shown"
+    assert any("could not be saved" in w.value and "disk is full" in w.value for w in at.warning)
+    assert [t["role"] for t in at.session_state["tutor_session"].history] == ["user", "assistant"]

@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tutor import documents
+from tutor.services import build
 from tutor.auth import local_operator
 from tutor.library import Library, Upload
 from tutor.settings import PROJECT_ROOT, load_settings, reset_settings
@@ -58,7 +59,7 @@ def offline_tutor(corpus_home, embedder):
     from tutor.engine import Tutor
 
     settings = load_settings(home=corpus_home, rate_limit_per_minute=0, llm="offline")
-    return Tutor.from_settings(settings, store=Store(settings, embedder), chat_model=None)
+    return build(settings, store=Store(settings, embedder), chat_model=None).tutor
 
 
 LONG_CLAIM = "Stalin won because he controlled the party apparatus as General Secretary. " * 700  # ~52k chars

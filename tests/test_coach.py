@@ -15,6 +15,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from rapidfuzz import fuzz
 from typer.testing import CliRunner
 
+from tutor.services import build
 from tutor.coach.bands import LEVELS
 from tutor.coach.essay import EssayCoach, EssayError, echoes, split_question
 from tutor.coach.features import split_sentences
@@ -201,7 +202,7 @@ def test_the_coach_never_hands_back_essay_text(coach):
                        "Trotsky lost in 1927", "It depended on the post because of appointments"):
             coach.respond(conv, answer)
         outputs = [a.band_line, *a.questions, *[i["message"] for i in a.issues],
-                   *[t["text"] for t in conv.turns if t["role"] == "coach"]]
+                   *[t["content"] for t in conv.turns if t["role"] == "assistant"]]
         hits = reproduced(outputs, text)
         assert not hits, (name, hits[:2])
 
@@ -220,7 +221,7 @@ def tutor(corpus_store, tutor_home):
     from tutor.engine import Tutor
     from tutor.settings import get_settings
 
-    return Tutor.from_settings(get_settings(), store=corpus_store, chat_model=None)
+    return build(get_settings(), store=corpus_store, chat_model=None).tutor
 
 
 def test_a_wrong_date_in_a_chat_message_gets_a_correct_date_move(tutor):
@@ -274,7 +275,7 @@ def model_tutor(corpus_store, model):
     from tutor.engine import Tutor
     from tutor.settings import get_settings
 
-    return Tutor.from_settings(get_settings(), store=corpus_store, chat_model=model)
+    return build(get_settings(), store=corpus_store, chat_model=model).tutor
 
 
 def test_model_wording_is_used_when_it_passes_the_checks(corpus_store):
@@ -340,7 +341,7 @@ def source_coach(lessons, retriever):
 
 def test_the_source_coach_walks_all_four_stages_offline(source_coach):
     session = source_coach.start(source_coach.load("source-trotsky-my-life"), "why Trotsky lost the power struggle")
-    assert session.step == "who" and session.turns[-1]["text"].endswith("?")
+    assert session.step == "who" and session.turns[-1]["content"].endswith("?")
     seen_stages = [session.stage]
     for step in STEP_KEYS:
         assert session.step == step
@@ -379,7 +380,7 @@ def test_a_pasted_extract_needs_a_named_origin(source_coach):
     info = SourceInfo.from_paste("Comrade Stalin, having become Secretary-General, has unlimited authority.",
                                  "Lenin, Letter to the Congress, December 1922")
     session = source_coach.start(info, "Lenin's view of Stalin")
-    assert "this extract" in session.turns[0]["text"]
+    assert "this extract" in session.turns[0]["content"]
     turn = source_coach.respond(session, "Lenin, the leader of the party, while he was very ill")
     assert turn.step == "when" and "December 1922" in turn.text
 

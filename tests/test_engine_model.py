@@ -13,6 +13,7 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from fakes import FakeChatModel, Truncated
+from tutor.services import build
 from tutor.auth import local_operator
 from tutor.engine import Tutor
 from tutor.library import Library, Upload
@@ -31,7 +32,7 @@ def corpus_settings(corpus_home):
 
 
 def _tutor(settings, embedder, model) -> Tutor:
-    return Tutor.from_settings(settings, store=Store(settings, embedder), chat_model=model)
+    return build(settings, store=Store(settings, embedder), chat_model=model).tutor
 
 
 def test_a_good_model_reply_passes_and_shows_the_model(corpus_settings, embedder):
@@ -117,7 +118,7 @@ def test_documents_reach_the_model_only_as_data(store, embedder, settings):
                                      confirm_flagged=True)
     assert result.ok, result.line()
     model = FakeChatModel().enqueue(GOOD)
-    tutor = Tutor.from_settings(settings, store=store, chat_model=model)
+    tutor = build(settings, store=store, chat_model=model).tutor
     reply = tutor.reply(tutor.new_session(), "what happened at kronstadt in 1921?")
     assert reply.mode == "fake-model"
 

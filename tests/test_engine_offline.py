@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tutor.services import build
 from tutor.engine import MAX_MESSAGE_CHARS, Session, Tutor
 from tutor.pedagogy.checks import leaked_key_points
 from tutor.pedagogy.intent import TOPIC
@@ -19,7 +20,7 @@ from tutor.store import Store
 def tutor(corpus_home, embedder) -> Tutor:
     """One offline tutor over the shared corpus for the module (sessions carry all state)."""
     settings = load_settings(home=corpus_home, llm="offline", rate_limit_per_minute=0)
-    return Tutor.from_settings(settings, store=Store(settings, embedder), chat_model=None)
+    return build(settings, store=Store(settings, embedder), chat_model=None).tutor
 
 
 def _passed(reply) -> list[str]:
@@ -152,7 +153,7 @@ def test_a_50k_character_message_is_read_in_part_with_a_notice(tutor):
 
 def test_rate_limit_from_settings_answers_without_recording(corpus_home, embedder):
     settings = load_settings(home=corpus_home, llm="offline", rate_limit_per_minute=2)
-    tutor = Tutor.from_settings(settings, store=Store(settings, embedder), chat_model=None)
+    tutor = build(settings, store=Store(settings, embedder), chat_model=None).tutor
     session = tutor.new_session()
     tutor.reply(session, "why did stalin win")
     tutor.reply(session, "what was the lenin enrolment")

@@ -73,6 +73,10 @@ def _jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+# The commands reopen the store with the configured model, so the fixtures must use it too.
+pytestmark = pytest.mark.real_embeddings
+
+
 @pytest.fixture
 def tiny(library, tmp_path) -> dict[str, Path]:
     """The tiny corpus ingested into this test's TUTOR_HOME, and the eval files beside it."""

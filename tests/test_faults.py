@@ -21,6 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from openai_server import FakeOpenAIServer
+from tutor.services import build
 from tutor.auth import local_operator
 from tutor.errors import StoreError
 from tutor.settings import load_settings, reset_settings
@@ -34,8 +35,10 @@ class FakeEmbeddingServer:
     """An OpenAI-compatible ``/v1/embeddings`` endpoint on 127.0.0.1. Vectors are a hash of the
     text, so ingesting thousands of chunks runs the real HTTP client path in seconds.
 
-    >>> with FakeEmbeddingServer() as server:      # doctest: +SKIP
-    ...     settings = load_settings(embeddings="openai", llm_base_url=server.url)
+    Example::
+
+        with FakeEmbeddingServer() as server:
+            settings = load_settings(embeddings="openai", llm_base_url=server.url)
     """
 
     dim = 64
@@ -181,12 +184,11 @@ def shared_corpus_store(corpus_home, embedder):
 
 
 def model_tutor(store, url: str):
-    from tutor.engine import Tutor
-
+    
     settings = load_settings(home=store.settings.home, llm="openai-compatible", llm_base_url=url,
                              llm_model="fake-tutor", llm_timeout=1.0, llm_connect_timeout=1.0,
                              llm_max_retries=0, rate_limit_per_minute=0)
-    return Tutor.from_settings(settings, store=store)
+    return build(settings, store=store).tutor
 
 
 # fault -> (what the fake server does for that one request, what the notice says)
@@ -495,7 +497,6 @@ def test_database_down_mid_conversation_loses_no_turn(database_url, tutor_home, 
     from sqlalchemy.engine import make_url
 
     import tutor.sessions as sessions_module
-    from tutor.engine import Tutor
     from tutor.library import Library, Upload
     from tutor.sessions import SessionStore
     from tutor.store import Store
@@ -510,30 +511,26 @@ def test_database_down_mid_conversation_loses_no_turn(database_url, tutor_home, 
         sources = Path(__file__).resolve().parent.parent / "corpus" / "sources"
         names = ["event-ban-on-factions.md", "person-stalin.md"]
         Library(store).ingest(local_operator(), [Upload(n, (sources / n).read_bytes()) for n in names])
-        tutor = Tutor.from_settings(settings, store=store)
+        tutor = build(settings, store=store).tutor
         sessions = SessionStore.open(settings)
         monkeypatch.setattr(sessions_module, "SAVE_RETRIES_S", (0.1, 0.3))
         session = tutor.new_session()
-        problems: list[str] = []
-
-        first = take_turn(tutor, sessions, session, "why did stalin win?", on_unsaved=problems.append)
-        assert first.text and not problems
+        first = take_turn(tutor, sessions, session, "why did stalin win?")
+        assert first.text and first.saved
         assert len(SessionStore.open(settings).load(session.id).history) == 2
 
         proxy.stop()  # the database is gone
-        during = take_turn(tutor, sessions, session, "was the General Secretary post important?",
-                           on_unsaved=problems.append)
+        during = take_turn(tutor, sessions, session, "was the General Secretary post important?")
         assert during.text.strip() and during.citations, "the student still gets a tutoring reply"
-        [problem] = problems
-        assert "could not be saved" in problem and "Check that PostgreSQL is running" in problem
-        assert "next message tries to save it again" in problem
+        problem = during.save_problem
+        assert not during.saved and "could not be saved" in problem and "Check that PostgreSQL is running" in problem
+        assert "next turn tries to save it again" in problem
         code, out = doctor_output(monkeypatch, TUTOR_DATABASE_URL=url)
         assert code == 1 and "!! database" in out, out
 
         proxy.start()  # back, with every old connection dead (as after a restart)
-        problems.clear()
-        take_turn(tutor, sessions, session, "what about the Lenin Enrolment?", on_unsaved=problems.append)
-        assert not problems
+        after = take_turn(tutor, sessions, session, "what about the Lenin Enrolment?")
+        assert after.saved, after.save_problem
         saved = SessionStore.open(settings).load(session.id)
         assert [t["content"] for t in saved.history if t["role"] == "user"] == [
             "why did stalin win?", "was the General Secretary post important?", "what about the Lenin Enrolment?"]

@@ -302,6 +302,7 @@ def test_folder_ingest_reports_each_skipped_file_and_counts_them(tmp_path):
 
 
 # -- 9. killed ingests and file modes ----------------------------------------------------------------
+@pytest.mark.real_embeddings  # the killed `tutor ingest` reopens the store with the configured model
 def test_original_of_a_killed_ingest_is_swept(tmp_path, tutor_home, library):
     """An ingest SIGKILLed before the manifest switch leaves no original: it is kept in the
     database in the switch's own transaction. What older versions left as files in documents/
@@ -390,7 +391,7 @@ def test_first_start_and_cli_agree_on_the_corpus(tmp_path, embedder):
     from tutor.library import Library
     from tutor.settings import load_settings
     from tutor.store import Store
-    from tutor.ui.chat import first_start_ingest
+    from tutor.indexing import CourseIndexing
 
     corpus = tmp_path / "corpus"
     for folder in ("sources", "lessons", "eval"):
@@ -405,7 +406,7 @@ def test_first_start_and_cli_agree_on_the_corpus(tmp_path, embedder):
         if how == "library":
             library.ensure_default_corpus()
         elif how == "page":
-            first_start_ingest(library)
+            CourseIndexing(lambda: library).run()  # what the app's first start runs
         else:
             library.ingest_paths(TEACHER, [corpus])
         results[how] = sorted(d.doc_id for d in library.store.documents())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from openai_server import FakeOpenAIServer, openai_server  # noqa: F401 - a fixture
+from tutor.services import CONFIGURED, build
 from tutor.engine import Tutor
 from tutor.llm import chat_model
 from tutor.settings import load_settings
@@ -21,8 +22,8 @@ def _settings(corpus_home, server: FakeOpenAIServer):
                          llm_timeout=0.5, llm_connect_timeout=0.5, llm_max_retries=0, rate_limit_per_minute=0)
 
 
-def _tutor(settings, embedder, model="configured") -> Tutor:
-    return Tutor.from_settings(settings, store=Store(settings, embedder), chat_model=model)
+def _tutor(settings, embedder, model=CONFIGURED) -> Tutor:
+    return build(settings, store=Store(settings, embedder), chat_model=model).tutor
 
 
 def test_streamed_sse_reply(openai_server, corpus_home, embedder):  # noqa: F811

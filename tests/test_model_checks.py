@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes import FakeChatModel
-from tutor.engine import Tutor
+from tutor.services import build
 from tutor.lessons import load_lessons
 from tutor.pedagogy.checks import CheckContext, run_checks, unquoted_copy
 from tutor.settings import PROJECT_ROOT, load_settings
@@ -60,7 +60,7 @@ def corpus_settings(corpus_home):
 def test_a_model_asserting_the_misconception_twice_is_replaced_offline(corpus_settings, embedder):
     wrong = "Trotsky called Stalin a grey blur. [1] What did Trotsky himself call Stalin, and does it matter?"
     model = FakeChatModel().enqueue(wrong, wrong)
-    tutor = Tutor.from_settings(corpus_settings, store=Store(corpus_settings, embedder), chat_model=model)
+    tutor = build(corpus_settings, store=Store(corpus_settings, embedder), chat_model=model).tutor
     session = tutor.new_session()
     reply = tutor.reply(session, "trotsky called stalin a grey blur")
     assert len(model.calls) == 2, "regenerated once with the failure named"

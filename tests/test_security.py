@@ -11,6 +11,7 @@ import pytest
 from langchain_core.messages import BaseMessage
 
 from fakes import FakeChatModel
+from tutor.services import build
 from tutor.auth import Teacher, local_operator, teacher_login
 from tutor.errors import PermissionDenied, RateLimited
 from tutor.library import Library, Upload
@@ -82,7 +83,7 @@ def corpus_settings(corpus_home):
 def offline_tutor(corpus_settings, embedder):
     from tutor.engine import Tutor
 
-    return Tutor.from_settings(corpus_settings, store=Store(corpus_settings, embedder), chat_model=None)
+    return build(corpus_settings, store=Store(corpus_settings, embedder), chat_model=None).tutor
 
 
 class FakeClock:
@@ -298,7 +299,7 @@ def scripted_store(corpus_settings, embedder):
 def scripted_tutor(store, model: FakeScriptedChatModel):
     from tutor.engine import RateLimiter, Tutor
 
-    tutor = Tutor.from_settings(store.settings, store=store, chat_model=model)
+    tutor = build(store.settings, store=store, chat_model=model).tutor
     tutor.rate_limiter = RateLimiter(0)
     return tutor
 

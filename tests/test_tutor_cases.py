@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor.engine import Tutor
+from tutor.services import build
 from tutor.evaluation.checkers import MEASURED, check_case, check_tag
 from tutor.settings import PROJECT_ROOT, load_settings
 from tutor.store import Store
@@ -38,7 +38,7 @@ def _cases(path: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def outcomes(corpus_home, embedder) -> list[tuple[dict, object, dict[str, bool]]]:
     settings = load_settings(home=corpus_home, llm="offline", rate_limit_per_minute=0)
-    tutor = Tutor.from_settings(settings, store=Store(settings, embedder), chat_model=None)
+    tutor = build(settings, store=Store(settings, embedder), chat_model=None).tutor
     secret = tutor.prompts.secret_lines()
     out = []
     for case in _cases(CASES_PATH):

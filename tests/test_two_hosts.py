@@ -29,7 +29,7 @@ HOST = textwrap.dedent("""
     # One app host: Store, Tutor, sessions and library from the environment, driven by JSON lines.
     import json, sys
     from tutor.auth import local_operator
-    from tutor.engine import Tutor
+    from tutor.services import build
     from tutor.library import Library, Upload
     from tutor.retrieval import Retriever
     from tutor.sessions import SessionStore
@@ -40,7 +40,7 @@ HOST = textwrap.dedent("""
     settings = get_settings()
     store = Store.open(settings)
     retriever = Retriever(store)
-    tutor = Tutor.from_settings(settings, store=store)
+    tutor = build(settings, store=store).tutor
     sessions = SessionStore.open(settings)
     library = Library(store)
     print(json.dumps({"ready": store.version(), "home": str(settings.home)}), flush=True)
@@ -54,9 +54,9 @@ HOST = textwrap.dedent("""
             out = {"results": [r.as_dict() for r in results]}
         elif cmd["op"] == "say":
             session, problem = restore(sessions, cmd.get("session"))
-            unsaved = []
-            reply = take_turn(tutor, sessions, session, cmd["text"], on_unsaved=unsaved.append)
-            out = {"session": session.id, "reply": reply.text, "problem": problem, "unsaved": unsaved,
+            reply = take_turn(tutor, sessions, session, cmd["text"])
+            out = {"session": session.id, "reply": reply.text, "problem": problem,
+                   "unsaved": [] if reply.saved else [reply.save_problem],
                    "said": [t["content"] for t in session.history if t["role"] == "user"]}
         elif cmd["op"] == "view":
             chunks = store.chunks(cmd.get("doc_id"))

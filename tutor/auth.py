@@ -1,19 +1,33 @@
-"""Who may change the corpus. Teacher actions need a :class:`Teacher`, which only this module makes.
+"""Owns who is a teacher: the :class:`Teacher` capability (only this module makes one), the
+password check, and the sign-in policy (a throttle per client with backoff).
 
->>> teacher = teacher_login("the password", settings)      # doctest: +SKIP
->>> library.remove(teacher, "event-ban-on-factions")       # doctest: +SKIP
+A student session has no Teacher, so every service (library, evaluation runs) refuses it
+whatever the UI shows:
 
-A student session has no Teacher, so the service refuses it whatever the UI shows.
+>>> require_teacher("a student")
+Traceback (most recent call last):
+...
+tutor.errors.PermissionDenied: Only a teacher can change the course documents. Sign in on the Teacher page.
+>>> require_teacher(local_operator()).name
+'local operator'
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from tutor.errors import PermissionDenied
+from tutor.limits import SlidingWindow
 from tutor.settings import Settings
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT_SECONDS = 60.0
+# Each wrong password past the limit doubles the wait, up to this.
+MAX_LOCKOUT_SECONDS = 15 * 60.0
 
 _ISSUED = secrets.token_hex(16)
 
@@ -48,3 +62,72 @@ def require_teacher(actor: object) -> Teacher:
     if not isinstance(actor, Teacher) or not hmac.compare_digest(actor._token, _ISSUED):
         raise PermissionDenied("Only a teacher can change the course documents. Sign in on the Teacher page.")
     return actor
+
+
+def is_open(settings: Settings) -> bool:
+    """Whether a teacher password is set (the teacher area is closed otherwise)."""
+    secret = settings.teacher_password
+    return bool(secret and secret.get_secret_value())
+
+
+def closed_message() -> str:
+    return ("The teacher area is closed because no teacher password is set. To open it, set "
+            "TUTOR_TEACHER_PASSWORD in the environment, in `.env`, or in `.streamlit/secrets.toml` "
+            "(`TUTOR_TEACHER_PASSWORD = \"...\"`), then restart the app.")
+
+
+class LoginThrottle:
+    """Wrong passwords per client: after ``limit`` of them the client waits ``window`` seconds,
+    and each further wrong one doubles the wait (up to MAX_LOCKOUT_SECONDS). Another client is
+    never held up, so a student guessing cannot lock the teacher out; a right password clears
+    the client's record.
+
+    >>> now = [0.0]
+    >>> throttle = LoginThrottle(limit=2, window=60, clock=lambda: now[0])
+    >>> throttle.failed("student"); throttle.failed("student")
+    >>> throttle.wait("student"), throttle.wait("teacher")
+    (60.0, 0.0)
+    >>> now[0] = 61.0; throttle.failed("student"); throttle.wait("student")
+    120.0
+    """
+
+    def __init__(self, limit: int = MAX_FAILED_LOGINS, window: float = LOCKOUT_SECONDS,
+                 clock: Callable[[], float] = time.monotonic, max_lockout: float = MAX_LOCKOUT_SECONDS):
+        self.limit, self.window, self.clock = limit, float(window), clock
+        self.max_lockout = max(float(max_lockout), self.window)
+        # Failures are remembered as long as the longest lockout they can cause.
+        self._failures = SlidingWindow(self.max_lockout, clock)
+
+    def wait(self, client: str = "") -> float:
+        """Seconds until this client may try again (0 when it may try now)."""
+        times = self._failures.recent(client)
+        if len(times) < self.limit:
+            return 0.0
+        lockout = min(self.max_lockout, self.window * 2 ** (len(times) - self.limit))
+        return max(0.0, times[-1] + lockout - self.clock())
+
+    def failed(self, client: str = "") -> None:
+        self._failures.add(client)
+
+    def succeeded(self, client: str = "") -> None:
+        self._failures.forget(client)
+
+
+THROTTLE = LoginThrottle()
+
+
+def sign_in(password: str, settings: Settings, throttle: LoginThrottle | None = None, *,
+            client: str = "") -> Teacher:
+    """A Teacher for the right password, unless this client is waiting out its wrong ones."""
+    throttle = throttle or THROTTLE
+    wait = throttle.wait(client)
+    if wait > 0:
+        raise PermissionDenied(f"Too many wrong passwords. Try again in {max(1, round(wait))} seconds.")
+    try:
+        teacher = teacher_login(password or "", settings)
+    except PermissionDenied:
+        if is_open(settings):
+            throttle.failed(client)
+        raise
+    throttle.succeeded(client)
+    return teacher

@@ -1,8 +1,10 @@
 """Splitting a SourceDocument into chunks with stable ids and flat metadata.
 
->>> chunks = chunk_document(doc, size=1200, overlap=150)        # doctest: +SKIP
->>> chunks[0].id
-'event-ban-on-factions::3f2a9c1d0b::0000'
+Example::
+
+    chunks = chunk_document(doc, size=1200, overlap=150)
+    chunks[0].id
+    # → 'event-ban-on-factions::3f2a9c1d0b::0000'
 
 A chunk id carries the document's content hash, so a new version's chunks never collide
 with the old version's: the store can write the new ones before it removes the old.

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -34,6 +33,15 @@ def _store():
 
     try:
         return Store.open()
+    except TutorError as exc:
+        _fail(exc)
+
+
+def _settings():
+    from tutor.settings import get_settings
+
+    try:
+        return get_settings()
     except TutorError as exc:
         _fail(exc)
 
@@ -92,6 +100,33 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
         table.add_row(d["id"], d["title"], d["kind"], str(d["chunks"]), str(d["version"]), d["ingested_at"])
     console.print(table)
     console.print(f"{len(docs)} documents")
+
+
+@app.command()
+def replace(
+    doc_id: str = typer.Argument(..., help="The document to replace (`tutor sources` lists the ids)."),
+    file: Path = typer.Argument(..., help="Its new version (.md .txt .pdf .docx .html)."),
+    yes: bool = typer.Option(False, "--yes", help="Index the file even if the scan flags it."),
+) -> None:
+    """Replace a document with a new version of it, keeping its id. Exit code 1 if it failed."""
+    from tutor.auth import local_operator
+    from tutor.library import Upload
+
+    if not file.is_file():
+        err.print(f"{file}: failed — no such file")
+        raise typer.Exit(1)
+    if file.stat().st_size > _settings().max_upload_bytes:
+        err.print(f"{file.name}: failed — file is over the {_settings().max_upload_mb:g} MB limit (TUTOR_MAX_UPLOAD_MB)")
+        raise typer.Exit(1)
+    try:
+        result = _library().replace(local_operator(), doc_id, Upload(file.name, file.read_bytes()), confirm_flagged=yes)
+    except TutorError as exc:
+        _fail(exc)
+    typer.secho(result.line(), fg={"failed": "red", "flagged": "yellow"}.get(result.status))
+    for finding in result.findings if result.status == "flagged" else []:
+        typer.secho(f"    flagged {finding}", fg="yellow")
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -170,14 +205,6 @@ def search(
                       markup=False, highlight=False)
 
 
-def main() -> None:  # pragma: no cover
-    try:
-        app()
-    except TutorError as exc:
-        err.print(f"Error: {exc}")
-        sys.exit(2)
-
-
 # -- tutoring ----------------------------------------------------------------------------
 lessons_app = typer.Typer(help="Lesson cards and the timeline.", no_args_is_help=True)
 app.add_typer(lessons_app, name="lessons")
@@ -213,10 +240,10 @@ def lessons_check() -> None:
 
 
 def _tutor():
-    from tutor.engine import Tutor
+    from tutor.services import build
 
     try:
-        return Tutor.from_settings()
+        return build().tutor
     except TutorError as exc:
         _fail(exc)
 

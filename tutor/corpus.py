@@ -1,7 +1,9 @@
 """What the course corpus is: the one definition that the app's first start and `tutor ingest` share.
 
->>> [p.name for p in course_documents(Path("corpus"))][:2]          # doctest: +SKIP
-['event-ban-on-factions.md', 'event-declaration-of-46-and-new-course.md']
+Example::
+
+    [p.name for p in course_documents(Path("corpus"))][:2]
+    # → ['event-ban-on-factions.md', 'event-declaration-of-46-and-new-course.md']
 
 A corpus folder (``corpus/``, or ``TUTOR_CORPUS_DIR``) holds:
 

@@ -1,10 +1,12 @@
 """The embedding model: all-MiniLM-L6-v2 shipped offline in a PyPI package, or OpenAI's.
 
->>> emb = get_embedder()                          # doctest: +SKIP
->>> emb.name, emb.dim                             # known without loading the model
-('all-MiniLM-L6-v2', 384)
->>> len(emb.embed_query("Why did Stalin win?"))  # doctest: +SKIP
-384
+Example::
+
+    emb = get_embedder()
+    emb.name, emb.dim                             # known without loading the model
+    # → ('all-MiniLM-L6-v2', 384)
+    len(emb.embed_query("Why did Stalin win?"))
+    # → 384
 
 Both are LangChain ``Embeddings``, so they plug into any LangChain component.
 """

@@ -1,6 +1,8 @@
 """The few errors a user can meet. Each message says what to do about it.
 
->>> raise ConfigError("TUTOR_MAX_UPLOAD_MB='big' is invalid: set it to a number")  # doctest: +SKIP
+Example::
+
+    raise ConfigError("TUTOR_MAX_UPLOAD_MB='big' is invalid: set it to a number")
 """
 
 

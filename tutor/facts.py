@@ -1,11 +1,13 @@
 """The claim checker: what a student's sentence claims, checked against the fact base.
 
->>> checker = FactChecker.load(Path("corpus"))                                       # doctest: +SKIP
->>> [v.status for v in checker.check("Zinoviev called Stalin the outstanding mediocrity of our party")]
-['contradicted']                                                                     # doctest: +SKIP
->>> v = checker.contradicted("Rykov and Tomsky sided with Trotsky in 1927")[0]      # doctest: +SKIP
->>> v.kind, v.doc, v.correct                                                         # doctest: +SKIP
-('wrong_alliance', 'event-ban-on-factions', 'In 1927 Rykov and Tomsky were ...')
+Example::
+
+    checker = FactChecker.load(Path("corpus"))
+    [v.status for v in checker.check("Zinoviev called Stalin the outstanding mediocrity of our party")]
+    # → ['contradicted']
+    v = checker.contradicted("Rykov and Tomsky sided with Trotsky in 1927")[0]
+    v.kind, v.doc, v.correct
+    # → ('wrong_alliance', 'event-ban-on-factions', 'In 1927 Rykov and Tomsky were ...')
 
 The API (stable; the tutor, the essay coach, the source coach and the dialogue engine use it):
 

@@ -1,11 +1,13 @@
 """Lesson cards and the timeline: pydantic models, loading, checking, matching.
 
->>> lessons = load_lessons(Path("corpus"))                      # doctest: +SKIP
->>> card = lessons.match("why did stalin win?")[0][0]           # doctest: +SKIP
->>> card.next_hint(covered=set(), level=0).text                 # doctest: +SKIP
-'What kinds of power could a party leader have besides ideas and speeches?'
->>> lessons.date_errors("Lenin died in 1925")[0].correct        # doctest: +SKIP
-'21 January 1924'
+Example::
+
+    lessons = load_lessons(Path("corpus"))
+    card = lessons.match("why did stalin win?")[0][0]
+    card.next_hint(covered=set(), level=0).text
+    # → 'What kinds of power could a party leader have besides ideas and speeches?'
+    lessons.date_errors("Lenin died in 1925")[0].correct
+    # → '21 January 1924'
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from tutor.errors import TutorError
 
 HINT_LEVELS = ("pump", "hint", "prompt")
+# The course's main question: the card a conversation (or an essay) falls back to.
+DEFAULT_CARD = "why-stalin-won"
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December"]
 

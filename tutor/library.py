@@ -1,9 +1,11 @@
 """The teacher's service on the corpus: add, replace, remove, reindex. CLI and UI both call it.
 
->>> lib = Library(Store.open())                                           # doctest: +SKIP
->>> results = lib.ingest(local_operator(), [Upload("notes.md", b"# Notes\\n...")])  # doctest: +SKIP
->>> [(r.filename, r.status) for r in results]                             # doctest: +SKIP
-[('notes.md', 'added')]
+Example::
+
+    lib = Library(Store.open())
+    results = lib.ingest(local_operator(), [Upload("notes.md", b"# Notes\\n...")])
+    [(r.filename, r.status) for r in results]
+    # → [('notes.md', 'added')]
 
 Every file gets its own result; a bad file never stops the rest of the batch and never
 leaves anything of itself in the store or manifest. The kept original of each document (the
@@ -15,19 +17,24 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Callable, Iterable
 
 from tutor.auth import Teacher, local_operator, require_teacher
 from tutor.corpus import SOURCES, course_documents, is_corpus, why_not_a_source
 from tutor.documents import SUPPORTED_EXTENSIONS, SourceDocument, read_document, read_file
 from tutor.errors import DocumentError
+from tutor.kinds import INGEST_OK, IngestStatus
 from tutor.scan import Finding, scan_text
 from tutor.store import PENDING_GRACE_S, Prepared, Store
 
 STATUS_ORDER = ("added", "updated", "unchanged", "flagged", "skipped", "failed")
 
 Progress = Callable[[str, int, int], None]
+# Files per step of the first start: small enough that progress moves every few seconds, large
+# enough that the per-commit cost stays small (measured in benchmarks/app_benchmark.py).
+FIRST_START_BATCH = 4
+FIRST_START_META = "default_corpus"  # manifest meta: "running" while the first start indexes, then "done"
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,7 @@ class Upload:
 @dataclass
 class IngestResult:
     filename: str
-    status: str  # added | updated | unchanged | flagged | skipped | failed
+    status: IngestStatus
     doc_id: str | None = None
     reason: str = ""
     chunks: int = 0
@@ -52,7 +59,7 @@ class IngestResult:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("added", "updated", "unchanged")
+        return self.status in INGEST_OK
 
     def line(self) -> str:
         what = f"{self.filename}: {self.status}"
@@ -194,8 +201,17 @@ class Library:
     def ingest(self, actor: Teacher, uploads: list[Upload], *, confirm_flagged: bool = False,
                on_progress: Progress | None = None) -> list[IngestResult]:
         require_teacher(actor)
+        good, settled = self.check(uploads)
+        return self.ingest_checked(actor, good, settled, confirm_flagged=confirm_flagged, on_progress=on_progress)
+
+    def ingest_checked(self, actor: Teacher, good: dict[int, SourceDocument],
+                       settled: dict[int, IngestResult] | None = None, *, confirm_flagged: bool = False,
+                       on_progress: Progress | None = None) -> list[IngestResult]:
+        """Index documents :meth:`check` has read already (so each upload is parsed once);
+        ``settled`` holds the results check() gave the rest of the batch."""
+        require_teacher(actor)
         store = self.store
-        good, results = self.check(uploads)
+        results: dict[int, IngestResult] = dict(settled or {})
         store.sweep_orphans()
         self.sweep_originals()
 
@@ -277,6 +293,27 @@ class Library:
                 continue  # another process swept it first
         return removed
 
+    def replace(self, actor: Teacher, doc_id: str, upload: Upload, *, confirm_flagged: bool = False
+                ) -> IngestResult:
+        """A new version of an existing document. The file becomes that document whatever its
+        name, unless its front matter names another id (then nothing changes)."""
+        require_teacher(actor)
+        if self.store.manifest.get(doc_id) is None:
+            return IngestResult(upload.name, "failed", doc_id, reason=f"there is no document '{doc_id}' to replace")
+        renamed = Upload(f"{doc_id}{PurePath(upload.name).suffix.lower()}", upload.data)
+        good, settled = self.check([renamed])
+        if settled:
+            [result] = settled.values()
+            result.filename = upload.name
+            return result
+        if good[0].doc_id != doc_id:
+            return IngestResult(upload.name, "failed", good[0].doc_id, reason=(
+                f"its front matter gives the id '{good[0].doc_id}', not '{doc_id}'; change the id or upload it as a "
+                "new document"))
+        [result] = self.ingest_checked(actor, good, confirm_flagged=confirm_flagged)
+        result.filename = upload.name
+        return result
+
     def remove(self, actor: Teacher, doc_id: str) -> bool:
         require_teacher(actor)
         record = self.store.remove(doc_id)
@@ -312,12 +349,27 @@ class Library:
         store.manifest.set_meta("embedding_model", store.model_name)
         return results
 
-    def ensure_default_corpus(self, on_progress: Progress | None = None) -> list[IngestResult]:
-        """First start: an empty store gets the course documents (tutor/corpus.py)."""
-        if store_is_empty(self.store):
-            return self.ingest_paths(local_operator(), course_documents(self.settings.corpus_dir),
-                                     on_progress=on_progress, confirm_flagged=True)
-        return []
+    def ensure_default_corpus(self, on_progress: Progress | None = None, *,
+                              batch: int = FIRST_START_BATCH) -> list[IngestResult]:
+        """First start: an empty store gets the course documents (tutor/corpus.py), a few files at a
+        time, so progress moves (``on_progress(last file, files done, files in all)``, first with
+        0 done) and the first documents are searchable while the rest are indexed. A first start
+        cut short (the process killed) carries on at the next one: unchanged files cost no embedding."""
+        manifest = self.store.manifest
+        if not (store_is_empty(self.store) or manifest.get_meta(FIRST_START_META) == "running"):
+            return []
+        files = course_documents(self.settings.corpus_dir)
+        manifest.set_meta(FIRST_START_META, "running")
+        if on_progress:
+            on_progress("", 0, len(files))
+        results: list[IngestResult] = []
+        for start in range(0, len(files), max(1, batch)):
+            part = files[start:start + max(1, batch)]
+            results.extend(self.ingest_paths(local_operator(), part, confirm_flagged=True))
+            if on_progress:
+                on_progress(part[-1].name, start + len(part), len(files))
+        manifest.set_meta(FIRST_START_META, "done")
+        return results
 
 
 def scan_document(doc: SourceDocument) -> list[Finding]:

@@ -1,7 +1,9 @@
 """Chat models from settings: OpenAI, any OpenAI-compatible server, or a local GGUF (optional).
 
->>> model = chat_model(load_settings(llm_base_url="http://127.0.0.1:11434/v1", llm_model="qwen2.5"))  # doctest: +SKIP
->>> text = complete(model, messages)                                                                   # doctest: +SKIP
+Example::
+
+    model = chat_model(load_settings(llm_base_url="http://127.0.0.1:11434/v1", llm_model="qwen2.5"))
+    text = complete(model, messages)
 
 An OpenAI-compatible server (Ollama, vLLM, llama.cpp's server, LM Studio) is configuration, not
 code: a base URL and a placeholder key. Every failure a model can have is raised as one of
@@ -11,7 +13,7 @@ code: a base URL and a placeholder key. Every failure a model can have is raised
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import httpx
 import httpx2
@@ -82,7 +84,9 @@ def chat_model(settings: Settings) -> BaseChatModel | None:
             # Local servers ignore the key, but the client insists on one.
             api_key=key or "not-needed",
             base_url=settings.llm_base_url or None,
-            timeout=openai.Timeout(settings.llm_timeout, connect=settings.llm_connect_timeout),
+            # No single read may outlast the turn's budget: an abandoned call ends soon after it.
+            timeout=openai.Timeout(min(settings.llm_timeout, settings.llm_turn_budget),
+                                   connect=settings.llm_connect_timeout),
             max_retries=settings.llm_max_retries,
             streaming=True,
             temperature=0.3,
@@ -101,13 +105,17 @@ def model_name(model: BaseChatModel | None, settings: Settings) -> str:
     return str(getattr(model, "model_name", None) or getattr(model, "model", None) or settings.llm_model)
 
 
-def complete(model: BaseChatModel, messages: list[BaseMessage]) -> str:
+def complete(model: BaseChatModel, messages: list[BaseMessage],
+             should_stop: Callable[[], bool] | None = None) -> str:
     """Stream a reply to the end and return its text. A stream that stops without a finish
-    reason, or an empty reply, raises ModelUnavailable."""
+    reason, or an empty reply, raises ModelUnavailable; so does ``should_stop()`` turning true
+    (the turn's deadline passed) between two pieces of the stream."""
     parts: list[str] = []
     finished = False
     try:
         for chunk in model.stream(messages):
+            if should_stop is not None and should_stop():
+                raise ModelUnavailable("the model took too long to answer")
             if isinstance(chunk.content, str):
                 parts.append(chunk.content)
             meta = getattr(chunk, "response_metadata", {}) or {}

@@ -8,9 +8,11 @@ marks its chunk ids there before adding them, so another process's (or host's) s
 them alone. Changes that move the store version (switch, delete, reindex) hold the manifest
 lock (see :meth:`tutor.db.Database.write`), so writers on several hosts take turns.
 
->>> m = Manifest.open(settings)                           # doctest: +SKIP
->>> m.version()                                           # bumps on every change
-0
+Example::
+
+    m = Manifest.open(settings)
+    m.version()                                           # bumps on every change
+    # → 0
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""The prompt files under prompts/: system prompt, one template per move, offline wording.
+"""Owns reading the prompt files under prompts/ (system prompt, one template per move, offline
+wording, the coaches' files) and which of their lines are secret.
 
->>> p = load_prompts(Path("prompts"))          # doctest: +SKIP
->>> p.move("hint")[:30]                        # doctest: +SKIP
-'Help the student think about t'
+>>> from tutor.settings import DEFAULT_PROMPTS
+>>> load_prompts(DEFAULT_PROMPTS).move("no-such-move") == load_prompts(DEFAULT_PROMPTS).move("hint")
+True
 """
 
 from __future__ import annotations
@@ -28,8 +29,32 @@ class Prompts:
 
     def secret_lines(self) -> list[str]:
         """Lines of the model-facing prompts that must never reach a student."""
-        lines = [l.strip(" -") for text in [self.system, *self.moves.values()] for l in text.splitlines()]
-        return [l for l in lines if len(l) >= 40 and "{" not in l]
+        return secret_lines(self.system, *self.moves.values())
+
+
+# A prompt line this long (and not a template line) is distinctive enough to count as leaked.
+SECRET_LINE_CHARS = 40
+
+
+def secret_lines(*texts: str) -> list[str]:
+    """The one secret-line filter: lines of model-facing prompt text that must never reach a
+    student, long enough to be distinctive and not template lines (those hold ``{fields}``).
+
+    >>> secret_lines("short", "- A line of the prompt that is long enough to be worth hiding.")
+    ['A line of the prompt that is long enough to be worth hiding.']
+    """
+    lines = [line.strip(" -") for text in texts for line in text.splitlines()]
+    return [line for line in lines if len(line) >= SECRET_LINE_CHARS and "{" not in line]
+
+
+def prompt_text(directory: Path, relative: str) -> str:
+    """A prompt file such as ``coach/essay.md``; a custom prompts dir that lacks it falls back
+    to the shipped one."""
+    for base in (directory, DEFAULT_PROMPTS):
+        path = base / relative
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise ConfigError(f"prompts/{relative} is missing; restore it from the project.")
 
 
 @lru_cache(maxsize=4)

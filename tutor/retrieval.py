@@ -1,8 +1,10 @@
 """Dense (Chroma), lexical (BM25 via bm25s) and hybrid (reciprocal rank fusion) search.
 
->>> r = Retriever(Store.open())                                         # doctest: +SKIP
->>> [p.doc_id for p in r.search("why wasnt the testament read out", k=3)]  # doctest: +SKIP
-['event-testament-not-acted-on', 'source-lenin-testament', ...]
+Example::
+
+    r = Retriever(Store.open())
+    [p.doc_id for p in r.search("why wasnt the testament read out", k=3)]
+    # → ['event-testament-not-acted-on', 'source-lenin-testament', ...]
 
 Chroma's local build has no sparse index, so the BM25 index lives in this process. It is
 rebuilt whenever the manifest's store version moves, so every app process sees a teacher's

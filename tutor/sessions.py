@@ -1,12 +1,14 @@
 """Conversations kept in the database (SQLite under TUTOR_HOME, or PostgreSQL shared by every
 app host), their transcripts and progress.
 
->>> sessions = SessionStore.open(settings)                     # doctest: +SKIP
->>> sessions.save(session)                                     # after every turn
->>> SessionStore.open(settings).load(session.id).history == session.history   # doctest: +SKIP
-True
->>> transcript_markdown(session, lessons)[:24]                 # doctest: +SKIP
-'# Conversation with the t'
+Example::
+
+    sessions = SessionStore.open(settings)
+    sessions.save(session)                                     # after every turn
+    SessionStore.open(settings).load(session.id).history == session.history
+    # → True
+    transcript_markdown(session, lessons)[:24]
+    # → '# Conversation with the t'
 
 A reload of the page, a restart of the service or the next request landing on another
 replica finds the conversation again by its id (the app keeps it in the URL). A save is the
@@ -27,7 +29,7 @@ import sqlalchemy as sa
 
 from tutor import schema
 from tutor.db import Database, DatabaseUnavailable, upsert
-from tutor.engine import Session
+from tutor.turn import Session
 from tutor.errors import StoreError
 from tutor.lessons import Lessons
 from tutor.settings import Settings, get_settings
@@ -95,10 +97,14 @@ class SessionStore:
                 with self.db.write() as conn:
                     upsert(conn, _table, row, ["id"])
                 return
+            except (UnicodeError, ValueError, OverflowError) as exc:
+                # Not worth retrying (text the database cannot store); reported, never swallowed:
+                # the caller keeps the turn and says so.
+                raise StoreError(f"Cannot save the conversation ({exc}). It stays on screen.") from exc
             except DatabaseUnavailable as exc:
                 if pause is None:
-                    raise StoreError(f"This conversation could not be saved: {exc} It stays on this page, "
-                                     "and the next message tries to save it again.") from exc
+                    # The caller (take_turn) says the turn stays on the page and the next one saves it.
+                    raise StoreError(f"the database did not answer after {len(retries) + 1} tries. {exc}") from exc
                 time.sleep(pause)
 
     def load(self, session_id: str) -> Session | None:

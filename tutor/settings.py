@@ -1,8 +1,10 @@
 """The one Settings object: environment (``TUTOR_*``), ``.env`` and Streamlit secrets.
 
->>> from tutor.settings import get_settings
->>> get_settings().home          # doctest: +SKIP
-PosixPath('/home/me/.local/share/socratic-tutor')
+Example::
+
+    from tutor.settings import get_settings
+    get_settings().home
+    # → PosixPath('/home/me/.local/share/socratic-tutor')
 
 Every piece of state lives under ``home`` (``TUTOR_HOME``): ``chroma/`` (unless
 ``TUTOR_CHROMA_URL`` points at a Chroma server), ``tutor.sqlite3`` (unless ``TUTOR_DATABASE_URL``
@@ -44,6 +46,8 @@ _FIXES: dict[str, str] = {
     "llm_timeout": "set TUTOR_LLM_TIMEOUT to a positive number of seconds, e.g. 30",
     "llm_connect_timeout": "set TUTOR_LLM_CONNECT_TIMEOUT to a positive number of seconds, e.g. 5",
     "llm_max_retries": "set TUTOR_LLM_MAX_RETRIES to 0, 1 or 2",
+    "llm_turn_budget": "set TUTOR_LLM_TURN_BUDGET to a positive number of seconds a model turn may take, e.g. 20",
+    "teacher_password": "set TUTOR_TEACHER_PASSWORD to a real password (not only spaces), or leave it unset to close the teacher area",
     "rate_limit_per_minute": "set TUTOR_RATE_LIMIT_PER_MINUTE to a whole number of messages (0 turns the limit off)",
     "chunk_size": "set TUTOR_CHUNK_SIZE to a number of characters between 200 and 4000",
     "chunk_overlap": "set TUTOR_CHUNK_OVERLAP to a number of characters smaller than TUTOR_CHUNK_SIZE",
@@ -111,12 +115,18 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0, le=600)
     llm_connect_timeout: float = Field(5.0, gt=0, le=120)
     llm_max_retries: int = Field(1, ge=0, le=5)
+    # One deadline for a whole model turn, regeneration included; past it the offline reply is used.
+    llm_turn_budget: float = Field(20.0, gt=0, le=600)
     # OPENAI_API_KEY is the variable every OpenAI tool reads; honour it without the prefix.
     openai_api_key: SecretStr | None = Field(
         None, validation_alias="OPENAI_API_KEY"
     )
 
     teacher_password: SecretStr | None = None
+    # Behind a reverse proxy every browser arrives from the proxy's address: set this so the
+    # per-client limits read the client from X-Forwarded-For (never set it without a proxy:
+    # anyone could then pick their own address).
+    trust_proxy: bool = False
     rate_limit_per_minute: int = Field(20, ge=0, le=10_000)
 
     @field_validator("home", mode="after")
@@ -124,7 +134,7 @@ class Settings(BaseSettings):
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @field_validator("chroma_url")
+    @field_validator("chroma_url", "llm_base_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
         value = value.strip()
@@ -140,12 +150,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with postgresql:// (or be empty for SQLite under TUTOR_HOME)")
         return SecretStr(url)
 
-    @field_validator("llm_base_url")
+    @field_validator("teacher_password")
     @classmethod
-    def _check_base_url(cls, value: str) -> str:
-        value = value.strip()
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
+    def _check_password(cls, value: SecretStr | None) -> SecretStr | None:
+        # Unset or empty closes the teacher area; only spaces would open it to a blank-looking
+        # password, which is a mistake in a config file, not a choice.
+        if value is not None and value.get_secret_value() and not value.get_secret_value().strip():
+            raise ValueError("is only whitespace")
         return value
 
     @classmethod

@@ -1,8 +1,10 @@
 """The passage store: a Chroma collection plus the manifest (in the database) that says what is live.
 
->>> store = Store.open()                                   # doctest: +SKIP
->>> store.commit(store.prepare([doc]), originals={"notes": "documents/notes--ab12.md"})  # doctest: +SKIP
->>> [p.title for p in store.dense_search("General Secretary", k=3)]                      # doctest: +SKIP
+Example::
+
+    store = Store.open()
+    store.commit(store.prepare([doc]), originals={"notes": "documents/notes--ab12.md"})
+    [p.title for p in store.dense_search("General Secretary", k=3)]
 
 Writes go: embed → mark the new chunk ids pending → add them (ids carry the content hash, so
 they never collide with the old ones) → switch the manifest in one transaction per document →

@@ -2,7 +2,9 @@
 source-evaluation coach (provenance, tone, content, value). Both work offline; a model only
 rewords what the deterministic analysis decided.
 
->>> from tutor.coach.essay import EssayCoach            # doctest: +SKIP
->>> EssayCoach(lessons, retriever).analyse(text).level  # doctest: +SKIP
-'L3'
+Example::
+
+    from tutor.coach.essay import EssayCoach
+    EssayCoach(lessons, retriever).analyse(text).level
+    # → 'L3'
 """

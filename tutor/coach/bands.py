@@ -1,9 +1,11 @@
 """Placing an essay in a band of the 25-mark scheme, descriptor by descriptor.
 
->>> summary = Summary.of(paragraphs, findings)        # doctest: +SKIP
->>> band = place(summary)                             # doctest: +SKIP
->>> band.level, band.marks                            # doctest: +SKIP
-('L3', (11, 13))
+Example::
+
+    summary = Summary.of(paragraphs, findings)
+    band = place(summary)
+    band.level, band.marks
+    # → ('L3', (11, 13))
 
 The bands follow the course factsheet (corpus/sources/skills-25-mark-essay.md), which summarises
 AQA's levels: L1 1–5, L2 6–10, L3 11–15, L4 16–20, L5 21–25. Each level has descriptors, each

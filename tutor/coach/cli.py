@@ -30,33 +30,20 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _services(need_store: bool = True):
-    """Lessons, a retriever when the store opens (citations need it), and the configured model."""
-    from tutor.lessons import load_lessons
-    from tutor.llm import chat_model
+def _services():
+    """The object graph (tutor.services.build); passages are cited only when the store has some."""
+    from tutor.services import build
     from tutor.settings import get_settings
 
     try:
-        settings = get_settings()
-        lessons = load_lessons(settings.corpus_dir)
-        model = chat_model(settings)
+        services = build(get_settings())
     except TutorError as exc:
         _fail(str(exc))
-    retriever = None
-    if need_store:
-        from tutor.retrieval import Retriever
-        from tutor.store import Store
-
-        try:
-            store = Store.open(settings)
-            if store.count():
-                retriever = Retriever(store)
-            else:
-                err.print("Note: the store is empty (run `tutor ingest corpus/sources`), so no passages are cited.",
-                          markup=False)
-        except TutorError as exc:
-            err.print(f"Note: no passages to cite ({exc}).", markup=False, highlight=False)
-    return settings, lessons, retriever, model
+    if not services.store.count():
+        err.print("Note: the store is empty (run `tutor ingest corpus/sources`), so no passages are cited.",
+                  markup=False)
+        services.essay_coach.retriever = services.source_coach.retriever = None
+    return services
 
 
 def _read_essay(path: Path) -> str:
@@ -83,11 +70,8 @@ def essay(
 ) -> None:
     """Band an essay (L1–L5 with marks), explain it descriptor by descriptor, list its issues and
     the coaching questions, one at a time, that would lift it."""
-    from tutor.coach.essay import EssayCoach
-
     text = _read_essay(file)
-    settings, lessons, retriever, _ = _services()
-    coach = EssayCoach(lessons, retriever, prompts_dir=settings.prompts_dir)
+    coach = _services().essay_coach
     try:
         analysis = coach.analyse(text, question=question)
     except TutorError as exc:
@@ -130,11 +114,9 @@ def source(
 ) -> None:
     """Evaluate a primary source step by step: provenance, tone, content against context, value.
     An empty line or Ctrl-D ends the session."""
-    from tutor.coach.source import SourceCoach, SourceInfo
+    from tutor.coach.source import SourceInfo
 
-    settings, lessons, retriever, model = _services()
-    coach = SourceCoach(lessons, retriever, chat_model=model, prompts_dir=settings.prompts_dir,
-                        corpus_dir=settings.corpus_dir, settings=settings)
+    coach = _services().source_coach
     if not ref:
         for doc_id, title in coach.source_notes():
             console.print(f"{doc_id}  {title}", markup=False, highlight=False)

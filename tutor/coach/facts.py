@@ -1,8 +1,10 @@
 """The essay coach's fact findings: the claim checker (tutor/facts.py) read paragraph by paragraph.
 
->>> checker = EssayFacts(lessons)                                             # doctest: +SKIP
->>> [f.kind for f in checker.check("Trotsky called Stalin a grey blur.")]     # doctest: +SKIP
-['misattribution']
+Example::
+
+    checker = EssayFacts(lessons)
+    [f.kind for f in checker.check("Trotsky called Stalin a grey blur.")]
+    # → ['misattribution']
 
 This module only adapts: ``tutor.facts.FactChecker`` decides what is true (who said or wrote
 what, offices, alliances, factions, dated events and their order, with the source of each fact),

@@ -1,9 +1,11 @@
 """What can be measured in an essay's text: paragraphs, sentences, evidence, argument language.
 
->>> lexicon = Lexicon.from_lessons(lessons)                          # doctest: +SKIP
->>> paras = read_paragraphs("In April 1922 Stalin became General Secretary. ...", lexicon)  # doctest: +SKIP
->>> paras[0].dates, paras[0].names                                   # doctest: +SKIP
-(['April 1922'], ['General Secretary'])
+Example::
+
+    lexicon = Lexicon.from_lessons(lessons)
+    paras = read_paragraphs("In April 1922 Stalin became General Secretary. ...", lexicon)
+    paras[0].dates, paras[0].names
+    # → (['April 1922'], ['General Secretary'])
 
 Everything here is rules over words, so the same essay always gets the same reading and every
 number the banding uses can be shown to the student ("paragraph 3 has no date, name or figure").

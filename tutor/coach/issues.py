@@ -1,7 +1,9 @@
 """The problems an essay coach names, each tied to a paragraph.
 
->>> [i.kind for i in find_issues(summary)]            # doctest: +SKIP
-['narrative', 'no_counter_argument', 'no_judgement']
+Example::
+
+    [i.kind for i in find_issues(summary)]
+    # → ['narrative', 'no_counter_argument', 'no_judgement']
 
 Kinds (the same as corpus/eval/essays sidecars): no_evidence, no_counter_argument, no_judgement,
 no_conclusion, unfinished, wrong_date, misattribution, narrative. Messages describe what is

@@ -1,12 +1,12 @@
-"""The source-evaluation coach: provenance, tone and emphasis, content against context, then
-value and limitations for a stated enquiry, one question at a time.
+"""The source-evaluation coach: owns walking a student through one source — provenance, tone
+and emphasis, content against context, then value and limitations for a stated enquiry — one
+question at a time.
 
->>> coach = SourceCoach(lessons, retriever)                                  # doctest: +SKIP
->>> session = coach.start(coach.load("source-trotsky-my-life"), enquiry="why Trotsky lost")  # doctest: +SKIP
->>> session.turns[-1]["text"]                                                # doctest: +SKIP
-"Let's judge the value of ... Who produced this source, and what was their position ...?"
->>> coach.respond(session, "Trotsky, writing in exile after he had lost").step  # doctest: +SKIP
-'when'
+Example (tests/test_coach.py runs it)::
+
+    coach = SourceCoach(lessons, retriever)
+    session = coach.start(coach.load("source-trotsky-my-life"), enquiry="why Trotsky lost")
+    coach.respond(session, "Trotsky, writing in exile after he had lost").step    # 'when'
 
 The frame is the AQA question "assess the value of these sources to an historian studying ...".
 A source is a source-note document from the corpus (front matter author, date, provenance,
@@ -25,12 +25,14 @@ from typing import Any
 
 from tutor.coach.features import DATE, FIGURE, Lexicon
 from tutor.documents import SourceDocument, clean_text, read_document
-from tutor.prompts import load_prompt_yaml
 from tutor.errors import DocumentError, TutorError
 from tutor.lessons import Lessons
-from tutor.pedagogy.checks import Check, CheckContext, failures, run_checks
+from tutor.model_turn import Brief, ModelTurn, model_turn, passages_block
+from tutor.pedagogy.checks import Check, CheckContext, run_checks
+from tutor.prompts import load_prompt_yaml, prompt_text, secret_lines
 from tutor.pedagogy.compose import Citation, sentences as passage_sentences
 from tutor.retrieval import tokenize
+from tutor.turn import Turn
 from tutor.settings import DEFAULT_CORPUS, DEFAULT_PROMPTS
 
 STAGES = ("provenance", "tone", "content", "value")
@@ -188,7 +190,7 @@ class SourceSession:
     step: str = "who"
     tries: int = 0
     notes: dict[str, list[str]] = field(default_factory=dict)  # step -> what the student said
-    turns: list[dict[str, Any]] = field(default_factory=list)  # {"role", "text", "step", "citations"}
+    turns: list[dict[str, Any]] = field(default_factory=list)  # Turn.as_dict() rows (tutor.turn), with step
     done: bool = False
 
     @property
@@ -232,15 +234,14 @@ class SourceCoach:
     """Coaches the evaluation of one source at a time. ``retriever`` (optional) finds context."""
 
     def __init__(self, lessons: Lessons, retriever=None, *, chat_model=None, prompts_dir: Path | None = None,
-                 corpus_dir: Path | None = None, settings=None, facts=None):
+                 corpus_dir: Path | None = None, model: ModelTurn | None = None, facts=None):
         from tutor.coach.facts import default_checker
 
         self.lessons = lessons
         # The claim checker: provenance answers ("Zinoviev wrote this in 1927") are facts too.
         self.facts = facts or default_checker(lessons)
         self.retriever = retriever
-        self.chat_model = chat_model
-        self.settings = settings
+        self.model = model or model_turn(chat_model)
         self.prompts_dir = Path(prompts_dir) if prompts_dir else DEFAULT_PROMPTS
         self.corpus_dir = Path(corpus_dir) if corpus_dir else DEFAULT_CORPUS
         self.lexicon = Lexicon.from_lessons(lessons)
@@ -302,14 +303,12 @@ class SourceCoach:
         session = SourceSession(source=source, enquiry=enquiry)
         t = self.templates
         intro = t["intro"].format(title=source.title if source.doc_id else "this extract", enquiry=enquiry)
-        turn = self._turn(session, "who", [intro], answer=None)
-        session.turns.append({"role": "coach", "text": turn.text, "step": "who",
-                              "citations": [c.as_dict() for c in turn.citations]})
+        self._record(session, self._turn(session, "who", [intro], answer=None))
         return session
 
     def first_turn(self, session: SourceSession) -> SourceTurn:
-        last = session.turns[-1]
-        return SourceTurn(last["text"], session.step, session.stage, checks=self.checks(last["text"], []),
+        last = session.turns[-1]["content"]
+        return SourceTurn(last, session.step, session.stage, checks=self.checks(last, []),
                           done=session.done)
 
     def respond(self, session: SourceSession, answer: str) -> SourceTurn:
@@ -318,7 +317,7 @@ class SourceCoach:
         answer = " ".join(clean_text(answer or "").split())
         if session.done:
             return SourceTurn(t["finished"], session.step, session.stage, done=True)
-        session.turns.append({"role": "student", "text": answer, "step": session.step})
+        session.turns.append(Turn(role="user", content=answer, step=session.step).as_dict())
         if not answer:
             return self._record(session, self._turn(session, session.step, [], answer=answer, pump=True))
         session.notes.setdefault(session.step, []).append(answer)
@@ -402,14 +401,14 @@ class SourceCoach:
         text = " ".join(parts)
         checks = self.checks(text, citations)
         turn = SourceTurn(text, step, dict(STEPS)[step], citations, checks)
-        model = self.chat_model
-        if model is not None and answer is not None:
+        if self.model is not None and answer is not None:
             turn = self._model_turn(session, turn, question, answer)
         return turn
 
     def _record(self, session: SourceSession, turn: SourceTurn) -> SourceTurn:
-        session.turns.append({"role": "coach", "text": turn.text, "step": turn.step,
-                              "citations": [c.as_dict() for c in turn.citations]})
+        session.turns.append(Turn(role="assistant", content=turn.text, step=turn.step, mode=turn.mode,
+                                  notice=turn.notice, citations=[c.as_dict() for c in turn.citations],
+                                  checks=[c.as_dict() for c in turn.checks]).as_dict())
         return turn
 
     def _context(self, src: SourceInfo) -> Citation | None:
@@ -452,39 +451,25 @@ class SourceCoach:
         return checks
 
     def secret_lines(self) -> list[str]:
-        path = self.prompts_dir / "coach" / "source.md"
-        if not path.is_file():
-            path = DEFAULT_PROMPTS / "coach" / "source.md"
-        lines = [ln.strip(" -") for ln in path.read_text(encoding="utf-8").splitlines()] if path.is_file() else []
-        return [ln for ln in lines if len(ln) >= 40 and "{" not in ln]
+        return secret_lines(prompt_text(self.prompts_dir, "coach/source.md"))
 
     def _model_turn(self, session: SourceSession, offline: SourceTurn, question: str, answer: str) -> SourceTurn:
+        """The step worded by the model (tutor.model_turn), else the offline step with a notice."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
-        from tutor.llm import MODEL_ERRORS, complete, describe_error, model_name
-
-        path = self.prompts_dir / "coach" / "source.md"
-        if not path.is_file():
-            path = DEFAULT_PROMPTS / "coach" / "source.md"
         src = session.source
         brief = (f"Source: {src.title} ({src.origin}).\nEnquiry: {session.enquiry}.\n"
                  f"Step: {self.templates['stages'][offline.stage]} ({offline.step}).\n"
                  f"Question to end with: {question}")
-        passages = "\n".join(f"[{c.n}] {c.text}" for c in offline.citations).replace("<", "‹")
-        content = (f"<course_passages>\n{passages}\n</course_passages>\n" if passages else "") + \
-            path.read_text(encoding="utf-8").format(brief=brief) + \
+        rows = [{"n": c.n, "title": c.title, "text": c.text} for c in offline.citations]
+        content = (f"{passages_block(rows)}\n\n" if rows else "") + \
+            prompt_text(self.prompts_dir, "coach/source.md").format(brief=brief) + \
             f"\n\nThe student's answer:\n<student_message>\n{answer[:2000]}\n</student_message>"
-        try:
-            text = complete(self.chat_model, [SystemMessage("You are a Socratic history tutor."),
-                                              HumanMessage(content)])
-        except MODEL_ERRORS as exc:
-            offline.notice = f"This step comes from the offline coach because {describe_error(exc)}."
+        outcome = self.model.run(Brief(
+            [SystemMessage("You are a Socratic history tutor."), HumanMessage(content)],
+            check=lambda text: self.checks(text, offline.citations),
+            notice="This step comes from the offline coach because {reason}.", checker="the coach's checks"))
+        if not outcome.ok:
+            offline.notice = outcome.notice
             return offline
-        checks = self.checks(text, offline.citations)
-        if failures(checks):
-            offline.notice = ("This step comes from the offline coach because the model's wording failed the "
-                              f"coach's checks ({', '.join(c.name for c in failures(checks))}).")
-            return offline
-        name = model_name(self.chat_model, self.settings) if self.settings else str(
-            getattr(self.chat_model, "model_name", None) or getattr(self.chat_model, "model", "model"))
-        return SourceTurn(text, offline.step, offline.stage, offline.citations, checks, name)
+        return SourceTurn(outcome.text, offline.step, offline.stage, offline.citations, outcome.checks, self.model.mode)

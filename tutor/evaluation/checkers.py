@@ -3,12 +3,14 @@
 One function per tag, each taking the case, the engine's ``Reply``, the lessons and the lines
 of the model-facing prompts that must never reach a student:
 
->>> results = check_case(case, reply, lessons, prompts.secret_lines())      # doctest: +SKIP
->>> results                                                                 # doctest: +SKIP
-{'ends_with_question': True, 'no_full_answer': True, 'cites_source': True,
- 'citation_validity': True, 'quote_fidelity': True}
->>> check_tag("cites_source", case, reply, lessons, [])                     # doctest: +SKIP
-True
+Example::
+
+    results = check_case(case, reply, lessons, prompts.secret_lines())
+    results
+    # → {'ends_with_question': True, 'no_full_answer': True, 'cites_source': True,
+    # →  'citation_validity': True, 'quote_fidelity': True}
+    check_tag("cites_source", case, reply, lessons, [])
+    # → True
 
 They are independent of the engine's own checks (``tutor.pedagogy.checks``) except where the
 rule is the same rule (key-point leaks, quoted spans): an evaluation must judge the tutor's
@@ -26,6 +28,7 @@ from tutor.pedagogy.checks import last_sentence_is_question, leaked_key_points, 
 from tutor.pedagogy.guidance import assess
 from tutor.pedagogy.intent import TOPIC
 from tutor.retrieval import tokenize
+from tutor.citations import CITE as _CITE
 
 if TYPE_CHECKING:  # imported for annotations only: the engine pulls in the model stack
     from tutor.engine import Reply
@@ -40,7 +43,6 @@ SECRET_MIN_CHARS = 40
 SECRET_SIMILARITY = 90
 QUOTE_SIMILARITY = 90
 
-_CITE = re.compile(r"\[(\d+)\]")
 _BULLET = re.compile(r"^\s*(?:[-*•‣▪]|\d{1,2}[.)]|\(?[a-e]\))\s+\S", re.M)
 _ORDINALS = re.compile(r"\b(first(?:ly)?|second(?:ly)?|third(?:ly)?|fourth(?:ly)?|finally|lastly)\b[,:]", re.I)
 _SCAFFOLD = re.compile(

@@ -220,13 +220,17 @@ def _retrieval(store, questions_path: Path, k: int, methods: str, task) -> dict:
     return {"set": str(questions_path), **result}
 
 
-def _make_tutor(settings, store, offline: bool):
-    from tutor.engine import Tutor
+def _services(settings, store, offline: bool = False):
+    from tutor.services import CONFIGURED, build
 
     try:
-        return Tutor.from_settings(settings, store=store, **({"chat_model": None} if offline else {}))
+        return build(settings, store=store, chat_model=None if offline else CONFIGURED)
     except TutorError as exc:
         _stop(f"Error: {exc}")
+
+
+def _make_tutor(settings, store, offline: bool):
+    return _services(settings, store, offline).tutor
 
 
 def _tutor_run(settings, store, cases_path: Path, offline: bool, task) -> dict:
@@ -272,17 +276,9 @@ def _judge_run(settings, store, cases_path: Path, limit: Optional[int], task, mo
 def _essays_run(settings, store, directory: Path, task) -> dict:
     from tutor.evaluation.datasets import load_essays
     from tutor.evaluation.essays import run_essays
-    from tutor.lessons import LessonError, load_lessons
-    from tutor.retrieval import Retriever
-
-    from tutor.coach.essay import EssayCoach
 
     samples = _load(load_essays, directory)
-    try:
-        lessons = load_lessons(settings.corpus_dir)
-    except LessonError as exc:
-        _stop(f"The lesson cards cannot be loaded:\n{exc}")
-    coach = EssayCoach(lessons, Retriever(store))
+    coach = _services(settings, store, offline=True).essay_coach
     return {"dir": str(directory), **run_essays(coach, samples, on_progress=task("essays"))}
 
 

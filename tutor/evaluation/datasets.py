@@ -1,8 +1,10 @@
 """Loading and validating the evaluation sets, with errors that name the file and line.
 
->>> questions = load_questions(Path("corpus/eval/questions.jsonl"))     # doctest: +SKIP
->>> questions[0].gold_terms
-[['On Party Unity', 'ban on factions'], ['Kronstadt']]
+Example::
+
+    questions = load_questions(Path("corpus/eval/questions.jsonl"))
+    questions[0].gold_terms
+    # → [['On Party Unity', 'ban on factions'], ['Kronstadt']]
 
 Every problem in a file is collected before anything is raised, so one run lists them all.
 """

@@ -1,8 +1,10 @@
 """Essay coach evaluation: the coach's level, marks and issues against each sample's sidecar.
 
->>> result = run_essays(EssayCoach(lessons, retriever), load_essays(Path("corpus/eval/essays")))  # doctest: +SKIP
->>> result["level_accuracy"], result["issue_recall"]                                              # doctest: +SKIP
-(0.78, 0.83)
+Example::
+
+    result = run_essays(EssayCoach(lessons, retriever), load_essays(Path("corpus/eval/essays")))
+    result["level_accuracy"], result["issue_recall"]
+    # → (0.78, 0.83)
 
 Levels count as right when equal and as close when one level apart; marks agree when the two
 ranges overlap; issues are compared by kind (micro-averaged precision and recall over essays).

@@ -1,8 +1,10 @@
 """An optional LLM judge on MRBench's pedagogical dimensions (Maurya et al., 2025).
 
->>> result = run_judge(tutor, judge_model, load_cases(path))      # doctest: +SKIP
->>> result["dimensions"]["revealing_of_the_answer"]                 # doctest: +SKIP
-0.97
+Example::
+
+    result = run_judge(tutor, judge_model, load_cases(path))
+    result["dimensions"]["revealing_of_the_answer"]
+    # → 0.97
 
 Each reply gets one label per dimension from the configured model (prompt: prompts/judge.md);
 a dimension's score is the share of replies with the desired label. Mistake identification is

@@ -1,9 +1,11 @@
 """The reply checks against human judgement: MRBench (Maurya et al., NAACL 2025).
 
->>> dialogues = load_mrbench(Path("MRBench_V1.json"))                     # doctest: +SKIP
->>> result = run_mrbench(dialogues)                                       # doctest: +SKIP
->>> result["splits"]["test"]["dimensions"]["revealing_of_the_answer"]["check"]["macro_f1"]  # doctest: +SKIP
-0.81
+Example::
+
+    dialogues = load_mrbench(Path("MRBench_V1.json"))
+    result = run_mrbench(dialogues)
+    result["splits"]["test"]["dimensions"]["revealing_of_the_answer"]["check"]["macro_f1"]
+    # → 0.81
 
 Every tutor reply in the file is checked in its own context: the dialogue history is the
 conversation (the student's turns are what the student has said; the first tutor turn, which

@@ -1,8 +1,10 @@
 """The MRBench agreement report: mrbench.md, mrbench.json and one PNG per dimension.
 
->>> paths = write_mrbench_report(Path("reports/mrbench"), result)        # doctest: +SKIP
->>> sorted(p.name for p in paths)[:2]                                     # doctest: +SKIP
-['mrbench.json', 'mrbench.md']
+Example::
+
+    paths = write_mrbench_report(Path("reports/mrbench"), result)
+    sorted(p.name for p in paths)[:2]
+    # → ['mrbench.json', 'mrbench.md']
 
 Each plot shows, for one dimension on the test half, macro-F1 (exact, and lenient for the
 three-label dimensions) and Cohen's κ of the checks, the two baselines and (when it ran) the LLM

@@ -1,8 +1,10 @@
 """Writing an evaluation report: report.md, report.json and PNG plots in one folder.
 
->>> paths = write_report(Path("reports"), {"retrieval": r, "tutor": t})    # doctest: +SKIP
->>> sorted(p.name for p in paths)                                         # doctest: +SKIP
-['latency.png', 'report.json', 'report.md', 'retrieval_methods.png', 'tutor_tags.png']
+Example::
+
+    paths = write_report(Path("reports"), {"retrieval": r, "tutor": t})
+    sorted(p.name for p in paths)
+    # → ['latency.png', 'report.json', 'report.md', 'retrieval_methods.png', 'tutor_tags.png']
 
 Plots use matplotlib's Agg backend: no display is needed (CI, servers).
 """

@@ -1,8 +1,10 @@
 """Retrieval evaluation: every method over the same questions in one run, side by side.
 
->>> result = run_retrieval(Retriever(store), load_questions(path), k=5)   # doctest: +SKIP
->>> {m: r["recall@5"] for m, r in result["methods"].items()}             # doctest: +SKIP
-{'hybrid': 0.95, 'dense': 0.87, 'bm25': 0.9}
+Example::
+
+    result = run_retrieval(Retriever(store), load_questions(path), k=5)
+    {m: r["recall@5"] for m, r in result["methods"].items()}
+    # → {'hybrid': 0.95, 'dense': 0.87, 'bm25': 0.9}
 
 Relevance comes from each question's gold terms, judged against every live chunk in the store
 (the qrels), so a method is never rewarded for finding the one chunk someone happened to label.

@@ -1,8 +1,10 @@
 """Chunk-size sweep: ingest the corpus at several sizes and measure every method on each.
 
->>> rows = sweep_chunking(Path("corpus/sources"), questions, sizes=[600, 900, 1200])   # doctest: +SKIP
->>> rows[0]["size"], rows[0]["methods"]["hybrid"]["recall@5"]                          # doctest: +SKIP
-(600, 0.92)
+Example::
+
+    rows = sweep_chunking(Path("corpus/sources"), questions, sizes=[600, 900, 1200])
+    rows[0]["size"], rows[0]["methods"]["hybrid"]["recall@5"]
+    # → (600, 0.92)
 
 Each size gets its own throw-away TUTOR_HOME, so the user's store is never touched. This is how
 the TUTOR_CHUNK_SIZE / TUTOR_CHUNK_OVERLAP defaults were chosen (docs/retrieval.md).

@@ -1,8 +1,10 @@
 """Tutor behaviour evaluation: each case through the real Tutor, judged by deterministic checkers.
 
->>> result = run_tutor(Tutor.from_settings(), load_cases(path))        # doctest: +SKIP
->>> result["pass_rate"], result["rates"]["ends_with_question"]           # doctest: +SKIP
-(0.96, 1.0)
+Example::
+
+    result = run_tutor(build(get_settings()).tutor, load_cases(path))
+    result["pass_rate"], result["rates"]["ends_with_question"]
+    # → (0.96, 1.0)
 
 A case's earlier user turns are replayed through the tutor first, so the learner state and the
 lesson card are the ones a real conversation would have reached. A case passes when every tag
@@ -11,7 +13,6 @@ in ``must`` passes and its citations and quotes are valid (checked on every case
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any, Callable
 
@@ -19,9 +20,9 @@ from tutor.evaluation.checkers import ALWAYS, MEASURED, check_case, check_tag
 from tutor.evaluation.datasets import TutorCase
 from tutor.evaluation.metrics import latency_summary
 from tutor.pedagogy.checks import quoted_spans
+from tutor.citations import CITE as _CITE
 
 Progress = Callable[[str, int, int], None]
-_CITE = re.compile(r"\[\d+\]")
 
 
 def secret_lines_of(tutor) -> list[str]:

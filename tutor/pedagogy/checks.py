@@ -1,8 +1,10 @@
 """Checks every reply passes before a student sees it, offline or from a model.
 
->>> results = run_checks(text, citations, ctx)                 # doctest: +SKIP
->>> [c.name for c in results if not c.passed]                  # doctest: +SKIP
-['ends_with_question']
+Example::
+
+    results = run_checks(text, citations, ctx)
+    [c.name for c in results if not c.passed]
+    # → ['ends_with_question']
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from rapidfuzz import fuzz
 
 from tutor.lessons import LessonCard, Lessons
 from tutor.pedagogy.learner import terms_in
+from tutor.citations import CITE as _CITE
 from tutor.pedagogy.reveal import Reference, restates, stated_points  # noqa: F401 (restates: re-exported)
 
 MAX_WORDS = 140
 QUOTE_FIDELITY = 90
-_CITE = re.compile(r"\[(\d+)\]")
 # A quoted span: straight or curly double quotes, 4+ words, optionally followed by [n].
 _QUOTED = re.compile(r"[\"“]([^\"“”]{12,400})[\"”]\s*(?:\[(\d+)\])?")
 

@@ -1,9 +1,11 @@
 """The offline composer: acknowledgement + one quoted sentence with its citation + one question.
 
->>> text, citations = compose_offline(move, passages, templates, message=m, turn=0,
-...                                   covered=set(), leaks=ctx.leaks, intent_kind='question')  # doctest: +SKIP
->>> text                                                                          # doctest: +SKIP
-'Good question. Look at this passage: “On 3 April 1922 ...” [1] Which office let Stalin ...?'
+Example::
+
+    text, citations = compose_offline(move, passages, templates, message=m, turn=0,
+                                      covered=set(), leaks=ctx.leaks, intent_kind='question')
+    text
+    # → 'Good question. Look at this passage: “On 3 April 1922 ...” [1] Which office let Stalin ...?'
 """
 
 from __future__ import annotations

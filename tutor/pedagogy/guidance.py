@@ -3,7 +3,7 @@
 >>> g = assess("Check the second step: did he really have 6,000 steps left after the jog?",
 ...            student="he took 4000 steps during his jog", context="he had 2,000 steps left")
 >>> g.guidance, g.actionability, g.locates_mistake
-('yes', 'yes', True)
+('to_some_extent', 'to_some_extent', False)
 >>> assess("Great job! Let's move on to the next problem.", student="4000").guidance
 'no'
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tutor.kinds import IntentKind
+
 GREETING = re.compile(r"^\s*(hi+|hey+|hello+|hiya|yo|good (morning|afternoon|evening)|howdy|sup|hallo)\b", re.I)
 INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules|prompt|guidelines|programming|restrictions|everything)\b"
@@ -95,12 +97,8 @@ TOPIC = re.compile(
 
 @dataclass(frozen=True)
 class Intent:
-    kind: str  # greeting | injection | writing_request | answer_request | essay | dont_know | off_topic | claim | question
+    kind: IntentKind
     on_topic: bool
-
-    @property
-    def is_request(self) -> bool:
-        return self.kind in ("answer_request", "writing_request")
 
 
 def word_count(text: str) -> int:

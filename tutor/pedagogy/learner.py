@@ -2,7 +2,8 @@
 met and resolved, the hint rung reached on each key point.
 
 >>> state = LearnerState()
->>> state.mark_covered("why-stalin-won", {"posts"})
+>>> state.mark_covered("why-stalin-won", {"posts"})   # the newly covered ones
+{'posts'}
 >>> state.covered_on("why-stalin-won")
 {'posts'}
 """
@@ -69,6 +70,26 @@ class LearnerState:
 
     def open_misconceptions(self) -> list[str]:
         return [m for m, s in self.misconceptions.items() if s == "open"]
+
+    def observe(self, misconception_ids: list[str], date_error_ids: list[str]) -> None:
+        """What this message shows: the misconceptions and wrong dates it holds are open; an
+        open one it no longer holds is resolved."""
+        for m_id in self.open_misconceptions():
+            if m_id not in misconception_ids:
+                self.misconceptions[m_id] = "resolved"
+        for e_id, status in list(self.date_errors.items()):
+            if status == "open" and e_id not in date_error_ids:
+                self.date_errors[e_id] = "resolved"
+        for m_id in misconception_ids:
+            self.misconceptions[m_id] = "open"
+        for e_id in date_error_ids:
+            self.date_errors[e_id] = "open"
+
+    def record(self, move_kind: str, card_id: str | None) -> None:
+        """The tutor's move this turn, on this card."""
+        self.turns += 1
+        self.moves.append(move_kind)
+        self.card_id = card_id
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,9 +167,6 @@ class KeyPointMatcher:
                 self._cache.move_to_end(t)
                 out.append(self._cache[t])
             return out
-
-    def _vector(self, text: str) -> np.ndarray:
-        return self._vectors([text])[0]
 
     def relevance(self, card: LessonCard, text: str) -> dict[str, float]:
         """How close the text is to each key point (0..1), for choosing what to hint at."""

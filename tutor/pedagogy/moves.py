@@ -1,8 +1,10 @@
 """Choosing the tutor's move for a turn (AutoTutor's expectation/misconception loop).
 
->>> move = choose(intent, state, card, misconceptions=[], date_errors=[], relevance={})  # doctest: +SKIP
->>> move.kind, move.label                                                              # doctest: +SKIP
-('hint', 'hint 2 of 3')
+Example::
+
+    move = choose(intent, state, card, misconceptions=[], date_errors=[], relevance={})
+    move.kind, move.label
+    # → ('hint', 'hint 2 of 3')
 
 Priority: instruction changes and off-topic first; then wrong dates and misconceptions (a
 probe); then requests for the answer (the next hint, never the answer); then claims
@@ -15,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tutor.kinds import MoveKind
 from tutor.lessons import DateError, Hint, KeyPoint, LessonCard, Misconception
 from tutor.pedagogy.intent import Intent
 from tutor.pedagogy.learner import LearnerState
@@ -37,7 +40,7 @@ _EVIDENCE = re.compile(r"\b(1[89]\d\d|\d{2,3},\d{3}|\d+ ?(per ?cent|%)|congress|
 
 @dataclass
 class Move:
-    kind: str
+    kind: MoveKind
     question: str
     label: str = ""
     card: LessonCard | None = None

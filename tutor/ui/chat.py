@@ -1,22 +1,21 @@
-"""The chat page's logic, without Streamlit: restore a conversation, take a turn, first start.
+"""The chat page's logic, without Streamlit: restore a conversation, take a turn (saved, or
+saying it was not), first start.
 
->>> session, problem = restore(sessions, "3f2a…")          # from the URL's ?session=
->>> reply = take_turn(tutor, sessions, session, "why did stalin win?")   # saved before it returns
+Example (tests/test_app_services.py runs it)::
+
+    session, problem = restore(sessions, "3f2a…")          # from the URL's ?session=
+    reply = take_turn(tutor, sessions, session, "why did stalin win?")   # saved before it returns
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable
 
-from tutor.auth import local_operator
-from tutor.engine import Reply, Session, Tutor
+from tutor.engine import Tutor
 from tutor.errors import TutorError
-from tutor.corpus import course_documents
-from tutor.library import IngestResult, Library, store_is_empty
+from tutor.indexing import IndexingStatus
 from tutor.sessions import SessionStore, valid_session_id
-
-FIRST_START_BATCH = 6
+from tutor.turn import Reply, Session
 
 
 def restore(sessions: SessionStore, requested: str | None) -> tuple[Session, str | None]:
@@ -33,36 +32,40 @@ def restore(sessions: SessionStore, requested: str | None) -> tuple[Session, str
     return Session(), None
 
 
-def take_turn(tutor: Tutor, sessions: SessionStore, session: Session, message: str,
-              on_unsaved: Callable[[str], None] | None = None) -> Reply:
-    """One turn, saved. The engine records the student's message before anything can fail; the
-    session is saved even when the turn raises, so a reload keeps what was typed.
+SAVE_FAILED = ("This conversation could not be saved just now: {reason} It stays on this page, and the "
+               "next turn tries to save it again.")
 
-    A save that still fails after its retries (the database down) does not stop the reply:
-    ``on_unsaved(message)`` says so, and the next turn's save writes the whole conversation."""
+
+def indexing_notice(status: IndexingStatus) -> str:
+    """What a reply given during the first start's indexing says about it."""
+    if not status.total:
+        return (f"The course sources are still being indexed ({status.time_left()} left), so this reply draws "
+                "on the lesson cards and the timeline; quotations from the sources follow once it is done.")
+    return (f"The course sources are still being indexed ({status.done} of {status.total} documents, "
+            f"{status.time_left()} left), so this reply draws on the lesson cards, the timeline and the documents "
+            "indexed so far; quotations from the rest follow once it is done.")
+
+
+def take_turn(tutor: Tutor, sessions: SessionStore, session: Session, message: str, *,
+              client: str | None = None,
+              indexing: Callable[[], IndexingStatus | None] | None = None) -> Reply:
+    """One turn, saved. The engine records the student's message before anything can fail; the
+    session is saved even when the turn raises, so a reload keeps what was typed. A save that
+    fails leaves the turn in ``session`` and says why in ``reply.save_problem``. ``indexing``
+    gives the first start's progress: a reply given while it runs carries a notice saying so."""
+    before = len(session.history)
+    reply = None
     try:
-        return tutor.reply(session, message)
+        reply = tutor.reply(session, message, client=client)
+        status = indexing() if indexing else None
+        if status is not None and status.running:
+            reply.notice = " ".join(filter(None, [reply.notice, indexing_notice(status)]))
+            if len(session.history) > before and session.history[-1].get("role") == "assistant":
+                session.history[-1]["notice"] = reply.notice
     finally:
         try:
             sessions.save(session)
         except TutorError as exc:
-            if on_unsaved:
-                on_unsaved(str(exc))
-
-
-def first_start_ingest(library: Library, on_progress: Callable[[str, int, int], None] | None = None
-                       ) -> list[IngestResult]:
-    """Index the shipped corpus into an empty store, a few files at a time so progress moves.
-
-    Same effect as ``Library.ensure_default_corpus`` (which reports only after one batch embed)."""
-    if not store_is_empty(library.store):
-        return []
-    files = course_documents(Path(library.settings.corpus_dir))
-    results: list[IngestResult] = []
-    operator = local_operator()
-    for start in range(0, len(files), FIRST_START_BATCH):
-        batch = files[start:start + FIRST_START_BATCH]
-        results.extend(library.ingest_paths(operator, batch, confirm_flagged=True))
-        if on_progress:
-            on_progress(batch[-1].name, min(start + FIRST_START_BATCH, len(files)), len(files))
-    return results
+            if reply is not None:
+                reply.save_problem = SAVE_FAILED.format(reason=exc)
+    return reply

@@ -12,12 +12,13 @@ import streamlit as st
 
 from tutor.errors import TutorError
 from tutor.settings import Settings
-from tutor.ui import resources
-from tutor.ui.render import escape_markdown, escape_stream, highlight, mode_banner, move_caption, source_heading
+from tutor.ui import first_start, resources
+from tutor.ui.render import (escape_markdown, escape_stream, highlight, link_citations, mode_banner, move_caption,
+                             redact_paths, source_heading, source_link)
 
 if TYPE_CHECKING:  # imported in render(), after the chat input is on screen: they take seconds
-    from tutor.engine import Session
     from tutor.sessions import Progress
+    from tutor.turn import Session
 
 SESSION_KEY = "tutor_session"
 QUERY_KEY = "session"
@@ -34,7 +35,7 @@ def _current_session(ctx: resources.AppContext) -> Session:
     if session is None:
         session, problem = chat.restore(ctx.sessions, st.query_params.get(QUERY_KEY))
         if problem:
-            st.toast(problem, icon=":material/info:")
+            st.toast(escape_markdown(redact_paths(problem)), icon=":material/info:")
         st.session_state[SESSION_KEY] = session
     if st.query_params.get(QUERY_KEY) != session.id:
         # The id in the URL lets a reload (or a restart of the service) find the conversation.
@@ -43,7 +44,7 @@ def _current_session(ctx: resources.AppContext) -> Session:
 
 
 def _new_conversation() -> None:
-    from tutor.engine import Session
+    from tutor.turn import Session
 
     st.session_state[SESSION_KEY] = Session()
     st.query_params[QUERY_KEY] = st.session_state[SESSION_KEY].id
@@ -56,6 +57,8 @@ def _sources(citations: list[dict[str, Any]]) -> None:
         for c in citations:
             st.markdown(source_heading(c))
             st.markdown(highlight(c.get("text") or c.get("quote") or "", c.get("quote")))
+            if c.get("doc_id"):
+                st.markdown(f"[Read it in Sources :material/open_in_new:]({source_link(c)})")
 
 
 def _after_reply(turn: dict[str, Any]) -> None:
@@ -72,7 +75,8 @@ def _history(session: Session) -> None:
     for turn in session.history:
         role = "user" if turn.get("role") == "user" else "assistant"
         with st.chat_message(role, avatar=TUTOR_AVATAR if role == "assistant" else STUDENT_AVATAR):
-            st.markdown(escape_markdown(turn.get("content", "")))
+            citations = (turn.get("citations") or []) if role == "assistant" else []
+            st.markdown(link_citations(escape_markdown(turn.get("content", "")), citations))
             if role == "assistant":
                 _after_reply(turn)
 
@@ -84,18 +88,21 @@ def _turn(ctx: resources.AppContext, session: Session, message: str) -> None:
         st.markdown(escape_markdown(message))
     with st.chat_message("assistant", avatar=TUTOR_AVATAR):
         before = len(session.history)
-        unsaved: list[str] = []
         try:
             with st.spinner("Thinking…"):
-                reply = chat.take_turn(ctx.tutor, ctx.sessions, session, message, on_unsaved=unsaved.append)
+                reply = chat.take_turn(ctx.tutor, ctx.sessions, session, message,
+                                       client=resources.client_id(ctx.settings),
+                                       indexing=partial(first_start.current, ctx.settings))
         except TutorError as exc:
             # The message is saved (the engine records it first); say what went wrong.
-            st.error(f"The tutor could not answer just now: {escape_markdown(str(exc))} "
+            st.error(f"The tutor could not answer just now: {escape_markdown(redact_paths(str(exc)))} "
                      "Your message is kept; try again in a moment.", icon=":material/error:")
             return
-        st.write_stream(escape_stream(reply.stream()))
-        for problem in unsaved:
-            st.warning(escape_markdown(problem), icon=":material/cloud_off:")
+        citations = [c.as_dict() for c in reply.citations]
+        # Markers never straddle pieces (the stream splits at spaces), so each piece links its own.
+        st.write_stream(link_citations(piece, citations) for piece in escape_stream(reply.stream()))
+        if not reply.saved:
+            st.warning(escape_markdown(reply.save_problem), icon=":material/save:")
         recorded = session.history[-1] if len(session.history) > before else None
         if recorded and recorded.get("role") == "assistant":
             _after_reply(recorded)

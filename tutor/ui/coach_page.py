@@ -15,23 +15,14 @@ import streamlit as st
 
 from tutor.errors import TutorError
 from tutor.ui import resources
-from tutor.ui.render import escape_markdown, highlight
+from tutor.ui.render import escape_markdown, highlight, redact_paths
 
 ESSAY_TYPES = ["txt", "md", "docx"]
 
 
 def _coaches():
     ctx = resources.app_context()
-    from tutor.coach.essay import EssayCoach
-    from tutor.coach.source import SourceCoach
-
-    tutor = ctx.tutor
-    essay = tutor.coach if isinstance(tutor.coach, EssayCoach) else EssayCoach(
-        tutor.lessons, tutor.retriever, prompts_dir=ctx.settings.prompts_dir)
-    source = SourceCoach(tutor.lessons, tutor.retriever, chat_model=tutor.chat_model,
-                         prompts_dir=ctx.settings.prompts_dir, corpus_dir=ctx.settings.corpus_dir,
-                         settings=ctx.settings)
-    return essay, source
+    return ctx.essay_coach, ctx.source_coach
 
 
 def _citations(citations: list[dict[str, Any]]) -> None:
@@ -42,9 +33,9 @@ def _citations(citations: list[dict[str, Any]]) -> None:
 
 def _turns(turns: list[dict[str, Any]]) -> None:
     for turn in turns:
-        role = "user" if turn["role"] == "student" else "assistant"
+        role = turn["role"]
         with st.chat_message(role):
-            st.markdown(escape_markdown(turn["text"]))
+            st.markdown(escape_markdown(turn["content"]))
             if role == "assistant":
                 _citations(turn.get("citations", []))
 
@@ -74,7 +65,7 @@ def essay_coach_page() -> None:
             text = _essay_text(upload) if upload is not None else pasted
             analysis = essay_coach.analyse(text, question=question.strip() or None)
         except TutorError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(escape_markdown(redact_paths(str(exc))), icon=":material/error:")
         else:
             st.session_state["coach_essay"] = essay_coach.start_coaching(analysis)
     conv = st.session_state.get("coach_essay")
@@ -141,7 +132,7 @@ def source_coach_page() -> None:
         try:
             info = source_coach.load(titles[choice]) if choice else SourceInfo.from_paste(pasted, origin)
         except TutorError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(escape_markdown(redact_paths(str(exc))), icon=":material/error:")
         else:
             st.session_state["coach_source"] = source_coach.start(info, enquiry.strip() or None)
     session = st.session_state.get("coach_source")

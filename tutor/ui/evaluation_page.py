@@ -1,4 +1,5 @@
-"""Evaluation page: run the retrieval and tutor evaluations, compare methods, read saved reports."""
+"""Evaluation page: run the retrieval and tutor evaluations (the service checks the Teacher
+capability), compare methods, read saved reports."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tutor.errors import TutorError
 from tutor.retrieval import METHODS
 from tutor.ui import evaluation as ev
 from tutor.ui import resources
-from tutor.ui.render import escape_markdown
+from tutor.ui.render import escape_markdown, redact_paths
 
 TEACHER_KEY = "teacher"  # set by the Teacher page's sign-in
 
@@ -66,7 +67,7 @@ def show_report(report: ev.Report) -> None:
                 st.image(str(path), caption=path.name)
     if report.markdown:
         with st.expander("Report text (Markdown)"):
-            st.code(report.markdown, language="markdown")
+            st.code(redact_paths(report.markdown), language="markdown")
 
 
 def _chosen_set(settings, kind: str):
@@ -90,7 +91,8 @@ def _as_path(chosen, folder: str) -> Path:
 
 
 def _run_section(ctx: resources.AppContext) -> None:
-    if st.session_state.get(TEACHER_KEY) is None:
+    teacher = st.session_state.get(TEACHER_KEY)
+    if teacher is None:
         st.info("Running an evaluation takes a few minutes of the server's time, so it needs a teacher: "
                 "sign in on the Teacher page first. Saved reports are shown below.", icon=":material/lock:")
         return
@@ -108,19 +110,19 @@ def _run_section(ctx: resources.AppContext) -> None:
             bar = st.progress(0.0)
 
             def tick(what: str, done: int, total: int) -> None:
-                bar.progress(done / max(1, total), text=f"{done} of {total} · {what}")
+                bar.progress(done / max(1, total), text=f"{done} of {total} · {escape_markdown(what)}")
 
             try:
                 with tempfile.TemporaryDirectory(prefix="tutor-eval-") as folder:
                     path = _as_path(chosen, folder)
                     if kind == "retrieval":
-                        result = ev.run_retrieval_set(ctx.tutor.retriever, path, k=int(k), methods=methods,
-                                                      on_progress=tick)
+                        result = ev.run_retrieval_set(teacher, ctx.tutor.retriever, path, k=int(k),
+                                                      methods=methods, on_progress=tick)
                     else:
-                        result = ev.run_tutor_set(ctx.tutor, path, on_progress=tick)
+                        result = ev.run_tutor_set(teacher, ctx.tutor, path, on_progress=tick)
             except TutorError as exc:
                 status.update(label="The evaluation could not run", state="error")
-                st.error(escape_markdown(str(exc)))
+                st.error(escape_markdown(redact_paths(str(exc))))
                 return
             saved = ev.save_report(ctx.settings, {kind: result})
             status.update(label=f"Done — saved {saved.parent.name}", state="complete", expanded=False)
@@ -137,7 +139,9 @@ def render() -> None:
     st.subheader("Saved reports")
     reports = ev.list_reports(ctx.settings)
     if not reports:
-        st.info(f"No saved report yet. Run one above, or `tutor eval` (reports go to {ev.reports_dir(ctx.settings)}).")
+        # The folder is named, not its path: students must not learn where the server keeps data.
+        st.info("No saved report yet. Run one above, or `tutor eval all --report` on the server "
+                "(reports go to the `reports` folder under TUTOR_HOME).")
         return
     root = ev.reports_dir(ctx.settings)
     chosen = st.selectbox("Report", reports, index=0, format_func=lambda p: str(p.relative_to(root)),
@@ -145,5 +149,5 @@ def render() -> None:
     try:
         show_report(ev.load_report(chosen))
     except TutorError as exc:
-        st.error(escape_markdown(str(exc)))
+        st.error(escape_markdown(redact_paths(str(exc))))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Iterable, Iterator
+from urllib.parse import urlencode
 
 # Every ASCII character CommonMark lets a backslash escape, plus the ones Streamlit gives
 # meaning to (``$`` for LaTeX, ``:`` for emoji and colour directives, ``~`` for strikethrough).
@@ -21,6 +22,21 @@ OFFLINE_BANNER = "Offline course-materials tutor"
 def escape_markdown(text: str) -> str:
     """Text shown literally by ``st.markdown``: no formatting, links, HTML, LaTeX or emoji codes."""
     return _SPECIAL.sub(r"\\\1", str(text or ""))
+
+
+# An absolute POSIX or Windows path of two or more parts (a file or folder on the server).
+_PATH = re.compile(r"(?<![\w:/.~-])(?:[A-Za-z]:\\|/)(?:[^\s/\\'\"`()<>]+[/\\])+[^\s/\\'\"`()<>,;]*")
+
+
+def redact_paths(text: str) -> str:
+    """The text with server paths cut to their last part ("…/chroma"), so a message shown in
+    the browser does not tell students where the app keeps its data."""
+    def short(match: re.Match) -> str:
+        path = match.group(0)
+        end = path.rstrip(".:")  # the full stop after a path ends the sentence, not the path
+        tail = end.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1]
+        return (f"…/{tail}" if tail else "…") + path[len(end):]
+    return _PATH.sub(short, str(text or ""))
 
 
 def escape_stream(pieces: Iterable[str]) -> Iterator[str]:
@@ -90,6 +106,31 @@ def source_heading(citation: dict[str, Any]) -> str:
         bits.append(f"p\\. {int(citation['page'])}")
     title = escape_markdown(citation.get("title") or citation.get("doc_id") or "Untitled")
     return f"**\\[{int(citation.get('n') or 0)}\\] {title}** · " + " · ".join(b for b in bits if b)
+
+
+SOURCES_PAGE = "sources"  # the Sources page's url_path (tutor/ui/app.py)
+_MARKER = re.compile(r"\\\[(\d{1,3})\\\]")  # "[n]" as escape_markdown writes it
+
+
+def source_link(citation: dict[str, Any]) -> str:
+    """A relative link that opens the cited document on the Sources page at the cited passage
+    (relative, so it works under any base URL; Streamlit opens it in a new tab)."""
+    query = {"doc": citation.get("doc_id") or ""}
+    if citation.get("passage_id"):
+        query["passage"] = citation["passage_id"]
+    return f"{SOURCES_PAGE}?{urlencode(query)}"
+
+
+def link_citations(escaped: str, citations: Iterable[dict[str, Any]]) -> str:
+    """Escaped reply text whose ``[n]`` markers of cited passages are links to those passages;
+    a marker no citation backs stays plain text."""
+    by_n = {int(c["n"]): c for c in citations if c.get("n") and c.get("doc_id")}
+
+    def link(match: re.Match) -> str:
+        citation = by_n.get(int(match.group(1)))
+        return f"[{match.group(0)}]({source_link(citation)})" if citation else match.group(0)
+
+    return _MARKER.sub(link, escaped)
 
 
 def move_caption(turn: dict[str, Any]) -> str:

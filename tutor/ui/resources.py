@@ -1,11 +1,14 @@
-"""The app's heavy objects, built once per process with ``st.cache_resource``.
+"""The app's heavy objects, built once per process with ``st.cache_resource`` by
+``tutor.services.build`` (the one object graph), and who the client is (``st.context``).
 
->>> ctx = app_context()          # inside a Streamlit page           # doctest: +SKIP
->>> ctx.tutor.reply(session, "why did stalin win?")                  # doctest: +SKIP
+Inside a Streamlit page::
 
-Store (Chroma + manifest + embedder), Tutor (retriever, lessons, prompts, chat model), the
-session store and the library are shared by every browser session; per-user state lives in
-``st.session_state``. A configuration problem is shown with ``st.error`` and the page stops.
+    ctx = app_context()
+    ctx.tutor.reply(session, "why did stalin win?", client=client_id())
+
+Store (Chroma + manifest + embedder), Tutor, both coaches, the session store and the library
+are shared by every browser session; per-user state lives in ``st.session_state``. A
+configuration problem is shown with ``st.error`` and the page stops.
 
 Test hook: ``chat_model_factory`` builds the chat model from settings (``tutor.llm.chat_model``);
 tests replace it, e.g. ``monkeypatch.setattr(resources, "chat_model_factory", lambda s: FakeChatModel(...))``,
@@ -24,8 +27,11 @@ from tutor.errors import TutorError
 from tutor.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # the real imports are deferred: they take seconds, and the first screen needs none
+    from tutor.coach.essay import EssayCoach
+    from tutor.coach.source import SourceCoach
     from tutor.engine import Tutor
     from tutor.library import Library
+    from tutor.services import Services
     from tutor.sessions import SessionStore
     from tutor.store import Store
 
@@ -43,6 +49,8 @@ class AppContext:
     tutor: Tutor
     library: Library
     sessions: SessionStore
+    essay_coach: EssayCoach
+    source_coach: SourceCoach
 
 
 def _key(settings: Settings) -> str:
@@ -58,13 +66,13 @@ def _store(key: str, _settings: Settings) -> "Store":
 
 
 @st.cache_resource(show_spinner=False)
-def _tutor(key: str, _settings: Settings, _store: "Store") -> "Tutor":
-    from tutor.engine import Tutor
+def _services(key: str, _settings: Settings, _store: "Store") -> "Services":
+    from tutor.services import build
 
     factory = chat_model_factory
     if factory is None:
         from tutor.llm import chat_model as factory
-    return Tutor.from_settings(_settings, store=_store, chat_model=factory(_settings))
+    return build(_settings, store=_store, chat_model=factory(_settings))
 
 
 @st.cache_resource(show_spinner=False)
@@ -76,22 +84,40 @@ def _sessions(key: str, _settings: Settings) -> "SessionStore":
 
 @st.cache_resource(show_spinner=False)
 def _gate(key: str) -> dict:
-    """Once-per-process flags (first-start check, warm-up) and the lock guarding them."""
-    return {"lock": threading.Lock(), "corpus_checked": False, "warm_started": False}
+    """Once-per-process flags (warm-up) and the lock guarding them."""
+    return {"lock": threading.Lock(), "warm_started": False}
 
 
 def build_context(settings: Settings) -> AppContext:
     """The shared objects for these settings (raises TutorError when something is wrong)."""
-    from tutor.library import Library
-
     key = _key(settings)
     store = _store(key, settings)
-    return AppContext(settings=settings, store=store, tutor=_tutor(key, settings, store),
-                      library=Library(store), sessions=_sessions(key, settings))
+    services = _services(key, settings, store)
+    return AppContext(settings=settings, store=store, tutor=services.tutor, library=services.library,
+                      sessions=_sessions(key, settings), essay_coach=services.essay_coach,
+                      source_coach=services.source_coach)
+
+
+def client_id(settings: Settings | None = None) -> str:
+    """Who is asking, for per-client limits: the address the connection came from (the first
+    X-Forwarded-For hop when TUTOR_TRUST_PROXY is set), else this browser session's id."""
+    settings = settings or get_settings()
+    forwarded = ""
+    if settings.trust_proxy:
+        forwarded = str((st.context.headers or {}).get("X-Forwarded-For") or "").split(",")[0].strip()
+    address = forwarded or st.context.ip_address
+    if address:
+        return f"ip:{address}"
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    run = get_script_run_ctx()
+    return f"session:{run.session_id if run else 'local'}"
 
 
 def show_problem(exc: TutorError) -> None:
-    st.error(str(exc), icon=":material/error:")
+    from tutor.ui.render import escape_markdown, redact_paths
+
+    st.error(escape_markdown(redact_paths(str(exc))), icon=":material/error:")
     st.info("Fix the setting named above (environment, `.env` or `.streamlit/secrets.toml`) and reload "
             "the page. `tutor doctor` in a terminal checks every part.", icon=":material/build:")
     st.stop()
@@ -113,46 +139,6 @@ def app_context() -> AppContext:
     except TutorError as exc:
         show_problem(exc)
         raise
-
-
-def library_is_empty(settings: Settings) -> bool:
-    """Whether the manifest lists no document, read without opening Chroma (fast)."""
-    from tutor.manifest import Manifest
-
-    return not Manifest.open(settings).documents()
-
-
-def ensure_corpus(settings: Settings) -> None:
-    """First start with an empty store: index corpus/sources, showing progress. Checked once
-    per process, from the manifest alone, so a normal start opens nothing heavy here."""
-    gate = _gate(_key(settings))
-    if gate["corpus_checked"]:
-        return
-    with gate["lock"]:
-        if gate["corpus_checked"]:
-            return
-        try:
-            empty = library_is_empty(settings)
-        except TutorError as exc:
-            show_problem(exc)
-        if empty:
-            from tutor.ui.chat import first_start_ingest
-
-            ctx = app_context()
-            with st.status("First start: indexing the course sources…", expanded=True) as status:
-                bar = st.progress(0.0, text="Loading the embedding model…")
-
-                def tick(name: str, done: int, total: int) -> None:
-                    bar.progress(done / max(1, total), text=f"Indexed {done} of {total} files (last: {name})")
-
-                results = first_start_ingest(ctx.library, on_progress=tick)
-                failed = [r for r in results if not r.ok]
-                for r in failed:
-                    st.warning(r.line())
-                status.update(label=f"Indexed {len(results) - len(failed)} course documents",
-                              state="error" if failed and len(failed) == len(results) else "complete",
-                              expanded=bool(failed))
-        gate["corpus_checked"] = True
 
 
 def warm_once(settings: Settings) -> None:

@@ -1,8 +1,10 @@
 """The Sources page's logic: document rows, filters by kind and period, the timeline chart.
 
->>> rows = document_rows(store.documents())                           # doctest: +SKIP
->>> [r["id"] for r in filter_documents(rows, kinds=["event"], years=(1924, 1925))]   # doctest: +SKIP
->>> chart = timeline_chart(timeline_frame(lessons.timeline, years=(1921, 1929)))     # doctest: +SKIP
+Example::
+
+    rows = document_rows(store.documents())
+    [r["id"] for r in filter_documents(rows, kinds=["event"], years=(1924, 1925))]
+    chart = timeline_chart(timeline_frame(lessons.timeline, years=(1921, 1929)))
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
-"""The Teacher page's service: sign-in with a throttle, uploads with per-file progress, replace.
+"""The Teacher page's glue to the services: browser files as Uploads, uploads with per-file
+progress, result rows. The rules live below: sign-in in tutor.auth, replace and the one check
+per upload in tutor.library.
 
->>> teacher = sign_in(password, settings)                                      # doctest: +SKIP
->>> results = handle_uploads(library, teacher, st_uploaded_files, on_file=tick)   # doctest: +SKIP
->>> result_rows(results)[0]["status"]                                          # doctest: +SKIP
-'added'
+Example::
+
+    teacher = sign_in(password, settings)
+    results = handle_uploads(library, teacher, st_uploaded_files, on_file=tick)
+    result_rows(results)[0]["status"]
+    # → 'added'
 
 Every function takes the Teacher proof from :mod:`tutor.auth`; a student (anything else)
 gets PermissionDenied before a byte is read. The page only lays these out.
@@ -11,80 +15,19 @@ gets PermissionDenied before a byte is read. The page only lays these out.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from pathlib import PurePath
 from typing import Any, Callable, Iterable, Protocol
 
-from tutor.auth import Teacher, require_teacher, teacher_login
-from tutor.documents import read_document
-from tutor.errors import DocumentError, PermissionDenied
+from tutor.auth import LoginThrottle, Teacher, closed_message, is_open, require_teacher, sign_in  # noqa: F401
 from tutor.library import IngestResult, Library, Upload
-from tutor.settings import Settings
 
 FileProgress = Callable[[str, int, int, IngestResult | None], None]
-MAX_FAILED_LOGINS = 5
-LOCKOUT_SECONDS = 60.0
 
 
 class _Named(Protocol):
     name: str
 
     def getvalue(self) -> bytes: ...
-
-
-def closed_message() -> str:
-    return ("The teacher area is closed because no teacher password is set. To open it, set "
-            "TUTOR_TEACHER_PASSWORD in the environment, in `.env`, or in `.streamlit/secrets.toml` "
-            "(`TUTOR_TEACHER_PASSWORD = \"...\"`), then restart the app.")
-
-
-def is_open(settings: Settings) -> bool:
-    secret = settings.teacher_password
-    return bool(secret and secret.get_secret_value())
-
-
-class LoginThrottle:
-    """At most MAX_FAILED_LOGINS wrong passwords per minute for the whole process, so the
-    password cannot be guessed quickly from many browser tabs."""
-
-    def __init__(self, limit: int = MAX_FAILED_LOGINS, window: float = LOCKOUT_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self._failures: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def wait(self) -> float:
-        """Seconds until another attempt is allowed (0 when allowed now)."""
-        now = self.clock()
-        with self._lock:
-            while self._failures and now - self._failures[0] > self.window:
-                self._failures.popleft()
-            if len(self._failures) < self.limit:
-                return 0.0
-            return self.window - (now - self._failures[0])
-
-    def failed(self) -> None:
-        with self._lock:
-            self._failures.append(self.clock())
-
-
-THROTTLE = LoginThrottle()
-
-
-def sign_in(password: str, settings: Settings, throttle: LoginThrottle | None = None) -> Teacher:
-    """A Teacher for the right password (compared in constant time by tutor.auth)."""
-    throttle = throttle or THROTTLE
-    wait = throttle.wait()
-    if wait > 0:
-        raise PermissionDenied(f"Too many wrong passwords. Try again in {max(1, round(wait))} seconds.")
-    try:
-        return teacher_login(password or "", settings)
-    except PermissionDenied:
-        if is_open(settings):
-            throttle.failed()
-        raise
 
 
 def as_upload(item: Upload | _Named) -> Upload:
@@ -117,7 +60,7 @@ def handle_uploads(library: Library, actor: Teacher, files: Iterable[Upload | _N
         upload = uploads[index]
         if on_file:
             on_file(upload.name, done, total, None)
-        [result] = library.ingest(actor, [upload], confirm_flagged=confirm_flagged)
+        [result] = library.ingest_checked(actor, {index: good[index]}, confirm_flagged=confirm_flagged)
         results[index] = result
         done += 1
         if on_file:
@@ -127,24 +70,9 @@ def handle_uploads(library: Library, actor: Teacher, files: Iterable[Upload | _N
 
 def replace_document(library: Library, actor: Teacher, doc_id: str, file: Upload | _Named, *,
                      confirm_flagged: bool = False) -> IngestResult:
-    """Upload a new version of an existing document. The file becomes that document whatever
-    its name, unless its front matter names another id (then nothing changes)."""
+    """Upload a new version of an existing document (the rule is ``Library.replace``)."""
     require_teacher(actor)
-    upload = as_upload(file)
-    if library.store.manifest.get(doc_id) is None:
-        return IngestResult(upload.name, "failed", doc_id, reason=f"there is no document '{doc_id}' to replace")
-    ext = PurePath(upload.name).suffix.lower()
-    renamed = Upload(f"{doc_id}{ext}", upload.data)
-    try:
-        doc = read_document(renamed.name, renamed.data, max_bytes=library.settings.max_upload_bytes)
-    except DocumentError as exc:
-        return IngestResult(upload.name, "failed", reason=exc.reason)
-    if doc.doc_id != doc_id:
-        return IngestResult(upload.name, "failed", doc.doc_id, reason=(
-            f"its front matter gives the id '{doc.doc_id}', not '{doc_id}'; change the id or upload it as a new document"))
-    [result] = library.ingest(actor, [renamed], confirm_flagged=confirm_flagged)
-    result.filename = upload.name
-    return result
+    return library.replace(actor, doc_id, as_upload(file), confirm_flagged=confirm_flagged)
 
 
 def remove_document(library: Library, actor: Teacher, doc_id: str) -> bool:

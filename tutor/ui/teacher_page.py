@@ -6,6 +6,7 @@ import math
 
 import streamlit as st
 
+from tutor import auth
 from tutor.documents import SUPPORTED_EXTENSIONS
 from tutor.errors import PermissionDenied, TutorError
 from tutor.ui import resources
@@ -21,8 +22,8 @@ STATUS_ICONS = {"added": "✅", "updated": "🔁", "unchanged": "⏺", "flagged"
 
 def _gate(ctx: resources.AppContext):
     """The signed-in Teacher, or the closed notice / sign-in form and a stopped page."""
-    if not service.is_open(ctx.settings):
-        st.info(service.closed_message(), icon=":material/lock:")
+    if not auth.is_open(ctx.settings):
+        st.info(auth.closed_message(), icon=":material/lock:")
         st.stop()
     teacher = st.session_state.get(TEACHER_KEY)
     if teacher is not None:
@@ -32,7 +33,8 @@ def _gate(ctx: resources.AppContext):
         submitted = st.form_submit_button("Sign in", icon=":material/login:")
     if submitted:
         try:
-            st.session_state[TEACHER_KEY] = service.sign_in(password, ctx.settings)
+            st.session_state[TEACHER_KEY] = auth.sign_in(password, ctx.settings,
+                                                         client=resources.client_id(ctx.settings))
             st.rerun()
         except PermissionDenied as exc:
             st.error(f"Access denied. {escape_markdown(str(exc))}", icon=":material/block:")
@@ -50,7 +52,7 @@ def _run_uploads(ctx, teacher, files, *, confirm_flagged: bool) -> None:
 
         def tick(name: str, done: int, total: int, result) -> None:
             if result is None:
-                bar.progress(done / max(1, total), text=f"Indexing {name} ({done + 1} of {total})")
+                bar.progress(done / max(1, total), text=f"Indexing {escape_markdown(name)} ({done + 1} of {total})")
                 return
             bar.progress(done / max(1, total), text=f"{done} of {total} done")
             st.write(f"{STATUS_ICONS.get(result.status, '')} {escape_markdown(result.line())}")
@@ -110,7 +112,7 @@ def _document_section(ctx, teacher) -> None:
         with preview:
             for n, (heading, page, text) in enumerate(reading_sections(ctx.store.chunks(doc_id)), start=1):
                 where = " · ".join(x for x in (heading, f"page {page}" if page else None) if x)
-                with st.expander(f"Passage {n}" + (f" — {where}" if where else "")):
+                with st.expander(f"Passage {n}" + (f" — {escape_markdown(where)}" if where else "")):
                     st.text(text)
         with replace:
             new = st.file_uploader("New version", type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS],
@@ -120,11 +122,11 @@ def _document_section(ctx, teacher) -> None:
                 result = service.replace_document(ctx.library, teacher, doc_id, new)
                 (st.success if result.ok else st.error)(escape_markdown(result.line()))
         with delete:
-            sure = st.checkbox(f"Delete “{rows[[r['id'] for r in rows].index(doc_id)]['title']}” and all its passages",
-                               key=f"delete_ok_{doc_id}")
+            title = next(r["title"] for r in rows if r["id"] == doc_id)
+            sure = st.checkbox(f"Delete “{escape_markdown(title)}” and all its passages", key=f"delete_ok_{doc_id}")
             if st.button("Delete", type="primary", disabled=not sure, key=f"delete_go_{doc_id}"):
                 service.remove_document(ctx.library, teacher, doc_id)
-                st.toast(f"Deleted {doc_id}")
+                st.toast(f"Deleted {escape_markdown(doc_id)}")
                 st.rerun()
     with st.expander("Re-index every document"):
         st.write("Rebuilds the search index from the kept originals, e.g. after changing the chunk size or "
@@ -134,7 +136,7 @@ def _document_section(ctx, teacher) -> None:
             with st.status("Re-indexing…", expanded=True) as status:
                 bar = st.progress(0.0)
                 results = service.reindex_all(ctx.library, teacher, on_progress=lambda name, done, total: bar.progress(
-                    done / max(1, total), text=f"{done} of {total}: {name}"))
+                    done / max(1, total), text=f"{done} of {total}: {escape_markdown(name)}"))
                 status.update(label=f"Re-indexed: {service.summary(results)}", state="complete")
             st.session_state[RESULTS_KEY] = results
 

@@ -1,0 +1,92 @@
+"""The one place that builds the object graph: ``build(settings, *, chat_model=...)`` gives the
+store, retriever, lessons, prompts, model turn, tutor, both coaches and the library. Every CLI,
+the app's resources, the evaluation and the benchmarks call it, so they cannot disagree (all of
+them honour ``TUTOR_PROMPTS_DIR`` and ``TUTOR_LLM_TURN_BUDGET``).
+
+>>> build(chat_model=None, embedder=object(), store=object())
+Traceback (most recent call last):
+...
+tutor.errors.ConfigError: build() takes a store or an embedder, not both: the store already has its embedder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Final
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models.chat_models import BaseChatModel
+
+from tutor.coach.essay import EssayCoach
+from tutor.coach.source import SourceCoach
+from tutor.engine import Tutor
+from tutor.errors import ConfigError
+from tutor.lessons import Lessons, load_lessons
+from tutor.library import Library
+from tutor.llm import chat_model as configured_chat_model
+from tutor.llm import model_name
+from tutor.model_turn import ModelTurn
+from tutor.prompts import Prompts, load_prompts
+from tutor.retrieval import Retriever
+from tutor.sessions import SessionStore
+from tutor.settings import Settings, get_settings
+from tutor.store import Store
+
+
+class _Configured:
+    def __repr__(self) -> str:
+        return "CONFIGURED"
+
+
+# ``chat_model=CONFIGURED`` (the default): the model the settings name; ``None``: offline.
+CONFIGURED: Final = _Configured()
+
+
+@dataclass
+class Services:
+    """Everything a front end needs, built once for one Settings."""
+
+    settings: Settings
+    store: Store
+    retriever: Retriever
+    lessons: Lessons
+    prompts: Prompts
+    model: ModelTurn | None
+    tutor: Tutor
+    essay_coach: EssayCoach
+    source_coach: SourceCoach
+    library: Library
+
+    @cached_property
+    def sessions(self) -> SessionStore:
+        return SessionStore.open(self.settings)
+
+    @property
+    def chat_model(self) -> BaseChatModel | None:
+        return self.model.model if self.model is not None else None
+
+
+def build(settings: Settings | None = None, *, chat_model: BaseChatModel | None | Any = CONFIGURED,
+          store: Store | None = None, embedder: Embeddings | None = None) -> Services:
+    """The object graph for ``settings`` (default: the environment's).
+
+    ``store`` reuses an open store (the app caches one); ``embedder`` opens the store with that
+    embedder instead of the configured one (tests). Giving both is a mistake and is refused."""
+    if store is not None and embedder is not None:
+        raise ConfigError("build() takes a store or an embedder, not both: the store already has its embedder.")
+    settings = settings or get_settings()
+    model = configured_chat_model(settings) if chat_model is CONFIGURED else chat_model
+    store = store or Store.open(settings, embedder)
+    lessons = load_lessons(settings.corpus_dir)
+    prompts = load_prompts(settings.prompts_dir)
+    retriever = Retriever(store)
+    turn = None if model is None else ModelTurn(model, budget=settings.llm_turn_budget,
+                                                 mode=model_name(model, settings))
+    essay = EssayCoach(lessons, retriever, prompts_dir=settings.prompts_dir, prompts=prompts, model=turn)
+    source = SourceCoach(lessons, retriever, prompts_dir=settings.prompts_dir, corpus_dir=settings.corpus_dir,
+                         model=turn)
+    tutor = Tutor(retriever=retriever, lessons=lessons, prompts=prompts, settings=settings, model=turn,
+                  embedder=store.embedder, coach=essay)
+    return Services(settings=settings, store=store, retriever=retriever, lessons=lessons, prompts=prompts,
+                    model=turn, tutor=tutor, essay_coach=essay, source_coach=source, library=Library(store))
