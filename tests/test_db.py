@@ -1,0 +1,158 @@
+"""The data layer: migrations on open, an old SQLite file upgraded, shared counters and
+published cards — on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from tutor.counters import SharedWindow
+from tutor.db import Database, describe, head_revision
+from tutor.published_cards import PublishedCards
+from tutor.settings import load_settings
+
+pytestmark = pytest.mark.both_databases
+
+
+def test_a_new_database_is_migrated_to_the_newest_revision(db, database_url, settings):
+    assert db.revision() == head_revision() == "0002"
+    with db.read() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+    assert {"documents", "document_versions", "meta", "pending_chunks", "chat_sessions", "kept_originals",
+            "published_cards", "rate_events", "alembic_version"} <= tables
+    assert db.dialect == ("postgresql" if database_url else "sqlite")
+    # Opening again (another process, a restart) finds it current and changes nothing.
+    again = Database(db.url)
+    assert again.revision() == "0002"
+    again.dispose()
+
+
+def test_processes_opening_a_new_database_at_once_migrate_it_once(settings, database_url):
+    script = ("import sys; from tutor.db import Database; "
+              "print(Database(sys.argv[1]).revision())")
+    procs = [subprocess.Popen([sys.executable, "-c", script, settings.database], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [o[1][-2000:] for o in outs]
+    assert [o[0].strip() for o in outs] == ["0002"] * 3
+
+
+LEGACY = """
+CREATE TABLE documents (doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, kind TEXT NOT NULL,
+    filename TEXT NOT NULL, original TEXT NOT NULL, content_hash TEXT NOT NULL, version INTEGER NOT NULL,
+    chunk_ids TEXT NOT NULL, metadata TEXT NOT NULL, ingested_at TEXT NOT NULL);
+CREATE TABLE document_versions (doc_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
+    n_chunks INTEGER NOT NULL, ingested_at TEXT NOT NULL, retired_at TEXT, PRIMARY KEY (doc_id, version));
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE pending_chunks (chunk_id TEXT PRIMARY KEY, added_at REAL NOT NULL);
+INSERT INTO documents VALUES ('notes', 'Notes', 'idea', 'notes.md', 'notes--abc.md', 'abc', 3,
+    '["notes::abc::0000"]', '{}', '2026-01-01T00:00:00+00:00');
+INSERT INTO meta VALUES ('store_version', '7');
+"""
+
+
+def test_a_sqlite_file_from_before_migrations_is_upgraded_in_place(tutor_home, database_url):
+    if database_url:
+        pytest.skip("only SQLite files predate the migrations")
+    from tutor.library import Library
+    from tutor.manifest import Manifest
+    from tutor.sessions import SessionStore
+
+    settings = load_settings(home=tutor_home)
+    settings.ensure_home()
+    conn = sqlite3.connect(settings.db_path)
+    conn.executescript(LEGACY)
+    conn.close()
+    (settings.documents_dir / "notes--abc.md").write_bytes(b"# Notes\nKept as a file, as before.\n")
+
+    manifest = Manifest.open(settings)
+    assert manifest.db.revision() == "0002"
+    record = manifest.get("notes")
+    assert (record.version, record.chunk_ids, manifest.version()) == (3, ("notes::abc::0000",), 7)
+    assert SessionStore.open(settings).recent() == []  # the conversations' table was made too
+
+    class _Store:  # Library.kept_original needs only the manifest and the settings
+        pass
+
+    store = _Store()
+    store.manifest, store.settings = manifest, settings
+    assert Library(store).kept_original(record) == b"# Notes\nKept as a file, as before.\n"
+
+
+def test_urls_in_messages_hide_the_password():
+    assert describe("postgresql+psycopg://tutor:pw@db.school:5432/tutor") == "postgresql://tutor:***@db.school:5432/tutor"
+    assert describe("sqlite:////srv/tutor/tutor.sqlite3") == "/srv/tutor/tutor.sqlite3"
+
+
+def test_the_shared_window_counts_the_same_for_two_hosts(db):
+    # Two Database objects on one URL stand for two hosts: nothing is shared but the database.
+    other_host = Database(db.url)
+    try:
+        a = SharedWindow(db, scope="messages", window=60)
+        b = SharedWindow(other_host, scope="messages", window=60)
+        assert [a.take("s1", 3), b.take("s1", 3), a.take("s1", 3)] == [0.0, 0.0, 0.0]
+        wait = b.take("s1", 3)
+        assert 59 < wait <= 60, "the fourth message in a minute waits for the first to age out"
+        assert len(a.recent("s1")) == 3 and a.take("s2", 3) == 0.0, "another client is not held back"
+
+        throttle = SharedWindow(db, scope="sign-in", window=60)
+        throttle.add("10.0.0.7")
+        SharedWindow(other_host, scope="sign-in", window=60).add("10.0.0.7")
+        times = throttle.recent("10.0.0.7")
+        assert len(times) == 2 and times[0] <= times[1] <= throttle.clock()
+        assert SharedWindow(other_host, scope="messages", window=60).recent("10.0.0.7") == [], "scopes apart"
+        throttle.forget("10.0.0.7")
+        assert throttle.recent("10.0.0.7") == []
+    finally:
+        other_host.dispose()
+
+
+def test_the_shared_window_never_lets_more_through_under_contention(db):
+    windows = [SharedWindow(db, scope="messages", window=60), SharedWindow(Database(db.url), scope="messages", window=60)]
+    allowed: list[bool] = []
+    lock = threading.Lock()
+
+    def student(n: int):
+        ok = windows[n % 2].take("busy", 5) == 0.0
+        with lock:
+            allowed.append(ok)
+
+    threads = [threading.Thread(target=student, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert allowed.count(True) == 5 and len(allowed) == 20
+    windows[1].db.dispose()
+
+
+def test_old_events_leave_the_window(db):
+    window = SharedWindow(db, scope="messages", window=0.2)
+    assert window.take("s", 1) == 0.0 and window.take("s", 1) > 0
+    import time
+
+    time.sleep(0.3)
+    assert window.take("s", 1) == 0.0
+    with db.read() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM rate_events")).scalar_one() == 1
+
+
+def test_published_cards_round_trip_and_move_the_version(db):
+    cards = PublishedCards(db)
+    assert cards.all() == [] and cards.version() == 0
+    card = {"id": "kronstadt", "question": "Why did the Kronstadt sailors rise in March 1921?",
+            "key_points": [{"id": "grain", "statement": "Grain requisitioning had emptied the villages."}]}
+    cards.publish("kronstadt", card, by="teacher")
+    assert cards.get("kronstadt") == card and cards.version() == 1
+    revised = {**card, "question": "Why did Kronstadt rise?"}
+    PublishedCards(Database(db.url)).publish("kronstadt", revised, by="teacher")  # from another host
+    assert [c["question"] for c in cards.all()] == ["Why did Kronstadt rise?"] and cards.version() == 2
+    assert cards.withdraw("kronstadt") and not cards.withdraw("kronstadt")
+    assert cards.get("kronstadt") is None and cards.version() == 3
+    json.dumps(cards.all())
