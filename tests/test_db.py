@@ -156,3 +156,57 @@ def test_published_cards_round_trip_and_move_the_version(db):
     assert cards.withdraw("kronstadt") and not cards.withdraw("kronstadt")
     assert cards.get("kronstadt") is None and cards.version() == 3
     json.dumps(cards.all())
+
+
+def test_the_message_limit_and_sign_in_throttle_count_across_hosts(db, settings, database_url):
+    """What build() gives each app host: on PostgreSQL one allowance per client whichever
+    host it lands on; on SQLite (one host) the counts stay in the process."""
+    from tutor.auth import MAX_FAILED_LOGINS
+    from tutor.errors import RateLimited
+    from tutor.limits import SlidingWindow
+    from tutor.services import build_limits
+
+    settings = settings.model_copy(update={"rate_limit_per_minute": 3})
+    limiter_a, throttle_a = build_limits(settings)
+    if not database_url:
+        assert isinstance(limiter_a.window, SlidingWindow) and isinstance(throttle_a._failures, SlidingWindow)
+        return
+    other_host = Database(db.url)
+    try:
+        limiter_b, throttle_b = build_limits(settings, other_host)
+        limiter_a.check("ip:10.0.0.9"), limiter_b.check("ip:10.0.0.9"), limiter_a.check("ip:10.0.0.9")
+        with pytest.raises(RateLimited):
+            limiter_b.check("ip:10.0.0.9")
+        limiter_b.check("ip:10.0.0.10")  # another client is not held back
+
+        for n in range(MAX_FAILED_LOGINS):
+            (throttle_a if n % 2 else throttle_b).failed("ip:10.0.0.9")
+        assert throttle_a.wait("ip:10.0.0.9") > 59 and throttle_b.wait("ip:10.0.0.9") > 59
+        assert throttle_a.wait("ip:10.0.0.11") == 0.0
+        throttle_b.succeeded("ip:10.0.0.9")  # the right password on B clears A's record too
+        assert throttle_a.wait("ip:10.0.0.9") == 0.0
+    finally:
+        other_host.dispose()
+
+
+def test_the_shared_window_counts_in_the_process_while_the_database_is_down(database_url, settings):
+    """A database outage must not stop students chatting: the window counts locally meanwhile."""
+    if not database_url:
+        pytest.skip("SQLite is a file on this host and cannot become unreachable")
+    from sqlalchemy.engine import make_url
+
+    from test_faults import TcpProxy
+
+    server = make_url(database_url)
+    proxy = TcpProxy(server.host or "127.0.0.1", server.port or 5432).start()
+    host = Database(database_url.replace(f":{server.port or 5432}/", f":{proxy.port}/", 1))
+    try:
+        window = SharedWindow(host, scope="messages", window=60)
+        assert window.take("s", 2) == 0.0
+        proxy.stop()
+        assert [window.take("s", 2), window.take("s", 2)] == [0.0, 0.0], "counted locally, not refused"
+        assert window.take("s", 2) > 0, "still limited, by this host's own count"
+        assert window.clock() > 0 and len(window.recent("s")) == 2
+    finally:
+        proxy.stop()
+        host.dispose()

@@ -509,7 +509,8 @@ def test_database_down_mid_conversation_loses_no_turn(database_url, tutor_home, 
     proxy = TcpProxy(server.host or "127.0.0.1", server.port or 5432).start()
     try:
         url = database_url.replace(f":{server.port or 5432}/", f":{proxy.port}/", 1)
-        settings = load_settings(home=tutor_home, database_url=url, llm="offline", rate_limit_per_minute=0)
+        # A rate limit on: its counter is in the database too, and must not cost the turn either.
+        settings = load_settings(home=tutor_home, database_url=url, llm="offline", rate_limit_per_minute=30)
         store = Store(settings, embedder)
         sources = Path(__file__).resolve().parent.parent / "corpus" / "sources"
         names = ["event-ban-on-factions.md", "person-stalin.md"]

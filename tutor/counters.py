@@ -10,14 +10,22 @@ It has the interface of the in-process window (``take``, ``add``, ``recent``, ``
 client, time on the database's clock, one clock for every host). A check and its count are one
 transaction under a lock for that scope and client, so two hosts never both let the twenty-first
 message through. Rows are deleted as they fall out of the window.
+
+When the database cannot be reached the window counts in this process instead (and says so in
+the log): a database outage must not stop students from chatting, and each host still limits.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+
 import sqlalchemy as sa
 
 from tutor import schema
-from tutor.db import Database
+from tutor.db import Database, DatabaseUnavailable
+
+log = logging.getLogger(__name__)
 
 _events = schema.rate_events
 
@@ -26,7 +34,14 @@ class SharedWindow:
     """Event times per client within the last ``window`` seconds, in the database."""
 
     def __init__(self, db: Database, *, scope: str, window: float):
+        from tutor.limits import SlidingWindow  # the in-process window this one falls back to
+
         self.db, self.scope, self.window = db, scope, float(window)
+        self._local = SlidingWindow(self.window, time.time)
+
+    def _fallback(self, exc: DatabaseUnavailable):
+        log.warning("counting %s in this process while the database is unreachable: %s", self.scope, exc)
+        return self._local
 
     def _where(self, client: str):
         return sa.and_(_events.c.scope == self.scope, _events.c.client == client)
@@ -37,13 +52,19 @@ class SharedWindow:
 
     def clock(self) -> float:
         """Now, on the clock the event times are on."""
-        with self.db.read() as conn:
-            return self.db.now(conn)
+        try:
+            with self.db.read() as conn:
+                return self.db.now(conn)
+        except DatabaseUnavailable:
+            return self._local.clock()
 
     def recent(self, client: str) -> list[float]:
         """The times of the client's events still inside the window, oldest first."""
-        with self.db.write(lock=f"window:{self.scope}:{client}") as conn:
-            return self._recent(conn, client, self.db.now(conn))
+        try:
+            with self.db.write(lock=f"window:{self.scope}:{client}") as conn:
+                return self._recent(conn, client, self.db.now(conn))
+        except DatabaseUnavailable as exc:
+            return self._fallback(exc).recent(client)
 
     def add(self, client: str) -> None:
         self.take(client, limit=None)
@@ -51,14 +72,21 @@ class SharedWindow:
     def take(self, client: str, limit: int | None) -> float:
         """Record an event if fewer than ``limit`` are in the window (None: always); else
         record nothing and return the seconds until one more is allowed."""
-        with self.db.write(lock=f"window:{self.scope}:{client}") as conn:
-            now = self.db.now(conn)
-            times = self._recent(conn, client, now)
-            if limit is not None and len(times) >= limit:
-                return max(0.0, times[0] + self.window - now)
-            conn.execute(_events.insert().values(scope=self.scope, client=client, at=now))
-            return 0.0
+        try:
+            with self.db.write(lock=f"window:{self.scope}:{client}") as conn:
+                now = self.db.now(conn)
+                times = self._recent(conn, client, now)
+                if limit is not None and len(times) >= limit:
+                    return max(0.0, times[0] + self.window - now)
+                conn.execute(_events.insert().values(scope=self.scope, client=client, at=now))
+                return 0.0
+        except DatabaseUnavailable as exc:
+            return self._fallback(exc).take(client, limit)
 
     def forget(self, client: str) -> None:
-        with self.db.write() as conn:
-            conn.execute(_events.delete().where(self._where(client)))
+        self._local.forget(client)
+        try:
+            with self.db.write() as conn:
+                conn.execute(_events.delete().where(self._where(client)))
+        except DatabaseUnavailable as exc:
+            self._fallback(exc)

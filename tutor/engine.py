@@ -60,7 +60,8 @@ class Tutor:
     coach) answers a pasted essay. Both are given by ``tutor.services.build``."""
 
     def __init__(self, *, retriever: Retriever, lessons: Lessons, prompts: Prompts, settings: Settings,
-                 model: ModelTurn | None = None, embedder=None, coach=None, facts: FactChecker | None = None):
+                 model: ModelTurn | None = None, embedder=None, coach=None, facts: FactChecker | None = None,
+                 rate_limiter: RateLimiter | None = None):
         self.retriever = retriever
         self.facts = facts
         self.lessons = lessons
@@ -72,7 +73,7 @@ class Tutor:
         self.assessor = Assessor(self.matcher, lessons, facts)
         self.coach = coach
         self.mode = model.mode if model is not None else OFFLINE
-        self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.rate_limiter = rate_limiter or RateLimiter(settings.rate_limit_per_minute)
         self._secret_lines = prompts.secret_lines()
 
     @property
