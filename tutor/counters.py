@@ -1,9 +1,10 @@
 """A sliding window kept in the database, so the message rate limit and the sign-in throttle
 count the same on every app host.
 
->>> window = SharedWindow(Database.open(settings), scope="messages", window=60)   # doctest: +SKIP
->>> window.take("client-a", limit=20)      # 0.0: allowed and counted; > 0: seconds to wait
-0.0
+Example (needs a live database)::
+
+    window = SharedWindow(Database.open(settings), scope="messages", window=60)
+    window.take("client-a", limit=20)      # -> 0.0: allowed and counted; > 0: seconds to wait
 
 It has the interface of the in-process window (``take``, ``add``, ``recent``, ``forget``, and
 ``clock`` for the times it returns), so the limiters use either. Each event is a row (scope,
@@ -24,6 +25,7 @@ import sqlalchemy as sa
 
 from tutor import schema
 from tutor.db import Database, DatabaseUnavailable
+from tutor.limits import SlidingWindow
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +36,6 @@ class SharedWindow:
     """Event times per client within the last ``window`` seconds, in the database."""
 
     def __init__(self, db: Database, *, scope: str, window: float):
-        from tutor.limits import SlidingWindow  # the in-process window this one falls back to
-
         self.db, self.scope, self.window = db, scope, float(window)
         self._local = SlidingWindow(self.window, time.time)
 

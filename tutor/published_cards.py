@@ -3,9 +3,11 @@
 A small API for the teacher's drafting workflow (``tutor lessons draft`` and the Teacher page):
 a card is stored as the JSON object the teacher published, under its id.
 
->>> cards = PublishedCards(Database.open(settings))                  # doctest: +SKIP
->>> cards.publish("why-stalin-won-2", {"question": "...", ...}, by="teacher")
->>> [c["question"] for c in cards.all()]                              # doctest: +SKIP
+Example (needs a live database)::
+
+    cards = PublishedCards(Database.open(settings))
+    cards.publish("why-stalin-won-2", {"question": "...", ...}, by="teacher")
+    [c["question"] for c in cards.all()]
 
 ``version()`` moves with every publish and withdrawal, so a host can cheaply check whether
 to reload its cards (as the store version does for documents).
