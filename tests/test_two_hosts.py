@@ -6,11 +6,8 @@ hosts both complete; a host killed mid-ingest leaves the other's view consistent
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 
@@ -18,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import PostgresSchema
+from test_chroma_server import AppProcess as Host  # one app host is one such process
 from test_chroma_server import chroma_server, server_url  # noqa: F401  (fixtures)
 from tutor.db import lock_key
 from tutor.settings import PROJECT_ROOT
@@ -67,37 +65,6 @@ HOST = textwrap.dedent("""
                    "stored": sorted(store.collection.get(include=[])["ids"])}
         print(json.dumps(out), flush=True)
 """)
-
-
-class Host:
-    def __init__(self, script, env: dict[str, str]):
-        self.proc = subprocess.Popen([sys.executable, str(script)], env=env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.ready = self.read()
-
-    def read(self) -> dict:
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.wait(timeout=30)
-            pytest.fail(f"host exited ({self.proc.returncode}): {self.proc.stderr.read()[-3000:]}")
-        return json.loads(line)
-
-    def send(self, **cmd) -> None:
-        self.proc.stdin.write(json.dumps(cmd) + "\n")
-        self.proc.stdin.flush()
-
-    def ask(self, **cmd) -> dict:
-        self.send(**cmd)
-        return self.read()
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 def note(doc_id: str, title: str, body: str) -> tuple[str, str]:
