@@ -235,3 +235,21 @@ def spy_library(spy_store):
     from tutor.library import Library
 
     return Library(spy_store)
+
+
+@pytest.fixture
+def fresh_app(monkeypatch):
+    """For AppTest tests: no cached objects from another test (st.cache_resource outlives a
+    test), no background warm-up, a fresh sign-in throttle."""
+    import streamlit as st
+
+    from tutor import auth
+    from tutor.ui import resources
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    monkeypatch.setattr(resources, "warm_in_background", False)
+    monkeypatch.setattr(auth, "THROTTLE", auth.LoginThrottle())
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()

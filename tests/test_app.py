@@ -34,16 +34,7 @@ def plain(markdown: str) -> str:
     return unlinked.replace("\\", "").replace("**", "")
 
 
-@pytest.fixture(autouse=True)
-def fresh_app(monkeypatch):
-    """No cached objects from another test, no background warm-up, a fresh login throttle."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    monkeypatch.setattr(resources, "warm_in_background", False)
-    monkeypatch.setattr(auth, "THROTTLE", auth.LoginThrottle())
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
+pytestmark = pytest.mark.usefixtures("fresh_app")  # tests/conftest.py
 
 
 @pytest.fixture

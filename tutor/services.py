@@ -18,7 +18,8 @@ from typing import Any, Final
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from tutor.auth import MAX_LOCKOUT_SECONDS, THROTTLE, LoginThrottle
+from tutor import auth
+from tutor.auth import MAX_LOCKOUT_SECONDS, LoginThrottle
 from tutor.coach.essay import EssayCoach
 from tutor.coach.facts import default_checker
 from tutor.coach.source import SourceCoach
@@ -107,6 +108,6 @@ def build_limits(settings: Settings, db: Database | None = None) -> tuple[RateLi
     process's Database for ``settings`` unless given (a test's second host)."""
     db = db or Database.open(settings)
     if db.is_sqlite:
-        return RateLimiter(settings.rate_limit_per_minute), THROTTLE
+        return RateLimiter(settings.rate_limit_per_minute), auth.THROTTLE
     return (RateLimiter(settings.rate_limit_per_minute, window=SharedWindow(db, scope="messages", window=60)),
             LoginThrottle(failures=SharedWindow(db, scope="sign-in", window=MAX_LOCKOUT_SECONDS)))
