@@ -34,6 +34,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,55 +84,29 @@ def cold_start_browser(home: Path) -> dict[str, float]:
     from playwright.sync_api import expect, sync_playwright
 
     port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page()
         started = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=ROOT, env=_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            while True:
-                if proc.poll() is not None:
-                    raise SystemExit(f"streamlit exited with {proc.returncode}")
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
-                        break
-                except (urllib.error.URLError, ConnectionError, TimeoutError):
-                    time.sleep(0.05)
-            health = time.perf_counter() - started
-            page.goto(url, wait_until="commit")
-            expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=60_000)
-            usable = time.perf_counter() - started
+            with _streamlit(home, port) as url:
+                health = time.perf_counter() - started
+                page.goto(url, wait_until="commit")
+                expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=60_000)
+                usable = time.perf_counter() - started
         finally:
             browser.close()
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
     return {"health_s": health, "usable_s": usable}
 
 
-def first_start_browser(home: Path) -> dict[str, float]:
-    """An empty TUTOR_HOME: seconds from page load to the chat input, to indexing progress on
-    screen, and to the course fully indexed (the manifest lists every shipped document)."""
-    from playwright.sync_api import expect, sync_playwright
-
-    from tutor.library import files_under
-    from tutor.manifest import Manifest
-    from tutor.settings import DEFAULT_CORPUS, load_settings
-
-    expected = len(files_under([DEFAULT_CORPUS / "sources"]))
-    port = _free_port()
+@contextmanager
+def _streamlit(home: Path, port: int) -> Iterator[str]:
+    """`streamlit run` on the app with this TUTOR_HOME, answering its health check: its URL."""
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1"],
         cwd=ROOT, env=_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    out: dict[str, float] = {}
     try:
         while True:
             if proc.poll() is not None:
@@ -140,6 +116,31 @@ def first_start_browser(home: Path) -> dict[str, float]:
                     break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def first_start_browser(home: Path) -> dict[str, float]:
+    """An empty TUTOR_HOME: seconds from page load to the chat input, to indexing progress on
+    screen, and to the course fully indexed (the manifest lists every shipped document)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tutor.errors import StoreError
+    from tutor.library import files_under
+    from tutor.manifest import Manifest
+    from tutor.settings import DEFAULT_CORPUS, load_settings
+
+    expected = len(files_under([DEFAULT_CORPUS / "sources"]))
+    port = _free_port()
+    out: dict[str, float] = {}
+    with _streamlit(home, port) as url:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
@@ -162,7 +163,7 @@ def first_start_browser(home: Path) -> dict[str, float]:
                             n = len(manifest.documents())
                         finally:
                             manifest.close()
-                    except Exception:  # the app may be creating the database right now
+                    except (StoreError, SQLAlchemyError):  # the app may be creating the database right now
                         n = 0
                     if n >= expected:
                         break
@@ -172,12 +173,6 @@ def first_start_browser(home: Path) -> dict[str, float]:
                 out["indexed_s"] = time.perf_counter() - started
             finally:
                 browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,89 @@ def tutor_home(tmp_path, monkeypatch) -> Path:
     reset_settings()
     yield home
     reset_settings()
+
+
+# -- the database: SQLite under TUTOR_HOME, or PostgreSQL for tests marked both_databases ----
+# CI (.ci/run) starts PostgreSQL and creates this role and database; locally the same commands
+# do it, or point TUTOR_TEST_DATABASE_URL at any server where the role may create schemas.
+TEST_DATABASE_URL = os.environ.get("TUTOR_TEST_DATABASE_URL", "postgresql://tutor:tutor@127.0.0.1:5432/tutor_test")
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("both_databases") and "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The test server's URL, checked once; skipped (failed under CI) when none is reachable."""
+    import sqlalchemy as sa
+
+    from tutor.db import describe
+
+    url = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        reason = (f"PostgreSQL is not reachable at {describe(url)} ({str(exc.orig).strip().splitlines()[0]}); "
+                  "start it and create the role as .ci/run does, or set TUTOR_TEST_DATABASE_URL")
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    finally:
+        engine.dispose()
+    return TEST_DATABASE_URL
+
+
+class PostgresSchema:
+    """A fresh schema on the test server: the tutor's tables for one test, dropped after it."""
+
+    def __init__(self, server_url: str):
+        import sqlalchemy as sa
+
+        self.name = f"t_{uuid.uuid4().hex[:12]}"
+        sep = "&" if "?" in server_url else "?"
+        self.url = f"{server_url}{sep}options=-csearch_path%3D{self.name}"
+        self._admin = sa.create_engine(server_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with self._admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{self.name}"'))
+
+    def drop(self) -> None:
+        import sqlalchemy as sa
+
+        from tutor.db import Database
+
+        for url in [u for u in list(Database._open.keys()) if self.name in u]:
+            db = Database._open.get(url)
+            if db is not None:
+                db.dispose()
+        with self._admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
+        self._admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def database_url(request, tutor_home, monkeypatch) -> str:
+    """TUTOR_DATABASE_URL for this test: "" (SQLite under TUTOR_HOME) unless the test is
+    marked ``both_databases``, which runs it once more on PostgreSQL."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield ""
+        return
+    pg = PostgresSchema(request.getfixturevalue("postgres_server"))
+    monkeypatch.setenv("TUTOR_DATABASE_URL", pg.url)
+    reset_settings()
+    yield pg.url
+    pg.drop()
+
+
+@pytest.fixture
+def db(settings):
+    """The test's Database (SQLite or PostgreSQL), for looking at tables directly."""
+    from tutor.db import Database
+
+    return Database.open(settings)
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +180,7 @@ def corpus_home(tmp_path_factory) -> Path:
     from tutor.store import Store
 
     home = tmp_path_factory.mktemp("corpus-home")
-    s = load_settings(home=home)
+    s = load_settings(home=home, database_url="")  # whatever database the first user's test has
     store = Store(s, get_embedder(s))
     results = Library(store).ingest_paths(local_operator(), [CORPUS / "sources"])
     failed = [r.line() for r in results if not r.ok]
@@ -109,7 +193,7 @@ def corpus_store(corpus_home, embedder):
     """The shared corpus store, opened for this test (do not write to it)."""
     from tutor.store import Store
 
-    return Store(load_settings(home=corpus_home), embedder)
+    return Store(load_settings(home=corpus_home, database_url=""), embedder)
 
 
 class CountingEmbedder:
@@ -151,3 +235,21 @@ def spy_library(spy_store):
     from tutor.library import Library
 
     return Library(spy_store)
+
+
+@pytest.fixture
+def fresh_app(monkeypatch):
+    """For AppTest tests: no cached objects from another test (st.cache_resource outlives a
+    test), no background warm-up, a fresh sign-in throttle."""
+    import streamlit as st
+
+    from tutor import auth
+    from tutor.ui import resources
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    monkeypatch.setattr(resources, "warm_in_background", False)
+    monkeypatch.setattr(auth, "THROTTLE", auth.LoginThrottle())
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()

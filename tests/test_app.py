@@ -34,16 +34,7 @@ def plain(markdown: str) -> str:
     return unlinked.replace("\\", "").replace("**", "")
 
 
-@pytest.fixture(autouse=True)
-def fresh_app(monkeypatch):
-    """No cached objects from another test, no background warm-up, a fresh login throttle."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    monkeypatch.setattr(resources, "warm_in_background", False)
-    monkeypatch.setattr(auth, "THROTTLE", auth.LoginThrottle())
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
+pytestmark = pytest.mark.usefixtures("fresh_app")  # tests/conftest.py
 
 
 @pytest.fixture
@@ -171,6 +162,24 @@ def test_a_store_failure_mid_turn_is_explained_and_the_message_kept(app_home, mo
     assert "could not answer just now" in plain(at.error[0].value)
     saved = SessionStore.open(get_settings()).load(at.query_params["session"])
     assert saved.history[-1]["content"] == "Why did Zinoviev lose Leningrad?"
+
+
+def test_a_save_that_fails_is_said_on_the_page_and_the_reply_shown(app_home, monkeypatch):
+    from tutor import sessions as sessions_module
+    from tutor.db import DatabaseUnavailable, Database
+
+    def unreachable(self, lock=None):
+        raise DatabaseUnavailable("Cannot use the database postgresql://tutor:***@db:5432/tutor "
+                                  "(connection refused). Check that PostgreSQL is running.")
+
+    at = _app().run()  # the page and its objects are up; then the database goes away
+    monkeypatch.setattr(sessions_module, "SAVE_RETRIES_S", (0.01,))
+    monkeypatch.setattr(Database, "write", unreachable)
+    at = _ask(at, "Why did Zinoviev lose Leningrad?")
+
+    assert _assistant_texts(at)[-1].rstrip().endswith("?"), "the reply is shown"
+    [warning] = [plain(w.value) for w in at.warning if "could not be saved" in plain(w.value)]
+    assert "Check that PostgreSQL is running" in warning and "next turn tries to save it again" in warning
 
 
 def test_bad_setting_is_shown_not_raised(tutor_home, monkeypatch):

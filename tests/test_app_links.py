@@ -7,23 +7,16 @@ import re
 import shutil
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tutor.settings import get_settings
-from tutor.ui import resources
 from tutor.ui.render import link_citations, escape_markdown, redact_paths
 
 APP = "../streamlit_app.py"
 LINK = re.compile(r"\[\\\[(\d+)\\\]\]\((sources\?[^)]+)\)")
 
 
-@pytest.fixture(autouse=True)
-def fresh_app(monkeypatch):
-    st.cache_resource.clear()
-    monkeypatch.setattr(resources, "warm_in_background", False)
-    yield
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_app")  # tests/conftest.py
 
 
 @pytest.fixture

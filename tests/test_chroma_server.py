@@ -149,19 +149,22 @@ class AppProcess:
     def __init__(self, script: Path, env: dict[str, str]):
         self.proc = subprocess.Popen([sys.executable, str(script)], env=env, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.ready = self._read()
+        self.ready = self.read()
 
-    def _read(self) -> dict:
+    def read(self) -> dict:
         line = self.proc.stdout.readline()
         if not line:
             self.proc.wait(timeout=30)
             pytest.fail(f"app process exited ({self.proc.returncode}): {self.proc.stderr.read()[-3000:]}")
         return json.loads(line)
 
-    def ask(self, **cmd) -> dict:
+    def send(self, **cmd) -> None:
         self.proc.stdin.write(json.dumps(cmd) + "\n")
         self.proc.stdin.flush()
-        return self._read()
+
+    def ask(self, **cmd) -> dict:
+        self.send(**cmd)
+        return self.read()
 
     def close(self) -> None:
         if self.proc.poll() is None:

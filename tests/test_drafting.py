@@ -193,6 +193,7 @@ def test_bad_yaml_is_named():
 
 
 # -- publishing ------------------------------------------------------------------------------
+@pytest.mark.both_databases
 def test_publish_versions_unpublish_and_live_lessons_see_it(settings):
     published = PublishedCards(settings)
     lessons = LiveLessons(LESSONS, published)
@@ -217,6 +218,7 @@ def test_publish_versions_unpublish_and_live_lessons_see_it(settings):
     assert lessons.course.cards == LESSONS.cards
 
 
+@pytest.mark.both_databases
 def test_an_invalid_draft_publishes_nothing(settings):
     published = PublishedCards(settings)
     draft = _draft(TEACHER_DOCS[0])
@@ -235,9 +237,21 @@ def test_only_a_teacher_publishes(settings):
         published.unpublish("student", "x")
 
 
-def test_published_cards_live_under_tutor_home(settings):
-    PublishedCards(settings).publish(local_operator(), _draft(TEACHER_DOCS[0]).card)
-    assert settings.db_path.is_relative_to(settings.home) and settings.db_path.exists()
+@pytest.mark.both_databases
+def test_a_card_published_on_one_host_is_taught_on_another(settings):
+    """Two app hosts: each its own Database engine on the one database (SQLite under TUTOR_HOME,
+    or PostgreSQL); the second host's lessons change on its next look, with no restart."""
+    from tutor.db import Database
+
+    here = PublishedCards(db=Database(settings.database))
+    there = LiveLessons(LESSONS, PublishedCards(db=Database(settings.database)))
+    draft = _draft(TEACHER_DOCS[0])
+    assert there.get(draft.card["id"]) is None
+    publish_card(local_operator(), draft.card, timeline=draft.timeline, published=here, lessons=LESSONS,
+                 sources=_texts())
+    assert there.get(draft.card["id"]) is not None and there.is_published(draft.card["id"])
+    here.unpublish(local_operator(), draft.card["id"])
+    assert there.get(draft.card["id"]) is None
     assert not any((CORPUS / "lessons").glob("teacher-*"))
 
 

@@ -27,6 +27,7 @@ from tutor.errors import StoreError
 from tutor.settings import load_settings, reset_settings
 
 TUTOR_CLI = Path(sys.executable).with_name("tutor")
+pytestmark = pytest.mark.both_databases
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -94,16 +95,56 @@ def wait_for(condition, proc: subprocess.Popen, limit_s: float, what: str) -> No
         time.sleep(0.01)
 
 
-def count_rows(db: Path, table: str) -> int:
-    if not db.is_file():
-        return 0
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+def count_rows(settings, table: str) -> int:
+    """Rows in a table of the tutor's database (SQLite or PostgreSQL), from outside the app."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(settings.database)
     try:
-        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    except sqlite3.OperationalError:  # the table is not created yet
+        with engine.connect() as conn:
+            return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+    except sa.exc.OperationalError:  # the file or the table is not created yet
         return 0
     finally:
-        conn.close()
+        engine.dispose()
+
+
+class ManifestGate:
+    """Holds what a manifest switch must wait for, from outside the app: SQLite's write lock on
+    the file, or PostgreSQL's advisory lock. A writer then adds chunks but cannot make them live."""
+
+    def __init__(self, settings):
+        import sqlalchemy as sa
+
+        self.settings = settings
+        self.engine = sa.create_engine(settings.database, connect_args=(
+            {"isolation_level": None, "timeout": 30} if settings.database.startswith("sqlite") else {}))
+        self.conn = None
+
+    def close_gate(self) -> None:
+        import sqlalchemy as sa
+
+        from tutor.db import lock_key
+
+        self.conn = self.engine.connect()
+        if self.engine.dialect.name == "sqlite":
+            self.conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            self.conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": lock_key("manifest")})
+
+    def open_gate(self) -> None:
+        import sqlalchemy as sa
+
+        from tutor.db import lock_key
+
+        if self.conn is not None:
+            if self.engine.dialect.name == "sqlite":
+                self.conn.exec_driver_sql("ROLLBACK")
+            else:
+                self.conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key("manifest")})
+            self.conn.close()
+            self.conn = None
+        self.engine.dispose()
 
 
 def chroma_progress(db: Path) -> int:
@@ -140,7 +181,7 @@ AFTER_REPLY = "Let's look at passage [1] from another side. Which congress vote 
 def shared_corpus_store(corpus_home, embedder):
     from tutor.store import Store
 
-    return Store(load_settings(home=corpus_home), embedder)
+    return Store(load_settings(home=corpus_home, database_url=""), embedder)
 
 
 def model_tutor(store, url: str):
@@ -230,21 +271,19 @@ def test_sigkill_mid_ingest_leaves_no_half_document(tmp_path, tutor_home):
 
         proc = subprocess.Popen([*command, "ingest", str(big)], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        gate = sqlite3.connect(settings.db_path, timeout=30, isolation_level=None)
+        gate = ManifestGate(settings)
         try:
             # Once the child has marked its new chunks pending it is about to write them to Chroma.
-            # Holding the manifest's write lock from then on lets it write chunks but not make any
+            # Holding the manifest's lock from then on lets it write chunks but not make any
             # of them live, so the kill below is always part-way, whatever the machine's speed.
-            wait_for(lambda: count_rows(settings.db_path, "pending_chunks") > 0, proc, 600, "embedding finished")
-            gate.execute("BEGIN IMMEDIATE")
+            wait_for(lambda: count_rows(settings, "pending_chunks") > 0, proc, 600, "embedding finished")
+            gate.close_gate()
             wait_for(lambda: chroma_progress(chroma_db) > before, proc, 120,
                      "the first chunks reached Chroma")
             proc.send_signal(signal.SIGKILL)
             proc.communicate(timeout=60)
         finally:
-            if gate.in_transaction:
-                gate.execute("ROLLBACK")
-            gate.close()
+            gate.open_gate()
         assert proc.returncode == -signal.SIGKILL
 
         # Restart: a new process opens the store.
@@ -270,7 +309,7 @@ def test_sigkill_mid_ingest_leaves_no_half_document(tmp_path, tutor_home):
         record = store.manifest.get("big-ingest")
         assert len(store.chunks("big-ingest")) == len(v2_chunks) == record.chunks
         assert set(store.collection.get(include=[])["ids"]) == store.manifest.live_chunk_ids()
-        assert {p.name for p in settings.documents_dir.iterdir()} == {record.original}
+        assert store.manifest.original_names() == {record.original}
         hits = Retriever(store).search("qorvanthel", k=3, method="bm25")
         assert hits and all(h.doc_id == "big-ingest" and "qorvanthel" in h.text for h in hits)
 
@@ -356,3 +395,149 @@ def test_chroma_server_unreachable(settings, embedder, monkeypatch):
     code, out = doctor_output(monkeypatch, TUTOR_CHROMA_URL=url)
     assert code == 1, out
     assert "!! vector store" in out and "fix: start the Chroma server or fix TUTOR_CHROMA_URL" in out
+
+
+# -- the database unreachable or restarted ----------------------------------------------------
+class TcpProxy:
+    """A TCP forwarder on 127.0.0.1 in front of the test's PostgreSQL. ``stop()`` cuts every
+    connection and refuses new ones (the server down, or restarting); ``start()`` brings it back
+    on the same port."""
+
+    def __init__(self, host: str, port: int):
+        import socket
+
+        self.target = (host, port)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._socks: list = []
+        self._listener = None
+
+    def start(self) -> "TcpProxy":
+        import socket
+
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def _accept(self, listener) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self._socks += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def stop(self) -> None:
+        import socket
+
+        if self._listener is not None:
+            try:  # wakes the thread blocked in accept(); close() alone would leave it listening
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self._listener.close()
+            self._listener = None
+        for s in self._socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+        self._socks.clear()
+
+
+def test_database_unreachable_at_start_is_explained(settings, embedder, monkeypatch):
+    import socket
+
+    from tutor.store import Store
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql://tutor:s3cret-pw@127.0.0.1:{port}/tutor"
+    with pytest.raises(StoreError) as info:
+        Store(load_settings(home=settings.home, database_url=url), embedder)
+    message = str(info.value)
+    assert f"postgresql://tutor:***@127.0.0.1:{port}/tutor" in message and "s3cret-pw" not in message
+    assert "Check that PostgreSQL is running" in message and "TUTOR_DATABASE_URL" in message
+
+    code, out = doctor_output(monkeypatch, TUTOR_DATABASE_URL=url)
+    assert code == 1, out
+    assert "!! database" in out and "fix: start PostgreSQL" in out and "s3cret-pw" not in out
+
+
+def test_database_down_mid_conversation_loses_no_turn(database_url, tutor_home, embedder, monkeypatch):
+    """PostgreSQL goes away between two turns and comes back (as in a restart): the turn in
+    between is answered and shown, its save is retried and reported, and the next save writes
+    the whole conversation, so nothing the student typed is lost."""
+    if not database_url:
+        pytest.skip("SQLite is a file on this host and cannot become unreachable; "
+                    "a locked or damaged store is covered by the tests above")
+    from sqlalchemy.engine import make_url
+
+    import tutor.sessions as sessions_module
+    from tutor.library import Library, Upload
+    from tutor.sessions import SessionStore
+    from tutor.store import Store
+    from tutor.ui.chat import take_turn
+
+    server = make_url(database_url)
+    proxy = TcpProxy(server.host or "127.0.0.1", server.port or 5432).start()
+    try:
+        url = database_url.replace(f":{server.port or 5432}/", f":{proxy.port}/", 1)
+        # A rate limit on: its counter is in the database too, and must not cost the turn either.
+        settings = load_settings(home=tutor_home, database_url=url, llm="offline", rate_limit_per_minute=30)
+        store = Store(settings, embedder)
+        sources = Path(__file__).resolve().parent.parent / "corpus" / "sources"
+        names = ["event-ban-on-factions.md", "person-stalin.md"]
+        Library(store).ingest(local_operator(), [Upload(n, (sources / n).read_bytes()) for n in names])
+        tutor = build(settings, store=store).tutor
+        sessions = SessionStore.open(settings)
+        monkeypatch.setattr(sessions_module, "SAVE_RETRIES_S", (0.1, 0.3))
+        session = tutor.new_session()
+        first = take_turn(tutor, sessions, session, "why did stalin win?")
+        assert first.text and first.saved
+        assert len(SessionStore.open(settings).load(session.id).history) == 2
+
+        proxy.stop()  # the database is gone
+        during = take_turn(tutor, sessions, session, "was the General Secretary post important?")
+        assert during.text.strip() and during.citations, "the student still gets a tutoring reply"
+        problem = during.save_problem
+        assert not during.saved and "could not be saved" in problem and "Check that PostgreSQL is running" in problem
+        assert "next turn tries to save it again" in problem
+        code, out = doctor_output(monkeypatch, TUTOR_DATABASE_URL=url)
+        assert code == 1 and "!! database" in out, out
+
+        proxy.start()  # back, with every old connection dead (as after a restart)
+        after = take_turn(tutor, sessions, session, "what about the Lenin Enrolment?")
+        assert after.saved, after.save_problem
+        saved = SessionStore.open(settings).load(session.id)
+        assert [t["content"] for t in saved.history if t["role"] == "user"] == [
+            "why did stalin win?", "was the General Secretary post important?", "what about the Lenin Enrolment?"]
+        assert saved.to_dict() == session.to_dict()
+    finally:
+        proxy.stop()

@@ -7,7 +7,6 @@ import shutil
 import threading
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tutor.indexing import CourseIndexing, IndexingStatus
@@ -23,12 +22,7 @@ def plain(markdown: str) -> str:
     return markdown.replace("\\", "").replace("**", "")
 
 
-@pytest.fixture(autouse=True)
-def fresh_app(monkeypatch):
-    st.cache_resource.clear()
-    monkeypatch.setattr(resources, "warm_in_background", False)
-    yield
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_app")  # tests/conftest.py
 
 
 @pytest.fixture

@@ -304,9 +304,10 @@ def test_folder_ingest_reports_each_skipped_file_and_counts_them(tmp_path):
 # -- 9. killed ingests and file modes ----------------------------------------------------------------
 @pytest.mark.real_embeddings  # the killed `tutor ingest` reopens the store with the configured model
 def test_original_of_a_killed_ingest_is_swept(tmp_path, tutor_home, library):
-    """An ingest SIGKILLed after keeping the original, before the manifest switch, leaves the
-    original in documents/. The next ingest leaves it while it may be a live writer's, and
-    deletes it once it is older than the grace period."""
+    """An ingest SIGKILLed before the manifest switch leaves no original: it is kept in the
+    database in the switch's own transaction. What older versions left as files in documents/
+    is deleted by the next ingest once it is older than the grace period (a younger one may be
+    another process's ingest in progress)."""
     killed = tmp_path / "killed.md"
     killed.write_text("# Killed\nThe Fifteenth Congress expelled the opposition in 1927.")
     script = ("import os, signal, sys\nfrom tutor.store import Store\n"
@@ -315,42 +316,50 @@ def test_original_of_a_killed_ingest_is_swept(tmp_path, tutor_home, library):
     env = {**os.environ, "TUTOR_HOME": str(tutor_home), "PYTHONPATH": str(PROJECT_ROOT)}
     done = subprocess.run([sys.executable, "-c", script, str(killed)], env=env, capture_output=True, timeout=300)
     assert done.returncode == -9, done.stderr[-2000:]
-    [left] = [p for p in library.settings.documents_dir.iterdir()]
-    assert left.name.startswith("killed--") and library.store.manifest.get("killed") is None
+    assert library.store.manifest.get("killed") is None
+    assert library.store.manifest.original_names() == set() and not list(library.settings.documents_dir.iterdir())
 
+    left = library.settings.documents_dir / "killed--0123456789.md"  # as an older version left it
+    left.write_text("# Killed\nleft by an ingest killed before originals moved into the database")
     library.ingest(TEACHER, [Upload("one.md", b"# One\nKamenev and Zinoviev in 1926.")])
     assert left.exists(), "a young original may be another process's ingest in progress"
     an_hour_ago = left.stat().st_mtime - 3600
     os.utime(left, (an_hour_ago, an_hour_ago))
     library.ingest(TEACHER, [Upload("two.md", b"# Two\nBukharin fell in 1929.")])
     assert not left.exists()
-    assert {p.name for p in library.settings.documents_dir.iterdir()} == {d.original for d in library.store.documents()}
+    assert library.store.manifest.original_names() == {d.original for d in library.store.documents()}
 
 
 def test_database_is_0600_and_home_0700(settings, store):
-    from tutor.db import connect
+    import sqlalchemy as sa
+
+    from tutor.db import Database
 
     assert stat.S_IMODE(settings.db_path.stat().st_mode) == 0o600
     assert stat.S_IMODE(settings.home.stat().st_mode) == 0o700
     assert stat.S_IMODE(settings.documents_dir.stat().st_mode) == 0o700
-    conn = connect(settings.db_path)
-    conn.execute("CREATE TABLE IF NOT EXISTS t (x)")
-    conn.execute("INSERT INTO t VALUES (1)")
+    with Database.open(settings).write() as conn:
+        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS t (x)"))
+        conn.execute(sa.text("INSERT INTO t VALUES (1)"))
     wal = settings.db_path.with_name(settings.db_path.name + "-wal")
     assert wal.exists() and stat.S_IMODE(wal.stat().st_mode) == 0o600
-    conn.close()
 
 
 def test_an_existing_world_readable_database_is_tightened(tmp_path):
-    from tutor.db import connect, private_dir
+    from tutor.db import Database, private_dir
+
+    def connect(path):  # open the file as the app does, then let go of it
+        db = Database(f"sqlite:///{path}")
+        db.dispose()
+        return db
 
     home = tmp_path / "old-home"
     home.mkdir(mode=0o755)
     db = home / "tutor.sqlite3"
-    connect(db).close()
+    connect(db)
     os.chmod(db, 0o644)
     os.chmod(home, 0o755)
-    connect(db).close()
+    connect(db)
     private_dir(home)
     assert stat.S_IMODE(db.stat().st_mode) == 0o600 and stat.S_IMODE(home.stat().st_mode) == 0o700
     plain = tmp_path / "not-a-tutor-home"

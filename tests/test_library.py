@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 
 from conftest import CountingEmbedder
+from tutor import schema
 from tutor.auth import Teacher, local_operator, teacher_login
 from tutor.errors import PermissionDenied
 from tutor.library import Library, Upload, files_under
 from tutor.manifest import Manifest
 from tutor.settings import load_settings
 from tutor.store import Store
+
+pytestmark = pytest.mark.both_databases
 
 TEACHER = local_operator()
 
@@ -41,7 +44,8 @@ def statuses(results) -> list[tuple[str, str]]:
 
 
 def kept(library: Library) -> list[str]:
-    return sorted(p.name for p in library.settings.documents_dir.iterdir())
+    """Names of the kept originals (in the database, whichever it is)."""
+    return sorted(library.store.manifest.original_names())
 
 
 def test_added_unchanged_updated_removed(spy_library, spy):
@@ -148,8 +152,8 @@ def test_path_parts_never_write_outside_the_documents_dir(library, tutor_home, t
 def test_front_matter_id_cannot_steer_the_kept_file(library, tutor_home):
     [result] = library.ingest(TEACHER, [Upload("fine.md", md("../../../etc/evil"))])
     assert result.status == "added" and result.doc_id == "etc-evil"
-    files = [p for p in tutor_home.rglob("*") if p.is_file() and "evil" in p.name]
-    assert [p.parent for p in files] == [library.settings.documents_dir]
+    assert [n.split("--")[0] for n in kept(library)] == ["etc-evil"]
+    assert not [p for p in tutor_home.rglob("*") if "evil" in p.name], "kept in the database, not as a file"
 
 
 def test_crash_mid_ingest_keeps_the_old_version_and_the_next_ingest_completes(library, monkeypatch):
@@ -271,7 +275,9 @@ def test_reindex_applies_new_chunking(settings, embedder, library):
 
 def test_reindex_reports_a_missing_original(library):
     library.ingest(TEACHER, [Upload("a.md", md("alpha")), Upload("b.md", md("beta"))])
-    (library.settings.documents_dir / library.store.manifest.get("alpha").original).unlink()
+    with library.store.manifest.transaction() as conn:
+        conn.execute(schema.kept_originals.delete().where(
+            schema.kept_originals.c.name == library.store.manifest.get("alpha").original))
     results = library.reindex(TEACHER)
     assert statuses(results) == [("a.md", "failed"), ("b.md", "updated")]
     assert "upload it again" in results[0].reason

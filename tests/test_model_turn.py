@@ -4,7 +4,6 @@ and a turn that is kept (and said to be unsaved) when the database refuses it.""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from langchain_core.messages import HumanMessage
 
 from fakes import FakeChatModel
 from openai_server import FakeOpenAIServer, openai_server  # noqa: F401  (fixture)
+from tutor.db import DatabaseUnavailable
 from tutor.model_turn import Brief, ModelTurn, passages_block
 from tutor.pedagogy.checks import Check
 from tutor.services import CONFIGURED, build
@@ -109,24 +109,24 @@ def test_a_surrogate_from_the_wire_is_cleaned_and_the_turn_saved(openai_server, 
     assert sessions.load(session.id).history == session.history
 
 
-class _BrokenConnection:
-    """A connection whose every statement fails, as a full disk or a locked file would."""
+class _BrokenDatabase:
+    """A database whose every write fails, as a full disk or a locked file would."""
 
     def __init__(self, error: Exception):
         self.error = error
 
-    def execute(self, *args, **kwargs):
+    def write(self, *args, **kwargs):
         raise self.error
 
 
-@pytest.mark.parametrize("error", [sqlite3.OperationalError("database or disk is full"),
+@pytest.mark.parametrize("error", [DatabaseUnavailable("database or disk is full"),
                                    UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")],
                          ids=["disk-full", "encoding"])
 def test_a_failed_save_keeps_the_turn_and_says_so(corpus_home, embedder, settings, error):
     offline = load_settings(home=corpus_home, llm="offline", rate_limit_per_minute=0)
     tutor = build(offline, store=Store(offline, embedder), chat_model=None).tutor
     sessions = SessionStore.open(settings)
-    sessions._conn = _BrokenConnection(error)
+    sessions.db = _BrokenDatabase(error)
     session = tutor.new_session()
     reply = chat.take_turn(tutor, sessions, session, "why did stalin win")
     assert not reply.saved and "could not be saved" in reply.save_problem

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
+import sqlalchemy as sa
 
 from tutor.engine import Session
 from tutor.errors import StoreError
 from tutor.lessons import load_lessons
 from tutor.sessions import SessionStore, progress, transcript_json, transcript_markdown, valid_session_id
 from tutor.settings import DEFAULT_CORPUS
+
+
+pytestmark = pytest.mark.both_databases
 
 
 @pytest.fixture(scope="module")
@@ -77,23 +80,25 @@ def test_unknown_or_malformed_ids_load_nothing(settings):
     assert not valid_session_id("abc'; DROP TABLE chat_sessions; --")
 
 
-def test_a_corrupt_row_raises_a_clear_store_error(settings):
+def test_a_corrupt_row_raises_a_clear_store_error(settings, db):
     store = SessionStore.open(settings)
     session = _conversation()
     store.save(session)
-    conn = sqlite3.connect(settings.db_path)
-    conn.execute("UPDATE chat_sessions SET data = '{not json' WHERE id = ?", (session.id,))
-    conn.commit()
-    conn.close()
+    with db.write() as conn:
+        conn.execute(sa.text("UPDATE chat_sessions SET data = '{not json' WHERE id = :id"), {"id": session.id})
     with pytest.raises(StoreError, match="cannot be read"):
         store.load(session.id)
 
 
-def test_sessions_share_the_file_with_the_manifest(store, settings):
+def test_sessions_share_the_database_with_the_manifest(store, settings, db, database_url):
     sessions = SessionStore.open(settings)
     sessions.save(_conversation())
-    tables = {r[0] for r in sqlite3.connect(settings.db_path).execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"chat_sessions", "documents"} <= tables
+    assert sessions.db is store.manifest.db is db
+    with db.read() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+    assert {"chat_sessions", "documents", "kept_originals", "published_cards", "rate_events"} <= tables
+    # SQLite under TUTOR_HOME by default; nothing there when PostgreSQL holds it all.
+    assert settings.db_path.is_file() == (not database_url)
 
 
 def test_progress_names_key_points_from_the_cards_and_hides_uncovered_ones(lessons):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from conftest import CountingEmbedder
 from tutor.documents import read_document
@@ -10,6 +11,8 @@ from tutor.errors import EmbeddingMismatchError
 from tutor.manifest import Manifest
 from tutor.settings import load_settings
 from tutor.store import Store
+
+pytestmark = pytest.mark.both_databases
 
 SECTIONS = {
     "Posts": "As General Secretary from April 1922 Stalin controlled appointments to local party posts.",
@@ -63,8 +66,8 @@ def test_new_version_replaces_every_old_chunk(store):
     assert {p.id for p in store.chunks("apparatus")} == new_ids
     assert all("Revised" in p.text or "two sections" in p.text for p in store.chunks("apparatus"))
     with store.manifest.transaction() as conn:
-        versions = conn.execute("SELECT version, n_chunks, retired_at IS NOT NULL AS retired FROM "
-                                "document_versions WHERE doc_id = 'apparatus' ORDER BY version").fetchall()
+        versions = conn.execute(sa.text("SELECT version, n_chunks, retired_at IS NOT NULL AS retired FROM "
+                                        "document_versions WHERE doc_id = 'apparatus' ORDER BY version")).all()
     assert [tuple(v) for v in versions] == [(1, 3, 1), (2, 2, 0)]
 
 

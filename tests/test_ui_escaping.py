@@ -13,13 +13,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from tutor.settings import PROJECT_ROOT, reset_settings
-from tutor.ui import resources
-from tutor import auth
 
 APP = "../streamlit_app.py"
 PASSWORD = "correct horse battery staple"
@@ -44,13 +41,7 @@ def assert_inert(label: str) -> None:
     assert "<img" not in html and "<a " not in html, (label, html)
 
 
-@pytest.fixture(autouse=True)
-def fresh_app(monkeypatch):
-    st.cache_resource.clear()
-    monkeypatch.setattr(resources, "warm_in_background", False)
-    monkeypatch.setattr(auth, "THROTTLE", auth.LoginThrottle())
-    yield
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_app")  # tests/conftest.py
 
 
 def test_the_commonmark_check_itself_sees_an_unescaped_beacon():

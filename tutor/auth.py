@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from tutor.errors import PermissionDenied
-from tutor.limits import SlidingWindow
+from tutor.limits import SlidingWindow, Window
 from tutor.settings import Settings
 
 MAX_FAILED_LOGINS = 5
@@ -92,11 +92,15 @@ class LoginThrottle:
     """
 
     def __init__(self, limit: int = MAX_FAILED_LOGINS, window: float = LOCKOUT_SECONDS,
-                 clock: Callable[[], float] = time.monotonic, max_lockout: float = MAX_LOCKOUT_SECONDS):
-        self.limit, self.window, self.clock = limit, float(window), clock
+                 clock: Callable[[], float] = time.monotonic, max_lockout: float = MAX_LOCKOUT_SECONDS,
+                 failures: Window | None = None):
+        """``failures`` is where wrong passwords are counted (across hosts: a SharedWindow of
+        ``max_lockout`` seconds); its clock is the one waits are measured on."""
+        self.limit, self.window = limit, float(window)
         self.max_lockout = max(float(max_lockout), self.window)
         # Failures are remembered as long as the longest lockout they can cause.
-        self._failures = SlidingWindow(self.max_lockout, clock)
+        self._failures = failures if failures is not None else SlidingWindow(self.max_lockout, clock)
+        self.clock = self._failures.clock
 
     def wait(self, client: str = "") -> float:
         """Seconds until this client may try again (0 when it may try now)."""

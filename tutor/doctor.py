@@ -32,6 +32,19 @@ def run_checks() -> Iterator[Check]:
         yield Check("state directory", False, str(exc), "set TUTOR_HOME to a writable directory")
         return
 
+    from tutor.db import Database
+
+    postgres = bool(settings.database_url.get_secret_value())
+    try:
+        db = Database.open(settings)
+        yield Check("database", True, f"{db.describe()}: {db.ping()}, schema revision {db.revision()}")
+    except TutorError as exc:
+        yield Check("database", False, str(exc),
+                    "start PostgreSQL (or fix TUTOR_DATABASE_URL: postgresql://USER:PASSWORD@HOST:5432/DB); "
+                    "students' replies go on meanwhile, but conversations cannot be saved" if postgres else
+                    "check that TUTOR_HOME is writable and has free space")
+        return
+
     try:
         from tutor.embeddings import get_embedder
 
@@ -64,7 +77,11 @@ def run_checks() -> Iterator[Check]:
     if orphans:
         yield Check("leftover chunks", False, f"{orphans} chunks from an interrupted ingest (invisible to students)",
                     "run `tutor ingest` again (it sweeps them) or `tutor reindex`")
-    missing = [d.doc_id for d in docs if not (settings.documents_dir / d.original).is_file()]
+    if postgres and not settings.chroma_url:
+        yield Check("several hosts", True, "the manifest is in PostgreSQL but the passages are in this host's "
+                                           f"{settings.chroma_dir}: set TUTOR_CHROMA_URL before adding a second host")
+    kept = store.manifest.original_names()
+    missing = [d.doc_id for d in docs if d.original not in kept and not (settings.documents_dir / d.original).is_file()]
     if missing:
         yield Check("kept originals", False, f"missing for {', '.join(missing[:5])}",
                     "upload those documents again so `tutor reindex` can rebuild them")

@@ -64,7 +64,7 @@ class Tutor:
 
     def __init__(self, *, retriever: Retriever, lessons: Lessons, prompts: Prompts, settings: Settings,
                  model: ModelTurn | None = None, embedder=None, coach=None, facts: FactChecker | None = None,
-                 planner: PassagePlanner | None = None):
+                 planner: PassagePlanner | None = None, rate_limiter: RateLimiter | None = None):
         self.retriever = retriever
         self.facts = facts
         self.lessons = lessons
@@ -78,7 +78,7 @@ class Tutor:
         self.planner = planner if planner is not None else PassagePlanner(retriever.store, settings.corpus_dir)
         self.coach = coach
         self.mode = model.mode if model is not None else OFFLINE
-        self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.rate_limiter = rate_limiter or RateLimiter(settings.rate_limit_per_minute)
         self._secret_lines = prompts.secret_lines()
 
     @property

@@ -8,13 +8,13 @@ Example::
     # → [('notes.md', 'added')]
 
 Every file gets its own result; a bad file never stops the rest of the batch and never
-leaves anything of itself in the store or manifest.
+leaves anything of itself in the store or manifest. The kept original of each document (the
+bytes as uploaded, for ``reindex``) goes into the database with its manifest switch, so every
+app host can rebuild from it and a failed or killed ingest leaves none behind.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -28,7 +28,6 @@ from tutor.kinds import INGEST_OK, IngestStatus
 from tutor.scan import Finding, scan_text
 from tutor.store import PENDING_GRACE_S, Prepared, Store
 
-_TEMP_PREFIX = ".upload-"
 STATUS_ORDER = ("added", "updated", "unchanged", "flagged", "skipped", "failed")
 
 Progress = Callable[[str, int, int], None]
@@ -151,18 +150,6 @@ def files_under(paths: Iterable[Path]) -> list[Path]:
     return collect(paths)[0]
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TEMP_PREFIX)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class Library:
     """Teacher actions on the store; each checks for a Teacher first."""
 
@@ -170,9 +157,22 @@ class Library:
         self.store = store
         self.settings = store.settings
 
-    def _original_path(self, doc: SourceDocument) -> Path:
-        # Names come from doc ids (slugified), never from the uploaded name, so nothing escapes.
-        return self.settings.documents_dir / f"{doc.doc_id}--{doc.content_hash[:10]}{doc.ext}"
+    @staticmethod
+    def _original_name(doc: SourceDocument) -> str:
+        # Names come from doc ids (slugified), never from the uploaded name.
+        return f"{doc.doc_id}--{doc.content_hash[:10]}{doc.ext}"
+
+    def _drop_legacy_file(self, name: str) -> None:
+        """Kept originals used to be files in TUTOR_HOME/documents; drop one that is replaced."""
+        if name:
+            (self.settings.documents_dir / name).unlink(missing_ok=True)
+
+    def kept_original(self, record) -> bytes:
+        """The bytes a document version was uploaded with (the database, else a legacy file)."""
+        data = self.store.manifest.original(record.original)
+        if data is None:
+            data = (self.settings.documents_dir / record.original).read_bytes()
+        return data
 
     def check(self, uploads: list[Upload]) -> tuple[dict[int, SourceDocument], dict[int, IngestResult]]:
         """Read and validate a batch without touching the store (keyed by position in the batch)."""
@@ -239,20 +239,15 @@ class Library:
                 results[index] = IngestResult(item.doc.filename, "failed", item.doc.doc_id, reason="no text to index")
         where = {id(item): index for index, item in prepared.items()}
         previous = {index: store.manifest.get(item.doc.doc_id) for index, item in prepared.items()}
-        # Embed first (the slow part), then keep the originals: from here to the switch takes
-        # seconds, so an original younger than the sweep's grace period may be a live writer's.
         vectors = store.embed([c for item in prepared.values() for c in item.chunks])
-        originals: dict[str, str] = {}
-        for item in prepared.values():
-            path = self._original_path(item.doc)
-            _write_atomic(path, item.doc.raw)
-            originals[item.doc.doc_id] = path.name
+        # Each switch keeps its original in the same transaction (Store.commit).
+        originals = {item.doc.doc_id: self._original_name(item.doc) for item in prepared.values()}
 
         def done(item: Prepared, version: int) -> None:
             index = where[id(item)]
             old = previous[index]
-            if old and old.original and old.original != originals[item.doc.doc_id]:
-                (self.settings.documents_dir / old.original).unlink(missing_ok=True)
+            if old and old.original != originals[item.doc.doc_id]:
+                self._drop_legacy_file(old.original)
             results[index] = IngestResult(
                 item.doc.filename, "updated" if old else "added", item.doc.doc_id,
                 chunks=len(item.chunks), version=version, findings=found[index], notes=item.doc.notes)
@@ -260,15 +255,7 @@ class Library:
                 on_progress(item.doc.filename, sum(1 for i in prepared if i in results), len(prepared))
 
         if prepared:
-            try:
-                store.commit(list(prepared.values()), originals, on_document=done, vectors=vectors)
-            except BaseException:
-                # Originals of versions that never went live would otherwise stay forever.
-                for doc_id, name in originals.items():
-                    record = store.manifest.get(doc_id)
-                    if record is None or record.original != name:
-                        (self.settings.documents_dir / name).unlink(missing_ok=True)
-                raise
+            store.commit(list(prepared.values()), originals, on_document=done, vectors=vectors)
         return [results[i] for i in sorted(results)]
 
     def ingest_paths(self, actor: Teacher, paths: Iterable[Path], **kwargs) -> list[IngestResult]:
@@ -286,9 +273,10 @@ class Library:
         return skipped + unreadable + self.ingest(actor, uploads, **kwargs)
 
     def sweep_originals(self) -> int:
-        """Delete kept originals no document lists (and half-written uploads): what an ingest
-        killed between keeping a file and switching the manifest leaves. Files younger than the
-        grace period may belong to an ingest still running in another process. Returns how many."""
+        """Delete files in TUTOR_HOME/documents that no document lists. Kept originals are in
+        the database now, written in the switch's transaction, so new ingests leave none here;
+        this clears what older versions left (a killed ingest's file, a half-written upload).
+        Files younger than the grace period are left alone. Returns how many."""
         folder = self.settings.documents_dir
         if not folder.is_dir():
             return 0
@@ -329,8 +317,8 @@ class Library:
     def remove(self, actor: Teacher, doc_id: str) -> bool:
         require_teacher(actor)
         record = self.store.remove(doc_id)
-        if record and record.original:
-            (self.settings.documents_dir / record.original).unlink(missing_ok=True)
+        if record:
+            self._drop_legacy_file(record.original)
         return record is not None
 
     def reindex(self, actor: Teacher, on_progress: Progress | None = None) -> list[IngestResult]:
@@ -342,9 +330,8 @@ class Library:
         results: list[IngestResult] = []
         updates: dict[str, list[str]] = {}
         for n, record in enumerate(records, start=1):
-            path = self.settings.documents_dir / record.original
             try:
-                doc = read_document(record.filename, path.read_bytes())
+                doc = read_document(record.filename, self.kept_original(record))
             except (OSError, DocumentError) as exc:
                 results.append(IngestResult(record.filename, "failed", record.doc_id,
                                             reason=f"kept original unusable ({exc}); upload it again"))

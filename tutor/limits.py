@@ -11,6 +11,10 @@ Traceback (most recent call last):
 tutor.errors.RateLimited: You're sending messages quickly. Take a moment to think, then try again in 60 seconds.
 >>> limiter.check("client-b")   # another client is not held up
 >>> now[0] = 61.0; limiter.check("client-a")
+
+With several app hosts the window is tutor.counters.SharedWindow (same interface, in the
+database), given by tutor.services.build, so a client cannot multiply its allowance by landing
+on another replica.
 """
 
 from __future__ import annotations
@@ -18,12 +22,24 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Callable
+from typing import Callable, Protocol
 
 from tutor.errors import RateLimited
 
 # Past this many keys, expired ones are swept on the next event (not on every one: it is O(keys)).
 SWEEP_AT = 1024
+
+
+class Window(Protocol):
+    """What the limiters need of a window: SlidingWindow here, SharedWindow across hosts."""
+
+    window: float
+
+    def clock(self) -> float: ...
+    def recent(self, key: str) -> list[float]: ...
+    def add(self, key: str) -> None: ...
+    def take(self, key: str, limit: int | None) -> float: ...
+    def forget(self, key: str) -> None: ...
 
 
 class SlidingWindow:
@@ -78,9 +94,10 @@ class SlidingWindow:
 class RateLimiter:
     """At most ``per_minute`` messages per rolling minute per client (0 = unlimited)."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic,
+                 window: Window | None = None):
         self.per_minute = per_minute
-        self.window = SlidingWindow(60.0, clock)
+        self.window = window if window is not None else SlidingWindow(60.0, clock)
 
     def check(self, client: str) -> None:
         if self.per_minute <= 0:

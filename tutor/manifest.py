@@ -1,13 +1,16 @@
-"""The manifest: which documents, which version, which chunk ids are live. SQLite.
+"""The manifest: which documents, which version, which chunk ids are live. In the database
+(:mod:`tutor.db`: SQLite under TUTOR_HOME, or PostgreSQL shared by every app host).
 
 The manifest is the source of truth for what retrieval may show. A chunk that is in Chroma
 but not listed here (a crash between writing and switching) is invisible and is swept by
 :meth:`tutor.store.Store.sweep_orphans` — unless it is listed in ``pending_chunks``: a writer
-marks its chunk ids there before adding them, so another process's sweep leaves them alone.
+marks its chunk ids there before adding them, so another process's (or host's) sweep leaves
+them alone. Changes that move the store version (switch, delete, reindex) hold the manifest
+lock (see :meth:`tutor.db.Database.write`), so writers on several hosts take turns.
 
 Example::
 
-    m = Manifest(Path("/tmp/t.sqlite3"))
+    m = Manifest.open(settings)
     m.version()                                           # bumps on every change
     # → 0
 """
@@ -15,42 +18,21 @@ Example::
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
-from contextlib import contextmanager
 
-from tutor.db import connect
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    doc_id TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    filename TEXT NOT NULL,
-    original TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    chunk_ids TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    ingested_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS document_versions (
-    doc_id TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    content_hash TEXT NOT NULL,
-    n_chunks INTEGER NOT NULL,
-    ingested_at TEXT NOT NULL,
-    retired_at TEXT,
-    PRIMARY KEY (doc_id, version)
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pending_chunks (chunk_id TEXT PRIMARY KEY, added_at REAL NOT NULL);
-"""
+from tutor import schema
+from tutor.db import Database, batches, bump_meta, upsert
+
+LOCK = "manifest"
+_docs, _versions, _meta, _pending, _originals = (schema.documents, schema.document_versions, schema.meta,
+                                                schema.pending_chunks, schema.kept_originals)
 
 
 def now() -> str:
@@ -84,142 +66,157 @@ class DocumentRecord:
 
 
 class Manifest:
-    """Documents, their versions and chunk ids, and a store version counter."""
+    """Documents, their versions and chunk ids, their kept originals, and a store version counter."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self._conn = connect(path)
-        self._lock = threading.RLock()
-        with self._lock:
-            self._conn.executescript(SCHEMA)
+    def __init__(self, target: "Path | str | Database"):
+        if isinstance(target, Database):
+            self.db = target
+        elif isinstance(target, Path):
+            self.db = Database.for_url(f"sqlite:///{target}")
+        else:
+            self.db = Database.for_url(target)
+        self.path = target if isinstance(target, Path) else None
+
+    @classmethod
+    def open(cls, settings) -> "Manifest":
+        return cls(Database.open(settings))
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction holding the manifest lock."""
+        with self.db.write(lock=LOCK) as conn:
+            yield conn
 
     # -- reading -------------------------------------------------------------------
-    def _record(self, row: sqlite3.Row) -> DocumentRecord:
+    @staticmethod
+    def _record(row: Any) -> DocumentRecord:
+        m = row._mapping
         return DocumentRecord(
-            doc_id=row["doc_id"], title=row["title"], kind=row["kind"], filename=row["filename"],
-            original=row["original"], content_hash=row["content_hash"], version=row["version"],
-            chunk_ids=tuple(json.loads(row["chunk_ids"])), metadata=json.loads(row["metadata"]),
-            ingested_at=row["ingested_at"],
+            doc_id=m["doc_id"], title=m["title"], kind=m["kind"], filename=m["filename"],
+            original=m["original"], content_hash=m["content_hash"], version=m["version"],
+            chunk_ids=tuple(json.loads(m["chunk_ids"])), metadata=json.loads(m["metadata"]),
+            ingested_at=m["ingested_at"],
         )
 
     def get(self, doc_id: str) -> DocumentRecord | None:
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(sa.select(_docs).where(_docs.c.doc_id == doc_id)).first()
         return self._record(row) if row else None
 
     def documents(self) -> list[DocumentRecord]:
-        with self._lock:
-            rows = self._conn.execute("SELECT * FROM documents ORDER BY kind, doc_id").fetchall()
+        with self.db.read() as conn:
+            rows = conn.execute(sa.select(_docs).order_by(_docs.c.kind, _docs.c.doc_id)).all()
         return [self._record(r) for r in rows]
 
     def live_chunk_ids(self) -> set[str]:
-        ids: set[str] = set()
-        for record in self.documents():
-            ids.update(record.chunk_ids)
-        return ids
+        with self.db.read() as conn:
+            rows = conn.execute(sa.select(_docs.c.chunk_ids)).scalars().all()
+        return {chunk_id for ids in rows for chunk_id in json.loads(ids)}
 
     def pending_chunk_ids(self, newer_than: float) -> set[str]:
-        """Chunk ids a writer marked as being written at or after ``newer_than`` (epoch seconds)."""
-        with self._lock:
-            rows = self._conn.execute("SELECT chunk_id FROM pending_chunks WHERE added_at >= ?",
-                                      (newer_than,)).fetchall()
-        return {r["chunk_id"] for r in rows}
+        """Chunk ids a writer marked as being written at or after ``newer_than`` (epoch seconds,
+        on the database's clock: see :meth:`clock`)."""
+        with self.db.read() as conn:
+            rows = conn.execute(sa.select(_pending.c.chunk_id).where(_pending.c.added_at >= newer_than))
+            return set(rows.scalars())
+
+    def clock(self) -> float:
+        """Now, on the database's clock (the same for every host)."""
+        with self.db.read() as conn:
+            return self.db.now(conn)
 
     def version(self) -> int:
         return int(self.get_meta("store_version") or 0)
 
     def get_meta(self, key: str) -> str | None:
-        with self._lock:
-            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row["value"] if row else None
+        with self.db.read() as conn:
+            return conn.execute(sa.select(_meta.c.value).where(_meta.c.key == key)).scalar()
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._lock:
-            self._conn.execute(
-                "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+        with self.db.write() as conn:
+            upsert(conn, _meta, {"key": key, "value": value}, ["key"])
+
+    def original(self, name: str) -> bytes | None:
+        """The kept bytes of a document version as uploaded (None if not in the database)."""
+        if not name:
+            return None
+        with self.db.read() as conn:
+            return conn.execute(sa.select(_originals.c.content).where(_originals.c.name == name)).scalar()
+
+    def original_names(self) -> set[str]:
+        with self.db.read() as conn:
+            return set(conn.execute(sa.select(_originals.c.name)).scalars())
 
     # -- writing (each one transaction; each bumps the store version) ---------------
     @staticmethod
-    def _bump(conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "INSERT INTO meta(key, value) VALUES('store_version', '1') "
-            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-        )
+    def _unmark(conn: Connection, chunk_ids: list[str]) -> None:
+        for part in batches(list(chunk_ids)):
+            conn.execute(_pending.delete().where(_pending.c.chunk_id.in_(part)))
 
     def mark_pending(self, chunk_ids: list[str]) -> None:
         """Record chunk ids about to be added to Chroma, so no sweep deletes them meanwhile."""
-        stamp = time.time()
-        with self.transaction() as conn:
-            conn.executemany("INSERT OR REPLACE INTO pending_chunks VALUES (?, ?)",
-                             [(i, stamp) for i in chunk_ids])
+        with self.db.write() as conn:
+            stamp = self.db.now(conn)
+            for part in batches(list(chunk_ids)):
+                upsert(conn, _pending, [{"chunk_id": i, "added_at": stamp} for i in part], ["chunk_id"])
 
     def clear_pending(self, chunk_ids: list[str] | None = None, *, older_than: float | None = None) -> None:
         """Forget pending marks: for these ids, or every mark older than ``older_than``."""
-        with self.transaction() as conn:
+        with self.db.write() as conn:
             if chunk_ids:
-                conn.executemany("DELETE FROM pending_chunks WHERE chunk_id = ?", [(i,) for i in chunk_ids])
+                self._unmark(conn, chunk_ids)
             if older_than is not None:
-                conn.execute("DELETE FROM pending_chunks WHERE added_at < ?", (older_than,))
+                conn.execute(_pending.delete().where(_pending.c.added_at < older_than))
 
     def switch(self, *, doc_id: str, title: str, kind: str, filename: str, original: str,
-               content_hash: str, chunk_ids: list[str], metadata: dict[str, Any]) -> int:
-        """Make a new version of a document live, atomically. Returns the new version number."""
+               content_hash: str, chunk_ids: list[str], metadata: dict[str, Any],
+               original_data: bytes | None = None) -> int:
+        """Make a new version of a document live, atomically. Returns the new version number.
+
+        With ``original_data`` the bytes are kept under the name ``original`` in the same
+        transaction, and the previous version's kept original (another name) is dropped."""
         stamp = now()
         with self.transaction() as conn:
-            row = conn.execute("SELECT version FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-            version = (row["version"] + 1) if row else 1
-            conn.execute(
-                "UPDATE document_versions SET retired_at = ? WHERE doc_id = ? AND retired_at IS NULL",
-                (stamp, doc_id),
-            )
-            conn.execute(
-                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (doc_id, title, kind, filename, original, content_hash, version,
-                 json.dumps(chunk_ids), json.dumps(metadata, default=str), stamp),
-            )
-            conn.execute(
-                "INSERT OR REPLACE INTO document_versions VALUES (?,?,?,?,?,NULL)",
-                (doc_id, version, content_hash, len(chunk_ids), stamp),
-            )
+            row = conn.execute(sa.select(_docs.c.version, _docs.c.original).where(_docs.c.doc_id == doc_id)).first()
+            version = (row.version + 1) if row else 1
+            conn.execute(_versions.update().where(_versions.c.doc_id == doc_id, _versions.c.retired_at.is_(None))
+                         .values(retired_at=stamp))
+            upsert(conn, _docs, {
+                "doc_id": doc_id, "title": title, "kind": kind, "filename": filename, "original": original,
+                "content_hash": content_hash, "version": version, "chunk_ids": json.dumps(chunk_ids),
+                "metadata": json.dumps(metadata, default=str), "ingested_at": stamp}, ["doc_id"])
+            upsert(conn, _versions, {"doc_id": doc_id, "version": version, "content_hash": content_hash,
+                                     "n_chunks": len(chunk_ids), "ingested_at": stamp, "retired_at": None},
+                   ["doc_id", "version"])
+            if original_data is not None:
+                upsert(conn, _originals, {"name": original, "doc_id": doc_id, "content": original_data,
+                                          "stored_at": self.db.now(conn)}, ["name"])
+                if row and row.original and row.original != original:
+                    conn.execute(_originals.delete().where(_originals.c.name == row.original))
             # Live now, so no longer merely pending.
-            conn.executemany("DELETE FROM pending_chunks WHERE chunk_id = ?", [(i,) for i in chunk_ids])
-            self._bump(conn)
+            self._unmark(conn, chunk_ids)
+            bump_meta(conn, "store_version")
         return version
 
     def delete(self, doc_id: str) -> DocumentRecord | None:
-        record = self.get(doc_id)
-        if record is None:
-            return None
         with self.transaction() as conn:
-            conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
-            conn.execute(
-                "UPDATE document_versions SET retired_at = ? WHERE doc_id = ? AND retired_at IS NULL",
-                (now(), doc_id),
-            )
-            self._bump(conn)
-        return record
+            row = conn.execute(sa.select(_docs).where(_docs.c.doc_id == doc_id)).first()
+            if row is None:
+                return None
+            conn.execute(_docs.delete().where(_docs.c.doc_id == doc_id))
+            conn.execute(_versions.update().where(_versions.c.doc_id == doc_id, _versions.c.retired_at.is_(None))
+                         .values(retired_at=now()))
+            conn.execute(_originals.delete().where(_originals.c.doc_id == doc_id))
+            bump_meta(conn, "store_version")
+        return self._record(row)
 
     def replace_chunk_ids(self, updates: dict[str, list[str]]) -> None:
         """After a reindex: every document's chunk ids at once."""
         with self.transaction() as conn:
             for doc_id, ids in updates.items():
-                conn.execute("UPDATE documents SET chunk_ids = ? WHERE doc_id = ?", (json.dumps(ids), doc_id))
-                conn.executemany("DELETE FROM pending_chunks WHERE chunk_id = ?", [(i,) for i in ids])
-            self._bump(conn)
+                conn.execute(_docs.update().where(_docs.c.doc_id == doc_id).values(chunk_ids=json.dumps(ids)))
+                self._unmark(conn, ids)
+            bump_meta(conn, "store_version")
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        """Nothing to release: the process's Database keeps one pool for every user."""

@@ -1,50 +1,39 @@
-"""Lesson cards (and timeline events) published by teachers, kept under TUTOR_HOME with who and when.
+"""Lesson cards (and timeline events) published by teachers, in the database, with who and when.
 
->>> cards = PublishedCards(settings)                                    # doctest: +SKIP
->>> cards.publish(teacher, card_data, timeline=[...]).version           # doctest: +SKIP
-1
->>> lessons = LiveLessons(load_lessons(corpus), cards)                  # doctest: +SKIP
->>> lessons.get(card_data["id"]) is not None                            # doctest: +SKIP
-True
+Example (needs a live database)::
+
+    cards = PublishedCards(settings)                   # the Database TUTOR_DATABASE_URL names
+    cards.publish(teacher, card_data, timeline=[...]).version       # 1
+    lessons = LiveLessons(load_lessons(corpus), cards)
+    lessons.get(card_data["id"]) is not None                        # True
 
 Every publication is a new version; unpublishing marks the live version withdrawn and keeps
-the history. The course's own cards in corpus/lessons are never written. The store is a small
-API over one SQLite table so it can move to another database without touching its callers.
-A running tutor sees a change on its next turn: LiveLessons re-reads the table whenever its
-signature (row count and last change) moves.
+the history. The course's own cards in corpus/lessons are never written. The table is
+``tutor.schema.published_cards`` on the data layer (SQLite under TUTOR_HOME, or PostgreSQL), so
+every app host serves the same cards. A running tutor sees a change on its next turn:
+LiveLessons re-reads the cards whenever the ``cards_version`` counter moves (one cheap read).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import ValidationError
 
+from tutor import schema
 from tutor.auth import Teacher, require_teacher
-from tutor.db import connect
+from tutor.db import Database, bump_meta
 from tutor.errors import StoreError
 from tutor.lessons import LessonCard, Lessons, TimelineEvent
 from tutor.settings import Settings
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS published_cards (
-    card_id TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    card_json TEXT NOT NULL,
-    timeline_json TEXT NOT NULL DEFAULT '[]',
-    doc_ids TEXT NOT NULL DEFAULT '[]',
-    published_by TEXT NOT NULL,
-    published_at TEXT NOT NULL,
-    unpublished_by TEXT,
-    unpublished_at TEXT,
-    PRIMARY KEY (card_id, version)
-)
-"""
+_cards = schema.published_cards
+VERSION_KEY = "cards_version"
 
 
 @dataclass(frozen=True)
@@ -69,37 +58,33 @@ class PublishedCard:
                 "unpublished_at": self.unpublished_at, "timeline_events": len(self.timeline)}
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="microseconds")
+
+
+def _record(row) -> PublishedCard:
+    return PublishedCard(row.card_id, row.version, json.loads(row.card), json.loads(row.timeline),
+                         json.loads(row.doc_ids), row.published_by, _iso(row.published_at),
+                         row.unpublished_by, _iso(row.unpublished_at))
 
 
 class PublishedCards:
-    """The published-cards table in TUTOR_HOME's SQLite file."""
+    """The published cards on the data layer: ``PublishedCards(settings)`` uses the process's
+    Database for those settings; ``db=`` gives one directly (a test's second host)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings | None = None, *, db: Database | None = None):
+        if settings is None and db is None:
+            raise TypeError("PublishedCards needs settings or a Database")
         self.settings = settings
-        self._conn: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
+        self._db = db
 
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            conn = connect(self.settings.db_path)
-            conn.execute(_SCHEMA)
-            self._conn = conn
-        return self._conn
-
-    def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
-        try:
-            with self._lock:
-                return self._db().execute(sql, args).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"Cannot read the published lesson cards ({exc}); `tutor doctor` shows the database state.") from exc
-
-    @staticmethod
-    def _row(row: sqlite3.Row) -> PublishedCard:
-        return PublishedCard(row["card_id"], row["version"], json.loads(row["card_json"]), json.loads(row["timeline_json"]),
-                             json.loads(row["doc_ids"]), row["published_by"], row["published_at"],
-                             row["unpublished_by"], row["unpublished_at"])
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database.open(self.settings)
+        return self._db
 
     def publish(self, actor: Teacher, card: dict[str, Any], *, timeline: list[dict[str, Any]] | None = None,
                 doc_ids: list[str] | None = None) -> PublishedCard:
@@ -108,59 +93,48 @@ class PublishedCards:
         card_id = str(card["id"])
         docs = doc_ids or sorted({d for kp in card.get("key_points", []) for d in kp.get("sources", [])})
         try:
-            with self._lock:
-                db = self._db()
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    now = _now()
-                    db.execute("UPDATE published_cards SET unpublished_by = ?, unpublished_at = ? "
-                               "WHERE card_id = ? AND unpublished_at IS NULL", (actor.name, now, card_id))
-                    version = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM published_cards WHERE card_id = ?",
-                                         (card_id,)).fetchone()[0]
-                    db.execute("INSERT INTO published_cards (card_id, version, card_json, timeline_json, doc_ids, "
-                               "published_by, published_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               (card_id, version, json.dumps(card, ensure_ascii=False),
-                                json.dumps(timeline or [], ensure_ascii=False), json.dumps(docs), actor.name, now))
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-        except sqlite3.Error as exc:
-            raise StoreError(f"Cannot publish the card '{card_id}' ({exc}); nothing was published.") from exc
-        return PublishedCard(card_id, version, card, timeline or [], docs, actor.name, now)
+            with self.db.write(lock="published-cards") as conn:
+                now = self.db.now(conn)
+                conn.execute(_cards.update().where(_cards.c.card_id == card_id, _cards.c.unpublished_at.is_(None))
+                             .values(unpublished_by=actor.name, unpublished_at=now))
+                version = 1 + (conn.execute(sa.select(sa.func.max(_cards.c.version))
+                                            .where(_cards.c.card_id == card_id)).scalar() or 0)
+                conn.execute(_cards.insert().values(
+                    card_id=card_id, version=version, card=json.dumps(card, ensure_ascii=False, default=str),
+                    timeline=json.dumps(timeline or [], ensure_ascii=False, default=str), doc_ids=json.dumps(docs),
+                    published_by=actor.name, published_at=now))
+                bump_meta(conn, VERSION_KEY)
+        except StoreError as exc:
+            raise StoreError(f"Nothing was published: {exc}") from exc
+        return PublishedCard(card_id, version, card, timeline or [], docs, actor.name, _iso(now))
 
     def unpublish(self, actor: Teacher, card_id: str) -> bool:
         """Withdraw the live version; False if the card is not published."""
         require_teacher(actor)
-        try:
-            with self._lock:
-                cur = self._db().execute("UPDATE published_cards SET unpublished_by = ?, unpublished_at = ? "
-                                         "WHERE card_id = ? AND unpublished_at IS NULL", (actor.name, _now(), card_id))
-                return cur.rowcount > 0
-        except sqlite3.Error as exc:
-            raise StoreError(f"Cannot unpublish the card '{card_id}' ({exc}).") from exc
+        with self.db.write(lock="published-cards") as conn:
+            gone = conn.execute(_cards.update().where(_cards.c.card_id == card_id, _cards.c.unpublished_at.is_(None))
+                                .values(unpublished_by=actor.name, unpublished_at=self.db.now(conn))).rowcount > 0
+            if gone:
+                bump_meta(conn, VERSION_KEY)
+            return gone
 
     def live(self) -> list[PublishedCard]:
-        rows = self._query("SELECT * FROM published_cards WHERE unpublished_at IS NULL ORDER BY card_id")
-        return [self._row(r) for r in rows]
+        with self.db.read() as conn:
+            rows = conn.execute(sa.select(_cards).where(_cards.c.unpublished_at.is_(None)).order_by(_cards.c.card_id))
+            return [_record(r) for r in rows]
 
     def history(self, card_id: str | None = None) -> list[PublishedCard]:
-        if card_id is None:
-            rows = self._query("SELECT * FROM published_cards ORDER BY card_id, version")
-        else:
-            rows = self._query("SELECT * FROM published_cards WHERE card_id = ? ORDER BY version", (card_id,))
-        return [self._row(r) for r in rows]
+        query = sa.select(_cards).order_by(_cards.c.card_id, _cards.c.version)
+        if card_id is not None:
+            query = query.where(_cards.c.card_id == card_id)
+        with self.db.read() as conn:
+            return [_record(r) for r in conn.execute(query)]
 
-    def signature(self) -> tuple:
-        """Changes whenever anything is published or unpublished (by any process)."""
-        row = self._query("SELECT COUNT(*), MAX(published_at), MAX(unpublished_at) FROM published_cards")[0]
-        return tuple(row)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+    def signature(self) -> int:
+        """Moves whenever anything is published or unpublished (by any process, on any host)."""
+        with self.db.read() as conn:
+            value = conn.execute(sa.select(schema.meta.c.value).where(schema.meta.c.key == VERSION_KEY)).scalar()
+        return int(value or 0)
 
 
 class LiveLessons(Lessons):
@@ -170,7 +144,7 @@ class LiveLessons(Lessons):
     def __init__(self, base: Lessons, published: PublishedCards):
         self._base = base
         self._published = published
-        self._signature: tuple | None = None
+        self._signature: int | None = None
         self._cards = list(base.cards)
         self._timeline = list(base.timeline)
         self.skipped: list[str] = []

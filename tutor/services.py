@@ -18,13 +18,18 @@ from typing import Any, Final
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
+from tutor import auth
+from tutor.auth import MAX_LOCKOUT_SECONDS, LoginThrottle
 from tutor.coach.essay import EssayCoach
 from tutor.coach.facts import default_checker
 from tutor.coach.source import SourceCoach
 from tutor.engine import Tutor
+from tutor.counters import SharedWindow
+from tutor.db import Database
 from tutor.errors import ConfigError
 from tutor.lessons import Lessons
 from tutor.library import Library
+from tutor.limits import RateLimiter
 from tutor.llm import chat_model as configured_chat_model
 from tutor.llm import model_name
 from tutor.model_turn import ModelTurn
@@ -60,6 +65,7 @@ class Services:
     essay_coach: EssayCoach
     source_coach: SourceCoach
     library: Library
+    throttle: LoginThrottle
 
     @cached_property
     def sessions(self) -> SessionStore:
@@ -89,8 +95,22 @@ def build(settings: Settings | None = None, *, chat_model: BaseChatModel | None 
     essay = EssayCoach(lessons, retriever, prompts_dir=settings.prompts_dir, prompts=prompts, model=turn)
     source = SourceCoach(lessons, retriever, prompts_dir=settings.prompts_dir, corpus_dir=settings.corpus_dir,
                          model=turn)
+    limiter, throttle = build_limits(settings)
     tutor = Tutor(retriever=retriever, lessons=lessons, prompts=prompts, settings=settings, model=turn,
-                  embedder=store.embedder, coach=essay, facts=default_checker(lessons),
+                  embedder=store.embedder, coach=essay, facts=default_checker(lessons), rate_limiter=limiter,
                   planner=PassagePlanner(store, settings.corpus_dir))
     return Services(settings=settings, store=store, retriever=retriever, lessons=lessons, prompts=prompts,
-                    model=turn, tutor=tutor, essay_coach=essay, source_coach=source, library=Library(store))
+                    model=turn, tutor=tutor, essay_coach=essay, source_coach=source, library=Library(store),
+                    throttle=throttle)
+
+
+def build_limits(settings: Settings, db: Database | None = None) -> tuple[RateLimiter, LoginThrottle]:
+    """The message rate limit and the sign-in throttle. On a shared database (several app hosts)
+    both count in it, so a client gets one allowance however the load balancer spreads it; on
+    SQLite (one host) they count in this process, without a write per message. ``db``: the
+    process's Database for ``settings`` unless given (a test's second host)."""
+    db = db or Database.open(settings)
+    if db.is_sqlite:
+        return RateLimiter(settings.rate_limit_per_minute), auth.THROTTLE
+    return (RateLimiter(settings.rate_limit_per_minute, window=SharedWindow(db, scope="messages", window=60)),
+            LoginThrottle(failures=SharedWindow(db, scope="sign-in", window=MAX_LOCKOUT_SECONDS)))

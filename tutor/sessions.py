@@ -1,4 +1,5 @@
-"""Conversations kept in the SQLite file under TUTOR_HOME, their transcripts and progress.
+"""Conversations kept in the database (SQLite under TUTOR_HOME, or PostgreSQL shared by every
+app host), their transcripts and progress.
 
 Example::
 
@@ -9,42 +10,37 @@ Example::
     transcript_markdown(session, lessons)[:24]
     # → '# Conversation with the t'
 
-A reload of the page or a restart of the service finds the conversation again by its id (the
-app keeps it in the URL). The table is the sessions' own; the manifest's tables are untouched.
+A reload of the page, a restart of the service or the next request landing on another
+replica finds the conversation again by its id (the app keeps it in the URL). A save is the
+whole conversation, so a save that failed (the database restarting) is made good by the next.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from tutor.db import connect
+import sqlalchemy as sa
+
+from tutor import schema
+from tutor.db import Database, DatabaseUnavailable, upsert
 from tutor.turn import Session
 from tutor.errors import StoreError
 from tutor.lessons import Lessons
 from tutor.settings import Settings, get_settings
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS chat_sessions (
-    id TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    turns INTEGER NOT NULL,
-    data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chat_sessions_updated ON chat_sessions(updated_at DESC);
-"""
+_table = schema.chat_sessions
 # Session ids are uuid4 hex from the engine; anything else in a URL is not ours.
 _ID = re.compile(r"[0-9a-f]{8,64}")
 TITLE_CHARS = 80
+# A save that meets an unreachable database is tried again after these pauses (seconds):
+# long enough to ride out a restart of PostgreSQL, short enough that the page answers.
+SAVE_RETRIES_S = (0.25, 1.0, 2.0)
 
 
 def valid_session_id(value: object) -> bool:
@@ -71,70 +67,73 @@ def _title(session: Session) -> str:
 
 
 class SessionStore:
-    """Save, load and list conversations (``engine.Session``) in SQLite. Safe across threads
-    and processes (WAL mode, one connection per store guarded by a lock)."""
+    """Save, load and list conversations (``engine.Session``). Safe across threads, processes
+    and hosts (one row per conversation, written whole)."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self._conn = connect(path)
-        self._lock = threading.RLock()
-        try:
-            with self._lock:
-                self._conn.executescript(SCHEMA)
-        except sqlite3.Error as exc:
-            raise StoreError(f"Cannot prepare the sessions table in {path} ({exc}). "
-                             "`tutor doctor` shows the state of TUTOR_HOME.") from exc
+    def __init__(self, target: "Path | str | Database"):
+        if isinstance(target, Database):
+            self.db = target
+        elif isinstance(target, Path):
+            self.db = Database.for_url(f"sqlite:///{target}")
+        else:
+            self.db = Database.for_url(target)
+        self.path = target if isinstance(target, Path) else None
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> "SessionStore":
         settings = settings or get_settings()
         settings.ensure_home()
-        return cls(settings.db_path)
+        return cls(Database.open(settings))
 
-    def save(self, session: Session) -> None:
+    def save(self, session: Session, *, retries: tuple[float, ...] = SAVE_RETRIES_S) -> None:
+        """Write the whole conversation; retried while the database is unreachable. Raises
+        StoreError (the conversation stays in memory, and the next save writes all of it)."""
         data = json.dumps(session.to_dict(), ensure_ascii=False, default=str)
         turns = sum(1 for t in session.history if t.get("role") == "user")
-        try:
-            with self._lock:
-                self._conn.execute(
-                    "INSERT INTO chat_sessions(id, title, created_at, updated_at, turns, data) "
-                    "VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET title = excluded.title, "
-                    "updated_at = excluded.updated_at, turns = excluded.turns, data = excluded.data",
-                    (session.id, _title(session), session.created_at, time.time(), turns, data))
-        except (sqlite3.Error, UnicodeError, ValueError, OverflowError) as exc:
-            # Any failure is reported, never swallowed: the caller keeps the turn and says so.
-            raise StoreError(f"Cannot save the conversation ({exc}). It stays on screen; check that "
-                             "TUTOR_HOME has free space and is writable.") from exc
+        row = {"id": session.id, "title": _title(session), "created_at": session.created_at,
+               "updated_at": time.time(), "turns": turns, "data": data}
+        for pause in (*retries, None):
+            try:
+                with self.db.write() as conn:
+                    upsert(conn, _table, row, ["id"])
+                return
+            except (UnicodeError, ValueError, OverflowError) as exc:
+                # Not worth retrying (text the database cannot store); reported, never swallowed:
+                # the caller keeps the turn and says so.
+                raise StoreError(f"Cannot save the conversation ({exc}). It stays on screen.") from exc
+            except DatabaseUnavailable as exc:
+                if pause is None:
+                    # The caller (take_turn) says the turn stays on the page and the next one saves it.
+                    raise StoreError(f"the database did not answer after {len(retries) + 1} tries. {exc}") from exc
+                time.sleep(pause)
 
     def load(self, session_id: str) -> Session | None:
         """The saved conversation, or None if there is none with that id."""
         if not valid_session_id(session_id):
             return None
-        with self._lock:
-            row = self._conn.execute("SELECT data FROM chat_sessions WHERE id = ?", (session_id,)).fetchone()
-        if row is None:
+        with self.db.read() as conn:
+            data = conn.execute(sa.select(_table.c.data).where(_table.c.id == session_id)).scalar()
+        if data is None:
             return None
         try:
-            return Session.from_dict(json.loads(row["data"]))
+            return Session.from_dict(json.loads(data))
         except (ValueError, TypeError, KeyError) as exc:
             raise StoreError(f"The saved conversation {session_id} cannot be read ({exc}); "
                              "a new conversation was started instead.") from exc
 
     def recent(self, limit: int = 20) -> list[SessionSummary]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, title, created_at, updated_at, turns FROM chat_sessions "
-                "ORDER BY updated_at DESC LIMIT ?", (int(limit),)).fetchall()
-        return [SessionSummary(r["id"], r["title"], r["created_at"], r["updated_at"], r["turns"]) for r in rows]
+        c = _table.c
+        with self.db.read() as conn:
+            rows = conn.execute(sa.select(c.id, c.title, c.created_at, c.updated_at, c.turns)
+                                .order_by(c.updated_at.desc()).limit(int(limit))).all()
+        return [SessionSummary(r.id, r.title, r.created_at, r.updated_at, r.turns) for r in rows]
 
     def delete(self, session_id: str) -> bool:
-        with self._lock:
-            cur = self._conn.execute("DELETE FROM chat_sessions WHERE id = ?", (session_id,))
-        return cur.rowcount > 0
+        with self.db.write() as conn:
+            return conn.execute(_table.delete().where(_table.c.id == session_id)).rowcount > 0
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        """Nothing to release: the process's Database keeps one pool for every user."""
 
 
 # -- progress ------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ Example::
     # → PosixPath('/home/me/.local/share/socratic-tutor')
 
 Every piece of state lives under ``home`` (``TUTOR_HOME``): ``chroma/`` (unless
-``TUTOR_CHROMA_URL`` points at a Chroma server), ``tutor.sqlite3`` and ``documents/``.
+``TUTOR_CHROMA_URL`` points at a Chroma server), ``tutor.sqlite3`` (unless ``TUTOR_DATABASE_URL``
+points at PostgreSQL) and ``documents/`` (kept originals from before they moved into the database).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ DEFAULT_PROMPTS = PROJECT_ROOT / "prompts"
 # How to fix each setting, shown when its value is invalid.
 _FIXES: dict[str, str] = {
     "home": "set TUTOR_HOME to a writable directory, e.g. export TUTOR_HOME=~/tutor-data",
+    "database_url": "set TUTOR_DATABASE_URL to postgresql://USER:PASSWORD@HOST:5432/DB, or leave it empty for SQLite under TUTOR_HOME",
     "chroma_url": "set TUTOR_CHROMA_URL to http://HOST:PORT of a Chroma server, or leave it empty for the embedded store",
     "embeddings": "set TUTOR_EMBEDDINGS to 'minilm' (offline, default) or 'openai'",
     "max_upload_mb": "set TUTOR_MAX_UPLOAD_MB to a positive number of megabytes, e.g. 20",
@@ -91,6 +93,8 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("socratic-tutor")))
+    # Empty: SQLite under TUTOR_HOME (one host). postgresql://…: shared by every app replica.
+    database_url: SecretStr = SecretStr("")
     chroma_url: str = ""
     embeddings: Literal["minilm", "openai"] = "minilm"
     openai_embedding_model: str = "text-embedding-3-small"
@@ -138,6 +142,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value().strip()
+        if url and not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://", "sqlite:///")):
+            raise ValueError("must start with postgresql:// (or be empty for SQLite under TUTOR_HOME)")
+        return SecretStr(url)
+
     @field_validator("teacher_password")
     @classmethod
     def _check_password(cls, value: SecretStr | None) -> SecretStr | None:
@@ -172,6 +184,17 @@ class Settings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.home / "tutor.sqlite3"
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL of the database: TUTOR_DATABASE_URL, else SQLite under TUTOR_HOME."""
+        url = self.database_url.get_secret_value()
+        if not url:
+            return f"sqlite:///{self.db_path}"
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):  # psycopg 3 is the driver the project ships
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url
 
     @property
     def documents_dir(self) -> Path:
@@ -223,7 +246,7 @@ def load_settings(**overrides: Any) -> Settings:
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "?"
             var = "OPENAI_API_KEY" if field == "OPENAI_API_KEY" else f"TUTOR_{field.upper()}"
-            got = err.get("input")
+            got = "(hidden: it may hold a password)" if field == "database_url" else err.get("input")
             fix = _FIXES.get(field, f"check {var}")
             lines.append(f"{var}={got!r} is invalid ({err['msg']}): {fix}.")
         raise ConfigError("\n".join(lines)) from None

@@ -1,4 +1,4 @@
-"""The passage store: a Chroma collection plus the SQLite manifest that says what is live.
+"""The passage store: a Chroma collection plus the manifest (in the database) that says what is live.
 
 Example::
 
@@ -10,14 +10,14 @@ Writes go: embed → mark the new chunk ids pending → add them (ids carry the 
 they never collide with the old ones) → switch the manifest in one transaction per document →
 delete the old chunks. Reads only return chunks the manifest lists, so a crash at any point
 leaves no half document visible, and the next ingest sweeps the leftovers. The pending mark
-keeps a concurrent writer's sweep (another app process) off chunks that are about to go live.
+keeps a concurrent writer's sweep (another app process, on any host) off chunks that are about
+to go live. The kept original of each version goes into the database in its switch.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -28,6 +28,7 @@ from langchain_core.embeddings import Embeddings
 from tutor.chunking import Chunk, chunk_document, passage_search_text
 from tutor.documents import SourceDocument
 from tutor.embeddings import get_embedder
+from tutor.db import DatabaseUnavailable
 from tutor.errors import EmbeddingMismatchError, StoreError
 from tutor.manifest import DocumentRecord, Manifest
 from tutor.settings import Settings, get_settings
@@ -145,10 +146,11 @@ class Store:
         self.settings = settings
         self.embedder = embedder
         settings.ensure_home()
-        self.manifest = Manifest(settings.db_path)
+        self.manifest = Manifest.open(settings)
         self.client = _client(settings)
         self._lock = threading.RLock()
         self._live: tuple[int, set[str]] = (-1, set())
+        self._seen_version = -1
         self.collection = self._open_collection(check_model)
 
     @classmethod
@@ -179,10 +181,20 @@ class Store:
 
     # -- what is live ----------------------------------------------------------------
     def version(self) -> int:
-        return self.manifest.version()
+        """The manifest's store version; while the database is unreachable, the last one this
+        process read (so retrieval goes on over what it last knew to be live)."""
+        try:
+            version = self.manifest.version()
+        except DatabaseUnavailable:
+            with self._lock:
+                if self._seen_version < 0:
+                    raise  # nothing read yet: nothing safe to answer from
+                return self._seen_version
+        self._seen_version = version
+        return version
 
     def live_ids(self) -> set[str]:
-        version = self.manifest.version()
+        version = self.version()
         with self._lock:
             if self._live[0] != version:
                 self._live = (version, self.manifest.live_chunk_ids())
@@ -229,6 +241,7 @@ class Store:
                     original=originals.get(doc.doc_id, ""), content_hash=doc.content_hash,
                     chunk_ids=[c.id for c in item.chunks],
                     metadata={**doc.metadata, "ext": doc.ext},
+                    original_data=doc.raw if originals.get(doc.doc_id) else None,
                 )
                 if old:
                     stale.extend(sorted(set(old.chunk_ids) - {c.id for c in item.chunks}))
@@ -270,7 +283,7 @@ class Store:
 
     def orphan_ids(self) -> set[str]:
         """Chunks in Chroma that no document lists and no writer is still writing."""
-        since = time.time() - PENDING_GRACE_S
+        since = self.manifest.clock() - PENDING_GRACE_S
         # Read order matters: a chunk in Chroma was marked pending before it was added, and its
         # switch unmarks it and makes it live in one transaction. Reading pending before live
         # therefore sees it in one of the two, whenever that switch happens.
@@ -280,7 +293,7 @@ class Store:
 
     def sweep_orphans(self) -> int:
         """Delete orphan chunks (left by a crash mid-ingest). Returns how many."""
-        since = time.time() - PENDING_GRACE_S
+        since = self.manifest.clock() - PENDING_GRACE_S
         orphans = sorted(self.orphan_ids())
         self._delete(orphans)
         self.manifest.clear_pending(orphans, older_than=since)

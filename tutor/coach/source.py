@@ -277,9 +277,12 @@ class SourceCoach:
         if store is not None:
             record = store.manifest.get(ref)
             if record is not None and record.original:
-                original = store.settings.documents_dir / record.original
-                if original.is_file():
-                    return self._from_bytes(record.filename or original.name, original.read_bytes())
+                data = store.manifest.original(record.original)  # in the database since issue 16
+                legacy = store.settings.documents_dir / record.original
+                if data is None and legacy.is_file():
+                    data = legacy.read_bytes()
+                if data is not None:
+                    return self._from_bytes(record.filename or record.original, data)
         corpus_file = self.corpus_dir / "sources" / f"{ref}.md"
         if corpus_file.is_file():
             return self._from_bytes(corpus_file.name, corpus_file.read_bytes())

@@ -39,7 +39,7 @@ def needs_course(settings: Settings) -> bool:
     from tutor.manifest import Manifest
 
     settings.ensure_home()
-    manifest = Manifest(settings.db_path)
+    manifest = Manifest.open(settings)
     try:
         return not manifest.documents() or manifest.get_meta(FIRST_START_META) == "running"
     finally:

@@ -27,6 +27,7 @@ from tutor.errors import TutorError
 from tutor.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # the real imports are deferred: they take seconds, and the first screen needs none
+    from tutor.auth import LoginThrottle
     from tutor.coach.essay import EssayCoach
     from tutor.coach.source import SourceCoach
     from tutor.engine import Tutor
@@ -51,6 +52,7 @@ class AppContext:
     sessions: SessionStore
     essay_coach: EssayCoach
     source_coach: SourceCoach
+    throttle: LoginThrottle
 
 
 def _key(settings: Settings) -> str:
@@ -95,7 +97,7 @@ def build_context(settings: Settings) -> AppContext:
     services = _services(key, settings, store)
     return AppContext(settings=settings, store=store, tutor=services.tutor, library=services.library,
                       sessions=_sessions(key, settings), essay_coach=services.essay_coach,
-                      source_coach=services.source_coach)
+                      source_coach=services.source_coach, throttle=services.throttle)
 
 
 def client_id(settings: Settings | None = None) -> str:

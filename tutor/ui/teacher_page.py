@@ -33,7 +33,7 @@ def _gate(ctx: resources.AppContext):
         submitted = st.form_submit_button("Sign in", icon=":material/login:")
     if submitted:
         try:
-            st.session_state[TEACHER_KEY] = auth.sign_in(password, ctx.settings,
+            st.session_state[TEACHER_KEY] = auth.sign_in(password, ctx.settings, ctx.throttle,
                                                          client=resources.client_id(ctx.settings))
             st.rerun()
         except PermissionDenied as exc:
