@@ -8,11 +8,13 @@ and publishing a card from each, a scripted dialogue per document reaches the su
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from openai_server import openai_server  # noqa: F401 - a fixture
 from tutor.settings import load_settings
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -121,3 +123,30 @@ def test_after_publishing_a_scripted_dialogue_per_document_reaches_the_summary(t
         assert any(c["doc_id"] == d["doc_id"] for c in turns[0]["citations"])
         closed = [t for t in turns if t["move"] == "summarise_and_judge"]
         assert closed and closed[0]["card"] == d["doc_id"], (d["id"], [(t["card"], t["move"]) for t in turns])
+
+
+def test_with_a_model_the_brief_carries_the_passage_plan(teacher_home, embedder, openai_server):  # noqa: F811
+    """The real OpenAI client against the fake OpenAI-compatible server: for a topic no card
+    covers, the model is briefed with the same plan the offline tutor runs."""
+    from tutor.services import build
+    from tutor.store import Store
+
+    openai_server.script("sse:Look at passage [1]: what did the OGPU say it had found in the Shakhty mines?")
+    settings = load_settings(home=teacher_home, llm_base_url=openai_server.base_url, llm_model="fake-model",
+                             llm_timeout=5, llm_max_retries=0, rate_limit_per_minute=0)
+    tutor = build(settings, store=Store(settings, embedder)).tutor
+    session = tutor.new_session()
+    reply = tutor.reply(session, "What was the Shakhty trial?")
+    assert reply.card_id.startswith("passages:teacher-shakhty-trial-1928")
+    plan = tutor.planner.card(reply.card_id)
+    brief = openai_server.requests[0]["body"]["messages"][-1]["content"]
+    block = re.search(r"<plan>\n(.*?)\n</plan>", brief, re.S)
+    assert block, brief
+    given = json.loads(block.group(1))
+    assert [p["statement"] for p in given["points"]] == [kp.statement for kp in plan.key_points]
+    assert given["questions"] == [h.text for h in plan.ladder(reply.move["key_point"])], "recall → significance"
+    rows = json.loads(re.search(r"<course_passages>\n(.*?)\n</course_passages>", brief, re.S).group(1))
+    quoted = next(r for r in rows if r["n"] == given["quote"]["passage"])
+    assert given["quote"]["sentence"] in quoted["text"]
+    assert quoted["title"] == given["document"] == "The Shakhty trial of 1928"
+    assert reply.mode == "fake-model" and reply.text.startswith("Look at passage [1]")

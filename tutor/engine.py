@@ -28,7 +28,7 @@ from tutor.errors import RateLimited
 from tutor.facts import FactChecker
 from tutor.lessons import DEFAULT_CARD, LessonCard, Lessons
 from tutor.limits import RateLimiter
-from tutor.model_turn import Brief, ModelTurn, passages_block
+from tutor.model_turn import Brief, ModelTurn, data_block, passages_block
 from tutor.pedagogy.acts import Act, ActContext, ActReader, Topicality
 from tutor.pedagogy.assess import Assessment, Assessor
 from tutor.pedagogy.checks import Check, CheckContext, quoted_spans, run_checks
@@ -36,7 +36,7 @@ from tutor.pedagogy.compose import Citation, compose_offline
 from tutor.pedagogy.intent import word_count
 from tutor.pedagogy.learner import KeyPointMatcher, LearnerState
 from tutor.pedagogy.moves import MOVE_LABELS, Move, choose
-from tutor.pedagogy.passage_plan import PassagePlanner, grounding_passage, is_plan, rare_words, temper
+from tutor.pedagogy.passage_plan import PLAN_NOTE, PassagePlanner, grounding_passage, is_plan, plan_brief, rare_words, temper
 from tutor.pedagogy.repeats import RepeatGuard, opening_of, question_of, quotes_of
 from tutor.prompts import Prompts
 from tutor.retrieval import Retriever
@@ -362,6 +362,9 @@ class Tutor:
         if move.card:
             made = sorted(state.covered_on(move.card.id))
             said.append(f"Points the student has made: {', '.join(made) or 'none yet'}.")
+        if is_plan(move.card):
+            plan = plan_brief(move, state.covered_on(move.card.id), shown, message)
+            said.append(f"{PLAN_NOTE}\n<plan>\n{data_block(plan)}\n</plan>")
         asked = state.already_said("question")[-8:]
         if asked:
             said.append("Questions already asked (do not ask any of them again): " + " | ".join(asked))
