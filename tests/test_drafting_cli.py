@@ -82,3 +82,20 @@ def test_a_failing_card_is_not_published_and_each_failure_is_named(home, run, tm
 def test_nothing_to_draft_from(home, run):
     result = run("lessons", "draft", "no-such-document")
     assert result.exit_code == 1 and "Nothing to draft from" in result.output
+
+
+def test_lessons_check_validates_published_cards_naming_each_failure(home, run, tmp_path):
+    result = run("lessons", "check")
+    assert result.exit_code == 0 and "published: none" in result.output, result.output
+    out = tmp_path / "card.yaml"
+    assert run("lessons", "draft", DOC_ID, "--out", str(out)).exit_code == 0
+    assert run("lessons", "publish", str(out)).exit_code == 0
+    result = run("lessons", "check")
+    assert result.exit_code == 0 and "published: 1 cards ok" in result.output, result.output
+    # The document the card teaches is removed: the card no longer passes, and check says why.
+    assert run("remove", DOC_ID).exit_code == 0
+    result = run("lessons", "check")
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith(f"published {DOC_ID} v1: ")]
+    assert lines and all("unknown document" in line for line in lines), result.output
+    assert "problem(s) in published cards" in result.output

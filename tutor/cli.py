@@ -237,6 +237,34 @@ def lessons_check() -> None:
     mcs = sum(len(c.misconceptions) for c in lessons.cards)
     console.print(f"ok: {len(lessons.cards)} cards, {kps} key points, {mcs} misconceptions, "
                   f"{len(lessons.timeline)} timeline events, {len(facts.sourced())} facts")
+    _check_published(lessons)
+
+
+def _check_published(course) -> None:
+    """The published cards, validated as at publishing against today's documents and cards."""
+    from tutor.drafting import DocumentTexts, check_published
+    from tutor.published import LiveLessons, PublishedCards
+    from tutor.settings import get_settings
+    from tutor.store import Store
+
+    settings = get_settings()
+    published = PublishedCards(settings)
+    try:
+        live = published.live()
+        if not live:
+            console.print("published: none")
+            return
+        lessons = LiveLessons(course, published)
+        problems = check_published(published, lessons, DocumentTexts.from_store(Store.open(settings)))
+    except TutorError as exc:
+        _fail(exc)
+    if problems:
+        for problem in problems:
+            err.print(problem, markup=False, highlight=False)
+        err.print(f"{len(problems)} problem(s) in published cards; fix the card and `tutor lessons publish` it "
+                  "again, or `tutor lessons unpublish` it.")
+        raise typer.Exit(1)
+    console.print(f"published: {len(live)} cards ok")
 
 
 def _drafting_context(*, offline: bool = True):

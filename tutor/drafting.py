@@ -391,3 +391,16 @@ def publish_card(actor, card: dict[str, Any], *, timeline: list[dict[str, Any]] 
     if problems:
         raise DraftError(problems)
     return published.publish(actor, card, timeline=timeline or [])
+
+
+def check_published(published, lessons: Lessons, sources: DocumentTexts) -> list[str]:
+    """Every live published card checked again with the rules it was published under, against
+    today's documents and cards (a source since removed, an id a course card now uses): one
+    line per problem, named by card and version. ``lessons`` is the live lessons (course cards
+    plus published ones, tutor.published.LiveLessons)."""
+    problems: list[str] = []
+    for record in published.live():
+        found = validate_card(record.card, sources=sources, lessons=lessons, timeline=record.timeline,
+                              replacing=record.card_id, replaced_events={str(e.get("id")) for e in record.timeline})
+        problems += [f"published {record.card_id} v{record.version}: {p}" for p in found]
+    return problems
