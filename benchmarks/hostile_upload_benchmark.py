@@ -22,19 +22,10 @@ import threading
 import time
 from pathlib import Path
 
-from tutor.documents import read_upload
-from tutor.errors import DocumentError
-
-LIMIT = 20 * 1024 * 1024
-
-
-def alias_bomb(levels: int = 9, width: int = 9) -> bytes:
-    """Front matter whose aliases expand to width**levels strings from under 700 bytes."""
-    lines = ["---", "title: My essay", f"a0: &a0 [{', '.join(['lol'] * width)}]"]
-    for n in range(1, levels):
-        lines.append(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * width)}]")
-    lines += ["---", "Stalin won because he controlled the party apparatus."]
-    return "\n".join(lines).encode()
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from hostile import LIMIT, alias_bomb  # noqa: E402  (shared with tests/test_hostile_files.py)
+from tutor.documents import read_upload  # noqa: E402
+from tutor.errors import DocumentError  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:

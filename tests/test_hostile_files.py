@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from hostile import LIMIT, alias_bomb
 from tutor.auth import local_operator
 from tutor.corpus import course_documents, why_not_a_source
 from tutor.documents import read_document, read_file, read_upload
@@ -27,16 +28,6 @@ from tutor.settings import PROJECT_ROOT, reset_settings
 
 TEACHER = local_operator()
 CORPUS = PROJECT_ROOT / "corpus"
-LIMIT = 20 * 1024 * 1024
-
-
-def alias_bomb(levels: int = 9, width: int = 9) -> bytes:
-    """Front matter whose aliases expand to width**levels strings (9**9: 387 million) from under 700 bytes."""
-    lines = ["---", "title: My essay", f"a0: &a0 [{', '.join(['lol'] * width)}]"]
-    for n in range(1, levels):
-        lines.append(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * width)}]")
-    lines += ["---", "Stalin won because he controlled the party apparatus."]
-    return "\n".join(lines).encode()
 
 
 def failure(name: str, data: bytes) -> DocumentError:

@@ -156,6 +156,15 @@ class Database:
                 cls._open[url] = db
             return db
 
+    @classmethod
+    def of(cls, target: "Path | str | Database") -> "Database":
+        """A Database given as itself, a SQLite file's path, or a URL (tests and tools)."""
+        if isinstance(target, Database):
+            return target
+        if isinstance(target, Path):
+            return cls.for_url(f"sqlite:///{target}")
+        return cls.for_url(target)
+
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"

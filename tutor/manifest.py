@@ -69,12 +69,7 @@ class Manifest:
     """Documents, their versions and chunk ids, their kept originals, and a store version counter."""
 
     def __init__(self, target: "Path | str | Database"):
-        if isinstance(target, Database):
-            self.db = target
-        elif isinstance(target, Path):
-            self.db = Database.for_url(f"sqlite:///{target}")
-        else:
-            self.db = Database.for_url(target)
+        self.db = Database.of(target)
         self.path = target if isinstance(target, Path) else None
 
     @classmethod

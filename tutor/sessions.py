@@ -71,12 +71,7 @@ class SessionStore:
     and hosts (one row per conversation, written whole)."""
 
     def __init__(self, target: "Path | str | Database"):
-        if isinstance(target, Database):
-            self.db = target
-        elif isinstance(target, Path):
-            self.db = Database.for_url(f"sqlite:///{target}")
-        else:
-            self.db = Database.for_url(target)
+        self.db = Database.of(target)
         self.path = target if isinstance(target, Path) else None
 
     @classmethod
