@@ -131,7 +131,10 @@ class Tutor:
             act = replace(act, kind="question", on_topic=True)
         assessment = self._assess(session, act, card)
         if is_plan(card):
-            temper(assessment, card)  # a document's sentence may report a claim only to doubt it
+            tempered = temper(assessment, card, act.kind)
+            if assessment is not None and tempered is None:
+                act = replace(act, kind="question")  # "were they actually guilty?": asked, not claimed
+            assessment = tempered
         state.observe([assessment.misconception.id] if assessment and assessment.misconception else [],
                       [assessment.date_error.event.id] if assessment and assessment.date_error else [])
         if assessment is not None and assessment.points:
@@ -148,7 +151,10 @@ class Tutor:
         passages = self._focus(passages, move, query)
         if is_plan(card) or self._is_published(card.id):
             # A plan, or a teacher's published card, teaches its own document: quote and cite that, not a neighbour.
-            passages = [p for p in passages if p.doc_id in card.source_docs] or passages
+            own = [p for p in passages if p.doc_id in card.source_docs]
+            if not own and is_plan(card):
+                own = self.retriever.search(query, k=3, doc_id=next(iter(sorted(card.source_docs))))
+            passages = own or passages
 
         reply = self._compose(session, message, act, move, passages, notice)
         self._remember(state, reply, move)
@@ -228,8 +234,10 @@ class Tutor:
             if worked:
                 return self._card(worked[0]) or current, passages, query
         if current is not None:
+            # A plan's follow-up ("why did it matter for the power struggle?") is not a move to the course's main card.
             if act.kind in ("question", "claim", "confirm", "answer_request", "writing_request") and target is not None \
-                    and target.id != current.id and self._leaves(text, current, target):
+                    and target.id != current.id and self._leaves(text, current, target) \
+                    and not (is_plan(current) and target.id == DEFAULT_CARD):
                 return target, passages, query
             return current, passages, query
         if target is not None:

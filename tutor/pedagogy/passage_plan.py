@@ -25,6 +25,7 @@ from wordfreq import zipf_frequency
 
 from tutor.lessons import HINT_LEVELS, LessonCard, Lessons
 from tutor.pedagogy.compose import choose_quote, sentences
+from tutor.pedagogy.learner import terms_in
 from tutor.pedagogy.salience import Point, hedges, ladder, salient_points, topic_of
 from tutor.retrieval import tokenize
 from tutor.store import Passage
@@ -259,23 +260,31 @@ _REPORTED = re.compile(r"\b(?:claimed|alleged(?:ly)?|accused|charged|so-called|f
                        r"described\b[^.;]{0,80}\bas|presented\b[^.;]{0,80}\bas|called\b[^.;]{0,40}\ba)\b", re.I)
 
 
-def temper(assessment, card: LessonCard) -> None:
-    """A plan's key points are the document's own sentences, and a sentence may report a claim
-    in order to doubt it ("its press described the rising as a plot organised by White generals
-    ...; historians have found little evidence"). A message that shares its words without its
-    doubt or denial has not made that point: the point is not counted, and a "right" with no
-    other point becomes "partly". Changes ``assessment`` (a pedagogy.assess.Assessment) in place."""
-    if assessment is None or assessment.verdict != "right":
-        return
+def temper(assessment, card: LessonCard, act: str = "answer"):
+    """The verdict on a plan, where meaning alone cannot tell a true claim from a near one.
+    A yes/no question that uses none of the points' evidence terms ("were they actually guilty
+    tho") is a question, not a claim to confirm: None. A plan's key points are the document's
+    own sentences, and a sentence may report a claim in order to doubt it ("its press described
+    the rising as a plot organised by White generals ...; historians have found little
+    evidence"); a message that shares its words without its doubt or denial has not made that
+    point: the point is not counted, and a "right" with no other point becomes "partly".
+    Otherwise ``assessment`` (a pedagogy.assess.Assessment), changed in place."""
+    if assessment is None or assessment.verdict == "contradicted":
+        return assessment
+    if act == "confirm" and not any(terms_in(assessment.text or "", kp.evidence_terms) for kp in card.key_points):
+        return None
+    if assessment.verdict != "right":
+        return assessment
     text = assessment.text or ""
     negates = bool(_NEGATION.search(text))
     doubted = {kp.id for kp in card.key_points if kp.id in assessment.points and not negates
                and (_NEGATION.search(kp.statement) or (_REPORTED.search(kp.statement) and not _REPORTED.search(text)))}
     if not doubted:
-        return
+        return assessment
     assessment.points -= doubted
     if not assessment.points:
         assessment.verdict = "partly"
+    return assessment
 
 
 PLAN_NOTE = ("No lesson card covers this topic: the plan inside <plan> tags comes from the teacher's document "

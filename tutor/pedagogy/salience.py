@@ -21,6 +21,7 @@ from wordfreq import zipf_frequency
 
 from tutor.pedagogy.compose import sentences
 from tutor.retrieval import tokenize
+from tutor.scan import scan_text
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December"]
@@ -297,6 +298,8 @@ def salient_points(text: str, *, k: int = 5, min_score: float = 1.5, per_section
         mine = set(tokenize(p.sentence))
         if any(len(mine & set(tokenize(c.sentence))) > 0.5 * max(1, len(mine)) for c in chosen):
             continue
+        if scan_text(p.sentence):  # text aimed at a model ("ignore previous instructions") is no point to teach
+            continue
         chosen.append(p)
         used[p.section] = used.get(p.section, 0) + 1
     for p in chosen:
@@ -364,6 +367,8 @@ def ladder(point: Point, topic: str) -> list[str]:
         pump = f"What happened {when} involving {subject}?"
     elif raw in point.people:
         pump = f"What part did {subject} play in {topic}?"
+    elif raw.lower() in topic.lower():  # not "about Shakhty in the Shakhty trial of 1928"
+        pump = f"What do you know about {topic}?"
     else:
         pump = f"What do you know about {subject} in {topic}?"
     other = next((_with_article(n, point.sentence) for n in point.names
