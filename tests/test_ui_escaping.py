@@ -100,6 +100,7 @@ KNOWN_SAFE = {
     "section.get('n_cases', '?')", "saved", "report.kind", "report.path.name", "report.path.parent.name",
     "saved.parent.name", "KIND_LABELS.get(record.kind, record.kind)", "record.filename", "c['n']",
     "' · '.join(bits)", "ctx.settings.max_upload_mb", "service.closed_message()", "auth.closed_message()",
+    "LEVEL_LABELS[level]",
 }
 
 

@@ -31,8 +31,9 @@ def _terms(text: str) -> list[str]:
 
 
 def _show_problems(problems: list[str], what: str) -> None:
-    st.error(f"{what} ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n\n"
-             + "\n".join(f"- {escape_markdown(p)}" for p in problems), icon=":material/error:")
+    # One paragraph per problem, all escaped: a problem quotes the teacher's (or a document's) text.
+    st.error(escape_markdown(f"{what} ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n\n"
+                             + "\n\n".join(f"- {p}" for p in problems)), icon=":material/error:")
 
 
 def _start(ctx, lessons, doc_id: str) -> None:
@@ -88,7 +89,7 @@ def _form(state: dict[str, Any]) -> bool:
         if offers:
             st.markdown("**Dated events found: add them to the timeline?**")
             for e in offers:
-                if st.checkbox(f"{e['date']} — {e['event']}", e["id"] in state["accepted"], key=f"tl_{e['id']}_{rev}"):
+                if st.checkbox(escape_markdown(f"{e['date']} — {e['event']}"), e["id"] in state["accepted"], key=f"tl_{e['id']}_{rev}"):
                     accepted.append(e["id"])
         submitted = st.form_submit_button("Validate", icon=":material/fact_check:")
     if submitted:
@@ -131,9 +132,9 @@ def _published_list(ctx, teacher, published: PublishedCards) -> None:
                    "withdrawn": f"{r.unpublished_at[:19]} by {r.unpublished_by}" if r.unpublished_at else "live"}
                   for r in history], hide_index=True, width="stretch")
     for record in published.live():
-        if st.button(f"Unpublish {record.card_id}", key=f"unpublish_{record.card_id}", icon=":material/unpublished:"):
+        if st.button(f"Unpublish {escape_markdown(record.card_id)}", key=f"unpublish_{record.card_id}", icon=":material/unpublished:"):
             published.unpublish(teacher, record.card_id)
-            st.toast(f"Unpublished {record.card_id}")
+            st.toast(f"Unpublished {escape_markdown(record.card_id)}")
             st.rerun()
 
 
