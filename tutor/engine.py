@@ -167,7 +167,8 @@ class Tutor:
         if act.kind in ("answer", "claim", "confirm"):
             target = state.target(card, self.matcher.relevance(card, text))
             return self.assessor.assess(text, card, target=target, covered=state.covered_on(card.id),
-                                        question=state.last.get("question", ""))
+                                        question=state.last.get("question", ""), level=state.last.get("level"),
+                                        context=[t["content"] for t in session.history[-3:-1]])
         if act.kind in ("question", "answer_request", "writing_request"):
             return self.assessor.contradiction(text)
         return None
@@ -179,7 +180,7 @@ class Tutor:
         state.heard(opening=opening_of(reply.text), question=question, quotes=quotes_of(reply.text),
                     counter=move.counter if move.kind == "counter_argument" else None, last={"kind": move.kind, "card": move.card.id if move.card else None,
                       "key_point": move.key_point.id if move.key_point else None,
-                      "question": question, "act": move.act,
+                      "question": question, "act": move.act, "level": move.hint.level if move.hint else None,
                       "content": (move.assessment.text if move.assessment and move.act in ("answer", "claim", "confirm")
                                   else state.last.get("content", ""))})
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tutor.lessons import DateError, KeyPoint, LessonCard, Lessons, Misconception
+from tutor.lessons import _YEAR, DateError, KeyPoint, LessonCard, Lessons, Misconception, TimelineEvent, term_regex
 from tutor.pedagogy.learner import KeyPointMatcher, terms_in
+from tutor.retrieval import tokenize
 
 # Cosine (MiniLM) between a student's sentence and a key point's statement.
 # Tuned on the dev split of corpus/eval/dialogues.jsonl (the holdout split is reported apart).
@@ -31,6 +32,22 @@ RIGHT_IN_CONTEXT = 0.40  # question + answer together come this near the point
 PARTLY = 0.45            # on the point's ground
 SHORT_ANSWER_WORDS = 7   # a phrase answering a prompt
 VERDICTS = ("right", "partly", "wrong", "contradicted")
+# Another card's point is credited only when the message is plainly about it.
+ELSEWHERE_ALONE = 0.60
+ELSEWHERE_WITH_TERM = 0.45
+_VERB = re.compile(r"\b(is|was|were|are|be|been|had|has|have|did|does|do|could|would|should|can|will|said|"
+                   r"thought|got|made|went|took|gave|lost|won|wanted|used|called|helped|led|ran|saw|knew|felt|"
+                   r"chose|picked|let|kept|put|set|became|meant|joined|owed|feared)\b|\w{3,}(?:ed|ied)\b", re.I)
+
+
+def _is_sentence(text: str) -> bool:
+    """A statement with a verb, not a bare name or term ("general secretary", "bukharin")."""
+    return bool(_VERB.search(text))
+
+
+def _content_terms(terms: list[str]) -> list[str]:
+    """Evidence terms that are more than a person's name (a name alone makes no point)."""
+    return [t for t in terms if not (t[:1].isupper() and " " not in t and t.isalpha())]
 
 
 @dataclass
@@ -48,6 +65,8 @@ class Assessment:
     correction: str = ""               # what the sources say instead (contradicted)
     phrase: str = ""                   # the student's words that carry the point
     text: str = ""                     # the text judged
+    dated: TimelineEvent | None = None  # the event a short answer dates correctly
+    elsewhere: tuple[str, str] | None = None  # (card, key point) of another card the message makes
 
     @property
     def label(self) -> str:
@@ -93,8 +112,9 @@ class Assessor:
         found = self.lessons.misconceptions_in(text)
         if found:
             card, m = found[0]
-            return Assessment("contradicted", misconception=m, misconception_card=card,
-                              correction=m.why_wrong, phrase=short_phrase(text))
+            # A half-truth ("Stalin won by luck") is partly right; the correction says what is missing.
+            return Assessment("partly" if m.verdict == "partly" else "contradicted", misconception=m,
+                              misconception_card=card, correction=m.why_wrong, phrase=short_phrase(text))
         if self.facts is not None:
             # A claim the fact base contradicts is probed like a card's misconception, with the
             # correcting source; where the fact base is silent nothing is flagged.
@@ -103,9 +123,64 @@ class Assessor:
                                   correction=verdict.correct, phrase=short_phrase(text))
         return None
 
+    def dated(self, text: str, context: list[str]) -> Assessment | None:
+        """A short answer that gives a year ("ok 1924", "and he got it in 1924?", "and deported in
+        1929") judged against the timeline: the event it dates is the one it names, or else the
+        one the conversation was just about (the student's last message, the tutor's last reply)."""
+        years = [int(y) for y in _YEAR.findall(text)]
+        if not years or len(text.split()) > 10:
+            return None
+        own = self._events(text)
+        events = own
+        for earlier in context:
+            if events:
+                break
+            events = self._events(earlier)
+        if not events:
+            return None
+        year = years[0]
+        fits = [e for e in events if e.years[0] <= year <= e.years[1]]
+        if fits:
+            return Assessment("right", phrase=short_phrase(text), text=text, dated=fits[0])
+        if own:
+            return None  # the timeline check on the message itself has spoken (no error found)
+        e = events[0]
+        err = DateError(e, year, e.keywords[0], text)
+        return Assessment("contradicted", date_error=err, phrase=short_phrase(text), text=text,
+                          correction=f"{e.event.rstrip('.')}: {err.correct}, not {year}")
+
+    def _events(self, text: str) -> list:
+        low = text.lower()
+        return [e for e in self.lessons.timeline if any(term_regex(k).search(low) for k in e.keywords)]
+
+    def elsewhere(self, text: str, card: LessonCard) -> tuple[LessonCard, KeyPoint] | None:
+        """A point of another card that the message makes clearly (a right answer to a question
+        the conversation has moved past, or about the topic the student has moved to)."""
+        if self.matcher.embedder is None or len(text.split()) < 4:
+            return None
+        sentences = [s[:600] for s in _SENT.split(text) if s.strip()][:10] or [text[:600]]
+        best: tuple[float, LessonCard, KeyPoint] | None = None
+        for other in self.lessons.cards:
+            if other.id == card.id:
+                continue
+            vectors = self.matcher._vectors([*sentences, *(kp.statement for kp in other.key_points)])
+            a = np.stack(vectors[: len(sentences)])
+            b = np.stack(vectors[len(sentences):])
+            sims = (a @ b.T).max(axis=0)
+            for kp, sim in zip(other.key_points, sims):
+                hits = _content_terms(terms_in(text, kp.evidence_terms))
+                if sim >= ELSEWHERE_ALONE or (hits and sim >= ELSEWHERE_WITH_TERM):
+                    if best is None or sim > best[0]:
+                        best = (float(sim), other, kp)
+        return (best[1], best[2]) if best else None
+
     def assess(self, text: str, card: LessonCard, *, target: KeyPoint | None, covered: set[str],
-               question: str = "") -> Assessment:
+               question: str = "", level: str | None = None, context: list[str] | None = None) -> Assessment:
+        """``level`` is the rung of the tutor's last question (a prompt asks for a word or a phrase);
+        ``context`` the student's previous message and the tutor's last reply, for short answers."""
         wrong = self.contradiction(text)
+        if wrong is None and context is not None:
+            wrong = self.dated(text, context)
         if wrong is not None:
             wrong.target = target.id if target else None
             wrong.text = text
@@ -115,6 +190,10 @@ class Assessor:
         sims, in_context, question_only = self._similarities(sentences, card, question, text)
         words = len(text.split())
         asked = question.lower()
+        sentence = _is_sentence(text)
+        # An answer made only of the question's own words ("paperwork" to "... top post, or
+        # paperwork?") picks an option; it does not yet make the point.
+        own_words = bool(set(tokenize(text)) - set(tokenize(question))) if question else True
         points: set[str] = set()
         for n, kp in enumerate(card.key_points):
             hits = terms_in(text, kp.evidence_terms)
@@ -122,10 +201,12 @@ class Assessor:
             best = float(sims[:, n].max())
             # Read as an answer to the question: does question + answer come near the point, and
             # nearer than the question alone?
-            answered = in_context[n] >= RIGHT_IN_CONTEXT and in_context[n] >= question_only[n]
-            is_target = target is None or kp.id == target.id
-            if len(hits) >= 2 or best >= RIGHT_ALONE or (hits and best >= RIGHT_WITH_TERM) \
-                    or (fresh and words <= SHORT_ANSWER_WORDS) or (question and answered):
+            answered = in_context[n] >= RIGHT_IN_CONTEXT and in_context[n] >= question_only[n] and own_words
+            # Naming a person or a term is not making a point: a bare phrase counts only as the
+            # answer to a prompt (a question whose answer is a word or a phrase).
+            named_only = not sentence and level != "prompt"
+            if (len(hits) >= 2 and not named_only) or best >= RIGHT_ALONE or (hits and best >= RIGHT_WITH_TERM and not named_only) \
+                    or (fresh and words <= SHORT_ANSWER_WORDS and not named_only) or (question and answered):
                 points.add(kp.id)
         col = {kp.id: n for n, kp in enumerate(card.key_points)}
         best_kp = max(card.key_points, key=lambda k: float(sims[:, col[k.id]].max())
@@ -137,14 +218,20 @@ class Assessor:
         phrase_sent = sentences[int(np.argmax(sims[:, f]))]
         terms = terms_in(text, focus_kp.evidence_terms)
         similarity = float(sims[:, f].max())
+        other = None
         if points:
             verdict = "right"
-        elif any(terms_in(text, k.evidence_terms) for k in card.key_points) or float(sims.max()) >= PARTLY:
-            verdict = "partly"
         else:
-            verdict = "wrong"
+            other = self.elsewhere(text, card)
+            if other is not None:
+                verdict = "right"
+            elif any(terms_in(text, k.evidence_terms) for k in card.key_points) or float(sims.max()) >= PARTLY:
+                verdict = "partly"
+            else:
+                verdict = "wrong"
         return Assessment(verdict, target=target.id if target else None, points=points, terms=terms,
-                          similarity=similarity, best=focus_kp.id, phrase=short_phrase(phrase_sent), text=text)
+                          similarity=similarity, best=focus_kp.id, phrase=short_phrase(phrase_sent), text=text,
+                          elsewhere=(other[0].id, other[1].id) if other else None)
 
     def _similarities(self, sentences: list[str], card: LessonCard, question: str,
                       text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -192,6 +192,9 @@ def opening_sentence(move: Move, templates: dict, *, guard: RepeatGuard, turn: i
         options = fb.get(kind, [])
         if kind.endswith("partly") and a is not None and a.terms:
             options = fb.get(kind + "_terms", []) + options
+    elif kind == "partly_misconception" and move.misconception is not None:
+        fix = correction_clause(move.misconception.why_wrong)
+        options = [_fill(o, fix=fix) for o in fb.get("partly_misconception", [])]
     elif kind == "contradicted":
         if move.date_error is not None:
             err = move.date_error

@@ -192,6 +192,22 @@ def _term_pattern(t: str) -> re.Pattern[str] | None:
     return None
 
 
+# How students say what the cards' evidence terms name ("he gave people jobs" is about
+# appointments): each wording counts as the term itself.
+STUDENT_WORDS: dict[str, tuple[str, ...]] = {
+    "appointments": ("jobs", "gave people posts", "picked people", "chose who", "chose people", "appointed",
+                     "appoint", "who got which post", "placed people"),
+    "too rude": ("rude",),
+    "remove": ("removed", "get rid of", "gone", "sacked", "replaced", "replace him"),
+    "factionalism": ("factionalist", "faction", "groups"),
+    "ban on factions": ("banned groups", "banned factions", "can't have groups", "cannot have groups",
+                        "no groups", "stopped groups"),
+    "on party unity": ("banned groups", "banned factions", "can't have groups", "stopped groups"),
+    "delegates": ("delegate",),
+    "mediocrity": ("mediocre",),
+}
+
+
 def _terms_in(text: str, terms: list[str]) -> list[str]:
     low = text.lower()
     found = []
@@ -200,7 +216,8 @@ def _terms_in(text: str, terms: list[str]) -> list[str]:
         if not t:
             continue
         pattern = _term_pattern(t)
-        if (pattern.search(low) if pattern else t in low):
+        if (pattern.search(low) if pattern else t in low) or any(
+                re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", low) for w in STUDENT_WORDS.get(t, ())):
             found.append(term)
     return found
 
