@@ -126,7 +126,7 @@ class Tutor:
         if assessment is not None and assessment.points:
             newly = state.mark_covered(card.id, assessment.points)
             assessment.new_points = sorted(newly)
-            state.note_words(card.id, newly, assessment.text or act.text)
+            state.note_words(card.id, newly, assessment.text or act.text, card)
         relevance = self.matcher.relevance(card, act.text)
         guard = RepeatGuard(state.said)
         move = choose(act, state, card, assessment=assessment, relevance=relevance, templates=self.prompts.offline,
@@ -193,7 +193,9 @@ class Tutor:
         query = text[:1500]
         if current and act.kind in ("dont_know", "complaint", "summary", "injection", "off_topic", "greeting"):
             query = f"{state.last.get('question') or current.question} {query}"
-        elif current and act.kind in ("answer", "confirm") and word_count(text) <= 12:
+        elif current and act.kind == "confirm" and word_count(text) <= 12:
+            query = f"{state.last.get('content', '')} {query}"  # the claim to check is the evidence sought
+        elif current and act.kind == "answer" and word_count(text) <= 12:
             query = f"{state.last.get('question', '')} {query}"
         target = self.lessons.get(act.card_id) if act.card_id else None
         if act.kind in ("switch", "return") and target is not None:

@@ -37,7 +37,8 @@ ELSEWHERE_ALONE = 0.60
 ELSEWHERE_WITH_TERM = 0.45
 _VERB = re.compile(r"\b(is|was|were|are|be|been|had|has|have|did|does|do|could|would|should|can|will|said|"
                    r"thought|got|made|went|took|gave|lost|won|wanted|used|called|helped|led|ran|saw|knew|felt|"
-                   r"chose|picked|let|kept|put|set|became|meant|joined|owed|feared)\b|\w{3,}(?:ed|ied)\b", re.I)
+                   r"chose|picked|let|kept|put|set|became|meant|joined|owed|feared|use|want|didn'?t|doesn'?t|wasn'?t|weren'?t|"
+                   r"can'?t|won'?t|couldn'?t)\b|\w{3,}(?:ed|ied)\b", re.I)
 
 
 def _is_sentence(text: str) -> bool:
@@ -130,20 +131,20 @@ class Assessor:
         years = [int(y) for y in _YEAR.findall(text)]
         if not years or len(text.split()) > 10:
             return None
-        own = self._events(text)
-        events = own
-        for earlier in context:
-            if events:
-                break
-            events = self._events(earlier)
-        if not events:
-            return None
         year = years[0]
-        fits = [e for e in events if e.years[0] <= year <= e.years[1]]
-        if fits:
-            return Assessment("right", phrase=short_phrase(text), text=text, dated=fits[0])
-        if own:
-            return None  # the timeline check on the message itself has spoken (no error found)
+        fits = lambda events: [e for e in events if e.years[0] <= year <= e.years[1]]
+        own = self._events(text)
+        if own:  # the timeline check on the message itself has found no error, or it would have spoken
+            return Assessment("right", phrase=short_phrase(text), text=text, dated=fits(own)[0]) if fits(own) else None
+        # Borrowed from the conversation: the student's last message first, then the tutor's reply.
+        # A wrong year is only called wrong when the last message named that one event alone.
+        previous, *rest = [*context, ""]
+        events = self._events(previous)
+        for source in (events, *(self._events(r) for r in rest if r)):
+            if fits(source):
+                return Assessment("right", phrase=short_phrase(text), text=text, dated=fits(source)[0])
+        if len(events) != 1:
+            return None
         e = events[0]
         err = DateError(e, year, e.keywords[0], text)
         return Assessment("contradicted", date_error=err, phrase=short_phrase(text), text=text,
@@ -204,9 +205,11 @@ class Assessor:
             answered = in_context[n] >= RIGHT_IN_CONTEXT and in_context[n] >= question_only[n] and own_words
             # Naming a person or a term is not making a point: a bare phrase counts only as the
             # answer to a prompt (a question whose answer is a word or a phrase).
-            named_only = not sentence and level != "prompt"
-            if (len(hits) >= 2 and not named_only) or best >= RIGHT_ALONE or (hits and best >= RIGHT_WITH_TERM and not named_only) \
-                    or (fresh and words <= SHORT_ANSWER_WORDS and not named_only) or (question and answered):
+            named_only = not sentence and level != "prompt" and target is not None and kp.id != target.id
+            if named_only:
+                continue
+            if len(hits) >= 2 or best >= RIGHT_ALONE or (hits and best >= RIGHT_WITH_TERM) \
+                    or (fresh and words <= SHORT_ANSWER_WORDS) or (question and answered):
                 points.add(kp.id)
         col = {kp.id: n for n, kp in enumerate(card.key_points)}
         best_kp = max(card.key_points, key=lambda k: float(sims[:, col[k.id]].max())
