@@ -180,7 +180,7 @@ class Tutor:
         state.heard(opening=opening_of(reply.text), question=question, quotes=quotes_of(reply.text),
                     counter=move.counter if move.kind == "counter_argument" else None, last={"kind": move.kind, "card": move.card.id if move.card else None,
                       "key_point": move.key_point.id if move.key_point else None,
-                      "question": question, "act": move.act, "level": move.hint.level if move.hint else None,
+                      "question": question, "act": move.act, "level": move.hint.level if move.hint else ("bottom_out" if move.bottom_out else None),
                       "content": (move.assessment.text if move.assessment and move.act in ("answer", "claim", "confirm")
                                   else state.last.get("content", ""))})
 

@@ -205,7 +205,9 @@ class Assessor:
             answered = in_context[n] >= RIGHT_IN_CONTEXT and in_context[n] >= question_only[n] and own_words
             # Naming a person or a term is not making a point: a bare phrase counts only as the
             # answer to a prompt (a question whose answer is a word or a phrase).
-            named_only = not sentence and level != "prompt" and target is not None and kp.id != target.id
+            # (A checked phrase, "bonaparte ye?", is judged as the student's answer to the question.)
+            named_only = not sentence and not text.rstrip().endswith("?") and level not in ("prompt", "bottom_out") \
+                and target is not None and kp.id != target.id
             if named_only:
                 continue
             if len(hits) >= 2 or best >= RIGHT_ALONE or (hits and best >= RIGHT_WITH_TERM) \
