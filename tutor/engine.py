@@ -168,6 +168,7 @@ class Tutor:
             target = state.target(card, self.matcher.relevance(card, text))
             return self.assessor.assess(text, card, target=target, covered=state.covered_on(card.id),
                                         question=state.last.get("question", ""), level=state.last.get("level"),
+                                        correction=state.last.get("correction", ""),
                                         context=[t["content"] for t in session.history[-3:-1]])
         if act.kind in ("question", "answer_request", "writing_request"):
             return self.assessor.contradiction(text)
@@ -181,6 +182,7 @@ class Tutor:
                     counter=move.counter if move.kind == "counter_argument" else None, last={"kind": move.kind, "card": move.card.id if move.card else None,
                       "key_point": move.key_point.id if move.key_point else None,
                       "question": question, "act": move.act, "level": move.hint.level if move.hint else ("bottom_out" if move.bottom_out else None),
+                      "correction": move.misconception.why_wrong if move.misconception else "",
                       "content": (move.assessment.text if move.assessment and move.act in ("answer", "claim", "confirm")
                                   else state.last.get("content", ""))})
 

@@ -268,7 +268,8 @@ class ActReader:
     def __init__(self, lessons: Lessons, topicality: Topicality | Callable[[str], bool] | None = None):
         self.lessons = lessons
         self.topicality = topicality or Topicality(lessons)
-        self._people = {c.id: {n.lower() for n in _names(c.question)} for c in lessons.cards}
+        # Stalin is in nearly every card's question: naming him says nothing about which card.
+        self._people = {c.id: {n.lower() for n in _names(c.question)} - {"stalin"} for c in lessons.cards}
 
     # -- which card a piece of text names -------------------------------------------------
     def named_cards(self, text: str) -> list[tuple[LessonCard, float]]:
@@ -311,7 +312,8 @@ class ActReader:
         if SUMMARY.search(text) and not re.search(r"\b(whole|everything|all of it|the power struggle|for me so i can)\b", text, re.I):
             return act("summary")
         if intent.kind in ("writing_request", "answer_request"):
-            return act(intent.kind)
+            named = self.named_card(text)  # "just tell me why it wasn't acted on": the card follows
+            return act(intent.kind, named.id if named else None)
         if _GREETING_ONLY.match(text) or (intent.kind == "greeting" and not (on_topic and WH_START.match(_UNGREET.sub("", text)))):
             return act("greeting")
 

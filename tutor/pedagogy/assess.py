@@ -32,6 +32,10 @@ RIGHT_IN_CONTEXT = 0.40  # question + answer together come this near the point
 PARTLY = 0.45            # on the point's ground
 SHORT_ANSWER_WORDS = 7   # a phrase answering a prompt
 VERDICTS = ("right", "partly", "wrong", "contradicted")
+RESTATES = 0.60   # cosine to a sentence the tutor just quoted: the student read the evidence right
+TAKES_UP = 0.50   # cosine to the correction just given: the student has taken it in
+_COMMON = frozenset({"stalin", "lenin", "trotski", "trotsky", "parti", "power", "won", "win", "1920s", "leader"})
+_LEANS_BACK = re.compile(r"^\W*(before|after) (that|this|then)\b", re.I)
 # Another card's point is credited only when the message is plainly about it.
 ELSEWHERE_ALONE = 0.60
 ELSEWHERE_WITH_TERM = 0.45
@@ -119,7 +123,10 @@ class Assessor:
         if self.facts is not None:
             # A claim the fact base contradicts is probed like a card's misconception, with the
             # correcting source; where the fact base is silent nothing is flagged.
-            for verdict in self.facts.contradicted(text)[:1]:
+            # "Before that he was ..." orders against something outside the sentence: not checkable here.
+            verdicts = [v for v in self.facts.contradicted(text)
+                        if not (v.kind == "wrong_order" and _LEANS_BACK.match(text))]
+            for verdict in verdicts[:1]:
                 return Assessment("contradicted", misconception=verdict.as_misconception(),
                                   correction=verdict.correct, phrase=short_phrase(text))
         return None
@@ -139,8 +146,8 @@ class Assessor:
         # Borrowed from the conversation: the student's last message first, then the tutor's reply.
         # A wrong year is only called wrong when the last message named that one event alone.
         previous, *rest = [*context, ""]
-        events = self._events(previous)
-        for source in (events, *(self._events(r) for r in rest if r)):
+        events = self._events(previous, loose=True)
+        for source in (events, *(self._events(r, loose=True) for r in rest if r)):
             if fits(source):
                 return Assessment("right", phrase=short_phrase(text), text=text, dated=fits(source)[0])
         if len(events) != 1:
@@ -150,9 +157,37 @@ class Assessor:
         return Assessment("contradicted", date_error=err, phrase=short_phrase(text), text=text,
                           correction=f"{e.event.rstrip('.')}: {err.correct}, not {year}")
 
-    def _events(self, text: str) -> list:
+    def _events(self, text: str, loose: bool = False) -> list:
+        """Timeline events the text names; ``loose`` also by a keyword's noun without its verb
+        ("the general secretary job" names "became General Secretary"), for the conversation's context."""
         low = text.lower()
-        return [e for e in self.lessons.timeline if any(term_regex(k).search(low) for k in e.keywords)]
+
+        def names(k: str) -> bool:
+            if term_regex(k).search(low):
+                return True
+            head, _, rest = k.partition(" ")
+            return loose and head.islower() and (" " in rest or len(rest) >= 7) and bool(term_regex(rest).search(low))
+        return [e for e in self.lessons.timeline if any(names(k) for k in e.keywords)]
+
+    def restates(self, text: str, context: list[str]) -> bool:
+        """The answer says what the evidence the tutor just quoted says (a right reading of it)."""
+        quoted = [q for c in context[1:] for q in re.findall(r"“([^”]{12,400})”", c)]
+        if not quoted or self.matcher.embedder is None or len(text.split()) < 3:
+            return False
+        vectors = self.matcher._vectors([text[:600], *quoted])
+        return max(float(vectors[0] @ v) for v in vectors[1:]) >= RESTATES
+
+    def takes_up(self, text: str, correction: str) -> bool:
+        """After a correction, the answer states what the correction says (stem overlap or meaning)."""
+        if not correction:
+            return False
+        mine = set(tokenize(text)) - _COMMON
+        if mine & set(tokenize(correction)):
+            return True
+        if self.matcher.embedder is None:
+            return False
+        a, b = self.matcher._vectors([text[:600], correction[:600]])
+        return float(a @ b) >= TAKES_UP
 
     def elsewhere(self, text: str, card: LessonCard) -> tuple[LessonCard, KeyPoint] | None:
         """A point of another card that the message makes clearly (a right answer to a question
@@ -176,7 +211,8 @@ class Assessor:
         return (best[1], best[2]) if best else None
 
     def assess(self, text: str, card: LessonCard, *, target: KeyPoint | None, covered: set[str],
-               question: str = "", level: str | None = None, context: list[str] | None = None) -> Assessment:
+               question: str = "", level: str | None = None, context: list[str] | None = None,
+               correction: str = "") -> Assessment:
         """``level`` is the rung of the tutor's last question (a prompt asks for a word or a phrase);
         ``context`` the student's previous message and the tutor's last reply, for short answers."""
         wrong = self.contradiction(text)
@@ -228,9 +264,10 @@ class Assessor:
             verdict = "right"
         else:
             other = self.elsewhere(text, card)
-            if other is not None:
+            if other is not None or self.takes_up(text, correction) or self.restates(text, context or []):
                 verdict = "right"
-            elif any(terms_in(text, k.evidence_terms) for k in card.key_points) or float(sims.max()) >= PARTLY:
+            elif any(terms_in(text, k.evidence_terms) for k in card.key_points) or float(sims.max()) >= PARTLY \
+                    or not own_words:
                 verdict = "partly"
             else:
                 verdict = "wrong"
