@@ -147,7 +147,7 @@ class Assessor:
         # A wrong year is only called wrong when the last message named that one event alone.
         previous, *rest = [*context, ""]
         events = self._events(previous, loose=True)
-        for source in (events, *(self._events(r, loose=True) for r in rest if r)):
+        for source in [events] if events else [self._events(r, loose=True) for r in rest if r]:
             if fits(source):
                 return Assessment("right", phrase=short_phrase(text), text=text, dated=fits(source)[0])
         if len(events) != 1:
@@ -166,7 +166,8 @@ class Assessor:
             if term_regex(k).search(low):
                 return True
             head, _, rest = k.partition(" ")
-            return loose and head.islower() and (" " in rest or len(rest) >= 7) and bool(term_regex(rest).search(low))
+            return loose and head.islower() and rest[:1].isupper() and (" " in rest or len(rest) >= 7) \
+                and bool(term_regex(rest).search(low))
         return [e for e in self.lessons.timeline if any(names(k) for k in e.keywords)]
 
     def restates(self, text: str, context: list[str]) -> bool:
