@@ -23,7 +23,7 @@ from typing import Callable
 
 from tutor.kinds import ActKind
 from tutor.lessons import LessonCard, Lessons, term_regex
-from tutor.pedagogy.intent import (ANSWER, QUESTION_START, STRONG_CLAIM, TENTATIVE, Intent, classify,
+from tutor.pedagogy.intent import (ANSWER, OFF_TOPIC_FRAME, QUESTION_START, STRONG_CLAIM, TENTATIVE, Intent, classify,
                                    looks_like_essay, word_count)
 
 ACTS = ("answer", "question", "claim", "dont_know", "confirm", "summary", "complaint", "switch", "return",
@@ -307,6 +307,8 @@ class ActReader:
 
         if intent.kind == "injection":
             return act("injection")
+        if OFF_TOPIC_FRAME.search(text):  # "who would win in a fight, stalin or napoleon": names, but not history
+            return Act("off_topic", intent, text, None, "", False)
         if intent.kind == "essay" or looks_like_essay(text) or (words >= 120 and len(re.findall(r"[.!?](?:\s|$)", text)) >= 6):
             return act("essay")
         if SUMMARY.search(text) and not re.search(r"\b(whole|everything|all of it|the power struggle|for me so i can)\b", text, re.I):
@@ -371,6 +373,9 @@ class ActReader:
             current = next((s for c, s in ranked if c.id == ctx.card_id), 0.0)
             lead = ranked[0][1] - current
             related = self.topicality.related if isinstance(self.topicality, Topicality) else (lambda a, b: 0.0)
+            asked_about = self.named_card(ctx.last_question) if ctx.last_question else None
+            if asked_about is not None and asked_about.id == named.id:
+                return act("answer", ctx.card_id)  # about what the tutor just asked
             if current == 0.0 and not _ANAPHORA.search(text) and related(text, ctx.card_question) < 0.35:
                 return act("claim", named.id)
             if STRONG_CLAIM.search(text) and lead >= 2.0 and related(text, ctx.last_question) < 0.3:

@@ -262,7 +262,11 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
 
         made, missing = summary_parts(move.card, state)
         if made:
-            parts.append(_fill(guard.fresh("opening", templates["closure_made"], turn), made=listing(made)))
+            said = _fill(guard.fresh("summary", templates["closure_made"], turn), made=listing(made))
+            if guard.seen("summary", said):  # summed up already, with nothing new since
+                said = _fill(templates["closure_again"][turn % len(templates["closure_again"])], made=listing(made))
+            guard.add("summary", said)
+            parts.append(said)
         else:
             parts.append(templates["closure_nothing"][0])
         if missing:
@@ -274,7 +278,9 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
         skip = lambda s: bool(leaks(s)) or guard.seen("quote", s)
         a = move.assessment
         claim = a.text if move.act == "confirm" and a is not None and move.feedback else ""
-        found = choose_quote(move, passages, message, skip, claim)
+        # The quote is evidence to interpret: one that states what the hint asks for is passed over.
+        fresh = lambda s: skip(s) or (move.hint is not None and _answers(s, move))
+        found = choose_quote(move, passages, message, fresh, claim) or choose_quote(move, passages, message, skip, claim)
         if found is None:
             found = choose_quote(move, passages, message, leaks, claim)  # a repeat beats no evidence
         if found:
@@ -290,8 +296,12 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
                 if claim:
                     intro = templates["evidence_intro_confirm_" + ("right" if move.feedback == "right" else "other")]
                 parts.append(f"{guard.fresh('intro', intro, turn + 1)} “{sentence}” [1]")
-            if move.hint is not None and move.hint.level == "prompt" and _answers(sentence, move):
-                question = guard.fresh("question", templates["interpret_question"], turn)
+            if move.hint is not None and _answers(sentence, move):
+                # Only quotes that give the hint's answer away were left: ask what the quote shows
+                # for the card's question instead of asking for what it states.
+                topic = move.card.question if move.card else "why did Stalin win?"
+                options = [_fill(q, question=topic) for q in templates["interpret_question"]]
+                question = guard.fresh("question", options, turn)
         elif move.kind == "counter_argument" and move.counter:
             parts.append(f"{guard.fresh('opening', templates['counter_intro'], turn)} {move.counter}")
         elif move.date_error and templates.get("date_fallback"):
