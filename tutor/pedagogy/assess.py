@@ -30,6 +30,7 @@ RIGHT_ALONE = 0.50       # the point is made by meaning alone
 RIGHT_WITH_TERM = 0.25   # ... or with one of its evidence terms
 RIGHT_IN_CONTEXT = 0.40  # question + answer together come this near the point
 PARTLY = 0.45            # on the point's ground
+NEAREST_MARGIN = 0.04    # points within this of a sentence's nearest one count as made by it
 SHORT_ANSWER_WORDS = 7   # a phrase answering a prompt
 VERDICTS = ("right", "partly", "wrong", "contradicted")
 RESTATES = 0.60   # cosine to a sentence the tutor just quoted: the student read the evidence right
@@ -233,10 +234,14 @@ class Assessor:
         # paperwork?") picks an option; it does not yet make the point.
         own_words = bool(set(tokenize(text)) - set(tokenize(question))) if question else True
         points: set[str] = set()
+        # By meaning alone a sentence makes the point it comes nearest to (and any within a whisker
+        # of it), not every point whose statement shares its names ("Zinoviev and Kamenev ...").
+        nearest = sims >= sims.max(axis=1, keepdims=True) - NEAREST_MARGIN
         for n, kp in enumerate(card.key_points):
             hits = terms_in(text, kp.evidence_terms)
             fresh = [t for t in hits if t.lower() not in asked]
             best = float(sims[:, n].max())
+            alone = float((sims[:, n] * nearest[:, n]).max())
             # Read as an answer to the question: does question + answer come near the point, and
             # nearer than the question alone?
             answered = in_context[n] >= RIGHT_IN_CONTEXT and in_context[n] >= question_only[n] and own_words
@@ -247,7 +252,7 @@ class Assessor:
                 and target is not None and kp.id != target.id
             if named_only:
                 continue
-            if len(hits) >= 2 or best >= RIGHT_ALONE or (hits and best >= RIGHT_WITH_TERM) \
+            if len(hits) >= 2 or alone >= RIGHT_ALONE or (hits and best >= RIGHT_WITH_TERM) \
                     or (fresh and words <= SHORT_ANSWER_WORDS) or (question and answered):
                 points.add(kp.id)
         col = {kp.id: n for n, kp in enumerate(card.key_points)}

@@ -95,6 +95,8 @@ _META = re.compile(r"\b(a strong answer|strong answers|the best essays?|an essay
                    r"examiners?|mark scheme|a balanced judgement|one defensible line|whatever line|(essay|exam|source) questions?|"
                    r"key words|paper \d)\b", re.I)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+_AGAINST = re.compile(r"\b(limits?|however|but|does not|do not|did not|not explain|counter|critics?|objection|"
+                      r"weakness|overstate|doubt)\b", re.I)
 _GENERIC = frozenset({"stalin", "lenin", "parti", "parti", "parties", "power", "won", "win", "did", "happen"})
 
 
@@ -151,6 +153,8 @@ def scored_sentences(move: Move, passages: list[Passage], message: str,
             score += sum(w for n, w in names.items() if n in sentence)
             if subject:
                 score += 0.8 * len(subject & set(tokenize(sentence)))
+            if claim and move.feedback == "right" and _AGAINST.search(sentence):
+                score -= 1.0  # the reason for a "yes" is evidence for the claim, not its limits
             if move.bottom_out and move.key_point is not None:
                 # The bottom of the ladder supplies part of the point: a sentence that carries it.
                 from tutor.pedagogy.learner import terms_in
