@@ -237,6 +237,7 @@ class Assessor:
         # By meaning alone a sentence makes the point it comes nearest to (and any within a whisker
         # of it), not every point whose statement shares its names ("Zinoviev and Kamenev ...").
         nearest = sims >= sims.max(axis=1, keepdims=True) - NEAREST_MARGIN
+        context_nearest = in_context >= (in_context.max() if len(in_context) else 0.0) - NEAREST_MARGIN
         for n, kp in enumerate(card.key_points):
             hits = terms_in(text, kp.evidence_terms)
             fresh = [t for t in hits if t.lower() not in asked]
@@ -244,7 +245,9 @@ class Assessor:
             alone = float((sims[:, n] * nearest[:, n]).max())
             # Read as an answer to the question: does question + answer come near the point, and
             # nearer than the question alone?
-            answered = in_context[n] >= RIGHT_IN_CONTEXT and in_context[n] >= question_only[n] and own_words
+            # ... for the point the question was after, or the one question + answer comes nearest.
+            answered = in_context[n] >= RIGHT_IN_CONTEXT and in_context[n] >= question_only[n] and own_words \
+                and (bool(context_nearest[n]) or (target is not None and kp.id == target.id))
             # Naming a person or a term is not making a point: a bare phrase counts only as the
             # answer to a prompt (a question whose answer is a word or a phrase).
             # (A checked phrase, "bonaparte ye?", is judged as the student's answer to the question.)

@@ -282,6 +282,8 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
         skip = lambda s: bool(leaks(s)) or guard.seen("quote", s)
         a = move.assessment
         claim = a.text if move.act == "confirm" and a is not None and move.feedback else ""
+        if claim and move.card is not None and a.best in {k.id for k in move.card.key_points}:
+            claim += " " + move.card.key_point(a.best).statement  # the point the claim makes, as the sources put it
         # The quote is evidence to interpret: one that states what the hint asks for is passed over.
         fresh = lambda s: skip(s) or (move.hint is not None and _answers(s, move))
         found = choose_quote(move, passages, message, fresh, claim) or choose_quote(move, passages, message, skip, claim)

@@ -220,6 +220,9 @@ STUDENT_WORDS: dict[str, tuple[str, ...]] = {
     "appointments": ("jobs", "gave people posts", "picked people", "chose who", "chose people", "appointed",
                      "appoint", "who got which post", "placed people"),
     "too rude": ("rude",),
+    # The Testament's list of criticised leaders, as students sum it up.
+    "pyatakov": ("criticised everyone", "criticised everybody", "criticised all of them", "criticised them all",
+                 "criticised the others", "criticised all the leaders"),
     "administrative": ("admin", "administration"),
     "secretariat": ("his posts", "his job", "his position", "his offices", "his office"),
     "remove": ("removed", "get rid of", "gone", "sacked", "replaced", "replace him"),
