@@ -254,9 +254,10 @@ November December Party Central Committee Congress Soviet""".split())
 def _names(text: str) -> set[str]:
     out = set()
     for m in _NAME.finditer(text):
-        name = m.group(0)
-        if name.split()[0] in _NOT_NAMES and " " not in name:
-            continue
+        words = m.group(0).split()
+        while words and words[0] in _NOT_NAMES:  # "Did Stalin" is Stalin
+            words = words[1:]
+        name = " ".join(words)
         if len(name) >= 4:
             out.add(name)
     return out
