@@ -123,10 +123,11 @@ class Tutor:
         assessment = self._assess(session, act, card)
         state.observe([assessment.misconception.id] if assessment and assessment.misconception else [],
                       [assessment.date_error.event.id] if assessment and assessment.date_error else [])
-        if assessment is not None and assessment.points:
+        # A bare "is that right?" re-judges the last claim: it makes no new point of its own.
+        if assessment is not None and assessment.points and not (act.kind == "confirm" and assessment.text != act.text):
             newly = state.mark_covered(card.id, assessment.points)
             assessment.new_points = sorted(newly)
-            state.note_words(card.id, newly, assessment.text or act.text, card)
+            state.note_words(card.id, assessment.points, assessment.text or act.text, card)
         relevance = self.matcher.relevance(card, act.text)
         guard = RepeatGuard(state.said)
         move = choose(act, state, card, assessment=assessment, relevance=relevance, templates=self.prompts.offline,

@@ -108,7 +108,12 @@ class LearnerState:
         for kp in sorted(kp_ids):
             terms = next((k.evidence_terms for k in card.key_points if k.id == kp), []) if card else []
             # Kept where the point is made, so the summary quotes that part of a long answer.
-            mine.setdefault(kp, around_terms(message.strip(), terms, 14) if terms else message.strip()[:300])
+            words = around_terms(message.strip(), terms, 14) if terms else message.strip()[:300]
+            kept = mine.get(kp)
+            # One message credited with several points is kept for the first; a later message that
+            # makes this point on its own words replaces it, so the summary quotes both.
+            if kept is None or (kept != words and list(mine.values()).count(kept) > 1):
+                mine[kp] = words
 
     def assert_point(self, card_id: str, kp_id: str) -> None:
         done = self.asserted.setdefault(card_id, [])
