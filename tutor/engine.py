@@ -137,10 +137,11 @@ class Tutor:
             assessment = tempered
         state.observe([assessment.misconception.id] if assessment and assessment.misconception else [],
                       [assessment.date_error.event.id] if assessment and assessment.date_error else [])
-        if assessment is not None and assessment.points:
+        # A bare "is that right?" re-judges the last claim: it makes no new point of its own.
+        if assessment is not None and assessment.points and not (act.kind == "confirm" and assessment.text != act.text):
             newly = state.mark_covered(card.id, assessment.points)
             assessment.new_points = sorted(newly)
-            state.note_words(card.id, newly, assessment.text or act.text)
+            state.note_words(card.id, assessment.points, assessment.text or act.text, card)
         relevance = self.matcher.relevance(card, act.text)
         guard = RepeatGuard(state.said)
         move = choose(act, state, card, assessment=assessment, relevance=relevance, templates=self.prompts.offline,
@@ -187,7 +188,9 @@ class Tutor:
         if act.kind in ("answer", "claim", "confirm"):
             target = state.target(card, self.matcher.relevance(card, text))
             return self.assessor.assess(text, card, target=target, covered=state.covered_on(card.id),
-                                        question=state.last.get("question", ""))
+                                        question=state.last.get("question", ""), level=state.last.get("level"),
+                                        correction=state.last.get("correction", ""),
+                                        context=[t["content"] for t in session.history[-3:-1]])
         if act.kind in ("question", "answer_request", "writing_request"):
             return self.assessor.contradiction(text)
         return None
@@ -199,7 +202,8 @@ class Tutor:
         state.heard(opening=opening_of(reply.text), question=question, quotes=quotes_of(reply.text),
                     counter=move.counter if move.kind == "counter_argument" else None, last={"kind": move.kind, "card": move.card.id if move.card else None,
                       "key_point": move.key_point.id if move.key_point else None,
-                      "question": question, "act": move.act,
+                      "question": question, "act": move.act, "level": move.hint.level if move.hint else ("bottom_out" if move.bottom_out else None),
+                      "correction": move.misconception.why_wrong if move.misconception else "",
                       "content": (move.assessment.text if move.assessment and move.act in ("answer", "claim", "confirm")
                                   else state.last.get("content", ""))})
 
@@ -212,7 +216,9 @@ class Tutor:
         query = text[:1500]
         if current and act.kind in ("dont_know", "complaint", "summary", "injection", "off_topic", "greeting"):
             query = f"{state.last.get('question') or current.question} {query}"
-        elif current and act.kind in ("answer", "confirm") and word_count(text) <= 12:
+        elif current and act.kind == "confirm" and word_count(text) <= 12:
+            query = f"{state.last.get('content', '')} {query}"  # the claim to check is the evidence sought
+        elif current and act.kind == "answer" and word_count(text) <= 12:
             query = f"{state.last.get('question', '')} {query}"
         target = self._card(act.card_id)
         if act.kind in ("switch", "return") and target is not None:

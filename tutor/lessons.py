@@ -74,6 +74,8 @@ class Misconception(_Strict):
     why_wrong: str
     probe: str
     correct_doc: str
+    # "partly": a half-truth the sources qualify ("Stalin won by luck") rather than a falsehood.
+    verdict: Literal["wrong", "partly"] = "wrong"
 
     @field_validator("triggers")
     @classmethod

@@ -23,7 +23,7 @@ from typing import Callable
 
 from tutor.kinds import ActKind
 from tutor.lessons import LessonCard, Lessons, term_regex
-from tutor.pedagogy.intent import (ANSWER, QUESTION_START, STRONG_CLAIM, TENTATIVE, Intent, classify,
+from tutor.pedagogy.intent import (ANSWER, OFF_TOPIC_FRAME, QUESTION_START, STRONG_CLAIM, TENTATIVE, Intent, classify,
                                    looks_like_essay, word_count)
 
 ACTS = ("answer", "question", "claim", "dont_know", "confirm", "summary", "complaint", "switch", "return",
@@ -42,7 +42,7 @@ _SLANG = {
     "fr": "", "no cap": "", "bro": "", "pls": "please", "plz": "please", "thx": "thanks", "dont": "don't",
     "didnt": "didn't", "doesnt": "doesn't", "wasnt": "wasn't", "isnt": "isn't", "cant": "can't",
     "wouldnt": "wouldn't", "havent": "haven't", "im": "i'm", "ive": "i've", "lenins": "lenin's",
-    "stalins": "stalin's", "trotskys": "trotsky's",
+    "stalins": "stalin's", "trotskys": "trotsky's", "jus": "just", "lefts": "left's", "rights": "right's",
 }
 _SLANG_RE = re.compile(r"(?<![\w'])(" + "|".join(sorted(map(re.escape, _SLANG), key=len, reverse=True)) + r")(?![\w'])",
                        re.I)
@@ -52,13 +52,15 @@ def normalise(text: str) -> str:
     """The message with text-speak spelt out ("cuz he was gensec n gave ppl jobs" →
     "because he was general secretary and gave people jobs")."""
     out = _SLANG_RE.sub(lambda m: _SLANG[m.group(1).lower()], text)
+    # "240000" is how a student types the figure the sources write "240,000".
+    out = re.sub(r"(?<![\d,.])(\d{2,3})(\d{3})(?![\d,])", r"\1,\2", out)
     return re.sub(r"[ \t]{2,}", " ", out).strip()
 
 
 _FILL = r"(?:(?:ok(?:ay)?|so|and|but|hmm+|um+|oh|ah|well|sorry|honestly|yeah|nah|no|i mean|like|actually|then|just)[\s,.!]+)*"
 DONT_KNOW = re.compile(
     rf"^\s*{_FILL}(?:i\s+)?(?:really\s+|honestly\s+|genuinely\s+)?"
-    r"(?:idk|dunno|no idea|no clue|not a clue|not sure|unsure|pass|stuck|i'?m stuck|help|hmm+|um+|\?+|"
+    r"(?:idk|dunno|no idea|no clue|not a clue|not sure|unsure|pass|stuck|i'?m stuck|help|(?:hmm+|um+|\?+)\W*$|"
     r"(?:do\s*n[o']?t|don'?t|do not)\s+(?:really\s+)?(?:know|get)|have no (?:idea|clue)|haven'?t (?:a clue|got a clue|done|learn[te]d?)|"
     r"(?:can'?t|cannot|can not)\s+remember|forgot|(?:don'?t|do not) remember)\b",
     re.I)
@@ -100,6 +102,27 @@ YES_NO_START = re.compile(
 WH_START = re.compile(
     r"^\s*(?:(?:so|and|ok(?:ay)?|oh|but|wait|hmm+|um+|then|sorry|fine|whatever|ugh)[\s,.!]+)*"
     r"(?:who|what|when|where|why|how|which|whats|what'?s|whose|whom|tell me about|explain|describe)\b", re.I)
+# A message that leans on what was just said: a pronoun or a link word first ("they thought he
+# was a grey blur", "and he was good at alliances", "ok so it was sukhanov"), or a pronoun object
+# ("trotsky missed it", "the lenin cult helped him too").
+_ELLIPTICAL = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|oh|ah|well|yeah|yes|fine|right)[\s,.!]+)*(?:because|cos|so|and|but|then|too|also|ok then|"
+    r"he|she|they|it|that|this|those|these|his|her|their|them|him)\b", re.I)
+_ANAPHORA = re.compile(r"\b(him|it|them|that|this|he|she|they|those|these|too)\b", re.I)
+_WHAT_IS_IT = re.compile(r"\bwhat(?:'s| is| was| even is| were)? (?:it|that|this|they)\b|\bwhat even is\b", re.I)
+_EVERYDAY = re.compile(r"\b(football|footballer|game|games|maths?|math|film|movie|music|joke|weather|pancakes?|recipe|"
+                       r"homework for|what time is it|time is it|dating|singer|celebrity)\b", re.I)
+_UNGREET = re.compile(r"^\s*(?:hi+|hey+|hello+|hiya|yo|sup)[\s,!.]+", re.I)
+_VERBISH = re.compile(r"\b(is|was|were|are|be|been|had|has|have|did|does|do|could|would|should|can|will|said|"
+                      r"thought|got|made|went|took|gave|lost|won|wanted|used|called|helped|led|ran|saw|knew|felt)\b"
+                      r"|\w{3,}(?:ed|ied)\b", re.I)
+
+
+def _has_verb(text: str) -> bool:
+    """A sentence rather than a bare phrase ("too rude", "stalin zinoviev kamenev")."""
+    return bool(_VERBISH.search(text))
+
+
 _GREETING_ONLY = re.compile(r"^\s*(hi+|hey+|hello+( there)?|hiya|yo|good (morning|afternoon|evening)|howdy|sup)\W*$", re.I)
 
 
@@ -231,9 +254,10 @@ November December Party Central Committee Congress Soviet""".split())
 def _names(text: str) -> set[str]:
     out = set()
     for m in _NAME.finditer(text):
-        name = m.group(0)
-        if name.split()[0] in _NOT_NAMES and " " not in name:
-            continue
+        words = m.group(0).split()
+        while words and words[0] in _NOT_NAMES:  # "Did Stalin" is Stalin
+            words = words[1:]
+        name = " ".join(words)
         if len(name) >= 4:
             out.add(name)
     return out
@@ -245,7 +269,8 @@ class ActReader:
     def __init__(self, lessons: Lessons, topicality: Topicality | Callable[[str], bool] | None = None):
         self.lessons = lessons
         self.topicality = topicality or Topicality(lessons)
-        self._people = {c.id: {n.lower() for n in _names(c.question)} for c in lessons.cards}
+        # Stalin is in nearly every card's question: naming him says nothing about which card.
+        self._people = {c.id: {n.lower() for n in _names(c.question)} - {"stalin"} for c in lessons.cards}
 
     # -- which card a piece of text names -------------------------------------------------
     def named_cards(self, text: str) -> list[tuple[LessonCard, float]]:
@@ -285,13 +310,16 @@ class ActReader:
 
         if intent.kind == "injection":
             return act("injection")
+        if OFF_TOPIC_FRAME.search(text):  # "who would win in a fight, stalin or napoleon": names, but not history
+            return Act("off_topic", intent, text, None, "", False)
         if intent.kind == "essay" or looks_like_essay(text) or (words >= 120 and len(re.findall(r"[.!?](?:\s|$)", text)) >= 6):
             return act("essay")
         if SUMMARY.search(text) and not re.search(r"\b(whole|everything|all of it|the power struggle|for me so i can)\b", text, re.I):
             return act("summary")
         if intent.kind in ("writing_request", "answer_request"):
-            return act(intent.kind)
-        if _GREETING_ONLY.match(text) or intent.kind == "greeting":
+            named = self.named_card(text)  # "just tell me why it wasn't acted on": the card follows
+            return act(intent.kind, named.id if named else None)
+        if _GREETING_ONLY.match(text) or (intent.kind == "greeting" and not (on_topic and WH_START.match(_UNGREET.sub("", text)))):
             return act("greeting")
 
         switch = self._switch(text, ctx)
@@ -300,13 +328,22 @@ class ActReader:
         if ctx.in_conversation and COMPLAINT.search(text):
             return act("complaint")
         stripped = text.rstrip()
-        if ctx.in_conversation and (BARE_CONFIRM.match(stripped) or re.match(r"^\s*(is that right|am i right|is that correct)\b", stripped, re.I)):
+        if ctx.in_conversation and (BARE_CONFIRM.match(stripped) or BARE_CONFIRM.match(message.strip())
+                                    or re.match(r"^\s*(is that right|am i right|is that correct)\b", stripped, re.I)):
             return act("confirm")
+        if ctx.asked and stripped.endswith("?") and words <= 4 and re.search(r"\d", text) and not WH_START.match(text):
+            return act("confirm")  # "240000?", "1922?": checking a figure
         if DONT_KNOW.match(text) and "?" not in text and words <= 14 and not STRONG_CLAIM.search(text):
             return act("dont_know")
         if ctx.in_conversation and BARE_ACK.match(text):
             return act("dont_know")
         question_like = stripped.endswith("?") or bool(YES_NO_START.match(text) or WH_START.match(text))
+        if question_like and _EVERYDAY.search(text) and not (isinstance(self.topicality, Topicality)
+                                                             and self.topicality.score(text).vocabulary):
+            return act("off_topic")
+        if not on_topic and ctx.in_conversation and WH_START.match(text) and _ANAPHORA.search(text) and words <= 10 \
+                and not _EVERYDAY.search(text):
+            on_topic = True  # "oh so who chose him", "why would he say that": about what was just said
         if not on_topic and ctx.in_conversation and not WH_START.match(text):
             # A statement (or a yes/no check) after the tutor's question is a reply to it unless it
             # is plainly about something else: nothing in the store comes near it.
@@ -316,8 +353,12 @@ class ActReader:
             return act("off_topic")
         named = self.named_card(text)
         wrong = self.lessons.misconceptions_in(text)
-        if question_like:
-            if WH_START.match(text) and not TENTATIVE.search(text):
+        if question_like or (not ctx.asked and _WHAT_IS_IT.search(text)):
+            if (WH_START.match(text) or _WHAT_IS_IT.search(text)) and not TENTATIVE.search(text):
+                return act("question", named.id if named else None)
+            if not ctx.asked and not TENTATIVE.search(text) and not STRONG_CLAIM.search(text) and not wrong \
+                    and not re.search(r"\b1[89]\d\d\b|\d,\d{3}", text):
+                # Nothing has been said to check yet: "did the left underestimate stalin", "bukharin?"
                 return act("question", named.id if named else None)
             return act("confirm", wrong[0][0].id if wrong else (named.id if named else None))
         # A statement: a claim when nothing has been asked yet, when it asserts something the
@@ -327,11 +368,22 @@ class ActReader:
             return act("claim", card_id)
         if wrong or self.lessons.date_errors(text):
             return act("claim", card_id or ctx.card_id)
-        if named is not None and ctx.card_id and named.id != ctx.card_id:
-            # About another card and nothing of this one: a new claim, and the card follows it.
-            current = next((s for c, s in self.named_cards(text) if c.id == ctx.card_id), 0.0)
-            if current == 0.0 and (not isinstance(self.topicality, Topicality)
-                                   or self.topicality.related(text, ctx.card_question) < 0.35):
+        if named is not None and ctx.card_id and named.id != ctx.card_id and not _ELLIPTICAL.match(text) \
+                and _has_verb(text):
+            # About another card: a new claim (and the card follows it) unless it leans on what was
+            # just said ("they thought he was a grey blur", "because it criticised everyone", "too rude").
+            ranked = self.named_cards(text)
+            current = next((s for c, s in ranked if c.id == ctx.card_id), 0.0)
+            lead = ranked[0][1] - current
+            related = self.topicality.related if isinstance(self.topicality, Topicality) else (lambda a, b: 0.0)
+            asked_about = self.named_card(ctx.last_question) if ctx.last_question else None
+            if asked_about is not None and asked_about.id == named.id:
+                return act("answer", ctx.card_id)  # about what the tutor just asked
+            if current == 0.0 and not _ANAPHORA.search(text) and related(text, ctx.card_question) < 0.35:
+                return act("claim", named.id)
+            if STRONG_CLAIM.search(text) and lead >= 2.0 and related(text, ctx.last_question) < 0.3:
+                return act("claim", named.id)
+            if lead >= 2.5 and related(text, ctx.last_question) < 0.2:
                 return act("claim", named.id)
         return act("answer", ctx.card_id)
 
@@ -348,6 +400,10 @@ class ActReader:
                       m.group("rest").strip(" ?.!"), flags=re.I).strip()
         if not rest or (not back and m.group("verb").lower() == "and" and word_count(rest) > 2):
             return None
+        if not back and m.group("verb").lower() == "and" and text.rstrip().endswith("?") and ctx.asked:
+            return None  # "and alliances?": checking one more point, not leaving the topic
+        if not back and WH_START.match(rest):
+            return None  # "i meant what do YOU think": not a topic
         # "what about X" with a full question after it is a question, not a switch.
         if re.search(r"\b(did|was|were|is|why|how|when)\b", rest, re.I) and not back:
             return None

@@ -20,11 +20,31 @@ def summary_parts(card: LessonCard, state: LearnerState) -> tuple[list[str], lis
     cards = [card.id] + [c for c in reversed(state.topics) if c != card.id]
     for card_id in cards:
         for kp_id, said in state.words.get(card_id, {}).items():
-            phrase = f"‘{short_phrase(said, 12)}’"
+            phrase = f"‘{short_phrase(said, 14)}’"
             if phrase not in made and len(made) < 5:
                 made.append(phrase)
     missing = [kp for kp in card.key_points if kp.id not in covered]
     return made, missing
+
+
+def around_terms(text: str, terms: list[str], limit: int) -> str:
+    """The student's words, cut to ``limit`` words around the first evidence term they use, so a
+    long answer is quoted where it makes its point ("… he called Stalin Genghis Khan")."""
+    from tutor.pedagogy.learner import terms_in
+
+    words = text.split()
+    if len(words) <= limit:
+        return short_phrase(text, limit)
+    low = [w.lower() for w in words]
+    start = 0
+    for term in terms_in(text, terms):
+        first = term.lower().split()[0]
+        at = next((i for i, w in enumerate(low) if first in w), None)
+        if at is not None and at >= limit - 2:
+            start = max(0, min(at - limit // 2, len(words) - limit))
+            break
+    cut = short_phrase(" ".join(words[start:]), limit)
+    return ("…" + cut) if start else cut
 
 
 def listing(items: list[str]) -> str:

@@ -95,6 +95,9 @@ _META = re.compile(r"\b(a strong answer|strong answers|the best essays?|an essay
                    r"examiners?|mark scheme|a balanced judgement|one defensible line|whatever line|(essay|exam|source) questions?|"
                    r"key words|paper \d)\b", re.I)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+_AGAINST = re.compile(r"\b(limits?|however|but|does not|do not|did not|not explain|counter|critics?|objection|"
+                      r"weakness|overstate|doubt)\b", re.I)
+_GENERIC = frozenset({"stalin", "lenin", "parti", "parti", "parties", "power", "won", "win", "did", "happen"})
 
 
 def correction_names(move: Move, message: str) -> dict[str, float]:
@@ -116,13 +119,16 @@ def correction_names(move: Move, message: str) -> dict[str, float]:
     return names
 
 
-def scored_sentences(move: Move, passages: list[Passage], message: str) -> list[tuple[float, Passage, str]]:
+def scored_sentences(move: Move, passages: list[Passage], message: str,
+                     claim: str = "") -> list[tuple[float, Passage, str]]:
     """Every quotable sentence of the passages with its score, best first: on the move's question
     (above all), the message and the key point or correction at stake, from the move's focus
     documents if possible; a date correction only considers sentences with the right year."""
     weighted: dict[str, float] = {}
     asked = move.kind == "answer_question"  # the student's own question leads the search for evidence
-    sources = [(move.question, 0.4 if asked else 1.0), (move.counter or "", 0.8), (message, 1.4 if asked else 0.5),
+    # A confirmation is answered with the reason: evidence about the claim being checked.
+    sources = [(move.question, 0.4 if asked or claim else 1.0), (move.counter or "", 0.8),
+               (message, 1.4 if asked else 0.5), (claim, 1.6),
                (move.key_point.statement if move.key_point else "", 1.2 if move.bottom_out else 0.6),
                (move.misconception.why_wrong if move.misconception else "", 0.8)]
     for text, weight in sources:
@@ -130,6 +136,8 @@ def scored_sentences(move: Move, passages: list[Passage], message: str) -> list[
             weighted[token] = max(weighted.get(token, 0.0), weight)
     norm = (1 + sum(weighted.values())) ** 0.5
     names = correction_names(move, message)
+    # The subject of the student's own question ("tomsky", "new course") must be in the answer's evidence.
+    subject = set(tokenize(message)) - set(tokenize(move.question)) - _GENERIC if asked else set()
     required = str(move.date_error.event.years[0]) if move.date_error else None
     out: list[tuple[float, Passage, str]] = []
     for rank, passage in enumerate(passages):
@@ -143,6 +151,10 @@ def scored_sentences(move: Move, passages: list[Passage], message: str) -> list[
             if move.date_error:
                 score += sum(1 for k in move.date_error.event.keywords if k.lower() in sentence.lower())
             score += sum(w for n, w in names.items() if n in sentence)
+            if subject:
+                score += 0.8 * len(subject & set(tokenize(sentence)))
+            if claim and move.feedback == "right" and _AGAINST.search(sentence):
+                score -= 1.0  # the reason for a "yes" is evidence for the claim, not its limits
             if move.bottom_out and move.key_point is not None:
                 # The bottom of the ladder supplies part of the point: a sentence that carries it.
                 from tutor.pedagogy.learner import terms_in
@@ -159,9 +171,9 @@ def scored_sentences(move: Move, passages: list[Passage], message: str) -> list[
 
 
 def choose_quote(move: Move, passages: list[Passage], message: str,
-                 leaks: Callable[[str], list[str]]) -> tuple[Passage, str] | None:
+                 leaks: Callable[[str], list[str]], claim: str = "") -> tuple[Passage, str] | None:
     """The best-scoring sentence that ``leaks`` does not report as giving a key point away."""
-    for _, passage, sentence in scored_sentences(move, passages, message):
+    for _, passage, sentence in scored_sentences(move, passages, message, claim):
         if not leaks(sentence):
             return passage, sentence
     return None
@@ -190,8 +202,13 @@ def opening_sentence(move: Move, templates: dict, *, guard: RepeatGuard, turn: i
     options: list[str] = []
     if kind in ("right", "partly", "wrong", "confirm_right", "confirm_partly", "confirm_wrong"):
         options = fb.get(kind, [])
+        if kind.startswith("confirm_") and (a is None or a.text.rstrip().endswith("?") or not a.phrase):
+            options = fb.get(kind + "_plain", options)  # a checked question is not quoted back as a claim
         if kind.endswith("partly") and a is not None and a.terms:
             options = fb.get(kind + "_terms", []) + options
+    elif kind == "partly_misconception" and move.misconception is not None:
+        fix = correction_clause(move.misconception.why_wrong)
+        options = [_fill(o, fix=fix) for o in fb.get("partly_misconception", [])]
     elif kind == "contradicted":
         if move.date_error is not None:
             err = move.date_error
@@ -249,7 +266,11 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
 
         made, missing = summary_parts(move.card, state)
         if made:
-            parts.append(_fill(guard.fresh("opening", templates["closure_made"], turn), made=listing(made)))
+            said = _fill(guard.fresh("summary", templates["closure_made"], turn), made=listing(made))
+            if guard.seen("summary", said):  # summed up already, with nothing new since
+                said = _fill(templates["closure_again"][turn % len(templates["closure_again"])], made=listing(made))
+            guard.add("summary", said)
+            parts.append(said)
         else:
             parts.append(templates["closure_nothing"][0])
         if missing:
@@ -259,9 +280,15 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
     quote_moves = ("redirect", "refuse_instructions", "greet", "summarise_and_judge", "next_card")
     if move.kind not in quote_moves:
         skip = lambda s: bool(leaks(s)) or guard.seen("quote", s)
-        found = choose_quote(move, passages, message, skip)
+        a = move.assessment
+        claim = a.text if move.act == "confirm" and a is not None and move.feedback else ""
+        if claim and move.card is not None and a.best in {k.id for k in move.card.key_points}:
+            claim += " " + move.card.key_point(a.best).statement  # the point the claim makes, as the sources put it
+        # The quote is evidence to interpret: one that states what the hint asks for is passed over.
+        fresh = lambda s: skip(s) or (move.hint is not None and _answers(s, move))
+        found = choose_quote(move, passages, message, fresh, claim) or choose_quote(move, passages, message, skip, claim)
         if found is None:
-            found = choose_quote(move, passages, message, leaks)  # a repeat beats no evidence
+            found = choose_quote(move, passages, message, leaks, claim)  # a repeat beats no evidence
         if found:
             passage, sentence = found
             citations.append(Citation(1, passage.id, passage.doc_id, passage.title, passage.kind, passage.page,
@@ -272,9 +299,15 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
             else:
                 key = "evidence_intro_" + move.kind
                 intro = templates.get(key) or templates["evidence_intro"]
+                if claim:
+                    intro = templates["evidence_intro_confirm_" + ("right" if move.feedback == "right" else "other")]
                 parts.append(f"{guard.fresh('intro', intro, turn + 1)} “{sentence}” [1]")
-            if move.hint is not None and move.hint.level == "prompt" and _answers(sentence, move):
-                question = guard.fresh("question", templates["interpret_question"], turn)
+            if move.hint is not None and _answers(sentence, move):
+                # Only quotes that give the hint's answer away were left: ask what the quote shows
+                # for the card's question instead of asking for what it states.
+                topic = move.card.question if move.card else "why did Stalin win?"
+                options = [_fill(q, question=topic) for q in templates["interpret_question"]]
+                question = guard.fresh("question", options, turn)
         elif move.kind == "counter_argument" and move.counter:
             parts.append(f"{guard.fresh('opening', templates['counter_intro'], turn)} {move.counter}")
         elif move.date_error and templates.get("date_fallback"):

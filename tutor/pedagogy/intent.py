@@ -29,7 +29,7 @@ INJECTION = re.compile(
 )
 WRITING = re.compile(
     r"\b(write|draft|compose|do|make|give me|generate|type)\b.{0,40}\b(essay|intro(duction)?|paragraph|para|conclusion|"
-    r"answer|response|plan|paragraphs|model answer|first sentence|thesis|opening)\b"
+    r"answer|response|plan|paragraphs|model answer|first sentence|thesis|opening|homework|assignment|coursework)\b"
     r"|\bmodel answer\b|\bwrite (it|this|one) for me\b|\bwrite me\b|\bcan (you|u) write\b|\bwrite (a|an|the|my)\b"
     r"|\bwrite \d+ words\b|\b\d+ words (on|about)\b|\b(rewrite|reword|rephrase|paraphrase|improve|fix|polish) (this|it|my)\b",
     re.I | re.S,
@@ -43,7 +43,9 @@ ANSWER = re.compile(
     r"|\bone[- ]word answer\b|\b(just )?(say|answer) yes or no\b|\b(no|don'?t have|dont have|haven'?t got) (the )?time for questions\b"
     r"|\b(don'?t|dont|do not) ask me\b|\bsummar(y|ise|ize)( of)? (the whole|everything|all)\b|\bexplain (the whole thing|everything)\b"
     r"|\bwhat (factors|reasons|points) (do|should|must) i (need|have|mention|include|write|put)\b"
-    r"|\bwhat('?s| is| was) the (single )?(most important|main|biggest|key) (factor|reason|cause)\b",
+    r"|\bwhat('?s| is| was) the (single )?(most important|main|biggest|key) (factor|reason|cause)\b"
+    r"|\b(give|tell) me the (other|rest of the|remaining|next|missing) (reasons?|points?|factors?|answers?)\b"
+    r"|^\W*(so |ok |and )?what else\b(?!.{0,20}\b(did|was|were|happened)\b)(\W*(quick|quickly|then|now)\W*$|\W*$| do i (need|have to (say|write|know))\b| should i (say|write|put|include)\b)",
     re.I,
 )
 DONT_KNOW = re.compile(r"^\s*(i\s*)?(dunno|idk|no idea|not sure|i don'?t know|dont know|no clue|\?+|stuck|i'?m stuck|help|hmm+|um+)\W*$", re.I)
@@ -59,7 +61,7 @@ CLAIM_MARKERS = re.compile(
     r"mainly|the main reason|was the reason|won by|lost because|was responsible|was to blame|caused)\b",
     re.I,
 )
-_FILLER = r"(?:(?:ok|okay|so|and|but|hmm+|um+|right|well|like|wait|also|then|yeah|yes|no|sorry|pls|please)\W+)*"
+_FILLER = r"(?:(?:ok|okay|so|and|but|hmm+|um+|right|well|like|wait|also|then|yeah|yes|no|sorry|pls|please|yo|hey|hi)\W+)*"
 QUESTION_START = re.compile(
     rf"^\s*{_FILLER}(who|what|when|where|why|how|which|was|were|did|do|does|is|are|could|can|should|would|whats|wat|y)\b",
     re.I)
@@ -67,7 +69,9 @@ QUESTION_START = re.compile(
 _QUESTION_SENTENCE = re.compile(
     r"(?:^|[.!?;]\s+|\n)\s*(who|what|when|where|why|how|which|whats)\b[^.!]*$", re.I)
 # A student proposing an answer as a question.
-TENTATIVE = re.compile(r"^\s*(?:(?:ok|okay|right|hmm+)\W+)?so\W+(?:is|was|did|does|it|he)\b|\b(?:is that right|isn'?t it|wasn'?t it|right)\?\s*$", re.I)
+# "... the Right?" names the Bukharin group; only a tag ("..., right?", "... or right?") asks for a check.
+TENTATIVE = re.compile(r"^\s*(?:(?:ok|okay|right|hmm+)\W+)?so\W+(?:is|was|did|does|it|he)\b|\b(?:is that right|isn'?t it|wasn'?t it)\?\s*$"
+                       r"|(?<!\bthe )(?<!\bthe\s\s)\bright\?\s*$", re.I)
 # Talk about one's studies, not about the history: answered like a greeting.
 STUDY_CONTEXT = re.compile(
     r"^\s*(?:(?:hi|hey|hello|yo|good (?:morning|afternoon|evening))\W+)?(?:i'?m|im|i am|we'?re|we are) "

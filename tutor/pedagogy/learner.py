@@ -96,11 +96,24 @@ class LearnerState:
     def already_said(self, kind: str) -> list[str]:
         return list(self.said.get(kind, []))
 
-    def note_words(self, card_id: str, kp_ids: set[str], message: str) -> None:
-        """Keep the student's own words for each point they make (first wording wins)."""
+    def note_words(self, card_id: str, kp_ids: set[str], message: str, card: LessonCard | None = None) -> None:
+        """Keep the student's own words for each point they make (first wording wins). Only an
+        argument is kept for the summary: a question, an "oh ok so it was trotsky who said that"
+        taking in a correction, or a bare name is not one of the student's points."""
+        if not substantive(message):
+            return
         mine = self.words.setdefault(card_id, {})
+        from tutor.pedagogy.closure import around_terms
+
         for kp in sorted(kp_ids):
-            mine.setdefault(kp, message.strip()[:300])
+            terms = next((k.evidence_terms for k in card.key_points if k.id == kp), []) if card else []
+            # Kept where the point is made, so the summary quotes that part of a long answer.
+            words = around_terms(message.strip(), terms, 14) if terms else message.strip()[:300]
+            kept = mine.get(kp)
+            # One message credited with several points is kept for the first; a later message that
+            # makes this point on its own words replaces it, so the summary quotes both.
+            if kept is None or (kept != words and list(mine.values()).count(kept) > 1):
+                mine[kp] = words
 
     def assert_point(self, card_id: str, kp_id: str) -> None:
         done = self.asserted.setdefault(card_id, [])
@@ -176,6 +189,20 @@ class LearnerState:
         return cls(**{k: v for k, v in (data or {}).items() if k in known})
 
 
+_TAKING_IN = re.compile(
+    r"^\W*(?:(?:oh+|ah+|ok(?:ay)?|right|i see|fair enough|fine|yeah|yes|hmm+)[\s,.!]+)*(?:so\s+)?"
+    r"(?:it|that|this|he|she|they)\s+(?:was|were|is|did)\s+(?:\w+\s+){0,3}(?:who|that|which)\b"
+    r"|^\W*(?:(?:oh+|ah+|ok(?:ay)?|right|yeah)[\s,.!]+)+(?:so\s+)?(?:it\s+was|it'?s)\s+\w+\W*$", re.I)
+
+
+def substantive(message: str) -> bool:
+    """The message argues something: not a question, not taking in a correction, more than a name."""
+    text = message.strip()
+    if text.endswith("?") or _TAKING_IN.search(text):
+        return False
+    return len(re.findall(r"[A-Za-z']{3,}", text)) >= 3
+
+
 _SUFFIXES = ("ments", "ment", "ations", "ation", "ings", "ing", "es", "s", "ed")
 
 
@@ -192,6 +219,27 @@ def _term_pattern(t: str) -> re.Pattern[str] | None:
     return None
 
 
+# How students say what the cards' evidence terms name ("he gave people jobs" is about
+# appointments): each wording counts as the term itself.
+STUDENT_WORDS: dict[str, tuple[str, ...]] = {
+    "appointments": ("jobs", "gave people posts", "picked people", "chose who", "chose people", "appointed",
+                     "appoint", "who got which post", "placed people"),
+    "too rude": ("rude",),
+    # The Testament's list of criticised leaders, as students sum it up.
+    "pyatakov": ("criticised everyone", "criticised everybody", "criticised all of them", "criticised them all",
+                 "criticised the others", "criticised all the leaders"),
+    "administrative": ("admin", "administration"),
+    "secretariat": ("his posts", "his job", "his position", "his offices", "his office"),
+    "remove": ("removed", "get rid of", "gone", "sacked", "replaced", "replace him"),
+    "factionalism": ("factionalist", "faction", "groups"),
+    "ban on factions": ("banned groups", "banned factions", "can't have groups", "cannot have groups",
+                        "no groups", "stopped groups"),
+    "on party unity": ("banned groups", "banned factions", "can't have groups", "stopped groups"),
+    "delegates": ("delegate",),
+    "mediocrity": ("mediocre",),
+}
+
+
 def _terms_in(text: str, terms: list[str]) -> list[str]:
     low = text.lower()
     found = []
@@ -200,7 +248,8 @@ def _terms_in(text: str, terms: list[str]) -> list[str]:
         if not t:
             continue
         pattern = _term_pattern(t)
-        if (pattern.search(low) if pattern else t in low):
+        if (pattern.search(low) if pattern else t in low) or any(
+                re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", low) for w in STUDENT_WORDS.get(t, ())):
             found.append(term)
     return found
 

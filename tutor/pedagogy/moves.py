@@ -189,6 +189,16 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
                     card=assessment.misconception_card or card, misconception=m, focus_docs=[m.correct_doc],
                     opening="contradicted", feedback="wrong")
 
+    if assessment is not None and assessment.verdict == "partly" and assessment.misconception is not None \
+            and kind in ("answer", "claim", "confirm"):
+        # A half-truth: say which half is right and what the sources add, then ask the probe.
+        m = assessment.misconception
+        question = m.probe if not guard.seen("question", m.probe) else \
+            guard.fresh("question", templates["probe_again"], state.turns)
+        return Move(kind="probe_misconception", question=question, label=MOVE_LABELS["probe_misconception"],
+                    card=assessment.misconception_card or card, misconception=m, focus_docs=[m.correct_doc],
+                    opening="partly_misconception", feedback="partly")
+
     if kind in ("answer_request", "writing_request"):
         move = _ladder_move("decline_and_scaffold", state, card, relevance, guard)
         return move
@@ -213,7 +223,7 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
         return move
 
     # An answer, a claim, a confirmation request (or a question that makes a point itself).
-    if card.id in state.closed and kind in ("answer", "claim") and (
+    if card.id in state.closed and kind in ("answer", "claim", "confirm") and (
             state.last.get("kind") == "summarise_and_judge" or state.done_on(card)):
         from tutor.pedagogy.closure import next_card
 
@@ -222,6 +232,9 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
             question = guard.fresh("question", [q.format(question=nxt.question) for q in templates["next_question"]],
                                    state.turns)
             made_point = bool(assessment and assessment.points)
+            if kind == "confirm" and assessment is not None:
+                return Move(kind="next_card", question=question, label=MOVE_LABELS["next_card"], card=card,
+                            next_card=nxt, opening="confirm_" + assessment.label, feedback=assessment.label)
             return Move(kind="next_card", question=question, label=MOVE_LABELS["next_card"], card=card,
                         next_card=nxt, opening="right" if made_point else "judgement",
                         feedback="right" if made_point else None)
