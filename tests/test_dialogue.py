@@ -40,7 +40,8 @@ def _ctx(**kw) -> ActContext:
 
 @pytest.mark.parametrize("message, act", [
     ("idk", "dont_know"), ("no idea sorry", "dont_know"), ("no clue", "dont_know"),
-    ("i really dont know anything", "dont_know"),
+    ("i really dont know anything", "dont_know"), ("not sure, can you give me a clue?", "dont_know"),
+    ("any hints?", "dont_know"),
     ("i didnt make a point lol. i really dont know anything about this", "complaint"),
     ("that's not what I asked", "complaint"),
     ("is that right tho?", "confirm"), ("so it was the general secretary?", "confirm"),

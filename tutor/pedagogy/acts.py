@@ -64,6 +64,11 @@ DONT_KNOW = re.compile(
     r"(?:do\s*n[o']?t|don'?t|do not)\s+(?:really\s+)?(?:know|get)|have no (?:idea|clue)|haven'?t (?:a clue|got a clue|done|learn[te]d?)|"
     r"(?:can'?t|cannot|can not)\s+remember|forgot|(?:don'?t|do not) remember)\b",
     re.I)
+# Asking for a hint is a don't-know with a question mark: it climbs the ladder, it is not a
+# request to judge anything ("not sure, can you give me a clue?").
+HINT_REQUEST = re.compile(
+    r"\b(?:give me|gimme|can i (?:have|get)|could i (?:have|get)|any|need|want|another|one more)\s+"
+    r"(?:a |an |another |some |more |a little |a small |a bit of a )?(?:clue|hint|tip|nudge|pointer)s?\b", re.I)
 BARE_ACK = re.compile(r"^\s*(ok(ay)?|k|kk|right|fine|yeah|yep|no|nope|nah|sure|hm+|mm+|oh)\W*$", re.I)
 SUMMARY = re.compile(
     r"\b(sum (it |this |that |everything |things )?up|summar(ise|ize|y)|recap|where are we( up to)?|"
@@ -328,6 +333,8 @@ class ActReader:
         if ctx.in_conversation and COMPLAINT.search(text):
             return act("complaint")
         stripped = text.rstrip()
+        if ctx.in_conversation and HINT_REQUEST.search(text) and words <= 14:
+            return act("dont_know")
         if ctx.in_conversation and (BARE_CONFIRM.match(stripped) or BARE_CONFIRM.match(message.strip())
                                     or re.match(r"^\s*(is that right|am i right|is that correct)\b", stripped, re.I)):
             return act("confirm")
