@@ -263,7 +263,7 @@ _REPORTED = re.compile(r"\b(?:claimed|alleged(?:ly)?|accused|charged|so-called|f
 def temper(assessment, card: LessonCard, act: str = "answer"):
     """The verdict on a plan, where meaning alone cannot tell a true claim from a near one.
     A yes/no question that uses none of the points' evidence terms ("were they actually guilty
-    tho") is a question, not a claim to confirm: None. A plan's key points are the document's
+    tho") and makes none of the points is a question, not a claim to confirm: None. A plan's key points are the document's
     own sentences, and a sentence may report a claim in order to doubt it ("its press described
     the rising as a plot organised by White generals ...; historians have found little
     evidence"); a message that shares its words without its doubt or denial has not made that
@@ -271,7 +271,8 @@ def temper(assessment, card: LessonCard, act: str = "answer"):
     Otherwise ``assessment`` (a pedagogy.assess.Assessment), changed in place."""
     if assessment is None or assessment.verdict == "contradicted":
         return assessment
-    if act == "confirm" and not any(terms_in(assessment.text or "", kp.evidence_terms) for kp in card.key_points):
+    if act == "confirm" and not assessment.points \
+            and not any(terms_in(assessment.text or "", kp.evidence_terms) for kp in card.key_points):
         return None
     if assessment.verdict != "right":
         return assessment
