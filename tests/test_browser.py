@@ -56,10 +56,12 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None
     raise AssertionError(f"streamlit did not become healthy within {timeout} s")
 
 
-def _serve(tmp_path: Path, home: Path):
+def serve(tmp_path: Path, home: Path, **env_extra: str):
+    """`streamlit run streamlit_app.py` on a free port with this TUTOR_HOME (offline, no other
+    TUTOR_ settings but ``env_extra``): yields its URL once healthy; stopped afterwards."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TUTOR_") and k != "OPENAI_API_KEY"}
-    env.update(TUTOR_HOME=str(home), TUTOR_LLM="offline", PYTHONUNBUFFERED="1")
+    env.update(TUTOR_HOME=str(home), TUTOR_LLM="offline", PYTHONUNBUFFERED="1", **env_extra)
     log = (tmp_path / "streamlit.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
@@ -84,13 +86,13 @@ def served_app(tmp_path, corpus_home):
     """`streamlit run streamlit_app.py` on a free port, TUTOR_HOME a copy of the ingested corpus."""
     home = tmp_path / "browser-home"
     shutil.copytree(corpus_home, home)
-    yield from _serve(tmp_path, home)
+    yield from serve(tmp_path, home)
 
 
 @pytest.fixture
 def fresh_app(tmp_path):
     """The same on an empty TUTOR_HOME: a first start."""
-    yield from _serve(tmp_path, tmp_path / "fresh-home")
+    yield from serve(tmp_path, tmp_path / "fresh-home")
 
 
 @pytest.fixture

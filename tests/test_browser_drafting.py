@@ -6,15 +6,11 @@ screenshots land in test-artifacts/browser-draft-*.png.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from test_browser import ARGS, ARTIFACTS, CHROMIUM, _free_port, _wait_healthy
+from test_browser import ARGS, ARTIFACTS, CHROMIUM, serve
 from tutor.settings import PROJECT_ROOT, load_settings
 
 pytestmark = [
@@ -40,26 +36,8 @@ def teacher_app(tmp_path, corpus_home, embedder):
     [result] = Library(Store(load_settings(home=home), embedder)).ingest(local_operator(),
                                                                           [Upload(DOC.name, DOC.read_bytes())])
     assert result.ok, result.line()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUTOR_") and k != "OPENAI_API_KEY"}
-    env.update(TUTOR_HOME=str(home), TUTOR_LLM="offline", TUTOR_TEACHER_PASSWORD=PASSWORD, PYTHONUNBUFFERED="1")
-    log = (tmp_path / "streamlit.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
+    for url in serve(tmp_path, home, TUTOR_TEACHER_PASSWORD=PASSWORD):
         yield url, home
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def test_teacher_drafts_edits_validates_and_publishes_a_card(teacher_app):
