@@ -253,3 +253,21 @@ def fresh_app(monkeypatch):
     yield
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+def tutor_cli(monkeypatch, *prefix: str, columns: int = 250):
+    """`tutor PREFIX ARGS...` in this process through Typer's CliRunner (settings re-read each
+    call); wide columns so rich does not wrap the lines the tests look for."""
+    from typer.testing import CliRunner
+
+    from tutor.cli import app
+    from tutor.settings import reset_settings
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        reset_settings()
+        return runner.invoke(app, [*prefix, *args], catch_exceptions=False)
+
+    return invoke

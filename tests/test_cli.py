@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+
+from conftest import tutor_cli
 from typer.testing import CliRunner
 
 from tutor.cli import app
-from tutor.settings import reset_settings
 
 COMMANDS = ["ingest", "sources", "remove", "reindex", "doctor", "search"]
 
@@ -16,14 +17,7 @@ COMMANDS = ["ingest", "sources", "remove", "reindex", "doctor", "search"]
 @pytest.fixture
 def run(monkeypatch, embedder):
     """Invoke `tutor ...` in this process; wide columns so rich does not wrap lines."""
-    monkeypatch.setenv("COLUMNS", "250")
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        reset_settings()
-        return runner.invoke(app, list(args), catch_exceptions=False)
-
-    return invoke
+    return tutor_cli(monkeypatch)
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
-from typer.testing import CliRunner
 
-from tutor.cli import app
-from tutor.settings import reset_settings
+from conftest import tutor_cli
+import yaml
+
 
 DOC = Path(__file__).resolve().parent.parent / "corpus" / "eval" / "teacher_documents" / "war-scare-1927.md"
 DOC_ID = "teacher-war-scare-1927"
@@ -19,14 +18,7 @@ DOC_ID = "teacher-war-scare-1927"
 
 @pytest.fixture
 def run(monkeypatch, embedder):
-    monkeypatch.setenv("COLUMNS", "250")
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        reset_settings()
-        return runner.invoke(app, list(args), catch_exceptions=False)
-
-    return invoke
+    return tutor_cli(monkeypatch)
 
 
 @pytest.fixture

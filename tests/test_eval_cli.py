@@ -6,13 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from openai_server import FakeOpenAIServer
-from typer.testing import CliRunner
 
+from conftest import tutor_cli
+from openai_server import FakeOpenAIServer
 from tutor.auth import local_operator
-from tutor.cli import app
 from tutor.library import Upload
-from tutor.settings import reset_settings
 
 DOCS = {
     "event-gensec": ("Stalin becomes General Secretary", "event", """
@@ -94,14 +92,7 @@ def tiny(library, tmp_path) -> dict[str, Path]:
 
 @pytest.fixture
 def run(monkeypatch):
-    monkeypatch.setenv("COLUMNS", "200")
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        reset_settings()
-        return runner.invoke(app, ["eval", *args], catch_exceptions=False)
-
-    return invoke
+    return tutor_cli(monkeypatch, "eval", columns=200)
 
 
 def test_retrieval_json_shape(run, tiny, tmp_path):

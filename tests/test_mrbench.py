@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from openai_server import FakeOpenAIServer
-from typer.testing import CliRunner
 
-from tutor.cli import app
+from conftest import tutor_cli
+from openai_server import FakeOpenAIServer
+
 from tutor.evaluation.datasets import DatasetError
 from tutor.evaluation.mrbench import (DIMENSIONS, agreement, check_reply, load_mrbench, parse_turns,
                                       question_baseline, run_mrbench)
@@ -18,7 +18,6 @@ from tutor.lessons import LessonCard
 from tutor.pedagogy.checks import leaked_key_points
 from tutor.pedagogy.guidance import assess
 from tutor.pedagogy.reveal import Reference, asserted_results, numbers_in, reveals, stated_points
-from tutor.settings import reset_settings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mrbench" / "mrbench_small.json"
 
@@ -258,14 +257,7 @@ def test_the_judge_is_scored_the_same_way(dialogues):
 # -- the command ----------------------------------------------------------------------------
 @pytest.fixture
 def run(monkeypatch):
-    monkeypatch.setenv("COLUMNS", "200")
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        reset_settings()
-        return runner.invoke(app, ["eval", "mrbench", *args], catch_exceptions=False)
-
-    return invoke
+    return tutor_cli(monkeypatch, "eval", "mrbench", columns=200)
 
 
 def test_command_writes_json_and_a_report_with_a_plot_per_dimension(run, tmp_path):
