@@ -1,0 +1,136 @@
+"""Blind trials: a tutor held open on loopback so that someone who has not read the code can talk
+to it turn by turn (``say``), while every turn is written to a transcript for someone else to score.
+
+    python -m tutor.evaluation.trial serve --transcripts corpus/eval/trials/2026-12-offline --port 8765 &
+    python -m tutor.evaluation.trial say maya "why did stalin win"      # prints the tutor's reply
+
+The server builds the tutor once (``tutor.services.build``, so it honours every ``TUTOR_*``
+setting, a model included) and keeps each named conversation in memory; ``say`` is a thin client.
+A transcript is one JSON line a turn: the student's message, the reply, its mode, move, notice,
+citations (title and quoted text) and latency — everything a scorer needs and nothing of the
+engine's internals beyond the move's label.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 8765
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def transcript_row(n: int, message: str, reply: Any) -> dict[str, Any]:
+    return {"turn": n, "student": message, "tutor": reply.text, "mode": reply.mode,
+            "move": reply.move.get("label") or reply.move.get("kind"), "notice": reply.notice,
+            "citations": [{"n": c.n, "title": c.title, "quote": c.quote} for c in reply.citations],
+            "latency_ms": round(reply.latency_ms)}
+
+
+class TrialServer:
+    """Named conversations with one tutor; each turn appended to ``transcripts/NAME.jsonl``."""
+
+    def __init__(self, tutor: Any, transcripts: Path):
+        self.tutor = tutor
+        self.transcripts = transcripts
+        self.transcripts.mkdir(parents=True, exist_ok=True)
+        self.sessions: dict[str, Any] = {}
+        self.lock = threading.Lock()  # one turn at a time: the trial measures replies, not contention
+
+    def say(self, name: str, message: str) -> dict[str, Any]:
+        if not _NAME.match(name):
+            raise ValueError("A conversation name is 1-64 letters, digits, '-' or '_'.")
+        with self.lock:
+            session = self.sessions.setdefault(name, self.tutor.new_session())
+            reply = self.tutor.reply(session, message, client=f"trial-{name}")
+            n = sum(1 for t in session.history if t["role"] == "user")
+            row = transcript_row(n, message, reply)
+            with (self.transcripts / f"{name}.jsonl").open("a", encoding="utf-8") as out:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            return row
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        trial = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                try:
+                    body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                    row = trial.say(str(body.get("name", "")), str(body.get("message", "")))
+                    status, payload = 200, row
+                except (ValueError, json.JSONDecodeError) as exc:
+                    status, payload = 400, {"error": str(exc)}
+                data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+def serve(transcripts: Path, port: int) -> None:
+    from tutor.services import build
+
+    tutor = build().tutor
+    tutor.warm()
+    trial = TrialServer(tutor, transcripts)
+    server = ThreadingHTTPServer(("127.0.0.1", port), trial.handler())
+    print(f"trial server ({tutor.mode}) on http://127.0.0.1:{port}; transcripts in {transcripts}", flush=True)
+    server.serve_forever()
+
+
+def say(name: str, message: str, port: int, timeout: float) -> int:
+    data = json.dumps({"name": name, "message": message}).encode("utf-8")
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/", data=data,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            row = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        print(json.loads(exc.read()).get("error", exc), file=sys.stderr)
+        return 2
+    except urllib.error.URLError as exc:
+        print(f"No trial server on port {port} ({exc.reason}): start one with "
+              f"`python -m tutor.evaluation.trial serve`.", file=sys.stderr)
+        return 2
+    print(row["tutor"])
+    for c in row["citations"]:
+        print(f"  [{c['n']}] {c['title']}")
+    if row.get("notice"):
+        print(f"  (notice: {row['notice']})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tutor.evaluation.trial", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="hold a tutor open on 127.0.0.1")
+    s.add_argument("--transcripts", type=Path, required=True, help="folder for NAME.jsonl transcripts")
+    s.add_argument("--port", type=int, default=DEFAULT_PORT)
+    c = sub.add_parser("say", help="send one student message; prints the tutor's reply")
+    c.add_argument("name", help="the conversation's name (one per simulated student)")
+    c.add_argument("message")
+    c.add_argument("--port", type=int, default=DEFAULT_PORT)
+    c.add_argument("--timeout", type=float, default=900.0)
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.transcripts, args.port)
+        return 0
+    return say(args.name, args.message, args.port, args.timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
