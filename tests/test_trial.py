@@ -47,3 +47,22 @@ def test_a_bad_name_is_refused_with_a_message(trial, capsys):
 def test_no_server_says_how_to_start_one(capsys):
     assert main(["say", "maya", "hello", "--port", "9", "--timeout", "2"]) == 2
     assert "trial serve" in capsys.readouterr().err
+
+
+def test_tally_counts_the_scorers_lines(tmp_path, capsys):
+    (tmp_path / "scores").mkdir()
+    (tmp_path / "a.jsonl").write_text(json.dumps({"turn": 1, "mode": "offline"}) + "\n"
+                                      + json.dumps({"turn": 2, "mode": "relay"}) + "\n")
+    lines = [{"turn": 1, "verdict": "wrong", "false_claims": 1, "false_praised": 1, "follows": False,
+              "naturalness": 2}, {"turn": 2, "verdict": "none", "questions": 1, "questions_answered": 1,
+                                  "follows": True, "naturalness": 4}]
+    (tmp_path / "scores" / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    assert main(["tally", str(tmp_path)]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["judged"] == 1 and figures["wrong_verdicts"] == 1 and figures["false_praised"] == 1
+    assert figures["follows"] == 0.5 and figures["naturalness"] == 3.0 and figures["model_replies"] == 0.5
+
+
+def test_tally_without_scores_says_what_is_missing(tmp_path, capsys):
+    assert main(["tally", str(tmp_path)]) == 2
+    assert "scores/NAME.jsonl" in capsys.readouterr().err

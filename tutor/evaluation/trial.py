@@ -3,6 +3,9 @@ to it turn by turn (``say``), while every turn is written to a transcript for so
 
     python -m tutor.evaluation.trial serve --transcripts corpus/eval/trials/2026-12-offline --port 8765 &
     python -m tutor.evaluation.trial say maya "why did stalin win"      # prints the tutor's reply
+    python -m tutor.evaluation.trial tally corpus/eval/trials/2026-12-offline    # the figures
+
+A scorer writes ``scores/NAME.jsonl`` beside the transcripts, one line a reply (SCORE_FIELDS).
 
 The server builds the tutor once (``tutor.services.build``, so it honours every ``TUTOR_*``
 setting, a model included) and keeps each named conversation in memory; ``say`` is a thin client.
@@ -25,6 +28,10 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_PORT = 8765
+# One scorer's line per reply: verdict is "correct" | "wrong" | "missing" | "none" (nothing to judge);
+# the counts are of the student's false claims, true claims and direct questions in that message.
+SCORE_FIELDS = ("turn", "verdict", "false_claims", "false_corrected", "false_praised", "true_called_wrong",
+                "questions", "questions_answered", "follows", "repeats", "factual_error", "naturalness", "note")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -114,6 +121,34 @@ def say(name: str, message: str, port: int, timeout: float) -> int:
     return 0
 
 
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def tally(folder: Path) -> dict[str, Any]:
+    """The trial's figures from its transcripts and scores (every scored reply counts once)."""
+    scores = [row for path in sorted((folder / "scores").glob("*.jsonl")) for row in _rows(path)]
+    turns = [row for path in sorted(folder.glob("*.jsonl")) for row in _rows(path)]
+    if not scores:
+        raise ValueError(f"No scores under {folder / 'scores'}: a scorer writes scores/NAME.jsonl, one line a reply.")
+    judged = [s for s in scores if s.get("verdict") in ("correct", "wrong", "missing")]
+    total = lambda key: sum(int(s.get(key) or 0) for s in scores)  # noqa: E731
+    share = lambda n, d: round(n / d, 3) if d else None  # noqa: E731
+    return {
+        "conversations": len(list((folder / "scores").glob("*.jsonl"))), "replies": len(scores),
+        "judged": len(judged), "wrong_verdicts": sum(s["verdict"] == "wrong" for s in judged),
+        "missing_verdicts": sum(s["verdict"] == "missing" for s in judged),
+        "false_claims": total("false_claims"), "false_corrected": total("false_corrected"),
+        "false_praised": total("false_praised"), "true_called_wrong": total("true_called_wrong"),
+        "questions": total("questions"), "questions_answered": total("questions_answered"),
+        "follows": share(sum(bool(s.get("follows")) for s in scores), len(scores)),
+        "repeats": share(sum(bool(s.get("repeats")) for s in scores), len(scores)),
+        "factual_errors": sum(bool(s.get("factual_error")) for s in scores),
+        "naturalness": share(sum(float(s.get("naturalness") or 0) for s in scores), len(scores)),
+        "model_replies": share(sum(t.get("mode") not in (None, "offline") for t in turns), len(turns)),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tutor.evaluation.trial", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,7 +160,16 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("message")
     c.add_argument("--port", type=int, default=DEFAULT_PORT)
     c.add_argument("--timeout", type=float, default=900.0)
+    t = sub.add_parser("tally", help="the figures of a scored trial folder")
+    t.add_argument("folder", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "tally":
+        try:
+            print(json.dumps(tally(args.folder), indent=2))
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        return 0
     if args.command == "serve":
         serve(args.transcripts, args.port)
         return 0
