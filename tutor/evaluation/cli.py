@@ -548,12 +548,14 @@ def _reveal_guard(dialogues: list, wanted: bool, train: bool, train_out: Optiona
     ``train``), or (None, None) for the rules alone."""
     if not wanted:
         return None, None
-    from tutor.embeddings import MiniLMEmbeddings
+    from tutor.embeddings import MiniLMEmbeddings, get_embedder
     from tutor.evaluation.reveal_training import embed_replies, reveal_inputs, train_classifier
     from tutor.pedagogy.reveal import CLASSIFIER_PATH, load_classifier
 
     # The guard's weights are for MiniLM vectors, whatever TUTOR_EMBEDDINGS the store uses.
-    embedder = MiniLMEmbeddings()
+    embedder = get_embedder(_settings())
+    if not isinstance(embedder, MiniLMEmbeddings):
+        embedder = MiniLMEmbeddings()
     err.print(f"embedding {sum(len(d.replies) for d in dialogues)} replies with {embedder.name} …", highlight=False)
     try:
         vectors = embed_replies(dialogues, embedder)

@@ -137,7 +137,7 @@ def _scores(gold: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
     return agreement(as_label(gold), as_label(predicted), LABELS)
 
 
-def _cross_validated(inputs: RevealInputs, folds) -> np.ndarray | None:
+def cross_validated(inputs: RevealInputs, folds) -> np.ndarray | None:
     """Out-of-fold predictions of the recipe refitted on each fold's training part; None when a
     training part lacks one of the labels."""
     predicted = np.zeros(len(inputs.gold), dtype=int)
@@ -187,7 +187,7 @@ def heldout(inputs: RevealInputs) -> dict[str, Any]:
         tested = np.zeros(len(inputs.gold), dtype=bool)
         for _, test in folds:
             tested[test] = True
-        predicted = _cross_validated(inputs, folds) if folds else None
+        predicted = cross_validated(inputs, folds) if folds else None
         if predicted is None:
             out[name] = {"description": description, "skipped": "too few groups, or a training part with one label"}
             continue
