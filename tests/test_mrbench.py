@@ -412,3 +412,18 @@ def test_command_trains_the_guard_and_reports_it_held_out(run, tmp_path):
     assert load_classifier() != classifier                              # the committed file is untouched
     plain = run("--file", str(FIXTURE), "--no-judge", "--rules-only")
     assert plain.exit_code == 0 and "Reveal guard not run" in plain.output
+
+
+def test_a_course_card_stays_with_the_rules(embedder):
+    """The classifier learnt from maths replies; a reply restating a card's key point must still be
+    caught (it reads such replies as not revealing), so card references keep the rules' verdict."""
+    from tutor.lessons import load_lessons
+    from tutor.settings import PROJECT_ROOT
+
+    card = load_lessons(PROJECT_ROOT / "corpus").cards[0]
+    ref = Reference.from_card(card)
+    for kp in card.key_points:
+        text = kp.statement + " What do you make of that?"
+        verdict = guarded_reveals(text, ref, said="", embedder=embedder)
+        assert verdict.revealed == reveals(text, ref, "").revealed and verdict.probability is None
+    assert guarded_reveals(card.key_points[0].statement, ref, said="", embedder=embedder).revealed

@@ -329,9 +329,15 @@ def guarded_reveals(text: str, reference: Reference | None, said: str, given: st
     """The reveal guard: the rules (``reveals``) read together with the reply's embedding by the
     trained classifier. ``vector``: the reply's embedding when the caller has it already (a
     batch); otherwise ``embedder.embed_query(text)``. Without an embedder the classifier fits,
-    or without a classifier, the rules decide alone."""
+    or without a classifier, the rules decide alone.
+
+    A lesson card's key points (a reference with no final answer) are left to the rules too: the
+    classifier learnt from maths replies and, on the course cards, reads a reply that restates a
+    key point and then asks a question as not revealing (P 0.2–0.5) where the rules catch it."""
     covered = tuple(covered)
     rules = reveals(text, reference, said, given, covered)
+    if reference is not None and reference.final is None:
+        return rules
     classifier = classifier or load_classifier()
     if classifier is None or (vector is None and (embedder is None or not classifier.fits(embedder))):
         return rules
