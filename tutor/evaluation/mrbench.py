@@ -18,7 +18,9 @@ Per dimension, agreement with the annotators is reported as accuracy, macro-F1, 
 confusion matrix (scikit-learn), for the checks and for two baselines computed on the same
 replies: the majority label, and "the reply contains a question". With a judge model, its
 labels are scored the same way. Figures are given for the dev half of the dialogues (whose
-figures the rules were adjusted on), the test half (held out) and all.
+figures the rules were adjusted on and the reveal guard was trained on), the test half (held
+out) and all; with the replies' embeddings, ``reveal_heldout`` adds the guard's recipe refitted
+with whole dialogues or whole tutors left out (``reveal_training.heldout``).
 """
 
 from __future__ import annotations
