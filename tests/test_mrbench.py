@@ -393,6 +393,8 @@ def test_run_with_the_guard_scores_it_beside_the_rules_in_and_out_of_sample(dial
     assert set(result["reveal_heldout"]) == {"leave_dialogue_out", "leave_tutor_out", "dev_to_test"}
     for h in result["reveal_heldout"].values():
         assert "skipped" in h or (h["n"] > 0 and set(h["guard"]["f1"]) == {"yes", "no"} and "rules" in h)
+    by_tutor = result["reveal_heldout"]["leave_tutor_out"].get("by_tutor", {})
+    assert set(by_tutor) in ({"TutorA", "TutorB", "TutorC"}, set())
     row = result["replies"][0]
     assert row["rules_reveal"] in ("yes", "no") and 0 <= row["reveal_probability"] <= 1
     assert "reveal_heldout" not in run_mrbench(dialogues)             # without vectors, the rules alone

@@ -228,6 +228,10 @@ def print_reveal_heldout(r: dict, out: Console) -> None:
         table.add_row(name, str(h["n"]), str(h["folds"]), f"[bold]{h['guard']['macro_f1']:.3f}[/bold]", pair["guard"],
                       f"{h['rules']['macro_f1']:.3f}", pair["rules"])
     out.print(table)
+    by_tutor = r["reveal_heldout"].get("leave_tutor_out", {}).get("by_tutor")
+    if by_tutor:
+        out.print("each tutor when left out, macro-F1 guard / rules: "
+                  + ", ".join(f"{t} {v['guard']:.2f} / {v['rules']:.2f}" for t, v in by_tutor.items()), highlight=False)
 
 
 # -- the runs (shared by the single commands and `all`) -------------------------------------

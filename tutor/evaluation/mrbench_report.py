@@ -115,6 +115,11 @@ def reveal_heldout_lines(result: dict) -> list[str]:
         pair = {who: f"{_f(h[who]['f1']['yes'])} / {_f(h[who]['f1']['no'])}" for who in ("guard", "rules")}
         lines.append(f"| {h['description']} | {h['n']} | {h['folds']} | **{_f(h['guard']['macro_f1'])}** | "
                      f"{pair['guard']} | {_f(h['rules']['macro_f1'])} | {pair['rules']} |")
+    by_tutor = result["reveal_heldout"].get("leave_tutor_out", {}).get("by_tutor")
+    if by_tutor:
+        lines += ["", "Each tutor when it was the one left out (macro-F1):", "",
+                  "| tutor | replies | reveals (human) | guard | rules |", "|---|---:|---:|---:|---:|"]
+        lines += [f"| {t} | {v['n']} | {v['reveals']} | {_f(v['guard'])} | {_f(v['rules'])} |" for t, v in by_tutor.items()]
     return lines + [""]
 
 

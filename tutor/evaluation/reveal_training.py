@@ -194,4 +194,11 @@ def heldout(inputs: RevealInputs) -> dict[str, Any]:
         out[name] = {"description": description, "n": int(tested.sum()), "folds": len(folds),
                      "guard": _scores(inputs.gold[tested], predicted[tested]),
                      "rules": _scores(inputs.gold[tested], inputs.rules[tested])}
+        if name == "leave_tutor_out":
+            # Each tutor scored when it was the one left out: how far the figure varies by style.
+            out[name]["by_tutor"] = {
+                tutor: {"n": int(mask.sum()), "reveals": int(inputs.gold[mask].sum()),
+                        "guard": round(_macro_f1(inputs.gold[mask], predicted[mask]), 4),
+                        "rules": round(_macro_f1(inputs.gold[mask], inputs.rules[mask]), 4)}
+                for tutor in sorted(set(inputs.tutors.tolist())) for mask in [inputs.tutors == tutor]}
     return out
