@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import tutor_cli
@@ -309,3 +310,122 @@ def test_command_with_a_model_scores_the_judge_over_http(run, tmp_path, monkeypa
     assert first["judge"]["mistake_identification"] == "no"          # not_applicable: nothing identified
     bodies = [json.dumps(r["body"]) for r in server.requests]
     assert len(bodies) == 3 and all("Mia buys 3 packs" in b or "8 times 7" in b for b in bodies)
+
+
+# -- the trained reveal guard ------------------------------------------------------------------
+from tutor.evaluation.reveal_training import (SCHEMES, THRESHOLDS, cross_validated, embed_replies,  # noqa: E402
+                                              reveal_inputs, train_classifier)
+from tutor.pedagogy.reveal import (CLASSIFIER_PATH, FEATURES, RevealClassifier, guarded_reveals,  # noqa: E402
+                                   load_classifier, reveal_features)
+
+
+@pytest.fixture(scope="module")
+def inputs(dialogues, embedder):
+    return reveal_inputs(dialogues, embed_replies(dialogues, embedder), embedder.name)
+
+
+def test_the_committed_reveal_classifier_is_small_and_for_minilm():
+    classifier = load_classifier()
+    assert classifier is not None and CLASSIFIER_PATH.stat().st_size < 16_000
+    assert (classifier.embedder, classifier.dim, classifier.features) == ("all-MiniLM-L6-v2", 384, FEATURES)
+    assert len(classifier.weights) == 384 + len(FEATURES) and 0 < classifier.threshold < 1
+    assert "dev half" in classifier.trained_on          # tuned on part of V1 only
+    assert RevealClassifier.from_json(classifier.to_json()) == classifier
+
+
+def test_reveal_features_are_the_rules_findings_in_order():
+    ref = Reference.from_solution("3 x 12 = 36 pencils.\n36 - 10 = 26 pencils.\n 26")
+    told = dict(zip(FEATURES, reveal_features("So Mia has 26 pencils left.", ref, said="5", given="3 packs")))
+    asked = dict(zip(FEATURES, reveal_features("Is it 26? How many are in 3 packs?", ref, said="5", given="3 packs")))
+    assert told["rules"] == told["rules_statements"] == 1.0 and told["has_question"] == 0.0
+    assert asked["rules"] == 1.0 and asked["rules_statements"] == 0.0     # 26 only inside a question
+    assert asked["question_share"] == 1.0 and asked["ends_with_question"] == 1.0 and asked["reference"] == 1.0
+
+
+def test_the_guard_reads_a_told_answer_and_a_question(dialogues, embedder):
+    pencils = _by_id(dialogues, "fx-pencils")
+    ref = Reference.from_solution(pencils.solution)
+    said, given = pencils.last_student(), pencils.given_text()
+    told = guarded_reveals("Not quite. 3 packs of 12 is 36, and 36 - 10 = 26, so Mia has 26 pencils left.",
+                           ref, said, given, embedder=embedder)
+    asked = guarded_reveals("You added the packs. How many pencils are in one pack, and how many packs are there?",
+                            ref, said, given, embedder=embedder)
+    assert told.revealed and told.probability > 0.5 and told.detail
+    assert not asked.revealed and asked.probability < 0.5 and asked.detail == ""
+    # No embedder, or vectors the weights were not trained on: the rules decide alone.
+    assert guarded_reveals("So Mia has 26 pencils left.", ref, said, given).probability is None
+
+    class OtherEmbedder:
+        name, dim = "text-embedding-3-small", 1536
+    rules_only = guarded_reveals("So Mia has 26 pencils left.", ref, said, given, embedder=OtherEmbedder())
+    assert rules_only.probability is None and rules_only.revealed
+
+
+def test_training_is_deterministic_and_uses_only_what_it_is_given(inputs):
+    dev = inputs.subset(inputs.splits == "dev")
+    first, second = train_classifier(dev, "fixture dev"), train_classifier(dev, "fixture dev")
+    assert first.to_json() == second.to_json()
+    assert first.threshold in THRESHOLDS or first.threshold == 0.5
+    with pytest.raises(ValueError, match="both revealing and not"):
+        train_classifier(inputs.subset(inputs.gold == 1))
+
+
+def test_held_out_predictions_do_not_see_the_held_out_labels(inputs):
+    """Flip the human labels of the replies being predicted: a guard whose weights or threshold
+    were chosen on them would change its predictions; a held-out one cannot."""
+    folds = SCHEMES["leave_tutor_out"][1](inputs)
+    before = cross_validated(inputs, folds)
+    _, tested = folds[0]
+    flipped = inputs.subset(np.arange(len(inputs.gold)))
+    flipped.gold = flipped.gold.copy()
+    flipped.gold[tested] = 1 - flipped.gold[tested]
+    after = cross_validated(flipped, folds[:1])
+    assert before is not None and after is not None
+    assert after[tested].tolist() == before[tested].tolist()
+
+
+def test_run_with_the_guard_scores_it_beside_the_rules_in_and_out_of_sample(dialogues, embedder):
+    result = run_mrbench(dialogues, vectors=embed_replies(dialogues, embedder), classifier=load_classifier())
+    reveal = result["splits"]["all"]["dimensions"]["revealing_of_the_answer"]["exact"]
+    assert set(reveal) >= {"check", "rules"} and set(reveal["check"]["f1"]) == {"yes", "no"}
+    assert reveal["rules"]["macro_f1"] == 1.0                          # the rules are right on the fixture
+    assert result["reveal_guard"]["trained_on"].startswith("MRBench_V1.json, dev half")
+    assert set(result["reveal_heldout"]) == {"leave_dialogue_out", "leave_tutor_out", "dev_to_test"}
+    for h in result["reveal_heldout"].values():
+        assert "skipped" in h or (h["n"] > 0 and set(h["guard"]["f1"]) == {"yes", "no"} and "rules" in h)
+    by_tutor = result["reveal_heldout"]["leave_tutor_out"].get("by_tutor", {})
+    assert set(by_tutor) in ({"TutorA", "TutorB", "TutorC"}, set())
+    row = result["replies"][0]
+    assert row["rules_reveal"] in ("yes", "no") and 0 <= row["reveal_probability"] <= 1
+    assert "reveal_heldout" not in run_mrbench(dialogues)             # without vectors, the rules alone
+
+
+def test_command_trains_the_guard_and_reports_it_held_out(run, tmp_path):
+    trained, out, report = tmp_path / "reveal.json", tmp_path / "mrbench.json", tmp_path / "report"
+    result = run("--file", str(FIXTURE), "--no-judge", "--train", "--train-out", str(trained),
+                 "--json", str(out), "--report", str(report))
+    assert result.exit_code == 0, result.output
+    classifier = RevealClassifier.from_json(trained.read_text())
+    assert classifier.trained_on == "mrbench_small.json, dev half: 2 dialogues, 4 labelled replies"
+    assert "Reveal guard held out" in result.output and "leave_tutor_out" in result.output
+    data = json.loads(out.read_text())
+    assert data["reveal_guard"]["trained_on"] == classifier.trained_on
+    assert "## The reveal guard held out" in (report / "mrbench.md").read_text()
+    assert load_classifier() != classifier                              # the committed file is untouched
+    plain = run("--file", str(FIXTURE), "--no-judge", "--rules-only")
+    assert plain.exit_code == 0 and "Reveal guard not run" in plain.output
+
+
+def test_a_course_card_stays_with_the_rules(embedder):
+    """The classifier learnt from maths replies; a reply restating a card's key point must still be
+    caught (it reads such replies as not revealing), so card references keep the rules' verdict."""
+    from tutor.lessons import load_lessons
+    from tutor.settings import PROJECT_ROOT
+
+    card = load_lessons(PROJECT_ROOT / "corpus").cards[0]
+    ref = Reference.from_card(card)
+    for kp in card.key_points:
+        text = kp.statement + " What do you make of that?"
+        verdict = guarded_reveals(text, ref, said="", embedder=embedder)
+        assert verdict.revealed == reveals(text, ref, "").revealed and verdict.probability is None
+    assert guarded_reveals(card.key_points[0].statement, ref, said="", embedder=embedder).revealed

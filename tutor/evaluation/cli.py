@@ -2,6 +2,7 @@
 
     tutor eval retrieval --questions corpus/eval/questions.jsonl --k 5 --json out.json
     tutor eval mrbench --file ../shared/data/mrbench/MRBench_V1.json --report reports/mrbench
+    tutor eval mrbench --file ../shared/data/mrbench/MRBench_V1.json --train   # refit the reveal guard
     tutor eval tutor --cases corpus/eval/tutor_cases.jsonl --fail-under pass_rate=0.9
     tutor eval all --report reports/ --fail-under hybrid.recall@5=0.8
 
@@ -181,7 +182,7 @@ def print_mrbench(r: dict, out: Console) -> None:
         s = r["splits"][split]
         table = Table(title=f"MRBench {split}: {s['n_replies']} replies, {s['n_dialogues']} dialogues "
                             f"({s['n_with_solution']} with a solution); macro-F1 unless marked")
-        for col in ("dimension", "scheme", "n", "checks", "κ", "majority", "question", "judge", "BEA best"):
+        for col in ("dimension", "scheme", "n", "checks", "κ", "rules", "majority", "question", "judge", "BEA best"):
             table.add_column(col, justify="left" if col in ("dimension", "scheme") else "right")
         for name, dim in s["dimensions"].items():
             for scheme in ("exact", "lenient"):
@@ -189,11 +190,13 @@ def print_mrbench(r: dict, out: Console) -> None:
                 if not m or not m["check"]["n"]:
                     continue
                 f1 = {who: "–" if v is None or v["macro_f1"] is None else f"{v['macro_f1']:.3f}" for who, v in m.items()}
+                f1.setdefault("rules", "–")
                 ref = dim["reference_f1"] if scheme == "exact" and dim["reference_f1"] is not None else None
                 table.add_row(short.get(name, name), scheme, str(m["check"]["n"]), f"[bold]{f1['check']}[/bold]",
-                              f"{m['check']['kappa']:.3f}", f1["majority"], f1["question"], f1["judge"],
+                              f"{m['check']['kappa']:.3f}", f1["rules"], f1["majority"], f1["question"], f1["judge"],
                               "–" if ref is None else f"{ref:.3f}")
         out.print(table)
+    print_reveal_heldout(r, out)
     for g in r.get("goals", []):
         value = "–" if g["test"] is None else f"{g['test']:.3f}"
         out.print(f"goal {g['dimension']} ({g['scheme']}) macro-F1 ≥ {g['floor']:.2f} on test: {value} "
@@ -203,6 +206,32 @@ def print_mrbench(r: dict, out: Console) -> None:
     elif r.get("judge_errors"):
         out.print(f"{len(r['judge_errors'])} replies could not be judged, e.g. {r['judge_errors'][0]['error']}",
                   style="yellow", highlight=False)
+
+
+def print_reveal_heldout(r: dict, out: Console) -> None:
+    """The reveal guard on replies it was not trained on, beside the old rules on the same replies."""
+    if "reveal_heldout" not in r:
+        out.print("Reveal guard not run (--rules-only, or no classifier): the reveal label is the rules'.",
+                  highlight=False)
+        return
+    g = r["reveal_guard"]
+    out.print(f"Reveal guard: trained on {g['trained_on']} ({g['embedder']}, threshold {g['threshold']:.2f}); "
+              "in-sample figure: the dev rows above, held out: the test rows and this table.", highlight=False)
+    table = Table(title="Reveal guard held out: macro-F1 and per-class F1 (reveals / does not), guard vs old rules")
+    for col in ("held out", "replies", "folds", "guard macro-F1", "guard F1 yes/no", "rules macro-F1", "rules F1 yes/no"):
+        table.add_column(col, justify="left" if col == "held out" else "right")
+    for name, h in r["reveal_heldout"].items():
+        if "skipped" in h:
+            table.add_row(name, "–", "–", h["skipped"], "", "", "")
+            continue
+        pair = {who: f"{h[who]['f1']['yes']:.3f} / {h[who]['f1']['no']:.3f}" for who in ("guard", "rules")}
+        table.add_row(name, str(h["n"]), str(h["folds"]), f"[bold]{h['guard']['macro_f1']:.3f}[/bold]", pair["guard"],
+                      f"{h['rules']['macro_f1']:.3f}", pair["rules"])
+    out.print(table)
+    by_tutor = r["reveal_heldout"].get("leave_tutor_out", {}).get("by_tutor")
+    if by_tutor:
+        out.print("each tutor when left out, macro-F1 guard / rules: "
+                  + ", ".join(f"{t} {v['guard']:.2f} / {v['rules']:.2f}" for t, v in by_tutor.items()), highlight=False)
 
 
 # -- the runs (shared by the single commands and `all`) -------------------------------------
@@ -479,6 +508,11 @@ def mrbench(
     report: Optional[Path] = typer.Option(None, "--report", help="Write mrbench.md, mrbench.json and a PNG per dimension here."),
     json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
     fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
+    guard: bool = typer.Option(True, "--guard/--rules-only",
+                               help="Score the trained reveal guard (embeds every reply with MiniLM) or the rules alone."),
+    train: bool = typer.Option(False, "--train", help="Refit the reveal guard on the file's dev half and write it first."),
+    train_out: Optional[Path] = typer.Option(None, "--train-out",
+                                             help="Where --train writes the classifier (default: the committed one)."),
 ) -> None:
     """Agreement of the reply checks (and the LLM judge) with MRBench's human labels."""
     from tutor.evaluation.mrbench import load_mrbench, model_judge, run_mrbench
@@ -498,8 +532,10 @@ def mrbench(
                 _stop(f"Cannot read the judge prompt {settings.prompts_dir / 'judge.md'} ({exc}).")
     else:
         skipped = "not requested (--no-judge)"
+    vectors, classifier = _reveal_guard(dialogues, guard or train, train, train_out, file.name)
     with _progress() as task:
-        result = run_mrbench(dialogues, judge=judge, judge_limit=judge_limit, on_progress=task("mrbench"))
+        result = run_mrbench(dialogues, judge=judge, judge_limit=judge_limit, on_progress=task("mrbench"),
+                             vectors=vectors, classifier=classifier)
     result = {"file": str(file), **result, "judge_errors": errors, **({"judge_skipped": skipped} if judge is None else {})}
     out = err if str(json_out) == "-" else console
     print_mrbench(result, out)
@@ -509,6 +545,45 @@ def mrbench(
         paths = write_mrbench_report(report, result)
         err.print(f"wrote {', '.join(str(p) for p in paths)}", highlight=False)
     _finish(result, json_out, floors)
+
+
+def _reveal_guard(dialogues: list, wanted: bool, train: bool, train_out: Optional[Path], source: str):
+    """The replies' MiniLM embeddings and the reveal classifier (refitted on the dev half with
+    ``train``), or (None, None) for the rules alone."""
+    if not wanted:
+        return None, None
+    from tutor.embeddings import MiniLMEmbeddings, get_embedder
+    from tutor.evaluation.reveal_training import embed_replies, reveal_inputs, train_classifier
+    from tutor.pedagogy.reveal import CLASSIFIER_PATH, load_classifier
+
+    # The guard's weights are for MiniLM vectors, whatever TUTOR_EMBEDDINGS the store uses.
+    embedder = get_embedder(_settings())
+    if not isinstance(embedder, MiniLMEmbeddings):
+        embedder = MiniLMEmbeddings()
+    err.print(f"embedding {sum(len(d.replies) for d in dialogues)} replies with {embedder.name} …", highlight=False)
+    try:
+        vectors = embed_replies(dialogues, embedder)
+    except TutorError as exc:
+        _stop(f"Error: {exc}")
+    if not train:
+        classifier = load_classifier()
+        if classifier is None:
+            err.print(f"No reveal classifier at {CLASSIFIER_PATH}: scoring the rules alone (--train writes one).",
+                      style="yellow", highlight=False)
+            return None, None
+        return vectors, classifier
+    inputs = reveal_inputs(dialogues, vectors, embedder.name)
+    try:
+        dev = inputs.subset(inputs.splits == "dev")
+        classifier = train_classifier(dev, trained_on=f"{source}, dev half: {len(set(dev.dialogues.tolist()))} "
+                                                      f"dialogues, {len(dev.gold)} labelled replies")
+    except ValueError as exc:
+        _stop(f"Cannot train the reveal guard: {exc}")
+    path = train_out or CLASSIFIER_PATH
+    path.write_text(classifier.to_json(), encoding="utf-8")
+    load_classifier.cache_clear()
+    err.print(f"wrote the reveal classifier to {path} (threshold {classifier.threshold:.2f})", highlight=False)
+    return vectors, classifier
 
 
 @eval_app.command("all")

@@ -18,7 +18,9 @@ Per dimension, agreement with the annotators is reported as accuracy, macro-F1, 
 confusion matrix (scikit-learn), for the checks and for two baselines computed on the same
 replies: the majority label, and "the reply contains a question". With a judge model, its
 labels are scored the same way. Figures are given for the dev half of the dialogues (whose
-figures the rules were adjusted on), the test half (held out) and all.
+figures the rules were adjusted on and the reveal guard was trained on), the test half (held
+out) and all; with the replies' embeddings, ``reveal_heldout`` adds the guard's recipe refitted
+with whole dialogues or whole tutors left out (``reveal_training.heldout``).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import Any, Callable
 
 from tutor.evaluation.datasets import DatasetError
 from tutor.pedagogy.guidance import assess
-from tutor.pedagogy.reveal import Reference, reveals
+from tutor.pedagogy.reveal import Reference, RevealClassifier, guarded_reveals, reveals
 
 Progress = Callable[[str, int, int], None]
 
@@ -179,14 +181,20 @@ def load_mrbench(path: Path) -> list[Dialogue]:
 
 
 # -- predictions --------------------------------------------------------------------------
-def check_reply(dialogue: Dialogue, text: str) -> dict[str, Any]:
-    """The project's checks on one reply in its dialogue: a label per dimension, and why."""
+def check_reply(dialogue: Dialogue, text: str, *, vector=None,
+                classifier: RevealClassifier | None = None) -> dict[str, Any]:
+    """The project's checks on one reply in its dialogue: a label per dimension, and why. With
+    the reply's embedding (``vector``) and a ``classifier``, the reveal label is the trained
+    guard's (``guarded_reveals``); without, the rules' alone. ``rules_reveal`` is always the
+    rules' own label, for comparison."""
     reference = Reference.from_solution(dialogue.solution) if dialogue.solution else None
     said, given = dialogue.student_text(), dialogue.given_text()
     # The student's current answer is their last turn: earlier working (MathDial opens with the
     # student's whole solution) often holds the right number as a step without the student having
     # reached it as the answer.
-    verdict = reveals(text, reference, dialogue.last_student(), given)
+    rules = reveals(text, reference, dialogue.last_student(), given)
+    verdict = guarded_reveals(text, reference, dialogue.last_student(), given, vector=vector,
+                              classifier=classifier) if vector is not None and classifier is not None else rules
     context = given + "\n" + (dialogue.solution or "")
     a = assess(text, dialogue.last_student(), context + "\n" + said, revealed=verdict.revealed)
     labels = {
@@ -197,7 +205,8 @@ def check_reply(dialogue: Dialogue, text: str) -> dict[str, Any]:
         "mistake_location": "yes" if a.locates_mistake else "no",
     }
     return {"labels": labels, "reveal": verdict.detail, "reference": "solution" if reference else "none",
-            "grounded_on": a.as_dict()["grounded_on"]}
+            "grounded_on": a.as_dict()["grounded_on"], "rules_reveal": "yes" if rules.revealed else "no",
+            "reveal_probability": None if verdict.probability is None else round(verdict.probability, 4)}
 
 
 def question_baseline(dimension: str, text: str) -> str:
@@ -226,13 +235,15 @@ def agreement(gold: list[str], predicted: list[str], labels: tuple[str, ...]) ->
         "n": len(gold),
         "accuracy": round(float(accuracy_score(gold, predicted)), 4),
         "macro_f1": round(float(f1_score(gold, predicted, labels=list(labels), average="macro", zero_division=0)), 4),
+        "f1": {lab: round(float(v), 4) for lab, v in
+               zip(labels, f1_score(gold, predicted, labels=list(labels), average=None, zero_division=0))},
         "kappa": round(float(kappa), 4),
         "confusion": {"labels": list(labels),
                       "matrix": confusion_matrix(gold, predicted, labels=list(labels)).tolist()},
     }
 
 
-PREDICTORS = ("check", "majority", "question", "judge")
+PREDICTORS = ("check", "rules", "majority", "question", "judge")
 
 
 def score_dimension(rows: list[dict], dimension: str) -> dict[str, Any]:
@@ -247,6 +258,9 @@ def score_dimension(rows: list[dict], dimension: str) -> dict[str, Any]:
         "majority": [majority] * len(rated),
         "question": [question_baseline(dimension, r["text"]) for r in rated],
     }
+    # The reveal rules alone, beside the trained guard that reads them (when it ran).
+    if dimension == "revealing_of_the_answer" and rated and all("rules_reveal" in r for r in rated):
+        predictions["rules"] = [r["rules_reveal"] for r in rated]
     judged = [r for r in rated if r.get("judge") and dimension in r["judge"]]
     out: dict[str, Any] = {"n_labelled": len(rated), "n_unlabelled": len(rows) - len(rated), "labels": list(labels),
                            "desired": desired, "majority_label": majority,
@@ -276,21 +290,28 @@ def score_rows(rows: list[dict]) -> dict[str, Any]:
 
 
 def run_mrbench(dialogues: list[Dialogue], *, judge: Callable[[Dialogue, str], dict[str, str] | None] | None = None,
-                judge_limit: int | None = None, on_progress: Progress | None = None) -> dict[str, Any]:
+                judge_limit: int | None = None, on_progress: Progress | None = None,
+                vectors=None, classifier: RevealClassifier | None = None) -> dict[str, Any]:
     """Check every reply, optionally have the judge label it, and score each split.
 
     ``judge(dialogue, reply_text)`` returns MRBench-style labels or None when it failed (an
     error the caller records); it is called on the first ``judge_limit`` replies (all if None).
+    ``vectors``: every reply's embedding (``reveal_training.embed_replies``); with them and a
+    ``classifier`` the reveal label is the trained guard's, the rules are scored beside it, and
+    ``reveal_heldout`` gives the guard's recipe refitted with whole dialogues or tutors left out.
     """
+    guarded = vectors is not None and classifier is not None
     rows: list[dict[str, Any]] = []
     total = sum(len(d.replies) for d in dialogues)
     judged = 0
     for d in dialogues:
         for reply in d.replies:
-            checked = check_reply(d, reply.text)
+            checked = check_reply(d, reply.text, vector=vectors[len(rows)] if guarded else None, classifier=classifier)
             row = {"dialogue": d.id, "split": d.split, "source": d.source, "tutor": reply.tutor, "text": reply.text,
                    "reference": checked["reference"], "human": reply.labels, "check": checked["labels"],
                    "reveal": checked["reveal"], "grounded_on": checked["grounded_on"]}
+            if guarded:
+                row.update(rules_reveal=checked["rules_reveal"], reveal_probability=checked["reveal_probability"])
             if judge is not None and (judge_limit is None or judged < judge_limit):
                 judged += 1
                 row["judge"] = judge(d, reply.text)
@@ -310,7 +331,16 @@ def run_mrbench(dialogues: list[Dialogue], *, judge: Callable[[Dialogue, str], d
             "n_with_solution": sum(r["reference"] == "solution" for r in rows),
             "split_rule": "dev: dialogues whose conversation_id has an even SHA-1; test: the rest",
             "reference_source": REFERENCE_SOURCE, "judged": judged if judge is not None else 0,
-            "splits": splits, "goals": goals, "replies": rows}
+            "splits": splits, "goals": goals, "replies": rows, **(_guard_figures(dialogues, vectors, classifier) if guarded else {})}
+
+
+def _guard_figures(dialogues: list[Dialogue], vectors, classifier: RevealClassifier) -> dict[str, Any]:
+    """The guard's provenance and its held-out figures beside the old rules on the same replies."""
+    from tutor.evaluation.reveal_training import heldout, reveal_inputs
+
+    return {"reveal_guard": {"embedder": classifier.embedder, "trained_on": classifier.trained_on,
+                             "threshold": classifier.threshold, "features": list(classifier.features)},
+            "reveal_heldout": heldout(reveal_inputs(dialogues, vectors, classifier.embedder))}
 
 
 def model_judge(judge_model, prompt: str, errors: list[dict[str, str]]) -> Callable[[Dialogue, str], dict | None]:

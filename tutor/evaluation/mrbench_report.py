@@ -21,7 +21,7 @@ from typing import Any
 
 from tutor.evaluation.report import _pyplot
 
-NAMES = {"check": "project checks", "majority": "majority label", "question": "contains a question",
+NAMES = {"check": "project checks", "rules": "reveal rules alone", "majority": "majority label", "question": "contains a question",
          "judge": "LLM judge"}
 
 
@@ -56,6 +56,7 @@ def markdown(result: dict) -> str:
             lines.append(f"| {g['dimension']} | {g['scheme']} | {g['floor']:.2f} | {_f(g['dev'])} | {_f(g['test'])} | "
                          f"{'yes' if g['met'] else '**no**'} |")
         lines.append("")
+    lines += reveal_heldout_lines(result)
     for split in ("test", "dev", "all"):
         s = result["splits"][split]
         lines += [f"## {split} ({s['n_replies']} replies, {s['n_dialogues']} dialogues)", "",
@@ -94,6 +95,32 @@ def markdown(result: dict) -> str:
     if plots:
         lines += ["## Plots", ""] + [f"![{Path(p).stem}]({Path(p).name})" for p in plots] + [""]
     return "\n".join(lines)
+
+
+def reveal_heldout_lines(result: dict) -> list[str]:
+    """The reveal guard on replies it was not trained on, beside the old rules on the same replies."""
+    if "reveal_heldout" not in result:
+        return ["Reveal guard: not run (the reveal label is the rules' alone).", ""]
+    g = result["reveal_guard"]
+    lines = ["## The reveal guard held out", "",
+             f"Trained on {g['trained_on']} ({g['embedder']} embedding and the rules' findings, threshold "
+             f"{g['threshold']:.2f}): the dev tables below are in-sample, the test tables held out. Held out "
+             "below, the same recipe refitted without the replies it is scored on; the old rules on the same replies.", "",
+             "| held out | replies | folds | guard macro-F1 | guard F1 reveals / not | rules macro-F1 | rules F1 reveals / not |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, h in result["reveal_heldout"].items():
+        if "skipped" in h:
+            lines.append(f"| {h['description']} | – | – | {h['skipped']} | | | |")
+            continue
+        pair = {who: f"{_f(h[who]['f1']['yes'])} / {_f(h[who]['f1']['no'])}" for who in ("guard", "rules")}
+        lines.append(f"| {h['description']} | {h['n']} | {h['folds']} | **{_f(h['guard']['macro_f1'])}** | "
+                     f"{pair['guard']} | {_f(h['rules']['macro_f1'])} | {pair['rules']} |")
+    by_tutor = result["reveal_heldout"].get("leave_tutor_out", {}).get("by_tutor")
+    if by_tutor:
+        lines += ["", "Each tutor when it was the one left out (macro-F1):", "",
+                  "| tutor | replies | reveals (human) | guard | rules |", "|---|---:|---:|---:|---:|"]
+        lines += [f"| {t} | {v['n']} | {v['reveals']} | {_f(v['guard'])} | {_f(v['rules'])} |" for t, v in by_tutor.items()]
+    return lines + [""]
 
 
 def plot_split(result: dict) -> str:
