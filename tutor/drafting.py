@@ -129,13 +129,23 @@ def match_terms(title: str, points: list[Point], tags: list[str] | None = None, 
     return terms[:limit]
 
 
+def _years_but(year: int) -> str:
+    """1900–1949 except ``year``, as a pattern: triggers are RE2 (tutor.triggers), which has no
+    look-ahead to say "a year, but not this one"."""
+    decade, unit = divmod(year - 1900, 10)
+    units = "".join(str(u) for u in range(10) if u != unit)
+    decades = "".join(str(d) for d in range(5) if d != decade)
+    same = f"19{decade}[{units}]"
+    return f"19[{decades}]\\d|{same}" if 0 <= decade <= 4 else r"19[0-4]\d"
+
+
 def _date_misconception(card_id: str, point: Point, kp_id: str, title: str, doc_id: str) -> dict[str, Any] | None:
     """A candidate: the event, named with its verb ("Chiang launched"), given another year."""
     keywords = event_keywords(point) if point.when else []
     if not keywords:
         return None
     year = point.when.year
-    pattern = rf"{re.escape(keywords[0].lower())}[^.;]{{0,30}}\b(?!{year}\b)(19[0-4]\d)\b"
+    pattern = rf"{re.escape(keywords[0].lower())}[^.;]{{0,30}}\b({_years_but(year)})\b"
     return {"id": f"{card_id}--{kp_id}--date", "triggers": [pattern],
             "why_wrong": f"{title} dates this to {point.when.text}: {point.sentence}",
             "probe": f"When did this happen ({keywords[0]}), and what else was going on at that time?",
@@ -351,6 +361,9 @@ def validate_card(data: dict[str, Any], *, sources: DocumentTexts, lessons: Less
             if h.key_point == kp.id and words and len(words & set(tokenize(h.text))) >= LEAK_SHARE * len(words):
                 problems.append(f"{card.id}: hints.{kp.id}.{h.level}: the hint states the key point; ask about it instead")
     for m in card.misconceptions:
+        problems += [f"{card.id}: misconceptions.{m.id}.triggers: {t.pattern!r} matches an empty message, so it "
+                     "would fire on every message; make it require the words of the mistake"
+                     for t in m.patterns if t.search("") is not None]
         if m.correct_doc not in sources.texts:
             problems.append(f"{card.id}: misconceptions.{m.id}.correct_doc: unknown document '{m.correct_doc}'")
     existing = {e.id for e in lessons.timeline} - (replaced_events or set())

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tutor.errors import TutorError
+from tutor.triggers import Trigger, TriggerError, compile_pattern
 
 HINT_LEVELS = ("pump", "hint", "prompt")
 # The course's main question: the card a conversation (or an essay) falls back to.
@@ -70,21 +71,24 @@ class Hint(_Strict):
 
 class Misconception(_Strict):
     id: str
+    # RE2 patterns (tutor.triggers): linear-time, so no trigger can hold the app.
     triggers: list[str] = Field(min_length=1)
+    # Patterns that, in the same sentence as a trigger's match, rule it out ("not only because").
+    unless: list[str] = Field(default_factory=list)
     why_wrong: str
     probe: str
     correct_doc: str
     # "partly": a half-truth the sources qualify ("Stalin won by luck") rather than a falsehood.
     verdict: Literal["wrong", "partly"] = "wrong"
 
-    @field_validator("triggers")
+    @field_validator("triggers", "unless")
     @classmethod
     def _compiles(cls, v: list[str]) -> list[str]:
         for pattern in v:
             try:
-                re.compile(pattern, re.I)
-            except re.error as exc:
-                raise ValueError(f"trigger {pattern!r} is not a valid regular expression ({exc})") from None
+                compile_pattern(pattern)
+            except TriggerError as exc:
+                raise ValueError(str(exc)) from None
         return v
 
     @field_validator("probe")
@@ -95,8 +99,8 @@ class Misconception(_Strict):
         return v
 
     @cached_property
-    def patterns(self) -> list[re.Pattern[str]]:
-        return [re.compile(p, re.I) for p in self.triggers]
+    def patterns(self) -> list[Trigger]:
+        return [Trigger(p, self.unless) for p in self.triggers]
 
     def triggered_by(self, text: str) -> bool:
         return any(p.search(text) for p in self.patterns)
