@@ -336,10 +336,15 @@ def lessons_publish(path: Path = typer.Argument(..., help="A card YAML file (fro
     if not path.is_file():
         err.print(f"{path}: no such file")
         raise typer.Exit(1)
+    try:  # read before opening the store: a file that cannot be read says so at once
+        card, timeline = split_draft_file(read_card_file(path))
+    except DraftError as exc:
+        _print_problems(exc)
+        err.print("Nothing was published.")
+        raise typer.Exit(1)
     services, sources = _drafting_context()
     lessons = services.lessons
     try:
-        card, timeline = split_draft_file(read_card_file(path))
         record = publish_card(local_operator(), card, timeline=timeline, published=lessons.published,
                               lessons=lessons, sources=sources)
     except DraftError as exc:
