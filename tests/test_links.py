@@ -6,12 +6,12 @@ refused; replies are clipped for display (item 8)."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
 from fakes import FakeChatModel
-from test_browser import ARGS, ARTIFACTS, CHROMIUM, serve
+from test_browser import ARTIFACTS, CHROMIUM, browser, served_app  # noqa: F401 (fixtures)
+from test_model_checks import corpus_settings  # noqa: F401 (fixture)
 from tutor.pedagogy.checks import CheckContext, outside_links, run_checks
 from tutor.ui.render import (CLIPPED, MAX_REPLY_CHARS, break_autolinks, clip_reply, escape_markdown, escape_stream,
                              reply_markdown)
@@ -95,13 +95,6 @@ def test_a_reply_linking_only_its_sources_passes_the_link_check():
         assert not outside_links(reply), reply
 
 
-@pytest.fixture(scope="module")
-def corpus_settings(corpus_home):
-    from tutor.settings import load_settings
-
-    return load_settings(home=corpus_home, llm="offline", rate_limit_per_minute=0)
-
-
 def test_a_model_reply_with_an_outside_link_never_reaches_the_student(corpus_settings, embedder):
     from tutor.services import build
     from tutor.store import Store
@@ -118,29 +111,18 @@ def test_a_model_reply_with_an_outside_link_never_reaches_the_student(corpus_set
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
-def test_the_page_shows_no_live_link_to_another_host(tmp_path, corpus_home):
-    from playwright.sync_api import expect, sync_playwright
+def test_the_page_shows_no_live_link_to_another_host(served_app, browser):
+    from playwright.sync_api import expect
 
-    home = tmp_path / "browser-home"
-    shutil.copytree(corpus_home, home)
-    message = "Did https://evil.example/a or www.evil.example say spy@evil.example was right about Stalin?"
-    for url in serve(tmp_path, home):
-        with sync_playwright() as p:
-            chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            try:
-                page = chromium.new_page(viewport={"width": 1280, "height": 900})
-                page.goto(f"{url}/tutor", wait_until="domcontentloaded")
-                box = page.get_by_test_id("stChatInputTextArea")
-                expect(box).to_be_visible(timeout=60_000)
-                box.fill(message)
-                box.press("Enter")
-                expect(page.get_by_test_id("stChatMessage")).to_have_count(3, timeout=120_000)
-                page.wait_for_timeout(1000)
-                ARTIFACTS.mkdir(exist_ok=True)
-                page.screenshot(path=str(ARTIFACTS / "links-inert.png"))
-                echoed = page.get_by_test_id("stChatMessage").nth(1)
-                assert "evil.example" in echoed.inner_text()
-                hrefs = page.locator("[data-testid='stChatMessage'] a").evaluate_all("els => els.map(e => e.href)")
-                assert not [h for h in hrefs if "evil.example" in h], hrefs
-            finally:
-                chromium.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{served_app}/tutor", wait_until="domcontentloaded")
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_visible(timeout=60_000)
+    box.fill("Did https://evil.example/a or www.evil.example say spy@evil.example was right about Stalin?")
+    box.press("Enter")
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(3, timeout=120_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "links-inert.png"))
+    assert "evil.example" in page.get_by_test_id("stChatMessage").nth(1).inner_text()
+    hrefs = page.locator("[data-testid='stChatMessage'] a").evaluate_all("els => els.map(e => e.href)")
+    assert not [h for h in hrefs if "evil.example" in h], hrefs

@@ -24,8 +24,8 @@ import yaml
 from pydantic import ValidationError
 
 from tutor.errors import TutorError
-from tutor.lessons import (HINT_LEVELS, MAX_ID, LessonCard, LessonError, Lessons, TimelineEvent, explain, read_yaml,
-                           term_regex)
+from tutor.lessons import (CARD_ID, HINT_LEVELS, MAX_ID, LessonCard, LessonError, Lessons, TimelineEvent, explain,
+                           read_yaml, term_regex)
 from tutor.pedagogy.passage_plan import card_data, document_text, period_of
 from tutor.pedagogy.salience import COMMON_NAMES, Point, salient_points, topic_of
 from tutor.retrieval import tokenize
@@ -347,6 +347,9 @@ def validate_card(data: dict[str, Any], *, sources: DocumentTexts, lessons: Less
     except ValidationError as exc:
         return _pydantic_problems(card_id, exc, data)
     problems: list[str] = []
+    if not CARD_ID.fullmatch(card.id):
+        problems.append(f"{card_id}: id: a card id is 1 to {MAX_ID} letters, digits, '-' or '_' with no spaces, "
+                        "starting with a letter or digit (e.g. 'war-scare-1927')")
     problems += _addressed_to_a_model(card.id, data)
     others = [c for c in lessons.cards if c.id != replacing]
     if any(c.id == card.id for c in others):
