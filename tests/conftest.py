@@ -271,3 +271,19 @@ def tutor_cli(monkeypatch, *prefix: str, columns: int = 250):
         return runner.invoke(app, [*prefix, *args], catch_exceptions=False)
 
     return invoke
+
+
+def signed_in_teacher_page(monkeypatch, password: str = "correct horse battery staple", timeout: int = 180):
+    """An AppTest of the app on the Teacher page, signed in with ``password`` (TUTOR_HOME must
+    already hold the course)."""
+    from streamlit.testing.v1 import AppTest
+
+    from tutor.settings import reset_settings
+
+    monkeypatch.setenv("TUTOR_TEACHER_PASSWORD", password)
+    reset_settings()
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=timeout).run()
+    at.switch_page("tutor/ui/pages/teacher.py").run()
+    at.text_input[0].input(password)
+    at.button[0].click().run()
+    return at

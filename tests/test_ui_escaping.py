@@ -90,8 +90,8 @@ MARKDOWN_CALLS = {
 }
 MARKDOWN_KEYWORDS = {"label", "body", "text", "help"}
 # Calls whose result is safe Markdown: escaping helpers, and numbers.
-SAFE_CALLS = {"escape_markdown", "highlight", "source_heading", "source_link", "link_citations", "int", "len",
-              "round"}
+SAFE_CALLS = {"escape_markdown", "highlight", "source_heading", "source_link", "link_citations", "reply_markdown",
+              "int", "len", "round"}
 # Interpolated values that are numbers or the app's own fixed text, each checked by hand.
 KNOWN_SAFE = {
     "done", "total", "done + 1", "n", "card.covered", "card.total", "p.met", "p.resolved", "icon",

@@ -306,7 +306,12 @@ def lessons_draft(
     text = yaml.safe_dump({"card": draft.card, "timeline": draft.timeline}, sort_keys=False, allow_unicode=True,
                           width=100)
     if out:
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            err.print(f"Cannot write the draft to {out}: {exc.strerror or exc}. Choose a writable file path, or "
+                      "leave out --out to print the draft.", markup=False, highlight=False)
+            raise typer.Exit(1)
         console.print(f"wrote {out}: {len(draft.card['key_points'])} key points, "
                       f"{len(draft.card['misconceptions'])} candidate misconceptions, "
                       f"{len(draft.timeline)} timeline offers", highlight=False)
@@ -326,15 +331,20 @@ def lessons_draft(
 def lessons_publish(path: Path = typer.Argument(..., help="A card YAML file (from `tutor lessons draft --out`).")) -> None:
     """Validate a card and publish it under TUTOR_HOME; the running tutor uses it from its next turn."""
     from tutor.auth import local_operator
-    from tutor.drafting import DraftError, card_from_yaml, publish_card, split_draft_file
+    from tutor.drafting import DraftError, publish_card, read_card_file, split_draft_file
 
     if not path.is_file():
         err.print(f"{path}: no such file")
         raise typer.Exit(1)
+    try:  # read before opening the store: a file that cannot be read says so at once
+        card, timeline = split_draft_file(read_card_file(path))
+    except DraftError as exc:
+        _print_problems(exc)
+        err.print("Nothing was published.")
+        raise typer.Exit(1)
     services, sources = _drafting_context()
     lessons = services.lessons
     try:
-        card, timeline = split_draft_file(card_from_yaml(path.read_text(encoding="utf-8")))
         record = publish_card(local_operator(), card, timeline=timeline, published=lessons.published,
                               lessons=lessons, sources=sources)
     except DraftError as exc:

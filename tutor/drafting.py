@@ -17,16 +17,19 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from tutor.errors import TutorError
-from tutor.lessons import HINT_LEVELS, LessonCard, Lessons, TimelineEvent, term_regex
+from tutor.lessons import (CARD_ID, HINT_LEVELS, MAX_ID, LessonCard, LessonError, Lessons, TimelineEvent, explain,
+                           read_yaml, term_regex)
 from tutor.pedagogy.passage_plan import card_data, document_text, period_of
 from tutor.pedagogy.salience import COMMON_NAMES, Point, salient_points, topic_of
 from tutor.retrieval import tokenize
+from tutor.scan import scan_card
 
 MIN_POINTS, MAX_POINTS = 3, 6
 SUPPORT_SHARE = 0.6   # share of a statement's content words one passage must contain
@@ -84,16 +87,27 @@ def card_to_yaml(card: dict[str, Any]) -> str:
     return yaml.safe_dump(card, sort_keys=False, allow_unicode=True, width=100)
 
 
-def card_from_yaml(text: str) -> dict[str, Any]:
-    """The card in a YAML text; DraftError naming the problem if it is not a YAML mapping."""
+def card_from_yaml(text: str | bytes, name: str = "the YAML") -> dict[str, Any]:
+    """The card in a YAML text; DraftError naming the problem if it cannot be read (not UTF-8,
+    too big, nested too deep, not YAML) or is not a YAML mapping."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise DraftError([f"not valid YAML ({exc})"], "The YAML cannot be read") from None
+        data = read_yaml(text, name)
+    except LessonError as exc:
+        raise DraftError([p.removeprefix("the YAML: ") for p in exc.problems], "The YAML cannot be read") from None
     if not isinstance(data, dict):
         raise DraftError(["the YAML must be a mapping with id, question, key_points, hints, ..."],
                          "The YAML cannot be read")
     return data
+
+
+def read_card_file(path: Path) -> dict[str, Any]:
+    """The card (or draft file) at ``path``; DraftError saying why it cannot be read."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DraftError([f"{path}: {exc.strerror or exc}; give the path of a card YAML file"],
+                         "The card file cannot be read") from None
+    return card_from_yaml(raw, path.name)
 
 
 def _slug(text: str) -> str:
@@ -129,13 +143,23 @@ def match_terms(title: str, points: list[Point], tags: list[str] | None = None, 
     return terms[:limit]
 
 
+def _years_but(year: int) -> str:
+    """1900–1949 except ``year``, as a pattern: triggers are RE2 (tutor.triggers), which has no
+    look-ahead to say "a year, but not this one"."""
+    decade, unit = divmod(year - 1900, 10)
+    units = "".join(str(u) for u in range(10) if u != unit)
+    decades = "".join(str(d) for d in range(5) if d != decade)
+    same = f"19{decade}[{units}]"
+    return f"19[{decades}]\\d|{same}" if 0 <= decade <= 4 else r"19[0-4]\d"
+
+
 def _date_misconception(card_id: str, point: Point, kp_id: str, title: str, doc_id: str) -> dict[str, Any] | None:
     """A candidate: the event, named with its verb ("Chiang launched"), given another year."""
     keywords = event_keywords(point) if point.when else []
     if not keywords:
         return None
     year = point.when.year
-    pattern = rf"{re.escape(keywords[0].lower())}[^.;]{{0,30}}\b(?!{year}\b)(19[0-4]\d)\b"
+    pattern = rf"{re.escape(keywords[0].lower())}[^.;]{{0,30}}\b({_years_but(year)})\b"
     return {"id": f"{card_id}--{kp_id}--date", "triggers": [pattern],
             "why_wrong": f"{title} dates this to {point.when.text}: {point.sentence}",
             "probe": f"When did this happen ({keywords[0]}), and what else was going on at that time?",
@@ -299,10 +323,15 @@ def _pydantic_problems(card_id: str, exc: ValidationError, data: dict[str, Any] 
             row = rows[loc[1]] if loc[1] < len(rows) and isinstance(rows[loc[1]], dict) else {}
             name = f"{row.get('key_point')}.{row.get('level')}" if loc[0] == "hints" else row.get("id")
             if name:
-                loc[1] = name
+                loc[1] = str(name)[:MAX_ID]
         where = ".".join(str(x) for x in loc) or "(top)"
-        out.append(f"{card_id}: {where}: {e['msg']}")
+        out.append(f"{card_id}: {where}: {explain(e)}")
     return out
+
+
+def _addressed_to_a_model(card_id: str, data: dict[str, Any], where: str = "") -> list[str]:
+    return [f"{card_id}: {field}: reads as text for a language model ({finding}); a card speaks to students "
+            "about the history: remove it" for field, finding in scan_card(data, where)]
 
 
 def validate_card(data: dict[str, Any], *, sources: DocumentTexts, lessons: Lessons,
@@ -312,12 +341,16 @@ def validate_card(data: dict[str, Any], *, sources: DocumentTexts, lessons: Less
     rules of `tutor lessons check`, plus: 3–6 key points, each supported by a passage of its
     sources, each evidence term in a source document, a pump, hint and prompt per key point, no
     hint that states its point, no id shared with another card. Empty: it may be published."""
-    card_id = str(data.get("id") or "(no id)")
+    card_id = str(data.get("id") or "(no id)")[:MAX_ID]
     try:
         card = LessonCard.model_validate(data)
     except ValidationError as exc:
         return _pydantic_problems(card_id, exc, data)
     problems: list[str] = []
+    if not CARD_ID.fullmatch(card.id):
+        problems.append(f"{card_id}: id: a card id is 1 to {MAX_ID} letters, digits, '-' or '_' with no spaces, "
+                        "starting with a letter or digit (e.g. 'war-scare-1927')")
+    problems += _addressed_to_a_model(card.id, data)
     others = [c for c in lessons.cards if c.id != replacing]
     if any(c.id == card.id for c in others):
         problems.append(f"{card.id}: id: another card already has the id '{card.id}'; choose another")
@@ -351,16 +384,23 @@ def validate_card(data: dict[str, Any], *, sources: DocumentTexts, lessons: Less
             if h.key_point == kp.id and words and len(words & set(tokenize(h.text))) >= LEAK_SHARE * len(words):
                 problems.append(f"{card.id}: hints.{kp.id}.{h.level}: the hint states the key point; ask about it instead")
     for m in card.misconceptions:
+        problems += [f"{card.id}: misconceptions.{m.id}.triggers: {t.pattern!r} matches an empty message, so it "
+                     "would fire on every message; make it require the words of the mistake"
+                     for t in m.patterns if t.search("") is not None]
         if m.correct_doc not in sources.texts:
             problems.append(f"{card.id}: misconceptions.{m.id}.correct_doc: unknown document '{m.correct_doc}'")
     existing = {e.id for e in lessons.timeline} - (replaced_events or set())
     for n, row in enumerate(timeline or []):
+        if not isinstance(row, dict):
+            problems.append(f"timeline[{n}]: must be a mapping (id, date, event, ...), not {type(row).__name__}")
+            continue
         try:
             event = TimelineEvent.model_validate(row)
         except ValidationError as exc:
-            problems += [p.replace(f"{row.get('id', '?')}: ", f"timeline[{n}]: ", 1)
-                         for p in _pydantic_problems(str(row.get("id", "?")), exc)]
+            label = str(row.get("id", "?"))[:MAX_ID]
+            problems += [p.replace(f"{label}: ", f"timeline[{n}]: ", 1) for p in _pydantic_problems(label, exc)]
             continue
+        problems += _addressed_to_a_model(card.id, row, f"timeline[{n}]")
         if event.id in existing:
             problems.append(f"timeline[{n}]: id '{event.id}' is already in the timeline")
         problems += [f"timeline[{n}].docs: unknown document '{d}'" for d in event.docs if d not in sources.texts]
@@ -371,7 +411,10 @@ def validate_card(data: dict[str, Any], *, sources: DocumentTexts, lessons: Less
 def split_draft_file(data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A draft file holds either a bare card or {card: ..., timeline: [...]}."""
     if "card" in data and isinstance(data["card"], dict):
-        return data["card"], list(data.get("timeline") or [])
+        timeline = data.get("timeline") or []
+        if not isinstance(timeline, list):
+            raise DraftError([f"timeline: must be a list of events, not {type(timeline).__name__}"])
+        return data["card"], timeline
     return data, []
 
 

@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator,
+                      model_validator)
 
 from tutor.errors import TutorError
+from tutor.triggers import Trigger, TriggerError, compile_pattern
 
 HINT_LEVELS = ("pump", "hint", "prompt")
 # The course's main question: the card a conversation (or an essay) falls back to.
@@ -40,8 +42,25 @@ class LessonError(TutorError):
                          + "\nFix the fields named above (`tutor lessons check` re-checks).")
 
 
+# Every card field has a ceiling, so a card cannot carry a 5 MB "hint" to every student who
+# reaches it: several times the longest field of the course's own cards, and list lengths a
+# teacher never needs (tutor.drafting refuses over them with the field named).
+MAX_ID, MAX_TERM, MAX_PATTERN = 80, 100, 500
+MAX_QUESTION, MAX_STATEMENT, MAX_PARAGRAPH, MAX_EXPLANATION = 400, 600, 800, 2000
+MAX_ROWS, MAX_TERMS = 60, 40
+
+# Ids the tutor makes itself ("passages:<doc id>@2.1", "fact:<fact id>") carry a document id, so
+# the model allows more than a teacher's card may use (tutor.drafting checks CARD_ID).
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# A teacher's card id names the card in the CLI, in URLs and in the database: a slug.
+CARD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,%d}" % (MAX_ID - 1))
+DocId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Pattern = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PATTERN)]
 # YAML reads `1921` as a number; a term is always text.
-Term = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v)]
+Term = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v),
+                 StringConstraints(min_length=1, max_length=MAX_TERM)]
+Question = Annotated[str, StringConstraints(min_length=5, max_length=MAX_QUESTION)]
+Paragraph = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PARAGRAPH)]
 
 
 class _Strict(BaseModel):
@@ -49,16 +68,16 @@ class _Strict(BaseModel):
 
 
 class KeyPoint(_Strict):
-    id: str
-    statement: str = Field(min_length=10)
-    evidence_terms: list[Term] = Field(min_length=1)
-    sources: list[str] = Field(min_length=1)
+    id: Id
+    statement: str = Field(min_length=10, max_length=MAX_STATEMENT)
+    evidence_terms: list[Term] = Field(min_length=1, max_length=MAX_TERMS)
+    sources: list[DocId] = Field(min_length=1, max_length=10)
 
 
 class Hint(_Strict):
-    key_point: str | None = None
+    key_point: Id | None = None
     level: Literal["pump", "hint", "prompt"]
-    text: str = Field(min_length=5)
+    text: Question
 
     @field_validator("text")
     @classmethod
@@ -69,22 +88,25 @@ class Hint(_Strict):
 
 
 class Misconception(_Strict):
-    id: str
-    triggers: list[str] = Field(min_length=1)
-    why_wrong: str
-    probe: str
-    correct_doc: str
+    id: Id
+    # RE2 patterns (tutor.triggers): linear-time, so no trigger can hold the app.
+    triggers: list[Pattern] = Field(min_length=1, max_length=20)
+    # Patterns that, in the same sentence as a trigger's match, rule it out ("not only because").
+    unless: list[Pattern] = Field(default_factory=list, max_length=20)
+    why_wrong: str = Field(min_length=1, max_length=MAX_EXPLANATION)
+    probe: str = Field(min_length=1, max_length=1000)
+    correct_doc: DocId
     # "partly": a half-truth the sources qualify ("Stalin won by luck") rather than a falsehood.
     verdict: Literal["wrong", "partly"] = "wrong"
 
-    @field_validator("triggers")
+    @field_validator("triggers", "unless")
     @classmethod
     def _compiles(cls, v: list[str]) -> list[str]:
         for pattern in v:
             try:
-                re.compile(pattern, re.I)
-            except re.error as exc:
-                raise ValueError(f"trigger {pattern!r} is not a valid regular expression ({exc})") from None
+                compile_pattern(pattern)
+            except TriggerError as exc:
+                raise ValueError(str(exc)) from None
         return v
 
     @field_validator("probe")
@@ -95,8 +117,8 @@ class Misconception(_Strict):
         return v
 
     @cached_property
-    def patterns(self) -> list[re.Pattern[str]]:
-        return [re.compile(p, re.I) for p in self.triggers]
+    def patterns(self) -> list[Trigger]:
+        return [Trigger(p, self.unless) for p in self.triggers]
 
     def triggered_by(self, text: str) -> bool:
         return any(p.search(text) for p in self.patterns)
@@ -107,14 +129,14 @@ class LessonCard(_Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 
-    id: str
-    question: str
-    match_terms: list[Term] = Field(default_factory=list)
-    key_points: list[KeyPoint] = Field(min_length=1)
-    hints: list[Hint] = Field(min_length=1)
-    misconceptions: list[Misconception] = Field(default_factory=list)
-    counter_arguments: list[str] = Field(default_factory=list)
-    judgement_prompts: list[str] = Field(min_length=1)
+    id: Id
+    question: Question
+    match_terms: list[Term] = Field(default_factory=list, max_length=MAX_TERMS)
+    key_points: list[KeyPoint] = Field(min_length=1, max_length=12)
+    hints: list[Hint] = Field(min_length=1, max_length=MAX_ROWS)
+    misconceptions: list[Misconception] = Field(default_factory=list, max_length=30)
+    counter_arguments: list[Paragraph] = Field(default_factory=list, max_length=12)
+    judgement_prompts: list[Question] = Field(min_length=1, max_length=12)
 
     @model_validator(mode="after")
     def _consistent(self) -> "LessonCard":
@@ -143,14 +165,14 @@ class LessonCard(_Strict):
 
 
 class TimelineEvent(_Strict):
-    id: str
+    id: Id
     date: str
     end: str | None = None
     precision: Literal["day", "month", "year", "span"]
-    event: str
-    keywords: list[Term] = Field(min_length=1)
-    docs: list[str] = Field(min_length=1)
-    note: str | None = None
+    event: str = Field(min_length=1, max_length=MAX_QUESTION)
+    keywords: list[Term] = Field(min_length=1, max_length=MAX_TERMS)
+    docs: list[DocId] = Field(min_length=1, max_length=10)
+    note: str | None = Field(default=None, max_length=MAX_PARAGRAPH)
 
     @field_validator("date", "end", mode="before")
     @classmethod
@@ -317,19 +339,77 @@ def term_regex(term: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w]){body}(?![\w])" if len(term) <= 5 else rf"(?<![\w]){body}", re.I)
 
 
+def explain(err: dict) -> str:
+    """A pydantic error as a teacher reads it: what is wrong and how to fix it."""
+    kind, ctx, value = err.get("type", ""), err.get("ctx") or {}, err.get("input")
+    if kind == "string_too_long":
+        return f"{err['msg']} (it has {len(value):,}); shorten it"
+    if kind == "too_long":
+        return f"{err['msg']}; keep the {ctx.get('max_length')} that matter most"
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "must not be empty"
+    if kind in ("list_type", "model_type", "dict_type", "string_type"):
+        want = {"list_type": "a list (one '- ' line per item)", "model_type": "a mapping (field: value lines)",
+                "dict_type": "a mapping (field: value lines)", "string_type": "text"}[kind]
+        return f"must be {want}, not {type(value).__name__ if value is not None else 'empty'}"
+    return err["msg"]
+
+
 def _problems(path: Path, exc: ValidationError) -> list[str]:
     out = []
     for err in exc.errors():
         where = ".".join(str(x) for x in err["loc"])
-        out.append(f"{path.name}: {where or '(top)'}: {err['msg']}")
+        out.append(f"{path.name}: {where or '(top)'}: {explain(err)}")
     return out
+
+
+MAX_YAML_BYTES = 512 * 1024  # a card is a few kB; the field limits keep a valid one far below this
+MAX_DEPTH = 12  # a card nests four deep (card, key_points, a key point, its terms)
+
+
+def read_yaml(text: str | bytes, name: str) -> object:
+    """The data in a YAML text; LessonError saying why it cannot be read (not UTF-8, too big,
+    nested too deep, not YAML), each problem labelled with ``name``."""
+    if len(text) > MAX_YAML_BYTES:
+        raise LessonError([f"{name}: {len(text):,} bytes; a card file is at most {MAX_YAML_BYTES // 1024} kB "
+                           "(each field of a card is limited in length: shorten them)"])
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise LessonError([f"{name}: not UTF-8 text (byte 0x{text[exc.start]:02x} at position {exc.start}); "
+                               "save it as UTF-8"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise LessonError([f"{name}: not valid YAML ({exc})"]) from None
+    except RecursionError:
+        raise LessonError([f"{name}: nested too deeply to read; a card nests at most {MAX_DEPTH} levels"]) from None
+    if _depth(data) > MAX_DEPTH:
+        raise LessonError([f"{name}: nested more than {MAX_DEPTH} levels deep; a card is a mapping of fields "
+                           "and lists"])
+    return data
+
+
+def _depth(data: object) -> int:
+    """How deep lists and mappings nest (without recursion: the data may be hostile)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                return depth
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _read_yaml(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise LessonError([f"{path.name}: not valid YAML ({exc})"]) from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LessonError([f"{path.name}: cannot be read ({exc.strerror})"]) from None
+    return read_yaml(raw, path.name)
 
 
 def load_lessons(corpus_dir: Path, known_docs: set[str] | None = None) -> Lessons:

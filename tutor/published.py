@@ -30,6 +30,7 @@ from tutor.auth import Teacher, require_teacher
 from tutor.db import Database, bump_meta
 from tutor.errors import StoreError
 from tutor.lessons import LessonCard, Lessons, TimelineEvent
+from tutor.scan import scan_card
 from tutor.settings import Settings
 
 _cards = schema.published_cards
@@ -166,6 +167,13 @@ class LiveLessons(Lessons):
                     events = [TimelineEvent.model_validate(e) for e in record.timeline]
                 except ValidationError as exc:
                     skipped.append(f"{record.card_id} v{record.version}: {exc.error_count()} invalid field(s)")
+                    continue
+                # Published before cards were scanned: text aimed at a model never reaches one.
+                flagged = scan_card(record.card) + [f for n, e in enumerate(record.timeline)
+                                                    for f in scan_card(e, f"timeline[{n}]")]
+                if flagged:
+                    skipped.append(f"{record.card_id} v{record.version}: {flagged[0][0]} reads as text for a "
+                                   f"language model ({flagged[0][1].kind})")
                     continue
                 if card.id in course_ids:
                     skipped.append(f"{record.card_id}: the course has a card with this id")

@@ -26,6 +26,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("instruction", re.compile(r"\byou are now\b|\bact as (an?|the)\b.{0,30}\b(ai|assistant|model|chatbot)\b|\bnew instructions?\s*:", re.I)),
     ("instruction", re.compile(r"\b(system prompt|developer message|jailbreak|DAN mode)\b", re.I)),
     ("role tag", re.compile(r"<\|?/?(system|assistant|user|im_start|im_end)\|?>|^\s*(system|assistant)\s*:", re.I | re.M)),
+    # Other chat templates' turn markers: <|begin_of_text|>, <|eot_id|>, [INST], <<SYS>>, <start_of_turn>.
+    ("role tag", re.compile(r"<\|[a-z_]{2,30}\|>|\[/?INST\]|<</?SYS>>|</?(?:start|end)_of_turn>"
+                            r"|^\s*#{2,}\s*(?:instruction|system|response)\s*:?\s*$", re.I | re.M)),
     # Text that speaks to a model rather than about history.
     ("addressed to a model", re.compile(
         rf"\b(?:note|message|instructions?|reminder)\s+(?:to|for)\s+(?:the|any|an?)?\s*{_AI}s?\s*[:,\u2014\u2013-]"
@@ -92,3 +95,48 @@ def scan_text(text: str) -> list[Finding]:
     if invisible:
         findings.append(Finding("invisible characters", ", ".join(invisible[:8])))
     return findings
+
+
+# Card fields that are patterns matched against students' messages, never text anyone reads.
+_PATTERN_FIELDS = frozenset({"triggers", "unless"})
+
+
+def card_texts(card: object, where: str = "") -> list[tuple[str, str]]:
+    """Every piece of text in a card (plain data, as YAML holds it) with the field it is in,
+    named as a teacher finds it: ``hints.ogpu-1928.pump``, ``key_points.shakhty.statement``,
+    ``misconceptions.x.probe``, ``judgement_prompts[1]``. For the validator here, and for any
+    code that must treat card text as data (the model's data block)."""
+    out: list[tuple[str, str]] = []
+    stack: list[tuple[str, object]] = [(where, card)]
+    while stack:  # without recursion: the data may be hostile
+        path, value = stack.pop()
+        if isinstance(value, str):
+            out.append((path or "(top)", value))
+        elif isinstance(value, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in value.items()
+                         if str(k) not in _PATTERN_FIELDS)
+        elif isinstance(value, list):
+            for n, row in enumerate(value):
+                name = _row_name(row)
+                stack.append((f"{path}.{name}" if name else f"{path}[{n}]", row))
+    return out[::-1]
+
+
+def _row_name(row: object) -> str:
+    if not isinstance(row, dict):
+        return ""
+    if row.get("level") and "text" in row:
+        return f"{row.get('key_point') or 'card'}.{row['level']}"[:80]
+    return str(row.get("id") or "")[:80]
+
+
+def scan_card(card: object, where: str = "") -> list[tuple[str, Finding]]:
+    """Text in a card (or a timeline event, ``where="timeline[0]"``) aimed at a language model
+    (instructions, chat-template role tags, invisible characters): (field, finding) pairs, one
+    per field, the field named as in ``card_texts``."""
+    found: list[tuple[str, Finding]] = []
+    for field, text in card_texts(card, where):
+        findings = scan_text(text)
+        if findings:  # the first thing found in a field says enough
+            found.append((field, findings[0]))
+    return found

@@ -156,6 +156,11 @@ def run_checks(text: str, ctx: CheckContext) -> list[Check]:
         checks.append(Check("no_repeated_question", not repeated,
                             f"the reply asks again: \"{last[:80]}\"; ask something new" if repeated else ""))
 
+    links = outside_links(text)
+    checks.append(Check("no_outside_links", not links,
+                        f"links to a host the course did not choose: {', '.join(links[:3])}; leave links out "
+                        "(cite a passage like [1] instead)" if links else ""))
+
     low = text.lower()
     leaks = [line for line in ctx.secret_lines if fuzz.partial_ratio(line.lower(), low) >= 92]
     markers = [m for m in ("key_points", "misconceptions:", "evidence_terms", "<course_passages", "system prompt:")
@@ -163,6 +168,18 @@ def run_checks(text: str, ctx: CheckContext) -> list[Check]:
     checks.append(Check("no_prompt_leak", not (leaks or markers),
                         "the reply repeats the tutor's instructions" if (leaks or markers) else ""))
     return checks
+
+
+# A reply may link only to the app's own Sources page (a relative "sources?doc=…" link); any URL,
+# www. address, e-mail address or Markdown link elsewhere sends students to a host the course
+# did not choose (the page makes such text inert too: tutor.ui.render.break_autolinks).
+_OUTSIDE_LINK = re.compile(r"(?i)(?<![^\W_])(?:https?|ftp)://[^\s)\]>\"']+|(?<![^\W_])www\.[\w-]+\.[^\s)\]>\"']+"
+                           r"|\]\(\s*(?!sources\?)[^)\s]+[^)]*\)|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def outside_links(text: str) -> list[str]:
+    """The links in a reply that lead off the app (each cut to 80 characters)."""
+    return [m.group(0)[:80] for m in _OUTSIDE_LINK.finditer(text)]
 
 
 COPY_WORDS = 12

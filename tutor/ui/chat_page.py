@@ -13,8 +13,8 @@ import streamlit as st
 from tutor.errors import TutorError
 from tutor.settings import Settings
 from tutor.ui import first_start, resources
-from tutor.ui.render import (escape_markdown, escape_stream, highlight, link_citations, mode_banner, move_caption,
-                             redact_paths, source_heading, source_link)
+from tutor.ui.render import (MAX_REPLY_CHARS, escape_markdown, escape_stream, highlight, link_citations, mode_banner,
+                             move_caption, redact_paths, reply_markdown, source_heading, source_link)
 
 if TYPE_CHECKING:  # imported in render(), after the chat input is on screen: they take seconds
     from tutor.sessions import Progress
@@ -76,7 +76,8 @@ def _history(session: Session) -> None:
         role = "user" if turn.get("role") == "user" else "assistant"
         with st.chat_message(role, avatar=TUTOR_AVATAR if role == "assistant" else STUDENT_AVATAR):
             citations = (turn.get("citations") or []) if role == "assistant" else []
-            st.markdown(link_citations(escape_markdown(turn.get("content", "")), citations))
+            content = turn.get("content", "")
+            st.markdown(reply_markdown(content, citations) if role == "assistant" else escape_markdown(content))
             if role == "assistant":
                 _after_reply(turn)
 
@@ -100,7 +101,8 @@ def _turn(ctx: resources.AppContext, session: Session, message: str) -> None:
             return
         citations = [c.as_dict() for c in reply.citations]
         # Markers never straddle pieces (the stream splits at spaces), so each piece links its own.
-        st.write_stream(link_citations(piece, citations) for piece in escape_stream(reply.stream()))
+        st.write_stream(link_citations(piece, citations)
+                        for piece in escape_stream(reply.stream(), limit=MAX_REPLY_CHARS))
         if not reply.saved:
             st.warning(escape_markdown(reply.save_problem), icon=":material/save:")
         recorded = session.history[-1] if len(session.history) > before else None

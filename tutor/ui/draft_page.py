@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from tutor.drafting import DocumentTexts, DraftError, card_from_yaml, card_to_yaml, draft_from_store, publish_card
-from tutor.lessons import HINT_LEVELS
+from tutor.lessons import HINT_LEVELS, MAX_ID
 from tutor.published import LiveLessons, PublishedCards
 from tutor.ui.render import escape_markdown
 
@@ -28,6 +28,17 @@ def _lessons(ctx) -> LiveLessons:
 
 def _terms(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _rows(data: Any, field: str) -> list[dict[str, Any]]:
+    """The mappings in a list field of an edited card; nothing for a field of the wrong shape
+    (`key_points: some text`), which validation has already named: the form must still draw."""
+    rows = data.get(field) if isinstance(data, dict) else None
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+def _joined(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value or "")
 
 
 def _show_problems(problems: list[str], what: str) -> None:
@@ -68,19 +79,18 @@ def _form(state: dict[str, Any]) -> bool:
     card = state["card"]
     rev = state["rev"]
     with st.form(f"draft_form_{rev}"):
-        question = st.text_input("Question", card.get("question", ""), key=f"q_{rev}")
+        question = st.text_input("Question", str(card.get("question") or ""), key=f"q_{rev}")
         edited = []
-        for n, kp in enumerate(card.get("key_points", []), start=1):
+        for n, kp in enumerate(_rows(card, "key_points"), start=1):
             with st.container(border=True):
-                st.markdown(f"**Key point {n}** · `{escape_markdown(str(kp.get('id')))}`")
-                statement = st.text_area("Statement", kp.get("statement", ""), key=f"kp{n}_st_{rev}", height=80)
+                st.markdown(f"**Key point {n}** · `{escape_markdown(str(kp.get('id'))[:MAX_ID])}`")
+                statement = st.text_area("Statement", str(kp.get("statement") or ""), key=f"kp{n}_st_{rev}", height=80)
                 terms = st.text_input("Evidence terms (comma-separated, each must occur in the document)",
-                                      ", ".join(map(str, kp.get("evidence_terms", []))), key=f"kp{n}_terms_{rev}")
-                sources = st.text_input("Sources (document ids)", ", ".join(kp.get("sources", [])),
-                                        key=f"kp{n}_src_{rev}")
+                                      _joined(kp.get("evidence_terms")), key=f"kp{n}_terms_{rev}")
+                sources = st.text_input("Sources (document ids)", _joined(kp.get("sources")), key=f"kp{n}_src_{rev}")
                 hints = {}
                 for level in HINT_LEVELS:
-                    current = next((h["text"] for h in card.get("hints", [])
+                    current = next((str(h.get("text") or "") for h in _rows(card, "hints")
                                     if h.get("key_point") == kp.get("id") and h.get("level") == level), "")
                     hints[level] = st.text_input(LEVEL_LABELS[level], current, key=f"kp{n}_{level}_{rev}")
                 edited.append((kp, statement, terms, sources, hints))
@@ -99,10 +109,10 @@ def _form(state: dict[str, Any]) -> bool:
         for kp, statement, terms, sources, hints in edited:
             new["key_points"].append({**kp, "statement": statement, "evidence_terms": _terms(terms),
                                       "sources": _terms(sources)})
-            hint_rows += [{"key_point": kp["id"], "level": level, "text": text} for level, text in hints.items()
+            hint_rows += [{"key_point": kp.get("id"), "level": level, "text": text} for level, text in hints.items()
                           if text.strip()]
-        ids = {kp["id"] for kp, *_ in edited}
-        new["hints"] = hint_rows + [h for h in card.get("hints", []) if h.get("key_point") not in ids]
+        ids = {kp.get("id") for kp, *_ in edited}
+        new["hints"] = hint_rows + [h for h in _rows(card, "hints") if h.get("key_point") not in ids]
         state["card"], state["accepted"] = new, accepted
     return submitted
 

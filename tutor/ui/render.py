@@ -19,9 +19,23 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$:~&=\"'^])")
 OFFLINE_BANNER = "Offline course-materials tutor"
 
 
+# GitHub's autolink literals turn a bare "https://host", "www.host" or "name@host.org" into a
+# live link, escaped or not. A word joiner (invisible, zero width) after the scheme, the "www"
+# or the "@" breaks the literal: the student reads the same text, and nothing links to a host
+# the course did not choose. The app's own links (the Sources page) are made by source_link.
+_AUTOLINK = re.compile(r"(?i)(?<![^\W_])(?:https?|ftp|mailto|xmpp)(?=:)|(?<![^\W_])www(?=\.)|@(?=[\w-])")
+WORD_JOINER = "\u2060"
+
+
+def break_autolinks(text: str) -> str:
+    """The text with every URL, www. address and e-mail address made inert (not a link)."""
+    return _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, text)
+
+
 def escape_markdown(text: str) -> str:
-    """Text shown literally by ``st.markdown``: no formatting, links, HTML, LaTeX or emoji codes."""
-    return _SPECIAL.sub(r"\\\1", str(text or ""))
+    """Text shown literally by ``st.markdown``: no formatting, links (autolinks included),
+    HTML, LaTeX or emoji codes."""
+    return _SPECIAL.sub(r"\\\1", break_autolinks(str(text or "")))
 
 
 # An absolute POSIX or Windows path of two or more parts (a file or folder on the server).
@@ -39,10 +53,43 @@ def redact_paths(text: str) -> str:
     return _PATH.sub(short, str(text or ""))
 
 
-def escape_stream(pieces: Iterable[str]) -> Iterator[str]:
-    """Escape each streamed piece (escaping is per character, so pieces stay independent)."""
+def escape_stream(pieces: Iterable[str], limit: int | None = None) -> Iterator[str]:
+    """Escape a streamed reply piece by piece. The last word of a piece is held back until the
+    next one, so "htt" + "ps://host" is seen whole and made inert; with ``limit``, the reply
+    stops at that many characters (as clip_reply)."""
+    carry, shown = "", 0
     for piece in pieces:
-        yield escape_markdown(piece)
+        text = carry + piece
+        cut = max(text.rfind(c) for c in " \n\t") + 1
+        carry = text[cut:]
+        head = text[:cut]
+        if limit is not None and shown + len(head) > limit:
+            yield escape_markdown(clip_reply(head, limit - shown))
+            return
+        shown += len(head)
+        if head:
+            yield escape_markdown(head)
+    if carry:
+        yield escape_markdown(carry if limit is None else clip_reply(carry, limit - shown))
+
+
+# The longest reply a student is shown. A reply is a few sentences (the model's are checked to
+# be under 140 words); anything longer is a fault, and a megabyte of text stalls the browser.
+MAX_REPLY_CHARS = 4000
+CLIPPED = " … (the rest of this reply was too long to show)"
+
+
+def clip_reply(text: str, limit: int = MAX_REPLY_CHARS) -> str:
+    """The reply as shown: at most ``limit`` characters, cut at a word, saying it was cut."""
+    if len(text) <= limit:
+        return text
+    head = text[:max(0, limit)]
+    return (head.rsplit(" ", 1)[0] if " " in head[-200:] else head) + CLIPPED
+
+
+def reply_markdown(text: str, citations: Iterable[dict[str, Any]]) -> str:
+    """A reply as the chat shows it: clipped, escaped, its [n] markers linked to the Sources page."""
+    return link_citations(escape_markdown(clip_reply(text)), citations)
 
 
 _ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.)\s*")
