@@ -107,6 +107,19 @@ class Denial(Sourced):
     subject: str
     correct: str
     probe: str = Field(pattern=r"\?\s*$")
+    # Regular expressions over the normalised sentence; a denial without them is read by code
+    # (its relation names the reader in FactChecker._denials).
+    patterns: list[str] = Field(default_factory=list)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        for p in v:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"pattern {p!r} is not a valid regular expression ({exc})") from None
+        return v
 
 
 class Group(Sourced):
@@ -319,7 +332,8 @@ _SLANG = [(r"\b(?:n|&|an|nd)\b(?=\s+[a-z])", "and"), (r"\bw/(?=\s|\w)", "with ")
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
 _YEAR = re.compile(r"\b(?:(1[89]\d\d)|(?:in|by|of|from|during|until|till|to|circa|c\.)\s+'?(1\d|2\d)|'(1\d|2\d))\b")
 _NEGATION = re.compile(r"\b(?:not|never|no|didn't|did not|wasn't|was not|weren't|were not|isn't|nor|neither|"
-                       r"rather than|instead of|wrongly|falsely|incorrectly|mistakenly|myth)\b")
+                       r"rather than|instead of|wrongly|falsely|incorrectly|mistakenly|myth|"
+                       r"didnt|wasnt|werent|isnt|nobody|no one|noone)\b")
 _NOT_BEFORE = re.compile(r"(?:\bnot|\bnever|\bnor|\brather than|\binstead of|\bunlike|\bnot by)\s*(?:even\s+)?$")
 _SAY = re.compile(r"\b(?:said|says|say|saying|call(?:ed|s|ing)?|wrote|writes|written|write|describ(?:ed|es|ing)|"
                   r"dubb(?:ed)?|dubs|label+(?:ed|ing|s)?|nam(?:ed|es)|coin(?:ed|s)?|referr?(?:ed|ing)? to|"
@@ -565,6 +579,15 @@ class FactChecker:
         people = {m.id for m in ms if m.kind == "person"}
         for d in self.facts.denials:
             hit = False
+            if d.patterns:
+                found = next((m for m in (re.search(p, low) for p in d.patterns) if m), None)
+                if found is None:
+                    continue
+                # The negation must sit in the claim itself ("read to the delegations, not to the
+                # whole congress"); one elsewhere in the sentence is about something else.
+                local = bool(_NEGATION.search(low[max(0, found.start() - 25):found.end()]))
+                out.append(self._denial_verdict(d, sentence, local))
+                continue
             if d.relation == "elected_by_people":
                 hit = bool(_ELECTED_BY_PEOPLE.search(low)) and (d.subject in people or not people)
             elif d.relation == "named_successor":
@@ -573,16 +596,16 @@ class FactChecker:
                 signed = _SIGNED.search(low)
                 hit = bool(signed) and ("46" in low or "forty-six" in low) and "trotsky" in _side_before(
                     low, [m for m in ms if m.kind == "person"], signed.start(), 3)
-            if not hit:
-                continue
-            claim = Claim(d.subject, d.relation, d.claim, negated=negated, sentence=sentence)
-            if negated:
-                out.append(self._verdict("supported", d.relation, claim, d, d.correct, f"denials.{d.id}"))
-            else:
-                out.append(self._verdict("contradicted", "false_claim", claim, d, d.correct, f"denials.{d.id}",
-                                         probe=f"Is that what the sources say? One says “{_sentence_of(d.support)}” "
-                                               f"{d.probe}"))
+            if hit:
+                out.append(self._denial_verdict(d, sentence, negated))
         return out
+
+    def _denial_verdict(self, d: Denial, sentence: str, negated: bool) -> Verdict:
+        claim = Claim(d.subject, d.relation, d.claim, negated=negated, sentence=sentence)
+        if negated:
+            return self._verdict("supported", d.relation, claim, d, d.correct, f"denials.{d.id}")
+        return self._verdict("contradicted", "false_claim", claim, d, d.correct, f"denials.{d.id}",
+                             probe=f"Is that what the sources say? One says “{_sentence_of(d.support)}” {d.probe}")
 
     # -- who said or wrote what -------------------------------------------------------------------------
     def _gist_quotes(self, sentence: str, low: str) -> list[Mention]:
