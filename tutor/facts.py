@@ -361,10 +361,10 @@ _POSSESSIVE_TAIL = re.compile(r"^'s?\b")
 _BECAME = re.compile(r"\b(?:became|become|becomes|becoming|made|appointed|elected|named|chosen|picked|promoted|"
                      r"took over|take over|given|got|gets|won|installed|rose to)\b")
 _REMOVED = re.compile(r"\b(?:removed|sacked|lost|loses|dismissed|ousted|replaced|fired|stripped|kicked out|"
-                      r"pushed out|forced out|resigned|gave up|dropped)\b")
+                      r"pushed out|forced out|resigned|gave up|dropped|stopped|quit|left)\b")
 _HELD = re.compile(r"\b(?:was|were|is|as|held|hold|holds|served|became|made|appointed|elected|named|chosen|"
                    r"promoted|took over|given|got|the|led|ran|run|runs|headed|head|chaired|controlled|boss|"
-                   r"in charge|installed|rose to|'s)\b")
+                   r"in charge|installed|rose to|stayed|remained|still|kept|edit|edited|editing|edits|'s)\b")
 _ALLY = re.compile(r"\b(?:allied|allies|ally|alliance|allying|sided|side with|on the side of|same side|joined "
                    r"(?:forces )?with|joined|worked with|working with|backed|backing|supported|supporting|together "
                    r"with|united with|teamed|bloc with|in league with|partner(?:ed|s)?|partnership|friends with|"
@@ -715,6 +715,9 @@ class FactChecker:
                 near.append(y)
         if not near or quote.kind == "idea":
             return None
+        # "when the Testament came up in 1924" dates its reading, not its writing.
+        if quote.kind == "work" and not _WRITE.search(low) and not re.search(r"\(\s*'?\d", low):
+            return None
         y = near[0]
         claim = Claim(speaker or quote.author, "said_in", quote.id, y, False, sentence)
         lo, hi = quote.years
@@ -737,7 +740,12 @@ class FactChecker:
             if person is None:
                 continue
             window = low[min(person.end, om.end):max(person.start, om.start)]
-            if not _HELD.search(window + " " + low[max(0, om.start - 12):om.start]) and person.end <= om.start:
+            # The cue may be the post's own words ("led the Comintern", "chaired Sovnarkom").
+            if not _HELD.search(window + " " + low[max(0, om.start - 12):om.end]) and person.end <= om.start:
+                continue
+            successor = self._successor(low, people, person, office, om, sentence, years)
+            if successor is not None:
+                out.append(successor)
                 continue
             pid = person.id
             negated = person.negated or bool(re.search(r"\b(?:not|never|wasn't|was not)\b", window))
@@ -781,6 +789,27 @@ class FactChecker:
                                          probe=f"Who held that post? The source says: “{_sentence_of(h.support)}” "
                                                f"What did {self.facts.name(pid)} hold instead?"))
         return out
+
+    def _successor(self, low: str, people: list[Mention], person: Mention, office: Office, om: Mention,
+                   sentence: str, years: list[tuple[int, int]]) -> Verdict | None:
+        """"X replaced Y as <post>": the claim is who came after Y, not whether Y held it."""
+        cue = re.search(r"\b(?:replaced|succeeded|took over from|followed)\s+$", low[:person.start])
+        if cue is None:
+            return None
+        new = next((p for p in reversed(people) if p.end <= cue.start()
+                    and len(low[p.end:cue.start()].split()) <= 3), None)
+        olds = [i for i, h in enumerate(office.holders) if h.person == person.id]
+        if new is None or not olds or olds[0] + 1 >= len(office.holders):
+            return None
+        after = office.holders[olds[0] + 1]
+        claim = Claim(new.id, "succeeded", person.id, _segment_year(low, om.start, years), new.negated, sentence)
+        correct = (f"{self.facts.name(after.person)} succeeded {self.facts.name(person.id)} as {office.name} "
+                   f"({_human(after.start)}).")
+        fid = f"offices.{office.id}"
+        if (new.id == after.person) != new.negated:
+            return self._verdict("supported", "succeeded", claim, after, correct, fid)
+        return self._verdict("contradicted", "wrong_office", claim, after, correct, fid,
+                             probe=f"Who came next in that post? The source says: “{_sentence_of(after.support)}”")
 
     # -- alliances and oppositions ----------------------------------------------------------------------
     def allied(self, a: str, b: str, year: int | None) -> Group | None:
@@ -938,6 +967,14 @@ class FactChecker:
         events = [m for m in ms if m.kind == "event"]
         if not events or not years:
             return []
+        # "Zinoviev attacked socialism in one country in 1925": the year dates the attack on
+        # the idea, not the idea's statement.
+        idea_spans = [(m.start, m.end) for m in ms if m.kind == "quote"
+                      and next(q for q in self.facts.quotations if q.id == m.id).kind == "idea"]
+        events = [m for m in events if not any(s <= m.start < e for s, e in idea_spans)
+                  or not _AGAINST.search(low[:m.start])]
+        if not events:
+            return []
         stated: dict[str, int] = {}
         lessons = Lessons(cards=[], timeline=self.facts.timeline)
         for err in lessons.date_errors(sentence):
@@ -1025,7 +1062,9 @@ def _loose(term: str) -> re.Pattern[str]:
     if len(words) < 2:
         return term_regex(term)
     parts = [re.escape(w).replace("'", "'?") for w in words]
-    return re.compile(r"(?<!\w)" + r"\W+(?:[\w']+\W+){0,2}?".join(parts) + r"(?!\w)")
+    # "Lenin's third stroke" is not "Lenin's stroke" (the first): an ordinal is never a filler word.
+    filler = r"\W+(?:(?!(?:first|second|third|fourth|last|final)\b)[\w']+\W+){0,2}?"
+    return re.compile(r"(?<!\w)" + filler.join(parts) + r"(?!\w)")
 
 
 def _human(iso: str) -> str:
