@@ -371,10 +371,13 @@ _ALLY = re.compile(r"\b(?:allied|allies|ally|alliance|allying|sided|side with|on
                    r"aligned|alongside|stood with|stood by|voted with|coalition|cooperated|collaborated|"
                    r"with)\b")
 _AGAINST = re.compile(r"\b(?:against|opposed|opposing|oppose|fought|fight|fighting|attacked|attack|turned on|"
-                      r"turned against|broke with|enemies|enemy|rivals?|clashed|defeated|beat|to stop|to block|"
-                      r"to defeat|to oppose|to remove|to get rid of|vs)\b")
+                      r"turned against|broke with|(?<!former )(?<!old )(?<!one-time )(?:enemies|enemy|rivals?)|clashed|defeated|beat|to stop|to block|"
+                      r"to defeat|to oppose|to remove|to get rid of|vs|fell out|falling out|split with|split from|"
+                      r"quarrell?ed|broke up)\b")
 _MEMBER = re.compile(r"\b(?:was|were|is|in|part of|member|members|joined|belonged|belong|led|leader|leaders|formed|form|"
                      r"founded|on|of|with|within|inside|headed|a|an)\b")
+_ALWAYS = re.compile(r"\b(?:from the (?:start|beginning|outset|very start|very beginning)|all along|always|"
+                     r"the whole time|throughout the (?:1920s|twenties|period|struggle)|from day one|ever since)\b")
 _ORDER = re.compile(r"\b(?:before|after|then|followed by|preceded|earlier than|later than|prior to|"
                     r"came after|came before|until|once)\b")
 _ELECTED_BY_PEOPLE = re.compile(
@@ -392,7 +395,7 @@ _SIGNED = re.compile(r"\b(?:signed|signatory|signatories|co-?signed|put his name
 _WING = re.compile(r"\b(?:(?:on|of|to|with|in|led|joined|leader of|part of|member of|belonged to|sided with|"
                    r"head of|a leader of)\s+the\s+(left|right)(?:[- ]wing)?(?:\s+(?:of the party|faction|wing|"
                    r"opposition))?\b(?!\s+(?:to|after|away|of way))|\b(left|right)[- ]wing(?:er)?s?\b|\b(left|right)"
-                   r"ists?\b)")
+                   r"ists?\b|^\s*the\s+(left|right)\b(?=\s+(?:was|were|is|are|consisted|included|meant)\b))")
 
 
 @dataclass
@@ -561,6 +564,7 @@ class FactChecker:
         out += self._offices_held(low, sentence, ms, years)
         out += self._alignments(low, sentence, ms, years)
         out += self._memberships(low, sentence, ms, years)
+        out += self._turned_on(low, sentence, ms, years)
         dated = self._events_dated(low, sentence, ms, years)
         if not any(v.kind == "wrong_date" for v in out):
             out += dated
@@ -631,6 +635,9 @@ class FactChecker:
         relation = "wrote" if quote.kind in ("wrote", "work") else "said"
         label = f"“{quote.text}”"
         if speaker is None:
+            target = self._target(q, low, ms, quote, None, sentence, years)
+            if target is not None and target.status == "contradicted":
+                return target
             return self._quote_date(quote, low, sentence, years, q)
         claim = Claim(speaker, relation, quote.id, years[0][1] if years else None, negated, sentence)
         authors = {quote.author, *quote.coauthors}
@@ -641,6 +648,9 @@ class FactChecker:
         if quote.about:
             correct += f", about {self.facts.name(quote.about)}"
         correct += "."
+        target = self._target(q, low, ms, quote, speaker, sentence, years)
+        if target is not None and target.status == "contradicted" and speaker in authors and not negated:
+            return target
         if (speaker in authors) != negated:
             dated = self._quote_date(quote, low, sentence, years, q, speaker)
             if dated is not None and dated.status == "contradicted":
@@ -653,6 +663,32 @@ class FactChecker:
                                    f"The source says: “{_sentence_of(quote.support)}” "
                                    f"Why might it matter whether it was {self.facts.name(speaker)} or "
                                    f"{who}?")
+
+    def _bare_possessive(self, low: str, m: Mention) -> bool:
+        """"trotskys idea": a name with an s and no apostrophe."""
+        word = low[m.start:m.end]
+        return word.endswith("s") and word[:-1] in self._names
+
+    def _target(self, q: Mention, low: str, ms: list[Mention], quote: Quotation, speaker: str | None,
+                sentence: str, years: list[tuple[int, int]]) -> Verdict | None:
+        """Whom the sentence says the words were about ("Sukhanov called Trotsky a grey blur"):
+        the person just before the quotation, as its object or its subject."""
+        if not quote.about:
+            return None
+        target = next((m for m in reversed(ms) if m.kind == "person" and m.end <= q.start
+                       and re.fullmatch(r"\s*(?:as\s+|was\s+|is\s+|were\s+)?(?:just\s+|only\s+|basically\s+)?"
+                                        r"(?:a|an|the|some)?\s*[\"'“]?\s*", low[m.end:q.start])), None)
+        if target is None or target.id in (quote.about, speaker, quote.author) or target.id not in PROTAGONISTS:
+            return None
+        claim = Claim(speaker or quote.author, "said_about", target.id, years[0][1] if years else None,
+                      target.negated, sentence)
+        correct = (f"“{quote.text}” is {self.facts.name(quote.author)}'s ({quote.when}), about "
+                   f"{self.facts.name(quote.about)}, not {self.facts.name(target.id)}.")
+        if target.negated:
+            return self._verdict("supported", "said_about", claim, quote, correct, f"quotations.{quote.id}")
+        return self._verdict("contradicted", "misattribution", claim, quote, correct, f"quotations.{quote.id}",
+                             probe=f"Whom were the words “{quote.text}” about? The source says: "
+                                   f"“{_sentence_of(quote.support)}” Who was being underestimated?")
 
     def _speaker(self, q: Mention, low: str, ms: list[Mention], quote: Quotation) -> tuple[str | None, bool]:
         """Who the sentence says used the quotation, and whether it denies it ("not Trotsky").
@@ -678,7 +714,8 @@ class FactChecker:
                 if len(gap.split()) <= 6 and not re.search(r"[;:]", gap) and (
                         re.search(r"\b(?:by|from|coined by)\s+(?:the\s+)?(?:[\w-]+\s+)?$", gap)
                         or (re.fullmatch(r"[\"'”\s,]*(?:[\w-]+\s+){0,2}(?:was|is|were|came from)\s+(?:\w+\s+)?",
-                                         gap) and _POSSESSIVE_TAIL.match(low[m.end:m.end + 3]))):
+                                         gap) and (_POSSESSIVE_TAIL.match(low[m.end:m.end + 3])
+                                         or self._bare_possessive(low, m)))):
                     return found(m)
         for m in people:
             if m.end <= q.start + 1 and re.search(r"\b(?:according to|in the words of)\s+$", low[max(0, m.start - 20):m.start]):
@@ -833,6 +870,8 @@ class FactChecker:
         in_clause = _segment_years(low, cue.start(), years)
         year_list = in_clause or [None]
         negated = bool(re.search(r"\b(?:not|never|wasn't|weren't|didn't|did not|were not|was not)\b", low))
+        # "against Stalin from the start": a claim about every year, so one alliance refutes it.
+        always = bool(_ALWAYS.search(low)) and not in_clause
         pairs: list[tuple[str, str, str]] = []  # (a, b, "ally" | "enemy")
         if ally is not None and (against is None or ally.start() < against.start()):
             left = _side_before(low, people, ally.start())
@@ -845,7 +884,8 @@ class FactChecker:
         else:
             left = _side_before(low, people, against.start())
             right = _side_after(low, people, against.end(), 3)
-            if not right and len(left) >= 2 and re.search(r"\b(?:enemies|rivals)\b", low):
+            if not right and len(left) >= 2 and re.search(r"\b(?:enemies|rivals|fell out|falling out|quarrell?ed|"
+                                                          r"broke up)\b", low):
                 right, left = left[1:], left[:1]
             pairs += [(a, b, "enemy") for a in left for b in right]
         out = []
@@ -867,7 +907,11 @@ class FactChecker:
                     vs = None if self.allied(a, b, None) else self.opposed(a, b, None)
                     if vs is None:
                         continue
-                if stance == "ally":
+                if always:
+                    truth = (not vs) if stance == "ally" else (not with_)
+                    if truth and not (with_ if stance == "ally" else vs):
+                        truth = None
+                elif stance == "ally":
                     truth = True if with_ else (False if vs and (y is not None or not self.allied(a, b, None)) else None)
                 else:
                     truth = None if (vs and with_) else True if vs else (False if with_ and y is not None else None)
@@ -926,6 +970,48 @@ class FactChecker:
                     out += self._group_member(pm.id, gm.id, year, negated, sentence)
                 else:
                     out += self._wing_member(pm.id, gm.id, negated, sentence)
+        return out
+
+    def _turned_on(self, low: str, sentence: str, ms: list[Mention], years: list[tuple[int, int]]) -> list[Verdict]:
+        """"Stalin turned on the Right in 1925": a person against a group or wing. Contradicted when
+        the person was one of its members, or turned on it before it existed as his opponent."""
+        out = []
+        people = [m for m in ms if m.kind == "person" and m.id in PROTAGONISTS and m.id != "lenin"]
+        for gm in (m for m in ms if m.kind in ("group", "wing")):
+            cue = next((c for c in _AGAINST.finditer(low) if c.end() <= gm.start + 3
+                        and re.fullmatch(r"\s*(?:on\s+)?(?:the\s+)?", low[c.end():gm.start])
+                        or (c.end() <= gm.start and re.fullmatch(r"(?:on)?\s*", low[c.end():gm.start]))), None)
+            if cue is None:
+                continue
+            subject = next((p for p in reversed(people) if p.end <= cue.start()
+                            and len(low[p.end:cue.start()].split()) <= 3
+                            and not _SIDE_BREAK.search(low[p.end:cue.start()])), None)
+            if subject is None:
+                continue
+            groups = ([g for g in self.facts.groups if g.id == gm.id] if gm.kind == "group"
+                      else [g for g in self.facts.groups if g.wing == gm.id])
+            year = _segment_year(low, gm.start, years)
+            claim = Claim(subject.id, "opposed", gm.id, year, subject.negated, sentence)
+            foe = [g for g in groups if subject.id in g.against]
+            if foe and not subject.negated:
+                g = foe[0]
+                correct = f"{self.facts.name(subject.id)} was against {g.name} in {g.years[0]}–{g.years[1]}."
+                if year is not None and year < min(x.years[0] for x in foe):
+                    allies = [x for x in self.facts.groups_of(subject.id, year)
+                              if set(x.members) & set(g.members)]
+                    if allies:
+                        correct += f" In {year} he was in {allies[0].name}."
+                    out.append(self._verdict("contradicted", "wrong_date", claim, g, correct, f"groups.{g.id}",
+                                             probe=f"When did {self.facts.name(subject.id)} turn on them? The "
+                                                   f"source says: “{_sentence_of(g.support)}”"))
+                else:
+                    out.append(self._verdict("supported", "opposed", claim, g, correct, f"groups.{g.id}"))
+            elif groups and all(subject.id in g.members for g in groups) and not subject.negated:
+                g = groups[0]
+                out.append(self._verdict("contradicted", "wrong_alliance", claim, g,
+                                         f"{self.facts.name(subject.id)} was one of {g.name}.", f"groups.{g.id}",
+                                         probe=f"Whose side was {self.facts.name(subject.id)} on? The source says: "
+                                               f"“{_sentence_of(g.support)}”"))
         return out
 
     def _group_member(self, pid: str, gid: str, year: int | None, negated: bool, sentence: str) -> list[Verdict]:
@@ -1129,7 +1215,7 @@ def _nearest_person(low: str, people: list[Mention], om: Mention) -> Mention | N
 
 _SEGMENT = re.compile(r";|,\s*(?:and|but|when|while|which|who|then|so|after|before|because|as)\b|"
                       r"\b(?:when|while|because|whereas|although|though)\b|\band then\b")
-_GROUP_LINK = re.compile(r"\s*(?:\(|,|:)?\s*(?:of|including|with|like|such as|namely|by|was|were|consisted of|"
+_GROUP_LINK = re.compile(r"\s*(?:\(|,|:)?\s*(?:(?:in|of|from)\s+\d{4}(?:\s*[-–]\s*\d{2,4})?\s*,?\s*)?(?:of|including|with|like|such as|namely|by|was|were|consisted of|"
                          r"made up of|included|comprised|led by|formed by|members were|were led by|was led by)\s*"
                          r"(?:the\s+)?")
 
