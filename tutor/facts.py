@@ -376,6 +376,13 @@ _AGAINST = re.compile(r"\b(?:against|opposed|opposing|oppose|fought|fight|fighti
                       r"quarrell?ed|broke up)\b")
 _MEMBER = re.compile(r"\b(?:was|were|is|in|part of|member|members|joined|belonged|belong|led|leader|leaders|formed|form|"
                      r"founded|on|of|with|within|inside|headed|a|an)\b")
+_QUESTION_OPENING = re.compile(
+    r"(?:why|how|what|whats|what's|who|whom|whose|when|where|which|was|were|did|does|do|is|are|had|has|have|"
+    r"could|would|can|should|will|wasn't|didn't|isn't|i wonder|is it true|in what way|to what extent)\b")
+_WH = {"why", "how", "what", "whats", "what's", "who", "whom", "whose", "when", "where", "which", "in what way",
+       "to what extent"}
+_AUX = re.compile(r"(?:was|were|did|does|do|is|are|had|has|have|could|would|can|should|will|didn't|wasn't|"
+                  r"much|many|long|far|exactly|happened|made|caused|led)\b")
 _ALWAYS = re.compile(r"\b(?:from the (?:start|beginning|outset|very start|very beginning)|all along|always|"
                      r"the whole time|throughout the (?:1920s|twenties|period|struggle)|from day one|ever since)\b")
 _ORDER = re.compile(r"\b(?:before|after|then|followed by|preceded|earlier than|later than|prior to|"
@@ -436,15 +443,35 @@ class FactChecker:
         return cls(load_facts(Path(corpus_dir), lessons=lessons), embedder)
 
     # -- public API -------------------------------------------------------------------------------------
-    def check(self, text: str) -> list[Verdict]:
+    def check(self, text: str, questions: bool = False) -> list[Verdict]:
+        """Verdicts on the claims of every sentence; a question ("Why was Lenin's Testament not
+        acted on in 1924?") claims nothing and is skipped unless ``questions`` is set."""
         verdicts: list[Verdict] = []
         for sentence in _SENTENCES.split(text or ""):
-            if len(sentence.split()) >= 2:
+            if len(sentence.split()) >= 2 and (questions or not self.is_question(sentence)):
                 verdicts += self._check_sentence(sentence.strip())
         return verdicts
 
-    def contradicted(self, text: str) -> list[Verdict]:
-        return [v for v in self.check(text) if v.status == "contradicted"]
+    def contradicted(self, text: str, questions: bool = False) -> list[Verdict]:
+        return [v for v in self.check(text, questions) if v.status == "contradicted"]
+
+    @staticmethod
+    def is_question(sentence: str) -> bool:
+        """A question asks rather than claims: it opens with a question word or an inverted verb
+        ("why was…", "was it when…", "did Trotsky…"), with or without its question mark. A
+        statement said with a rising tone ("Trotsky was killed in 1929?") still claims something."""
+        low = sentence.strip().lower()
+        low = re.sub(r"^(?:so|and|but|ok|okay|hmm+|um+|wait|then|also|sorry|right|hey|pls|please)\b[\s,]*", "", low)
+        low = re.sub(r"^(?:can|could) (?:you|u) (?:tell me|explain|say)\b\s*", "why ", low)
+        m = _QUESTION_OPENING.match(low)
+        if not m:
+            return False
+        if low.endswith("?"):
+            return True
+        # Without its mark a question still inverts: "why was…", "who did…" ("When Lenin died,
+        # Trotsky was away" is a statement).
+        wh = m.group(0) in _WH
+        return len(low.split()) <= 25 and (not wh or bool(_AUX.match(low[m.end():].strip())))
 
     # -- mentions ---------------------------------------------------------------------------------------
     @staticmethod
