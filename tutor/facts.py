@@ -747,6 +747,16 @@ class FactChecker:
         for m in people:
             if m.end <= q.start + 1 and re.search(r"\b(?:according to|in the words of)\s+$", low[max(0, m.start - 20):m.start]):
                 return found(m)
+        # "in Trotsky's words", "to Trotsky, Stalin was…", "Trotsky's famous description of Stalin as…"
+        for m in people:
+            if m.end > q.start or len(low[m.end:q.start].split()) > 10 or re.search(r"[;:]", low[m.end:q.start]):
+                continue
+            if re.search(r"(?:^|[,;:]\s*|\b(?:and|but|so)\s+)(?:to|for|in)\s+$", low[max(0, m.start - 12):m.start]) \
+                    and re.match(r"(?:'s?\s+(?:view|eyes|opinion|words|mind)\b|\s*,)", low[m.end:]):
+                return found(m)
+            if re.match(r"'s?\s+(?:\w+\s+){0,2}(?:description|view|verdict|words|phrase|label|nickname|dismissal|"
+                        r"opinion|remark|insult|jibe|put-down|characterisation|characterization)\b", low[m.end:]):
+                return found(m)
         verbs = _WRITE if quote.kind == "work" else _SAY_VERB
         near = [v for v in verbs.finditer(low) if (v.end() <= q.start and len(low[v.end():q.start].split()) <= 8)
                 or (v.start() >= q.end and len(low[q.end:v.start()].split()) <= 4)]
