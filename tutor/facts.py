@@ -588,10 +588,13 @@ class FactChecker:
             v = self._quotation(q, low, sentence, ms, years)
             if v:
                 out.append(v)
-        out += self._offices_held(low, sentence, ms, years)
-        out += self._alignments(low, sentence, ms, years)
-        out += self._memberships(low, sentence, ms, years)
-        out += self._turned_on(low, sentence, ms, years)
+        # "the 1921 ban on factions", "the ban on factions of 1921": a year bound to an event's
+        # phrase dates that event, not the posts and alliances elsewhere in the sentence.
+        free = [(p, y) for p, y in years if not _bound_to_event(low, p, ms)]
+        out += self._offices_held(low, sentence, ms, free)
+        out += self._alignments(low, sentence, ms, free)
+        out += self._memberships(low, sentence, ms, free)
+        out += self._turned_on(low, sentence, ms, free)
         dated = self._events_dated(low, sentence, ms, years)
         if not any(v.kind == "wrong_date" for v in out):
             out += dated
@@ -1113,7 +1116,7 @@ class FactChecker:
                     gap = low[pos + 4:m.start]
                     ok = len(gap.split()) <= 5 and not re.search(r"[;:()]", gap) and \
                         bool(re.search(r"(?:^|\b(?:in|by|during)\s+(?:\w+\s+)?)$", low[:pos].strip()[-20:] + " ")) \
-                        and not re.search(r"\b(?:and|but|after|before|then)\b", gap)
+                        and not re.search(r"\b(?:and|but|after|before|then|than)\b", gap)
                     dist = len(gap) + 20
                 if ok and (best is None or dist < best[0]):
                     best = (dist, m)
@@ -1250,11 +1253,23 @@ def _nearest_person(low: str, people: list[Mention], om: Mention) -> Mention | N
     return p
 
 
-_SEGMENT = re.compile(r";|,\s*(?:and|but|when|while|which|who|then|so|after|before|because|as)\b|"
+_SEGMENT = re.compile(r"[;:]|,\s*(?:and|but|when|while|which|who|then|so|after|before|because|as)\b|"
                       r"\b(?:when|while|because|whereas|although|though)\b|\band then\b")
 _GROUP_LINK = re.compile(r"\s*(?:\(|,|:)?\s*(?:(?:in|of|from)\s+\d{4}(?:\s*[-–]\s*\d{2,4})?\s*,?\s*)?(?:of|including|with|like|such as|namely|by|was|were|consisted of|"
                          r"made up of|included|comprised|led by|formed by|members were|were led by|was led by)\s*"
                          r"(?:the\s+)?")
+
+
+def _bound_to_event(low: str, pos: int, ms: list[Mention]) -> bool:
+    """The year at ``pos`` is an event's own ("the 1921 ban on factions", "ban on factions of 1921")."""
+    for m in ms:
+        if m.kind != "event":
+            continue
+        if m.start >= pos + 4 and re.fullmatch(r"\s*", low[pos + 4:m.start]) and re.search(r"\bthe\s+$", low[:pos]):
+            return True
+        if pos >= m.end and re.fullmatch(r"\s*(?:of|\()\s*'?", low[m.end:pos]):
+            return True
+    return False
 
 
 def _segment_years(low: str, pos: int, years: list[tuple[int, int]]) -> list[int]:
