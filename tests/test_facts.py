@@ -332,3 +332,17 @@ def test_the_corpus_own_sentences_raise_few_alarms(checker):
                 alarms += [(path.stem, v.kind, v.sentence[:80]) for v in checker.contradicted(line)]
     print(len(alarms), "alarms on the corpus's own sentences")
     assert len(alarms) <= 26, "\n".join(map(str, alarms))
+
+
+def test_eval_claims_cli_runs_the_heldout_set_with_its_floors(tmp_path):
+    from typer.testing import CliRunner
+
+    from tutor.cli import app
+
+    out = tmp_path / "heldout.json"
+    result = CliRunner().invoke(app, ["eval", "claims", "--cases", str(HELDOUT), "--json", str(out),
+                                      "--fail-under", f"false_caught={HELDOUT_FALSE_CAUGHT_FLOOR}"])
+    assert result.exit_code == 0, result.output
+    m = json.loads(out.read_text())["metrics"]
+    assert m["false_statements"] == m["true_statements"] >= 75
+    assert m["true_flagged"] <= TRUE_FLAGGED_CEILING
