@@ -285,6 +285,8 @@ def test_issue_22_false_claims_are_caught_with_their_source(checker, doc_texts, 
     "The Testament was only published in the Soviet Union in 1956.",
     "In 1926 Trotsky joined his former enemies Zinoviev and Kamenev in the United Opposition.",
     "Trotsky's speech at Joffe's funeral was his last public speech in the USSR.",
+    "bukharin backed stalin until 1928",
+    "Stalin and Bukharin were still allies in early 1928",
 ])
 def test_issue_22_true_statements_are_not_flagged(checker, text):
     assert not checker.contradicted(text), [v.as_dict() for v in checker.contradicted(text)]

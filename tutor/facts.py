@@ -383,6 +383,7 @@ _WH = {"why", "how", "what", "whats", "what's", "who", "whom", "whose", "when", 
        "to what extent"}
 _AUX = re.compile(r"(?:was|were|did|does|do|is|are|had|has|have|could|would|can|should|will|didn't|wasn't|"
                   r"much|many|long|far|exactly|happened|made|caused|led)\b")
+_UP_TO = re.compile(r"\b(?:until|till|til|up to|up until|still|early|beginning of|start of)\b")
 _ALWAYS = re.compile(r"\b(?:from the (?:start|beginning|outset|very start|very beginning)|all along|always|"
                      r"the whole time|throughout the (?:1920s|twenties|period|struggle)|from day one|ever since)\b")
 _ORDER = re.compile(r"\b(?:before|after|then|followed by|preceded|earlier than|later than|prior to|"
@@ -951,6 +952,9 @@ class FactChecker:
                     truth = (not vs) if stance == "ally" else (not with_)
                     if truth and not (with_ if stance == "ally" else vs):
                         truth = None
+                elif stance == "ally" and not with_ and y is not None and self.allied(a, b, y - 1) \
+                        and not self.opposed(a, b, y - 1) and _UP_TO.search(low):
+                    truth = None  # up to the year they split ("Bukharin backed Stalin until 1928") is true
                 elif stance == "ally":
                     truth = True if with_ else (False if vs and (y is not None or not self.allied(a, b, None)) else None)
                 else:
