@@ -979,11 +979,11 @@ class FactChecker:
         when = f"In {y}" if y else "In these years"
         na, nb = self.facts.name(a), self.facts.name(b)
         if with_:
-            return f"{when} {na} and {nb} stood together in {with_.name} ({with_.years[0]}–{with_.years[1]})."
+            return f"{when} {na} and {nb} stood together in {with_.name} ({_span(with_)})."
         g = vs
         side_a = a in g.members
         member, other = (na, nb) if side_a else (nb, na)
-        return f"{when} {member} was in {g.name} ({g.years[0]}–{g.years[1]}), against {other}."
+        return f"{when} {member} was in {g.name} ({_span(g)}), against {other}."
 
     # -- factions and wings -----------------------------------------------------------------------------
     def _memberships(self, low: str, sentence: str, ms: list[Mention], years: list[tuple[int, int]]) -> list[Verdict]:
@@ -1039,7 +1039,7 @@ class FactChecker:
             foe = [g for g in groups if subject.id in g.against]
             if foe and not subject.negated:
                 g = foe[0]
-                correct = f"{self.facts.name(subject.id)} was against {g.name} in {g.years[0]}–{g.years[1]}."
+                correct = f"{self.facts.name(subject.id)} was against {g.name} in {_span(g)}."
                 if year is not None and year < min(x.years[0] for x in foe):
                     allies = [x for x in self.facts.groups_of(subject.id, year)
                               if set(x.members) & set(g.members)]
@@ -1063,7 +1063,7 @@ class FactChecker:
         claim = Claim(pid, "member_of", gid, year, negated, sentence)
         members = " and ".join([", ".join(self.facts.name(m) for m in g.members[:-1]), self.facts.name(g.members[-1])]
                                if len(g.members) > 1 else [self.facts.name(g.members[0])])
-        correct = f"{g.name[0].upper() + g.name[1:]} ({g.years[0]}–{g.years[1]}) was {members}."
+        correct = f"{g.name[0].upper() + g.name[1:]} ({_span(g)}) was {members}."
         is_member = pid in g.members
         if year is not None and is_member and not (g.years[0] - 1 <= year <= g.years[1]) and not negated:
             return [self._verdict("contradicted", "wrong_date", claim, g, correct, f"groups.{gid}",
@@ -1082,7 +1082,7 @@ class FactChecker:
         g = groups[0]
         claim = Claim(pid, "member_of", f"the {wing}", None, negated, sentence)
         correct = (f"{self.facts.name(pid)} was on the party's {' and '.join(sorted(wings))}: "
-                   + "; ".join(f"{x.name} ({x.years[0]}–{x.years[1]})" for x in groups) + ".")
+                   + "; ".join(f"{x.name} ({_span(x)})" for x in groups) + ".")
         if (wing in wings) != negated:
             return [self._verdict("supported", "member_of", claim, g, correct, f"groups.{g.id}")]
         return [self._verdict("contradicted", "wrong_faction", claim, g, correct, f"groups.{g.id}",
@@ -1195,6 +1195,12 @@ def _loose(term: str) -> re.Pattern[str]:
     # "Lenin's third stroke" is not "Lenin's stroke" (the first): an ordinal is never a filler word.
     filler = r"\W+(?:(?!(?:first|second|third|fourth|last|final)\b)[\w']+\W+){0,2}?"
     return re.compile(r"(?<!\w)" + filler.join(parts) + r"(?!\w)")
+
+
+def _span(g: Group) -> str:
+    """A group's years: "1926–1927", or "1925" for one year."""
+    a, b = g.years
+    return str(a) if a == b else f"{a}–{b}"
 
 
 def _human(iso: str) -> str:
