@@ -107,6 +107,19 @@ class Denial(Sourced):
     subject: str
     correct: str
     probe: str = Field(pattern=r"\?\s*$")
+    # Regular expressions over the normalised sentence; a denial without them is read by code
+    # (its relation names the reader in FactChecker._denials).
+    patterns: list[str] = Field(default_factory=list)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        for p in v:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"pattern {p!r} is not a valid regular expression ({exc})") from None
+        return v
 
 
 class Group(Sourced):
@@ -319,7 +332,8 @@ _SLANG = [(r"\b(?:n|&|an|nd)\b(?=\s+[a-z])", "and"), (r"\bw/(?=\s|\w)", "with ")
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
 _YEAR = re.compile(r"\b(?:(1[89]\d\d)|(?:in|by|of|from|during|until|till|to|circa|c\.)\s+'?(1\d|2\d)|'(1\d|2\d))\b")
 _NEGATION = re.compile(r"\b(?:not|never|no|didn't|did not|wasn't|was not|weren't|were not|isn't|nor|neither|"
-                       r"rather than|instead of|wrongly|falsely|incorrectly|mistakenly|myth)\b")
+                       r"rather than|instead of|wrongly|falsely|incorrectly|mistakenly|myth|"
+                       r"didnt|wasnt|werent|isnt|nobody|no one|noone)\b")
 _NOT_BEFORE = re.compile(r"(?:\bnot|\bnever|\bnor|\brather than|\binstead of|\bunlike|\bnot by)\s*(?:even\s+)?$")
 _SAY = re.compile(r"\b(?:said|says|say|saying|call(?:ed|s|ing)?|wrote|writes|written|write|describ(?:ed|es|ing)|"
                   r"dubb(?:ed)?|dubs|label+(?:ed|ing|s)?|nam(?:ed|es)|coin(?:ed|s)?|referr?(?:ed|ing)? to|"
@@ -347,20 +361,31 @@ _POSSESSIVE_TAIL = re.compile(r"^'s?\b")
 _BECAME = re.compile(r"\b(?:became|become|becomes|becoming|made|appointed|elected|named|chosen|picked|promoted|"
                      r"took over|take over|given|got|gets|won|installed|rose to)\b")
 _REMOVED = re.compile(r"\b(?:removed|sacked|lost|loses|dismissed|ousted|replaced|fired|stripped|kicked out|"
-                      r"pushed out|forced out|resigned|gave up|dropped)\b")
+                      r"pushed out|forced out|resigned|gave up|dropped|stopped|quit|left)\b")
 _HELD = re.compile(r"\b(?:was|were|is|as|held|hold|holds|served|became|made|appointed|elected|named|chosen|"
                    r"promoted|took over|given|got|the|led|ran|run|runs|headed|head|chaired|controlled|boss|"
-                   r"in charge|installed|rose to|'s)\b")
+                   r"in charge|installed|rose to|stayed|remained|still|kept|edit|edited|editing|edits|'s)\b")
 _ALLY = re.compile(r"\b(?:allied|allies|ally|alliance|allying|sided|side with|on the side of|same side|joined "
                    r"(?:forces )?with|joined|worked with|working with|backed|backing|supported|supporting|together "
                    r"with|united with|teamed|bloc with|in league with|partner(?:ed|s)?|partnership|friends with|"
                    r"aligned|alongside|stood with|stood by|voted with|coalition|cooperated|collaborated|"
                    r"with)\b")
 _AGAINST = re.compile(r"\b(?:against|opposed|opposing|oppose|fought|fight|fighting|attacked|attack|turned on|"
-                      r"turned against|broke with|enemies|enemy|rivals?|clashed|defeated|beat|to stop|to block|"
-                      r"to defeat|to oppose|to remove|to get rid of|vs)\b")
+                      r"turned against|broke with|(?<!former )(?<!old )(?<!one-time )(?:enemies|enemy|rivals?)|clashed|defeated|beat|to stop|to block|"
+                      r"to defeat|to oppose|to remove|to get rid of|vs|fell out|falling out|split with|split from|"
+                      r"quarrell?ed|broke up)\b")
 _MEMBER = re.compile(r"\b(?:was|were|is|in|part of|member|members|joined|belonged|belong|led|leader|leaders|formed|form|"
                      r"founded|on|of|with|within|inside|headed|a|an)\b")
+_QUESTION_OPENING = re.compile(
+    r"(?:why|how|what|whats|what's|who|whom|whose|when|where|which|was|were|did|does|do|is|are|had|has|have|"
+    r"could|would|can|should|will|wasn't|didn't|isn't|i wonder|is it true|in what way|to what extent)\b")
+_WH = {"why", "how", "what", "whats", "what's", "who", "whom", "whose", "when", "where", "which", "in what way",
+       "to what extent"}
+_AUX = re.compile(r"(?:was|were|did|does|do|is|are|had|has|have|could|would|can|should|will|didn't|wasn't|"
+                  r"much|many|long|far|exactly|happened|made|caused|led)\b")
+_UP_TO = re.compile(r"\b(?:until|till|til|up to|up until|still|early|beginning of|start of)\b")
+_ALWAYS = re.compile(r"\b(?:from the (?:start|beginning|outset|very start|very beginning)|all along|always|"
+                     r"the whole time|throughout the (?:1920s|twenties|period|struggle)|from day one|ever since)\b")
 _ORDER = re.compile(r"\b(?:before|after|then|followed by|preceded|earlier than|later than|prior to|"
                     r"came after|came before|until|once)\b")
 _ELECTED_BY_PEOPLE = re.compile(
@@ -378,7 +403,7 @@ _SIGNED = re.compile(r"\b(?:signed|signatory|signatories|co-?signed|put his name
 _WING = re.compile(r"\b(?:(?:on|of|to|with|in|led|joined|leader of|part of|member of|belonged to|sided with|"
                    r"head of|a leader of)\s+the\s+(left|right)(?:[- ]wing)?(?:\s+(?:of the party|faction|wing|"
                    r"opposition))?\b(?!\s+(?:to|after|away|of way))|\b(left|right)[- ]wing(?:er)?s?\b|\b(left|right)"
-                   r"ists?\b)")
+                   r"ists?\b|^\s*the\s+(left|right)\b(?=\s+(?:was|were|is|are|consisted|included|meant)\b))")
 
 
 @dataclass
@@ -419,15 +444,35 @@ class FactChecker:
         return cls(load_facts(Path(corpus_dir), lessons=lessons), embedder)
 
     # -- public API -------------------------------------------------------------------------------------
-    def check(self, text: str) -> list[Verdict]:
+    def check(self, text: str, questions: bool = False) -> list[Verdict]:
+        """Verdicts on the claims of every sentence; a question ("Why was Lenin's Testament not
+        acted on in 1924?") claims nothing and is skipped unless ``questions`` is set."""
         verdicts: list[Verdict] = []
         for sentence in _SENTENCES.split(text or ""):
-            if len(sentence.split()) >= 2:
+            if len(sentence.split()) >= 2 and (questions or not self.is_question(sentence)):
                 verdicts += self._check_sentence(sentence.strip())
         return verdicts
 
-    def contradicted(self, text: str) -> list[Verdict]:
-        return [v for v in self.check(text) if v.status == "contradicted"]
+    def contradicted(self, text: str, questions: bool = False) -> list[Verdict]:
+        return [v for v in self.check(text, questions) if v.status == "contradicted"]
+
+    @staticmethod
+    def is_question(sentence: str) -> bool:
+        """A question asks rather than claims: it opens with a question word or an inverted verb
+        ("why was…", "was it when…", "did Trotsky…"), with or without its question mark. A
+        statement said with a rising tone ("Trotsky was killed in 1929?") still claims something."""
+        low = sentence.strip().lower()
+        low = re.sub(r"^(?:so|and|but|ok|okay|hmm+|um+|wait|then|also|sorry|right|hey|pls|please)\b[\s,]*", "", low)
+        low = re.sub(r"^(?:can|could) (?:you|u) (?:tell me|explain|say)\b\s*", "why ", low)
+        m = _QUESTION_OPENING.match(low)
+        if not m:
+            return False
+        if low.endswith("?"):
+            return True
+        # Without its mark a question still inverts: "why was…", "who did…" ("When Lenin died,
+        # Trotsky was away" is a statement).
+        wh = m.group(0) in _WH
+        return len(low.split()) <= 25 and (not wh or bool(_AUX.match(low[m.end():].strip())))
 
     # -- mentions ---------------------------------------------------------------------------------------
     @staticmethod
@@ -544,9 +589,13 @@ class FactChecker:
             v = self._quotation(q, low, sentence, ms, years)
             if v:
                 out.append(v)
-        out += self._offices_held(low, sentence, ms, years)
-        out += self._alignments(low, sentence, ms, years)
-        out += self._memberships(low, sentence, ms, years)
+        # "the 1921 ban on factions", "the ban on factions of 1921": a year bound to an event's
+        # phrase dates that event, not the posts and alliances elsewhere in the sentence.
+        free = [(p, y) for p, y in years if not _bound_to_event(low, p, ms)]
+        out += self._offices_held(low, sentence, ms, free)
+        out += self._alignments(low, sentence, ms, free)
+        out += self._memberships(low, sentence, ms, free)
+        out += self._turned_on(low, sentence, ms, free)
         dated = self._events_dated(low, sentence, ms, years)
         if not any(v.kind == "wrong_date" for v in out):
             out += dated
@@ -565,6 +614,15 @@ class FactChecker:
         people = {m.id for m in ms if m.kind == "person"}
         for d in self.facts.denials:
             hit = False
+            if d.patterns:
+                found = next((m for m in (re.search(p, low) for p in d.patterns) if m), None)
+                if found is None:
+                    continue
+                # The negation must sit in the claim itself ("read to the delegations, not to the
+                # whole congress"); one elsewhere in the sentence is about something else.
+                local = bool(_NEGATION.search(low[max(0, found.start() - 25):found.end()]))
+                out.append(self._denial_verdict(d, sentence, local))
+                continue
             if d.relation == "elected_by_people":
                 hit = bool(_ELECTED_BY_PEOPLE.search(low)) and (d.subject in people or not people)
             elif d.relation == "named_successor":
@@ -573,16 +631,16 @@ class FactChecker:
                 signed = _SIGNED.search(low)
                 hit = bool(signed) and ("46" in low or "forty-six" in low) and "trotsky" in _side_before(
                     low, [m for m in ms if m.kind == "person"], signed.start(), 3)
-            if not hit:
-                continue
-            claim = Claim(d.subject, d.relation, d.claim, negated=negated, sentence=sentence)
-            if negated:
-                out.append(self._verdict("supported", d.relation, claim, d, d.correct, f"denials.{d.id}"))
-            else:
-                out.append(self._verdict("contradicted", "false_claim", claim, d, d.correct, f"denials.{d.id}",
-                                         probe=f"Is that what the sources say? One says “{_sentence_of(d.support)}” "
-                                               f"{d.probe}"))
+            if hit:
+                out.append(self._denial_verdict(d, sentence, negated))
         return out
+
+    def _denial_verdict(self, d: Denial, sentence: str, negated: bool) -> Verdict:
+        claim = Claim(d.subject, d.relation, d.claim, negated=negated, sentence=sentence)
+        if negated:
+            return self._verdict("supported", d.relation, claim, d, d.correct, f"denials.{d.id}")
+        return self._verdict("contradicted", "false_claim", claim, d, d.correct, f"denials.{d.id}",
+                             probe=f"Is that what the sources say? One says “{_sentence_of(d.support)}” {d.probe}")
 
     # -- who said or wrote what -------------------------------------------------------------------------
     def _gist_quotes(self, sentence: str, low: str) -> list[Mention]:
@@ -608,6 +666,9 @@ class FactChecker:
         relation = "wrote" if quote.kind in ("wrote", "work") else "said"
         label = f"“{quote.text}”"
         if speaker is None:
+            target = self._target(q, low, ms, quote, None, sentence, years)
+            if target is not None and target.status == "contradicted":
+                return target
             return self._quote_date(quote, low, sentence, years, q)
         claim = Claim(speaker, relation, quote.id, years[0][1] if years else None, negated, sentence)
         authors = {quote.author, *quote.coauthors}
@@ -618,6 +679,9 @@ class FactChecker:
         if quote.about:
             correct += f", about {self.facts.name(quote.about)}"
         correct += "."
+        target = self._target(q, low, ms, quote, speaker, sentence, years)
+        if target is not None and target.status == "contradicted" and speaker in authors and not negated:
+            return target
         if (speaker in authors) != negated:
             dated = self._quote_date(quote, low, sentence, years, q, speaker)
             if dated is not None and dated.status == "contradicted":
@@ -630,6 +694,32 @@ class FactChecker:
                                    f"The source says: “{_sentence_of(quote.support)}” "
                                    f"Why might it matter whether it was {self.facts.name(speaker)} or "
                                    f"{who}?")
+
+    def _bare_possessive(self, low: str, m: Mention) -> bool:
+        """"trotskys idea": a name with an s and no apostrophe."""
+        word = low[m.start:m.end]
+        return word.endswith("s") and word[:-1] in self._names
+
+    def _target(self, q: Mention, low: str, ms: list[Mention], quote: Quotation, speaker: str | None,
+                sentence: str, years: list[tuple[int, int]]) -> Verdict | None:
+        """Whom the sentence says the words were about ("Sukhanov called Trotsky a grey blur"):
+        the person just before the quotation, as its object or its subject."""
+        if not quote.about:
+            return None
+        target = next((m for m in reversed(ms) if m.kind == "person" and m.end <= q.start
+                       and re.fullmatch(r"\s*(?:as\s+|was\s+|is\s+|were\s+)?(?:just\s+|only\s+|basically\s+)?"
+                                        r"(?:a|an|the|some)?\s*[\"'“]?\s*", low[m.end:q.start])), None)
+        if target is None or target.id in (quote.about, speaker, quote.author) or target.id not in PROTAGONISTS:
+            return None
+        claim = Claim(speaker or quote.author, "said_about", target.id, years[0][1] if years else None,
+                      target.negated, sentence)
+        correct = (f"“{quote.text}” is {self.facts.name(quote.author)}'s ({quote.when}), about "
+                   f"{self.facts.name(quote.about)}, not {self.facts.name(target.id)}.")
+        if target.negated:
+            return self._verdict("supported", "said_about", claim, quote, correct, f"quotations.{quote.id}")
+        return self._verdict("contradicted", "misattribution", claim, quote, correct, f"quotations.{quote.id}",
+                             probe=f"Whom were the words “{quote.text}” about? The source says: "
+                                   f"“{_sentence_of(quote.support)}” Who was being underestimated?")
 
     def _speaker(self, q: Mention, low: str, ms: list[Mention], quote: Quotation) -> tuple[str | None, bool]:
         """Who the sentence says used the quotation, and whether it denies it ("not Trotsky").
@@ -655,10 +745,21 @@ class FactChecker:
                 if len(gap.split()) <= 6 and not re.search(r"[;:]", gap) and (
                         re.search(r"\b(?:by|from|coined by)\s+(?:the\s+)?(?:[\w-]+\s+)?$", gap)
                         or (re.fullmatch(r"[\"'”\s,]*(?:[\w-]+\s+){0,2}(?:was|is|were|came from)\s+(?:\w+\s+)?",
-                                         gap) and _POSSESSIVE_TAIL.match(low[m.end:m.end + 3]))):
+                                         gap) and (_POSSESSIVE_TAIL.match(low[m.end:m.end + 3])
+                                         or self._bare_possessive(low, m)))):
                     return found(m)
         for m in people:
             if m.end <= q.start + 1 and re.search(r"\b(?:according to|in the words of)\s+$", low[max(0, m.start - 20):m.start]):
+                return found(m)
+        # "in Trotsky's words", "to Trotsky, Stalin was…", "Trotsky's famous description of Stalin as…"
+        for m in people:
+            if m.end > q.start or len(low[m.end:q.start].split()) > 10 or re.search(r"[;:]", low[m.end:q.start]):
+                continue
+            if re.search(r"(?:^|[,;:]\s*|\b(?:and|but|so)\s+)(?:to|for|in)\s+$", low[max(0, m.start - 12):m.start]) \
+                    and re.match(r"(?:'s?\s+(?:view|eyes|opinion|words|mind)\b|\s*,)", low[m.end:]):
+                return found(m)
+            if re.match(r"'s?\s+(?:\w+\s+){0,2}(?:description|view|verdict|words|phrase|label|nickname|dismissal|"
+                        r"opinion|remark|insult|jibe|put-down|characterisation|characterization)\b", low[m.end:]):
                 return found(m)
         verbs = _WRITE if quote.kind == "work" else _SAY_VERB
         near = [v for v in verbs.finditer(low) if (v.end() <= q.start and len(low[v.end():q.start].split()) <= 8)
@@ -692,6 +793,9 @@ class FactChecker:
                 near.append(y)
         if not near or quote.kind == "idea":
             return None
+        # "when the Testament came up in 1924" dates its reading, not its writing.
+        if quote.kind == "work" and not _WRITE.search(low) and not re.search(r"\(\s*'?\d", low):
+            return None
         y = near[0]
         claim = Claim(speaker or quote.author, "said_in", quote.id, y, False, sentence)
         lo, hi = quote.years
@@ -714,7 +818,12 @@ class FactChecker:
             if person is None:
                 continue
             window = low[min(person.end, om.end):max(person.start, om.start)]
-            if not _HELD.search(window + " " + low[max(0, om.start - 12):om.start]) and person.end <= om.start:
+            # The cue may be the post's own words ("led the Comintern", "chaired Sovnarkom").
+            if not _HELD.search(window + " " + low[max(0, om.start - 12):om.end]) and person.end <= om.start:
+                continue
+            successor = self._successor(low, people, person, office, om, sentence, years)
+            if successor is not None:
+                out.append(successor)
                 continue
             pid = person.id
             negated = person.negated or bool(re.search(r"\b(?:not|never|wasn't|was not)\b", window))
@@ -759,6 +868,27 @@ class FactChecker:
                                                f"What did {self.facts.name(pid)} hold instead?"))
         return out
 
+    def _successor(self, low: str, people: list[Mention], person: Mention, office: Office, om: Mention,
+                   sentence: str, years: list[tuple[int, int]]) -> Verdict | None:
+        """"X replaced Y as <post>": the claim is who came after Y, not whether Y held it."""
+        cue = re.search(r"\b(?:replaced|succeeded|took over from|followed)\s+$", low[:person.start])
+        if cue is None:
+            return None
+        new = next((p for p in reversed(people) if p.end <= cue.start()
+                    and len(low[p.end:cue.start()].split()) <= 3), None)
+        olds = [i for i, h in enumerate(office.holders) if h.person == person.id]
+        if new is None or not olds or olds[0] + 1 >= len(office.holders):
+            return None
+        after = office.holders[olds[0] + 1]
+        claim = Claim(new.id, "succeeded", person.id, _segment_year(low, om.start, years), new.negated, sentence)
+        correct = (f"{self.facts.name(after.person)} succeeded {self.facts.name(person.id)} as {office.name} "
+                   f"({_human(after.start)}).")
+        fid = f"offices.{office.id}"
+        if (new.id == after.person) != new.negated:
+            return self._verdict("supported", "succeeded", claim, after, correct, fid)
+        return self._verdict("contradicted", "wrong_office", claim, after, correct, fid,
+                             probe=f"Who came next in that post? The source says: “{_sentence_of(after.support)}”")
+
     # -- alliances and oppositions ----------------------------------------------------------------------
     def allied(self, a: str, b: str, year: int | None) -> Group | None:
         return next((g for g in self.facts.groups if a in g.members and b in g.members
@@ -781,6 +911,8 @@ class FactChecker:
         in_clause = _segment_years(low, cue.start(), years)
         year_list = in_clause or [None]
         negated = bool(re.search(r"\b(?:not|never|wasn't|weren't|didn't|did not|were not|was not)\b", low))
+        # "against Stalin from the start": a claim about every year, so one alliance refutes it.
+        always = bool(_ALWAYS.search(low)) and not in_clause
         pairs: list[tuple[str, str, str]] = []  # (a, b, "ally" | "enemy")
         if ally is not None and (against is None or ally.start() < against.start()):
             left = _side_before(low, people, ally.start())
@@ -793,7 +925,8 @@ class FactChecker:
         else:
             left = _side_before(low, people, against.start())
             right = _side_after(low, people, against.end(), 3)
-            if not right and len(left) >= 2 and re.search(r"\b(?:enemies|rivals)\b", low):
+            if not right and len(left) >= 2 and re.search(r"\b(?:enemies|rivals|fell out|falling out|quarrell?ed|"
+                                                          r"broke up)\b", low):
                 right, left = left[1:], left[:1]
             pairs += [(a, b, "enemy") for a in left for b in right]
         out = []
@@ -815,7 +948,14 @@ class FactChecker:
                     vs = None if self.allied(a, b, None) else self.opposed(a, b, None)
                     if vs is None:
                         continue
-                if stance == "ally":
+                if always:
+                    truth = (not vs) if stance == "ally" else (not with_)
+                    if truth and not (with_ if stance == "ally" else vs):
+                        truth = None
+                elif stance == "ally" and not with_ and y is not None and self.allied(a, b, y - 1) \
+                        and not self.opposed(a, b, y - 1) and _UP_TO.search(low):
+                    truth = None  # up to the year they split ("Bukharin backed Stalin until 1928") is true
+                elif stance == "ally":
                     truth = True if with_ else (False if vs and (y is not None or not self.allied(a, b, None)) else None)
                 else:
                     truth = None if (vs and with_) else True if vs else (False if with_ and y is not None else None)
@@ -839,11 +979,11 @@ class FactChecker:
         when = f"In {y}" if y else "In these years"
         na, nb = self.facts.name(a), self.facts.name(b)
         if with_:
-            return f"{when} {na} and {nb} stood together in {with_.name} ({with_.years[0]}–{with_.years[1]})."
+            return f"{when} {na} and {nb} stood together in {with_.name} ({_span(with_)})."
         g = vs
         side_a = a in g.members
         member, other = (na, nb) if side_a else (nb, na)
-        return f"{when} {member} was in {g.name} ({g.years[0]}–{g.years[1]}), against {other}."
+        return f"{when} {member} was in {g.name} ({_span(g)}), against {other}."
 
     # -- factions and wings -----------------------------------------------------------------------------
     def _memberships(self, low: str, sentence: str, ms: list[Mention], years: list[tuple[int, int]]) -> list[Verdict]:
@@ -876,12 +1016,54 @@ class FactChecker:
                     out += self._wing_member(pm.id, gm.id, negated, sentence)
         return out
 
+    def _turned_on(self, low: str, sentence: str, ms: list[Mention], years: list[tuple[int, int]]) -> list[Verdict]:
+        """"Stalin turned on the Right in 1925": a person against a group or wing. Contradicted when
+        the person was one of its members, or turned on it before it existed as his opponent."""
+        out = []
+        people = [m for m in ms if m.kind == "person" and m.id in PROTAGONISTS and m.id != "lenin"]
+        for gm in (m for m in ms if m.kind in ("group", "wing")):
+            cue = next((c for c in _AGAINST.finditer(low) if c.end() <= gm.start + 3
+                        and re.fullmatch(r"\s*(?:on\s+)?(?:the\s+)?", low[c.end():gm.start])
+                        or (c.end() <= gm.start and re.fullmatch(r"(?:on)?\s*", low[c.end():gm.start]))), None)
+            if cue is None:
+                continue
+            subject = next((p for p in reversed(people) if p.end <= cue.start()
+                            and len(low[p.end:cue.start()].split()) <= 3
+                            and not _SIDE_BREAK.search(low[p.end:cue.start()])), None)
+            if subject is None:
+                continue
+            groups = ([g for g in self.facts.groups if g.id == gm.id] if gm.kind == "group"
+                      else [g for g in self.facts.groups if g.wing == gm.id])
+            year = _segment_year(low, gm.start, years)
+            claim = Claim(subject.id, "opposed", gm.id, year, subject.negated, sentence)
+            foe = [g for g in groups if subject.id in g.against]
+            if foe and not subject.negated:
+                g = foe[0]
+                correct = f"{self.facts.name(subject.id)} was against {g.name} in {_span(g)}."
+                if year is not None and year < min(x.years[0] for x in foe):
+                    allies = [x for x in self.facts.groups_of(subject.id, year)
+                              if set(x.members) & set(g.members)]
+                    if allies:
+                        correct += f" In {year} he was in {allies[0].name}."
+                    out.append(self._verdict("contradicted", "wrong_date", claim, g, correct, f"groups.{g.id}",
+                                             probe=f"When did {self.facts.name(subject.id)} turn on them? The "
+                                                   f"source says: “{_sentence_of(g.support)}”"))
+                else:
+                    out.append(self._verdict("supported", "opposed", claim, g, correct, f"groups.{g.id}"))
+            elif groups and all(subject.id in g.members for g in groups) and not subject.negated:
+                g = groups[0]
+                out.append(self._verdict("contradicted", "wrong_alliance", claim, g,
+                                         f"{self.facts.name(subject.id)} was one of {g.name}.", f"groups.{g.id}",
+                                         probe=f"Whose side was {self.facts.name(subject.id)} on? The source says: "
+                                               f"“{_sentence_of(g.support)}”"))
+        return out
+
     def _group_member(self, pid: str, gid: str, year: int | None, negated: bool, sentence: str) -> list[Verdict]:
         g = next(x for x in self.facts.groups if x.id == gid)
         claim = Claim(pid, "member_of", gid, year, negated, sentence)
         members = " and ".join([", ".join(self.facts.name(m) for m in g.members[:-1]), self.facts.name(g.members[-1])]
                                if len(g.members) > 1 else [self.facts.name(g.members[0])])
-        correct = f"{g.name[0].upper() + g.name[1:]} ({g.years[0]}–{g.years[1]}) was {members}."
+        correct = f"{g.name[0].upper() + g.name[1:]} ({_span(g)}) was {members}."
         is_member = pid in g.members
         if year is not None and is_member and not (g.years[0] - 1 <= year <= g.years[1]) and not negated:
             return [self._verdict("contradicted", "wrong_date", claim, g, correct, f"groups.{gid}",
@@ -900,7 +1082,7 @@ class FactChecker:
         g = groups[0]
         claim = Claim(pid, "member_of", f"the {wing}", None, negated, sentence)
         correct = (f"{self.facts.name(pid)} was on the party's {' and '.join(sorted(wings))}: "
-                   + "; ".join(f"{x.name} ({x.years[0]}–{x.years[1]})" for x in groups) + ".")
+                   + "; ".join(f"{x.name} ({_span(x)})" for x in groups) + ".")
         if (wing in wings) != negated:
             return [self._verdict("supported", "member_of", claim, g, correct, f"groups.{g.id}")]
         return [self._verdict("contradicted", "wrong_faction", claim, g, correct, f"groups.{g.id}",
@@ -914,6 +1096,14 @@ class FactChecker:
         the clause just before it ("In 1927 Trotsky was expelled"), nearest event first."""
         events = [m for m in ms if m.kind == "event"]
         if not events or not years:
+            return []
+        # "Zinoviev attacked socialism in one country in 1925": the year dates the attack on
+        # the idea, not the idea's statement.
+        idea_spans = [(m.start, m.end) for m in ms if m.kind == "quote"
+                      and next(q for q in self.facts.quotations if q.id == m.id).kind == "idea"]
+        events = [m for m in events if not any(s <= m.start < e for s, e in idea_spans)
+                  or not _AGAINST.search(low[:m.start])]
+        if not events:
             return []
         stated: dict[str, int] = {}
         lessons = Lessons(cards=[], timeline=self.facts.timeline)
@@ -930,7 +1120,7 @@ class FactChecker:
                     gap = low[pos + 4:m.start]
                     ok = len(gap.split()) <= 5 and not re.search(r"[;:()]", gap) and \
                         bool(re.search(r"(?:^|\b(?:in|by|during)\s+(?:\w+\s+)?)$", low[:pos].strip()[-20:] + " ")) \
-                        and not re.search(r"\b(?:and|but|after|before|then)\b", gap)
+                        and not re.search(r"\b(?:and|but|after|before|then|than)\b", gap)
                     dist = len(gap) + 20
                 if ok and (best is None or dist < best[0]):
                     best = (dist, m)
@@ -1002,7 +1192,15 @@ def _loose(term: str) -> re.Pattern[str]:
     if len(words) < 2:
         return term_regex(term)
     parts = [re.escape(w).replace("'", "'?") for w in words]
-    return re.compile(r"(?<!\w)" + r"\W+(?:[\w']+\W+){0,2}?".join(parts) + r"(?!\w)")
+    # "Lenin's third stroke" is not "Lenin's stroke" (the first): an ordinal is never a filler word.
+    filler = r"\W+(?:(?!(?:first|second|third|fourth|last|final)\b)[\w']+\W+){0,2}?"
+    return re.compile(r"(?<!\w)" + filler.join(parts) + r"(?!\w)")
+
+
+def _span(g: Group) -> str:
+    """A group's years: "1926–1927", or "1925" for one year."""
+    a, b = g.years
+    return str(a) if a == b else f"{a}–{b}"
 
 
 def _human(iso: str) -> str:
@@ -1065,11 +1263,23 @@ def _nearest_person(low: str, people: list[Mention], om: Mention) -> Mention | N
     return p
 
 
-_SEGMENT = re.compile(r";|,\s*(?:and|but|when|while|which|who|then|so|after|before|because|as)\b|"
+_SEGMENT = re.compile(r"[;:]|,\s*(?:and|but|when|while|which|who|then|so|after|before|because|as)\b|"
                       r"\b(?:when|while|because|whereas|although|though)\b|\band then\b")
-_GROUP_LINK = re.compile(r"\s*(?:\(|,|:)?\s*(?:of|including|with|like|such as|namely|by|was|were|consisted of|"
+_GROUP_LINK = re.compile(r"\s*(?:\(|,|:)?\s*(?:(?:in|of|from)\s+\d{4}(?:\s*[-–]\s*\d{2,4})?\s*,?\s*)?(?:of|including|with|like|such as|namely|by|was|were|consisted of|"
                          r"made up of|included|comprised|led by|formed by|members were|were led by|was led by)\s*"
                          r"(?:the\s+)?")
+
+
+def _bound_to_event(low: str, pos: int, ms: list[Mention]) -> bool:
+    """The year at ``pos`` is an event's own ("the 1921 ban on factions", "ban on factions of 1921")."""
+    for m in ms:
+        if m.kind != "event":
+            continue
+        if m.start >= pos + 4 and re.fullmatch(r"\s*", low[pos + 4:m.start]) and re.search(r"\bthe\s+$", low[:pos]):
+            return True
+        if pos >= m.end and re.fullmatch(r"\s*(?:of|\()\s*'?", low[m.end:pos]):
+            return True
+    return False
 
 
 def _segment_years(low: str, pos: int, years: list[tuple[int, int]]) -> list[int]:

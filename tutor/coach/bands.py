@@ -38,6 +38,10 @@ LEVEL_SUMMARY = {
 # floor for L2 (a few lines cannot show knowledge) and for "fully developed" at L5; the levels
 # between rest on argument, evidence, judgement and accuracy alone.
 MIN_WORDS = {"L2": 150, "L5": 800}
+# Distinct specific names (people, congresses, documents) that show knowledge without a date.
+KNOWLEDGE_NAMES = 4
+# The highest level an essay that stops before its judgement can reach.
+UNFINISHED_CAP = "L2"
 _LINE = re.compile(r"\b(?:(?:this|the|my) essay (?:will )?argues?|i (?:will )?argue|will argue|argues? that)\b", re.I)
 _AVOIDS = re.compile(r"\ball (?:of )?(?:these|the|those) (?:factors|reasons)\b[^.]{0,40}\b(?:together|helped|"
                      r"contributed|were (?:all )?important|played a part)|\b(?:were|are) all important\b", re.I)
@@ -201,12 +205,18 @@ def descriptors(s: Summary) -> list[Descriptor]:
     # L2: some relevant knowledge.
     evidenced = [p for p in s.paragraphs if p.evidence]
     dated = sum(len(p.dates) + len(p.figures) for p in s.paragraphs)
+    named = len({n for p in s.paragraphs for n in p.names})
+    # Names are knowledge too: an essay full of the right people, congresses and documents knows
+    # something even if it gives no year.
+    specific = ", ".join(x for x in (_plural(dated, "date or figure").replace("date or figures", "dates or figures")
+                                     if dated else "", _plural(named, "specific name") if named else "") if x)
     add("L2", "knowledge", "Some relevant knowledge: specific dates, names or figures, not only general comments", [
         (len(evidenced) >= 2 and sum(p.evidence for p in s.paragraphs) >= 3,
          f"{len(evidenced)} of {len(s.paragraphs)} paragraphs name specific events, documents or people",
          "most points have no specific event, document or person behind them"),
-        (dated >= 1, (f"{dated} dates or figures" if dated > 1 else "1 date or figure") if dated else "",
-         "there is not one date or figure"),
+        (dated >= 1 or named >= KNOWLEDGE_NAMES, specific,
+         "there is not one date, figure or specific name" if not (dated or named)
+         else f"only {specific}: too few to show knowledge"),
         (s.words >= MIN_WORDS["L2"], "", f"at {s.words} words the answer is too short to show much"),
     ])
 
@@ -253,6 +263,8 @@ def descriptors(s: Summary) -> list[Descriptor]:
          f"{round(s.with_evidence * nb)} of {nb}", f"{_paras(no_ev) or 'some paragraphs'} lack specific evidence"),
         (s.fact_errors <= 1, _plural(s.fact_errors, "factual error") + " to correct" if s.fact_errors
          else "no factual errors found", _plural(s.fact_errors, "factual error") + " to correct"),
+        # Names show knowledge; good knowledge also places events in time.
+        (dated >= 1, "", "no dates or figures place the events in time"),
     ])
 
     # L5: sustained judgement, precise well-selected evidence, fully analytical and developed.
@@ -304,14 +316,25 @@ class Band:
 
 
 def place(s: Summary) -> Band:
-    """The highest level whose descriptors, and all those below, are met; marks inside its band."""
+    """The highest level whose own descriptors are all met, with at most one slip among the
+    descriptors below it (best fit: one missing date does not undo analysis, evidence and balance
+    the table finds). An unfinished essay is read for what it has: its missing conclusion does
+    not floor it, but without a judgement it is capped at Level 2 (the teachers' band for
+    corpus/eval/essays/l2-unfinished-divisions)."""
     ds = descriptors(s)
+    cut_short = s.unfinished and s.judgement in ("none", "absent")
     level = "L1"
-    for candidate in LEVELS[1:]:
-        if all(d.met for d in ds if d.level == candidate):
-            level = candidate
-        else:
+    for i, candidate in enumerate(LEVELS[1:], start=1):
+        own = [d for d in ds if d.level == candidate and not (cut_short and d.key == "judgement")]
+        slips = [d for d in ds if LEVELS.index(d.level) < i and not d.met
+                 and not (cut_short and d.key == "judgement")]
+        if len(slips) > 1:
             break
+        if all(d.met for d in own):
+            level = candidate
+    # A few lines cannot show more than some knowledge, however well argued.
+    if (cut_short or s.words < MIN_WORDS["L2"]) and LEVELS.index(level) > LEVELS.index(UNFINISHED_CAP):
+        level = UNFINISHED_CAP
     return Band(level, _marks(level, ds, s), ds)
 
 

@@ -110,7 +110,16 @@ class EssayAnalysis:
             "paragraphs": self.paragraphs, "questions": self.questions,
             "question_citations": [q.citation for q in self.steps],
             "citations": [c.as_dict() for c in self.citations], "measures": self.numbers, "notes": self.notes,
+            # Every sentence the fact check contradicted, with the correction and its source (the
+            # model path adds what it found to these, never removes them).
+            "facts": self.fact_checks,
         }
+
+    @property
+    def fact_checks(self) -> list[dict[str, Any]]:
+        """The issues that are factual slips, each with the student's sentence, the correction
+        and its source document."""
+        return [i for i in self.issues if i["kind"] in FACT_KINDS]
 
     def essay_sentences(self) -> list[str]:
         return [s for p in self.paragraphs for s in split_sentences(p["text"])]

@@ -86,6 +86,15 @@ def essay_coach_page() -> None:
         st.dataframe([{"paragraph": i["paragraph"], "issue": i["kind"].replace("_", " "), "what": i["message"],
                        "you wrote": f"“{i['sentence']}”" if i.get("sentence") else ""}
                       for i in analysis.issues], hide_index=True, width="stretch")
+    st.markdown("**Fact check**")
+    if analysis.fact_checks:
+        for f in analysis.fact_checks:
+            source = f" (source: {f['doc']})" if f.get("doc") else ""
+            st.markdown(escape_markdown(f"Paragraph {f['paragraph']}: “{f['sentence']}” — "
+                                        f"{f.get('correct') or f['message']}{source}"))
+    else:
+        st.caption("Every sentence was checked against the fact base and the timeline; none contradicts them. "
+                   "Claims the fact base does not cover are not judged.")
     with st.expander("Paragraph by paragraph"):
         st.dataframe([{"paragraph": p["n"], "role": p["role"], "stance": p["stance"],
                        "factors": ", ".join(f["term"] for f in p["factors"]),

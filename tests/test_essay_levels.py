@@ -1,0 +1,76 @@
+"""Issue 22: the essay coach's level follows its own criteria table, and its fact check reads
+every sentence. The seed essay (tests/fixtures/seed_essays/names-no-dates.md) is full of names
+but gives no year, and attributes "grey blur" to Trotsky; the coach used to place it at Level 1
+("there is not one date or figure") while its table met every Level 3 and Level 4 row but one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tutor.coach.essay import EssayCoach
+from tutor.lessons import load_lessons
+
+from conftest import CORPUS
+
+SEED = Path(__file__).parent / "fixtures" / "seed_essays" / "names-no-dates.md"
+QUESTION = ("'Stalin won the power struggle because his rivals underestimated him.' Explain why you agree or "
+            "disagree with this view.")
+
+
+@pytest.fixture(scope="module")
+def coach():
+    return EssayCoach(load_lessons(CORPUS))
+
+
+def _row(analysis, level: str, start: str) -> dict:
+    return next(d for d in analysis.descriptors if d["level"] == level and d["descriptor"].startswith(start))
+
+
+def test_names_are_knowledge_so_the_seed_essay_is_not_floored(coach):
+    a = coach.analyse(SEED.read_text(encoding="utf-8"), question=QUESTION)
+    knowledge = _row(a, "L2", "Some relevant knowledge")
+    assert knowledge["met"] and "specific names" in knowledge["why"]
+    assert all(d["met"] for d in a.descriptors if d["level"] == "L3")
+    accuracy = _row(a, "L4", "Good, accurate knowledge")
+    assert not accuracy["met"] and "no dates" in accuracy["why"]
+    assert a.level == "L3" and 11 <= a.marks[0] <= a.marks[1] <= 15
+
+
+def test_the_seed_essays_grey_blur_is_caught_in_the_json(coach):
+    data = coach.analyse(SEED.read_text(encoding="utf-8"), question=QUESTION).as_dict()
+    blur = [f for f in data["facts"] if "grey blur" in f["sentence"]]
+    assert blur and blur[0]["kind"] == "misattribution"
+    assert "Sukhanov" in blur[0]["correct"] and "1917" in blur[0]["correct"] and blur[0]["doc"]
+    assert blur[0] in data["issues"]
+
+
+@pytest.mark.parametrize("sentence", [
+    'Stalin was, in Trotsky\'s words, a "grey blur".',
+    "To Trotsky, Stalin was just a grey blur.",
+    "Trotsky's famous description of Stalin as a grey blur shows that he underestimated him.",
+])
+def test_every_wording_of_the_misattribution_is_caught_inside_an_essay(coach, sentence):
+    text = SEED.read_text(encoding="utf-8").replace('Trotsky called him a "grey blur", which shows that Trotsky '
+                                                    'thought he was a nobody and not a danger.', sentence)
+    assert sentence in text
+    facts = coach.analyse(text, question=QUESTION).as_dict()["facts"]
+    assert any(f["kind"] == "misattribution" and f["sentence"] == sentence for f in facts)
+
+
+def test_an_unfinished_essay_is_capped_not_floored(coach):
+    full = SEED.read_text(encoding="utf-8")
+    cut = full[:full.index("The ban on factions also helped")] + ("The ban on factions also helped Stalin, because "
+                                                                   "once the United Opposition organised it could be")
+    a = coach.analyse(cut, question=QUESTION)
+    assert _row(a, "L3", "Reaches a judgement")["met"] is False
+    assert a.level == "L2" and 6 <= a.marks[0]
+    assert "unfinished" in {i["kind"] for i in a.issues}
+
+
+def test_a_short_unfinished_essay_with_analysis_is_capped_at_level_2(coach):
+    paras = SEED.read_text(encoding="utf-8").split("\n\n")
+    short = paras[1] + "\n\n" + paras[2][:paras[2].index("This is strong")] + "This is strong evidence because"
+    assert len(short.split()) < 150
+    assert coach.analyse(short, question=QUESTION).level == "L2"
