@@ -29,13 +29,19 @@ from typing import Any, Callable
 import yaml
 
 from tutor.errors import DocumentError
-from tutor.hidden import MAX_EXCERPT, docx_run_hidden, drop_hidden_html, drop_hidden_markdown
+from tutor.hidden import DocxVisibility, docx_cell_texts, docx_visible_text, drop_hidden_html, drop_hidden_markdown
 
 SUPPORTED_EXTENSIONS = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm")
 KINDS = ("overview", "event", "person", "idea", "historiography", "source-note", "skills", "other")
-# A .docx is a zip; anything that unpacks past this is a zip bomb, not a history handout.
-MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024
-MAX_DOCX_RATIO = 200
+# A .docx is a zip of XML (and pictures). The whole course (39 handouts, 250 kB of text) as one
+# .docx unpacks to 1.2 MB of XML, a single handout to under 1 MB, compressed 3-5 to 1
+# (benchmarks/hostile_upload_benchmark.py --measure-handouts); Word's own files are a few times
+# larger. Past these limits it is a zip bomb, not a handout: python-docx holds every part in
+# memory and builds a tree of every XML part (179 MB of XML took 4.8 GB and 7 minutes).
+MAX_DOCX_XML_BYTES = 12 * 1024 * 1024
+MAX_DOCX_UNPACKED_BYTES = 64 * 1024 * 1024  # pictures included (they do not compress)
+MAX_DOCX_RATIO = 100  # of one part over 1 MB: Word's XML compresses 3-20 to 1
+MAX_DOCX_PARTS = 2000
 # Reading one PDF may take this long and this much memory (see _read_pdf).
 PDF_TIME_LIMIT_S = 120.0
 PDF_MEMORY_LIMIT = 2 * 1024 ** 3
@@ -384,32 +390,40 @@ def _pdf_sections(filename: str, result: dict[str, Any]) -> list[Section]:
     return sections
 
 
-def _docx_visible_text(paragraph, hidden: list[str]) -> str:
-    from docx.oxml.ns import qn
-    from docx.text.run import Run
-
-    style = paragraph.style
-    style_hidden = bool(style is not None and style.font is not None and style.font.hidden)
-    # Runs inside hyperlinks and tracked insertions too, not just the paragraph's direct runs.
-    runs = [Run(r, paragraph) for r in paragraph._p.iter(qn("w:r"))]
-    flags = [docx_run_hidden(run, style_hidden) for run in runs]
-    if not any(flags):
-        return paragraph.text
-    gone = " ".join(run.text for run, flag in zip(runs, flags) if flag).strip()
-    if gone:
-        hidden.append(gone[:MAX_EXCERPT])
-    return "".join(run.text for run, flag in zip(runs, flags) if not flag)
+def check_docx_archive(filename: str, data: bytes) -> None:
+    """Refuse a .docx whose zip directory says it unpacks past what any handout does, before a
+    byte is unpacked. The directory cannot lie about it: zipfile stops each part at its declared
+    size and fails its checksum if there is more."""
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise DocumentError(filename, "not a valid .docx (it is not a zip archive); re-save it from Word")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise DocumentError(filename, "not a valid .docx (a damaged zip archive); re-save it from Word") from None
+    xml = [p for p in parts if p.filename.lower().endswith((".xml", ".rels"))]
+    xml_bytes = sum(p.file_size for p in xml)
+    refuse = ("the .docx unpacks to {what}, more than any handout (a zip bomb?); re-save it from Word, or split "
+              "it, or save it as PDF")
+    if len(parts) > MAX_DOCX_PARTS:
+        raise DocumentError(filename, refuse.format(what=f"{len(parts)} parts (limit {MAX_DOCX_PARTS})"))
+    if xml_bytes > MAX_DOCX_XML_BYTES:
+        raise DocumentError(filename, refuse.format(
+            what=f"{xml_bytes / 1048576:.0f} MB of XML (limit {MAX_DOCX_XML_BYTES // 1048576} MB)"))
+    unpacked = sum(p.file_size for p in parts)
+    if unpacked > MAX_DOCX_UNPACKED_BYTES:
+        raise DocumentError(filename, refuse.format(
+            what=f"{unpacked / 1048576:.0f} MB (limit {MAX_DOCX_UNPACKED_BYTES // 1048576} MB)"))
+    for part in xml:
+        if part.file_size > 1024 * 1024 and part.file_size > MAX_DOCX_RATIO * max(part.compress_size, 1):
+            raise DocumentError(filename, refuse.format(
+                what=f"a part {part.file_size // max(part.compress_size, 1)} times its packed size"))
+    if "word/document.xml" not in {p.filename for p in parts}:
+        raise DocumentError(filename, "not a valid .docx (no word/document.xml); re-save it from Word")
 
 
 def _read_docx(filename: str, data: bytes, hidden: list[str]) -> str:
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise DocumentError(filename, "not a valid .docx (it is not a zip archive); re-save it from Word")
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > MAX_DOCX_UNPACKED_BYTES or unpacked > MAX_DOCX_RATIO * max(len(data), 1) + 10_000_000:
-            raise DocumentError(filename, "the .docx unpacks to an absurd size (a zip bomb?); refusing it")
-        if "word/document.xml" not in archive.namelist():
-            raise DocumentError(filename, "not a valid .docx (no word/document.xml); re-save it from Word")
+    check_docx_archive(filename, data)
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from lxml.etree import XMLSyntaxError
@@ -421,8 +435,9 @@ def _read_docx(filename: str, data: bytes, hidden: list[str]) -> str:
     except XMLSyntaxError:
         raise DocumentError(filename, "the .docx contains broken XML; re-save it from Word") from None
     lines: list[str] = []
+    visibility = DocxVisibility(document)
     for paragraph in document.paragraphs:
-        text = _docx_visible_text(paragraph, hidden).strip()
+        text = docx_visible_text(visibility, paragraph, hidden).strip()
         if not text:
             continue
         style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
@@ -436,7 +451,7 @@ def _read_docx(filename: str, data: bytes, hidden: list[str]) -> str:
             lines.append(text)
     for table in document.tables:
         for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
+            cells = [text.strip() for text in docx_cell_texts(visibility, row, hidden) if text.strip()]
             if cells:
                 lines.append(" | ".join(cells))
     return "\n\n".join(lines)
