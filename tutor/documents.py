@@ -51,7 +51,7 @@ MAX_FRONT_MATTER_CHARS = 16 * 1024
 MAX_FRONT_MATTER_DEPTH = 3  # the mapping, a list in it, and nothing deeper
 MAX_META_TEXT_CHARS = 2000
 MAX_TAGS = 50
-# A student's upload is read in a child process with these limits (see read_upload).
+# Every upload is read in a child process with these limits (see read_uploads); PDFs with the PDF ones.
 READ_TIME_LIMIT_S = 30.0
 READ_MEMORY_LIMIT = 1024 ** 3
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
@@ -593,27 +593,108 @@ def read_document(filename: str, data: bytes, *, max_bytes: int | None = None) -
 
 def read_upload(filename: str, data: bytes, *, max_bytes: int,
                 time_limit_s: float = READ_TIME_LIMIT_S) -> SourceDocument:
-    """:func:`read_document` for a file a student sends: in a child process with a time and
-    memory budget, so that no file, however crafted, can hold the app or its memory. Costs one
-    process start (about 0.3 s); the child is killed at the limit."""
-    filename = safe_filename(filename)
-    check_size(filename, len(data), max_bytes)
+    """:func:`read_document` in a child process with a time and memory budget (see
+    :func:`read_uploads`), for one file; raises DocumentError."""
+    [result] = read_uploads([(filename, data)], max_bytes=max_bytes, time_limit_s=time_limit_s)
+    if isinstance(result, DocumentError):
+        raise result
+    return result
+
+
+def read_uploads(files: list[tuple[str, bytes]], *, max_bytes: int | None,
+                 time_limit_s: float | None = None) -> list[SourceDocument | DocumentError]:
+    """:func:`read_document` for every file anyone sends (a student's essay, a teacher's
+    handouts, the CLI's files, the kept originals of a reindex), in a child process with a
+    time limit per file and a memory limit, so that no file, however crafted, can hold the app
+    or its memory. One child reads the whole batch (one process start, about 0.3 s); a file
+    that runs out of time or memory kills it and fails alone, and a new child reads the rest.
+    Returns, in order, each file's document or the error that names it."""
+    results: dict[int, SourceDocument | DocumentError] = {}
+    pending: list[tuple[int, str, bytes]] = []
+    for index, (filename, data) in enumerate(files):
+        try:
+            filename = safe_filename(filename)
+            if max_bytes is not None:
+                check_size(filename, len(data), max_bytes)
+        except DocumentError as exc:
+            results[index] = exc
+            continue
+        pending.append((index, filename, data))
+    while pending:
+        done, pending = _read_in_child(pending, time_limit_s)
+        results.update(done)
+    return [results[index] for index in range(len(files))]
+
+
+def _time_limit(filename: str, time_limit_s: float | None) -> float:
+    if time_limit_s is not None:
+        return time_limit_s
+    return PDF_TIME_LIMIT_S if filename.lower().endswith(".pdf") else READ_TIME_LIMIT_S
+
+
+def _read_in_child(pending: list[tuple[int, str, bytes]], time_limit_s: float | None
+                   ) -> tuple[dict[int, SourceDocument | DocumentError], list[tuple[int, str, bytes]]]:
+    """Read files in one child until one fails it; return the results and the files not read."""
+    import queue
+    import threading
+
+    memory = PDF_MEMORY_LIMIT if any(name.lower().endswith(".pdf") for _, name, _ in pending) else READ_MEMORY_LIMIT
+    done: dict[int, SourceDocument | DocumentError] = {}
     try:
-        done = subprocess.run([sys.executable, "-m", "tutor.documents", "--read", filename], input=data,
-                              capture_output=True, timeout=time_limit_s, check=False)
-    except subprocess.TimeoutExpired:
-        raise DocumentError(filename, f"reading it took over {time_limit_s:g} seconds (a damaged or hostile "
-                                      "file?); save it again as plain text or .docx") from None
+        child = subprocess.Popen([sys.executable, "-m", "tutor.documents", "--read-batch", str(memory)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except OSError as exc:
-        raise DocumentError(filename, f"cannot start the file reader ({exc.strerror}); try again") from None
+        return {index: DocumentError(name, f"cannot start the file reader ({exc.strerror}); try again")
+                for index, name, _ in pending}, []
+
+    def feed() -> None:
+        try:
+            for _, name, data in pending:
+                child.stdin.write(json.dumps({"name": name, "size": len(data)}).encode() + b"\n")
+                child.stdin.write(data)
+            child.stdin.close()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # the child was stopped: the files it did not read are read by the next one
+
+    lines: queue.Queue[bytes | None] = queue.Queue()
+
+    def drain() -> None:
+        for line in child.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=feed, daemon=True).start()
+    threading.Thread(target=drain, daemon=True).start()
     try:
-        result = json.loads(done.stdout)
-    except ValueError:
-        raise DocumentError(filename, f"the file reader stopped (exit code {done.returncode}, over "
-                                      f"{READ_MEMORY_LIMIT // 1024 ** 2} MB of memory?); save the file again "
-                                      "as plain text or .docx") from None
+        for position, (index, name, data) in enumerate(pending):
+            limit = _time_limit(name, time_limit_s)
+            try:
+                line = lines.get(timeout=limit)
+            except queue.Empty:
+                done[index] = DocumentError(name, f"reading it took over {limit:g} seconds (a damaged or hostile "
+                                                  "file?); save it again as plain text or .docx, or re-export it")
+                return done, pending[position + 1:]
+            if line is None:
+                child.wait()
+                done[index] = DocumentError(name, f"the file reader stopped (exit code {child.returncode}, over "
+                                                  f"{memory // 1024 ** 2} MB of memory?); save the file again as "
+                                                  "plain text or .docx, or re-export it")
+                return done, pending[position + 1:]
+            try:
+                result = json.loads(line)
+            except ValueError:  # cut off mid-line: the child died writing it
+                result = {"error": "the file reader stopped while answering; save the file again and retry"}
+            done[index] = _document_from_child(name, data, result)
+        return done, []
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+
+
+def _document_from_child(filename: str, data: bytes, result: dict[str, Any]) -> SourceDocument | DocumentError:
     if "error" in result:
-        raise DocumentError(filename, result["error"])
+        return DocumentError(filename, result["error"])
     fields = result["doc"]
     fields["sections"] = [Section(**section) for section in fields["sections"]]
     return SourceDocument(**fields, raw=data)
@@ -622,31 +703,37 @@ def read_upload(filename: str, data: bytes, *, max_bytes: int,
 _IN_READER_CHILD = False
 
 
-def _reader_child(filename: str) -> None:
-    """``python -m tutor.documents --read NAME``: file bytes on stdin, the document as JSON."""
+def _reader_child(memory: int) -> None:
+    """``python -m tutor.documents --read-batch BYTES``: on stdin, for each file a JSON line
+    {"name", "size"} then its bytes; on stdout, one JSON line per file as it is read."""
     global _IN_READER_CHILD
     _IN_READER_CHILD = True
     try:
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (READ_MEMORY_LIMIT, READ_MEMORY_LIMIT))
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     except (ImportError, ValueError, OSError):  # not on every platform; the time limit still holds
         pass
-    try:
-        doc = read_document(filename, sys.stdin.buffer.read())
-    except DocumentError as exc:
-        out: dict[str, Any] = {"error": exc.reason}
-    except MemoryError:
-        out = {"error": f"reading it needs over {READ_MEMORY_LIMIT // 1024 ** 2} MB of memory (a hostile file?); "
-                        "save it again as plain text or .docx"}
-    else:
-        fields = {f.name: getattr(doc, f.name) for f in dataclasses.fields(doc) if f.name != "raw"}
-        fields["sections"] = [dataclasses.asdict(section) for section in doc.sections]
-        out = {"doc": fields}
-    sys.stdout.write(json.dumps(out))
+    source = sys.stdin.buffer
+    while header := source.readline():
+        item = json.loads(header)
+        data = source.read(item["size"])
+        try:
+            doc = read_document(item["name"], data)
+        except DocumentError as exc:
+            out: dict[str, Any] = {"error": exc.reason}
+        except MemoryError:
+            out = {"error": f"reading it needs over {memory // 1024 ** 2} MB of memory (a hostile file?); "
+                            "save it again as plain text or .docx, or re-export it"}
+        else:
+            fields = {f.name: getattr(doc, f.name) for f in dataclasses.fields(doc) if f.name != "raw"}
+            fields["sections"] = [dataclasses.asdict(section) for section in doc.sections]
+            out = {"doc": fields}
+        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--pdf-pages"]:
     _pdf_child()
-elif __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "--read":
-    _reader_child(sys.argv[2])
+elif __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "--read-batch":
+    _reader_child(int(sys.argv[2]))
