@@ -114,3 +114,38 @@ def hidden_ways() -> list[tuple[str, str, bytes]]:
         ("html: colour of its background", "a.html",
          _html(f'<div style="background:#202020"><p style="color:#1f1f1f">{line}</p></div>')),
     ]
+
+
+# -- issue 24 item 3: a .docx that unpacks to far more XML than any handout -------------------------
+def docx_bomb(xml_mb: float = 179, every: int = 36, seed: int = 24) -> bytes:
+    """A valid .docx whose word/document.xml is ``xml_mb`` MB of paragraphs (hidden runs of
+    HIDDEN_LINE, and every ``every``-th one a random id, as Word's rsids are), packing about
+    110 to 1 like the probe's: 179 MB of XML in a 1.6 MB file, under the old limits (200 MB,
+    200 to 1). Built in memory in about 5 s at full size."""
+    import io
+    import random
+    import zipfile
+
+    rnd = random.Random(seed)
+    hidden = f'<w:p><w:r><w:rPr><w:vanish/></w:rPr><w:t>{HIDDEN_LINE}.</w:t></w:r></w:p>'
+    parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w='
+             '"http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+             f'<w:p><w:r><w:t>{SHOWN_LINE}</w:t></w:r></w:p>']
+    size, n, target = len(parts[0]), 0, int(xml_mb * 1024 * 1024)
+    while size < target:
+        part = hidden if n % every else (f'<w:p w:rsidR="{rnd.getrandbits(32):08X}"><w:r><w:t>'
+                                          f'{rnd.getrandbits(64):016x}</w:t></w:r></w:p>')
+        parts.append(part)
+        size += len(part)
+        n += 1
+    parts.append("</w:body></w:document>")
+    template = _docx(lambda document: None)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(template)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for info in source.infolist():
+            if info.filename == "word/document.xml":
+                archive.writestr("word/document.xml", "".join(parts).encode())
+            else:
+                archive.writestr(info, source.read(info.filename))
+    return out.getvalue()

@@ -33,15 +33,16 @@ from tutor.hidden import DocxVisibility, docx_cell_texts, docx_visible_text, dro
 
 SUPPORTED_EXTENSIONS = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm")
 KINDS = ("overview", "event", "person", "idea", "historiography", "source-note", "skills", "other")
-# A .docx is a zip of XML (and pictures). The whole course (39 handouts, 250 kB of text) as one
-# .docx unpacks to 1.2 MB of XML, a single handout to under 1 MB, compressed 3-5 to 1
+# A .docx is a zip of XML (and pictures). The whole course (45 handouts, 250 kB of text) as one
+# .docx unpacks to 1.2 MB of XML, the largest single handout to 0.8 MB, compressed 3-4 to 1
 # (benchmarks/hostile_upload_benchmark.py --measure-handouts); Word's own files are a few times
 # larger. Past these limits it is a zip bomb, not a handout: python-docx holds every part in
 # memory and builds a tree of every XML part (179 MB of XML took 4.8 GB and 7 minutes).
-MAX_DOCX_XML_BYTES = 12 * 1024 * 1024
+MAX_DOCX_XML_BYTES = 8 * 1024 * 1024  # read in about 15 s on a busy 2-core machine
 MAX_DOCX_UNPACKED_BYTES = 64 * 1024 * 1024  # pictures included (they do not compress)
 MAX_DOCX_RATIO = 100  # of one part over 1 MB: Word's XML compresses 3-20 to 1
 MAX_DOCX_PARTS = 2000
+MAX_HIDDEN_PASSAGES = 200  # kept (for the instruction scan and the teacher) of those left out
 # Reading one PDF may take this long and this much memory (see _read_pdf).
 PDF_TIME_LIMIT_S = 120.0
 PDF_MEMORY_LIMIT = 2 * 1024 ** 3
@@ -440,7 +441,7 @@ def _read_docx(filename: str, data: bytes, hidden: list[str]) -> str:
         text = docx_visible_text(visibility, paragraph, hidden).strip()
         if not text:
             continue
-        style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
+        style = visibility.style_name(paragraph)
         if style.startswith("heading"):
             level = style.removeprefix("heading").strip()
             hashes = "#" * (int(level) if level.isdigit() and 0 < int(level) < 7 else 2)
@@ -566,6 +567,7 @@ def read_document(filename: str, data: bytes, *, max_bytes: int | None = None) -
         chars = sum(len(h) for h in hidden)
         notes.append(f"left out {len(hidden)} hidden passage{'s' if len(hidden) > 1 else ''} "
                      f"({chars} characters a reader cannot see), e.g. “{hidden[0][:80]}”")
+        del hidden[MAX_HIDDEN_PASSAGES:]  # enough to scan and show; a file can hide 100,000
 
     stem = filename.rsplit(".", 1)[0]
     raw_id = meta.get("id")
