@@ -539,3 +539,17 @@ def test_white_word_text_in_a_dark_table_cell_is_kept():
     word.save(buffer)
     doc = read_document("banner.docx", buffer.getvalue())
     assert HIDDEN_LINE in doc.text and not doc.hidden
+
+
+# -- issue 24 item 11: an essay far longer than any essay ------------------------------------------------
+def test_an_essay_of_megabytes_is_refused_before_it_is_read():
+    from tutor.coach.essay import MAX_ESSAY_CHARS, EssayCoach, EssayError
+    from tutor.lessons import load_lessons
+
+    essay = (CORPUS / "eval" / "essays" / "l5-general-secretary.md").read_text(encoding="utf-8")
+    huge = (essay + "\n\n") * (1_700_000 // len(essay))  # the probe's 1.7 MB paste took 99 s to analyse
+    coach = EssayCoach(load_lessons(CORPUS))
+    with pytest.raises(EssayError, match=r"characters, longer than any essay the coach reads \(up to 30,000"):
+        coach.analyse(huge)
+    assert len(essay) < MAX_ESSAY_CHARS / 4  # the longest sample essay is read as before
+    assert coach.analyse(essay).level
