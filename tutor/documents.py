@@ -38,7 +38,7 @@ KINDS = ("overview", "event", "person", "idea", "historiography", "source-note",
 # (benchmarks/hostile_upload_benchmark.py --measure-handouts); Word's own files are a few times
 # larger. Past these limits it is a zip bomb, not a handout: python-docx holds every part in
 # memory and builds a tree of every XML part (179 MB of XML took 4.8 GB and 7 minutes).
-MAX_DOCX_XML_BYTES = 8 * 1024 * 1024  # read in about 15 s on a busy 2-core machine
+MAX_DOCX_XML_BYTES = 6 * 1024 * 1024  # 8 MB took 27 s to read on this busy 2-core machine
 MAX_DOCX_UNPACKED_BYTES = 64 * 1024 * 1024  # pictures included (they do not compress)
 MAX_DOCX_RATIO = 100  # of one part over 1 MB: Word's XML compresses 3-20 to 1
 MAX_DOCX_PARTS = 2000
@@ -433,7 +433,9 @@ def _read_docx(filename: str, data: bytes, hidden: list[str]) -> str:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise DocumentError(filename, f"not a valid .docx ({type(exc).__name__}); re-save it from Word") from None
-    except XMLSyntaxError:
+    except XMLSyntaxError as exc:
+        if "NO_MEMORY" in str(getattr(exc, "error_log", "")):  # lxml reports running out of memory as broken XML
+            raise MemoryError(str(exc)) from None
         raise DocumentError(filename, "the .docx contains broken XML; re-save it from Word") from None
     lines: list[str] = []
     visibility = DocxVisibility(document)
