@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Iterable
 
 MAX_EXCERPT = 300
@@ -563,7 +564,7 @@ class DocxVisibility:
         from docx.enum.style import WD_STYLE_TYPE
         from docx.oxml.ns import qn
 
-        self.qn = qn
+        self.qn = lru_cache(maxsize=None)(qn)  # called for every property of every run
         self.styles = document.styles.element
         self.default_paragraph = self.styles.default_for(WD_STYLE_TYPE.PARAGRAPH)
         self.default_character = self.styles.default_for(WD_STYLE_TYPE.CHARACTER)
@@ -572,6 +573,8 @@ class DocxVisibility:
         page = document.element.find(qn("w:background"))
         self.page = (_hex_rgb(page.get(qn("w:color"))) if page is not None else None) or WHITE
         self._chains: dict[tuple[str, str | None], list] = {}
+        self._paragraph = None
+        self._paragraph_rprs: list = []
 
     def _chain(self, kind: str, style_id: str | None) -> list:
         """The style's elements, then those it is based on (nearest first); cached per style."""
@@ -606,8 +609,11 @@ class DocxVisibility:
         direct = r.find(qn("w:rPr"))
         rprs = [direct]
         rprs += [s.find(qn("w:rPr")) for s in self._chain("r", self._val(direct, "w:rStyle"))]
-        rprs += [s.find(qn("w:rPr")) for s in self._chain("p", self._val(p.find(qn("w:pPr")), "w:pStyle"))]
-        return rprs + [self.default_rpr]
+        if self._paragraph is not p:  # the paragraph style's part is the same for all its runs
+            self._paragraph = p
+            self._paragraph_rprs = [s.find(qn("w:rPr")) for s in
+                                    self._chain("p", self._val(p.find(qn("w:pPr")), "w:pStyle"))]
+        return rprs + self._paragraph_rprs + [self.default_rpr]
 
     def _prop(self, rprs: list, name: str):
         tag = self.qn(f"w:{name}")
@@ -680,10 +686,11 @@ def docx_visible_text(visibility: DocxVisibility, paragraph, hidden: list[str]) 
     runs = visibility.runs(paragraph)
     if not any(reason for _, reason in runs):
         return paragraph.text
-    gone = " ".join(run.text for run, reason in runs if reason).strip()
+    texts = [(run.text, reason) for run, reason in runs]
+    gone = " ".join(text for text, reason in texts if reason).strip()
     if gone:
         hidden.append(gone[:MAX_EXCERPT])
-    return "".join(run.text for run, reason in runs if not reason)
+    return "".join(text for text, reason in texts if not reason)
 
 
 def docx_cell_texts(visibility: DocxVisibility, row, hidden: list[str]) -> Iterable[str]:
