@@ -188,7 +188,9 @@ def _clip_path_hides(value: list) -> bool:
         insets = [a.value for a in args if a.type == "percentage"]
         if not insets:
             return False
-        top, right, bottom, left = (insets * 4)[:4] if len(insets) == 1 else (insets + insets)[:4]
+        # CSS's 1-4 value shorthand: top, right, bottom, left.
+        top, right, bottom, left = {1: lambda v: v * 4, 2: lambda v: v * 2, 3: lambda v: v + [v[1]]}.get(
+            len(insets), lambda v: v[:4])(insets)
         return top + bottom >= 100 or left + right >= 100
     if token.lower_name in ("circle", "ellipse"):
         first = _first(args)
@@ -298,8 +300,8 @@ def _text_hides(state: _Inherited) -> str | None:
         return "visibility: hidden"
     if state.font_px < MIN_FONT_PX:
         return f"font size {state.font_px:g}px"
-    if state.color is not None and state.background is not None:
-        shown = _blend(tuple(state.color), state.background)
+    if state.background is not None:  # text is black unless a colour is set
+        shown = _blend(tuple(state.color) if state.color is not None else (*BLACK, 1.0), state.background)
         if contrast(shown, state.background) < MIN_CONTRAST:
             return "text the colour of its background"
     return None
@@ -381,8 +383,6 @@ def _cascade(soup) -> dict[int, Declarations]:
 
 def _presentational(tag) -> Declarations:
     """Old HTML attributes that style text: <font color=…>, bgcolor=…."""
-    import tinycss2
-
     css = []
     if tag.name == "font" and tag.get("color"):
         css.append(f"color: {tag['color']}")
