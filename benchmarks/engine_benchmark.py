@@ -5,11 +5,14 @@ work before a model's first token.
     python benchmarks/engine_benchmark.py --json          # JSON on stdout
     python benchmarks/engine_benchmark.py --skip-10k      # without the 10,000-chunk store
     python benchmarks/engine_benchmark.py --chunks 2000   # a smaller generated store
+    python benchmarks/engine_benchmark.py --only-conversation   # just the 30-turn conversations
 
 Targets (issue 4): offline reply p95 ≤ 200 ms over the tutor cases; hybrid retrieval p95 ≤ 50 ms
 with 10,000 chunks in the store; engine work before the first model token ≤ 100 ms (from
-``reply()`` to the model's first call, with a model that streams at once). Exit code 1 when a
-target is missed.
+``reply()`` to the model's first call, with a model that streams at once). Issue 24 item 11: a
+turn costs the same however long the conversation — 30 turns of the same message, for several
+messages, offline and with a model: p95 of turn 30 within 1.5x the p95 of turn 1. Exit code 1
+when a target is missed.
 
 The default corpus is ingested into a cached TUTOR_HOME under the temp folder the first time
 (seconds to a minute). The 10,000-chunk store is generated from the corpus documents with
@@ -44,7 +47,11 @@ from tutor.store import Store
 sys.path.insert(0, str(PROJECT_ROOT / "tests"))
 from fakes import FakeChatModel  # noqa: E402 - the scripted model the engine tests use
 
-TARGETS = {"offline_reply_p95_ms": 200.0, "retrieval_10k_p95_ms": 50.0, "pre_model_p95_ms": 100.0}
+TARGETS = {"offline_reply_p95_ms": 200.0, "retrieval_10k_p95_ms": 50.0, "pre_model_p95_ms": 100.0,
+           "offline_turn30_over_turn1": 1.5, "model_turn30_over_turn1": 1.5}
+CONVERSATION_TURNS = 30
+# The message the probe repeated (issue 24), then every 12th tutor case: questions, claims, don't-knows.
+PROBE_MESSAGE = "Stalin was elected by popular vote in 1925"
 CASES = PROJECT_ROOT / "corpus" / "eval" / "tutor_cases.jsonl"
 QUESTIONS = PROJECT_ROOT / "corpus" / "eval" / "questions.jsonl"
 CACHE = Path(tempfile.gettempdir()) / "tutor-engine-benchmark"
@@ -160,6 +167,22 @@ def bench_pre_model(tutor: Tutor, model: FakeChatModel, cases: list[dict]) -> di
     return summary(times)
 
 
+def bench_conversation(tutor: Tutor, messages: list[str], turns: int = CONVERSATION_TURNS) -> dict:
+    """Each message sent ``turns`` times in one conversation; p95 of each turn number across the
+    conversations (a reply's stream read to the end, as the page does)."""
+    by_turn: list[list[float]] = [[] for _ in range(turns)]
+    for message in messages:
+        session = tutor.new_session()
+        for n in range(turns):
+            started = time.perf_counter()
+            "".join(tutor.reply(session, message).stream())
+            by_turn[n].append((time.perf_counter() - started) * 1000)
+    first, last = summary(by_turn[0]), summary(by_turn[-1])
+    return {"conversations": len(messages), "turns": turns, "turn_1": first, f"turn_{turns}": last,
+            "p95_by_turn_ms": [summary(times)["p95_ms"] for times in by_turn],
+            "ratio": round(last["p95_ms"] / max(first["p95_ms"], 1e-9), 2)}
+
+
 def bench_retrieval(retriever: Retriever, queries: list[str]) -> dict:
     index_started = time.perf_counter()
     retriever.bm25_index()
@@ -179,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunks", type=int, default=10_000, help="chunks in the generated store")
     parser.add_argument("--skip-10k", action="store_true", help="skip the generated store")
     parser.add_argument("--fresh", action="store_true", help="rebuild the cached stores")
+    parser.add_argument("--only-conversation", action="store_true",
+                        help="only the conversation-length measure (30 turns of the same message)")
     args = parser.parse_args(argv)
     say = (lambda msg: print(msg, file=sys.stderr)) if args.json else print
 
@@ -192,6 +217,14 @@ def main(argv: list[str] | None = None) -> int:
     store = Store(settings, embedder)
     offline = build(settings, store=store, chat_model=None).tutor
     offline.warm()
+    conversation_messages = [PROBE_MESSAGE] + [c["message"] for c in cases[::12]]
+    if args.only_conversation:
+        model = FakeChatModel(words_per_chunk=50).enqueue("Look at passage [1]. Who chose the congress delegates?")
+        results["offline_conversation"] = bench_conversation(offline, conversation_messages)
+        with_model = build(settings, store=store, chat_model=model).tutor
+        with_model.warm()
+        results["model_conversation"] = bench_conversation(with_model, conversation_messages)
+        return report(results, args)
     # Warm-up on other messages (the retrieval questions): the timed cases meet no cached vectors.
     warm_cases = [{"message": q["question"]} for q in jsonl(QUESTIONS)[:10]]
     bench_offline(offline, warm_cases)
@@ -202,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     with_model.warm()
     _cached_query.cache_clear()  # the offline run embedded these messages already
     results["pre_model"] = bench_pre_model(with_model, model, cases)
+    results["offline_conversation"] = bench_conversation(offline, conversation_messages)
+    results["model_conversation"] = bench_conversation(with_model, conversation_messages)
 
     if not args.skip_10k:
         home, info = big_home(args.chunks, args.fresh, embedder, say)
@@ -210,10 +245,15 @@ def main(argv: list[str] | None = None) -> int:
         _cached_query.cache_clear()  # every timed search embeds its query, as a new question would
         results["retrieval_10k"] = bench_retrieval(Retriever(Store(big, embedder)), queries) | {"build": info}
 
-    checks = {
-        "offline_reply_p95_ms": results["offline_reply"]["p95_ms"],
-        "pre_model_p95_ms": results["pre_model"]["p95_ms"],
-    }
+    return report(results, args)
+
+
+def report(results: dict, args: argparse.Namespace) -> int:
+    checks = {key: results[name]["p95_ms"] for key, name in
+              [("offline_reply_p95_ms", "offline_reply"), ("pre_model_p95_ms", "pre_model")] if name in results}
+    for mode in ("offline", "model"):
+        if f"{mode}_conversation" in results:
+            checks[f"{mode}_turn30_over_turn1"] = results[f"{mode}_conversation"]["ratio"]
     if "retrieval_10k" in results:
         checks["retrieval_10k_p95_ms"] = results["retrieval_10k"]["p95_ms"]
     results["targets"] = {k: {"value": v, "target": TARGETS[k], "met": v <= TARGETS[k]} for k, v in checks.items()}
@@ -221,8 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        rows = [("offline reply (all case turns)", results["offline_reply"], "offline_reply_p95_ms"),
-                ("engine work before the model's first call", results["pre_model"], "pre_model_p95_ms")]
+        rows = [(name, results[key], target) for name, key, target in [
+            ("offline reply (all case turns)", "offline_reply", "offline_reply_p95_ms"),
+            ("engine work before the model's first call", "pre_model", "pre_model_p95_ms")] if key in results]
         if "retrieval_10k" in results:
             rows.append((f"hybrid retrieval, {results['retrieval_10k']['chunks']:,} chunks",
                          results["retrieval_10k"], "retrieval_10k_p95_ms"))
@@ -231,6 +272,14 @@ def main(argv: list[str] | None = None) -> int:
             t = results["targets"][key]
             print(f"{name:46s} {r['n']:5d} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {r['max_ms']:8.1f} "
                   f"{t['target']:8.0f}  {'yes' if t['met'] else 'NO'}")
+        for mode in ("offline", "model"):
+            conv = results.get(f"{mode}_conversation")
+            if conv:
+                last = conv[f"turn_{conv['turns']}"]
+                t = results["targets"][f"{mode}_turn30_over_turn1"]
+                print(f"{mode} conversation, {conv['conversations']} x {conv['turns']} turns of one message: p95 turn 1 "
+                      f"{conv['turn_1']['p95_ms']:.1f} ms, turn {conv['turns']} {last['p95_ms']:.1f} ms, ratio "
+                      f"{conv['ratio']:.2f} (target <= {t['target']:.1f}: {'yes' if t['met'] else 'NO'})")
         if "retrieval_10k" in results:
             b = results["retrieval_10k"]["build"]
             print(f"(10k store: BM25 index built in {results['retrieval_10k']['bm25_index_build_s']} s; "

@@ -86,6 +86,17 @@ def test_offline_turn_shows_reply_sources_move_and_mode(app_home):
     assert {b.label for b in at.sidebar.get("download_button")} == {"Transcript (Markdown)", "Transcript (JSON)"}
 
 
+def test_a_paste_over_the_message_limit_reaches_the_tutor_which_says_what_it_read(app_home):
+    """Streamlit's chat input drops a paste longer than its max_chars without a word (its
+    frontend refuses the change), so a 25,000-character paste sent nothing (issue 24, item 11).
+    The input has no max_chars; the tutor reads the first 20,000 characters and says so."""
+    at = _app().run()
+    assert at.chat_input[0].proto.max_chars == 0
+    _ask(at, "Why did Stalin win? " + "Because of the Secretariat. " * 900)
+    assert _assistant_texts(at)[-1].rstrip().endswith("?")  # answered, after the welcome
+    assert any("read the first 20,000 characters" in plain(w.value) for w in at.warning), [w.value for w in at.warning]
+
+
 def test_reload_with_the_session_in_the_url_restores_the_conversation(app_home):
     at = _ask(_app().run(), "What was Lenin's Testament?")
     session_id = at.query_params["session"]

@@ -1,4 +1,4 @@
-"""Hostile and awkward files (issue 11 items 1, 6, 7, 8, 9; issue 13 item 11), each written here.
+"""Hostile and awkward files (issue 11 items 1, 6, 7, 8, 9; issue 13 item 11; issue 24 items 3, 4), each written here.
 
 A YAML alias bomb in an essay's front matter, Cyrillic in legacy code pages, hidden HTML that
 talks to the model, a FIFO and /dev/zero handed to the CLI, a folder with a program in it, the
@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hostile import LIMIT, alias_bomb
+from hostile import HIDDEN_LINE, LIMIT, SHOWN_LINE, alias_bomb, docx_bomb, hidden_ways
 from tutor.auth import local_operator
 from tutor.corpus import course_documents, why_not_a_source
-from tutor.documents import read_document, read_file, read_upload
+from tutor import documents
+from tutor.documents import read_document, read_file, read_upload, read_uploads
 from tutor.errors import DocumentError
 from tutor.library import Upload, collect, scan_document, summary
 from tutor.scan import scan_text
@@ -410,3 +411,145 @@ def test_summary_counts_every_status():
     results = [IngestResult("a", "added"), IngestResult("b", "skipped"), IngestResult("c", "skipped"),
                IngestResult("d", "failed")]
     assert summary(results) == "1 added, 2 skipped, 1 failed"
+
+
+# -- issue 24 item 3: a teacher's .docx bomb, and every upload read in the bounded child ----------------
+def test_the_probe_s_docx_bomb_is_refused_from_the_zip_directory():
+    bomb = docx_bomb(24)  # 24 MB of XML in 0.27 MB: under the old limits (200 MB, 200 to 1), over the new
+    assert len(bomb) < 400_000
+    err = failure("handout.docx", bomb)
+    assert "of XML (limit 6 MB)" in err.reason and "zip bomb" in err.reason and "split it" in err.reason
+
+
+def test_a_docx_bomb_fails_alone_through_the_teacher_path(library):
+    results = library.ingest(TEACHER, [Upload("bomb.docx", docx_bomb(24)),
+                                       Upload("fine.md", b"# Fine\nThe Lenin Enrolment was in 1924.")])
+    assert [(r.filename, r.status) for r in results] == [("bomb.docx", "failed"), ("fine.md", "added")]
+    assert "of XML (limit 6 MB)" in results[0].reason
+
+
+def test_a_docx_bomb_fails_through_the_cli(tmp_path):
+    (tmp_path / "bomb.docx").write_bytes(docx_bomb(24))
+    result = cli_ingest(str(tmp_path / "bomb.docx"))
+    assert result.exit_code == 1 and "bomb.docx: failed — the .docx unpacks to" in result.output, result.output
+
+
+def test_a_docx_whose_zip_directory_lies_about_sizes_is_refused():
+    import zipfile
+
+    bomb = docx_bomb(24)
+    archive = zipfile.ZipFile(io.BytesIO(bomb))
+    info = archive.getinfo("word/document.xml")
+    # Declare 1 kB where 24 MB are packed: zipfile stops at the declared size and fails the checksum.
+    lied = bomb.replace(info.file_size.to_bytes(4, "little"), (1024).to_bytes(4, "little"))
+    assert zipfile.ZipFile(io.BytesIO(lied)).getinfo("word/document.xml").file_size == 1024
+    assert "not a valid .docx" in failure("handout.docx", lied).reason
+
+
+def test_no_upload_path_parses_a_file_in_the_app_process(library, monkeypatch):
+    """The teacher page and the CLI (Library.check, replace, ingest_paths) and reindex read
+    every file in the child: the app process's read_document is never called."""
+    def in_the_app(*args, **kwargs):
+        raise AssertionError("a file was parsed in the app process")
+
+    handout = b"# Kronstadt\nThe sailors rose in March 1921."
+    monkeypatch.setattr(documents, "read_document", in_the_app)
+    [added] = library.ingest(TEACHER, [Upload("kronstadt.md", handout)])
+    assert added.status == "added", added.line()
+    replaced = library.replace(TEACHER, "kronstadt", Upload("new.md", handout + b" Lenin ended War Communism."))
+    assert replaced.status == "updated", replaced.line()
+    assert [r.status for r in library.reindex(TEACHER)] == ["updated"]
+
+
+def test_a_file_that_exhausts_the_reader_fails_alone_and_the_batch_goes_on(monkeypatch):
+    # A reader allowed 90 MB: the 5 MB of XML (within the limits; about 130 MB resident to read)
+    # needs more, the files around it do not.
+    monkeypatch.setattr(documents, "READ_MEMORY_LIMIT", 90 * 1024 ** 2)
+    results = read_uploads([("a.md", b"# A\nThe NEP began in 1921."), ("big.docx", docx_bomb(5, every=3)),
+                            ("b.md", b"# B\nThe Lenin Enrolment was in 1924.")], max_bytes=LIMIT)
+    assert [type(r).__name__ for r in results] == ["SourceDocument", "DocumentError", "SourceDocument"], results
+    assert results[1].filename == "big.docx"
+    assert "needs over 90 MB of memory" in results[1].reason, results[1].reason
+    assert results[2].text.endswith("Lenin Enrolment was in 1924.")
+
+
+def test_a_slow_file_fails_on_its_own_time_limit_and_names_itself():
+    results = read_uploads([("slow.md", b"# Essay\nStalin won."), ("next.md", b"# Next\nKamenev.")],
+                           max_bytes=LIMIT, time_limit_s=0.001)
+    assert all(isinstance(r, DocumentError) and "took over 0.001 seconds" in r.reason for r in results)
+    assert [r.filename for r in results] == ["slow.md", "next.md"]
+
+
+# -- issue 24 item 4: 22 ways of hiding a line, each generated in tests/hostile.py ----------------------
+WAYS = hidden_ways()
+
+
+@pytest.mark.parametrize("way,name,data", WAYS, ids=[w for w, _, _ in WAYS])
+def test_each_way_of_hiding_a_line_is_left_out_and_reported(way, name, data):
+    doc = read_document(name, data)
+    assert SHOWN_LINE in doc.text
+    assert HIDDEN_LINE not in doc.text, doc.text
+    assert any(HIDDEN_LINE in passage for passage in doc.hidden), doc.hidden
+    assert any("hidden passage" in note and "a reader cannot see" in note for note in doc.notes), doc.notes
+
+
+def test_none_of_the_22_hidden_lines_reaches_the_index_and_each_result_says_so(library):
+    assert len(WAYS) == 22
+    uploads = [Upload(f"way-{n:02d}{name[1:]}", data) for n, (_, name, data) in enumerate(WAYS)]
+    results = library.ingest(TEACHER, uploads, confirm_flagged=True)
+    assert all(r.status == "added" for r in results), [r.line() for r in results if r.status != "added"]
+    assert all("hidden passage" in r.line() for r in results), [r.line() for r in results]
+    indexed = " ".join(c.text for d in library.store.documents() for c in library.store.chunks(d.doc_id))
+    assert SHOWN_LINE.split(" in ")[0] in indexed and "popular vote" not in indexed
+
+
+def _page(body: str, style: str = "") -> bytes:
+    return f"<html><head><style>{style}</style></head><body><p>Kronstadt, 1921.</p>{body}</body></html>".encode()
+
+
+@pytest.mark.parametrize("name,data", [
+    ("dark.html", _page(f'<div style="background-color:#102030"><p style="color:white">{HIDDEN_LINE}</p></div>')),
+    ("grey.html", _page(f'<p style="color:#767676">{HIDDEN_LINE}</p>')),
+    ("faded.html", _page(f'<p style="opacity:.6">{HIDDEN_LINE}</p>')),
+    ("small.html", _page(f'<p style="font-size:0"><span style="font-size:14px">{HIDDEN_LINE}</span></p>')),
+    ("shown-again.html", _page(f'<div style="visibility:hidden"><p style="visibility:visible">{HIDDEN_LINE}</p></div>')),
+    ("hover.html", _page(f'<p class="tip">{HIDDEN_LINE}</p>', ".tip:hover { display: none } "
+                                                                   "@media print { .tip { display: none } }")),
+    ("image.html", _page(f'<p style="background:url(map.png); color:white">{HIDDEN_LINE}</p>')),
+    ("moved.html", _page(f'<p style="position:relative; left:-20px; transform: scale(1.5)">{HIDDEN_LINE}</p>')),
+    ("tall.html", _page(f'<div style="height:200px; overflow:hidden">{HIDDEN_LINE}</div>')),
+    ("link.md", f"# Notes\n\nSee [the Testament][t] on {HIDDEN_LINE}.\n\n[t]: https://example.org \"Testament\"\n".encode()),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_text_a_reader_sees_is_kept(name, data):
+    doc = read_document(name, data)
+    assert HIDDEN_LINE in doc.text and not doc.hidden, (doc.text, doc.hidden)
+
+
+def test_white_word_text_in_a_dark_table_cell_is_kept():
+    import docx
+    from docx.oxml import parse_xml
+    from docx.shared import RGBColor
+
+    word = docx.Document()
+    cell = word.add_table(rows=1, cols=1).cell(0, 0)
+    cell._tc.get_or_add_tcPr().append(parse_xml(
+        '<w:shd xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" w:val="clear" w:fill="1F3864"/>'))
+    cell.paragraphs[0].add_run(HIDDEN_LINE).font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+    buffer = io.BytesIO()
+    word.save(buffer)
+    doc = read_document("banner.docx", buffer.getvalue())
+    assert HIDDEN_LINE in doc.text and not doc.hidden
+
+
+# -- issue 24 item 11: an essay far longer than any essay ------------------------------------------------
+def test_an_essay_of_megabytes_is_refused_before_it_is_read():
+    from tutor.coach.essay import MAX_ESSAY_CHARS, EssayCoach, EssayError
+    from tutor.lessons import load_lessons
+
+    essay = (CORPUS / "eval" / "essays" / "l5-general-secretary.md").read_text(encoding="utf-8")
+    huge = (essay + "\n\n") * (1_700_000 // len(essay))  # the probe's 1.7 MB paste took 99 s to analyse
+    coach = EssayCoach(load_lessons(CORPUS))
+    with pytest.raises(EssayError, match=r"characters, longer than any essay the coach reads \(up to 30,000"):
+        coach.analyse(huge)
+    assert len(essay) < MAX_ESSAY_CHARS / 4  # the longest sample essay is read as before
+    assert coach.analyse(essay).level

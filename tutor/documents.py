@@ -29,13 +29,20 @@ from typing import Any, Callable
 import yaml
 
 from tutor.errors import DocumentError
-from tutor.hidden import MAX_EXCERPT, docx_run_hidden, drop_hidden_html, drop_hidden_markdown
+from tutor.hidden import DocxVisibility, docx_cell_texts, docx_visible_text, drop_hidden_html, drop_hidden_markdown
 
 SUPPORTED_EXTENSIONS = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm")
 KINDS = ("overview", "event", "person", "idea", "historiography", "source-note", "skills", "other")
-# A .docx is a zip; anything that unpacks past this is a zip bomb, not a history handout.
-MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024
-MAX_DOCX_RATIO = 200
+# A .docx is a zip of XML (and pictures). The whole course (45 handouts, 250 kB of text) as one
+# .docx unpacks to 1.2 MB of XML, the largest single handout to 0.8 MB, compressed 3-4 to 1
+# (benchmarks/hostile_upload_benchmark.py --measure-handouts); Word's own files are a few times
+# larger. Past these limits it is a zip bomb, not a handout: python-docx holds every part in
+# memory and builds a tree of every XML part (179 MB of XML took 4.8 GB and 7 minutes).
+MAX_DOCX_XML_BYTES = 6 * 1024 * 1024  # 8 MB took 27 s to read on this busy 2-core machine
+MAX_DOCX_UNPACKED_BYTES = 64 * 1024 * 1024  # pictures included (they do not compress)
+MAX_DOCX_RATIO = 100  # of one part over 1 MB: Word's XML compresses 3-20 to 1
+MAX_DOCX_PARTS = 2000
+MAX_HIDDEN_PASSAGES = 200  # kept (for the instruction scan and the teacher) of those left out
 # Reading one PDF may take this long and this much memory (see _read_pdf).
 PDF_TIME_LIMIT_S = 120.0
 PDF_MEMORY_LIMIT = 2 * 1024 ** 3
@@ -45,7 +52,7 @@ MAX_FRONT_MATTER_CHARS = 16 * 1024
 MAX_FRONT_MATTER_DEPTH = 3  # the mapping, a list in it, and nothing deeper
 MAX_META_TEXT_CHARS = 2000
 MAX_TAGS = 50
-# A student's upload is read in a child process with these limits (see read_upload).
+# Every upload is read in a child process with these limits (see read_uploads); PDFs with the PDF ones.
 READ_TIME_LIMIT_S = 30.0
 READ_MEMORY_LIMIT = 1024 ** 3
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
@@ -384,32 +391,40 @@ def _pdf_sections(filename: str, result: dict[str, Any]) -> list[Section]:
     return sections
 
 
-def _docx_visible_text(paragraph, hidden: list[str]) -> str:
-    from docx.oxml.ns import qn
-    from docx.text.run import Run
-
-    style = paragraph.style
-    style_hidden = bool(style is not None and style.font is not None and style.font.hidden)
-    # Runs inside hyperlinks and tracked insertions too, not just the paragraph's direct runs.
-    runs = [Run(r, paragraph) for r in paragraph._p.iter(qn("w:r"))]
-    flags = [docx_run_hidden(run, style_hidden) for run in runs]
-    if not any(flags):
-        return paragraph.text
-    gone = " ".join(run.text for run, flag in zip(runs, flags) if flag).strip()
-    if gone:
-        hidden.append(gone[:MAX_EXCERPT])
-    return "".join(run.text for run, flag in zip(runs, flags) if not flag)
+def check_docx_archive(filename: str, data: bytes) -> None:
+    """Refuse a .docx whose zip directory says it unpacks past what any handout does, before a
+    byte is unpacked. The directory cannot lie about it: zipfile stops each part at its declared
+    size and fails its checksum if there is more."""
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise DocumentError(filename, "not a valid .docx (it is not a zip archive); re-save it from Word")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise DocumentError(filename, "not a valid .docx (a damaged zip archive); re-save it from Word") from None
+    xml = [p for p in parts if p.filename.lower().endswith((".xml", ".rels"))]
+    xml_bytes = sum(p.file_size for p in xml)
+    refuse = ("the .docx unpacks to {what}, more than any handout (a zip bomb?); re-save it from Word, or split "
+              "it, or save it as PDF")
+    if len(parts) > MAX_DOCX_PARTS:
+        raise DocumentError(filename, refuse.format(what=f"{len(parts)} parts (limit {MAX_DOCX_PARTS})"))
+    if xml_bytes > MAX_DOCX_XML_BYTES:
+        raise DocumentError(filename, refuse.format(
+            what=f"{xml_bytes / 1048576:.0f} MB of XML (limit {MAX_DOCX_XML_BYTES // 1048576} MB)"))
+    unpacked = sum(p.file_size for p in parts)
+    if unpacked > MAX_DOCX_UNPACKED_BYTES:
+        raise DocumentError(filename, refuse.format(
+            what=f"{unpacked / 1048576:.0f} MB (limit {MAX_DOCX_UNPACKED_BYTES // 1048576} MB)"))
+    for part in xml:
+        if part.file_size > 1024 * 1024 and part.file_size > MAX_DOCX_RATIO * max(part.compress_size, 1):
+            raise DocumentError(filename, refuse.format(
+                what=f"a part {part.file_size // max(part.compress_size, 1)} times its packed size"))
+    if "word/document.xml" not in {p.filename for p in parts}:
+        raise DocumentError(filename, "not a valid .docx (no word/document.xml); re-save it from Word")
 
 
 def _read_docx(filename: str, data: bytes, hidden: list[str]) -> str:
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise DocumentError(filename, "not a valid .docx (it is not a zip archive); re-save it from Word")
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > MAX_DOCX_UNPACKED_BYTES or unpacked > MAX_DOCX_RATIO * max(len(data), 1) + 10_000_000:
-            raise DocumentError(filename, "the .docx unpacks to an absurd size (a zip bomb?); refusing it")
-        if "word/document.xml" not in archive.namelist():
-            raise DocumentError(filename, "not a valid .docx (no word/document.xml); re-save it from Word")
+    check_docx_archive(filename, data)
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from lxml.etree import XMLSyntaxError
@@ -418,14 +433,17 @@ def _read_docx(filename: str, data: bytes, hidden: list[str]) -> str:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise DocumentError(filename, f"not a valid .docx ({type(exc).__name__}); re-save it from Word") from None
-    except XMLSyntaxError:
+    except XMLSyntaxError as exc:
+        if "NO_MEMORY" in str(getattr(exc, "error_log", "")):  # lxml reports running out of memory as broken XML
+            raise MemoryError(str(exc)) from None
         raise DocumentError(filename, "the .docx contains broken XML; re-save it from Word") from None
     lines: list[str] = []
+    visibility = DocxVisibility(document)
     for paragraph in document.paragraphs:
-        text = _docx_visible_text(paragraph, hidden).strip()
+        text = docx_visible_text(visibility, paragraph, hidden).strip()
         if not text:
             continue
-        style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
+        style = visibility.style_name(paragraph)
         if style.startswith("heading"):
             level = style.removeprefix("heading").strip()
             hashes = "#" * (int(level) if level.isdigit() and 0 < int(level) < 7 else 2)
@@ -436,7 +454,7 @@ def _read_docx(filename: str, data: bytes, hidden: list[str]) -> str:
             lines.append(text)
     for table in document.tables:
         for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
+            cells = [text.strip() for text in docx_cell_texts(visibility, row, hidden) if text.strip()]
             if cells:
                 lines.append(" | ".join(cells))
     return "\n\n".join(lines)
@@ -551,6 +569,7 @@ def read_document(filename: str, data: bytes, *, max_bytes: int | None = None) -
         chars = sum(len(h) for h in hidden)
         notes.append(f"left out {len(hidden)} hidden passage{'s' if len(hidden) > 1 else ''} "
                      f"({chars} characters a reader cannot see), e.g. “{hidden[0][:80]}”")
+        del hidden[MAX_HIDDEN_PASSAGES:]  # enough to scan and show; a file can hide 100,000
 
     stem = filename.rsplit(".", 1)[0]
     raw_id = meta.get("id")
@@ -578,27 +597,108 @@ def read_document(filename: str, data: bytes, *, max_bytes: int | None = None) -
 
 def read_upload(filename: str, data: bytes, *, max_bytes: int,
                 time_limit_s: float = READ_TIME_LIMIT_S) -> SourceDocument:
-    """:func:`read_document` for a file a student sends: in a child process with a time and
-    memory budget, so that no file, however crafted, can hold the app or its memory. Costs one
-    process start (about 0.3 s); the child is killed at the limit."""
-    filename = safe_filename(filename)
-    check_size(filename, len(data), max_bytes)
+    """:func:`read_document` in a child process with a time and memory budget (see
+    :func:`read_uploads`), for one file; raises DocumentError."""
+    [result] = read_uploads([(filename, data)], max_bytes=max_bytes, time_limit_s=time_limit_s)
+    if isinstance(result, DocumentError):
+        raise result
+    return result
+
+
+def read_uploads(files: list[tuple[str, bytes]], *, max_bytes: int | None,
+                 time_limit_s: float | None = None) -> list[SourceDocument | DocumentError]:
+    """:func:`read_document` for every file anyone sends (a student's essay, a teacher's
+    handouts, the CLI's files, the kept originals of a reindex), in a child process with a
+    time limit per file and a memory limit, so that no file, however crafted, can hold the app
+    or its memory. One child reads the whole batch (one process start, about 0.3 s); a file
+    that runs out of time or memory kills it and fails alone, and a new child reads the rest.
+    Returns, in order, each file's document or the error that names it."""
+    results: dict[int, SourceDocument | DocumentError] = {}
+    pending: list[tuple[int, str, bytes]] = []
+    for index, (filename, data) in enumerate(files):
+        try:
+            filename = safe_filename(filename)
+            if max_bytes is not None:
+                check_size(filename, len(data), max_bytes)
+        except DocumentError as exc:
+            results[index] = exc
+            continue
+        pending.append((index, filename, data))
+    while pending:
+        done, pending = _read_in_child(pending, time_limit_s)
+        results.update(done)
+    return [results[index] for index in range(len(files))]
+
+
+def _time_limit(filename: str, time_limit_s: float | None) -> float:
+    if time_limit_s is not None:
+        return time_limit_s
+    return PDF_TIME_LIMIT_S if filename.lower().endswith(".pdf") else READ_TIME_LIMIT_S
+
+
+def _read_in_child(pending: list[tuple[int, str, bytes]], time_limit_s: float | None
+                   ) -> tuple[dict[int, SourceDocument | DocumentError], list[tuple[int, str, bytes]]]:
+    """Read files in one child until one fails it; return the results and the files not read."""
+    import queue
+    import threading
+
+    memory = PDF_MEMORY_LIMIT if any(name.lower().endswith(".pdf") for _, name, _ in pending) else READ_MEMORY_LIMIT
+    done: dict[int, SourceDocument | DocumentError] = {}
     try:
-        done = subprocess.run([sys.executable, "-m", "tutor.documents", "--read", filename], input=data,
-                              capture_output=True, timeout=time_limit_s, check=False)
-    except subprocess.TimeoutExpired:
-        raise DocumentError(filename, f"reading it took over {time_limit_s:g} seconds (a damaged or hostile "
-                                      "file?); save it again as plain text or .docx") from None
+        child = subprocess.Popen([sys.executable, "-m", "tutor.documents", "--read-batch", str(memory)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except OSError as exc:
-        raise DocumentError(filename, f"cannot start the file reader ({exc.strerror}); try again") from None
+        return {index: DocumentError(name, f"cannot start the file reader ({exc.strerror}); try again")
+                for index, name, _ in pending}, []
+
+    def feed() -> None:
+        try:
+            for _, name, data in pending:
+                child.stdin.write(json.dumps({"name": name, "size": len(data)}).encode() + b"\n")
+                child.stdin.write(data)
+            child.stdin.close()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # the child was stopped: the files it did not read are read by the next one
+
+    lines: queue.Queue[bytes | None] = queue.Queue()
+
+    def drain() -> None:
+        for line in child.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=feed, daemon=True).start()
+    threading.Thread(target=drain, daemon=True).start()
     try:
-        result = json.loads(done.stdout)
-    except ValueError:
-        raise DocumentError(filename, f"the file reader stopped (exit code {done.returncode}, over "
-                                      f"{READ_MEMORY_LIMIT // 1024 ** 2} MB of memory?); save the file again "
-                                      "as plain text or .docx") from None
+        for position, (index, name, data) in enumerate(pending):
+            limit = _time_limit(name, time_limit_s)
+            try:
+                line = lines.get(timeout=limit)
+            except queue.Empty:
+                done[index] = DocumentError(name, f"reading it took over {limit:g} seconds (a damaged or hostile "
+                                                  "file?); save it again as plain text or .docx, or re-export it")
+                return done, pending[position + 1:]
+            if line is None:
+                child.wait()
+                done[index] = DocumentError(name, f"the file reader stopped (exit code {child.returncode}, over "
+                                                  f"{memory // 1024 ** 2} MB of memory?); save the file again as "
+                                                  "plain text or .docx, or re-export it")
+                return done, pending[position + 1:]
+            try:
+                result = json.loads(line)
+            except ValueError:  # cut off mid-line: the child died writing it
+                result = {"error": "the file reader stopped while answering; save the file again and retry"}
+            done[index] = _document_from_child(name, data, result)
+        return done, []
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+
+
+def _document_from_child(filename: str, data: bytes, result: dict[str, Any]) -> SourceDocument | DocumentError:
     if "error" in result:
-        raise DocumentError(filename, result["error"])
+        return DocumentError(filename, result["error"])
     fields = result["doc"]
     fields["sections"] = [Section(**section) for section in fields["sections"]]
     return SourceDocument(**fields, raw=data)
@@ -607,31 +707,37 @@ def read_upload(filename: str, data: bytes, *, max_bytes: int,
 _IN_READER_CHILD = False
 
 
-def _reader_child(filename: str) -> None:
-    """``python -m tutor.documents --read NAME``: file bytes on stdin, the document as JSON."""
+def _reader_child(memory: int) -> None:
+    """``python -m tutor.documents --read-batch BYTES``: on stdin, for each file a JSON line
+    {"name", "size"} then its bytes; on stdout, one JSON line per file as it is read."""
     global _IN_READER_CHILD
     _IN_READER_CHILD = True
     try:
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (READ_MEMORY_LIMIT, READ_MEMORY_LIMIT))
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     except (ImportError, ValueError, OSError):  # not on every platform; the time limit still holds
         pass
-    try:
-        doc = read_document(filename, sys.stdin.buffer.read())
-    except DocumentError as exc:
-        out: dict[str, Any] = {"error": exc.reason}
-    except MemoryError:
-        out = {"error": f"reading it needs over {READ_MEMORY_LIMIT // 1024 ** 2} MB of memory (a hostile file?); "
-                        "save it again as plain text or .docx"}
-    else:
-        fields = {f.name: getattr(doc, f.name) for f in dataclasses.fields(doc) if f.name != "raw"}
-        fields["sections"] = [dataclasses.asdict(section) for section in doc.sections]
-        out = {"doc": fields}
-    sys.stdout.write(json.dumps(out))
+    source = sys.stdin.buffer
+    while header := source.readline():
+        item = json.loads(header)
+        data = source.read(item["size"])
+        try:
+            doc = read_document(item["name"], data)
+        except DocumentError as exc:
+            out: dict[str, Any] = {"error": exc.reason}
+        except MemoryError:
+            out = {"error": f"reading it needs over {memory // 1024 ** 2} MB of memory (a hostile file?); "
+                            "save it again as plain text or .docx, or re-export it"}
+        else:
+            fields = {f.name: getattr(doc, f.name) for f in dataclasses.fields(doc) if f.name != "raw"}
+            fields["sections"] = [dataclasses.asdict(section) for section in doc.sections]
+            out = {"doc": fields}
+        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--pdf-pages"]:
     _pdf_child()
-elif __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "--read":
-    _reader_child(sys.argv[2])
+elif __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "--read-batch":
+    _reader_child(int(sys.argv[2]))

@@ -51,6 +51,10 @@ _INVERTED = re.compile(r"^\s*(?:to what extent|how far)\s+(was|were|did|is|had)\
 # A short quoted phrase ("grey blur") may repeat the student's words; a quoted sentence may not.
 _QUOTED_SPAN = re.compile(r"[\"“][^\"“”]{0,60}[\"”]")
 MIN_ESSAY_WORDS = 40
+# A 25-mark essay is 1,000-2,000 words; the longest sample (corpus/eval/essays) is 7,000
+# characters. Past this it is not one essay, and reading it costs the app's CPU for minutes
+# (a 1.7 MB paste took 99 s): it is refused, before any reading, with a message.
+MAX_ESSAY_CHARS = 30_000
 # "... in the power struggle of 1922–1929" makes every question long; the student knows the dates.
 _DATES_IN_VIEW = re.compile(r",?\s+(?:in|during|between) (?:the (?:power struggle|years|period)(?: of)?)?\s*"
                             r"(?:\d{4}\s*[–-]\s*\d{2,4})?(?=\s*(?:$|[,.?]|was|were|is))")
@@ -212,7 +216,11 @@ class EssayCoach:
     # -- analysis ------------------------------------------------------------------------
     def analyse(self, text: str, question: str | None = None) -> EssayAnalysis:
         """Band, descriptors, issues, fact checks and ordered questions for one essay.
-        Raises EssayError for text too short to be an essay."""
+        Raises EssayError for text too short or far too long to be an essay."""
+        if len(text or "") > MAX_ESSAY_CHARS:
+            raise EssayError(f"That is {len(text):,} characters, longer than any essay the coach reads (up to "
+                             f"{MAX_ESSAY_CHARS:,}, about 5,000 words); paste or upload one essay, or the part "
+                             "you want coached.")
         text = clean_text(text or "")
         if question is None:
             question, text = split_question(text)

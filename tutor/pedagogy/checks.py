@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from tutor.lessons import LessonCard, Lessons
-from tutor.pedagogy.learner import terms_in
+from tutor.pedagogy.learner import terms_in, terms_said
 from tutor.citations import CITE as _CITE
 from tutor.pedagogy.reveal import Reference, restates, stated_points  # noqa: F401 (restates: re-exported)
 
@@ -79,7 +79,7 @@ class CheckContext:
             for kp in card.key_points:
                 if kp.id in covered:
                     continue
-                said = {t.lower() for t in terms_in(allowed, kp.evidence_terms)}
+                said = terms_said(allowed, kp.evidence_terms)
                 if any(t.lower() not in said for t in terms_in(text, kp.evidence_terms)):
                     touched += 1
             if touched >= 3:

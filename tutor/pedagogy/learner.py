@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -257,6 +257,26 @@ def _terms_in(text: str, terms: list[str]) -> list[str]:
 def terms_in(text: str, terms: list[str]) -> list[str]:
     """The terms (case-insensitive; short ones as whole words) that occur in the text."""
     return _terms_in(text, terms)
+
+
+@lru_cache(maxsize=16384)
+def _line_terms(line: str, terms: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(t.lower() for t in _terms_in(line, list(terms)))
+
+
+def terms_said(text: str, terms: Iterable[str]) -> set[str]:
+    """The terms (lower-cased) found in a text of many lines: what the student has said so far.
+
+    That text grows with the conversation and is checked for every key point several times a
+    turn; each line is read once per term list and remembered, so a turn's cost stays flat
+    however long the conversation (issue 24, item 11: turn 30 was seven times turn 1)."""
+    return set(_text_terms(text, tuple(terms)))
+
+
+@lru_cache(maxsize=4096)
+def _text_terms(text: str, terms: tuple[str, ...]) -> frozenset[str]:
+    # The same conversation text is asked about once per key point and check within a turn.
+    return frozenset().union(*(_line_terms(line, terms) for line in dict.fromkeys(text.split("\n"))))
 
 
 class KeyPointMatcher:

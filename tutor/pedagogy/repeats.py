@@ -11,6 +11,7 @@ True
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -18,6 +19,8 @@ SIMILAR = 86  # token-sort ratio at or above which two sentences count as the sa
 KINDS = ("question", "opening", "quote", "counter")
 
 
+# Cached: every earlier sentence of the conversation is compared on every turn.
+@lru_cache(maxsize=8192)
 def _norm(text: str) -> str:
     text = re.sub(r"\[\d+\]", " ", text.lower())
     return " ".join(re.findall(r"[a-z0-9']+", text))

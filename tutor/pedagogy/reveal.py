@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Literal, Protocol, Sequence
 
-from tutor.pedagogy.learner import terms_in
+from tutor.pedagogy.learner import terms_in, terms_said
 
 if TYPE_CHECKING:
     from tutor.lessons import LessonCard
@@ -77,6 +77,12 @@ class Point:
             values = set(numbers_in(text))
             return [t for t in self.terms if float(t) in values]
         return terms_in(text, list(self.terms))
+
+    def said(self, text: str) -> set[str]:
+        """The terms (lower-cased) already in ``text`` (the conversation so far): line by line, remembered."""
+        if self.kind == "number":
+            return {t.lower() for t in self.found(text)}
+        return terms_said(text, self.terms)
 
 
 @dataclass(frozen=True)
@@ -151,7 +157,7 @@ def stated_points(text: str, reference: Reference, covered: Iterable[str] = (), 
     for point in reference.points:
         if point.id in covered:
             continue
-        allowed = {t.lower() for t in point.found(said)}
+        allowed = point.said(said)
         new_terms = [t for t in point.found(body) if t.lower() not in allowed]
         paraphrase = bool(point.statement) and any(restates(s, point.statement) for s in long_sentences)
         if len(new_terms) >= point.min_terms or paraphrase:

@@ -167,7 +167,9 @@ def render() -> None:
     with st.chat_message("assistant", avatar=TUTOR_AVATAR):  # always first, never saved: it is not a turn
         st.markdown(escape_markdown(WELCOME))
     # The input goes on screen before the heavy objects load, so the page is usable at once.
-    message = st.chat_input("Ask a question or test an idea about 1921–1929…", max_chars=20_000)
+    # No max_chars: Streamlit's input drops a paste longer than it without a word, so the
+    # student saw nothing happen (issue 24). The engine reads the first MAX_MESSAGE_CHARS and says so.
+    message = st.chat_input("Ask a question or test an idea about 1921–1929…")
     ctx = resources.app_context()
     banner.caption(escape_markdown(mode_banner(ctx.tutor.mode)))
     session = _current_session(ctx)
