@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from fakes import scripted_reading
 from openai_server import FakeOpenAIServer, openai_server  # noqa: F401 - a fixture
 from tutor.engine import Tutor
 from tutor.services import CONFIGURED, build
@@ -20,11 +21,8 @@ from tutor.store import Store
 GOOD_REPLY = "Look again at passage [1]. Who chose the delegates who voted at the party congresses?"
 
 
-def reading(reply: str = GOOD_REPLY, *, claims=(), questions=(), points=(), move: str = "hint") -> str:
-    return json.dumps({"claims": [dict(zip(("text", "verdict", "evidence", "correction"), c)) for c in claims],
-                       "student_questions": [dict(zip(("text", "answer"), q)) for q in questions],
-                       "points_made": [dict(zip(("key_point_id", "words"), p)) for p in points],
-                       "move": move, "reply": reply})
+def reading(reply: str = GOOD_REPLY, **parts) -> str:
+    return scripted_reading(reply, **parts)
 
 
 def _tutor(corpus_home, embedder, server: FakeOpenAIServer, **overrides) -> Tutor:

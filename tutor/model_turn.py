@@ -37,6 +37,7 @@ from langchain_core.output_parsers import PydanticOutputParser
 from pydantic import BaseModel, ValidationError
 
 from tutor.documents import clean_text
+from tutor.errors import ModelUnavailable
 from tutor.llm import MODEL_ERRORS, complete, describe_error
 from tutor.pedagogy.checks import Check, failures
 
@@ -192,11 +193,18 @@ class ModelTurn:
                 # One JSON object is wanted whole: a plain request is what every server's
                 # structured-output support handles (streamed JSON adds nothing to read).
                 model = model.model_copy(update={"streaming": False})
-            runnable = model.with_structured_output(schema, method=self.structured, include_raw=True)
+            # The schema goes as JSON Schema and comes back as a dict validated here: the client's
+            # own strict parse would refuse a reply for what cleaning fixes (a lone surrogate).
+            runnable = model.with_structured_output(schema.model_json_schema(), method=self.structured,
+                                                    include_raw=True)
             try:
                 result = self._in_worker(lambda stop: runnable.invoke(messages), deadline)
             except ValidationError as exc:  # the client's own parse of the schema's JSON
                 raise _Unparsed(_first_line(exc)) from exc
+            except (AttributeError, TypeError) as exc:
+                # The client library met a body that is no completion (a stream sent to a plain
+                # request): the server's fault, answered offline like any unreadable reply.
+                raise ModelUnavailable("the model service sent a reply the tutor could not read") from exc
             message = result.get("raw")
             raw = _raw_text(message)
             parsed = result.get("parsed")
