@@ -281,3 +281,39 @@ def test_json_mode_sends_the_schema_in_the_prompt(openai_server, corpus_home, em
     assert body["response_format"] == {"type": "json_object"}
     assert '"student_questions"' in body["messages"][-1]["content"]
     assert reply.mode == "fake-model" and reply.text == GOOD_REPLY
+
+
+def test_a_summary_quotes_the_students_words_and_sees_the_whole_conversation(openai_server, corpus_home,  # noqa: F811
+                                                                             embedder, monkeypatch):
+    said = "As General Secretary Stalin controlled appointments"
+    first = reading(claims=[(said, "right", "", "")], points=[("posts", said)], move="ask_evidence",
+                    reply="That holds up. Which passage shows who chose the delegates at the congresses [1]?")
+    second = reading(reply="Good question. How did the local secretaries choose the delegates [1]?")
+    vague = reading(reply="You have made some good points so far about his posts. Which mattered most?",
+                    move="summarise_and_judge")
+    quoted = reading(reply=f"So far you argued: “{said.lower()}”. Still open: his rivals' mistakes and his "
+                           "alliances. Which mattered more, his posts or his rivals' errors?", move="summarise_and_judge")
+    openai_server.script("json:" + first, "json:" + second, "json:" + vague, "json:" + quoted)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    session = tutor.new_session()
+    session.learner.card_id = "why-stalin-won"
+    tutor.reply(session, said + ".")
+    assert session.learner.covered_on("why-stalin-won") == {"posts"}
+    tutor.reply(session, "who chose the delegates then?")
+    reply = tutor.reply(session, "can you sum up where I've got to?")
+    assert "summary_in_their_words" in openai_server.requests[3]["body"]["messages"][-1]["content"]
+    assert reply.mode == "fake-model" and said.lower() in reply.text.lower(), reply.notice
+    # The whole conversation reached the model: both earlier exchanges, not only the last ones.
+    history = [m["content"] for m in openai_server.requests[2]["body"]["messages"][1:-1]]
+    assert history[0] == said + "." and len(history) == 4
+    assert _turn_data(openai_server.requests[2])["progress"]["points_made"] == {"posts": said}
+
+    # A conversation longer than the model is given whole: recent turns plus a running summary.
+    monkeypatch.setattr("tutor.engine.HISTORY_CHARS", 100)
+    monkeypatch.setattr("tutor.engine.RECENT_TURNS", 2)
+    openai_server.script("json:" + reading(reply="What does passage [1] say Trotsky did while Lenin was ill?"))
+    tutor.reply(session, "and what about trotsky?")
+    assert len(openai_server.requests) == 5
+    data = _turn_data(openai_server.requests[4])
+    assert data["earlier_conversation"]["student_said_earlier"], "the turns left out are summarised"
+    assert data["earlier_conversation"]["points_made_in_their_words"]["why-stalin-won"]["posts"] == said

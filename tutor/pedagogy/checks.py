@@ -176,6 +176,8 @@ def run_checks(text: str, ctx: CheckContext) -> list[Check]:
         if len(span.split()) < 4:
             continue
         sources = [ctx.passages[n]] if n in ctx.passages else list(ctx.passages.values())
+        if n is None and ctx.allowed_text and _faithful(span, [ctx.allowed_text]):
+            continue  # the student's own words, quoted back (a summary of their points)
         if not _faithful(span, sources):
             unfaithful.append(span[:60])
     checks.append(Check("quotes_faithful", not unfaithful,
