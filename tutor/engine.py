@@ -380,7 +380,8 @@ class Tutor:
             found.append((f"timeline.{e.event.id}", e.sentence, "contradicts", f"{e.event.event}: {e.correct}",
                           e.event.docs[0]))
         for _, m in self.lessons.misconceptions_in(text):
-            found.append((f"misconception:{m.id}", text[:300], "contradicts", m.why_wrong, m.correct_doc))
+            sentence = next((s for s in re.split(r"(?<=[.!?;])\s+|\n+", text) if m.triggered_by(s)), text[:300])
+            found.append((f"misconception:{m.id}", sentence, "contradicts", m.why_wrong, m.correct_doc))
         out: list[Evidence] = []
         for key, sentence, finding, fact, source in found:
             if fact and all(ev.key != key for ev in out):
