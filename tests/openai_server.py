@@ -52,10 +52,16 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def handle(self) -> None:
+        owner = self.server.owner
+        with owner._lock:
+            owner._connections.add(self.connection)
         try:
             super().handle()
-        except (BrokenPipeError, ConnectionResetError, TimeoutError):
-            pass  # the client hung up (timeouts, cut streams): nothing left to serve
+        except (BrokenPipeError, ConnectionResetError, TimeoutError, OSError):
+            pass  # the client hung up (timeouts, cut streams), or the server stopped: nothing left to serve
+        finally:
+            with owner._lock:
+                owner._connections.discard(self.connection)
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         length = int(self.headers.get("Content-Length") or 0)
@@ -203,6 +209,8 @@ class FakeOpenAIServer:
         self.stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # Open keep-alive connections: closed on stop, so a stopped server answers nothing more.
+        self._connections: set[socket.socket] = set()
 
     @property
     def base_url(self) -> str:
@@ -235,6 +243,13 @@ class FakeOpenAIServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._lock:
+            open_connections = list(self._connections)
+        for connection in open_connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def __enter__(self) -> "FakeOpenAIServer":
         return self.start()
