@@ -116,3 +116,23 @@ class Evidence:
     def as_dict(self) -> dict:
         return {"id": self.id, "student_sentence": self.sentence, "finding": self.finding, "fact": self.fact,
                 "source": self.source}
+
+
+# -- the essay coach's reading ----------------------------------------------------------------------
+class EssayFactError(_Part):
+    """A factual error in the essay."""
+
+    text: str = Field(description="the essay's words that state it, copied exactly")
+    correction: str = Field(description="the correct fact, one short sentence")
+    evidence: str = Field(description="a passage number, or the evidence id that gives the correct fact")
+
+
+class EssayReading(_Part):
+    """The model's judgement of a pasted essay against the mark scheme, and the reply."""
+
+    level: Literal["L1", "L2", "L3", "L4", "L5"] = Field(description="the mark scheme level the essay reaches")
+    marks: int = Field(description="the mark out of 25, inside the level's band")
+    evidence: list[str] = Field(description="short phrases copied exactly from the essay that justify the level")
+    factual_errors: list[EssayFactError] = Field(description="every factual error in the essay")
+    reply: str = Field(description="the coach's reply: the level and why in one sentence, any error to check, "
+                                   "then one coaching question")
