@@ -45,7 +45,7 @@ from tutor.settings import DEFAULT_CORPUS, PROJECT_ROOT, load_settings
 from tutor.store import Store
 
 sys.path.insert(0, str(PROJECT_ROOT / "tests"))
-from fakes import FakeChatModel  # noqa: E402 - the scripted model the engine tests use
+from fakes import FakeChatModel, scripted_reading  # noqa: E402 - the scripted model the engine tests use
 
 TARGETS = {"offline_reply_p95_ms": 200.0, "retrieval_10k_p95_ms": 50.0, "pre_model_p95_ms": 100.0,
            "offline_turn30_over_turn1": 1.5, "model_turn30_over_turn1": 1.5}
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_offline(offline, warm_cases)
     results["offline_reply"] = bench_offline(offline, cases)
 
-    model = FakeChatModel(words_per_chunk=50).enqueue("Look at passage [1]. Who chose the congress delegates?")
+    model = FakeChatModel(words_per_chunk=50).enqueue(scripted_reading("Look at passage [1]. Who chose the congress delegates?"))
     with_model = build(settings, store=store, chat_model=model).tutor
     with_model.warm()
     _cached_query.cache_clear()  # the offline run embedded these messages already

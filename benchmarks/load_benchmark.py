@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from fakes import scripted_reading  # noqa: E402
 from openai_server import FakeOpenAIServer  # noqa: E402  (the one fake OpenAI server, shared with the tests)
 from tutor.evaluation.metrics import percentile  # noqa: E402
 from tutor.services import build  # noqa: E402
@@ -54,17 +55,19 @@ from tutor.settings import DEFAULT_CORPUS, load_settings  # noqa: E402
 
 CASES = DEFAULT_CORPUS / "eval" / "tutor_cases.jsonl"
 NEW_CONVERSATION_EVERY = 5
-_QUESTION = re.compile(r"Question to end with \(you may reword it slightly\): (.+)")
+_TURN_DATA = re.compile(r"<turn_data>\n(.*?)\n</turn_data>", re.S)
 
 
 # -- the fake model service: the tests' OpenAI-compatible server (tests/openai_server.py) ----------
 def reply_for(body: dict) -> str:
-    """One encouraging sentence and the question the tutor asked the model to end with."""
+    """The turn's Reading: one encouraging sentence and the question the engine's own reading
+    suggests (from the turn data)."""
     messages = body.get("messages") or []
     last = str(messages[-1].get("content", "")) if messages else ""
-    found = _QUESTION.search(last)
-    question = found.group(1).strip() if found else "What evidence would help you decide?"
-    return f"Good — let's test that against the course sources. {question}"
+    found = _TURN_DATA.search(last)
+    question = json.loads(found.group(1))["engine_reading"]["suggested_question"] if found else ""
+    return scripted_reading(f"Good — let's test that against the course sources [1]. "
+                            f"{question or 'What evidence would help you decide?'}")
 
 
 # -- the simulated students --------------------------------------------------------------------

@@ -23,6 +23,11 @@ Behaviours, one per request in the order scripted (the last one repeats; "auto" 
 ``malformed``        a 200 response whose body is not valid JSON (or SSE data that is not)
 ``cut:<text>``       a chunked stream that stops part-way: no finish reason, no [DONE], and
                      the connection closed mid-body
+``tool:<json>``      one JSON completion whose answer is a call of the request's first tool with
+                     these arguments (structured output by function calling)
+
+For structured output (a request with ``response_format``) the text is the JSON object itself:
+``json:{"claims": [], ...}``; ``respond(body)`` may compute it from the request instead.
 """
 
 from __future__ import annotations
@@ -47,10 +52,16 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def handle(self) -> None:
+        owner = self.server.owner
+        with owner._lock:
+            owner._connections.add(self.connection)
         try:
             super().handle()
-        except (BrokenPipeError, ConnectionResetError, TimeoutError):
-            pass  # the client hung up (timeouts, cut streams): nothing left to serve
+        except (BrokenPipeError, ConnectionResetError, TimeoutError, OSError):
+            pass  # the client hung up (timeouts, cut streams), or the server stopped: nothing left to serve
+        finally:
+            with owner._lock:
+                owner._connections.discard(self.connection)
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         length = int(self.headers.get("Content-Length") or 0)
@@ -80,6 +91,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self._sse_raw([b"data: {this is not json\n\n", b"data: [DONE]\n\n"])
                 else:
                     self._send(200, b"{this is not json", "application/json")
+            elif kind == "tool":
+                self._tool(arg or text, body)
             elif kind == "cut":
                 self._cut(arg or text, body.get("model", "fake"))
             elif kind == "json" or (kind == "auto" and not body.get("stream")):
@@ -106,6 +119,16 @@ class _Handler(BaseHTTPRequestHandler):
         body = {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": model,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                              "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}}
+        self._send(200, json.dumps(body).encode(), "application/json")
+
+    def _tool(self, arguments: str, request: dict) -> None:
+        name = ((request.get("tools") or [{}])[0].get("function") or {}).get("name", "tool")
+        call = {"id": "call_fake", "type": "function", "function": {"name": name, "arguments": arguments}}
+        body = {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+                "model": request.get("model", "fake"),
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                             "finish_reason": "tool_calls"}],
                 "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}}
         self._send(200, json.dumps(body).encode(), "application/json")
 
@@ -186,6 +209,8 @@ class FakeOpenAIServer:
         self.stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # Open keep-alive connections: closed on stop, so a stopped server answers nothing more.
+        self._connections: set[socket.socket] = set()
 
     @property
     def base_url(self) -> str:
@@ -218,6 +243,13 @@ class FakeOpenAIServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._lock:
+            open_connections = list(self._connections)
+        for connection in open_connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def __enter__(self) -> "FakeOpenAIServer":
         return self.start()

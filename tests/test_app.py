@@ -21,7 +21,7 @@ from tutor.settings import DEFAULT_CORPUS, get_settings, reset_settings
 from tutor.ui import resources
 from tutor.ui import teacher as teacher_service
 
-from fakes import FakeChatModel
+from fakes import FakeChatModel, scripted_reading
 
 APP = "../streamlit_app.py"  # AppTest resolves it against this file
 TIMEOUT = 120  # the first turn may load MiniLM and build the BM25 index
@@ -132,7 +132,7 @@ def test_sidebar_progress_counts_key_points_and_misconceptions(app_home):
 
 def test_chat_turn_with_a_scripted_model(app_home, monkeypatch):
     scripted = "Look at passage [1] again. Who chose the delegates who voted at the congresses?"
-    model = FakeChatModel(replies=[scripted])
+    model = FakeChatModel(replies=[scripted_reading(scripted)])
     monkeypatch.setattr(resources, "chat_model_factory", lambda settings: model)
     at = _app().run()
     assert any(c.startswith("Model: fake-model") for c in _captions(at))

@@ -278,19 +278,58 @@ def model_tutor(corpus_store, model):
     return build(get_settings(), store=corpus_store, chat_model=model).tutor
 
 
-def test_model_wording_is_used_when_it_passes_the_checks(corpus_store):
-    model = FakeCoachModel(replies=["This is Level 2: the events are right but mostly told as a story. "
-                                    "Which event in paragraph 2 best answers the question, and why?"])
+def essay_reading(reply: str, level: str = "L2", marks: int = 8, evidence=(), errors=()) -> str:
+    """The JSON a model sends for its reading of an essay (tutor.pedagogy.reading.EssayReading)."""
+    return json.dumps({"level": level, "marks": marks, "evidence": list(evidence),
+                       "factual_errors": [dict(zip(("text", "correction", "evidence"), e)) for e in errors],
+                       "reply": reply})
+
+
+def test_the_model_bands_the_essay_when_its_reading_passes_the_checks(corpus_store):
+    model = FakeCoachModel(replies=[essay_reading(
+        "This is Level 2: the events are right but mostly told as a story. "
+        "Which event in paragraph 2 best answers the question, and why?", evidence=["In April 1922"])])
     tutor = model_tutor(corpus_store, model)
     text = (ESSAYS / "l2-narrative-1922-1929.md").read_text(encoding="utf-8")
     reply = tutor.reply(tutor.new_session(), text)
-    assert reply.text.startswith("This is Level 2") and reply.mode != "offline" and reply.notice is None
-    assert reply.move["level"] == "L2"
+    assert reply.text.startswith("This is Level 2") and reply.mode != "offline"
+    assert reply.move["level"] == "L2" and reply.move["marks"] == [8, 8] and reply.move["coach_level"] == "L2"
+    assert reply.move["band_evidence"] == ["In April 1922"]
+
+
+def test_the_fact_checker_adds_the_error_the_model_missed(corpus_store):
+    """An essay that gives "grey blur" to Trotsky: the model bands it but lists no error; the fact
+    checker adds Sukhanov's phrase, in the reply's JSON and in the notice the page shows."""
+    model = FakeCoachModel(replies=[essay_reading(
+        "This is Level 3: each paragraph explains a factor, with some evidence. "
+        "Which factor does your conclusion weigh most, and why?", level="L3", marks=12)])
+    tutor = model_tutor(corpus_store, model)
+    text = (ESSAYS / "l3-errors-underestimation.md").read_text(encoding="utf-8")
+    reply = tutor.reply(tutor.new_session(), text)
+    assert reply.mode != "offline" and reply.move["level"] == "L3"
+    added = [e for e in reply.move["factual_errors"] if e["found_by"] == "fact checker"]
+    assert any("grey blur" in e["text"].lower() and "Sukhanov" in e["correction"] for e in added), added
+    assert reply.notice and "Sukhanov" in reply.notice
+    assert any("Sukhanov" in e["correction"] for e in reply.as_dict()["move"]["factual_errors"]), "in the JSON too"
+
+
+@pytest.mark.parametrize("reading, failed", [
+    (essay_reading("This is Level 2: told as a story. Which event best answers the question?", marks=17), "marks_in_band"),
+    (essay_reading("This is Level 2: told as a story. Which event best answers the question?",
+                   evidence=["Stalin was a genius of organisation"]), "evidence_in_essay"),
+    ("This is Level 2. Which event best answers the question?", "schema"),
+], ids=["marks-outside-band", "evidence-not-in-essay", "not-json"])
+def test_a_reading_the_essay_does_not_support_is_refused(corpus_store, reading, failed):
+    tutor = model_tutor(corpus_store, FakeCoachModel(replies=[reading]))
+    text = (ESSAYS / "l2-narrative-1922-1929.md").read_text(encoding="utf-8")
+    reply = tutor.reply(tutor.new_session(), text)
+    assert reply.mode == "offline" and failed in reply.notice and reply.move["level"] == "L2"
 
 
 @pytest.mark.parametrize("bad", [ModelUnavailable("the model's reply was cut off"),
-                                 "Here is a better paragraph: In April 1922 Stalin became General Secretary of the "
-                                 "Communist Party, and in May 1922 Lenin had his first stroke."])
+                                 essay_reading("Here is a better paragraph: In April 1922 Stalin became General "
+                                               "Secretary of the Communist Party, and in May 1922 Lenin had his first "
+                                               "stroke.")])
 def test_a_model_failure_or_a_rewrite_falls_back_to_the_offline_wording(corpus_store, bad):
     tutor = model_tutor(corpus_store, FakeCoachModel(replies=[bad]))
     text = (ESSAYS / "l2-narrative-1922-1929.md").read_text(encoding="utf-8")

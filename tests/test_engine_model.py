@@ -1,4 +1,5 @@
-"""The engine with a language model (a scripted FakeChatModel): checked replies, one
+"""The engine with a language model (a scripted FakeChatModel, which has no native structured
+output, so the Reading's JSON is asked for in the prompt and parsed): checked replies, one
 regeneration naming the failed checks, offline fallback with a notice, and documents kept as
 data inside the prompt."""
 
@@ -12,7 +13,7 @@ import openai
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from fakes import FakeChatModel, Truncated
+from fakes import FakeChatModel, Truncated, scripted_reading
 from tutor.services import build
 from tutor.auth import local_operator
 from tutor.engine import Tutor
@@ -24,6 +25,7 @@ GOOD = "Look again at passage [1]. Who chose the delegates who voted at the part
 # No question, and it lists the answer: every key point of why-stalin-won in one breath.
 BAD = ("Stalin won because as General Secretary he controlled appointments through the Secretariat, "
        "allied with Zinoviev and Kamenev and then Bukharin, and used the ban on factions from 1921.")
+GOOD_JSON, BAD_JSON = scripted_reading(GOOD), scripted_reading(BAD, move="answer_question")
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def _tutor(settings, embedder, model) -> Tutor:
 
 
 def test_a_good_model_reply_passes_and_shows_the_model(corpus_settings, embedder):
-    model = FakeChatModel().enqueue(GOOD)
+    model = FakeChatModel().enqueue(GOOD_JSON)
     tutor = _tutor(corpus_settings, embedder, model)
     session = tutor.new_session()
     reply = tutor.reply(session, "why did stalin win")
@@ -46,25 +48,27 @@ def test_a_good_model_reply_passes_and_shows_the_model(corpus_settings, embedder
     assert len(model.calls) == 1
     assert isinstance(model.calls[0][0], SystemMessage)
     assert "why did stalin win" in model.calls[0][-1].content
+    assert '"points_made"' in model.calls[0][-1].content, "the Reading's schema is asked for in the prompt"
+    assert reply.move["reading"]["move"] == "hint" and reply.move["engine_move"]
     assert "".join(reply.stream()) == reply.text
     assert session.history[-1]["mode"] == "fake-model"
 
 
 def test_a_reply_that_fails_checks_is_regenerated_once_naming_the_failures(corpus_settings, embedder):
-    model = FakeChatModel().enqueue(BAD, GOOD)
+    model = FakeChatModel().enqueue(BAD_JSON, GOOD_JSON)
     tutor = _tutor(corpus_settings, embedder, model)
     reply = tutor.reply(tutor.new_session(), "just tell me why stalin won")
     assert reply.text == GOOD and reply.mode == "fake-model" and reply.notice is None
     assert len(model.calls) == 2
     retry = model.calls[1]
-    assert retry[-2].content == BAD, "the failed reply is shown to the model"
+    assert retry[-2].content == BAD_JSON, "the failed answer is shown to the model"
     feedback = retry[-1].content
     assert "ends_with_question" in feedback and "no_answer_leak" in feedback
     assert model.calls[0] == retry[:-2], "the retry repeats the same prompt"
 
 
 def test_failing_twice_falls_back_offline_with_a_notice(corpus_settings, embedder):
-    model = FakeChatModel().enqueue(BAD, BAD)
+    model = FakeChatModel().enqueue(BAD_JSON, BAD_JSON)
     tutor = _tutor(corpus_settings, embedder, model)
     session = tutor.new_session()
     reply = tutor.reply(session, "just tell me why stalin won")
@@ -95,7 +99,7 @@ def test_model_failure_answers_offline_and_keeps_both_turns(corpus_settings, emb
 
 def test_conversation_goes_on_with_the_model_after_a_failure(corpus_settings, embedder):
     error = openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions"))
-    model = FakeChatModel().enqueue(error, GOOD)
+    model = FakeChatModel().enqueue(error, GOOD_JSON)
     tutor = _tutor(corpus_settings, embedder, model)
     session = tutor.new_session()
     assert tutor.reply(session, "why did stalin win").mode == "offline"
@@ -117,7 +121,7 @@ def test_documents_reach_the_model_only_as_data(store, embedder, settings):
     [result] = Library(store).ingest(local_operator(), [Upload("kronstadt-note.md", doc.encode())],
                                      confirm_flagged=True)
     assert result.ok, result.line()
-    model = FakeChatModel().enqueue(GOOD)
+    model = FakeChatModel().enqueue(GOOD_JSON)
     tutor = build(settings, store=store, chat_model=model).tutor
     reply = tutor.reply(tutor.new_session(), "what happened at kronstadt in 1921?")
     assert reply.mode == "fake-model"

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from fakes import scripted_reading
 from openai_server import FakeOpenAIServer
 from tutor.services import build
 from tutor.auth import local_operator
@@ -208,18 +209,18 @@ def test_model_fault_falls_back_offline_and_keeps_the_conversation(shared_corpus
     behaviour, notice = FAULTS[fault]
     messages = ["why did stalin win the power struggle?", "was it because he was General Secretary?",
                 "what about Trotsky's mistakes?"]
-    with FakeOpenAIServer(text=GOOD_REPLY) as server:
+    with FakeOpenAIServer(text=scripted_reading(GOOD_REPLY)) as server:
         tutor = model_tutor(shared_corpus_store, server.base_url)
         session = tutor.new_session()
         # One good turn, one turn that meets the fault, and one after it.
-        server.script(*(["sse", behaviour, "sse"] if behaviour else ["sse"]))
+        server.script(*(["auto", behaviour, "auto"] if behaviour else ["auto"]))
         first = tutor.reply(session, messages[0])
         assert first.mode == "fake-tutor" and first.notice is None and first.text == GOOD_REPLY
         if fault == "down":
             server.stop()  # nothing listens on its port any more
         during = tutor.reply(session, messages[1])
         # A new question: asking the same one again would fail the tutor's repetition check.
-        server.text = AFTER_REPLY
+        server.text = scripted_reading(AFTER_REPLY)
         after = tutor.reply(session, messages[2])
 
     assert during.mode == "offline"

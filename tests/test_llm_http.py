@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from fakes import scripted_reading
 from openai_server import FakeOpenAIServer, openai_server  # noqa: F401 - a fixture
 from tutor.services import CONFIGURED, build
 from tutor.engine import Tutor
@@ -14,6 +15,7 @@ from tutor.settings import load_settings
 from tutor.store import Store
 
 SCRIPTED = "Look again at passage [1]. Who chose the delegates who voted at the party congresses?"
+READING = scripted_reading(SCRIPTED)
 
 
 def _settings(corpus_home, server: FakeOpenAIServer):
@@ -26,8 +28,8 @@ def _tutor(settings, embedder, model=CONFIGURED) -> Tutor:
     return build(settings, store=Store(settings, embedder), chat_model=model).tutor
 
 
-def test_streamed_sse_reply(openai_server, corpus_home, embedder):  # noqa: F811
-    openai_server.script(f"sse:{SCRIPTED}")
+def test_structured_reply(openai_server, corpus_home, embedder):  # noqa: F811
+    openai_server.script(f"auto:{READING}")
     settings = _settings(corpus_home, openai_server)
     tutor = _tutor(settings, embedder)
     assert settings.resolved_llm() == "openai-compatible"
@@ -37,14 +39,15 @@ def test_streamed_sse_reply(openai_server, corpus_home, embedder):  # noqa: F811
     [request] = openai_server.requests
     assert request["path"] == "/v1/chat/completions"
     body = request["body"]
-    assert body["stream"] is True and body["model"] == "fake-model"
+    assert not body["stream"] and body["model"] == "fake-model"
+    assert body["response_format"]["json_schema"]["name"] == "Reading"
     assert body["messages"][0]["role"] == "system"
     assert "<course_passages>" in body["messages"][-1]["content"]
     assert session.history[-1]["content"] == SCRIPTED
 
 
-def test_plain_json_reply(openai_server, corpus_home, embedder):  # noqa: F811
-    openai_server.script(f"json:{SCRIPTED}")
+def test_structured_reply_from_a_model_that_never_streams(openai_server, corpus_home, embedder):  # noqa: F811
+    openai_server.script(f"json:{READING}")
     settings = _settings(corpus_home, openai_server)
     model = chat_model(settings).model_copy(update={"streaming": False, "disable_streaming": True})
     tutor = _tutor(settings, embedder, model)
@@ -59,7 +62,8 @@ def test_plain_json_reply(openai_server, corpus_home, embedder):  # noqa: F811
     ("slow:3", "took too long"),
     ("malformed", "could not read"),
     ("cut", "cut off"),
-    ("json", "no usable reply"),  # a server that ignores the request to stream
+    ("json", "failed the tutor's checks (schema)"),  # a server that ignores the request for JSON
+    ("sse", "could not read"),  # a server that streams when asked for one JSON object
 ])
 def test_server_faults_answer_offline_with_a_notice(openai_server, corpus_home, embedder, behaviour, words):  # noqa: F811
     openai_server.script(behaviour)
@@ -71,11 +75,12 @@ def test_server_faults_answer_offline_with_a_notice(openai_server, corpus_home, 
     assert reply.text.rstrip().endswith("?") and reply.citations
     assert [t["role"] for t in session.history] == ["user", "assistant"]
     assert session.history[0]["content"] == "what was the lenin enrolment"
-    assert len(openai_server.requests) == 1, "no retries: max_retries is 0 and a fault is not a failed check"
+    # No retries (max_retries is 0, a fault is not a failed check); an answer that is not the JSON is regenerated once.
+    assert len(openai_server.requests) == (2 if behaviour == "json" else 1)
 
 
 def test_recovers_when_the_server_comes_back(openai_server, corpus_home, embedder):  # noqa: F811
-    openai_server.script("status:500", f"sse:{SCRIPTED}")
+    openai_server.script("status:500", f"json:{READING}")
     tutor = _tutor(_settings(corpus_home, openai_server), embedder)
     session = tutor.new_session()
     assert tutor.reply(session, "why did stalin win").mode == "offline"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import FakeChatModel
+from tests.fakes import FakeChatModel, scripted_reading
 from tutor.services import build
 from tutor.lessons import load_lessons
 from tutor.pedagogy.checks import CheckContext, run_checks, unquoted_copy
@@ -58,7 +58,8 @@ def corpus_settings(corpus_home):
 
 
 def test_a_model_asserting_the_misconception_twice_is_replaced_offline(corpus_settings, embedder):
-    wrong = "Trotsky called Stalin a grey blur. [1] What did Trotsky himself call Stalin, and does it matter?"
+    wrong = scripted_reading("Trotsky called Stalin a grey blur. [1] What did Trotsky himself call Stalin, and does it "
+                             "matter?", claims=[("trotsky called stalin a grey blur", "partly", "E1", "")])
     model = FakeChatModel().enqueue(wrong, wrong)
     tutor = build(corpus_settings, store=Store(corpus_settings, embedder), chat_model=model).tutor
     session = tutor.new_session()

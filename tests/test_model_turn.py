@@ -9,7 +9,7 @@ import time
 import pytest
 from langchain_core.messages import HumanMessage
 
-from fakes import FakeChatModel
+from fakes import FakeChatModel, scripted_reading
 from openai_server import FakeOpenAIServer, openai_server  # noqa: F401  (fixture)
 from tutor.db import DatabaseUnavailable
 from tutor.model_turn import Brief, ModelTurn, passages_block
@@ -88,7 +88,7 @@ def test_one_deadline_per_turn_then_the_offline_reply_at_once(openai_server, htt
 
 def test_the_deadline_includes_the_regeneration(openai_server, http_settings, embedder):  # noqa: F811
     # The first reply fails the checks at once; the regeneration hangs: the same 1.5 s budget ends it.
-    openai_server.script("sse:Stalin won because he was General Secretary.", "slow:30")
+    openai_server.script("json:Stalin won because he was General Secretary.", "slow:30")
     settings = http_settings(openai_server, llm_turn_budget=1.5)
     tutor = build(settings, store=Store(settings, embedder), chat_model=CONFIGURED).tutor
     started = time.monotonic()
@@ -99,7 +99,8 @@ def test_the_deadline_includes_the_regeneration(openai_server, http_settings, em
 
 def test_a_surrogate_from_the_wire_is_cleaned_and_the_turn_saved(openai_server, http_settings, embedder,  # noqa: F811
                                                                  settings):
-    openai_server.script("sse:Look at passage [1]. Who chose\ud800 the delegates who voted at the congresses?")
+    openai_server.script("json:" + scripted_reading("Look at passage [1]. Who chose\ud800 the delegates who voted at "
+                                                    "the congresses?"))
     model_settings = http_settings(openai_server)
     tutor = build(model_settings, store=Store(model_settings, embedder), chat_model=CONFIGURED).tutor
     sessions = SessionStore.open(settings)

@@ -10,7 +10,7 @@ from typing import Callable
 import pytest
 from langchain_core.messages import BaseMessage
 
-from fakes import FakeChatModel
+from fakes import FakeChatModel, scripted_reading
 from tutor.services import build
 from tutor.auth import Teacher, local_operator, teacher_login
 from tutor.errors import PermissionDenied, RateLimited
@@ -258,29 +258,33 @@ def test_offline_replies_never_show_the_prompts(offline_tutor, attempt):
 # -- a model that tries to leak, and documents that try to instruct it ---------------------------
 class FakeScriptedChatModel(FakeChatModel):
     """The shared FakeChatModel, but each reply is ``respond(messages)``: computed from the very
-    prompt it is sent, so it can echo the prompt back the way a leaking model would."""
+    prompt it is sent, so it can echo the prompt back the way a leaking model would. The text is
+    sent as the reply of the turn's Reading (the JSON the chat turn asks for)."""
 
     respond: Callable[[list[BaseMessage]], str]
     model_name: str = "fake-scripted"
 
     def _next(self, messages: list[BaseMessage]) -> str:
-        self.replies = [self.respond(messages)]
+        self.replies = [scripted_reading(self.respond(messages))]
         return super()._next(messages)
 
 
 def _turn(messages: list[BaseMessage]) -> str:
-    """The message carrying this turn's brief, passages and student message."""
-    return next(str(m.content) for m in reversed(messages) if m.type == "human" and "What to do this turn:" in str(m.content))
+    """The message carrying this turn's data, passages and student message."""
+    return next(str(m.content) for m in reversed(messages) if m.type == "human" and "<turn_data>" in str(m.content))
 
 
 def _brief(messages: list[BaseMessage]) -> str:
     turn = _turn(messages)
-    return turn[turn.index("What to do this turn:"):turn.index("The student's message:")]
+    return turn[turn.index("<turn_data>"):turn.index("The student's message:")]
 
 
 def _question(messages: list[BaseMessage]) -> str:
+    import json as _json
+
     turn = _turn(messages)
-    return turn.split("Question to end with (you may reword it slightly):", 1)[1].split("\n", 1)[0].strip()
+    data = _json.loads(turn[turn.index("<turn_data>") + len("<turn_data>"):turn.index("</turn_data>")])
+    return data["engine_reading"]["suggested_question"]
 
 
 MALICIOUS = {
@@ -348,7 +352,7 @@ def test_flagged_document_stays_data(library, embedder):
     [indexed] = library.ingest(TEACHER, [upload], confirm_flagged=True)
     assert indexed.status == "added"
 
-    model = FakeScriptedChatModel(respond=lambda m: f"What does passage [1] suggest about the grain crisis? {_question(m)}")
+    model = FakeScriptedChatModel(respond=lambda m: f"Passage [1] is about the grain crisis. {_question(m)}")
     tutor = scripted_tutor(library.store, model)
     reply = tutor.reply(tutor.new_session(), "why did the grain procurement crisis of 1927 split Stalin and Bukharin?")
     assert reply.mode == "fake-scripted"

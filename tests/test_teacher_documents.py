@@ -127,11 +127,14 @@ def test_after_publishing_a_scripted_dialogue_per_document_reaches_the_summary(t
 
 def test_with_a_model_the_brief_carries_the_passage_plan(teacher_home, embedder, openai_server):  # noqa: F811
     """The real OpenAI client against the fake OpenAI-compatible server: for a topic no card
-    covers, the model is briefed with the same plan the offline tutor runs."""
+    covers, the model is given the same plan the offline tutor runs (as data in the turn data)."""
     from tutor.services import build
     from tutor.store import Store
 
-    openai_server.script("sse:Look at passage [1]: what did the OGPU say it had found in the Shakhty mines?")
+    from fakes import scripted_reading
+
+    openai_server.script("json:" + scripted_reading("Look at passage [1]: what did the OGPU say it had found in the "
+                                                    "Shakhty mines?", move="answer_question"))
     settings = load_settings(home=teacher_home, llm_base_url=openai_server.base_url, llm_model="fake-model",
                              llm_timeout=5, llm_max_retries=0, rate_limit_per_minute=0)
     tutor = build(settings, store=Store(settings, embedder)).tutor
@@ -140,9 +143,9 @@ def test_with_a_model_the_brief_carries_the_passage_plan(teacher_home, embedder,
     assert reply.card_id.startswith("passages:teacher-shakhty-trial-1928")
     plan = tutor.planner.card(reply.card_id)
     brief = openai_server.requests[0]["body"]["messages"][-1]["content"]
-    block = re.search(r"<plan>\n(.*?)\n</plan>", brief, re.S)
+    block = re.search(r"<turn_data>\n(.*?)\n</turn_data>", brief, re.S)
     assert block, brief
-    given = json.loads(block.group(1))
+    given = json.loads(block.group(1))["passage_plan"]["plan"]
     assert [p["statement"] for p in given["points"]] == [kp.statement for kp in plan.key_points]
     assert given["questions"] == [h.text for h in plan.ladder(reply.move["key_point"])], "recall → significance"
     rows = json.loads(re.search(r"<course_passages>\n(.*?)\n</course_passages>", brief, re.S).group(1))

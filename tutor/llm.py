@@ -90,7 +90,8 @@ def chat_model(settings: Settings) -> BaseChatModel | None:
             max_retries=settings.llm_max_retries,
             streaming=True,
             temperature=0.3,
-            max_tokens=350,
+            # Room for the turn's structured Reading (claims, points, reply); a plain reply is short anyway.
+            max_tokens=1200,
         )
     if backend == "llamacpp":
         if not settings.llm_model_path:
@@ -155,8 +156,8 @@ class LlamaCppChat(BaseChatModel):
     """A GGUF model in process via llama-cpp-python (``pip install .[local]``). Never the default."""
 
     model_path: str
-    n_ctx: int = 4096
-    max_tokens: int = 350
+    n_ctx: int = 8192
+    max_tokens: int = 1200
     temperature: float = 0.3
     _llama: Any = None
 

@@ -91,7 +91,7 @@ def build(settings: Settings | None = None, *, chat_model: BaseChatModel | None 
     prompts = load_prompts(settings.prompts_dir)
     retriever = Retriever(store)
     turn = None if model is None else ModelTurn(model, budget=settings.llm_turn_budget,
-                                                 mode=model_name(model, settings))
+                                                 mode=model_name(model, settings), structured=settings.llm_structured)
     essay = EssayCoach(lessons, retriever, prompts_dir=settings.prompts_dir, prompts=prompts, model=turn)
     source = SourceCoach(lessons, retriever, prompts_dir=settings.prompts_dir, corpus_dir=settings.corpus_dir,
                          model=turn)

@@ -47,6 +47,7 @@ _FIXES: dict[str, str] = {
     "llm_connect_timeout": "set TUTOR_LLM_CONNECT_TIMEOUT to a positive number of seconds, e.g. 5",
     "llm_max_retries": "set TUTOR_LLM_MAX_RETRIES to 0, 1 or 2",
     "llm_turn_budget": "set TUTOR_LLM_TURN_BUDGET to a positive number of seconds a model turn may take, e.g. 20",
+    "llm_structured": "set TUTOR_LLM_STRUCTURED to one of auto, json_schema, function_calling, json_mode, prompt",
     "teacher_password": "set TUTOR_TEACHER_PASSWORD to a real password (not only spaces), or leave it unset to close the teacher area",
     "rate_limit_per_minute": "set TUTOR_RATE_LIMIT_PER_MINUTE to a whole number of messages (0 turns the limit off)",
     "chunk_size": "set TUTOR_CHUNK_SIZE to a number of characters between 200 and 4000",
@@ -117,6 +118,10 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(1, ge=0, le=5)
     # One deadline for a whole model turn, regeneration included; past it the offline reply is used.
     llm_turn_budget: float = Field(20.0, gt=0, le=600)
+    # How the model is asked for the turn's structured Reading (tutor.model_turn): "auto" sends a
+    # JSON schema to an OpenAI-compatible server; function_calling or json_mode for servers without
+    # json_schema support; "prompt" asks for the JSON in the prompt text.
+    llm_structured: Literal["auto", "json_schema", "function_calling", "json_mode", "prompt"] = "auto"
     # OPENAI_API_KEY is the variable every OpenAI tool reads; honour it without the prefix.
     openai_api_key: SecretStr | None = Field(
         None, validation_alias="OPENAI_API_KEY"

@@ -23,7 +23,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from tutor.coach.bands import Band, Summary, place
+from tutor.coach.bands import MARKS, Band, Summary, place
 from tutor.coach.facts import EssayFacts
 from tutor.coach.features import (PROTAGONISTS, Lexicon, Paragraph, read_paragraphs, split_paragraphs,
                                   split_sentences)
@@ -32,6 +32,7 @@ from tutor.documents import clean_text
 from tutor.errors import TutorError
 from tutor.lessons import DEFAULT_CARD, KeyPoint, LessonCard, Lessons
 from tutor.model_turn import Brief, ModelTurn, data_block, model_turn, passages_block
+from tutor.pedagogy.reading import EssayReading
 from tutor.pedagogy.checks import Check, CheckContext, leaked_key_points, run_checks
 from tutor.pedagogy.compose import Citation, sentences as passage_sentences
 from tutor.pedagogy.learner import terms_in
@@ -600,16 +601,22 @@ class EssayCoach:
 
     def model_messages(self, analysis: EssayAnalysis, citations: list[Citation], system: str,
                        history: list[dict[str, Any]] | None = None) -> list:
+        """The prompt for the model's reading of the essay: the essay, the coach's analysis as a
+        hint, the fact checker's findings as evidence and the coaching question, all as data."""
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
         q = analysis.steps[0]
-        facts = [i["message"] for i in analysis.issues if i["kind"] in FACT_KINDS]
-        brief = {
-            "band": f"Level {analysis.level[1]}, {analysis.marks[0]}-{analysis.marks[1]} of 25",
-            "why": analysis.band_line,
-            "descriptors_not_met": [f"{d['descriptor']}: {d['why']}" for d in analysis.descriptors
-                                    if not d["met"]][:3],
-            "factual_errors": facts[:2],
+        data = {
+            "essay": analysis.text[:12000],
+            "exam_question": analysis.question or "",
+            "coach_analysis": {
+                "level": analysis.level, "marks": list(analysis.marks), "why": analysis.band_line,
+                "descriptors": [{"level": d.get("level"), "descriptor": d["descriptor"], "met": d["met"],
+                                 "why": d["why"]} for d in analysis.descriptors],
+            },
+            "fact_checker_errors": [{"id": f"E{n}", "essay_sentence": i.get("sentence", ""), "correct": i.get("correct", ""),
+                                     "source": i.get("doc", "")}
+                                    for n, i in enumerate(self._fact_issues(analysis), start=1)],
             "coaching_question": q.text,
         }
         rows = [{"n": c.n, "title": c.title, "text": c.text} for c in citations]
@@ -618,8 +625,39 @@ class EssayCoach:
             cls = HumanMessage if turn.get("role") == "user" else AIMessage
             messages.append(cls(str(turn.get("content", ""))[:1500]))
         messages.append(HumanMessage(
-            f"{passages_block(rows)}\n\n{_brief_template(self.prompts_dir).format(analysis=data_block(brief))}"))
+            f"{passages_block(rows)}\n\n{_brief_template(self.prompts_dir).format(analysis=data_block(data))}"))
         return messages
+
+    @staticmethod
+    def _fact_issues(analysis: EssayAnalysis) -> list[dict[str, Any]]:
+        return [i for i in analysis.issues if i["kind"] in FACT_KINDS]
+
+    def reading_checks(self, reading: EssayReading, analysis: EssayAnalysis, citations: list[Citation],
+                       secret: list[str]) -> list[Check]:
+        """The reply's checks, and the reading's: the mark inside the level's band, the evidence
+        and the errors in the essay's own words."""
+        checks = self.checks(reading.reply, analysis, citations, secret)
+        low, high = MARKS[reading.level]
+        checks.append(Check("marks_in_band", low <= reading.marks <= high,
+                            "" if low <= reading.marks <= high else
+                            f"{reading.marks} is outside {reading.level}'s band ({low}-{high})"))
+        essay = " ".join(analysis.text.lower().split())
+        quoted = [e for e in reading.evidence + [x.text for x in reading.factual_errors]
+                  if e.strip() and fuzz.partial_ratio(" ".join(e.lower().split()), essay) < 90]
+        checks.append(Check("evidence_in_essay", not quoted,
+                            f"not the essay's words: {quoted[:2]}; copy phrases exactly from the essay" if quoted else ""))
+        return checks
+
+    def merged_errors(self, reading: EssayReading, analysis: EssayAnalysis) -> list[dict[str, Any]]:
+        """The model's factual errors, then any the fact checker found that the model missed."""
+        errors = [{"text": e.text, "correction": e.correction, "evidence": e.evidence, "found_by": "model"}
+                  for e in reading.factual_errors]
+        for issue in self._fact_issues(analysis):
+            sentence = issue.get("sentence", "")
+            if not any(fuzz.partial_ratio(e["text"].lower(), sentence.lower()) >= 80 for e in errors if e["text"]):
+                errors.append({"text": sentence, "correction": issue.get("correct") or issue["message"],
+                               "evidence": issue.get("doc", ""), "found_by": "fact checker"})
+        return errors
 
     @staticmethod
     def _question_from_history(session: Session) -> str | None:
@@ -643,14 +681,14 @@ class EssayCoach:
         text, citations = self.offline_reply(analysis)
         secret = self.prompts.secret_lines()
         checks = self.checks(text, analysis, citations, secret)
-        mode, notice = OFFLINE, None
+        mode, notice, reading = OFFLINE, None, None
         if self.model is not None:
             outcome = self.model.run(Brief(
                 self.model_messages(analysis, citations, self.prompts.system, session.history[:-1]),
-                check=lambda wording: self.checks(wording, analysis, citations, secret),
-                notice=FALLBACK_NOTICE, checker="the coach's checks"))
+                check=lambda r: self.reading_checks(r, analysis, citations, secret),
+                notice=FALLBACK_NOTICE, checker="the coach's checks", schema=EssayReading))
             if outcome.ok:
-                text, checks, mode = outcome.text, outcome.checks, self.model.mode
+                text, checks, mode, reading = outcome.text, outcome.checks, self.model.mode, outcome.parsed
             else:
                 notice = outcome.notice
         card = self.lessons.get(analysis.card)
@@ -661,6 +699,15 @@ class EssayCoach:
         move = {"kind": "essay_feedback", "label": "essay coaching", "card": analysis.card, "level": analysis.level,
                 "marks": list(analysis.marks), "issues": [i["kind"] for i in analysis.issues],
                 "question_kind": analysis.steps[0].kind}
+        if reading is not None:
+            # The model bands the essay; the fact checker adds the errors it missed, shown on the page too.
+            errors = self.merged_errors(reading, analysis)
+            move |= {"level": reading.level, "marks": [reading.marks, reading.marks], "band_evidence": reading.evidence,
+                     "factual_errors": errors, "coach_level": analysis.level, "coach_marks": list(analysis.marks)}
+            missed = [e for e in errors if e["found_by"] == "fact checker"]
+            if missed:
+                notice = "The fact checker also found: " + " ".join(
+                    f"“{e['text'][:120]}” — {e['correction']}" for e in missed[:3])
         passages = []
         if citations and self.retriever is not None and hasattr(self.retriever, "store"):
             passages = self.retriever.store.get_passages([c.passage_id for c in citations])

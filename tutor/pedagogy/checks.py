@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 
 from tutor.lessons import LessonCard, Lessons
 from tutor.pedagogy.learner import terms_in, terms_said
+from tutor.pedagogy.reading import Evidence, Reading
 from tutor.citations import CITE as _CITE
 from tutor.pedagogy.reveal import Reference, restates, stated_points  # noqa: F401 (restates: re-exported)
 
@@ -99,8 +100,60 @@ def leaked_key_points(text: str, card: LessonCard | None, covered: set[str], all
     return stated_points(text, Reference.from_card(card), covered, allowed_text) if card is not None else []
 
 
-def quoted_spans(text: str) -> list[tuple[str, int | None]]:
-    return [(m.group(1).strip(), int(m.group(2)) if m.group(2) else None) for m in _QUOTED.finditer(text)]
+# A cited quotation ends with a closing mark just before its [n]; it opens at a mark that follows
+# a space, a bracket or a dash (or starts the text). Between them the quoted sentence may itself
+# hold quotation marks ("Sukhanov called Stalin “a grey blur” in 1917").
+_CITED_CLOSE = re.compile(r"[\"”][\s.,;:!?]{0,3}\[(\d+)\]")
+_OPENER = re.compile(r"(?<![^\s(\[:—–-])[\"“]")
+_QUOTE_MARKS = re.compile(r"[\"“”‘’„«»]|(?<![a-z])'|'(?![a-z])", re.I)
+
+
+def _plain(text: str) -> str:
+    """Text for comparing a quotation with its source: quotation marks dropped, spaces collapsed."""
+    return " ".join(_QUOTE_MARKS.sub(" ", text.lower()).split())
+
+
+def _faithful(span: str, sources: list[str]) -> bool:
+    plain = _plain(span)
+    return any(fuzz.partial_ratio(plain, _plain(s)) >= QUOTE_FIDELITY for s in sources)
+
+
+def _cited_quotes(text: str, passages: dict[int, str] | None) -> list[tuple[int, int, str, int]]:
+    """Quotations followed by [n]: (start, end, span, n). Of the possible opening marks the
+    outermost whose span is found in passage n is taken (so a quotation containing quotation
+    marks is read whole); with no passages, or none found, the innermost."""
+    out: list[tuple[int, int, str, int]] = []
+    floor = 0
+    for close in _CITED_CLOSE.finditer(text):
+        n, end = int(close.group(1)), close.start()
+        openers = [m.start() for m in _OPENER.finditer(text, floor, end)]
+        spans = [(o, text[o + 1:end].strip()) for o in openers if len(text[o + 1:end].strip()) >= 12]
+        if not spans:
+            continue
+        source = [passages[n]] if passages and n in passages else list((passages or {}).values())
+        chosen = next((sp for sp in spans if source and _faithful(sp[1], source)), spans[-1])
+        out.append((chosen[0], close.end(), chosen[1], n))
+        floor = close.end()
+    return out
+
+
+def quoted_spans(text: str, passages: dict[int, str] | None = None) -> list[tuple[str, int | None]]:
+    """The quotations in a text with the passage each cites (None if it cites none). Given the
+    passages, a quotation that itself contains quotation marks is read whole."""
+    cited = _cited_quotes(text, passages)
+    rest = text
+    for start, end, _, _ in reversed(cited):
+        rest = rest[:start] + " " + rest[end:]
+    spans = [(span, n) for _, _, span, n in cited]
+    spans += [(m.group(1).strip(), int(m.group(2)) if m.group(2) else None) for m in _QUOTED.finditer(rest)]
+    return spans
+
+
+def unquoted(text: str) -> str:
+    """The text with its quotations (cited ones whole) taken out: the tutor's own words."""
+    for start, end, _, _ in reversed(_cited_quotes(text, None)):
+        text = text[:start] + " " + text[end:]
+    return _QUOTED.sub(" ", text)
 
 
 def run_checks(text: str, ctx: CheckContext) -> list[Check]:
@@ -119,11 +172,13 @@ def run_checks(text: str, ctx: CheckContext) -> list[Check]:
                         f"cites passage(s) {bad} that were not provided" if bad else ""))
 
     unfaithful = []
-    for span, n in quoted_spans(text):
+    for span, n in quoted_spans(text, ctx.passages):
         if len(span.split()) < 4:
             continue
         sources = [ctx.passages[n]] if n in ctx.passages else list(ctx.passages.values())
-        if not any(fuzz.partial_ratio(span.lower(), s.lower()) >= QUOTE_FIDELITY for s in sources):
+        if n is None and ctx.allowed_text and _faithful(span, [ctx.allowed_text]):
+            continue  # the student's own words, quoted back (a summary of their points)
+        if not _faithful(span, sources):
             unfaithful.append(span[:60])
     checks.append(Check("quotes_faithful", not unfaithful,
                         f"quoted text not found in the cited passage: {unfaithful}" if unfaithful else ""))
@@ -192,7 +247,7 @@ def _words(text: str) -> list[str]:
 def unquoted_copy(text: str, passages: list[str], n: int = COPY_WORDS) -> str | None:
     """A run of n+ words taken from a passage without quotation marks (passing off the source's
     words as the tutor's, and usually handing over its answer), or None."""
-    bare = _QUOTED.sub(" ", text)
+    bare = unquoted(text)
     words = _words(bare)
     if len(words) < n:
         return None
@@ -210,14 +265,147 @@ def asserted_errors(text: str, ctx: CheckContext) -> list[str]:
     own question, which may name the error it probes, are left out)."""
     if ctx.lessons is None:
         return []
-    own = _QUOTED.sub(" ", text)
+    own = unquoted(text)
     for line in ctx.allowed_text.splitlines():
         if line.strip() and len(line) > 20:
             own = own.replace(line.strip(), " ")
     found = [m.id for _, m in ctx.lessons.misconceptions_in(own)]
-    found += [f"date:{e.event.id}" for e in ctx.lessons.date_errors(own)]
+    # "21 January 1924, not 1925" corrects the student's year: the reply also gives the right one.
+    found += [f"date:{e.event.id}" for e in ctx.lessons.date_errors(own)
+              if not re.search(rf"\b{e.event.years[0]}\b", e.sentence)]
     return found
 
 
 def failures(checks: list[Check]) -> list[Check]:
     return [c for c in checks if not c.passed]
+
+
+# -- the guards on a model's Reading (tutor.pedagogy.reading) -------------------------------------------
+ECHO_RATIO = 85        # a reply this close to the student's message is their message handed back
+CLAIM_SENTENCE = 80    # how closely a claim's words must match the sentence the evidence is about
+
+
+@dataclass
+class ReadingContext:
+    """What a Reading is guarded against: the student's message, the evidence the model was given,
+    ``judge`` (the same fact checker, run on a claim's own words), the passages shown, the card."""
+
+    message: str
+    evidence: list[Evidence] = field(default_factory=list)
+    judge: "object" = None  # Callable[[str], list[Evidence]]
+    passages: dict[int, str] = field(default_factory=dict)
+    card: LessonCard | None = None
+    lessons: Lessons | None = None
+    # The student's words already credited on the card: a summary quotes some of them.
+    words: list[str] = field(default_factory=list)
+
+
+def _claim_findings(claim_text: str, ctx: ReadingContext) -> list[Evidence]:
+    return list(ctx.judge(claim_text)) if ctx.judge is not None else []
+
+
+def _bears_on(claim, ev: Evidence, ctx: ReadingContext, findings: list[Evidence]) -> bool:
+    """The claim is the one the evidence is about: it names the evidence, the checker finds the
+    same fact in its words, or its words are those of the evidence's sentence."""
+    return (claim.evidence.strip() == ev.id or any(f.key == ev.key for f in findings)
+            or fuzz.partial_ratio(_plain(claim.text), _plain(ev.sentence)) >= CLAIM_SENTENCE)
+
+
+def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
+    """The guards on a Reading that the evidence decides: a claim the evidence contradicts is
+    never judged right and never left unjudged; a claim it supports never wrong; evidence named
+    must be evidence given; a question the student asked is answered."""
+    checks: list[Check] = []
+    against: list[str] = []
+    findings = [_claim_findings(c.text, ctx) for c in reading.claims]
+    for claim, found in zip(reading.claims, findings):
+        own = [ev for ev in ctx.evidence if _bears_on(claim, ev, ctx, found)]
+        contradicted = [f for f in found + own if f.finding == "contradicts"]
+        supported = [f for f in found + own if f.finding == "supports"]
+        if claim.verdict == "right" and contradicted:
+            ev = contradicted[0]
+            against.append(f"\"{claim.text[:80]}\" was judged right, but the evidence contradicts it: "
+                           f"{ev.fact} (source: {ev.source}). Judge it wrong and correct it")
+        elif claim.verdict == "wrong" and supported and not contradicted:
+            ev = supported[0]
+            against.append(f"\"{claim.text[:80]}\" was judged wrong, but the evidence supports it: "
+                           f"{ev.fact} (source: {ev.source}). Judge it right")
+    for ev in ctx.evidence:
+        if ev.finding == "contradicts" and not any(_bears_on(c, ev, ctx, f) for c, f in zip(reading.claims, findings)):
+            against.append(f"the student's claim \"{ev.sentence[:80]}\" is not judged, and the evidence "
+                           f"{ev.id} contradicts it: {ev.fact} (source: {ev.source}). Judge it and correct it first")
+    checks.append(Check("verdicts_match_evidence", not against, "; ".join(against)))
+
+    given = {ev.id for ev in ctx.evidence}
+    bad = []
+    for claim in reading.claims:
+        ref = claim.evidence_ref()
+        if ref and ((ref[0] == "passage" and int(ref[1]) not in ctx.passages) or (ref[0] == "fact" and ref[1] not in given)):
+            bad.append(claim.evidence)
+    checks.append(Check("evidence_valid", not bad,
+                        f"names evidence that was not given: {bad}; use a passage number or an evidence id" if bad else ""))
+
+    unanswered = [q.text for q in reading.student_questions if q.answer.strip()]
+    if unanswered:
+        own = unquoted(reading.reply)
+        before = re.split(r"(?<=[.!?])\s+", own.strip())[:-1]
+        answered = len(" ".join(before).split()) >= 4
+        checks.append(Check("answers_question", answered,
+                            "" if answered else f"the student asked \"{unanswered[0][:80]}\": answer it in one "
+                                                "short sentence from the passages before your question"))
+    if reading.move == "summarise_and_judge" and ctx.words:
+        quoted = any(fuzz.partial_ratio(_plain(w), _plain(reading.reply)) >= QUOTE_FIDELITY for w in ctx.words if w)
+        checks.append(Check("summary_in_their_words", quoted,
+                            "" if quoted else "a summary gives the student's points in their own words (whole "
+                                              "phrases from their messages)"))
+    return checks
+
+
+def supported_points(reading: Reading, card: LessonCard | None, message: str, supports) -> tuple[dict[str, str], list[str]]:
+    """The key points of a Reading that count: on the card, in words the student wrote in this
+    message, which ``supports(kp_id, words)`` (the embedding floor) says make the point. Returns
+    the points with their words, and the ones refused (``kp: why``)."""
+    accepted: dict[str, str] = {}
+    refused: list[str] = []
+    ids = {k.id for k in card.key_points} if card else set()
+    for point in reading.points_made:
+        words = point.words.strip()
+        if point.key_point_id not in ids:
+            refused.append(f"{point.key_point_id}: not a key point of this card")
+        elif len(words.split()) < 2 or fuzz.partial_ratio(_plain(words), _plain(message)) < QUOTE_FIDELITY:
+            refused.append(f"{point.key_point_id}: the words are not the student's")
+        elif not supports(point.key_point_id, words):
+            refused.append(f"{point.key_point_id}: the words do not make the point")
+        else:
+            accepted.setdefault(point.key_point_id, words)
+    return accepted, refused
+
+
+def model_reply_checks(text: str, message: str, lessons: Lessons | None, passages: dict[int, str]) -> list[Check]:
+    """A model's reply asks one question, at the end; does not hand the student's message back;
+    and stays on the course (names something of it, or cites a passage)."""
+    own = unquoted(text)
+    questions = [s for s in re.split(r"(?<=[.!?])\s+", own.strip()) if s.rstrip(" )\"'”’*_[]0123456789").endswith("?")]
+    one = len(questions) <= 1 and last_sentence_is_question(text)
+    checks = [Check("one_question", one, "" if one else "ask exactly one question, at the end of the reply")]
+    mine, theirs = _plain(re.sub(r"\[\d+\]", " ", own)), _plain(message)
+    echoed = bool(theirs) and (fuzz.ratio(mine, theirs) >= ECHO_RATIO
+                              or (len(theirs.split()) >= 5 and fuzz.partial_ratio(theirs, mine) >= 95))
+    checks.append(Check("no_echo", not echoed, "the reply repeats the student's message; answer it instead" if echoed else ""))
+    cites = any(n in passages for n in map(int, _CITE.findall(text)))
+    on_course = cites or _names_the_course(text, lessons)
+    checks.append(Check("on_course", on_course, "" if on_course else
+                        "the reply is not about the course: bring it back to the power struggle and cite a passage"))
+    return checks
+
+
+_COURSE_NAMES = re.compile(r"\b(stalin|trotsky|zinoviev|kamenev|bukharin|rykov|tomsky|lenin|bolshevik|soviet|"
+                           r"politburo|party|nep|kronstadt|power struggle|general secretary|testament)", re.I)
+
+
+def _names_the_course(text: str, lessons: Lessons | None) -> bool:
+    if _COURSE_NAMES.search(text):
+        return True
+    if lessons is None:
+        return False
+    return any(score >= 1.0 for _, score in lessons.match(text)[:1])

@@ -90,10 +90,12 @@ def _turn(ctx: resources.AppContext, session: Session, message: str) -> None:
     with st.chat_message("assistant", avatar=TUTOR_AVATAR):
         before = len(session.history)
         try:
-            with st.spinner("Thinking…"):
+            with _working(ctx.tutor.mode) as status:
                 reply = chat.take_turn(ctx.tutor, ctx.sessions, session, message,
                                        client=resources.client_id(ctx.settings),
                                        indexing=partial(first_start.current, ctx.settings))
+                if status is not None:
+                    status.update(label=escape_markdown(_done_label(reply)), state="complete")
         except TutorError as exc:
             # The message is saved (the engine records it first); say what went wrong.
             st.error(f"The tutor could not answer just now: {escape_markdown(redact_paths(str(exc)))} "
@@ -110,6 +112,31 @@ def _turn(ctx: resources.AppContext, session: Session, message: str) -> None:
             _after_reply(recorded)
         else:  # a reply the engine does not record (empty message, too many messages)
             _after_reply({"notice": reply.notice, "move": reply.move, "mode": reply.mode})
+
+
+def _working(mode: str):
+    """A live status while a model reads the message (a model turn takes seconds, two calls with
+    a regeneration); the offline tutor answers at once, so a spinner is enough."""
+    if mode == "offline":
+        return _Spinner()
+    return st.status(f"Reading your message and checking the answer ({escape_markdown(mode)})…", expanded=False)
+
+
+class _Spinner:
+    def __enter__(self):
+        self._spinner = st.spinner("Thinking…")
+        self._spinner.__enter__()
+        return None
+
+    def __exit__(self, *exc):
+        return self._spinner.__exit__(*exc)
+
+
+def _done_label(reply) -> str:
+    if reply.mode == "offline":
+        return "Answered by the offline tutor (see the note below the reply)"
+    checks = sum(1 for c in reply.checks if c.passed)
+    return f"Read and checked ({checks} checks passed)"
 
 
 def _progress(p: Progress) -> None:

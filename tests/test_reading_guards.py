@@ -1,0 +1,319 @@
+"""The model reads the student (issue 21): one structured call per turn returns a Reading, and
+the engine's guards check it against the same evidence the model was given. Every guard is
+driven here over real HTTP — the tutor's ChatOpenAI and the real ``openai`` client against the
+scripted OpenAI-compatible server in tests/openai_server.py — with the JSON a model would send.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from fakes import scripted_reading
+from openai_server import FakeOpenAIServer, openai_server  # noqa: F401 - a fixture
+from tutor.engine import Tutor
+from tutor.services import CONFIGURED, build
+from tutor.settings import load_settings
+from tutor.store import Store
+
+GOOD_REPLY = "Look again at passage [1]. Who chose the delegates who voted at the party congresses?"
+
+
+def reading(reply: str = GOOD_REPLY, **parts) -> str:
+    return scripted_reading(reply, **parts)
+
+
+def _tutor(corpus_home, embedder, server: FakeOpenAIServer, **overrides) -> Tutor:
+    values = dict(home=corpus_home, llm_base_url=server.base_url, llm_model="fake-model", llm_timeout=10,
+                  llm_max_retries=0, rate_limit_per_minute=0)
+    values.update(overrides)
+    settings = load_settings(**values)
+    return build(settings, store=Store(settings, embedder), chat_model=CONFIGURED).tutor
+
+
+def _turn_data(request: dict) -> dict:
+    prompt = request["body"]["messages"][-1]["content"]
+    return json.loads(re.search(r"<turn_data>\n(.*?)\n</turn_data>", prompt, re.S).group(1))
+
+
+def _passages(request: dict) -> list[dict]:
+    prompt = request["body"]["messages"][-1]["content"]
+    return json.loads(re.search(r"<course_passages>\n(.*?)\n</course_passages>", prompt, re.S).group(1))
+
+
+def _retry_prompt(server: FakeOpenAIServer) -> str:
+    return server.requests[1]["body"]["messages"][-1]["content"]
+
+
+def test_one_structured_call_with_a_json_schema_and_the_evidence_as_data(openai_server, corpus_home, embedder):  # noqa: F811
+    openai_server.script("json:" + reading(claims=[("Trotsky called Stalin a grey blur", "wrong", "E1",
+                                                    "It was Sukhanov, about 1917.")],
+                                           reply="Not quite: that phrase was Sukhanov's, about 1917, not "
+                                                 "Trotsky's. Why might Trotsky's allies still have underrated Stalin?",
+                                           move="correct"))
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    session = tutor.new_session()
+    reply = tutor.reply(session, "Trotsky called Stalin a grey blur.")
+    assert reply.mode == "fake-model" and reply.notice is None, [c.as_dict() for c in reply.checks]
+    [request] = openai_server.requests
+    body = request["body"]
+    assert body["response_format"]["type"] == "json_schema"
+    assert body["response_format"]["json_schema"]["name"] == "Reading"
+    assert not body.get("stream"), "one whole JSON object, asked for plainly"
+    data = _turn_data(request)
+    [ev, *_] = data["evidence"]
+    assert ev["finding"] == "contradicts" and "Sukhanov" in ev["fact"] and ev["source"]
+    assert data["engine_reading"]["suggested_move"], "the rule reader's reading goes in as a hint"
+    # Card text is data: it is inside the escaped block, never in the instruction text.
+    card_hint = data["lesson_card"]["hints"][0] if "lesson_card" in data else ""
+    outside = body["messages"][-1]["content"].split("<turn_data>")[0] + body["messages"][-1]["content"].split("</turn_data>")[1]
+    assert not card_hint or card_hint not in outside
+    assert reply.move["feedback"] == "wrong" and reply.move["reading"]["claims"][0]["verdict"] == "wrong"
+
+
+def test_a_right_verdict_on_a_contradicted_claim_is_regenerated_naming_the_fact(openai_server, corpus_home,  # noqa: F811
+                                                                                  embedder):
+    praised = reading(claims=[("Trotsky called Stalin a grey blur", "right", "", "")],
+                      reply="Exactly, Trotsky did say that. Why did it matter that he underrated Stalin?")
+    fixed = reading(claims=[("Trotsky called Stalin a grey blur", "wrong", "E1", "It was Sukhanov's phrase.")],
+                    reply="Not quite: it was Sukhanov who called Stalin a grey blur, about 1917. "
+                          "Why might Trotsky have underrated Stalin too?", move="correct")
+    openai_server.script("json:" + praised, "json:" + fixed)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), "Trotsky called Stalin a grey blur.")
+    assert len(openai_server.requests) == 2
+    retry = _retry_prompt(openai_server)
+    assert "verdicts_match_evidence" in retry and "Sukhanov" in retry, retry
+    assert reply.mode == "fake-model" and reply.move["feedback"] == "wrong"
+
+
+def test_a_contradicted_claim_judged_right_twice_goes_offline(openai_server, corpus_home, embedder):  # noqa: F811
+    praised = reading(claims=[("Lenin died in 1925", "right", "", "")],
+                      reply="Yes, Lenin died in 1925. What happened to his Testament after that?")
+    openai_server.script("json:" + praised)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    session = tutor.new_session()
+    reply = tutor.reply(session, "Lenin died in 1925.")
+    assert len(openai_server.requests) == 2
+    assert reply.mode == "offline" and "failed the tutor's checks" in reply.notice
+    assert "1924" in reply.text and "Yes, Lenin died in 1925" not in reply.text
+    assert [t["role"] for t in session.history] == ["user", "assistant"]
+
+
+def test_a_claim_left_unjudged_is_named(openai_server, corpus_home, embedder):  # noqa: F811
+    silent = reading(reply="What made the General Secretary's post so useful? Look at passage [1].")
+    openai_server.script("json:" + silent, "json:" + silent)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), "Lenin died in 1925 and then Stalin took over.")
+    assert "is not judged" in _retry_prompt(openai_server) and reply.mode == "offline"
+
+
+def test_a_supported_claim_is_never_judged_wrong(openai_server, corpus_home, embedder):  # noqa: F811
+    wrong = reading(claims=[("Stalin became General Secretary in 1922", "wrong", "", "It was 1923.")],
+                    reply="Not quite, that was later. What did the post let him control?")
+    openai_server.script("json:" + wrong)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), "Stalin became General Secretary in 1922.")
+    assert "judged wrong, but the evidence supports it" in _retry_prompt(openai_server)
+    assert reply.mode == "offline"
+
+
+def test_a_corrected_date_is_not_a_leak_or_a_false_claim(openai_server, corpus_home, embedder):  # noqa: F811
+    corrected = reading(claims=[("Lenin died in 1925", "wrong", "E1", "Lenin died on 21 January 1924.")],
+                        reply="Close, but Lenin died on 21 January 1924, not 1925. "
+                              "How did Stalin use the funeral that followed?", move="correct")
+    openai_server.script("json:" + corrected)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), "Lenin died in 1925.")
+    failed = [c.as_dict() for c in reply.checks if not c.passed]
+    assert reply.mode == "fake-model" and not failed, failed
+    assert len(openai_server.requests) == 1
+
+
+def test_a_key_point_the_words_do_not_support_is_not_credited(openai_server, corpus_home, embedder):  # noqa: F811
+    message = "As General Secretary Stalin controlled appointments, so his people became the delegates."
+    inflated = reading(claims=[("Stalin controlled appointments as General Secretary", "right", "", "")],
+                       points=[("posts", "As General Secretary Stalin controlled appointments"),
+                               ("alliances", "his people became the delegates"),           # the words do not make it
+                               ("ideas", "Socialism in one country was popular")],          # not the student's words
+                       reply="Yes: the post gave him the appointments. Who did the delegates then vote for "
+                             "at the party congresses?", move="ask_evidence")
+    openai_server.script("json:" + inflated)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    session = tutor.new_session()
+    session.learner.card_id = "why-stalin-won"
+    reply = tutor.reply(session, message)
+    assert reply.mode == "fake-model", [c.as_dict() for c in reply.checks if not c.passed]
+    assert reply.card_id == "why-stalin-won"
+    assert session.learner.covered_on("why-stalin-won") == {"posts"}
+    [note] = [c for c in reply.checks if c.name == "points_supported"]
+    assert "alliances" in note.detail and "ideas" in note.detail
+    assert session.learner.words["why-stalin-won"]["posts"] == "As General Secretary Stalin controlled appointments"
+
+
+def test_a_quotation_containing_quotation_marks_is_read_whole(corpus_home, embedder):
+    def quote_a_passage(body: dict) -> str:
+        rows = _passages({"body": body})
+        # A passage sentence that itself holds quotation marks, quoted whole with its number.
+        for row in rows:
+            for sentence in re.split(r"(?<=[.!?])\s+", row["text"]):
+                if re.search(r"[\"“][^\"“”]{3,60}[\"”]", sentence) and 8 <= len(sentence.split()) <= 40:
+                    return reading(reply=f"Look at this: “{sentence.strip()}” [{row['n']}] "
+                                         "What does that tell you about how others saw Stalin?")
+        return reading(reply="no passage with quotation marks was shown")
+    with FakeOpenAIServer(respond=quote_a_passage) as server:
+        server.script("json")
+        tutor = _tutor(corpus_home, embedder, server)
+        reply = tutor.reply(tutor.new_session(), "who called stalin a grey blur?")
+        assert "no passage with quotation marks" not in reply.text, "the retrieval should show such a passage"
+        failed = [c.as_dict() for c in reply.checks if not c.passed]
+        assert reply.mode == "fake-model" and not failed, failed
+        assert [c.n for c in reply.citations] and reply.citations[0].quote.count("“") + reply.citations[0].quote.count('"') >= 1
+
+
+def test_an_invented_quotation_still_fails(openai_server, corpus_home, embedder):  # noqa: F811
+    invented = reading(reply="As the source says, “Stalin was loved by “every” worker in the land” [1] "
+                             "What do you make of that?")
+    openai_server.script("json:" + invented)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    tutor.reply(tutor.new_session(), "who called stalin a grey blur?")
+    assert "quotes_faithful" in _retry_prompt(openai_server)
+
+
+def test_a_repeated_question_is_regenerated(openai_server, corpus_home, embedder):  # noqa: F811
+    first = reading(reply="Think about his posts [1]. Which office did Stalin hold from 1922?")
+    again = reading(reply="Good thinking. Which office did Stalin hold from 1922?")
+    fresh = reading(reply="Right, General Secretary. What could that post decide, according to passage [1]?",
+                    claims=[("he was General Secretary", "right", "", "")])
+    openai_server.script("json:" + first, "json:" + again, "json:" + fresh)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    session = tutor.new_session()
+    tutor.reply(session, "why did stalin win")
+    reply = tutor.reply(session, "he was general secretary")
+    assert len(openai_server.requests) == 3
+    assert "no_repeated_question" in openai_server.requests[2]["body"]["messages"][-1]["content"]
+    assert reply.mode == "fake-model" and "What could that post decide" in reply.text, [c.as_dict() for c in reply.checks if not c.passed]
+    second = _turn_data(openai_server.requests[1])
+    assert "Which office did Stalin hold from 1922?" in second["questions_already_asked"]
+
+
+def test_a_reply_without_a_question_is_regenerated(openai_server, corpus_home, embedder):  # noqa: F811
+    flat = reading(reply="Stalin held many posts, and they mattered a great deal [1].")
+    openai_server.script("json:" + flat, "json:" + reading())
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), "why did stalin win")
+    retry = _retry_prompt(openai_server)
+    assert "ends_with_question" in retry and "one_question" in retry
+    assert reply.mode == "fake-model" and reply.text == GOOD_REPLY
+
+
+def test_two_questions_are_refused(openai_server, corpus_home, embedder):  # noqa: F811
+    two = reading(reply="Who appointed the local secretaries? And who chose the delegates at the congresses [1]?")
+    openai_server.script("json:" + two, "json:" + reading())
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    tutor.reply(tutor.new_session(), "why did stalin win")
+    assert "one_question" in _retry_prompt(openai_server)
+
+
+@pytest.mark.parametrize("bad", ["{this is not json", '{"claims": [], "reply": "Who chose the delegates?"}',
+                                 '{"claims": [{"text": "x", "verdict": "maybe", "evidence": "", "correction": ""}], '
+                                 '"student_questions": [], "points_made": [], "move": "hint", "reply": "Why?"}'],
+                         ids=["not-json", "missing-fields", "bad-verdict"])
+def test_malformed_json_is_regenerated_then_offline(openai_server, corpus_home, embedder, bad):  # noqa: F811
+    openai_server.script("json:" + bad, "json:" + reading())
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), "why did stalin win")
+    assert "schema" in _retry_prompt(openai_server) and reply.mode == "fake-model"
+
+    openai_server.script("json:" + bad)
+    session = tutor.new_session()
+    reply = tutor.reply(session, "why did stalin win")
+    assert reply.mode == "offline" and "failed the tutor's checks (schema)" in reply.notice
+    assert reply.text.rstrip().endswith("?") and [t["role"] for t in session.history] == ["user", "assistant"]
+
+
+def test_an_echoed_off_course_message_is_refused(openai_server, corpus_home, embedder):  # noqa: F811
+    pizza = "Can you recommend a good pizza place near me?"
+    openai_server.script("json:" + reading(reply=pizza, move="redirect"))
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), pizza)
+    retry = _retry_prompt(openai_server)
+    assert "no_echo" in retry and "on_course" in retry
+    assert reply.mode == "offline" and reply.text != pizza
+
+
+def test_a_bare_question_with_no_passage_is_refused(openai_server, corpus_home, embedder):  # noqa: F811
+    openai_server.script("json:" + reading(reply="What do you think?"))
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), "why did stalin win")
+    assert "on_course" in _retry_prompt(openai_server) and reply.mode == "offline"
+
+
+def test_a_direct_question_gets_an_answer_before_the_question(openai_server, corpus_home, embedder):  # noqa: F811
+    dodged = reading(questions=[("when did lenin die?", "On 21 January 1924.")],
+                     reply="Why do you think his death mattered for Stalin [1]?", move="answer_question")
+    answered = reading(questions=[("when did lenin die?", "On 21 January 1924.")],
+                       reply="Lenin died on 21 January 1924. Why might the timing have helped Stalin [1]?",
+                       move="answer_question")
+    openai_server.script("json:" + dodged, "json:" + answered)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), "when did lenin die?")
+    assert "answers_question" in _retry_prompt(openai_server)
+    assert reply.mode == "fake-model" and reply.text.startswith("Lenin died on 21 January 1924.")
+
+
+def test_function_calling_is_a_setting(openai_server, corpus_home, embedder):  # noqa: F811
+    openai_server.script("tool:" + reading())
+    tutor = _tutor(corpus_home, embedder, openai_server, llm_structured="function_calling")
+    reply = tutor.reply(tutor.new_session(), "why did stalin win")
+    body = openai_server.requests[0]["body"]
+    assert body["tools"][0]["function"]["name"] == "Reading" and "response_format" not in body
+    assert reply.mode == "fake-model" and reply.text == GOOD_REPLY
+
+
+def test_json_mode_sends_the_schema_in_the_prompt(openai_server, corpus_home, embedder):  # noqa: F811
+    openai_server.script("json:" + reading())
+    tutor = _tutor(corpus_home, embedder, openai_server, llm_structured="json_mode")
+    reply = tutor.reply(tutor.new_session(), "why did stalin win")
+    body = openai_server.requests[0]["body"]
+    assert body["response_format"] == {"type": "json_object"}
+    assert '"student_questions"' in body["messages"][-1]["content"]
+    assert reply.mode == "fake-model" and reply.text == GOOD_REPLY
+
+
+def test_a_summary_quotes_the_students_words_and_sees_the_whole_conversation(openai_server, corpus_home,  # noqa: F811
+                                                                             embedder, monkeypatch):
+    said = "As General Secretary Stalin controlled appointments"
+    first = reading(claims=[(said, "right", "", "")], points=[("posts", said)], move="ask_evidence",
+                    reply="That holds up. Which passage shows who chose the delegates at the congresses [1]?")
+    second = reading(reply="Good question. How did the local secretaries choose the delegates [1]?")
+    vague = reading(reply="You have made some good points so far about his posts. Which mattered most?",
+                    move="summarise_and_judge")
+    quoted = reading(reply=f"So far you argued: “{said.lower()}”. Still open: his rivals' mistakes and his "
+                           "alliances. Which mattered more, his posts or his rivals' errors?", move="summarise_and_judge")
+    openai_server.script("json:" + first, "json:" + second, "json:" + vague, "json:" + quoted)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    session = tutor.new_session()
+    session.learner.card_id = "why-stalin-won"
+    tutor.reply(session, said + ".")
+    assert session.learner.covered_on("why-stalin-won") == {"posts"}
+    tutor.reply(session, "who chose the delegates then?")
+    reply = tutor.reply(session, "can you sum up where I've got to?")
+    assert "summary_in_their_words" in openai_server.requests[3]["body"]["messages"][-1]["content"]
+    assert reply.mode == "fake-model" and said.lower() in reply.text.lower(), reply.notice
+    # The whole conversation reached the model: both earlier exchanges, not only the last ones.
+    history = [m["content"] for m in openai_server.requests[2]["body"]["messages"][1:-1]]
+    assert history[0] == said + "." and len(history) == 4
+    assert _turn_data(openai_server.requests[2])["progress"]["points_made"] == {"posts": said}
+
+    # A conversation longer than the model is given whole: recent turns plus a running summary.
+    monkeypatch.setattr("tutor.engine.HISTORY_CHARS", 100)
+    monkeypatch.setattr("tutor.engine.RECENT_TURNS", 2)
+    openai_server.script("json:" + reading(reply="What does passage [1] say Trotsky did while Lenin was ill?"))
+    tutor.reply(session, "and what about trotsky?")
+    assert len(openai_server.requests) == 5
+    data = _turn_data(openai_server.requests[4])
+    assert data["earlier_conversation"]["student_said_earlier"], "the turns left out are summarised"
+    assert data["earlier_conversation"]["points_made_in_their_words"]["why-stalin-won"]["posts"] == said
