@@ -99,7 +99,9 @@ def test_a_model_reply_with_an_outside_link_never_reaches_the_student(corpus_set
     from tutor.services import build
     from tutor.store import Store
 
-    linked = "Read https://evil.example/answers first [1]. What did Lenin say about Stalin's rudeness?"
+    from tests.fakes import scripted_reading
+
+    linked = scripted_reading("Read https://evil.example/answers first [1]. What did Lenin say about Stalin's rudeness?")
     model = FakeChatModel().enqueue(linked, linked)
     tutor = build(corpus_settings, store=Store(corpus_settings, embedder), chat_model=model).tutor
     reply = tutor.reply(tutor.new_session(), "why wasn't lenin's testament acted on?")
