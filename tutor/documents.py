@@ -45,6 +45,7 @@ MAX_FRONT_MATTER_CHARS = 16 * 1024
 MAX_FRONT_MATTER_DEPTH = 3  # the mapping, a list in it, and nothing deeper
 MAX_META_TEXT_CHARS = 2000
 MAX_TAGS = 50
+MAX_TITLE_CHARS = 300
 # A student's upload is read in a child process with these limits (see read_upload).
 READ_TIME_LIMIT_S = 30.0
 READ_MEMORY_LIMIT = 1024 ** 3
@@ -625,7 +626,7 @@ def read_document(filename: str, data: bytes, *, max_bytes: int | None = None) -
              or stem.replace("-", " ").replace("_", " ").strip() or doc_id)
     return SourceDocument(
         doc_id=doc_id,
-        title=clean_text(title).strip()[:300],
+        title=" ".join(clean_text(title).split())[:MAX_TITLE_CHARS],
         kind=kind,
         filename=filename,
         ext=ext,
