@@ -54,7 +54,7 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", r
 # tokenizer rejects them and they cannot be stored as UTF-8.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # libyaml's safe loader when PyYAML was built with it: the same rules, ten times faster.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -237,7 +237,7 @@ def _bounded_yaml(filename: str, block: str) -> Any:
         raise DocumentError(filename, f"front matter is over {MAX_FRONT_MATTER_CHARS // 1024} kB; keep it to the "
                                       "keys id, title, kind, period, tags, author, date, provenance, purpose, audience")
     depth = 0
-    for event in yaml.parse(block, Loader=_YAML_LOADER):
+    for event in yaml.parse(block, Loader=YAML_LOADER):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise DocumentError(filename, "front matter uses YAML anchors or aliases (& or *); write each value out")
         if isinstance(event, yaml.CollectionStartEvent):
@@ -247,7 +247,7 @@ def _bounded_yaml(filename: str, block: str) -> Any:
                                               "and simple lists like tags: [a, b]")
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
-    return yaml.load(block, Loader=_YAML_LOADER)
+    return yaml.load(block, Loader=YAML_LOADER)
 
 
 def _split_front_matter(filename: str, text: str) -> tuple[dict[str, Any], str]:

@@ -22,6 +22,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tutor.documents import YAML_LOADER
 from tutor.errors import TutorError
 
 HINT_LEVELS = ("pump", "hint", "prompt")
@@ -327,7 +328,7 @@ def _problems(path: Path, exc: ValidationError) -> list[str]:
 
 def _read_yaml(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         raise LessonError([f"{path.name}: not valid YAML ({exc})"]) from None
 
