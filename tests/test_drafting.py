@@ -128,15 +128,21 @@ def test_draft_offers_dated_events_missing_from_the_timeline():
         assert re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", event["date"])
 
 
-def test_candidate_misconceptions_catch_a_wrong_date_and_not_the_right_one():
-    draft = _draft(next(p for p in TEACHER_DOCS if "china" in p.name))
-    card = LessonCard.model_validate(draft.card)
-    dated = [m for m in card.misconceptions if m.id.endswith("--date")]
-    assert dated
-    assert any(m.triggered_by("Chiang launched the Northern Expedition in 1927") for m in dated)
-    assert not any(m.triggered_by("Chiang launched the Northern Expedition in 1926") for m in dated)
-    # A bare name near another year is not a date error: "Chiang" alone dates nothing.
-    assert not any(m.triggered_by("Chiang was still in charge in 1928") for m in dated)
+def test_misconceptions_only_where_the_handout_names_a_mistaken_view():
+    from tutor.drafting import named_misconceptions
+
+    # None of the six handouts names a mistaken view: no mechanical misconception is made up.
+    for path in TEACHER_DOCS:
+        assert _draft(path).card["misconceptions"] == [], path.name
+    text = ("It is often said that the chervonets was fully backed by gold and replaced the sovznak at once. "
+            "In fact only a quarter of its issue was covered by gold, and the sovznak circulated until 1924.")
+    [m] = named_misconceptions("money", text, "money-doc")
+    from tutor.lessons import Misconception
+
+    mistaken = Misconception.model_validate(m)
+    assert mistaken.why_wrong.startswith("It is often said") and mistaken.correct_doc == "money-doc"
+    assert mistaken.triggered_by("the chervonets was backed by gold, so it replaced the sovznak")
+    assert not mistaken.triggered_by("only a quarter of the chervonets was covered by gold reserves")
 
 
 def test_draft_is_deterministic():
