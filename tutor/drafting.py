@@ -420,12 +420,15 @@ def _subject_phrase(point: Point) -> str:
         head, _, tail = name.partition(" of ")
         name = head if tail.lower() in COMMON_NAMES else name
         if name.lower() not in COMMON_NAMES:
-            follows = r"(?=[,.;:)'’]|\s+(?:was|were|had|has|is|and|in|of|to|at|on|by|with|as|from|for|which|who|did)\b|$)"
-            return f"the {name}" if re.search(rf"\bthe {re.escape(name)}{follows}", point.sentence) else name
-    rare = sorted(point.cues, key=lambda w: zipf_frequency(w, "en"))
+            # "the Right", "the OGPU" as the document writes them; not "the Chiang Kai-shek".
+            follows = (r"(?=[,.;:)'’]|$|\s+(?:was|were|had|has|is|and|in|of|to|at|on|by|with|as|from|for|which|who|"
+                       r"did|\w+ed)\b)")
+            return f"the {name}" if re.search(rf"\b[Tt]he {re.escape(name)}{follows}", point.sentence) else name
+    # A rare noun, not a verb form: "“requisitioning”" reads as a subject, "“warned”" does not.
+    rare = sorted((c for c in point.cues if not re.search(r"(?:ed|ly)$", c)), key=lambda w: zipf_frequency(w, "en"))
     if rare:
         return f"“{rare[0]}”"
-    return point.names[0] if point.names else "this"
+    return point.names[0] if point.names else "its claim"
 
 
 # A handout naming a view it then corrects: "It is often said that ...", "the myth that ...".
