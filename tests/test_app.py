@@ -500,3 +500,40 @@ def test_the_uploader_is_empty_after_indexing_and_a_title_and_kind_can_be_change
     assert "The Kronstadt rising, March 1921" in set(documents["title"])
     [hit] = [d for d in resources.app_context().store.documents() if d.doc_id == "notes-on-kronstadt"]
     assert (hit.title, hit.kind) == ("The Kronstadt rising, March 1921", "event")
+
+
+def test_every_field_of_a_draft_is_in_the_form_and_kept_after_validate(app_home, embedder, monkeypatch):
+    from tutor.auth import local_operator
+    from tutor.library import Library
+    from tutor.store import Store
+
+    doc = DEFAULT_CORPUS / "eval" / "teacher_documents" / "war-scare-1927.md"
+    settings = get_settings()
+    [added] = Library(Store(settings, embedder)).ingest(local_operator(), [Upload(doc.name, doc.read_bytes())])
+    assert added.ok, added.line()
+    monkeypatch.setenv("TUTOR_TEACHER_PASSWORD", PASSWORD)
+    reset_settings()
+    at = _teacher_page(_app().run())
+    at.text_input[0].input(PASSWORD)
+    at.button[0].click().run()
+    next(s for s in at.selectbox if s.label == "Document to draft from").select("teacher-war-scare-1927").run()
+    _button(at, "Draft a lesson card").click().run()
+    assert not at.exception
+    labels = [t.label for t in at.text_input] + [t.label for t in at.text_area]
+    assert any(label.startswith("Match terms") for label in labels)
+    assert "Counter-arguments (one a line)" in labels and "Judgement prompts (one a line)" in labels
+    # Key point ids read as plain text, not code with backslashes.
+    assert not any("\\-" in m.value and "`" in m.value for m in at.markdown)
+    counter = next(t for t in at.text_area if t.label == "Counter-arguments (one a line)")
+    counter.input("Some historians argue the danger was inflated on purpose.")
+    next(t for t in at.text_area if t.label == "Judgement prompts (one a line)").input(
+        "How far was the war scare manufactured?")
+    _button(at, "Validate").click().run()
+    assert not at.exception
+    card = at.session_state["teacher_draft"]["card"]
+    assert card["counter_arguments"] == ["Some historians argue the danger was inflated on purpose."]
+    assert card["judgement_prompts"] == ["How far was the war scare manufactured?"]
+    assert card["match_terms"] and card["misconceptions"] == []
+    # Still in the form after Validate, with the edits.
+    assert next(t for t in at.text_area if t.label == "Counter-arguments (one a line)").value == \
+        "Some historians argue the danger was inflated on purpose."

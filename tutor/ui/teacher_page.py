@@ -18,7 +18,7 @@ TEACHER_KEY = "teacher"
 RESULTS_KEY = "teacher_results"
 FLAGGED_KEY = "teacher_flagged"
 UPLOADER_KEY = "teacher_uploader_round"
-DONE_KEY = "teacher_upload_done"  # the last indexing run's summary line and state, shown after the rerun
+DONE_KEY = "teacher_upload_done"  # the last indexing run's state, shown with its summary after the rerun
 COOKIE_KEY = "teacher_cookie"  # a sign-in token to write to the browser ("" to clear it)
 SIGNED_OUT_KEY = "teacher_signed_out"
 STATUS_ICONS = {"added": "✅", "updated": "🔁", "unchanged": "⏺", "flagged": "⚠️", "failed": "❌"}
@@ -93,7 +93,7 @@ def _run_uploads(ctx, teacher, files, *, confirm_flagged: bool) -> None:
         status.update(label=f"Done: {service.summary(results)}", state="error" if bad else "complete",
                       expanded=bad)
     st.session_state[RESULTS_KEY] = results
-    st.session_state[DONE_KEY] = (f"Done: {service.summary(results)}", "error" if bad else "complete")
+    st.session_state[DONE_KEY] = "error" if bad else "complete"
     flagged = st.session_state.setdefault(FLAGGED_KEY, {})
     by_name = {service.as_upload(f).name: f for f in files}
     for r in results:
@@ -119,7 +119,7 @@ def _upload_section(ctx, teacher) -> None:
     results = st.session_state.get(RESULTS_KEY)
     done = st.session_state.get(DONE_KEY)
     if done and results:
-        st.status(done[0], state=done[1], expanded=False)
+        st.status(f"Done: {service.summary(results)}", state=done, expanded=False)
     if results:
         st.dataframe(service.result_rows(results), hide_index=True, width="stretch",
                      column_config={"passages": st.column_config.NumberColumn("passages", format="%d"),
