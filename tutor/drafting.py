@@ -229,8 +229,8 @@ def draft_card(doc_id: str, title: str, text: str, lessons: Lessons, *,
     key_points, counters = card["key_points"], card["counter_arguments"]
     headings = section_headings(text)
     card["hints"] = [{"key_point": kp["id"], "level": level, "text": question}
-                     for pt, kp in zip(points, key_points)
-                     for level, question in zip(HINT_LEVELS, argument_hints(pt, headings.get(pt.section), title))]
+                     for n, (pt, kp) in enumerate(zip(points, key_points))
+                     for level, question in zip(HINT_LEVELS, argument_hints(pt, headings.get(pt.section), title, n))]
     card["misconceptions"] = named_misconceptions(card_id, text, doc_id)
     card["match_terms"] = match_terms(title, points, tags,
                                       taken={t.lower() for c in lessons.cards for t in c.match_terms})
@@ -366,14 +366,30 @@ def _near_answer_words(asked: str, given: str, point: Point, limit: int = 2) -> 
     return out[:limit]
 
 
-def argument_hints(point: Point, heading: str | None, title: str) -> list[str]:
+# Each key point's questions take the next wording, so a conversation over several points does
+# not open every hint alike.
+_POINTERS = ("Look at {where}: what does it argue about {subject}?",
+             "What does {where} claim about {subject}?",
+             "Reread {where}: what conclusion does it draw about {subject}?",
+             "Find {subject} in {where}: what does the handout say it shows?",
+             "In {where}, what is the handout's point about {subject}?")
+_OPEN_PROMPTS = ("What cause or effect does the handout connect with {subject}?",
+                 "According to the handout, what brought about {subject}, or what came of it?",
+                 "What link does the handout draw between {subject} and what followed?")
+_NEAR_ANSWERS = ("Think about {clues}: how {verb} complete the handout's point about {subject}?",
+                 "The missing part of the point involves {clues}: what does the handout say about {subject}?",
+                 "Use {clues}: how does the handout finish its point about {subject}?")
+
+
+def argument_hints(point: Point, heading: str | None, title: str, n: int = 0) -> list[str]:
     """Three questions that climb: a pointer (where in the handout, and what about), a prompt
     (one half of the claim given, the other asked for), a near-answer (the words of the missing
-    half). Each level adds something the one before did not."""
+    half). Each level adds something the one before did not. ``n``: the key point's number."""
     topic = topic_of(title)
     subject = _subject_phrase(point)
-    where = f"the section “{heading}”" if heading else "the handout"
-    pointer = f"Look at {where}: what does it argue about {subject}?"
+    # Single quotes: a heading in double ones would read as a quotation of the source.
+    where = f"the section ‘{heading}’" if heading else "the handout"
+    pointer = _POINTERS[n % len(_POINTERS)].format(where=where, subject=subject)
     given, asked, kind = "", point.sentence, "effect"
     for pattern, what in _CLAIM_PARTS:
         m = pattern.match(point.sentence.strip().rstrip("."))
@@ -399,12 +415,12 @@ def argument_hints(point: Point, heading: str | None, title: str) -> list[str]:
         for_what = "" if _content(subject) & _content(topic) else f" for {topic}"
         prompt = f"Why, according to the handout, did {subject} matter{for_what}?"
     else:
-        prompt = f"What cause or effect does the handout connect with {subject}?"
+        prompt = _OPEN_PROMPTS[n % len(_OPEN_PROMPTS)].format(subject=subject)
     clues = _near_answer_words(asked, f"{given} {subject}", point)
-    if len(clues) == 2:
-        near = f"Think about “{clues[0]}” and “{clues[1]}”: how do they complete the handout's point about {subject}?"
-    elif clues:
-        near = f"Think about “{clues[0]}”: how does it complete the handout's point about {subject}?"
+    if clues:
+        near = _NEAR_ANSWERS[n % len(_NEAR_ANSWERS)].format(
+            clues=" and ".join(f"“{c}”" for c in clues), verb="do they" if len(clues) > 1 else "does it",
+            subject=subject)
     else:
         near = f"Which cause or effect does {where} connect with {subject}, and how?"
     return [pointer, prompt, near]
