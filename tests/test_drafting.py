@@ -315,3 +315,18 @@ def test_a_model_draft_is_kept_only_if_it_passes_the_same_validation():
 
     garbled = model_draft(FakeChatModel().enqueue("I cannot do that."), _draft(path), doc.text, texts, LESSONS)
     assert garbled.drafted_by == "extractive" and "not a JSON card" in garbled.notes[-1]
+
+
+def test_a_handout_with_fewer_than_three_causal_sentences_is_drafted_not_refused():
+    from tutor.drafting import draft_card
+
+    text = ("## The coins\n\nIn November 1922 the State Bank issued the chervonets in Moscow. "
+            "In February 1924 Grigory Sokolnikov withdrew the last sovznak notes from Petrograd banks. "
+            "In March 1924 the Commissariat of Finance published the new budget in Izvestia. "
+            "Because the chervonets was issued only against real assets, peasants trusted it more than the sovznak. "
+            "In 1923 the mint in Leningrad struck silver coins showing a sower in a field at dawn. ") * 2
+    draft = draft_card("money", "Money in the NEP", text + " filler" * 20, LESSONS)
+    assert 3 <= len(draft.card["key_points"])
+    assert any("background" in note for note in draft.notes)
+    problems = validate_card(draft.card, sources=DocumentTexts({"money": text}), lessons=LESSONS)
+    assert any("background, not a claim" in p for p in problems), "the teacher is told which points to rewrite"

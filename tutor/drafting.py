@@ -295,9 +295,9 @@ def argument_points(text: str, *, period: tuple[int, int] | None = None,
     chosen: list[Point] = []
     used: dict[int, int] = {}
 
-    def take(p: Point) -> None:
+    def take(p: Point, per_section: int = 2) -> None:
         mine = set(tokenize(p.sentence))
-        if used.get(p.section, 0) >= 2 or any(
+        if used.get(p.section, 0) >= per_section or any(
                 len(mine & set(tokenize(c.sentence))) > 0.5 * max(1, len(mine)) for c in chosen):
             return
         chosen.append(p)
@@ -312,7 +312,7 @@ def argument_points(text: str, *, period: tuple[int, int] | None = None,
             break
         if p not in chosen and not is_claim(p.sentence):
             before = len(chosen)
-            take(p)
+            take(p, per_section=MIN_POINTS)  # a short handout may have one section only
             if len(chosen) > before:
                 background.append(p)
     for p in chosen:
