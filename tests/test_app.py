@@ -447,3 +447,104 @@ def test_a_turn_the_database_refuses_stays_on_the_page_which_says_so(app_home, m
     assert _assistant_texts(at)[-1].rstrip().endswith("?"), "the reply is shown"
     assert any("could not be saved" in w.value and "disk is full" in w.value for w in at.warning)
     assert [t["role"] for t in at.session_state["tutor_session"].history] == ["user", "assistant"]
+
+
+def _signed_in_teacher_page(monkeypatch, token: str | None = None) -> AppTest:
+    """The Teacher page in a new browser session (a reload) whose request carries this cookie."""
+    from tutor.ui import teacher_page
+
+    monkeypatch.setattr(teacher_page, "_cookie_token", lambda: token)
+    return _teacher_page(_app().run())
+
+
+def test_a_reload_keeps_the_teacher_signed_in_until_the_token_expires_or_they_sign_out(app_home, monkeypatch):
+    from tutor import teacher_token
+
+    monkeypatch.setenv("TUTOR_TEACHER_PASSWORD", PASSWORD)
+    reset_settings()
+    at = _signed_in_teacher_page(monkeypatch)
+    at.text_input[0].input(PASSWORD)
+    at.button[0].click().run()
+    [script] = [h.proto.body for h in at.get("html")]
+    token = re.search(r"tutor_teacher=([\w.-]+);", script).group(1)
+    assert teacher_token.valid(token, get_settings()) and "max-age=28" in script  # 8 hours: 28800 s
+
+    reloaded = _signed_in_teacher_page(monkeypatch, token)
+    assert reloaded.file_uploader and not reloaded.text_input  # no password asked
+
+    for bad in (token[:-2] + "xx", "", None):
+        assert not _signed_in_teacher_page(monkeypatch, bad).file_uploader
+    expired = teacher_token.issue(get_settings(), now=0)
+    assert not _signed_in_teacher_page(monkeypatch, expired).file_uploader
+    monkeypatch.setenv("TUTOR_TEACHER_PASSWORD", "a new password")
+    reset_settings()
+    assert not _signed_in_teacher_page(monkeypatch, token).file_uploader  # a new password ends old tokens
+    monkeypatch.setenv("TUTOR_TEACHER_PASSWORD", PASSWORD)
+    reset_settings()
+
+    _button(reloaded, "Sign out").click().run()
+    assert not reloaded.file_uploader and reloaded.text_input  # the cookie of this session does not count
+    assert any("max-age=0" in h.proto.body for h in reloaded.get("html"))
+
+
+def test_the_uploader_is_empty_after_indexing_and_a_title_and_kind_can_be_changed(app_home, monkeypatch):
+    monkeypatch.setenv("TUTOR_TEACHER_PASSWORD", PASSWORD)
+    reset_settings()
+    at = _teacher_page(_app().run())
+    at.text_input[0].input(PASSWORD)
+    at.button[0].click().run()
+    at.file_uploader[0].set_value([("kronstadt.md", GOOD, "text/markdown")])
+    at.run()
+    _button(at, "Index these files").click().run()
+    assert not at.exception
+    assert not at.file_uploader[0].value
+    assert dict(zip(at.dataframe[0].value["file"], at.dataframe[0].value["status"])) == {"kronstadt.md": "added"}
+
+    at.selectbox[0].select("notes-on-kronstadt").run()
+    form_title = next(t for t in at.text_input if t.label == "Title")
+    assert form_title.value == "Notes on Kronstadt"
+    form_title.input("The Kronstadt rising, March 1921")
+    next(s for s in at.selectbox if s.label == "Kind").select("event")
+    _button(at, "Save title and kind").click().run()
+    assert not at.exception and not at.error
+    documents = at.dataframe[-1].value
+    assert "The Kronstadt rising, March 1921" in set(documents["title"])
+    [hit] = [d for d in resources.app_context().store.documents() if d.doc_id == "notes-on-kronstadt"]
+    assert (hit.title, hit.kind) == ("The Kronstadt rising, March 1921", "event")
+
+
+def test_every_field_of_a_draft_is_in_the_form_and_kept_after_validate(app_home, embedder, monkeypatch):
+    from tutor.auth import local_operator
+    from tutor.library import Library
+    from tutor.store import Store
+
+    doc = DEFAULT_CORPUS / "eval" / "teacher_documents" / "war-scare-1927.md"
+    settings = get_settings()
+    [added] = Library(Store(settings, embedder)).ingest(local_operator(), [Upload(doc.name, doc.read_bytes())])
+    assert added.ok, added.line()
+    monkeypatch.setenv("TUTOR_TEACHER_PASSWORD", PASSWORD)
+    reset_settings()
+    at = _teacher_page(_app().run())
+    at.text_input[0].input(PASSWORD)
+    at.button[0].click().run()
+    next(s for s in at.selectbox if s.label == "Document to draft from").select("teacher-war-scare-1927").run()
+    _button(at, "Draft a lesson card").click().run()
+    assert not at.exception
+    labels = [t.label for t in at.text_input] + [t.label for t in at.text_area]
+    assert any(label.startswith("Match terms") for label in labels)
+    assert "Counter-arguments (one a line)" in labels and "Judgement prompts (one a line)" in labels
+    # Key point ids read as plain text, not code with backslashes.
+    assert not any("\\-" in m.value and "`" in m.value for m in at.markdown)
+    counter = next(t for t in at.text_area if t.label == "Counter-arguments (one a line)")
+    counter.input("Some historians argue the danger was inflated on purpose.")
+    next(t for t in at.text_area if t.label == "Judgement prompts (one a line)").input(
+        "How far was the war scare manufactured?")
+    _button(at, "Validate").click().run()
+    assert not at.exception
+    card = at.session_state["teacher_draft"]["card"]
+    assert card["counter_arguments"] == ["Some historians argue the danger was inflated on purpose."]
+    assert card["judgement_prompts"] == ["How far was the war scare manufactured?"]
+    assert card["match_terms"] and card["misconceptions"] == []
+    # Still in the form after Validate, with the edits.
+    assert next(t for t in at.text_area if t.label == "Counter-arguments (one a line)").value == \
+        "Some historians argue the danger was inflated on purpose."

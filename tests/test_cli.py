@@ -218,3 +218,17 @@ def test_a_bad_setting_is_a_one_line_error_not_a_traceback(run, monkeypatch):
     assert result.exit_code == 2
     assert "TUTOR_EMBEDDINGS='foo' is invalid" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_retitle(run, course):
+    folder, _ = course
+    run("ingest", str(folder))
+    result = run("retitle", "enrolment", "The Lenin Enrolment, 1924", "--kind", "event")
+    assert result.exit_code == 0, result.output
+    assert "enrolment: “The Lenin Enrolment, 1924” (event)" in result.stdout
+    [doc] = [d for d in json.loads(run("sources", "--json").stdout) if d["id"] == "enrolment"]
+    assert (doc["title"], doc["kind"]) == ("The Lenin Enrolment, 1924", "event")
+    hits = json.loads(run("search", "--json", "-k", "1", "Lenin Enrolment workers").stdout)
+    assert hits[0]["title"] == "The Lenin Enrolment, 1924"
+    bad = run("retitle", "enrolment", "X", "--kind", "novel")
+    assert bad.exit_code == 2 and "kind 'novel' is not one of" in bad.stderr

@@ -128,15 +128,21 @@ def test_draft_offers_dated_events_missing_from_the_timeline():
         assert re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", event["date"])
 
 
-def test_candidate_misconceptions_catch_a_wrong_date_and_not_the_right_one():
-    draft = _draft(next(p for p in TEACHER_DOCS if "china" in p.name))
-    card = LessonCard.model_validate(draft.card)
-    dated = [m for m in card.misconceptions if m.id.endswith("--date")]
-    assert dated
-    assert any(m.triggered_by("Chiang launched the Northern Expedition in 1927") for m in dated)
-    assert not any(m.triggered_by("Chiang launched the Northern Expedition in 1926") for m in dated)
-    # A bare name near another year is not a date error: "Chiang" alone dates nothing.
-    assert not any(m.triggered_by("Chiang was still in charge in 1928") for m in dated)
+def test_misconceptions_only_where_the_handout_names_a_mistaken_view():
+    from tutor.drafting import named_misconceptions
+
+    # None of the six handouts names a mistaken view: no mechanical misconception is made up.
+    for path in TEACHER_DOCS:
+        assert _draft(path).card["misconceptions"] == [], path.name
+    text = ("It is often said that the chervonets was fully backed by gold and replaced the sovznak at once. "
+            "In fact only a quarter of its issue was covered by gold, and the sovznak circulated until 1924.")
+    [m] = named_misconceptions("money", text, "money-doc")
+    from tutor.lessons import Misconception
+
+    mistaken = Misconception.model_validate(m)
+    assert mistaken.why_wrong.startswith("It is often said") and mistaken.correct_doc == "money-doc"
+    assert mistaken.triggered_by("the chervonets was backed by gold, so it replaced the sovznak")
+    assert not mistaken.triggered_by("only a quarter of the chervonets was covered by gold reserves")
 
 
 def test_draft_is_deterministic():
@@ -309,3 +315,18 @@ def test_a_model_draft_is_kept_only_if_it_passes_the_same_validation():
 
     garbled = model_draft(FakeChatModel().enqueue("I cannot do that."), _draft(path), doc.text, texts, LESSONS)
     assert garbled.drafted_by == "extractive" and "not a JSON card" in garbled.notes[-1]
+
+
+def test_a_handout_with_fewer_than_three_causal_sentences_is_drafted_not_refused():
+    from tutor.drafting import draft_card
+
+    text = ("## The coins\n\nIn November 1922 the State Bank issued the chervonets in Moscow. "
+            "In February 1924 Grigory Sokolnikov withdrew the last sovznak notes from Petrograd banks. "
+            "In March 1924 the Commissariat of Finance published the new budget in Izvestia. "
+            "Because the chervonets was issued only against real assets, peasants trusted it more than the sovznak. "
+            "In 1923 the mint in Leningrad struck silver coins showing a sower in a field at dawn. ") * 2
+    draft = draft_card("money", "Money in the NEP", text + " filler" * 20, LESSONS)
+    assert 3 <= len(draft.card["key_points"])
+    assert any("background" in note for note in draft.notes)
+    problems = validate_card(draft.card, sources=DocumentTexts({"money": text}), lessons=LESSONS)
+    assert any("background, not a claim" in p for p in problems), "the teacher is told which points to rewrite"

@@ -335,3 +335,31 @@ def test_default_corpus_is_ingested_into_an_empty_store(tmp_path, embedder):
     lib = Library(store)
     assert statuses(lib.ensure_default_corpus()) == [("a.md", "added")]
     assert lib.ensure_default_corpus() == []  # only on first start
+
+
+def test_retitle_changes_what_citations_show_and_survives_new_versions_and_reindex(library):
+    from tutor.errors import DocumentError
+    from tutor.retrieval import Retriever
+
+    library.ingest(TEACHER, [Upload("german october 1923.txt", b"The Hamburg rising began on 23 October 1923.")])
+    assert library.store.manifest.get("german-october-1923").title == "german october 1923"
+    record = library.retitle(TEACHER, "german-october-1923", "  The German October,\n1923 ", "event")
+    assert (record.title, record.kind) == ("The German October, 1923", "event")
+    [hit] = Retriever(library.store).search("Hamburg rising", k=1)
+    assert (hit.title, hit.kind) == ("The German October, 1923", "event")
+
+    [new] = library.ingest(TEACHER, [Upload("german october 1923.txt", b"The Hamburg rising began on 23 Oct 1923.")])
+    assert new.status == "updated"
+    assert library.store.manifest.get("german-october-1923").title == "The German October, 1923"
+    assert Retriever(library.store).search("Hamburg rising", k=1)[0].title == "The German October, 1923"
+    library.reindex(TEACHER)
+    assert library.store.chunks("german-october-1923")[0].title == "The German October, 1923"
+
+    for doc_id, title, kind, says in [("nope", "T", None, "no such document"),
+                                      ("german-october-1923", "  ", None, "title is empty"),
+                                      ("german-october-1923", "T", "novel", "is not one of")]:
+        with pytest.raises(DocumentError, match=says):
+            library.retitle(TEACHER, doc_id, title, kind)
+    with pytest.raises(PermissionDenied):
+        library.retitle(Teacher("teacher"), "german-october-1923", "Hacked")
+    assert library.store.manifest.get("german-october-1923").title == "The German October, 1923"

@@ -82,6 +82,23 @@ def test_a_plan_keeps_the_conversation_and_climbs_the_ladder(teacher_home, embed
     assert len(set(texts)) == len(texts)
 
 
+def test_the_progress_panel_shows_the_points_made_on_a_handout_no_card_covers(teacher_home, embedder):
+    from tutor.sessions import progress, transcript_markdown
+
+    tutor = _tutor(teacher_home, embedder)
+    session = tutor.new_session()
+    first = tutor.reply(session, "What was the Shakhty trial?")
+    plan = tutor.planner.card(first.card_id)
+    assert plan is not None and not progress(session, tutor.lessons).cards  # no course card: nothing before
+    point = plan.key_points[0]
+    tutor.reply(session, point.statement)
+    [card] = progress(session, tutor.lessons, tutor.planner.card).cards
+    assert card.card_id == first.card_id and card.total == len(plan.key_points)
+    assert card.covered >= 1 and point.statement in [p.statement for p in card.points if p.covered]
+    assert all(not p.statement for p in card.points if not p.covered)  # the rest stay hidden
+    assert point.statement in transcript_markdown(session, tutor.lessons, tutor.planner.card)
+
+
 def test_after_publishing_a_scripted_dialogue_per_document_reaches_the_summary(teacher_home, embedder, tmp_path,
                                                                               monkeypatch):
     """As a teacher and an evaluator would: `tutor lessons draft` and `tutor lessons publish` for

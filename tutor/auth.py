@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from tutor import teacher_token
 from tutor.errors import PermissionDenied
 from tutor.limits import SlidingWindow, Window
 from tutor.settings import Settings
@@ -62,6 +63,17 @@ def require_teacher(actor: object) -> Teacher:
     if not isinstance(actor, Teacher) or not hmac.compare_digest(actor._token, _ISSUED):
         raise PermissionDenied("Only a teacher can change the course documents. Sign in on the Teacher page.")
     return actor
+
+
+def remember(teacher: Teacher, settings: Settings) -> str:
+    """A signed, expiring token that lets this teacher back in after a page reload."""
+    require_teacher(teacher)
+    return teacher_token.issue(settings)
+
+
+def resume(token: str | None, settings: Settings) -> Teacher | None:
+    """The teacher again for a token :func:`remember` made that has not expired, else None."""
+    return Teacher(name="teacher", _token=_ISSUED) if teacher_token.valid(token, settings) else None
 
 
 def is_open(settings: Settings) -> bool:

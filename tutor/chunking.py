@@ -82,7 +82,8 @@ def chunk_document(doc: SourceDocument, size: int, overlap: int) -> list[Chunk]:
     else:
         for sec in doc.sections:
             for text in splitter.split_text(sec.text):
-                pieces.append((text, {"page": sec.page} if sec.page is not None else {}))
+                extra = {"page": sec.page, "section": sec.heading}
+                pieces.append((text, {k: v for k, v in extra.items() if v is not None}))
 
     base = base_metadata(doc)
     chunks = []

@@ -2,6 +2,7 @@
 
     tutor ingest corpus                  tutor search "why was the testament ignored"
     tutor sources --json                 tutor doctor
+    tutor retitle DOC_ID "Title" [--kind event]
 """
 
 from __future__ import annotations
@@ -127,6 +128,23 @@ def replace(
         typer.secho(f"    flagged {finding}", fg="yellow")
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def retitle(
+    doc_id: str = typer.Argument(..., help="The document (`tutor sources` lists the ids)."),
+    title: str = typer.Argument(..., help="Its title, as citations should show it."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Its kind too: overview, event, person, idea, "
+                                       "historiography, source-note, skills or other."),
+) -> None:
+    """Give a document the title (and kind) you choose; new versions of the file keep it."""
+    from tutor.auth import local_operator
+
+    try:
+        record = _library().retitle(local_operator(), doc_id, title, kind)
+    except TutorError as exc:
+        _fail(exc)
+    console.print(f"{record.doc_id}: “{record.title}” ({record.kind})", markup=False, highlight=False)
 
 
 @app.command()

@@ -52,6 +52,7 @@ MAX_FRONT_MATTER_CHARS = 16 * 1024
 MAX_FRONT_MATTER_DEPTH = 3  # the mapping, a list in it, and nothing deeper
 MAX_META_TEXT_CHARS = 2000
 MAX_TAGS = 50
+MAX_TITLE_CHARS = 300
 # Every upload is read in a child process with these limits (see read_uploads); PDFs with the PDF ones.
 READ_TIME_LIMIT_S = 30.0
 READ_MEMORY_LIMIT = 1024 ** 3
@@ -60,15 +61,17 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", r
 # tokenizer rejects them and they cannot be stored as UTF-8.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # libyaml's safe loader when PyYAML was built with it: the same rules, ten times faster.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
 class Section:
-    """A run of text from one page (PDF) or the whole file (other formats)."""
+    """A run of text from one page and heading (PDF) or the whole file (other formats)."""
 
     text: str
     page: int | None = None
+    # The heading the text stands under, kept out of the text itself (PDF).
+    heading: str | None = None
 
 
 @dataclass
@@ -241,7 +244,7 @@ def _bounded_yaml(filename: str, block: str) -> Any:
         raise DocumentError(filename, f"front matter is over {MAX_FRONT_MATTER_CHARS // 1024} kB; keep it to the "
                                       "keys id, title, kind, period, tags, author, date, provenance, purpose, audience")
     depth = 0
-    for event in yaml.parse(block, Loader=_YAML_LOADER):
+    for event in yaml.parse(block, Loader=YAML_LOADER):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise DocumentError(filename, "front matter uses YAML anchors or aliases (& or *); write each value out")
         if isinstance(event, yaml.CollectionStartEvent):
@@ -251,7 +254,7 @@ def _bounded_yaml(filename: str, block: str) -> Any:
                                               "and simple lists like tags: [a, b]")
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
-    return yaml.load(block, Loader=_YAML_LOADER)
+    return yaml.load(block, Loader=YAML_LOADER)
 
 
 def _split_front_matter(filename: str, text: str) -> tuple[dict[str, Any], str]:
@@ -336,11 +339,25 @@ def _pdf_pages(data: bytes) -> dict[str, Any]:
                 ok = 0
             if not ok:
                 return {"encrypted": True}
-        return {"pages": [page.extract_text() or "" for page in reader.pages]}
+        return _pdf_layout_or_pages(data, reader)
     except (PdfReadError, PyPdfError, ValueError, TypeError, KeyError, AttributeError, IndexError,
             OSError, RecursionError, ZeroDivisionError, AssertionError, MemoryError) as exc:
         # pypdf signals malformed files through a wide range of exception types.
         return {"malformed": type(exc).__name__}
+
+
+def _pdf_layout_or_pages(data: bytes, reader) -> dict[str, Any]:
+    """The PDF's paragraphs, headings and title from its layout (:mod:`tutor.pdf_layout`); pypdf's
+    plain page text where pdfminer cannot read the layout (its own damaged-file errors)."""
+    from pdfminer.psexceptions import PSException
+    from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
+
+    from tutor.pdf_layout import read_layout
+
+    try:
+        return read_layout(data)
+    except (PSException, PdfminerException, MalformedPDFException):
+        return {"pages": [page.extract_text() or "" for page in reader.pages]}
 
 
 def _pdf_child() -> None:
@@ -354,7 +371,8 @@ def _pdf_child() -> None:
     sys.stdout.write(json.dumps(_pdf_pages(sys.stdin.buffer.read())))
 
 
-def _read_pdf(filename: str, data: bytes) -> list[Section]:
+def _read_pdf(filename: str, data: bytes) -> tuple[list[Section], str | None]:
+    """The PDF's sections and its own title (None if it has none)."""
     if _IN_READER_CHILD:  # already inside read_upload's limited child process
         return _pdf_sections(filename, _pdf_pages(data))
     # pypdf runs in a child process with a time and memory limit: a few kB of crafted PDF can
@@ -376,18 +394,36 @@ def _read_pdf(filename: str, data: bytes) -> list[Section]:
     return _pdf_sections(filename, result)
 
 
-def _pdf_sections(filename: str, result: dict[str, Any]) -> list[Section]:
+def _pdf_sections(filename: str, result: dict[str, Any]) -> tuple[list[Section], str | None]:
     if result.get("encrypted"):
         raise DocumentError(filename, "PDF is encrypted; save an unprotected copy and upload that")
     if "malformed" in result:
         raise DocumentError(filename, f"malformed PDF ({result['malformed']}); re-export it from the original")
-    sections = []
-    for number, raw in enumerate(result["pages"], start=1):
-        text = clean_text(raw).strip()
-        if text:
-            sections.append(Section(text=text, page=number))
+    if "blocks" in result:
+        sections = _sections_from_blocks(result["blocks"])
+    else:
+        sections = [Section(text=text, page=number) for number, raw in enumerate(result["pages"], start=1)
+                    if (text := clean_text(raw).strip())]
     if not sections:
         raise DocumentError(filename, "scanned PDF: no text to index (run OCR on it first)")
+    return sections, result.get("title")
+
+
+def _sections_from_blocks(blocks: list[list[Any]]) -> list[Section]:
+    """One section per run of paragraphs under one heading on one page; paragraphs apart by a
+    blank line, the heading kept out of the text (it is the section's name)."""
+    sections: list[Section] = []
+    heading: str | None = None
+    for page, is_heading, raw in blocks:
+        text = clean_text(raw).strip()
+        if not text:
+            continue
+        if is_heading:
+            heading = text[:MAX_META_TEXT_CHARS]
+        elif sections and sections[-1].page == page and sections[-1].heading == heading:
+            sections[-1].text += "\n\n" + text
+        else:
+            sections.append(Section(text=text, page=page, heading=heading))
     return sections
 
 
@@ -423,7 +459,9 @@ def check_docx_archive(filename: str, data: bytes) -> None:
         raise DocumentError(filename, "not a valid .docx (no word/document.xml); re-save it from Word")
 
 
-def _read_docx(filename: str, data: bytes, hidden: list[str]) -> str:
+def _read_docx(filename: str, data: bytes, hidden: list[str]) -> tuple[str, str | None]:
+    """The document as Markdown (headings as #) and its own title: the core properties' title,
+    else the first Title-style paragraph."""
     check_docx_archive(filename, data)
     import docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -437,6 +475,7 @@ def _read_docx(filename: str, data: bytes, hidden: list[str]) -> str:
         if "NO_MEMORY" in str(getattr(exc, "error_log", "")):  # lxml reports running out of memory as broken XML
             raise MemoryError(str(exc)) from None
         raise DocumentError(filename, "the .docx contains broken XML; re-save it from Word") from None
+    title = clean_text(document.core_properties.title or "").strip() or None
     lines: list[str] = []
     visibility = DocxVisibility(document)
     for paragraph in document.paragraphs:
@@ -449,6 +488,7 @@ def _read_docx(filename: str, data: bytes, hidden: list[str]) -> str:
             hashes = "#" * (int(level) if level.isdigit() and 0 < int(level) < 7 else 2)
             lines.append(f"{hashes} {text}")
         elif style == "title":
+            title = title or text
             lines.append(f"# {text}")
         else:
             lines.append(text)
@@ -457,7 +497,7 @@ def _read_docx(filename: str, data: bytes, hidden: list[str]) -> str:
             cells = [text.strip() for text in docx_cell_texts(visibility, row, hidden) if text.strip()]
             if cells:
                 lines.append(" | ".join(cells))
-    return "\n\n".join(lines)
+    return "\n\n".join(lines), title
 
 
 def _declared_charset(data: bytes) -> str | None:
@@ -474,7 +514,7 @@ def _read_html(filename: str, data: bytes, hidden: list[str]) -> tuple[str, str 
     hidden.extend(drop_hidden_html(soup))
     for tag in soup(["script", "style", "noscript", "template", "iframe", "object", "embed", "svg"]):
         tag.decompose()
-    title = soup.title.get_text(strip=True) if soup.title else None
+    title = soup.title.get_text(" ", strip=True) if soup.title else None
     if soup.title:
         soup.title.decompose()
     for level in range(1, 7):
@@ -483,6 +523,28 @@ def _read_html(filename: str, data: bytes, hidden: list[str]) -> tuple[str, str 
     text = soup.get_text("\n")
     text = re.sub(r"\n\s*\n+", "\n\n", text)
     return text, title, decoded
+
+
+_HEADING_LINE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+
+
+def first_heading(markdown: str) -> str | None:
+    """A Markdown text's title: a heading that opens the text, or the one heading at the top
+    level. A section heading among others of its level is no title.
+
+    >>> first_heading("# The ban on factions\\n\\nIn 1921 ...\\n\\n# Its use")
+    'The ban on factions'
+    >>> first_heading("Intro\\n\\n## Background\\n\\n# The ban on factions\\n"), first_heading("Intro\\n\\n## A\\n\\n## B")
+    ('The ban on factions', None)
+    """
+    found = list(_HEADING_LINE.finditer(markdown))
+    if not found:
+        return None
+    if not markdown[:found[0].start()].strip():
+        return found[0].group(2).strip()
+    top = min(len(m.group(1)) for m in found)
+    at_top = [m.group(2).strip() for m in found if len(m.group(1)) == top]
+    return at_top[0] if len(at_top) == 1 else None
 
 
 def check_size(filename: str, size: int, max_bytes: int) -> None:
@@ -536,18 +598,18 @@ def read_document(filename: str, data: bytes, *, max_bytes: int | None = None) -
         raise DocumentError(filename, "file is empty")
 
     meta: dict[str, Any] = {}
-    html_title = None
+    own_title = None
     hidden: list[str] = []
     notes: list[str] = []
     decoded: Decoded | None = None
     is_markdown = ext in (".md", ".markdown", ".docx", ".html", ".htm")
     if ext == ".pdf":
-        sections = _read_pdf(filename, data)
+        sections, own_title = _read_pdf(filename, data)
     else:
         if ext == ".docx":
-            text = _read_docx(filename, data, hidden)
+            text, own_title = _read_docx(filename, data, hidden)
         elif ext in (".html", ".htm"):
-            text, html_title, decoded = _read_html(filename, data, hidden)
+            text, own_title, decoded = _read_html(filename, data, hidden)
         else:
             decoded = detect_text(filename, data)
             text = decoded.text
@@ -579,10 +641,11 @@ def read_document(filename: str, data: bytes, *, max_bytes: int | None = None) -
     kind = (meta.get("kind") or "other").strip().lower()
     if kind not in KINDS:
         raise DocumentError(filename, f"front matter kind '{kind}' is not one of {', '.join(KINDS)}")
-    title = meta.get("title") or html_title or stem.replace("-", " ").replace("_", " ").strip() or doc_id
+    title = (meta.get("title") or own_title or (first_heading(sections[0].text) if is_markdown else None)
+             or stem.replace("-", " ").replace("_", " ").strip() or doc_id)
     return SourceDocument(
         doc_id=doc_id,
-        title=clean_text(title).strip()[:300],
+        title=" ".join(clean_text(title).split())[:MAX_TITLE_CHARS],
         kind=kind,
         filename=filename,
         ext=ext,

@@ -22,14 +22,16 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from wordfreq import zipf_frequency
 
 from tutor.errors import TutorError
 from tutor.lessons import (CARD_ID, HINT_LEVELS, MAX_ID, LessonCard, LessonError, Lessons, TimelineEvent, explain,
                            read_yaml, term_regex)
 from tutor.pedagogy.passage_plan import card_data, document_text, period_of
-from tutor.pedagogy.salience import COMMON_NAMES, Point, salient_points, topic_of
+from tutor.pedagogy.compose import sentences
+from tutor.pedagogy.salience import COMMON_NAMES, Point, analyse, evidence_terms, hedges, topic_of
 from tutor.retrieval import tokenize
-from tutor.scan import scan_card
+from tutor.scan import scan_card, scan_text
 
 MIN_POINTS, MAX_POINTS = 3, 6
 SUPPORT_SHARE = 0.6   # share of a statement's content words one passage must contain
@@ -230,30 +232,275 @@ def timeline_offers(points: list[Point], doc_id: str, lessons: Lessons) -> list[
 
 def draft_card(doc_id: str, title: str, text: str, lessons: Lessons, *,
                period: tuple[int, int] | None = None, tags: list[str] | None = None) -> Draft:
-    """An extractive draft card for one document; DraftError if there is nothing to draft from."""
+    """An extractive draft card for one document; DraftError if there is nothing to draft from.
+
+    Key points are the handout's argument (:func:`argument_points`), hints climb from a pointer
+    to a prompt to a near-answer (:func:`argument_hints`), and misconceptions are only the
+    mistaken views the handout itself names (:func:`named_misconceptions`)."""
     words = len(text.split())
     if words < MIN_WORDS_TO_DRAFT:
         raise DraftError([f"'{doc_id}' has {words} words; a card needs a document of at least "
                           f"{MIN_WORDS_TO_DRAFT} words with dated events or named people"],
                          "Nothing to draft from")
-    points = salient_points(text, k=MAX_POINTS - 1, period=period)
+    points, background = argument_points(text, period=period)
     if len(points) < MIN_POINTS:
-        raise DraftError([f"'{doc_id}' has {len(points)} sentence(s) with dated events, named people or causes; "
+        raise DraftError([f"'{doc_id}' has {len(points)} sentence(s) that are claims or events worth a key point; "
                           f"a card needs at least {MIN_POINTS}. Add such sentences, or write the card by hand"],
                          "Nothing to draft from")
     card_id = _unique(_slug(doc_id), {c.id for c in lessons.cards})
     card = card_data(card_id, title, points, text, doc_id)
     key_points, counters = card["key_points"], card["counter_arguments"]
-    misconceptions = [m for pt, kp in zip(points, key_points)
-                      if (m := _date_misconception(card_id, pt, kp["id"], title, doc_id))]
-    card["misconceptions"] = misconceptions + _swap_misconceptions(card_id, points, text, doc_id)
+    headings = section_headings(text)
+    card["hints"] = [{"key_point": kp["id"], "level": level, "text": question}
+                     for n, (pt, kp) in enumerate(zip(points, key_points))
+                     for level, question in zip(HINT_LEVELS, argument_hints(pt, headings.get(pt.section), title, n))]
+    card["misconceptions"] = named_misconceptions(card_id, text, doc_id)
     card["match_terms"] = match_terms(title, points, tags,
                                       taken={t.lower() for c in lessons.cards for t in c.match_terms})
-    notes = [f"{len(key_points)} key points from the document's dated, named and causal sentences; "
-             "misconceptions are candidates: keep only those a student might really hold."]
+    notes = [f"{len(key_points) - len(background)} of {len(key_points)} key points are the handout's claims about "
+             "causes and effects; hints go from where to look, to a narrower question, to a near-answer."]
+    if background:
+        notes.append(f"The handout has only {len(key_points) - len(background)} sentence(s) arguing a cause or an "
+                     f"effect, so {len(background)} key point(s) are background ("
+                     + "; ".join(f"“{p.sentence[:60]}…”" for p in background)
+                     + "): rewrite each as a claim (what it led to, why it mattered) before publishing.")
+    if not card["misconceptions"]:
+        notes.append("The handout names no mistaken view, so the card has no misconceptions; add one only if "
+                     "students really hold it.")
     if not counters:
         notes.append("The document names no debate among historians, so the card has no counter-arguments; add some.")
     return Draft(doc_id, card, timeline_offers(points, doc_id, lessons), notes)
+
+
+# -- what goes into a draft: the handout's argument ------------------------------------------
+# A sentence that argues: a cause, an effect, a purpose, a significance. Background (who, when,
+# where) carries none of these.
+CLAIM = re.compile(
+    r"\b(because|since (?:it|they|he|she|the)\b|so that|, so\b|therefore|thus|hence|as a result|result(?:ed|s)? in|"
+    r"led to|leading to|lead to|caused|causing|meant|allowed|enabled|forced|helped (?!to\b)|gave (?:\w+ )?(?:a|the|an) (?:weapon|reason|chance|means)|"
+    r"weaken(?:ed|s)?|strengthen(?:ed|s)?|undermin(?:ed|es)|destroy(?:ed|s)?|in order to|to justify|to isolate|"
+    r"in response|reprisal|blamed|provok(?:ed|es)|pushed|drove|cost\b|depended on|exposed|discredit(?:ed|s)?|"
+    r"used (?:it|them|this|the \w+)(?: \w+)? (?:against|to|as)|could now|no longer|matter(?:ed|s)?|significan\w*|"
+    r"effects?\b|consequences?|lasting|turning point|showed|proved|made (?:\w+ )?(?:possible|impossible|harder|easier)|"
+    r"encouraged|persuaded|convinced|fed\b|ending|deepened|hardened|justif(?:y|ied)|answered|the reason)", re.I)
+_QUESTION_END = re.compile(r"\?[\"'”’)]*$")
+MAX_ARGUMENT_POINTS = 5
+
+
+def is_claim(sentence: str) -> bool:
+    """Whether a sentence argues (a cause, an effect, a purpose or a significance) rather than
+    giving background.
+
+    >>> is_claim("Because it was issued only against real assets, traders trusted it."), is_claim("In 1922 Sokolnikov became Commissar.")
+    (True, False)
+    """
+    return bool(CLAIM.search(sentence)) and not _QUESTION_END.search(sentence.strip())
+
+
+def section_headings(text: str) -> dict[int, str]:
+    """The heading of each section of a document text (numbered as salience.analyse numbers them)."""
+    headings = {}
+    for n, section in enumerate(re.split(r"\n(?=#)", text)):
+        first = section.strip().splitlines()[0] if section.strip() else ""
+        if first.startswith("#"):
+            headings[n] = first.lstrip("#").strip()
+    return headings
+
+
+def argument_points(text: str, *, period: tuple[int, int] | None = None,
+                    k: int = MAX_ARGUMENT_POINTS) -> tuple[list[Point], list[Point]]:
+    """The handout's claims as key points, the most salient first, at most two a section and none
+    repeating another; topped up with its most salient background sentences only when it makes
+    fewer than MIN_POINTS claims. Returns (points in document order, the background ones)."""
+    analysed = [p for p in analyse(text, period) if not _QUESTION_END.search(p.sentence.strip())
+                and not hedges(p.sentence) and not scan_text(p.sentence)]
+    ranked = sorted(analysed, key=lambda p: (-(p.score + (2.0 if is_claim(p.sentence) else 0.0)), p.position))
+    chosen: list[Point] = []
+    used: dict[int, int] = {}
+
+    def take(p: Point, per_section: int = 2) -> None:
+        mine = set(tokenize(p.sentence))
+        if used.get(p.section, 0) >= per_section or any(
+                len(mine & set(tokenize(c.sentence))) > 0.5 * max(1, len(mine)) for c in chosen):
+            return
+        chosen.append(p)
+        used[p.section] = used.get(p.section, 0) + 1
+
+    for p in ranked:
+        if len(chosen) < k and is_claim(p.sentence):
+            take(p)
+    background: list[Point] = []
+    for p in ranked:
+        if len(chosen) >= MIN_POINTS:
+            break
+        if p not in chosen and not is_claim(p.sentence):
+            before = len(chosen)
+            take(p, per_section=MIN_POINTS)  # a short handout may have one section only
+            if len(chosen) > before:
+                background.append(p)
+    for p in chosen:
+        p.terms = evidence_terms(p)
+        if is_claim(p.sentence) and p.kind in ("event", "fact"):
+            p.kind = "cause"
+    return sorted(chosen, key=lambda p: p.position), background
+
+
+# How a claim splits into what a hint may give and what the student must find.
+_CLAIM_PARTS = [
+    (re.compile(r"^(?:Because|Since|As) (?P<asked>[^,]{8,}), (?P<given>.{12,})$"), "why"),
+    (re.compile(r"^(?P<given>.{12,}?),? because (?P<asked>.{8,})$"), "why"),
+    (re.compile(r"^(?P<given>.{12,}?) in order to (?P<asked>.{6,})$"), "why"),
+    (re.compile(r"^(?P<given>.{12,}?)(?:,| and|;)? (?:so that|so|therefore|thus|hence|as a result)[, ]+(?P<asked>.{8,})$"),
+     "effect"),
+    (re.compile(r"^(?P<given>[^,]{8,}?) (?:led to|resulted in|caused|meant that|meant|allowed|enabled|forced|"
+                r"helped|weakened|strengthened|undermined) (?P<asked>.{8,})$"), "outcome"),
+]
+CLUE_MAX_ZIPF = 5.0  # a near-answer's clue words are rarer than this ("done", "else" say nothing)
+_HINT_STOP = frozenset(tokenize("handout document argue argues say says think know happen happened matter mattered "
+                                "involve involved involving part play point reason follow followed look section "
+                                "explain complete question topic way which what when where who why how did does"))
+
+
+def _content(text: str) -> set[str]:
+    return {t for t in tokenize(text) if len(t) >= 3 and t not in _HINT_STOP}
+
+
+def _clause(text: str) -> str:
+    """A clause to quote inside a hint: no final stop, a lower-case first word unless a name."""
+    text = text.strip().rstrip(".;:,")
+    first = text.split(" ", 1)[0]
+    # A common word opening the sentence ("Events", "In") is lower-cased; a name ("Stalin") is not.
+    if first.isalpha() and first[:1].isupper() and first[1:].islower() and zipf_frequency(first.lower(), "en") >= 3.5:
+        text = first.lower() + text[len(first):]
+    return text
+
+
+def _near_answer_words(asked: str, given: str, point: Point, limit: int = 2) -> list[str]:
+    """The rarest words of the half the student must find (names first), absent from the rest."""
+    shown = _content(given)
+    names = [n for n in point.names if n in asked and not (_content(n) & shown) and n.lower() not in COMMON_NAMES]
+    words = [w for w in re.findall(r"[^\W\d_][\w’'-]{4,}", asked) if (tokenize(w) or [""])[0] not in shown
+             and (tokenize(w) or [""])[0] not in _HINT_STOP and zipf_frequency(w.lower(), "en") < CLUE_MAX_ZIPF]
+    words.sort(key=lambda w: zipf_frequency(w.lower(), "en"))
+    out: list[str] = []
+    for w in names + words:
+        if w.lower() not in (o.lower() for o in out) and not any(w.lower() in o.lower() for o in out):
+            out.append(w)
+    return out[:limit]
+
+
+# Each key point's questions take the next wording, so a conversation over several points does
+# not open every hint alike.
+_POINTERS = ("Look at {where}: what does it argue about {subject}?",
+             "What does {where} claim about {subject}?",
+             "Reread {where}: what conclusion does it draw about {subject}?",
+             "Find {subject} in {where}: what does the handout say it shows?",
+             "In {where}, what is the handout's point about {subject}?")
+_OPEN_PROMPTS = ("What cause or effect does the handout connect with {subject}?",
+                 "According to the handout, what brought about {subject}, or what came of it?",
+                 "What link does the handout draw between {subject} and what followed?")
+_NEAR_ANSWERS = ("Think about {clues}: how {verb} complete the handout's point about {subject}?",
+                 "The missing part of the point involves {clues}: what does the handout say about {subject}?",
+                 "Use {clues}: how does the handout finish its point about {subject}?")
+
+
+def argument_hints(point: Point, heading: str | None, title: str, n: int = 0) -> list[str]:
+    """Three questions that climb: a pointer (where in the handout, and what about), a prompt
+    (one half of the claim given, the other asked for), a near-answer (the words of the missing
+    half). Each level adds something the one before did not. ``n``: the key point's number."""
+    topic = topic_of(title)
+    subject = _subject_phrase(point)
+    # Single quotes: a heading in double ones would read as a quotation of the source.
+    where = f"the section ‘{heading}’" if heading else "the handout"
+    pointer = _POINTERS[n % len(_POINTERS)].format(where=where, subject=subject)
+    given, asked, kind = "", point.sentence, "effect"
+    for pattern, what in _CLAIM_PARTS:
+        m = pattern.match(point.sentence.strip().rstrip("."))
+        if not m:
+            continue
+        # The half a hint gives is one clause: up to a semicolon, with no colon or list in it.
+        part = re.split(r"[;:]", m.group("given"))[0] if what == "why" else m.group("given")
+        if ":" in part or ";" in part or not 2 <= len(part.split()) <= 30:
+            continue
+        # An outcome's cause must be a bare noun phrase: not "In 1921 hunger", not "X was never".
+        if what == "outcome" and (re.match(r"(?:In|On|By|During|After|From|For|At)\b", part)
+                                  or re.search(r"\b(?:was|were|is|are|had|has|been)\b", part)):
+            continue
+        given, asked, kind = part, m.group("asked"), what
+        break
+    if kind == "outcome" and given:
+        # The half given is the cause, a noun phrase ("hunger and cuts in rations").
+        prompt = f"According to the handout, what did {_clause(given)} lead to?"
+    elif given:
+        tail = "What reason does it give?" if kind == "why" else "What does it say came of that?"
+        prompt = f"The handout says that {_clause(given)}. {tail}"
+    elif point.kind in ("significance",) or _SIGNIFICANCE_WORDS.search(point.sentence):
+        for_what = "" if _content(subject) & _content(topic) else f" for {topic}"
+        prompt = f"Why, according to the handout, did {subject} matter{for_what}?"
+    else:
+        prompt = _OPEN_PROMPTS[n % len(_OPEN_PROMPTS)].format(subject=subject)
+    clues = _near_answer_words(asked, f"{given} {subject}", point)
+    if clues:
+        near = _NEAR_ANSWERS[n % len(_NEAR_ANSWERS)].format(
+            clues=" and ".join(f"“{c}”" for c in clues), verb="do they" if len(clues) > 1 else "does it",
+            subject=subject)
+    else:
+        near = f"Which cause or effect does {where} connect with {subject}, and how?"
+    return [pointer, prompt, near]
+
+
+_SIGNIFICANCE_WORDS = re.compile(r"\b(matter(ed|s)?|significan\w*|lasting|turning point|effects?)\b", re.I)
+
+
+def _subject_phrase(point: Point) -> str:
+    """What the point is about, as a hint can name it: a distinctive name, else a rare word."""
+    for name in point.names:
+        # "United Opposition of Trotsky" is the United Opposition.
+        head, _, tail = name.partition(" of ")
+        name = head if tail.lower() in COMMON_NAMES else name
+        if name.lower() not in COMMON_NAMES:
+            # "the Right", "the OGPU" as the document writes them; not "the Chiang Kai-shek".
+            follows = (r"(?=[,.;:)'’]|$|\s+(?:was|were|had|has|is|and|in|of|to|at|on|by|with|as|from|for|which|who|"
+                       r"did|\w+ed)\b)")
+            return f"the {name}" if re.search(rf"\b[Tt]he {re.escape(name)}{follows}", point.sentence) else name
+    # A rare noun, not a verb form: "“requisitioning”" reads as a subject, "“warned”" does not.
+    rare = sorted((c for c in point.cues if not re.search(r"(?:ed|ly)$", c)), key=lambda w: zipf_frequency(w, "en"))
+    if rare:
+        return f"“{rare[0]}”"
+    return point.names[0] if point.names else "its claim"
+
+
+# A handout naming a view it then corrects: "It is often said that ...", "the myth that ...".
+_MISTAKEN_VIEW = re.compile(
+    r"\b(?:it is (?:often|commonly|sometimes|widely) (?:said|thought|claimed|believed|assumed)|"
+    r"(?:a|the) (?:common|popular|widespread) (?:view|belief|misconception|mistake|assumption)|"
+    r"the (?:myth|legend) that|it is a mistake to|it is wrong to|(?:many|some) (?:students|people|contemporaries) "
+    r"(?:think|believe|assume|thought|believed|assumed)|(?:is|was) (?:often|commonly|wrongly) (?:seen|described|"
+    r"thought of|remembered) as|contrary to (?:what|the)|wrongly)\b(?P<view>[^.;]*)", re.I)
+
+
+def named_misconceptions(card_id: str, text: str, doc_id: str, limit: int = 3) -> list[dict[str, Any]]:
+    """Misconceptions only where the handout itself names a mistaken view and corrects it: the
+    view's rarest words become the trigger, the handout's sentence the correction. None when the
+    handout names none (a mechanical one is worse than none)."""
+    out: list[dict[str, Any]] = []
+    for sentence in sentences(text):
+        m = _MISTAKEN_VIEW.search(sentence)
+        if not m:
+            continue
+        view = m.group("view").strip(" ,:").removeprefix("that ").strip()
+        words = [w for w in re.findall(r"[A-Za-z][a-z-]{3,}", view) if (tokenize(w) or [""])[0] not in _HINT_STOP]
+        words = sorted(dict.fromkeys(words), key=lambda w: zipf_frequency(w.lower(), "en"))[:2]
+        if len(words) < 2 or len(view.split()) < 3:
+            continue
+        first, second = (w.lower() for w in sorted(words, key=view.index))
+        out.append({"id": f"{card_id}--{_slug(' '.join(words))}", "why_wrong": sentence,
+                    "triggers": [rf"\b{re.escape(first)}\w*\b[^.?!]{{0,80}}\b{re.escape(second)}\w*"],
+                    "probe": f"The handout discusses the view that {_clause(view)}. What does it say against it?",
+                    "correct_doc": doc_id})
+        if len(out) >= limit:
+            break
+    return out
 
 
 def draft_from_store(store, lessons: Lessons, doc_id: str, *, chat_model=None) -> Draft:
@@ -383,6 +630,7 @@ def validate_card(data: dict[str, Any], *, sources: DocumentTexts, lessons: Less
         for h in card.hints:
             if h.key_point == kp.id and words and len(words & set(tokenize(h.text))) >= LEAK_SHARE * len(words):
                 problems.append(f"{card.id}: hints.{kp.id}.{h.level}: the hint states the key point; ask about it instead")
+    problems += quality_problems(card)
     for m in card.misconceptions:
         problems += [f"{card.id}: misconceptions.{m.id}.triggers: {t.pattern!r} matches an empty message, so it "
                      "would fire on every message; make it require the words of the mistake"
@@ -404,6 +652,66 @@ def validate_card(data: dict[str, Any], *, sources: DocumentTexts, lessons: Less
         if event.id in existing:
             problems.append(f"timeline[{n}]: id '{event.id}' is already in the timeline")
         problems += [f"timeline[{n}].docs: unknown document '{d}'" for d in event.docs if d not in sources.texts]
+    return problems
+
+
+# -- quality: what a teacher would keep -------------------------------------------------------
+# Marks of a hint a template broke: a doubled word, a space before punctuation, an empty quote,
+# a question ending on a preposition or a bare adjective ("... involving Belgian?").
+_BROKEN = [
+    (re.compile(r"\b(\w+)\s+\1\b", re.I), "repeats a word"),
+    (re.compile(r"\s[,.;:?]"), "has a space before punctuation"),
+    (re.compile(r"“\s*”|\(\s*\)|\{|\}"), "has an empty slot"),
+    (re.compile(r"(?:\b(?:of|in|on|at|with|involving|about|for|by|from|the|a|an|and)|(?<!lead )(?<!led )\bto)\s*\?$",
+                re.I), "ends before its object"),
+    (re.compile(r"\binvolving\s+[A-Z]\w*(?:ian|ese|ish|ch|an)\?$"), "names a people with no noun"),
+]
+# Of two levels' content words, this share alike: they ask the same thing.
+SAME_HINT_SHARE = 0.75
+
+
+def hint_problem(text: str, statement: str) -> str | None:
+    """Why a hint is not one a teacher would keep (ungrammatical, or about nothing in its key
+    point), or None.
+
+    >>> hint_problem("What happened on 11 January 1923 involving Belgian?", "French and Belgian troops occupied the Ruhr")
+    'names a people with no noun'
+    >>> hint_problem("According to the handout, what did the occupation lead to?", "The Ruhr occupation led to hyperinflation")
+    >>> hint_problem("Who else was involved, and what did they do?", "The Ruhr occupation led to hyperinflation")
+    'names nothing of its key point'
+    """
+    stripped = text.strip()
+    if not stripped[:1].isupper() and not stripped.startswith(("“", "'", '"')):
+        return "does not start with a capital letter"
+    for pattern, what in _BROKEN:
+        if pattern.search(stripped):
+            return what
+    if not _content(stripped) & _content(statement):
+        return "names nothing of its key point"
+    return None
+
+
+def quality_problems(card: LessonCard) -> list[str]:
+    """What makes a card one a teacher would rewrite: a key point that is background rather than
+    a claim of the document, a hint that is ungrammatical or names nothing of its point, and
+    levels of one key point that ask the same thing."""
+    problems: list[str] = []
+    for kp in card.key_points:
+        where = f"{card.id}: key_points.{kp.id}"
+        if not is_claim(kp.statement):
+            problems.append(f"{where}.statement: background, not a claim: say what it caused, what it led to or why "
+                            "it mattered (a key point is the document's argument)")
+        levels = {h.level: h.text for h in card.hints if h.key_point == kp.id}
+        for level, text in levels.items():
+            why = hint_problem(text, kp.statement)
+            if why:
+                problems.append(f"{card.id}: hints.{kp.id}.{level}: the hint {why}; rewrite it")
+        ordered = [lvl for lvl in HINT_LEVELS if lvl in levels]
+        for a, b in zip(ordered, ordered[1:]):
+            first, second = _content(levels[a]), _content(levels[b])
+            if first and second and len(first & second) / len(first | second) >= SAME_HINT_SHARE:
+                problems.append(f"{card.id}: hints.{kp.id}.{b}: asks what the {a} hint asks; each level should add "
+                                "something (where to look, then a narrower question, then a near-answer)")
     return problems
 
 

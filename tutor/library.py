@@ -1,4 +1,4 @@
-"""The teacher's service on the corpus: add, replace, remove, reindex. CLI and UI both call it.
+"""The teacher's service on the corpus: add, replace, retitle, remove, reindex. CLI and UI both call it.
 
 Example::
 
@@ -22,9 +22,11 @@ from typing import Callable, Iterable
 
 from tutor.auth import Teacher, local_operator, require_teacher
 from tutor.corpus import SOURCES, course_documents, is_corpus, why_not_a_source
-from tutor.documents import SUPPORTED_EXTENSIONS, SourceDocument, read_file, read_uploads
+from tutor.documents import (KINDS, MAX_TITLE_CHARS, SUPPORTED_EXTENSIONS, SourceDocument, clean_text, read_document,
+                             read_file, read_uploads)
 from tutor.errors import DocumentError
 from tutor.kinds import INGEST_OK, IngestStatus
+from tutor.manifest import TITLED_BY_TEACHER, DocumentRecord
 from tutor.scan import Finding, scan_text
 from tutor.store import PENDING_GRACE_S, Prepared, Store
 
@@ -230,6 +232,7 @@ class Library:
                     doc.filename, "flagged", doc.doc_id, findings=findings, notes=doc.notes,
                     reason="contains text aimed at an AI model or invisible characters; review it, then confirm to index it")
                 continue
+            self._keep_teacher_title(doc)
             todo[index] = doc
 
         prepared: dict[int, Prepared] = {}
@@ -315,6 +318,33 @@ class Library:
         result.filename = upload.name
         return result
 
+    def retitle(self, actor: Teacher, doc_id: str, title: str, kind: str | None = None) -> DocumentRecord:
+        """Give a document the title (and kind) the teacher chooses; citations show it from the
+        next turn, and new versions of the file keep it. Raises DocumentError saying what to fix."""
+        require_teacher(actor)
+        record = self.store.manifest.get(doc_id)
+        if record is None:
+            raise DocumentError(doc_id, "there is no such document; `tutor sources` lists the ids")
+        title = " ".join(clean_text(title).split())
+        if not title:
+            raise DocumentError(doc_id, "the title is empty; give the document a title")
+        if len(title) > MAX_TITLE_CHARS:
+            raise DocumentError(doc_id, f"the title is over {MAX_TITLE_CHARS} characters; shorten it")
+        kind = (kind or record.kind).strip().lower()
+        if kind not in KINDS:
+            raise DocumentError(doc_id, f"kind '{kind}' is not one of {', '.join(KINDS)}")
+        updated = self.store.retitle(doc_id, title, kind)
+        if updated is None:
+            raise DocumentError(doc_id, "the document was removed meanwhile; nothing changed")
+        return updated
+
+    def _keep_teacher_title(self, doc: SourceDocument) -> None:
+        """A new version of a document the teacher titled keeps that title and kind."""
+        record = self.store.manifest.get(doc.doc_id)
+        if record and record.metadata.get(TITLED_BY_TEACHER):
+            doc.title, doc.kind = record.title, record.kind
+            doc.metadata[TITLED_BY_TEACHER] = True
+
     def remove(self, actor: Teacher, doc_id: str) -> bool:
         require_teacher(actor)
         record = self.store.remove(doc_id)
@@ -347,6 +377,8 @@ class Library:
                 updates[record.doc_id] = []
                 continue
             doc.doc_id = record.doc_id
+            # The manifest's title and kind are the truth (the teacher may have changed them).
+            doc.title, doc.kind = record.title, record.kind
             [item] = store.prepare([doc])
             store.stage(item.chunks, store.embed(item.chunks))
             updates[record.doc_id] = [c.id for c in item.chunks]

@@ -31,6 +31,8 @@ from tutor import schema
 from tutor.db import Database, batches, bump_meta, upsert
 
 LOCK = "manifest"
+# Metadata flag: the title and kind are the teacher's (Manifest.retitle), not read from the file.
+TITLED_BY_TEACHER = "titled_by_teacher"
 _docs, _versions, _meta, _pending, _originals = (schema.documents, schema.document_versions, schema.meta,
                                                 schema.pending_chunks, schema.kept_originals)
 
@@ -192,6 +194,19 @@ class Manifest:
             self._unmark(conn, chunk_ids)
             bump_meta(conn, "store_version")
         return version
+
+    def retitle(self, doc_id: str, title: str, kind: str) -> DocumentRecord | None:
+        """Set a document's title and kind as the teacher chose them; the choice is kept in its
+        metadata (``titled_by_teacher``) so that a new version of the file does not undo it."""
+        with self.transaction() as conn:
+            row = conn.execute(sa.select(_docs).where(_docs.c.doc_id == doc_id)).first()
+            if row is None:
+                return None
+            metadata = {**json.loads(row.metadata), TITLED_BY_TEACHER: True}
+            conn.execute(_docs.update().where(_docs.c.doc_id == doc_id).values(
+                title=title, kind=kind, metadata=json.dumps(metadata, default=str)))
+            bump_meta(conn, "store_version")
+        return self.get(doc_id)
 
     def delete(self, doc_id: str) -> DocumentRecord | None:
         with self.transaction() as conn:

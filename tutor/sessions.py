@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 
@@ -31,7 +31,7 @@ from tutor import schema
 from tutor.db import Database, DatabaseUnavailable, upsert
 from tutor.turn import Session
 from tutor.errors import StoreError
-from tutor.lessons import Lessons
+from tutor.lessons import LessonCard, Lessons
 from tutor.settings import Settings, get_settings
 
 _table = schema.chat_sessions
@@ -192,20 +192,25 @@ class Progress:
         }
 
 
+PlanLookup = Callable[[str], "LessonCard | None"]
+
+
 def _humanise(identifier: str) -> str:
     return identifier.replace("-", " ").replace("_", " ").strip().capitalize()
 
 
-def progress(session: Session, lessons: Lessons) -> Progress:
+def progress(session: Session, lessons: Lessons, plans: PlanLookup | None = None) -> Progress:
     """What the student has done so far: key points per card worked on, misconceptions and
-    wrong dates met and resolved (names and wording from the lesson cards and timeline)."""
+    wrong dates met and resolved (names and wording from the lesson cards and timeline).
+    ``plans`` finds the plan of a handout no card covers ('passages:DOC', the engine's
+    planner.card), so its points show as a card's do."""
     state = session.learner
     worked = [card_id for card_id, kps in state.covered.items() if kps]
     if state.card_id and state.card_id not in worked:
         worked.append(state.card_id)
     cards = []
     for card_id in worked:
-        card = lessons.get(card_id)
+        card = lessons.get(card_id) or (plans(card_id) if plans else None)
         if card is None:  # a card removed since the conversation: nothing to show for it
             continue
         done = state.covered_on(card.id)
@@ -239,7 +244,7 @@ def _where(citation: dict[str, Any]) -> str:
     return ", ".join(b for b in bits if b)
 
 
-def transcript_markdown(session: Session, lessons: Lessons | None = None) -> str:
+def transcript_markdown(session: Session, lessons: Lessons | None = None, plans: PlanLookup | None = None) -> str:
     """The conversation as Markdown: each turn, the tutor's sources and move, then progress.
     Text is written as it was said; a Markdown viewer may style stray ``*`` or ``#``."""
     lines = ["# Conversation with the Socratic history tutor", "",
@@ -262,7 +267,7 @@ def transcript_markdown(session: Session, lessons: Lessons | None = None) -> str
             lines.append(f"_{' · '.join(x for x in (move, mode) if x)}_")
         lines.append("")
     if lessons is not None:
-        lines += progress_markdown(progress(session, lessons))
+        lines += progress_markdown(progress(session, lessons, plans))
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -281,7 +286,7 @@ def progress_markdown(p: Progress) -> list[str]:
     return lines
 
 
-def transcript_json(session: Session, lessons: Lessons | None = None) -> str:
+def transcript_json(session: Session, lessons: Lessons | None = None, plans: PlanLookup | None = None) -> str:
     """The conversation as JSON: every turn with its citations (and passage text), move, mode
     and notice, plus the learner state and the progress summary."""
     data: dict[str, Any] = {
@@ -290,5 +295,5 @@ def transcript_json(session: Session, lessons: Lessons | None = None) -> str:
         "learner": session.learner.to_dict(),
     }
     if lessons is not None:
-        data["progress"] = progress(session, lessons).as_dict()
+        data["progress"] = progress(session, lessons, plans).as_dict()
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)

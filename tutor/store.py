@@ -274,6 +274,19 @@ class Store:
         for start in range(0, len(ids), _ADD_BATCH):
             self.collection.delete(ids=ids[start:start + _ADD_BATCH])
 
+    def retitle(self, doc_id: str, title: str, kind: str) -> DocumentRecord | None:
+        """A new title and kind for a live document: on its chunks first (what citations show),
+        then in the manifest, whose version bump makes every process re-read them."""
+        record = self.manifest.get(doc_id)
+        if record is None:
+            return None
+        ids = list(record.chunk_ids)
+        for start in range(0, len(ids), _ADD_BATCH):
+            part = ids[start:start + _ADD_BATCH]
+            # Chroma merges these keys into each chunk's metadata.
+            self.collection.update(ids=part, metadatas=[{"title": title, "kind": kind}] * len(part))
+        return self.manifest.retitle(doc_id, title, kind)
+
     def remove(self, doc_id: str) -> DocumentRecord | None:
         """Take a document out of retrieval (manifest first), then delete its chunks."""
         record = self.manifest.delete(doc_id)

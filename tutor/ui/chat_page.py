@@ -160,18 +160,19 @@ def _sidebar(ctx: resources.AppContext, session: Session) -> None:
     from tutor.sessions import progress, transcript_json, transcript_markdown
 
     lessons = ctx.tutor.lessons
+    plans = ctx.tutor.planner.card  # a handout no card covers is taught from its plan
     with st.sidebar:
-        _progress(progress(session, lessons))
+        _progress(progress(session, lessons, plans))
         st.divider()
         st.button("New conversation", icon=":material/add_comment:", on_click=_new_conversation,
                   width="stretch")
         if session.history:
             name = f"tutor-conversation-{session.id[:8]}"
             # Built when clicked, not on every rerun.
-            st.download_button("Transcript (Markdown)", partial(transcript_markdown, session, lessons), f"{name}.md",
+            st.download_button("Transcript (Markdown)", partial(transcript_markdown, session, lessons, plans), f"{name}.md",
                                mime="text/markdown", icon=":material/download:", on_click="ignore",
                                width="stretch")
-            st.download_button("Transcript (JSON)", partial(transcript_json, session, lessons), f"{name}.json",
+            st.download_button("Transcript (JSON)", partial(transcript_json, session, lessons, plans), f"{name}.json",
                                mime="application/json", icon=":material/data_object:", on_click="ignore",
                                width="stretch")
 

@@ -83,7 +83,8 @@ def _form(state: dict[str, Any]) -> bool:
         edited = []
         for n, kp in enumerate(_rows(card, "key_points"), start=1):
             with st.container(border=True):
-                st.markdown(f"**Key point {n}** · `{escape_markdown(str(kp.get('id'))[:MAX_ID])}`")
+                # Escaped text, not code: inside backticks the escapes would show as backslashes.
+                st.markdown(f"**Key point {n}** · id: {escape_markdown(str(kp.get('id'))[:MAX_ID])}")
                 statement = st.text_area("Statement", str(kp.get("statement") or ""), key=f"kp{n}_st_{rev}", height=80)
                 terms = st.text_input("Evidence terms (comma-separated, each must occur in the document)",
                                       _joined(kp.get("evidence_terms")), key=f"kp{n}_terms_{rev}")
@@ -94,6 +95,7 @@ def _form(state: dict[str, Any]) -> bool:
                                     if h.get("key_point") == kp.get("id") and h.get("level") == level), "")
                     hints[level] = st.text_input(LEVEL_LABELS[level], current, key=f"kp{n}_{level}_{rev}")
                 edited.append((kp, statement, terms, sources, hints))
+        other = _card_fields(card, rev)
         offers = state["timeline"]
         accepted = []
         if offers:
@@ -113,8 +115,48 @@ def _form(state: dict[str, Any]) -> bool:
                           if text.strip()]
         ids = {kp.get("id") for kp, *_ in edited}
         new["hints"] = hint_rows + [h for h in _rows(card, "hints") if h.get("key_point") not in ids]
+        _apply_card_fields(new, other)
         state["card"], state["accepted"] = new, accepted
     return submitted
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _card_fields(card: dict[str, Any], rev: int) -> dict[str, Any]:
+    """The card's other fields in the form (match terms, misconceptions, counter-arguments,
+    judgement prompts), so nothing is only in the YAML view and all of it survives Validate."""
+    fields: dict[str, Any] = {
+        "match_terms": st.text_input("Match terms (comma-separated: words that tell a message is about this card)",
+                                     ", ".join(map(str, card.get("match_terms", []))), key=f"match_{rev}"),
+        "misconceptions": [],
+    }
+    st.markdown("**Misconceptions** (only mistaken views students really hold; none is better than a made-up one)")
+    if not card.get("misconceptions"):
+        st.caption("None drafted: the document names no mistaken view. Add one in the YAML view if students hold one.")
+    for n, m in enumerate(card.get("misconceptions", []), start=1):
+        with st.container(border=True):
+            st.markdown(f"**Misconception {n}** · id: {escape_markdown(str(m.get('id')))}")
+            keep = st.checkbox("Keep this misconception", True, key=f"mc{n}_keep_{rev}")
+            triggers = st.text_area("Triggers (one regular expression a line)", "\n".join(m.get("triggers", [])),
+                                    key=f"mc{n}_tr_{rev}", height=68)
+            why = st.text_area("Why it is wrong", m.get("why_wrong", ""), key=f"mc{n}_why_{rev}", height=68)
+            probe = st.text_input("Probe (a question that tests it)", m.get("probe", ""), key=f"mc{n}_probe_{rev}")
+            fields["misconceptions"].append((m, keep, triggers, why, probe))
+    fields["counter_arguments"] = st.text_area("Counter-arguments (one a line)",
+                                               "\n".join(card.get("counter_arguments", [])), key=f"counter_{rev}")
+    fields["judgement_prompts"] = st.text_area("Judgement prompts (one a line)",
+                                               "\n".join(card.get("judgement_prompts", [])), key=f"judge_{rev}")
+    return fields
+
+
+def _apply_card_fields(card: dict[str, Any], fields: dict[str, Any]) -> None:
+    card["match_terms"] = _terms(fields["match_terms"])
+    card["misconceptions"] = [{**m, "triggers": _lines(triggers), "why_wrong": why, "probe": probe}
+                              for m, keep, triggers, why, probe in fields["misconceptions"] if keep]
+    card["counter_arguments"] = _lines(fields["counter_arguments"])
+    card["judgement_prompts"] = _lines(fields["judgement_prompts"])
 
 
 def _yaml_view(state: dict[str, Any]) -> bool:

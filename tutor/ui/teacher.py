@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Protocol
 
 from tutor.auth import LoginThrottle, Teacher, closed_message, is_open, require_teacher, sign_in  # noqa: F401
 from tutor.library import IngestResult, Library, Upload
+from tutor.manifest import DocumentRecord
 
 FileProgress = Callable[[str, int, int, IngestResult | None], None]
 
@@ -73,6 +74,12 @@ def replace_document(library: Library, actor: Teacher, doc_id: str, file: Upload
     """Upload a new version of an existing document (the rule is ``Library.replace``)."""
     require_teacher(actor)
     return library.replace(actor, doc_id, as_upload(file), confirm_flagged=confirm_flagged)
+
+
+def retitle_document(library: Library, actor: Teacher, doc_id: str, title: str, kind: str | None = None
+                     ) -> DocumentRecord:
+    """Set the title and kind citations show (the rule is ``Library.retitle``)."""
+    return library.retitle(actor, doc_id, title, kind)
 
 
 def remove_document(library: Library, actor: Teacher, doc_id: str) -> bool:

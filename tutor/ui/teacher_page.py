@@ -6,17 +6,21 @@ import math
 
 import streamlit as st
 
-from tutor import auth
-from tutor.documents import SUPPORTED_EXTENSIONS
-from tutor.errors import PermissionDenied, TutorError
+from tutor import auth, teacher_token
+from tutor.documents import KINDS, MAX_TITLE_CHARS, SUPPORTED_EXTENSIONS
+from tutor.errors import DocumentError, PermissionDenied, TutorError
 from tutor.ui import resources
 from tutor.ui import teacher as service
 from tutor.ui.render import escape_markdown
-from tutor.ui.sources import document_rows, reading_sections
+from tutor.ui.sources import KIND_LABELS, document_rows, reading_sections
 
 TEACHER_KEY = "teacher"
 RESULTS_KEY = "teacher_results"
 FLAGGED_KEY = "teacher_flagged"
+UPLOADER_KEY = "teacher_uploader_round"
+DONE_KEY = "teacher_upload_done"  # the last indexing run's state, shown with its summary after the rerun
+COOKIE_KEY = "teacher_cookie"  # a sign-in token to write to the browser ("" to clear it)
+SIGNED_OUT_KEY = "teacher_signed_out"
 STATUS_ICONS = {"added": "✅", "updated": "🔁", "unchanged": "⏺", "flagged": "⚠️", "failed": "❌"}
 
 
@@ -26,6 +30,11 @@ def _gate(ctx: resources.AppContext):
         st.info(auth.closed_message(), icon=":material/lock:")
         st.stop()
     teacher = st.session_state.get(TEACHER_KEY)
+    if teacher is None and not st.session_state.get(SIGNED_OUT_KEY):
+        # A reload starts a new session; the signed cookie brings the teacher back until it expires.
+        teacher = auth.resume(_cookie_token(), ctx.settings)
+        if teacher is not None:
+            st.session_state[TEACHER_KEY] = teacher
     if teacher is not None:
         return teacher
     with st.form("teacher_sign_in"):
@@ -33,17 +42,39 @@ def _gate(ctx: resources.AppContext):
         submitted = st.form_submit_button("Sign in", icon=":material/login:")
     if submitted:
         try:
-            st.session_state[TEACHER_KEY] = auth.sign_in(password, ctx.settings, ctx.throttle,
-                                                         client=resources.client_id(ctx.settings))
+            teacher = auth.sign_in(password, ctx.settings, ctx.throttle, client=resources.client_id(ctx.settings))
+            st.session_state[TEACHER_KEY] = teacher
+            st.session_state[COOKIE_KEY] = auth.remember(teacher, ctx.settings)
+            st.session_state.pop(SIGNED_OUT_KEY, None)
             st.rerun()
         except PermissionDenied as exc:
             st.error(f"Access denied. {escape_markdown(str(exc))}", icon=":material/block:")
     st.stop()
 
 
+def _cookie_token() -> str | None:
+    """The sign-in token the browser sent with this session's first request."""
+    return st.context.cookies.get(teacher_token.COOKIE)
+
+
+def _write_cookie() -> None:
+    """Set (after sign-in) or clear (after sign-out) the sign-in cookie in the browser. Streamlit
+    cannot set a cookie from Python, so a line of script in the page does."""
+    token = st.session_state.pop(COOKIE_KEY, None)
+    if token is None:
+        return
+    # The token is base64url and digits only (tutor.teacher_token): nothing to escape.
+    age = teacher_token.seconds_left(token) if token else 0
+    st.html(f"<script>document.cookie = '{teacher_token.COOKIE}={token}; path=/; max-age={age}; SameSite=Strict'"
+            " + (location.protocol === 'https:' ? '; Secure' : '');</script>", unsafe_allow_javascript=True)
+
+
 def _sign_out() -> None:
     st.session_state.pop(TEACHER_KEY, None)
     st.session_state.pop(FLAGGED_KEY, None)
+    # This session's request still carries the old cookie: do not let it sign the teacher back in.
+    st.session_state[SIGNED_OUT_KEY] = True
+    st.session_state[COOKIE_KEY] = ""
 
 
 def _run_uploads(ctx, teacher, files, *, confirm_flagged: bool) -> None:
@@ -62,6 +93,7 @@ def _run_uploads(ctx, teacher, files, *, confirm_flagged: bool) -> None:
         status.update(label=f"Done: {service.summary(results)}", state="error" if bad else "complete",
                       expanded=bad)
     st.session_state[RESULTS_KEY] = results
+    st.session_state[DONE_KEY] = "error" if bad else "complete"
     flagged = st.session_state.setdefault(FLAGGED_KEY, {})
     by_name = {service.as_upload(f).name: f for f in files}
     for r in results:
@@ -75,12 +107,19 @@ def _upload_section(ctx, teacher) -> None:
     st.subheader("Add documents")
     types = [e.lstrip(".") for e in SUPPORTED_EXTENSIONS]
     limit = max(1, math.ceil(ctx.settings.max_upload_mb))
+    # A new key after each indexing run gives an empty uploader (Streamlit cannot clear one).
     files = st.file_uploader("Course documents", type=types, accept_multiple_files=True, max_upload_size=limit,
+                             key=f"teacher_uploads_{st.session_state.get(UPLOADER_KEY, 0)}",
                              help=f"Up to {ctx.settings.max_upload_mb:g} MB each. Markdown files may carry "
                                   "front matter (id, title, kind, period).")
     if st.button("Index these files", type="primary", disabled=not files, icon=":material/upload:"):
         _run_uploads(ctx, teacher, files, confirm_flagged=False)
+        st.session_state[UPLOADER_KEY] = st.session_state.get(UPLOADER_KEY, 0) + 1
+        st.rerun()
     results = st.session_state.get(RESULTS_KEY)
+    done = st.session_state.get(DONE_KEY)
+    if done and results:
+        st.status(f"Done: {service.summary(results)}", state=done, expanded=False)
     if results:
         st.dataframe(service.result_rows(results), hide_index=True, width="stretch",
                      column_config={"passages": st.column_config.NumberColumn("passages", format="%d"),
@@ -96,6 +135,22 @@ def _upload_section(ctx, teacher) -> None:
             st.rerun()
 
 
+def _title_form(ctx, teacher, row: dict) -> None:
+    """The document's title and kind as citations show them, for the teacher to change."""
+    with st.form(f"retitle_{row['id']}"):
+        title = st.text_input("Title", value=row["title"], max_chars=MAX_TITLE_CHARS)
+        kind = st.selectbox("Kind", list(KINDS), index=list(KINDS).index(row["kind"]) if row["kind"] in KINDS else None,
+                            format_func=lambda k: KIND_LABELS.get(k, k))
+        if st.form_submit_button("Save title and kind", icon=":material/edit:"):
+            try:
+                record = service.retitle_document(ctx.library, teacher, row["id"], title, kind)
+            except DocumentError as exc:
+                st.error(escape_markdown(exc.reason))
+            else:
+                st.toast(f"Saved “{escape_markdown(record.title)}”")
+                st.rerun()
+
+
 def _document_section(ctx, teacher) -> None:
     st.subheader("Documents")
     rows = document_rows(ctx.store.documents())
@@ -108,7 +163,9 @@ def _document_section(ctx, teacher) -> None:
     doc_id = st.selectbox("Document", list(titles), format_func=titles.get, index=None,
                           placeholder="Choose a document to preview, replace or delete")
     if doc_id:
-        preview, replace, delete = st.tabs(["Preview passages", "Replace", "Delete"])
+        preview, title_tab, replace, delete = st.tabs(["Preview passages", "Title and kind", "Replace", "Delete"])
+        with title_tab:
+            _title_form(ctx, teacher, next(r for r in rows if r["id"] == doc_id))
         with preview:
             for n, (heading, page, text) in enumerate(reading_sections(ctx.store.chunks(doc_id)), start=1):
                 where = " · ".join(x for x in (heading, f"page {page}" if page else None) if x)
@@ -139,12 +196,14 @@ def _document_section(ctx, teacher) -> None:
                     done / max(1, total), text=f"{done} of {total}: {escape_markdown(name)}"))
                 status.update(label=f"Re-indexed: {service.summary(results)}", state="complete")
             st.session_state[RESULTS_KEY] = results
+            st.session_state.pop(DONE_KEY, None)
 
 
 def render() -> None:
     st.set_page_config(layout="wide")
     ctx = resources.app_context()
     st.title("Teacher")
+    _write_cookie()
     teacher = _gate(ctx)
     st.button("Sign out", on_click=_sign_out, icon=":material/logout:")
     try:
