@@ -213,6 +213,8 @@ def test_rotating_addresses_give_no_fresh_guesses(clock):
     assert in_a_minute == auth.MAX_ACCOUNT_FAILURES, in_a_minute
     in_an_hour = in_a_minute + _guesses_allowed(throttle, rotating, clock, 3600 - 60)
     assert in_an_hour <= 20, in_an_hour
+    in_a_day = in_an_hour + _guesses_allowed(throttle, rotating, clock, 86400 - 3600)
+    assert in_a_day <= 120, in_a_day  # before: 5 per address, 2,500 in the first minute alone
 
 
 def test_the_teachers_own_machine_is_not_locked_out_by_guessing_elsewhere(clock):
