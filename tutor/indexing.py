@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable
 
 from tutor.errors import TutorError
+from tutor.problems import for_students
 
 if TYPE_CHECKING:
     from tutor.library import IngestResult, Library
@@ -146,7 +147,7 @@ class CourseIndexing:
             finished = True
         except TutorError as exc:
             # The chat goes on from the lesson cards; the page shows what stopped the indexing.
-            self._finish(state="failed", error=str(exc))
+            self._finish(state="failed", error=for_students(exc))
             finished = True
         finally:
             if not finished:  # a bug: say so on the page too, and let the thread report it

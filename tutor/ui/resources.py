@@ -117,11 +117,13 @@ def client_id(settings: Settings | None = None) -> str:
 
 
 def show_problem(exc: TutorError) -> None:
+    from tutor.problems import for_students, is_infrastructure
     from tutor.ui.render import escape_markdown, redact_paths
 
-    st.error(escape_markdown(redact_paths(str(exc))), icon=":material/error:")
-    st.info("Fix the setting named above (environment, `.env` or `.streamlit/secrets.toml`) and reload "
-            "the page. `tutor doctor` in a terminal checks every part.", icon=":material/build:")
+    st.error(escape_markdown(redact_paths(for_students(exc))), icon=":material/error:")
+    if not is_infrastructure(exc):
+        st.info("Fix the setting named above (environment, `.env` or `.streamlit/secrets.toml`) and reload "
+                "the page. `tutor doctor` in a terminal checks every part.", icon=":material/build:")
     st.stop()
 
 
