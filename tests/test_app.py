@@ -179,7 +179,8 @@ def test_a_save_that_fails_is_said_on_the_page_and_the_reply_shown(app_home, mon
 
     assert _assistant_texts(at)[-1].rstrip().endswith("?"), "the reply is shown"
     [warning] = [plain(w.value) for w in at.warning if "could not be saved" in plain(w.value)]
-    assert "Check that PostgreSQL is running" in warning and "next turn tries to save it again" in warning
+    assert "next turn tries to save it again" in warning and "reference" in warning
+    assert "PostgreSQL" not in warning and "db:5432" not in warning, "students see no connection details"
 
 
 def test_bad_setting_is_shown_not_raised(tutor_home, monkeypatch):
