@@ -12,20 +12,77 @@ keeps a snapshot of how far it has got. One instance per process (the app keeps 
 ``st.cache_resource``), so every browser session sees the same progress, and students can chat
 while it runs: the tutor answers from the lesson cards and timeline, and from the documents
 already indexed, until it is done.
+
+A student waiting for a reply comes first: the indexing thread runs at a lower CPU priority
+(nice +10, inherited by the threads and processes it starts), and between batches it waits
+while any turn is being answered in this process (``TURNS``; the chat wraps each turn in
+``TURNS.turn()``), so on a busy two-core machine a reply does not queue behind embedding.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from tutor.errors import TutorError
 from tutor.problems import for_students
 
 if TYPE_CHECKING:
     from tutor.library import IngestResult, Library
+
+log = logging.getLogger(__name__)
+
+# How much lower the indexing thread's CPU priority is than the app's (Linux nice levels).
+INDEXING_NICE = 10
+# Indexing waits at most this long for turns to finish before its next batch, so a turn that
+# never ends (or a steady stream of them) cannot stop it for good.
+MAX_PAUSE_S = 30.0
+
+
+class TurnsInProgress:
+    """How many turns this process is answering; background work waits for none."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = threading.Condition()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._idle:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._count -= 1
+                self._idle.notify_all()
+
+    @property
+    def active(self) -> int:
+        return self._count
+
+    def wait_idle(self, timeout: float = MAX_PAUSE_S) -> bool:
+        """Block until no turn is in progress (True) or ``timeout`` passed (False)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._count == 0, timeout)
+
+
+TURNS = TurnsInProgress()
+
+
+def lower_priority() -> None:
+    """Lower the calling thread's CPU priority (Linux: niceness is per thread, and threads and
+    processes it starts inherit it). Elsewhere nothing happens."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), INDEXING_NICE)
+    except (AttributeError, OSError) as exc:
+        log.info("indexing runs at normal priority: %s", exc)
+
 
 # Before the first step finishes there is no rate to go by: this is what a first start took on
 # a 2-core machine (benchmarks/app_benchmark.py --first-start), said as a round figure.
@@ -111,14 +168,21 @@ class CourseIndexing:
             if self._thread is not None:
                 return
             self._status = replace(self._status, state="running", started=self._clock())
-            self._thread = threading.Thread(target=self.run, name="tutor-first-start", daemon=True)
+            self._thread = threading.Thread(target=self._run_in_background, name="tutor-first-start", daemon=True)
         self._thread.start()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until indexing has finished (True) or the timeout passed (False)."""
         return self._finished.wait(timeout)
 
+    def _run_in_background(self) -> None:
+        lower_priority()
+        self.run()
+
     def _tick(self, name: str, done: int, total: int) -> None:
+        if done < total and TURNS.active:
+            # Called between batches: the next batch waits for the turns being answered.
+            TURNS.wait_idle(MAX_PAUSE_S)
         now = self._clock()
         with self._lock:
             s = self._status

@@ -15,7 +15,7 @@ from typing import Callable
 from tutor.engine import Tutor
 from tutor.db import DatabaseUnavailable
 from tutor.errors import TutorError
-from tutor.indexing import IndexingStatus
+from tutor.indexing import TURNS, IndexingStatus
 from tutor.sessions import SessionStore, valid_session_id
 from tutor.turn import Reply, Session
 from tutor.problems import reason_for_students
@@ -78,7 +78,8 @@ def take_turn(tutor: Tutor, sessions: SessionStore, session: Session, message: s
     before = len(session.history)
     reply = None
     try:
-        reply = tutor.reply(session, message, client=client)
+        with TURNS.turn():  # the first start's indexing waits for it between batches
+            reply = tutor.reply(session, message, client=client)
         status = indexing() if indexing else None
         if status is not None and status.running:
             reply.notice = " ".join(filter(None, [reply.notice, indexing_notice(status)]))
