@@ -134,3 +134,18 @@ def test_a_reload_during_an_outage_keeps_the_conversation_id_and_merges_later(se
     _say(unloaded, "one more")
     assert store.save(unloaded) == 0
     assert len(store.load(before.id).history) == 6
+
+
+def test_a_stale_copy_replaces_a_row_that_cannot_be_read(settings, db):
+    import sqlalchemy as sa
+
+    store = SessionStore.open(settings)
+    session = Session()
+    _say(session, "why did stalin win?")
+    store.save(session)
+    with db.write() as conn:
+        conn.execute(sa.text("UPDATE chat_sessions SET data = '{not json', updated_at = updated_at + 1 WHERE id = :id"),
+                     {"id": session.id})
+    _say(session, "and then?")
+    assert store.save(session) == 0
+    assert _said(store.load(session.id)) == ["why did stalin win?", "and then?"]

@@ -14,7 +14,7 @@ while it runs: the tutor answers from the lesson cards and timeline, and from th
 already indexed, until it is done.
 
 A student waiting for a reply comes first: the indexing thread runs at a lower CPU priority
-(nice +10, inherited by the threads and processes it starts), and between batches it waits
+(nice +5, inherited by the threads and processes it starts), and between batches it waits
 while any turn is being answered in this process (``TURNS``; the chat wraps each turn in
 ``TURNS.turn()``), so on a busy two-core machine a reply does not queue behind embedding.
 """
@@ -37,8 +37,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# How much lower the indexing thread's CPU priority is than the app's (Linux nice levels).
-INDEXING_NICE = 10
+# How much lower the indexing thread's CPU priority is than the app's (Linux nice levels): +5
+# gives a turn's threads about three times its share of a busy CPU, and still lets indexing
+# finish on a machine that other programs keep busy (at +10 it got a tenth and starved).
+INDEXING_NICE = 5
 # Indexing waits at most this long for turns to finish before its next batch, so a turn that
 # never ends (or a steady stream of them) cannot stop it for good.
 MAX_PAUSE_S = 30.0

@@ -24,6 +24,7 @@ can say so. The check and the write are one transaction under a lock for that co
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -40,6 +41,8 @@ from tutor.errors import StoreError
 from tutor.lessons import Lessons
 from tutor.pedagogy.learner import LearnerState
 from tutor.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 _table = schema.chat_sessions
 # Session ids are uuid4 hex from the engine; anything else in a URL is not ours.
@@ -108,19 +111,23 @@ class SessionStore:
 
     def _save(self, conn, session: Session) -> int:
         c = _table.c
-        stored = conn.execute(sa.select(c.updated_at, c.data).where(c.id == session.id)).first()
+        stamp = conn.execute(sa.select(c.updated_at).where(c.id == session.id)).scalar()
         merged = 0
         now = time.time()
-        if stored is not None:
+        if stamp is not None:
             # Strictly later than the row's stamp, so the stamp names one save even when two
             # saves fall in one tick of the clock.
-            now = max(now, stored.updated_at + 1e-6)
-            if session.saved is None or session.saved[0] != stored.updated_at:
-                merged = _merge(session, _parse(session.id, stored.data))
+            now = max(now, stamp + 1e-6)
+            if session.saved is None or session.saved[0] != stamp:
+                data = conn.execute(sa.select(c.data).where(c.id == session.id)).scalar()
+                try:
+                    merged = _merge(session, _parse(session.id, data))
+                except StoreError as exc:  # a row that cannot be read is replaced, not kept failing
+                    log.warning("replacing conversation %s: %s", session.id, exc)
         data = json.dumps(session.to_dict(), ensure_ascii=False, default=str)
         row = {"title": _title(session), "updated_at": now, "data": data,
                "turns": sum(1 for t in session.history if t.get("role") == "user")}
-        if stored is None:
+        if stamp is None:
             conn.execute(_table.insert().values(id=session.id, created_at=session.created_at, **row))
         else:
             conn.execute(_table.update().where(c.id == session.id).values(**row))
