@@ -12,16 +12,10 @@ from __future__ import annotations
 import shutil
 from urllib.parse import urlsplit
 
-import pytest
 
 from test_browser import ARGS, CHROMIUM, serve
+from test_browser import pytestmark  # noqa: F401  (browser, slow, skipped without chromium)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                                                      "(apt-get install -y chromium)"),
-]
 PAGES = ["", "tutor", "sources", "coach", "teacher", "evaluation"]
 
 

@@ -20,13 +20,8 @@ from pathlib import Path
 import pytest
 
 from test_browser import ARGS, CHROMIUM, _free_port, serve
+from test_browser import pytestmark  # noqa: F401  (browser, slow, skipped without chromium)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                                                      "(apt-get install -y chromium)"),
-]
 PASSWORD = "a teacher's long password"
 PROXY_SOURCE = "127.0.0.5"  # the proxy's address as the app sees it (Linux answers all of 127/8)
 
