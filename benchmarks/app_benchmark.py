@@ -163,6 +163,7 @@ def first_start_browser(home: Path) -> dict[str, float]:
                 box.press("Enter")
                 expect(page.get_by_test_id("stChatMessage")).to_have_count(3, timeout=600_000)
                 out["first_reply_s"] = time.perf_counter() - asked
+                print(f"so far: {out}", file=sys.stderr, flush=True)
                 db = load_settings(home=home).db_path
                 while True:
                     try:

@@ -178,8 +178,7 @@ class CourseIndexing:
         return self._finished.wait(timeout)
 
     def _run_in_background(self) -> None:
-        lower_priority()
-        self.run()
+        self.run(background=True)
 
     def _tick(self, name: str, done: int, total: int) -> None:
         if done < total and TURNS.active:
@@ -198,14 +197,18 @@ class CourseIndexing:
             self._status = replace(self._status, finished=self._clock(), **changes)
         self._finished.set()
 
-    def run(self) -> None:
-        """The thread's work; also callable directly (it then runs in the caller's thread)."""
+    def run(self, background: bool = False) -> None:
+        """The thread's work; also callable directly (it then runs in the caller's thread).
+        ``background``: lower this thread's priority once the library is open (not before: a
+        turn waits for the same shared store and model, so opening them must not be slowed)."""
         with self._lock:
             if self._status.state == "idle":
                 self._status = replace(self._status, state="running", started=self._clock())
         finished = False
         try:
             library = self._open_library()
+            if background:
+                lower_priority()
             results = library.ensure_default_corpus(on_progress=self._tick)
             self.results = results
             bad = tuple(r.line() for r in results if not r.ok)
