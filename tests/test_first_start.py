@@ -185,26 +185,24 @@ def test_an_indexed_library_starts_no_indexing(tutor_home, corpus_home):
 
 # -- a waiting reply comes before indexing work (issue 24, item 12) ------------------------------
 class FakeBatchLibrary:
-    """A library whose first-start indexing is three recorded batches (what each batch saw: how
-    many turns were in progress, and the thread's niceness)."""
+    """A library whose first-start indexing is three recorded batches (each records how many
+    turns were in progress when it ran)."""
 
     def __init__(self):
         self.batches: list[tuple[int, int]] = []
 
     def ensure_default_corpus(self, on_progress=None):
-        import os
-
         from tutor.indexing import TURNS
 
         on_progress("", 0, 3)
         for n in range(1, 4):
-            self.batches.append((TURNS.active, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+            self.batches.append(TURNS.active)
             on_progress(f"file-{n}.md", n, 3)
         return []
 
 
 def test_indexing_waits_between_batches_while_a_turn_is_answered():
-    from tutor.indexing import INDEXING_NICE, TURNS
+    from tutor.indexing import TURNS
 
     library = FakeBatchLibrary()
     indexing = CourseIndexing(lambda: library)
@@ -213,8 +211,7 @@ def test_indexing_waits_between_batches_while_a_turn_is_answered():
         assert not indexing.wait(0.5), "no batch runs while the turn is answered"
         assert library.batches == [] and indexing.status().done == 0
     assert indexing.wait(30) and indexing.status().state == "done"
-    assert [active for active, _ in library.batches] == [0, 0, 0], "every batch ran with no turn waiting"
-    assert all(nice >= INDEXING_NICE for _, nice in library.batches), "the indexing thread runs at a lower priority"
+    assert library.batches == [0, 0, 0], "every batch ran with no turn waiting"
 
 
 def test_a_turn_is_counted_while_the_tutor_answers(settings):

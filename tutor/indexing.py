@@ -13,16 +13,17 @@ keeps a snapshot of how far it has got. One instance per process (the app keeps 
 while it runs: the tutor answers from the lesson cards and timeline, and from the documents
 already indexed, until it is done.
 
-A student waiting for a reply comes first: the indexing thread runs at a lower CPU priority
-(nice +5, inherited by the threads and processes it starts), and between batches it waits
-while any turn is being answered in this process (``TURNS``; the chat wraps each turn in
-``TURNS.turn()``), so on a busy two-core machine a reply does not queue behind embedding.
+A student waiting for a reply comes first: between batches the indexing waits while any turn
+is being answered in this process (``TURNS``; the chat wraps each turn in ``TURNS.turn()``),
+and within a batch the embedding model is taken a few passages at a time
+(tutor.embeddings.LOCK_BATCH), so a turn's query gets the model between them. The thread's CPU
+priority is not lowered: the turn waits on what it holds (the model, the store, the GIL), and
+a lower priority only made it hold them longer (measured: first reply 7.0 s before, 11-12.6 s
+with nice +5/+10).
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import threading
 import time
 from contextlib import contextmanager
@@ -35,12 +36,6 @@ from tutor.problems import for_students
 if TYPE_CHECKING:
     from tutor.library import IngestResult, Library
 
-log = logging.getLogger(__name__)
-
-# How much lower the indexing thread's CPU priority is than the app's (Linux nice levels): +5
-# gives a turn's threads about three times its share of a busy CPU, and still lets indexing
-# finish on a machine that other programs keep busy (at +10 it got a tenth and starved).
-INDEXING_NICE = 5
 # Indexing waits at most this long for turns to finish before its next batch, so a turn that
 # never ends (or a steady stream of them) cannot stop it for good.
 MAX_PAUSE_S = 30.0
@@ -75,15 +70,6 @@ class TurnsInProgress:
 
 
 TURNS = TurnsInProgress()
-
-
-def lower_priority() -> None:
-    """Lower the calling thread's CPU priority (Linux: niceness is per thread, and threads and
-    processes it starts inherit it). Elsewhere nothing happens."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), INDEXING_NICE)
-    except (AttributeError, OSError) as exc:
-        log.info("indexing runs at normal priority: %s", exc)
 
 
 # Before the first step finishes there is no rate to go by: this is what a first start took on
@@ -170,15 +156,12 @@ class CourseIndexing:
             if self._thread is not None:
                 return
             self._status = replace(self._status, state="running", started=self._clock())
-            self._thread = threading.Thread(target=self._run_in_background, name="tutor-first-start", daemon=True)
+            self._thread = threading.Thread(target=self.run, name="tutor-first-start", daemon=True)
         self._thread.start()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until indexing has finished (True) or the timeout passed (False)."""
         return self._finished.wait(timeout)
-
-    def _run_in_background(self) -> None:
-        self.run(background=True)
 
     def _tick(self, name: str, done: int, total: int) -> None:
         if done < total and TURNS.active:
@@ -197,18 +180,14 @@ class CourseIndexing:
             self._status = replace(self._status, finished=self._clock(), **changes)
         self._finished.set()
 
-    def run(self, background: bool = False) -> None:
-        """The thread's work; also callable directly (it then runs in the caller's thread).
-        ``background``: lower this thread's priority once the library is open (not before: a
-        turn waits for the same shared store and model, so opening them must not be slowed)."""
+    def run(self) -> None:
+        """The thread's work; also callable directly (it then runs in the caller's thread)."""
         with self._lock:
             if self._status.state == "idle":
                 self._status = replace(self._status, state="running", started=self._clock())
         finished = False
         try:
             library = self._open_library()
-            if background:
-                lower_priority()
             results = library.ensure_default_corpus(on_progress=self._tick)
             self.results = results
             bad = tuple(r.line() for r in results if not r.ok)
