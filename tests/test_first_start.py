@@ -231,3 +231,17 @@ def test_a_turn_is_counted_while_the_tutor_answers(settings):
     with pytest.raises(StoreError):
         take_turn(FakeTutor(), SessionStore.open(settings), Session(), "why did stalin win?")
     assert seen == [1] and TURNS.active == 0
+
+
+def test_documents_are_embedded_a_few_passages_per_hold_of_the_model(embedder, monkeypatch):
+    """Between holds of the model's lock a waiting query can take it; the vectors are the same."""
+    import tutor.embeddings as embeddings
+
+    texts = [f"Passage {n} on the Lenin Enrolment of 1924." for n in range(embeddings.LOCK_BATCH * 2 + 3)]
+    whole = embedder._encode(texts)
+    holds = []
+    encode = embedder._encode
+    monkeypatch.setattr(embedder, "_encode", lambda part: holds.append(len(part)) or encode(part))
+    vectors = embedder.embed_documents(texts)
+    assert holds == [embeddings.LOCK_BATCH, embeddings.LOCK_BATCH, 3]
+    assert all(abs(a - b) < 1e-5 for u, v in zip(vectors, whole) for a, b in zip(u, v))
