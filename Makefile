@@ -26,7 +26,7 @@ setup-test: $(VENV)/.installed-test
 
 run: setup
 	@echo "Starting the tutor: open http://localhost:$(PORT) in a browser (first start ingests the corpus)."
-	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT)
+	FORWARDED_ALLOW_IPS="$${TUTOR_TRUSTED_PROXIES:-}" $(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT)
 
 test: setup-test
 	$(PY) -m pytest -q

@@ -17,7 +17,9 @@ Rerun = AppTest ``at.run()`` on the chat page holding a conversation of a few tu
 
 First start (issue 11, target ≤ 3 s): an empty TUTOR_HOME, `streamlit run` healthy, the browser
 opens the page; the clock starts at ``page.goto`` and stops when the chat input is visible. It
-also reports when indexing progress first shows, and when the course is fully indexed.
+also reports when indexing progress first shows, when the course is fully indexed, and how long
+the first question, sent as soon as the chat input shows (while indexing runs), waited for its
+reply (issue 24, item 12). ``--root OTHER_CHECKOUT`` runs another checkout's app (before/after).
 """
 
 from __future__ import annotations
@@ -145,6 +147,7 @@ def first_start_browser(home: Path) -> dict[str, float]:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page()
+                page.set_default_timeout(600_000)
                 started = time.perf_counter()
                 page.goto(url, wait_until="commit")
                 # Whichever shows first: the progress bar (new design) or the chat input.
@@ -155,6 +158,12 @@ def first_start_browser(home: Path) -> dict[str, float]:
                     out["progress_s"] = time.perf_counter() - started
                 expect(box).to_be_visible(timeout=600_000)
                 out["chat_input_s"] = time.perf_counter() - started
+                box.fill(TURNS[0])
+                asked = time.perf_counter()
+                box.press("Enter")
+                expect(page.get_by_test_id("stChatMessage")).to_have_count(3, timeout=600_000)
+                out["first_reply_s"] = time.perf_counter() - asked
+                print(f"so far: {out}", file=sys.stderr, flush=True)
                 db = load_settings(home=home).db_path
                 while True:
                     try:
@@ -168,7 +177,7 @@ def first_start_browser(home: Path) -> dict[str, float]:
                     if n >= expected:
                         break
                     if time.perf_counter() - started > 900:
-                        raise SystemExit("the course was not indexed within 15 minutes")
+                        raise SystemExit(f"the course was not indexed within 15 minutes (so far: {out})")
                     time.sleep(0.25)
                 out["indexed_s"] = time.perf_counter() - started
             finally:
@@ -241,7 +250,11 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--first-start", action="store_true",
                         help="only the first start on an empty TUTOR_HOME (needs chromium)")
+    parser.add_argument("--root", type=Path, help="run the app of another checkout (e.g. before a change)")
     args = parser.parse_args()
+    if args.root:
+        global ROOT
+        ROOT = args.root.resolve()
 
     if args.first_start:
         if not CHROMIUM.exists():
@@ -256,7 +269,8 @@ def main() -> int:
         else:
             shown = f", indexing progress {first['progress_s']} s" if "progress_s" in first else ""
             print(f"first start on an empty TUTOR_HOME ({first['rounds']} round(s)), from page load: chat input "
-                  f"{first['chat_input_s']} s{shown}, course indexed {first['indexed_s']} s "
+                  f"{first['chat_input_s']} s{shown}, first reply (asked at once) {first['first_reply_s']} s, "
+                  f"course indexed {first['indexed_s']} s "
                   f"(target chat input ≤ {FIRST_START_TARGET_S:g} s) {'ok' if first['ok'] else 'MISSED'}")
         return 0 if first["ok"] else 1
 

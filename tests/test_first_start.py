@@ -104,17 +104,23 @@ def test_a_first_start_cut_short_carries_on_at_the_next_start(tmp_path, embedder
     assert library.ensure_default_corpus() == []
 
 
-def test_a_failure_in_the_thread_is_shown_not_lost(settings):
+def test_a_failure_in_the_thread_is_shown_not_lost(settings, caplog):
+    import logging
+
     from tutor.errors import StoreError
 
     def broken():
         raise StoreError("Cannot open the Chroma store at /srv/secret/chroma (disk I/O error).")
 
     indexing = CourseIndexing(broken)
-    indexing.start()
-    assert indexing.wait(10)
+    with caplog.at_level(logging.ERROR, logger="tutor.problems"):
+        indexing.start()
+        assert indexing.wait(10)
     assert indexing.status().state == "failed"
-    assert "disk I/O error" in indexing.status().describe()
+    shown = indexing.status().describe()
+    # Students see a plain sentence with a reference (issue 24, item 9); the log has the details.
+    assert "not available just now" in shown and "/srv/secret" not in shown
+    assert "/srv/secret/chroma (disk I/O error)" in caplog.text and shown.split("reference ")[1][:6] in caplog.text
 
 
 # -- the page ----------------------------------------------------------------------------------
@@ -175,3 +181,67 @@ def test_an_indexed_library_starts_no_indexing(tutor_home, corpus_home):
     assert not at.exception
     assert at.chat_input and not at.main.get("progress")
     assert first_start.start_if_needed(get_settings()) is None
+
+
+# -- a waiting reply comes before indexing work (issue 24, item 12) ------------------------------
+class FakeBatchLibrary:
+    """A library whose first-start indexing is three recorded batches (each records how many
+    turns were in progress when it ran)."""
+
+    def __init__(self):
+        self.batches: list[tuple[int, int]] = []
+
+    def ensure_default_corpus(self, on_progress=None):
+        from tutor.indexing import TURNS
+
+        on_progress("", 0, 3)
+        for n in range(1, 4):
+            self.batches.append(TURNS.active)
+            on_progress(f"file-{n}.md", n, 3)
+        return []
+
+
+def test_indexing_waits_between_batches_while_a_turn_is_answered():
+    from tutor.indexing import TURNS
+
+    library = FakeBatchLibrary()
+    indexing = CourseIndexing(lambda: library)
+    with TURNS.turn():  # a student's turn is being answered
+        indexing.start()
+        assert not indexing.wait(0.5), "no batch runs while the turn is answered"
+        assert library.batches == [] and indexing.status().done == 0
+    assert indexing.wait(30) and indexing.status().state == "done"
+    assert library.batches == [0, 0, 0], "every batch ran with no turn waiting"
+
+
+def test_a_turn_is_counted_while_the_tutor_answers(settings):
+    from tutor.errors import StoreError
+    from tutor.indexing import TURNS
+    from tutor.sessions import SessionStore
+    from tutor.turn import Session
+    from tutor.ui.chat import take_turn
+
+    seen = []
+
+    class FakeTutor:
+        def reply(self, session, message, client=None):
+            seen.append(TURNS.active)
+            raise StoreError("the store is down")
+
+    with pytest.raises(StoreError):
+        take_turn(FakeTutor(), SessionStore.open(settings), Session(), "why did stalin win?")
+    assert seen == [1] and TURNS.active == 0
+
+
+def test_documents_are_embedded_a_few_passages_per_hold_of_the_model(embedder, monkeypatch):
+    """Between holds of the model's lock a waiting query can take it; the vectors are the same."""
+    import tutor.embeddings as embeddings
+
+    texts = [f"Passage {n} on the Lenin Enrolment of 1924." for n in range(embeddings.LOCK_BATCH * 2 + 3)]
+    whole = embedder._encode(texts)
+    holds = []
+    encode = embedder._encode
+    monkeypatch.setattr(embedder, "_encode", lambda part: holds.append(len(part)) or encode(part))
+    vectors = embedder.embed_documents(texts)
+    assert holds == [embeddings.LOCK_BATCH, embeddings.LOCK_BATCH, 3]
+    assert all(abs(a - b) < 1e-5 for u, v in zip(vectors, whole) for a, b in zip(u, v))

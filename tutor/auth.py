@@ -1,5 +1,5 @@
 """Owns who is a teacher: the :class:`Teacher` capability (only this module makes one), the
-password check, and the sign-in policy (a throttle per client with backoff).
+password check, and the sign-in policy (a throttle per client and per account, with backoff).
 
 A student session has no Teacher, so every service (library, evaluation runs) refuses it
 whatever the UI shows:
@@ -29,6 +29,13 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT_SECONDS = 60.0
 # Each wrong password past the limit doubles the wait, up to this.
 MAX_LOCKOUT_SECONDS = 15 * 60.0
+# Wrong passwords from all clients together before the account itself waits.
+MAX_ACCOUNT_FAILURES = 10
+ACCOUNT_MEMORY_SECONDS = 24 * 3600.0
+# A client that signed in is not held up by the account's wait for this long.
+KNOWN_CLIENT_SECONDS = 30 * 24 * 3600.0
+# The one account the password opens.
+ACCOUNT = "teacher"
 
 _ISSUED = secrets.token_hex(16)
 
@@ -89,44 +96,64 @@ def closed_message() -> str:
 
 
 class LoginThrottle:
-    """Wrong passwords per client: after ``limit`` of them the client waits ``window`` seconds,
-    and each further wrong one doubles the wait (up to MAX_LOCKOUT_SECONDS). Another client is
-    never held up, so a student guessing cannot lock the teacher out; a right password clears
-    the client's record.
+    """Wrong passwords per client and per account. After ``limit`` wrong ones a client waits
+    ``window`` seconds, and each further wrong one doubles the wait (up to MAX_LOCKOUT_SECONDS);
+    another client is not held up by it. Wrong passwords from every client also count against
+    the account: past ``account_limit`` of them the account waits the same way, so a guesser
+    who changes address (or forges one) gets no fresh guesses. A client that signed in with the
+    right password in the last KNOWN_CLIENT_SECONDS is exempt from the account's wait (only its
+    own counts), so a student guessing from elsewhere cannot lock the teacher's own machine out.
+    A right password clears the client's record, never the account's.
 
     >>> now = [0.0]
-    >>> throttle = LoginThrottle(limit=2, window=60, clock=lambda: now[0])
+    >>> throttle = LoginThrottle(limit=2, window=60, account_limit=3, clock=lambda: now[0])
     >>> throttle.failed("student"); throttle.failed("student")
     >>> throttle.wait("student"), throttle.wait("teacher")
     (60.0, 0.0)
+    >>> throttle.failed("student-with-another-address"); throttle.wait("teacher")
+    60.0
     >>> now[0] = 61.0; throttle.failed("student"); throttle.wait("student")
     120.0
     """
 
     def __init__(self, limit: int = MAX_FAILED_LOGINS, window: float = LOCKOUT_SECONDS,
                  clock: Callable[[], float] = time.monotonic, max_lockout: float = MAX_LOCKOUT_SECONDS,
-                 failures: Window | None = None):
-        """``failures`` is where wrong passwords are counted (across hosts: a SharedWindow of
-        ``max_lockout`` seconds); its clock is the one waits are measured on."""
-        self.limit, self.window = limit, float(window)
+                 failures: Window | None = None, *, account_limit: int = MAX_ACCOUNT_FAILURES,
+                 accounts: Window | None = None, known: Window | None = None):
+        """``failures`` is where wrong passwords are counted per client, ``accounts`` per account,
+        and ``known`` where clients that signed in are remembered (across hosts: SharedWindows of
+        ``max_lockout``, ACCOUNT_MEMORY_SECONDS and KNOWN_CLIENT_SECONDS); the failures' clock is
+        the one waits are measured on."""
+        self.limit, self.window, self.account_limit = limit, float(window), account_limit
         self.max_lockout = max(float(max_lockout), self.window)
         # Failures are remembered as long as the longest lockout they can cause.
         self._failures = failures if failures is not None else SlidingWindow(self.max_lockout, clock)
+        # An account's failures are remembered for a day, so once past its limit every further
+        # guess waits the longest lockout, instead of the count starting again.
+        self._accounts = accounts if accounts is not None else SlidingWindow(ACCOUNT_MEMORY_SECONDS, clock)
+        self._known = known if known is not None else SlidingWindow(KNOWN_CLIENT_SECONDS, clock)
         self.clock = self._failures.clock
 
-    def wait(self, client: str = "") -> float:
-        """Seconds until this client may try again (0 when it may try now)."""
-        times = self._failures.recent(client)
-        if len(times) < self.limit:
+    def _wait(self, times: list[float], limit: int) -> float:
+        if len(times) < limit:
             return 0.0
-        lockout = min(self.max_lockout, self.window * 2 ** (len(times) - self.limit))
+        lockout = min(self.max_lockout, self.window * 2 ** (len(times) - limit))
         return max(0.0, times[-1] + lockout - self.clock())
 
-    def failed(self, client: str = "") -> None:
-        self._failures.add(client)
+    def wait(self, client: str = "", account: str = ACCOUNT) -> float:
+        """Seconds until this client may try again (0 when it may try now)."""
+        own = self._wait(self._failures.recent(client), self.limit)
+        if self._known.recent(client):
+            return own
+        return max(own, self._wait(self._accounts.recent(account), self.account_limit))
 
-    def succeeded(self, client: str = "") -> None:
+    def failed(self, client: str = "", account: str = ACCOUNT) -> None:
+        self._failures.add(client)
+        self._accounts.add(account)
+
+    def succeeded(self, client: str = "", account: str = ACCOUNT) -> None:
         self._failures.forget(client)
+        self._known.take(client, 1)
 
 
 THROTTLE = LoginThrottle()

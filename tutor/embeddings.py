@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from functools import lru_cache
 
 from langchain_core.embeddings import Embeddings
@@ -32,6 +33,8 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 # Up to this many texts are embedded one by one in NumPy (about 0.08 s each) unless torch is
 # loaded already; larger batches (an ingest) load sentence-transformers, faster per text.
 QUICK_BATCH = 16
+# Passages embedded per hold of the model's lock (well under a second on a busy core).
+LOCK_BATCH = 16
 
 
 class MiniLMEmbeddings(Embeddings):
@@ -96,7 +99,13 @@ class MiniLMEmbeddings(Embeddings):
         if not self.loaded and len(texts) <= QUICK_BATCH:
             # A turn's few key points, a one-chunk upload: not worth loading torch for.
             return [self._encode_query(text) for text in texts]
-        return self._encode(list(texts)) if texts else []
+        # One batch per hold of the lock, so a student's query waiting for the model (the first
+        # start indexes in the background) gets it between batches, not after the whole document.
+        texts, vectors = list(texts), []
+        for start in range(0, len(texts), LOCK_BATCH):
+            vectors += self._encode(texts[start:start + LOCK_BATCH])
+            time.sleep(0)  # let a thread woken by the released lock take it
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
         return list(_cached_query(self, text))

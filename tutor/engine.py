@@ -403,7 +403,8 @@ class Tutor:
         ctx.contradicted = ctx.contradicted or any(ev.finding == "contradicts" for ev in evidence)
         words = list(state.words.get(card.id, {}).values()) if card else []
         rctx = ReadingContext(message=message, evidence=evidence, judge=lambda t: self.evidence(t, numbered=False),
-                              passages=numbered, card=card, lessons=self.lessons, words=words)
+                              passages=numbered, card=card, lessons=self.lessons, words=words,
+                              student_text=session.student_text())
 
         def check(reading: Reading) -> list[Check]:
             # A model's hint points to a passage; a correction may rest on the evidence it names.

@@ -12,19 +12,65 @@ keeps a snapshot of how far it has got. One instance per process (the app keeps 
 ``st.cache_resource``), so every browser session sees the same progress, and students can chat
 while it runs: the tutor answers from the lesson cards and timeline, and from the documents
 already indexed, until it is done.
+
+A student waiting for a reply comes first: between batches the indexing waits while any turn
+is being answered in this process (``TURNS``; the chat wraps each turn in ``TURNS.turn()``),
+and within a batch the embedding model is taken a few passages at a time
+(tutor.embeddings.LOCK_BATCH), so a turn's query gets the model between them. The thread's CPU
+priority is not lowered: the turn waits on what it holds (the model, the store, the GIL), and
+a lower priority only made it hold them longer (measured: first reply 7.0 s before, 11-12.6 s
+with nice +5/+10).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from tutor.errors import TutorError
+from tutor.problems import for_students
 
 if TYPE_CHECKING:
     from tutor.library import IngestResult, Library
+
+# Indexing waits at most this long for turns to finish before its next batch, so a turn that
+# never ends (or a steady stream of them) cannot stop it for good.
+MAX_PAUSE_S = 30.0
+
+
+class TurnsInProgress:
+    """How many turns this process is answering; background work waits for none."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = threading.Condition()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._idle:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._count -= 1
+                self._idle.notify_all()
+
+    @property
+    def active(self) -> int:
+        return self._count
+
+    def wait_idle(self, timeout: float = MAX_PAUSE_S) -> bool:
+        """Block until no turn is in progress (True) or ``timeout`` passed (False)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._count == 0, timeout)
+
+
+TURNS = TurnsInProgress()
+
 
 # Before the first step finishes there is no rate to go by: this is what a first start took on
 # a 2-core machine (benchmarks/app_benchmark.py --first-start), said as a round figure.
@@ -118,6 +164,9 @@ class CourseIndexing:
         return self._finished.wait(timeout)
 
     def _tick(self, name: str, done: int, total: int) -> None:
+        if done < total and TURNS.active:
+            # Called between batches: the next batch waits for the turns being answered.
+            TURNS.wait_idle(MAX_PAUSE_S)
         now = self._clock()
         with self._lock:
             s = self._status
@@ -146,7 +195,7 @@ class CourseIndexing:
             finished = True
         except TutorError as exc:
             # The chat goes on from the lesson cards; the page shows what stopped the indexing.
-            self._finish(state="failed", error=str(exc))
+            self._finish(state="failed", error=for_students(exc))
             finished = True
         finally:
             if not finished:  # a bug: say so on the page too, and let the thread report it

@@ -19,7 +19,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from tutor import auth
-from tutor.auth import MAX_LOCKOUT_SECONDS, LoginThrottle
+from tutor.auth import ACCOUNT_MEMORY_SECONDS, KNOWN_CLIENT_SECONDS, MAX_LOCKOUT_SECONDS, LoginThrottle
 from tutor.coach.essay import EssayCoach
 from tutor.coach.facts import default_checker
 from tutor.coach.source import SourceCoach
@@ -113,4 +113,6 @@ def build_limits(settings: Settings, db: Database | None = None) -> tuple[RateLi
     if db.is_sqlite:
         return RateLimiter(settings.rate_limit_per_minute), auth.THROTTLE
     return (RateLimiter(settings.rate_limit_per_minute, window=SharedWindow(db, scope="messages", window=60)),
-            LoginThrottle(failures=SharedWindow(db, scope="sign-in", window=MAX_LOCKOUT_SECONDS)))
+            LoginThrottle(failures=SharedWindow(db, scope="sign-in", window=MAX_LOCKOUT_SECONDS),
+                          accounts=SharedWindow(db, scope="sign-in-account", window=ACCOUNT_MEMORY_SECONDS),
+                          known=SharedWindow(db, scope="signed-in", window=KNOWN_CLIENT_SECONDS)))

@@ -13,11 +13,18 @@ Example::
 A reload of the page, a restart of the service or the next request landing on another
 replica finds the conversation again by its id (the app keeps it in the URL). A save is the
 whole conversation, so a save that failed (the database restarting) is made good by the next.
+
+The same conversation can be open in two tabs (or on two replicas). Each copy remembers the
+row's ``updated_at`` it last loaded or saved (``Session.saved``); a save that finds the row moved
+on since then does not overwrite it: the turns the other copy saved are kept, this copy's new
+turns are appended after them, and the save reports how many turns it merged in, so the page
+can say so. The check and the write are one transaction under a lock for that conversation.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -28,11 +35,14 @@ from typing import Any, Callable
 import sqlalchemy as sa
 
 from tutor import schema
-from tutor.db import Database, DatabaseUnavailable, upsert
+from tutor.db import Database, DatabaseUnavailable
 from tutor.turn import Session
 from tutor.errors import StoreError
 from tutor.lessons import LessonCard, Lessons
+from tutor.pedagogy.learner import LearnerState
 from tutor.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 _table = schema.chat_sessions
 # Session ids are uuid4 hex from the engine; anything else in a URL is not ours.
@@ -80,18 +90,15 @@ class SessionStore:
         settings.ensure_home()
         return cls(Database.open(settings))
 
-    def save(self, session: Session, *, retries: tuple[float, ...] = SAVE_RETRIES_S) -> None:
-        """Write the whole conversation; retried while the database is unreachable. Raises
-        StoreError (the conversation stays in memory, and the next save writes all of it)."""
-        data = json.dumps(session.to_dict(), ensure_ascii=False, default=str)
-        turns = sum(1 for t in session.history if t.get("role") == "user")
-        row = {"id": session.id, "title": _title(session), "created_at": session.created_at,
-               "updated_at": time.time(), "turns": turns, "data": data}
+    def save(self, session: Session, *, retries: tuple[float, ...] = SAVE_RETRIES_S) -> int:
+        """Write the conversation; retried while the database is unreachable. Returns how many
+        turns another copy had saved meanwhile (merged into ``session``, see the module
+        docstring); 0 normally. Raises StoreError (the conversation stays in memory, and the
+        next save writes all of it)."""
         for pause in (*retries, None):
             try:
-                with self.db.write() as conn:
-                    upsert(conn, _table, row, ["id"])
-                return
+                with self.db.write(lock=f"session:{session.id}") as conn:
+                    return self._save(conn, session)
             except (UnicodeError, ValueError, OverflowError) as exc:
                 # Not worth retrying (text the database cannot store); reported, never swallowed:
                 # the caller keeps the turn and says so.
@@ -102,19 +109,55 @@ class SessionStore:
                     raise StoreError(f"the database did not answer after {len(retries) + 1} tries. {exc}") from exc
                 time.sleep(pause)
 
+    def _save(self, conn, session: Session) -> int:
+        c = _table.c
+        stamp = conn.execute(sa.select(c.updated_at).where(c.id == session.id)).scalar()
+        merged = 0
+        now = time.time()
+        if stamp is not None:
+            # Strictly later than the row's stamp, so the stamp names one save even when two
+            # saves fall in one tick of the clock.
+            now = max(now, stamp + 1e-6)
+            if session.saved is None or session.saved[0] != stamp:
+                data = conn.execute(sa.select(c.data).where(c.id == session.id)).scalar()
+                try:
+                    merged = _merge(session, _parse(session.id, data))
+                except StoreError as exc:  # a row that cannot be read is replaced, not kept failing
+                    log.warning("replacing conversation %s: %s", session.id, exc)
+        data = json.dumps(session.to_dict(), ensure_ascii=False, default=str)
+        row = {"title": _title(session), "updated_at": now, "data": data,
+               "turns": sum(1 for t in session.history if t.get("role") == "user")}
+        if stamp is None:
+            conn.execute(_table.insert().values(id=session.id, created_at=session.created_at, **row))
+        else:
+            conn.execute(_table.update().where(c.id == session.id).values(**row))
+        session.saved = (now, len(session.history))
+        return merged
+
     def load(self, session_id: str) -> Session | None:
         """The saved conversation, or None if there is none with that id."""
         if not valid_session_id(session_id):
             return None
         with self.db.read() as conn:
-            data = conn.execute(sa.select(_table.c.data).where(_table.c.id == session_id)).scalar()
-        if data is None:
+            row = conn.execute(sa.select(_table.c.updated_at, _table.c.data).where(_table.c.id == session_id)).first()
+        if row is None:
             return None
-        try:
-            return Session.from_dict(json.loads(data))
-        except (ValueError, TypeError, KeyError) as exc:
-            raise StoreError(f"The saved conversation {session_id} cannot be read ({exc}); "
-                             "a new conversation was started instead.") from exc
+        session = _parse(session_id, row.data)
+        session.saved = (row.updated_at, len(session.history))
+        return session
+
+    def catch_up(self, session: Session) -> int:
+        """Bring a copy that could not be loaded (the database was down at a reload) up to the
+        saved conversation: the saved turns first, then any typed since. Returns how many saved
+        turns it gained (raises DatabaseUnavailable while the database is still down)."""
+        with self.db.read() as conn:
+            row = conn.execute(sa.select(_table.c.updated_at, _table.c.data).where(_table.c.id == session.id)).first()
+        if row is None:
+            return 0
+        stored = _parse(session.id, row.data)
+        gained = _merge(session, stored)
+        session.saved = (row.updated_at, len(stored.history))
+        return gained
 
     def recent(self, limit: int = 20) -> list[SessionSummary]:
         c = _table.c
@@ -129,6 +172,44 @@ class SessionStore:
 
     def close(self) -> None:
         """Nothing to release: the process's Database keeps one pool for every user."""
+
+
+def _parse(session_id: str, data: str) -> Session:
+    try:
+        return Session.from_dict(json.loads(data))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise StoreError(f"The saved conversation {session_id} cannot be read ({exc}); "
+                         "a new conversation was started instead.") from exc
+
+
+def _merge(session: Session, stored: Session) -> int:
+    """Make ``session`` the stored copy plus the turns only ``session`` has (those after what
+    it last loaded or saved): another tab's turns are kept, not overwritten. Returns how many
+    turns the stored copy had that ``session`` did not."""
+    base = min(session.saved[1], len(session.history)) if session.saved else 0
+    if session.saved is None and stored.history[:len(session.history)] == session.history:
+        base = len(session.history)  # a copy that was never loaded but matches: nothing new below
+    new = session.history[base:]
+    theirs = len(stored.history) - min(base, len(stored.history))
+    session.history[:] = stored.history + new
+    session.learner = _merge_learner(stored.learner, session.learner)
+    session.created_at = min(session.created_at, stored.created_at)
+    return theirs
+
+
+def _merge_learner(stored: LearnerState, mine: LearnerState) -> LearnerState:
+    """This copy's state of the dialogue, with what either copy achieved kept: key points made,
+    misconceptions and dates resolved (resolved wins over open), turns counted."""
+    merged = LearnerState.from_dict(mine.to_dict())
+    for card, kps in stored.covered.items():
+        merged.covered[card] = sorted(set(merged.covered.get(card, [])) | set(kps))
+    for name in ("misconceptions", "date_errors"):
+        theirs, ours = getattr(stored, name), getattr(merged, name)
+        for key, status in theirs.items():
+            if status == "resolved" or key not in ours:
+                ours[key] = status
+    merged.turns = max(stored.turns, mine.turns)
+    return merged
 
 
 # -- progress ------------------------------------------------------------------------------

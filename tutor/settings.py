@@ -13,11 +13,12 @@ points at PostgreSQL) and ``documents/`` (kept originals from before they moved 
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -30,12 +31,18 @@ from pydantic_settings import (
 
 from tutor.errors import ConfigError
 
+if TYPE_CHECKING:
+    from tutor.clients import TrustedProxies
+
+_log = logging.getLogger(__name__)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
 DEFAULT_PROMPTS = PROJECT_ROOT / "prompts"
 
 # How to fix each setting, shown when its value is invalid.
 _FIXES: dict[str, str] = {
+    "trusted_proxies": "set TUTOR_TRUSTED_PROXIES to your reverse proxies' addresses or networks, comma-separated (e.g. 10.0.0.2,10.1.0.0/16), or leave it empty without a proxy",
     "home": "set TUTOR_HOME to a writable directory, e.g. export TUTOR_HOME=~/tutor-data",
     "database_url": "set TUTOR_DATABASE_URL to postgresql://USER:PASSWORD@HOST:5432/DB, or leave it empty for SQLite under TUTOR_HOME",
     "chroma_url": "set TUTOR_CHROMA_URL to http://HOST:PORT of a Chroma server, or leave it empty for the embedded store",
@@ -128,9 +135,12 @@ class Settings(BaseSettings):
     )
 
     teacher_password: SecretStr | None = None
-    # Behind a reverse proxy every browser arrives from the proxy's address: set this so the
-    # per-client limits read the client from X-Forwarded-For (never set it without a proxy:
-    # anyone could then pick their own address).
+    # The reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For hop is
+    # believed: the rightmost hop not in this list is the client (tutor.clients). Empty: the
+    # header is ignored, every connection is its peer address.
+    trusted_proxies: str = ""
+    # Deprecated: it trusted the first hop, which a client writes itself. Now it means
+    # "a proxy on this host" (127.0.0.1 and ::1) unless TUTOR_TRUSTED_PROXIES is set.
     trust_proxy: bool = False
     rate_limit_per_minute: int = Field(20, ge=0, le=10_000)
 
@@ -154,6 +164,25 @@ class Settings(BaseSettings):
         if url and not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://", "sqlite:///")):
             raise ValueError("must start with postgresql:// (or be empty for SQLite under TUTOR_HOME)")
         return SecretStr(url)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        from tutor.clients import TrustedProxies
+
+        return ",".join(str(net) for net in TrustedProxies.parse(value).networks)
+
+    def proxies(self) -> "TrustedProxies":
+        """The trusted proxies, TUTOR_TRUST_PROXY=true standing for the loopback addresses."""
+        from tutor.clients import SERVER_DEFAULT, TrustedProxies
+
+        if self.trust_proxy and not self.trusted_proxies:
+            _log.warning("TUTOR_TRUST_PROXY is deprecated: it believed the first X-Forwarded-For hop, "
+                         "which any client can write. It now trusts only a proxy on this host (127.0.0.1, "
+                         "::1). Set TUTOR_TRUSTED_PROXIES to your proxy's address (e.g. 10.0.0.2 or "
+                         "10.0.0.0/24) and remove TUTOR_TRUST_PROXY.")
+            return TrustedProxies.parse(SERVER_DEFAULT)
+        return TrustedProxies.parse(self.trusted_proxies)
 
     @field_validator("teacher_password")
     @classmethod

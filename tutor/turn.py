@@ -77,6 +77,9 @@ class Session:
     history: list[dict[str, Any]] = field(default_factory=list)
     learner: LearnerState = field(default_factory=LearnerState)
     created_at: float = field(default_factory=time.time)
+    # What this copy was last loaded or saved as (the row's updated_at, and how many turns it had
+    # then), so a save can tell whether another tab saved in between (tutor.sessions). Not saved.
+    saved: tuple[float, int] | None = field(default=None, compare=False, repr=False)
 
     def add(self, turn: Turn) -> dict[str, Any]:
         row = turn.as_dict()
@@ -115,6 +118,8 @@ class Reply:
     latency_ms: float = 0.0
     # Why the conversation could not be saved after this reply (None: it was); the page says so.
     save_problem: str | None = None
+    # Turns another tab had saved that this save kept and merged in (None: none); the page says so.
+    merged: str | None = None
 
     @property
     def act(self) -> str:

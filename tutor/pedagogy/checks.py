@@ -296,8 +296,10 @@ class ReadingContext:
     passages: dict[int, str] = field(default_factory=dict)
     card: LessonCard | None = None
     lessons: Lessons | None = None
-    # The student's words already credited on the card: a summary quotes some of them.
+    # The student's words already credited on the card, and all they have written: a summary
+    # quotes some of either.
     words: list[str] = field(default_factory=list)
+    student_text: str = ""
 
 
 def _claim_findings(claim_text: str, ctx: ReadingContext) -> list[Evidence]:
@@ -353,8 +355,11 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
         checks.append(Check("answers_question", answered,
                             "" if answered else f"the student asked \"{unanswered[0][:80]}\": answer it in one "
                                                 "short sentence from the passages before your question"))
-    if reading.move == "summarise_and_judge" and ctx.words:
-        quoted = any(fuzz.partial_ratio(_plain(w), _plain(reading.reply)) >= QUOTE_FIDELITY for w in ctx.words if w)
+    if reading.move == "summarise_and_judge" and (ctx.words or ctx.student_text):
+        theirs = _plain(ctx.student_text)
+        quoted = any(fuzz.partial_ratio(_plain(w), _plain(reading.reply)) >= QUOTE_FIDELITY for w in ctx.words if w) \
+            or any(len(span.split()) >= 3 and fuzz.partial_ratio(_plain(span), theirs) >= QUOTE_FIDELITY
+                   for span, _ in quoted_spans(reading.reply))
         checks.append(Check("summary_in_their_words", quoted,
                             "" if quoted else "a summary gives the student's points in their own words (whole "
                                               "phrases from their messages)"))

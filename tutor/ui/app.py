@@ -15,6 +15,7 @@ from tutor.ui import first_start, resources
 
 HERE = Path(__file__).resolve().parent
 PAGES = HERE / "pages"
+ICON = HERE / "assets" / "icon.png"
 
 
 def pages() -> dict[str, list[st.Page]]:
@@ -37,7 +38,9 @@ def pages() -> dict[str, list[st.Page]]:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Socratic history tutor", page_icon=":material/school:", layout="centered")
+    # A file the app serves itself: a ":material/…:" page icon makes the browser fetch an SVG
+    # from fonts.gstatic.com, the one request that would leave the school's network.
+    st.set_page_config(page_title="Socratic history tutor", page_icon=str(ICON), layout="centered")
     nav = st.navigation(pages())
     settings = resources.app_settings()
     # Never waits: a first start indexes the course in a background thread; every page shows how far.

@@ -9,23 +9,43 @@ Example (tests/test_app_services.py runs it)::
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from tutor.engine import Tutor
+from tutor.db import DatabaseUnavailable
 from tutor.errors import TutorError
-from tutor.indexing import IndexingStatus
+from tutor.indexing import TURNS, IndexingStatus
 from tutor.sessions import SessionStore, valid_session_id
 from tutor.turn import Reply, Session
+from tutor.problems import reason_for_students
 
 
-def restore(sessions: SessionStore, requested: str | None) -> tuple[Session, str | None]:
+# A load that meets an unreachable database is tried again after these pauses (seconds).
+LOAD_RETRIES_S = (0.25, 1.0)
+UNLOADED = ("Your conversation could not be loaded just now: {reason} It is not lost: it keeps its "
+            "place (the address of this page), this page loads it again as soon as it can, and what you "
+            "type meanwhile is added to it.")
+
+
+def restore(sessions: SessionStore, requested: str | None,
+            retries: tuple[float, ...] = LOAD_RETRIES_S) -> tuple[Session, str | None]:
     """The saved conversation with that id, else a new one. The second value says why an
-    existing conversation could not be restored (None when all is well)."""
+    existing conversation could not be restored (None when all is well). While the database is
+    unreachable the conversation keeps its id, unloaded (``session.saved is None``): the page
+    retries with ``SessionStore.catch_up`` and a save merges into the saved turns, so a reload
+    during an outage never splits the conversation."""
     if requested and valid_session_id(requested):
-        try:
-            found = sessions.load(requested)
-        except TutorError as exc:
-            return Session(), str(exc)
+        for pause in (*retries, None):
+            try:
+                found = sessions.load(requested)
+                break
+            except DatabaseUnavailable as exc:
+                if pause is None:
+                    return Session(id=requested), UNLOADED.format(reason=reason_for_students(exc))
+                time.sleep(pause)
+            except TutorError as exc:  # a row that cannot be read: start afresh, say why
+                return Session(), f"This conversation could not be opened: {reason_for_students(exc)}"
         if found is not None:
             return found, None
         return Session(), "That conversation was not found, so a new one has started."
@@ -34,6 +54,8 @@ def restore(sessions: SessionStore, requested: str | None) -> tuple[Session, str
 
 SAVE_FAILED = ("This conversation could not be saved just now: {reason} It stays on this page, and the "
                "next turn tries to save it again.")
+MERGED = ("This conversation was also continued in another tab or window: the {turns} saved there "
+          "are kept, and yours follow them. All of them show from now on.")
 
 
 def indexing_notice(status: IndexingStatus) -> str:
@@ -56,7 +78,8 @@ def take_turn(tutor: Tutor, sessions: SessionStore, session: Session, message: s
     before = len(session.history)
     reply = None
     try:
-        reply = tutor.reply(session, message, client=client)
+        with TURNS.turn():  # the first start's indexing waits for it between batches
+            reply = tutor.reply(session, message, client=client)
         status = indexing() if indexing else None
         if status is not None and status.running:
             reply.notice = " ".join(filter(None, [reply.notice, indexing_notice(status)]))
@@ -64,8 +87,11 @@ def take_turn(tutor: Tutor, sessions: SessionStore, session: Session, message: s
                 session.history[-1]["notice"] = reply.notice
     finally:
         try:
-            sessions.save(session)
+            merged = sessions.save(session)
         except TutorError as exc:
             if reply is not None:
-                reply.save_problem = SAVE_FAILED.format(reason=exc)
+                reply.save_problem = SAVE_FAILED.format(reason=reason_for_students(exc))
+        else:
+            if merged and reply is not None:
+                reply.merged = MERGED.format(turns="turn" if merged == 1 else f"{merged} turns")
     return reply

@@ -13,6 +13,7 @@ import streamlit as st
 from tutor.errors import TutorError
 from tutor.settings import Settings
 from tutor.ui import first_start, resources
+from tutor.problems import reason_for_students
 from tutor.ui.render import (MAX_REPLY_CHARS, escape_markdown, escape_stream, highlight, link_citations, mode_banner,
                              move_caption, redact_paths, reply_markdown, source_heading, source_link)
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # imported in render(), after the chat input is on screen: th
     from tutor.turn import Session
 
 SESSION_KEY = "tutor_session"
+UNLOADED_KEY = "tutor_session_unloaded"  # why the conversation in the URL is not loaded yet
 QUERY_KEY = "session"
 TUTOR_AVATAR, STUDENT_AVATAR = ":material/school:", ":material/person:"
 WELCOME = ("Ask me about the struggle for power after Lenin, 1921–1929 — why Stalin won, what the "
@@ -36,7 +38,19 @@ def _current_session(ctx: resources.AppContext) -> Session:
         session, problem = chat.restore(ctx.sessions, st.query_params.get(QUERY_KEY))
         if problem:
             st.toast(escape_markdown(redact_paths(problem)), icon=":material/info:")
+        if problem and session.saved is None and session.id == st.query_params.get(QUERY_KEY):
+            st.session_state[UNLOADED_KEY] = problem  # kept its id: loaded again on a later run
         st.session_state[SESSION_KEY] = session
+    elif st.session_state.get(UNLOADED_KEY):
+        try:
+            ctx.sessions.catch_up(session)
+        except TutorError:
+            pass  # still down: the notice below stays, the next run tries again
+        else:
+            st.session_state.pop(UNLOADED_KEY)
+            st.toast("Your conversation is loaded again.", icon=":material/task_alt:")
+    if st.session_state.get(UNLOADED_KEY):
+        st.warning(escape_markdown(redact_paths(st.session_state[UNLOADED_KEY])), icon=":material/cloud_off:")
     if st.query_params.get(QUERY_KEY) != session.id:
         # The id in the URL lets a reload (or a restart of the service) find the conversation.
         st.query_params[QUERY_KEY] = session.id
@@ -47,6 +61,7 @@ def _new_conversation() -> None:
     from tutor.turn import Session
 
     st.session_state[SESSION_KEY] = Session()
+    st.session_state.pop(UNLOADED_KEY, None)
     st.query_params[QUERY_KEY] = st.session_state[SESSION_KEY].id
 
 
@@ -98,7 +113,7 @@ def _turn(ctx: resources.AppContext, session: Session, message: str) -> None:
                     status.update(label=escape_markdown(_done_label(reply)), state="complete")
         except TutorError as exc:
             # The message is saved (the engine records it first); say what went wrong.
-            st.error(f"The tutor could not answer just now: {escape_markdown(redact_paths(str(exc)))} "
+            st.error(f"The tutor could not answer just now: {escape_markdown(redact_paths(reason_for_students(exc)))} "
                      "Your message is kept; try again in a moment.", icon=":material/error:")
             return
         citations = [c.as_dict() for c in reply.citations]
@@ -106,7 +121,9 @@ def _turn(ctx: resources.AppContext, session: Session, message: str) -> None:
         st.write_stream(link_citations(piece, citations)
                         for piece in escape_stream(reply.stream(), limit=MAX_REPLY_CHARS))
         if not reply.saved:
-            st.warning(escape_markdown(reply.save_problem), icon=":material/save:")
+            st.warning(escape_markdown(redact_paths(reply.save_problem)), icon=":material/save:")
+        if reply.merged:
+            st.info(escape_markdown(reply.merged), icon=":material/tab:")
         recorded = session.history[-1] if len(session.history) > before else None
         if recorded and recorded.get("role") == "assistant":
             _after_reply(recorded)

@@ -101,27 +101,29 @@ def build_context(settings: Settings) -> AppContext:
 
 
 def client_id(settings: Settings | None = None) -> str:
-    """Who is asking, for per-client limits: the address the connection came from (the first
-    X-Forwarded-For hop when TUTOR_TRUST_PROXY is set), else this browser session's id."""
-    settings = settings or get_settings()
-    forwarded = ""
-    if settings.trust_proxy:
-        forwarded = str((st.context.headers or {}).get("X-Forwarded-For") or "").split(",")[0].strip()
-    address = forwarded or st.context.ip_address
-    if address:
-        return f"ip:{address}"
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    """Who is asking, for the per-client limits: the connection's address, or the client a
+    trusted proxy (TUTOR_TRUSTED_PROXIES) names in X-Forwarded-For (tutor.clients). Never empty:
+    a connection without an address (local) is one stable client, not a new one per reload."""
+    import os
 
-    run = get_script_run_ctx()
-    return f"session:{run.session_id if run else 'local'}"
+    from tutor.clients import client_key, server_proxies
+
+    settings = settings or get_settings()
+    headers = st.context.headers
+    forwarded = headers.get_all("X-Forwarded-For") if headers is not None else []
+    # Streamlit's server (uvicorn) has already applied its own list to the address it reports.
+    server = server_proxies(os.environ.get("FORWARDED_ALLOW_IPS"))
+    return client_key(st.context.ip_address, forwarded, settings.proxies(), server)
 
 
 def show_problem(exc: TutorError) -> None:
+    from tutor.problems import for_students, is_infrastructure
     from tutor.ui.render import escape_markdown, redact_paths
 
-    st.error(escape_markdown(redact_paths(str(exc))), icon=":material/error:")
-    st.info("Fix the setting named above (environment, `.env` or `.streamlit/secrets.toml`) and reload "
-            "the page. `tutor doctor` in a terminal checks every part.", icon=":material/build:")
+    st.error(escape_markdown(redact_paths(for_students(exc))), icon=":material/error:")
+    if not is_infrastructure(exc):
+        st.info("Fix the setting named above (environment, `.env` or `.streamlit/secrets.toml`) and reload "
+                "the page. `tutor doctor` in a terminal checks every part.", icon=":material/build:")
     st.stop()
 
 
