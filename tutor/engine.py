@@ -40,7 +40,7 @@ from tutor.limits import RateLimiter
 from tutor.model_turn import Brief, ModelTurn, data_block, passages_block
 from tutor.pedagogy.acts import Act, ActContext, ActReader, Topicality
 from tutor.pedagogy.assess import Assessment, Assessor
-from tutor.pedagogy.checks import (Check, CheckContext, ReadingContext, model_reply_checks, quoted_spans,
+from tutor.pedagogy.checks import (Check, CheckContext, ReadingContext, answering, model_reply_checks, quoted_spans,
                                    reading_checks, run_checks, supported_points)
 from tutor.pedagogy.reading import Evidence, Reading
 from tutor.pedagogy.compose import Citation, compose_offline
@@ -409,7 +409,7 @@ class Tutor:
         def check(reading: Reading) -> list[Check]:
             # A model's hint points to a passage; a correction may rest on the evidence it names.
             ctx.require_citation = bool(shown) and reading.move in ("hint", "decline_and_scaffold")
-            return (reading_checks(reading, rctx) + run_checks(reading.reply, ctx)
+            return (reading_checks(reading, rctx) + run_checks(reading.reply, answering(ctx, reading, message))
                     + model_reply_checks(reading.reply, message, self.lessons, numbered))
 
         outcome = self.model.run(Brief(self.model_messages(session, message, move, shown, evidence), check=check,

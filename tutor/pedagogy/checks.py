@@ -10,7 +10,7 @@ Example::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
@@ -308,9 +308,31 @@ def _claim_findings(claim_text: str, ctx: ReadingContext) -> list[Evidence]:
 
 def _bears_on(claim, ev: Evidence, ctx: ReadingContext, findings: list[Evidence]) -> bool:
     """The claim is the one the evidence is about: it names the evidence, the checker finds the
-    same fact in its words, or its words are those of the evidence's sentence."""
-    return (claim.evidence.strip() == ev.id or any(f.key == ev.key for f in findings)
-            or fuzz.partial_ratio(_plain(claim.text), _plain(ev.sentence)) >= CLAIM_SENTENCE)
+    same fact in its words, or its words are most of the evidence's sentence. A claim split off
+    from that sentence ("he used it to appoint loyal people") is judged on its own words: the
+    sentence's other clause ("made General Secretary in 1917") is not its claim."""
+    if claim.evidence.strip() == ev.id or any(f.key == ev.key for f in findings):
+        return True
+    mine, theirs = _plain(claim.text), _plain(ev.sentence)
+    return len(mine) >= 0.8 * len(theirs) and fuzz.partial_ratio(mine, theirs) >= CLAIM_SENTENCE
+
+
+_ASKING = re.compile(r"^\W*(who|what|when|where|why|how|which|was|were|did|does|do|is|are|can|could|would)\b", re.I)
+
+
+def answering(ctx: CheckContext, reading: Reading, message: str) -> CheckContext:
+    """The checks' context with the Reading's answers to the student's own direct questions
+    allowed: answering what was asked is not giving the argument away (the facts are not held
+    back, the judgement is). An answer that alone states two or more key points is the argument,
+    not an answer, and stays a leak."""
+    said = _plain(message)
+    answers = [q.answer for q in reading.student_questions
+               if q.answer.strip() and ("?" in q.text or _ASKING.match(q.text))
+               and fuzz.partial_ratio(_plain(q.text), said) >= QUOTE_FIDELITY]
+    allowed = [a for a in answers if len(ctx.leaks(a)) <= 1]
+    if not allowed:
+        return ctx
+    return replace(ctx, allowed_text="\n".join([ctx.allowed_text, *allowed]))
 
 
 def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
