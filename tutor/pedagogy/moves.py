@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from tutor.kinds import MoveKind
 from tutor.lessons import DateError, Hint, KeyPoint, LessonCard, Misconception
-from tutor.pedagogy.assess import Assessment
+from tutor.pedagogy.assess import Assessment, asks_only
 from tutor.pedagogy.ladder import Step, climb, step
 from tutor.pedagogy.learner import LearnerState
 from tutor.pedagogy.repeats import RepeatGuard
@@ -38,6 +38,7 @@ MOVE_LABELS = {
     "answer_question": "evidence for your question",
     "confirm": "checking your answer",
     "next_card": "the next question",
+    "test_claim": "testing your claim against a source",
 }
 _EVIDENCE = re.compile(r"\b(1[89]\d\d|\d{2,3},\d{3}|\d+ ?(per ?cent|%)|congress|conference|testament|postscript|"
                        r"declaration|enrolment|platform|resolution|letter|article|speech|said|wrote|according to)\b", re.I)
@@ -172,22 +173,26 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
         move.opening = "summary"
         return move
 
-    contradicted = assessment is not None and assessment.verdict == "contradicted"
+    # One sentence right, another contradicted: the correction first, then what was right.
+    corrected = assessment is not None and assessment.verdict == "partly" and bool(assessment.right_phrase)
+    contradicted = assessment is not None and (assessment.verdict == "contradicted" or corrected)
     if contradicted and assessment.date_error is not None:
         err = assessment.date_error
         event = err.event.event.rstrip(".")
         question = guard.fresh("question", [q.format(stated=err.stated_year, correct=err.correct, event=event)
                                             for q in templates["date_question"]], state.turns)
         return Move(kind="correct_date", question=question, label=MOVE_LABELS["correct_date"], card=card,
-                    date_error=err, focus_docs=list(err.event.docs), counter=event, opening="contradicted",
-                    feedback="wrong")
+                    date_error=err, focus_docs=list(err.event.docs), counter=event,
+                    opening="corrected" if corrected else "contradicted", feedback="partly" if corrected else "wrong",
+                    newly_covered=newly)
     if contradicted and assessment.misconception is not None:
         m = assessment.misconception
         question = m.probe if not guard.seen("question", m.probe) else \
             guard.fresh("question", templates["probe_again"], state.turns)
         return Move(kind="probe_misconception", question=question, label=MOVE_LABELS["probe_misconception"],
                     card=assessment.misconception_card or card, misconception=m, focus_docs=[m.correct_doc],
-                    opening="contradicted", feedback="wrong")
+                    opening="corrected" if corrected else "contradicted", feedback="partly" if corrected else "wrong",
+                    newly_covered=newly)
 
     if assessment is not None and assessment.verdict == "partly" and assessment.misconception is not None \
             and kind in ("answer", "claim", "confirm"):
@@ -214,7 +219,10 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
         move = _ladder_move("hint", state, card, relevance, guard)
         move.opening, move.topic = kind, act.topic
         return move
-    if kind == "question" and not (assessment and assessment.verdict == "right"):
+    asks = kind == "confirm" and assessment is not None and assessment.verdict == "open" and asks_only(message)
+    if (kind == "question" and not (assessment and assessment.verdict == "right")) or asks:
+        # A question gets an answer from the sources, a yes/no one too ("was it when he ran the army?"):
+        # no check decides it, so it is not judged.
         move = _ladder_move("hint", state, card, relevance, guard)
         if move.kind == "hint":
             move.kind, move.label = "answer_question", f"{MOVE_LABELS['answer_question']} ({move.label})"
@@ -234,11 +242,11 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
             made_point = bool(assessment and assessment.points)
             if kind == "confirm" and assessment is not None:
                 return Move(kind="next_card", question=question, label=MOVE_LABELS["next_card"], card=card,
-                            next_card=nxt, opening="confirm_" + assessment.label, feedback=assessment.label)
+                            next_card=nxt, opening="confirm_" + (assessment.label or "open"), feedback=assessment.label)
             return Move(kind="next_card", question=question, label=MOVE_LABELS["next_card"], card=card,
                         next_card=nxt, opening="right" if made_point else "judgement",
                         feedback="right" if made_point else None)
-    verdict = assessment.verdict if assessment else "partly"
+    verdict = assessment.verdict if assessment else "open"
     if state.done_on(card) and card.id not in state.closed:
         move = _judge(card, state, guard, templates)
         move.opening = "close_" + verdict
@@ -268,7 +276,13 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
         move = _ladder_move("hint", state, card, relevance, guard)
         move.newly_covered, move.opening = newly, opening
         return move
-    # Partly right jumps a rung (the student is near); not right climbs one.
+    if verdict == "open" and kind in ("claim", "confirm"):
+        # No check decides it: the passage that bears on the claim, and the student tests it.
+        kp = state.target(card, relevance)
+        question = guard.fresh("question", templates["test_question"], state.turns)
+        return Move(kind="test_claim", question=question, label=MOVE_LABELS["test_claim"], card=card, key_point=kp,
+                    opening="confirm_open" if kind == "confirm" else "open")
+    # Partly right jumps a rung (the student is near); otherwise the next rung.
     move = _ladder_move("hint", state, card, relevance, guard, skip=1 if verdict == "partly" else 0)
     move.newly_covered, move.opening = newly, opening
     return move
