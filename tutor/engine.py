@@ -192,7 +192,7 @@ class Tutor:
                                         correction=state.last.get("correction", ""),
                                         context=[t["content"] for t in session.history[-3:-1]])
         if act.kind in ("question", "answer_request", "writing_request"):
-            return self.assessor.contradiction(text)
+            return self.assessor.contradiction(text, asked=True)  # what a question takes for granted
         return None
 
     @staticmethod

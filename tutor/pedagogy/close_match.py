@@ -30,6 +30,12 @@ _PEOPLE = ("trotsky", "zinoviev", "kamenev", "bukharin", "rykov", "tomsky", "pya
            "kotkin", "ward", "left", "right", "workers", "peasants", "army", "cheka", "politburo", "moscow",
            "leningrad")
 _PERSON = re.compile(r"\b(" + "|".join(_PEOPLE) + r")(?:'s|s)?\b")
+_SIDE = re.compile(r"\b(" + "|".join(("stalin", "lenin", "him", *_PEOPLE)) + r")(?:'s|s)?\b")
+# Verbs whose doer a near-miss swaps ("Trotsky recanted while Zinoviev and Kamenev refused").
+_ROLE_VERBS = ("recant", "refus", "exile", "expel", "call", "sign", "read", "miss", "wr[io]te", "propos", "set out",
+               "attack", "defend", "back", "led", "ran", "chair", "publish", "creat", "introduc", "invent", "sided",
+               "allied", "feared", "kill", "deport")
+_ROLE = re.compile(r"\b(" + "|".join(_ROLE_VERBS) + r")\w*")
 _AGAINST = re.compile(r"\b(?:against|opposed|attacked|feared|rivals? of|hostile to|turned on)\s+((?:\w+\s*){1,5})")
 _WITH = re.compile(r"\b(?:allied with|allies? with|sided with|teamed up with|joined|with|ally of|friends? of|"
                    r"supported|backed)\s+((?:\w+\s*){1,5})")
@@ -40,6 +46,11 @@ _OPPOSITES = [
     (r"\b(?:against|enem(?:y|ies)|opposed|hated|rivals?)\b", r"\b(?:allied|alliance|triumvirate|troika|sided with|"
                                                               r"with bukharin|use stalin)\b"),
     (r"\b(?:allies|allied|teamed up|friends|sided)\b", r"\b(?:against)\b"),
+    (r"\b(?:stopped|prevented|protected|banned|forbade|forbidden)\b", r"\b(?:allowed|let)\b"),
+    (r"\b(?:had to wait|must wait|needed to wait|depend(?:ed|s)? on (?:a )?(?:world )?revolution)",
+     r"\b(?:tired of waiting|without waiting|by its own)"),
+    (r"\b(?:from the (?:start|beginning)|all along|always|from day one)\b", r"\b(?:first|then|later|turned|only (?:in|after)|"
+                                                                         r"by 19\d\d|from 19\d\d|when)\b"),
     (r"\b(?:read (?:out|aloud)|whole congress|full congress|everyone|published in (?:pravda|russia))\b",
      r"\b(?:only to the delegations|not to the full|silent|abroad|kept sealed)\b"),
     (r"\b(?:went to|attended|gave the (?:main )?speech|organised|was the chief mourner)\b",
@@ -63,9 +74,21 @@ def _named(text: str) -> set[str]:
 
 
 def _sides(pattern: re.Pattern[str], text: str) -> set[str]:
+    """Who stands after "against" (or "with"): Stalin counts here, and "him" is Stalin."""
     out: set[str] = set()
     for m in pattern.finditer(text):
-        out |= _named(m.group(1))
+        out |= {"stalin" if w.group(1) == "him" else w.group(1) for w in _SIDE.finditer(m.group(1))}
+    return out
+
+
+def _doers(text: str) -> dict[str, str]:
+    """Each role verb with the person named last before it in its clause."""
+    out: dict[str, str] = {}
+    for m in _ROLE.finditer(text):
+        clause = re.split(r"[,;:]|\b(?:while|whereas|but|and then|who|which)\b", text[:m.start()])[-1]
+        names = [w.group(1) for w in _SIDE.finditer(clause) if w.group(1) != "him"]
+        if names:
+            out.setdefault(m.group(1), names[-1])
     return out
 
 
@@ -87,11 +110,13 @@ def disagreement(sentence: str, statement: str) -> str:
     if mine_against & its_with or mine_with & its_against or (mine_against and its_against and not
                                                                mine_against & its_against):
         return "puts someone on the other side"
+    if _doers(s) and any(v in _doers(k) and _doers(k)[v] != d for v, d in _doers(s).items()):
+        return "has someone else doing it"
     for theirs, ours in _OPPOSITES:
         if re.search(theirs, s) and re.search(ours, k) and not re.search(theirs, k):
             return "says the opposite of the point"
-    if bool(_NEGATED.search(s)) != bool(_NEGATED.search(k)) and len(s.split()) <= 12:
-        return "negates what the point says"  # a short "he didn't …" against a positive point
+    if bool(_NEGATED.search(s)) != bool(_NEGATED.search(k)):
+        return "negates what the point says"  # "he had to fight them all at once" against "he never had to"
     return ""
 
 

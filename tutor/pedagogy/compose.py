@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from tutor.pedagogy.assess import short_phrase
 from tutor.pedagogy.moves import Move, pick
 from tutor.pedagogy.repeats import RepeatGuard
 from tutor.retrieval import tokenize
@@ -200,7 +201,9 @@ def opening_sentence(move: Move, templates: dict, *, guard: RepeatGuard, turn: i
     if kind.startswith("close_"):
         kind = kind.removeprefix("close_")
     options: list[str] = []
-    if kind in ("right", "partly", "wrong", "confirm_right", "confirm_partly", "confirm_wrong"):
+    if kind == "open" and move.act == "answer":
+        kind = "open_answer"  # a reply to the tutor's question, not a claim of the student's own
+    if kind in ("right", "partly", "open", "open_answer", "confirm_right", "confirm_partly", "confirm_open"):
         options = fb.get(kind, [])
         if kind.startswith("confirm_") and (a is None or a.text.rstrip().endswith("?") or not a.phrase):
             options = fb.get(kind + "_plain", options)  # a checked question is not quoted back as a claim
@@ -215,10 +218,19 @@ def opening_sentence(move: Move, templates: dict, *, guard: RepeatGuard, turn: i
             options = [_fill(o, event=err.event.event.rstrip("."), correct=err.correct, stated=str(err.stated_year))
                        for o in fb.get("date_wrong", [])]
         else:
-            options = fb.get("contradicted", [])
-            if move.misconception is not None:
-                fix = correction_clause(move.misconception.why_wrong)
-                options = [f"{o.rstrip('.')}: {fix}" for o in options]
+            fix = correction_clause(move.misconception.why_wrong) if move.misconception is not None \
+                else "The sources say something different."
+            options = [_fill(o, fix=fix) for o in fb.get("contradicted", [])]
+    elif kind == "corrected" and a is not None:
+        # A right sentence beside a wrong one: the correction first, then what stands.
+        if move.date_error is not None:
+            err = move.date_error
+            fix = f"{err.event.event.rstrip('.')} was {err.correct}, not {err.stated_year}."
+            fix = fix[:1].upper() + fix[1:]
+        else:
+            fix = correction_clause(move.misconception.why_wrong) if move.misconception else ""
+        right = f"‘{short_phrase(a.right_phrase)}’"
+        options = [_fill(o, fix=fix, right=right) for o in fb.get("corrected", [])]
     elif kind in ("dont_know", "complaint", "question", "judgement", "start", "summary"):
         options = fb.get(kind, [])
     elif kind in ("switch", "return"):
@@ -238,6 +250,7 @@ def correction_clause(why_wrong: str, limit: int = 26) -> str:
     first = re.split(r";|:(?=\s)", why_wrong)[0].strip()
     words = first.split()
     out = " ".join(words[:limit]).rstrip(",. ")
+    out = out[:1].upper() + out[1:]
     return out + ("…" if len(words) > limit else ".")
 
 
@@ -252,12 +265,41 @@ def _answers(quote: str, move: Move) -> bool:
     return any(t.lower() not in asked for t in terms_in(quote, move.key_point.evidence_terms))
 
 
+def _intro(move: Move, templates: dict, claim: str) -> list[str]:
+    """The leads for the quotation: support for a claim judged right, a correction's evidence, the
+    passage to test an unjudged claim on, or plain evidence."""
+    if move.kind in ("probe_misconception", "correct_date"):
+        return templates["evidence_intro_correction"]
+    if move.kind == "test_claim":
+        return templates["evidence_intro_test_claim"]
+    if claim:
+        return templates["evidence_intro_confirm_" + ("right" if move.feedback == "right" else "other")]
+    return templates.get("evidence_intro_" + move.kind) or templates["evidence_intro"]
+
+
+def _with_next(sentence: str, passage: Passage, leaks: Callable[[str], list[str]]) -> str:
+    """The answer's sentence and, when it only opens the matter ("… had clear reasons for
+    protecting Stalin in May 1924."), the one after it in the passage, if that is short enough."""
+    all_sentences = sentences(passage.text)
+    core = sentence.rstrip("…")
+    at = next((i for i, s in enumerate(all_sentences) if s.startswith(core)), None)
+    if at is None or at + 1 >= len(all_sentences) or sentence.endswith("…"):
+        return sentence
+    nxt = all_sentences[at + 1]
+    if len(sentence.split()) + len(nxt.split()) > 55 or not _usable(nxt) or leaks(nxt) or _META.search(nxt):
+        return sentence
+    return f"{sentence} {nxt}"
+
+
 def compose_offline(move: Move, passages: list[Passage], templates: dict, *, message: str, turn: int,
                     covered: set[str], leaks: Callable[[str], list[str]], intent_kind: str,
                     guard: RepeatGuard | None = None, state=None) -> tuple[str, list[Citation]]:
     """Feedback first, then at most one quoted sentence with its [1] to interpret, then one question."""
     guard = guard or RepeatGuard()
-    parts: list[str] = [opening_sentence(move, templates, guard=guard, turn=turn, message=message, state=state)]
+    # A direct question is answered straight away: the answer's lead is the opening.
+    answering = move.kind == "answer_question" and move.opening == "question"
+    parts: list[str] = [] if answering else \
+        [opening_sentence(move, templates, guard=guard, turn=turn, message=message, state=state)]
     citations: list[Citation] = []
     question = move.question
 
@@ -281,8 +323,10 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
     if move.kind not in quote_moves:
         skip = lambda s: bool(leaks(s)) or guard.seen("quote", s)
         a = move.assessment
-        claim = a.text if move.act == "confirm" and a is not None and move.feedback else ""
-        if claim and move.card is not None and a.best in {k.id for k in move.card.key_points}:
+        # A checked claim is answered with evidence about it; an unjudged one with the passage that bears on it.
+        claim = a.text if a is not None and (move.kind == "test_claim" or (move.act == "confirm" and move.feedback)) \
+            else ""
+        if claim and move.feedback == "right" and move.card is not None and a.best in {k.id for k in move.card.key_points}:
             claim += " " + move.card.key_point(a.best).statement  # the point the claim makes, as the sources put it
         # The quote is evidence to interpret: one that states what the hint asks for is passed over.
         fresh = lambda s: skip(s) or (move.hint is not None and _answers(s, move))
@@ -291,17 +335,16 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
             found = choose_quote(move, passages, message, leaks, claim)  # a repeat beats no evidence
         if found:
             passage, sentence = found
+            if move.kind == "answer_question":
+                sentence = _with_next(sentence, passage, leaks)  # one or two sentences that answer it
             citations.append(Citation(1, passage.id, passage.doc_id, passage.title, passage.kind, passage.page,
                                       sentence, passage.text))
+            quote = f"“{sentence}” [1]"
             if move.kind == "counter_argument" and move.counter:
-                parts.append(f"{guard.fresh('opening', templates['counter_intro'], turn)} {move.counter}")
-                parts.append(f"Weigh it against this: “{sentence}” [1]")
+                parts.append(_fill(guard.fresh("opening", templates["counter_intro"], turn), counter=move.counter))
+                parts.append(_fill(guard.fresh("intro", templates["counter_evidence"], turn + 1), quote=quote))
             else:
-                key = "evidence_intro_" + move.kind
-                intro = templates.get(key) or templates["evidence_intro"]
-                if claim:
-                    intro = templates["evidence_intro_confirm_" + ("right" if move.feedback == "right" else "other")]
-                parts.append(f"{guard.fresh('intro', intro, turn + 1)} “{sentence}” [1]")
+                parts.append(_fill(guard.fresh("intro", _intro(move, templates, claim), turn + 1), quote=quote))
             if move.hint is not None and _answers(sentence, move):
                 # Only quotes that give the hint's answer away were left: ask what the quote shows
                 # for the card's question instead of asking for what it states.
@@ -309,7 +352,7 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
                 options = [_fill(q, question=topic) for q in templates["interpret_question"]]
                 question = guard.fresh("question", options, turn)
         elif move.kind == "counter_argument" and move.counter:
-            parts.append(f"{guard.fresh('opening', templates['counter_intro'], turn)} {move.counter}")
+            parts.append(_fill(guard.fresh("opening", templates["counter_intro"], turn), counter=move.counter))
         elif move.date_error and templates.get("date_fallback"):
             parts.append(pick(templates["date_fallback"], turn).format(
                 event=move.date_error.event.event.rstrip("."), correct=move.date_error.correct))
