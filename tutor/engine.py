@@ -29,7 +29,7 @@ from tutor.facts import FactChecker
 from tutor.lessons import DEFAULT_CARD, LessonCard, Lessons
 from tutor.limits import RateLimiter
 from tutor.model_turn import Brief, ModelTurn, data_block, passages_block
-from tutor.pedagogy.acts import Act, ActContext, ActReader, Topicality
+from tutor.pedagogy.acts import WH_START, Act, ActContext, ActReader, Topicality
 from tutor.pedagogy.assess import Assessment, Assessor
 from tutor.pedagogy.checks import Check, CheckContext, quoted_spans, run_checks
 from tutor.pedagogy.compose import Citation, compose_offline
@@ -116,7 +116,7 @@ class Tutor:
         # Recorded first: whatever fails below, the student's turn is kept.
         session.add(Turn(role="user", content=message))
         state = session.learner
-        act = self.acts.read(message, self._act_context(session))
+        act = self._heard(session, self.acts.read(message, self._act_context(session)))
 
         if act.kind == "essay" and self.coach is not None:
             reply = self.coach.chat_reply(session, message)
@@ -141,7 +141,10 @@ class Tutor:
         if assessment is not None and assessment.points and not (act.kind == "confirm" and assessment.text != act.text):
             newly = state.mark_covered(card.id, assessment.points)
             assessment.new_points = sorted(newly)
-            state.note_words(card.id, assessment.points, assessment.text or act.text, card)
+            state.note_words(card.id, assessment.points, assessment.made_by or assessment.text or act.text, card)
+        if assessment is not None and assessment.correction and act.kind in ("answer", "claim", "confirm") \
+                and assessment.verdict in ("contradicted", "partly"):
+            state.note_correction(card.id, assessment.phrase, assessment.correction)
         relevance = self.matcher.relevance(card, act.text)
         guard = RepeatGuard(state.said)
         move = choose(act, state, card, assessment=assessment, relevance=relevance, templates=self.prompts.offline,
@@ -164,6 +167,19 @@ class Tutor:
         reply.latency_ms = (time.perf_counter() - started) * 1000
         session.add(reply.turn())
         return reply
+
+    @staticmethod
+    def _heard(session: Session, act: Act) -> Act:
+        """Pushback is about the last exchange: "you didn't answer" re-asks the student's last
+        question; "that quote agrees with me" and "that's not what I said" re-judge their last claim."""
+        if act.kind != "complaint" or act.pushback not in ("unanswered", "agrees", "misread"):
+            return act
+        earlier = [t["content"] for t in session.history[:-1] if t["role"] == "user"]
+        if act.pushback == "unanswered":
+            asked = next((m for m in reversed(earlier) if m.rstrip().endswith("?") or WH_START.match(m)), None)
+            return replace(act, kind="question", text=asked) if asked else act
+        claim = session.learner.last.get("content") or (earlier[-1] if earlier else "")
+        return replace(act, kind="confirm", text=claim) if claim else act
 
     def _act_context(self, session: Session) -> ActContext:
         state = session.learner
@@ -317,7 +333,7 @@ class Tutor:
             covered = covered | {move.key_point.id}  # the bottom of the ladder supplies part of this point
         return CheckContext(passages=passages, card=card, covered=covered,
                             contradicted=bool(move.assessment and move.assessment.verdict == "contradicted"),
-                            asked=state.already_said("question"),
+                            asked=state.already_said("question"), may_state=int(move.kind == "answer_question"),
                             allowed_text="\n".join(allowed), secret_lines=self._secret_lines, other_cards=others,
                             lessons=self.lessons)
 
@@ -328,8 +344,11 @@ class Tutor:
         guard = self._context(session, move, {})
         # Wording varies with the turn and the message, deterministically (tests stay repeatable).
         variant = state.turns + zlib.crc32(message.lower().encode("utf-8")) % 97
+        # A direct question gets its fact (one point at most); the argument stays the student's.
+        allowed = int(move.kind == "answer_question")
         text, citations = compose_offline(move, passages, self.prompts.offline, message=act.text, turn=variant,
-                                          covered=covered, leaks=lambda t: guard.leaks(t) or guard.summarises(t),
+                                          covered=covered,
+                                          leaks=lambda t: len(guard.leaks(t)) > allowed or guard.summarises(t),
                                           intent_kind=act.kind, guard=RepeatGuard(state.said), state=state)
         ctx = self._context(session, move, {c.n: c.text for c in citations})
         return text, citations, run_checks(text, ctx)

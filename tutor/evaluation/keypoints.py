@@ -47,7 +47,7 @@ def _share(n: int, d: int) -> float:
 def run_keypoints(assessor, lessons, cases: list[dict],
                   on_progress: Callable[[str, int, int], None] | None = None) -> dict:
     """``assessor`` is a tutor.pedagogy.assess.Assessor with an embedder; ``lessons`` its Lessons."""
-    from tutor.pedagogy.assess import _SENT
+    from tutor.pedagogy.assess import SENTENCES
 
     rows = []
     for i, case in enumerate(cases):
@@ -55,7 +55,7 @@ def run_keypoints(assessor, lessons, cases: list[dict],
         if card is None:
             raise ValueError(f"unknown card {case['card']!r} in the key-point set")
         text = case["text"]
-        sentences = [s[:600] for s in _SENT.split(text) if s and s.strip()] or [text]
+        sentences = [s[:600] for s in SENTENCES.split(text) if s and s.strip()] or [text]
         contradicted = any(assessor.contradiction(s) is not None for s in sentences)
         vectors = assessor.matcher._vectors([*sentences, *(kp.statement for kp in card.key_points)])
         sims = np.stack(vectors[: len(sentences)]) @ np.stack(vectors[len(sentences):]).T

@@ -69,6 +69,7 @@ class Assessment:
     dated: TimelineEvent | None = None  # the event a short answer dates correctly
     elsewhere: tuple[str, str] | None = None  # (card, key point) of another card the message makes
     right_phrase: str = ""             # partly: the sentence that is right beside the one corrected
+    made_by: str = ""                  # the whole sentence that makes the point(s), for the summary
 
     @property
     def label(self) -> str | None:
@@ -83,6 +84,8 @@ class Assessment:
 
 
 _SENT = re.compile(r"(?<=[.!?;])\s+|\n+|,\s+(?:and|but|so)\s+")
+# Sentences, as a reader splits them: the unit each claim is judged in (", so ..." stays with its reason).
+SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
 _QUESTION_START = re.compile(r"^\W*(?:(?:so|and|but|ok(?:ay)?|oh|wait|then|hmm+|um+)[\s,]+)*(?:who|what|when|where|why|how|"
                              r"which|whose|whom|did|was|were|is|are|does|do|could|would|should|can|has|had|have|"
                              r"isn'?t|wasn'?t|didn'?t|doesn'?t|weren'?t)\b", re.I)
@@ -92,7 +95,7 @@ _TAG = re.compile(r"[\s,]*\b(?:right|correct|true|yeah|yes|innit|no|is that (?:r
 
 def asks_only(text: str) -> bool:
     """Every sentence of the message is a question: nothing in it is claimed."""
-    parts = [s for s in _SENT.split(text) if s and s.strip()]
+    parts = [s for s in SENTENCES.split(text) if s and s.strip()]
     return bool(parts) and all(_asks(s) for s in parts)
 
 
@@ -233,7 +236,7 @@ class Assessor:
         first; everything else "open" (no verdict: the student tests the claim against a source).
         A question in the message is not a claim. ``level`` is the rung of the tutor's last
         question; ``context`` the student's previous message and the tutor's last reply."""
-        sentences = [s.strip() for s in _SENT.split(text) if s and s.strip()] or [text]
+        sentences = [s.strip() for s in SENTENCES.split(text) if s and s.strip()] or [text]
         sentences = [s[:600] for s in sentences[:40]]
         claims = [s for s in sentences if not _asks(s)] or ([] if _asks(text) else sentences)
         wrong, wrong_sentence = None, ""
@@ -255,6 +258,7 @@ class Assessor:
             if points and wrong.verdict == "contradicted":
                 # One sentence right, another wrong: partly, and the wrong one is corrected first.
                 wrong.verdict, wrong.points, wrong.best, wrong.right_phrase = "partly", points, best, phrase
+                wrong.made_by = phrase
             return wrong
         other = None
         if points:
@@ -265,7 +269,7 @@ class Assessor:
             verdict = "right" if (other is not None or (rest and taken)) else "open"
         return Assessment(verdict, target=target.id if target else None, points=points, terms=terms,
                           similarity=score, best=best or (target.id if target else None),
-                          phrase=short_phrase(phrase or (rest[0] if rest else text)), text=text,
+                          phrase=short_phrase(phrase or (rest[0] if rest else text)), text=text, made_by=phrase,
                           elsewhere=(other[0].id, other[1].id) if other else None)
 
     def _close(self, sentences: list[str], card: LessonCard, question: str, text: str, target: KeyPoint | None,

@@ -39,6 +39,8 @@ _ROLE = re.compile(r"\b(" + "|".join(_ROLE_VERBS) + r")\w*")
 _AGAINST = re.compile(r"\b(?:against|opposed|attacked|feared|rivals? of|hostile to|turned on)\s+((?:\w+\s*){1,5})")
 _WITH = re.compile(r"\b(?:allied with|allies? with|sided with|teamed up with|joined|with|ally of|friends? of|"
                    r"supported|backed)\s+((?:\w+\s*){1,5})")
+# Where the people on one side end: the next relation, reason or clause.
+_SIDE_END = re.compile(r"\b(?:against|with|then|than|because|to|so|which|who|while|but|in|from|at|after|before)\b|[,;]")
 _YEAR = re.compile(r"\b(1[89]\d\d)\b")
 _FIGURE = re.compile(r"\b\d{1,3}(?:,\d{3})+\b|\b\d{2,}\b")
 # (the student's word, the statement's opposite): the statement says one, the sentence the other.
@@ -49,6 +51,9 @@ _OPPOSITES = [
     (r"\b(?:stopped|prevented|protected|banned|forbade|forbidden)\b", r"\b(?:allowed|let)\b"),
     (r"\b(?:had to wait|must wait|needed to wait|depend(?:ed|s)? on (?:a )?(?:world )?revolution)",
      r"\b(?:tired of waiting|without waiting|by its own)"),
+    (r"\b(?:only criticised|criticised only|just criticised)\b", r"\balso criticised\b"),
+    (r"\b(?:everyone|anyone|everybody|all of them|they all)\b", r"\b(?:none|nobody|no one)\b"),
+    (r"\b(?:all (?:at once|together)|at the same time|all of them at once)\b", r"\b(?:never had to face|one at a time)\b"),
     (r"\b(?:from the (?:start|beginning)|all along|always|from day one)\b", r"\b(?:first|then|later|turned|only (?:in|after)|"
                                                                          r"by 19\d\d|from 19\d\d|when)\b"),
     (r"\b(?:read (?:out|aloud)|whole congress|full congress|everyone|published in (?:pravda|russia))\b",
@@ -77,7 +82,8 @@ def _sides(pattern: re.Pattern[str], text: str) -> set[str]:
     """Who stands after "against" (or "with"): Stalin counts here, and "him" is Stalin."""
     out: set[str] = set()
     for m in pattern.finditer(text):
-        out |= {"stalin" if w.group(1) == "him" else w.group(1) for w in _SIDE.finditer(m.group(1))}
+        span = _SIDE_END.split(m.group(1), maxsplit=1)[0]
+        out |= {"stalin" if w.group(1) == "him" else w.group(1) for w in _SIDE.finditer(span)}
     return out
 
 
@@ -113,10 +119,9 @@ def disagreement(sentence: str, statement: str) -> str:
     if _doers(s) and any(v in _doers(k) and _doers(k)[v] != d for v, d in _doers(s).items()):
         return "has someone else doing it"
     for theirs, ours in _OPPOSITES:
-        if re.search(theirs, s) and re.search(ours, k) and not re.search(theirs, k):
+        said = [m for m in re.finditer(theirs, s) if not _NEGATED.search(" ".join(s[:m.start()].split()[-3:]))]
+        if said and re.search(ours, k) and not re.search(theirs, k):
             return "says the opposite of the point"
-    if bool(_NEGATED.search(s)) != bool(_NEGATED.search(k)):
-        return "negates what the point says"  # "he had to fight them all at once" against "he never had to"
     return ""
 
 

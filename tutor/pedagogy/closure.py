@@ -7,6 +7,8 @@ request for their overall judgement; then the offer of the next question.
 
 from __future__ import annotations
 
+import re
+
 from tutor.lessons import KeyPoint, LessonCard, Lessons
 from tutor.pedagogy.assess import short_phrase
 from tutor.pedagogy.learner import LearnerState
@@ -25,6 +27,66 @@ def summary_parts(card: LessonCard, state: LearnerState) -> tuple[list[str], lis
                 made.append(phrase)
     missing = [kp for kp in card.key_points if kp.id not in covered]
     return made, missing
+
+
+_FILLER = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|well|um+|erm+|yeah|yes|no|i think|i guess|i mean|like|basically|"
+                     r"whatever|right|and|but|oh|hmm+)\b[\s,.!]*)+", re.I)
+_CLAUSE = re.compile(r"[.;!?]+\s+|\n+")
+
+
+def clean_phrase(text: str, limit: int = 16) -> str:
+    """The student's phrase for a summary: markup and fillers ("ok whatever, I guess") gone, one
+    whole clause, cut only at a comma (never mid-word, never mid-clause); '' when no clause of
+    theirs is short enough to quote whole."""
+    for clause in _CLAUSE.split(short_phrase(text, 200).replace("…", " ")):
+        clause = _FILLER.sub("", clause).strip(" ,.;:!?\"'“”‘’")
+        words = clause.split()
+        if len(words) < 3 or clause.endswith("?"):
+            continue
+        if len(words) > limit:
+            cut = [m.start() for m in re.finditer(r",", clause) if 3 <= len(clause[:m.start()].split()) <= limit]
+            if not cut:
+                continue
+            clause = clause[:cut[-1]]
+        return clause
+    return ""
+
+
+def point_words(kp: KeyPoint, limit: int = 24) -> str:
+    """A key point in the card's own words, whole, or up to the end of its first clause when long."""
+    statement = kp.statement.rstrip(". ")
+    if len(statement.split()) <= limit:
+        return statement
+    for m in re.finditer(r",\s+(?:so|which|while|and|but|when|though)\b|;|\s[–—]\s", statement):
+        head = statement[:m.start()]
+        if 6 <= len(head.split()) <= limit:
+            return head
+    return statement
+
+
+def summary_lines(card: LessonCard, state: LearnerState) -> tuple[list[str], list[str], list[KeyPoint]]:
+    """What the student has argued (each point in the card's words, with their own phrase), the
+    claims of theirs the tutor corrected (with the correction), and the points still missing."""
+    covered = state.covered_on(card.id)
+    words = state.words.get(card.id, {})
+    made = []
+    for kp in card.key_points:
+        if kp.id not in covered:
+            continue
+        mine = clean_phrase(words.get(kp.id, ""))
+        made.append(f"{point_words(kp)} (your words: ‘{mine}’)" if mine else point_words(kp))
+    corrected = [f"You also claimed ‘{said}’, which the sources correct. {fix}"
+                 for said, fix in state.corrections.get(card.id, [])]
+    missing = [kp for kp in card.key_points if kp.id not in covered]
+    return made, corrected, missing
+
+
+def missing_question(card: LessonCard, missing: list[KeyPoint]) -> str:
+    """The first missing point asked as its ladder's opening question (never its answer)."""
+    if not missing:
+        return ""
+    pump = card.ladder(missing[0].id)[0].text.strip()
+    return pump if pump.endswith("?") else pump.rstrip(".") + "?"
 
 
 def around_terms(text: str, terms: list[str], limit: int) -> str:

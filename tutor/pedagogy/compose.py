@@ -90,6 +90,9 @@ _LEANS_BACK = re.compile(r"^(he|she|it|they|this|these|that|those|his|her|its|th
                          r"a (second|third|fourth)|"
                          r"finally|also|yet|but|however|instead|then|thus|so|the latter|the former|the work|"
                          r"a (second|third|fourth) view|another view)\b", re.I)
+# "The change is valuable evidence …", "The post looked …": a definite noun the student has not
+# met yet leans on the sentence before it.
+_DEFINITE = re.compile(r"^The ([a-z]+)\b(?! of\b)")
 _POINTS_BACK = re.compile(r"\b(these|those|the latter|the former|such|this (argument|view|point|idea|case|approach))\b", re.I)
 # Advice about writing essays is not evidence about the 1920s.
 _META = re.compile(r"\b(a strong answer|strong answers|the best essays?|an essay|in essays|students (should|who)|"
@@ -164,6 +167,9 @@ def scored_sentences(move: Move, passages: list[Passage], message: str,
             # Study-skills advice is for skills questions, not evidence about the 1920s.
             if passage.kind == "skills" and not focus:
                 score -= 1.0
+            definite = _DEFINITE.match(sentence)
+            if definite and definite.group(1)[:5] not in message.lower():
+                score -= 0.6
             score -= 0.05 * rank + (1.5 if _LEANS_BACK.match(sentence) else 0.0) \
                 + (0.4 if _POINTS_BACK.search(sentence) else 0.0) + (1.5 if _META.search(sentence) else 0.0)
             out.append((score, passage, sentence))
@@ -231,6 +237,8 @@ def opening_sentence(move: Move, templates: dict, *, guard: RepeatGuard, turn: i
             fix = correction_clause(move.misconception.why_wrong) if move.misconception else ""
         right = f"‘{short_phrase(a.right_phrase)}’"
         options = [_fill(o, fix=fix, right=right) for o in fb.get("corrected", [])]
+    elif kind.startswith("pushback_"):
+        options = fb.get(kind) or fb.get(kind.removesuffix("_right"), [])
     elif kind in ("dont_know", "complaint", "question", "judgement", "start", "summary"):
         options = fb.get(kind, [])
     elif kind in ("switch", "return"):
@@ -291,6 +299,39 @@ def _with_next(sentence: str, passage: Passage, leaks: Callable[[str], list[str]
     return f"{sentence} {nxt}"
 
 
+def _summary(move: Move, state, templates: dict, guard: RepeatGuard, turn: int, parts: list[str],
+             question: str) -> tuple[list[str], str]:
+    """A summary that sums up: the points made in the card's words with the student's own, the
+    claims corrected with their corrections, and what is missing as the closing question; "every
+    point" only when every point is made. Asked again with nothing new: one line, and on."""
+    from tutor.pedagogy.closure import missing_question, summary_lines
+
+    card = move.card
+    made, corrected, missing = summary_lines(card, state)
+    signature = f"{card.id}|{','.join(sorted(state.covered_on(card.id)))}|{len(corrected)}"
+    if signature in state.said.get("summary", []):
+        return [pick(templates["closure_again"], turn)], missing_question(card, missing) or question
+    state.said.setdefault("summary", []).append(signature)
+    if move.opening == "summary":
+        parts = []  # the summary itself is the opening
+    n = len(made)
+    if made:
+        count = "every one of the" if not missing else f"{_NUMBERS.get(n, str(n))} of the"
+        parts.append(_fill(pick(templates["closure_made"], turn), count=count,
+                           total=_NUMBERS.get(len(card.key_points), str(len(card.key_points)))))
+        parts.extend(p[:1].upper() + p[1:] + "." for p in made)
+    else:
+        parts.append(templates["closure_nothing"][0])
+    parts.extend(corrected)
+    if missing:
+        return parts, missing_question(card, missing)
+    parts.append(guard.fresh("opening", templates["closure_complete"], turn))
+    return parts, question
+
+
+_NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
 def compose_offline(move: Move, passages: list[Passage], templates: dict, *, message: str, turn: int,
                     covered: set[str], leaks: Callable[[str], list[str]], intent_kind: str,
                     guard: RepeatGuard | None = None, state=None) -> tuple[str, list[Citation]]:
@@ -304,21 +345,7 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
     question = move.question
 
     if move.kind == "summarise_and_judge" and move.card is not None and state is not None:
-        from tutor.pedagogy.closure import listing, missing_hint, summary_parts
-
-        made, missing = summary_parts(move.card, state)
-        if made:
-            said = _fill(guard.fresh("summary", templates["closure_made"], turn), made=listing(made))
-            if guard.seen("summary", said):  # summed up already, with nothing new since
-                said = _fill(templates["closure_again"][turn % len(templates["closure_again"])], made=listing(made))
-            guard.add("summary", said)
-            parts.append(said)
-        else:
-            parts.append(templates["closure_nothing"][0])
-        if missing:
-            parts.append(missing_hint(move.card, missing))
-        else:
-            parts.append(guard.fresh("opening", templates["closure_complete"], turn))
+        parts, question = _summary(move, state, templates, guard, turn, parts, question)
     quote_moves = ("redirect", "refuse_instructions", "greet", "summarise_and_judge", "next_card")
     if move.kind not in quote_moves:
         skip = lambda s: bool(leaks(s)) or guard.seen("quote", s)

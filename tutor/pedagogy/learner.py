@@ -47,6 +47,7 @@ class LearnerState:
     closed: list[str] = field(default_factory=list)           # cards summarised
     last: dict[str, Any] = field(default_factory=dict)        # the last move: kind, card, key point, question
     earlier: list[list[Any]] = field(default_factory=list)    # [student message, card then], last 40
+    corrections: dict[str, list[list[str]]] = field(default_factory=dict)  # card -> [student's words, correction]
 
     def covered_on(self, card_id: str) -> set[str]:
         return set(self.covered.get(card_id, []))
@@ -114,6 +115,12 @@ class LearnerState:
             # makes this point on its own words replaces it, so the summary quotes both.
             if kept is None or (kept != words and list(mine.values()).count(kept) > 1):
                 mine[kp] = words
+
+    def note_correction(self, card_id: str, said: str, correction: str) -> None:
+        """A claim of the student's the tutor corrected, with the correction, for the summary."""
+        kept = self.corrections.setdefault(card_id, [])
+        if said and correction and all(fix != correction for _, fix in kept):
+            kept.append([said, correction])
 
     def assert_point(self, card_id: str, kp_id: str) -> None:
         done = self.asserted.setdefault(card_id, [])

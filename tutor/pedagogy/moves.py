@@ -142,6 +142,11 @@ def choose(act, state: LearnerState, card: LessonCard, *, assessment: Assessment
         move.question = guard.fresh("question", templates["bottom_out_question"], state.turns)
     move.act = act.kind
     move.assessment = move.assessment or assessment
+    pushback = getattr(act, "pushback", "")
+    if pushback in ("unanswered", "agrees", "misread") and move.kind not in ("probe_misconception", "correct_date"):
+        # Heard first: the acknowledgement opens the reply, then the answer or the verdict.
+        move.opening = f"pushback_{pushback}" + ("_right" if assessment is not None and assessment.verdict == "right"
+                                                 else "")
     if move.assessment is not None and move.feedback is None and act.kind in ("answer", "claim", "confirm") \
             and move.opening != "judgement":
         move.feedback = move.assessment.label
@@ -276,6 +281,10 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
         move = _ladder_move("hint", state, card, relevance, guard)
         move.newly_covered, move.opening = newly, opening
         return move
+    if verdict == "open" and getattr(act, "pushback", "") == "agrees":
+        # The student has read the passage against the claim and says it fits: take that and move on.
+        state.focus.pop(card.id, None)
+        return _ladder_move("hint", state, card, relevance, guard)
     if verdict == "open" and kind in ("claim", "confirm"):
         # No check decides it: the passage that bears on the claim, and the student tests it.
         kp = state.target(card, relevance)
