@@ -49,6 +49,12 @@ __all__ = ["DEFAULT_CARD", "MAX_MESSAGE_CHARS", "RateLimiter", "Reply", "Session
 MAX_MESSAGE_CHARS = 20_000
 CARD_SWITCH_SCORE = 1.0
 STICKINESS = 1.0  # how much more a new card must score to take over a conversation
+MARK_REQUEST = re.compile(r"\b(?:what|which) (?:mark|grade|level|band|score)\b|\bhow many marks\b|"
+                          r"\b(?:mark|grade) (?:this|it|that|my)\b", re.I)
+MIN_MARKED_WORDS = 40  # the essay coach reads 40 words or more
+NOTHING_TO_MARK = ("I can give a level only to writing of 40 words or more, such as a paragraph or a whole essay. "
+                   "Paste it here and I'll place it against the mark scheme and say what would lift it. "
+                   "Which question is your paragraph answering?")
 _CONFIRM_WORDS = r"\b(is|that|right|correct|am|i|so|tho|though|then|yes|yeah|or|no|true|it|fr|innit|really|was|correct)\b"
 # Moves whose model reply must point to a passage (the offline composer always quotes one).
 CITING_MOVES = frozenset({"hint", "decline_and_scaffold", "probe_misconception", "correct_date"})
@@ -118,8 +124,15 @@ class Tutor:
         state = session.learner
         act = self._heard(session, self.acts.read(message, self._act_context(session)))
 
-        if act.kind == "essay" and self.coach is not None:
-            reply = self.coach.chat_reply(session, message)
+        marked = self._to_mark(session, act)  # "what mark would this get?": the coach marks what they wrote
+        if marked == NOTHING_TO_MARK and self.coach is not None:
+            reply = Reply(NOTHING_TO_MARK, [], {"kind": "essay_feedback", "label": MOVE_LABELS["essay_feedback"]},
+                          state.card_id, [], OFFLINE, act.kind, notice, [])
+            reply.latency_ms = (time.perf_counter() - started) * 1000
+            session.add(reply.turn())
+            return reply
+        if (act.kind == "essay" or marked) and self.coach is not None:
+            reply = self.coach.chat_reply(session, marked or message)
             reply.notice = " ".join(filter(None, [notice, reply.notice])) or None  # e.g. "message was cut"
             reply.latency_ms = (time.perf_counter() - started) * 1000
             session.add(reply.turn())
@@ -167,6 +180,14 @@ class Tutor:
         reply.latency_ms = (time.perf_counter() - started) * 1000
         session.add(reply.turn())
         return reply
+
+    @staticmethod
+    def _to_mark(session: Session, act: Act) -> str:
+        """The student's last substantial writing when they ask what mark it would get."""
+        if act.kind not in ("question", "answer_request", "confirm") or not MARK_REQUEST.search(act.text):
+            return ""
+        earlier = [t["content"] for t in session.history[:-1] if t["role"] == "user"]
+        return next((m for m in reversed(earlier) if word_count(m) >= MIN_MARKED_WORDS), NOTHING_TO_MARK)
 
     @staticmethod
     def _heard(session: Session, act: Act) -> Act:

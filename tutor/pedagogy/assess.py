@@ -28,6 +28,9 @@ from tutor.retrieval import tokenize
 # A point is made only by a close match (tutor.pedagogy.close_match.RIGHT_CLOSE, calibrated on
 # corpus/eval/keypoint_matches.jsonl); a reply of up to twice this many words is read with its question.
 SHORT_ANSWER_WORDS = 7
+# A short reply read with the tutor's question: it must bring one of the point's own evidence terms
+# (a curated check) that the question lacks, and question + reply must come this near the point.
+IN_CONTEXT_WITH_TERM = 0.60
 VERDICTS = ("right", "partly", "open", "contradicted")
 # Close matches only (issue 22): the same bar as a key point, with no disagreement.
 RESTATES = RIGHT_CLOSE  # cosine to a sentence the tutor just quoted: the student read the evidence right
@@ -206,25 +209,24 @@ class Assessor:
         a, b = self.matcher._vectors([text[:600], correction[:600]])
         return close_score(float(a @ b), text, correction) >= TAKES_UP
 
-    def elsewhere(self, text: str, card: LessonCard) -> tuple[LessonCard, KeyPoint] | None:
-        """A point of another card that the message makes clearly (a right answer to a question
-        the conversation has moved past, or about the topic the student has moved to)."""
-        if self.matcher.embedder is None or len(text.split()) < 4:
+    def elsewhere(self, sentences: list[str], card: LessonCard) -> tuple[LessonCard, KeyPoint, str] | None:
+        """A point of another card that a sentence makes closely (a right answer to a question
+        the conversation has moved past, or about the topic the student has moved to), with it."""
+        sentences = [s[:600] for s in sentences if len(s.split()) >= 4][:10]
+        if self.matcher.embedder is None or not sentences:
             return None
-        sentences = [s[:600] for s in _SENT.split(text) if s.strip()][:10] or [text[:600]]
-        best: tuple[float, LessonCard, KeyPoint] | None = None
+        best: tuple[float, LessonCard, KeyPoint, str] | None = None
         for other in self.lessons.cards:
             if other.id == card.id:
                 continue
             vectors = self.matcher._vectors([*sentences, *(kp.statement for kp in other.key_points)])
-            a = np.stack(vectors[: len(sentences)])
-            b = np.stack(vectors[len(sentences):])
-            sims = (a @ b.T).max(axis=0)
-            for kp, sim in zip(other.key_points, sims):
-                if close_score(float(sim), text, kp.statement) >= ELSEWHERE_ALONE:
-                    if best is None or sim > best[0]:
-                        best = (float(sim), other, kp)
-        return (best[1], best[2]) if best else None
+            sims = np.stack(vectors[: len(sentences)]) @ np.stack(vectors[len(sentences):]).T
+            for (i, n) in zip(*np.nonzero(sims >= ELSEWHERE_ALONE)):
+                kp, sentence = other.key_points[n], sentences[i]
+                score = close_score(float(sims[i, n]), sentence, kp.statement)
+                if score >= ELSEWHERE_ALONE and (best is None or score > best[0]):
+                    best = (score, other, kp, sentence)
+        return best[1:] if best else None
 
     def assess(self, text: str, card: LessonCard, *, target: KeyPoint | None, covered: set[str],
                question: str = "", level: str | None = None, context: list[str] | None = None,
@@ -264,9 +266,10 @@ class Assessor:
         if points:
             verdict = "right"
         else:
-            other = self.elsewhere(" ".join(rest), card) if rest else None
+            other = self.elsewhere(rest, card) if rest else None
             taken = self.takes_up(" ".join(rest), correction) or self.restates(" ".join(rest), context or [])
             verdict = "right" if (other is not None or (rest and taken)) else "open"
+            phrase = other[2] if other is not None else phrase
         return Assessment(verdict, target=target.id if target else None, points=points, terms=terms,
                           similarity=score, best=best or (target.id if target else None),
                           phrase=short_phrase(phrase or (rest[0] if rest else text)), text=text, made_by=phrase,
@@ -287,12 +290,12 @@ class Assessor:
         for n, kp in enumerate(card.key_points):
             for i, s in enumerate(sentences):
                 score = close_score(float(sims[i, n]), s, kp.statement)
-                if short and own_words and in_context[n] > question_only[n]:
+                if short and own_words and in_context[n] >= max(question_only[n], IN_CONTEXT_WITH_TERM):
                     # Read with its question; the answer must bring a term of the point the question lacks.
                     fresh = [t for t in _content_terms(terms_in(text, kp.evidence_terms))
                              if t.lower() not in question.lower()]
                     if fresh and not disagreement(s, kp.statement):
-                        score = max(score, float(in_context[n]))
+                        score = max(score, RIGHT_CLOSE)
                 if score >= RIGHT_CLOSE:
                     points.add(kp.id)
                 if score > best[0]:

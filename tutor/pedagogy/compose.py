@@ -202,7 +202,12 @@ def opening_sentence(move: Move, templates: dict, *, guard: RepeatGuard, turn: i
     fb = templates.get("feedback", {})
     kind = move.opening
     a = move.assessment
-    said = f"‘{a.phrase}’" if a is not None and a.phrase else "that"
+    phrase = a.phrase if a is not None else ""
+    if phrase.endswith("…"):  # a cut phrase reads badly: a whole clause of theirs, or "that"
+        from tutor.pedagogy.closure import clean_phrase
+
+        phrase = clean_phrase(a.made_by or a.text, 14)
+    said = f"‘{phrase}’" if phrase else "that"
     terms = ", ".join(dict.fromkeys(t.lower() for t in (a.terms if a else []))) or said
     if kind.startswith("close_"):
         kind = kind.removeprefix("close_")
