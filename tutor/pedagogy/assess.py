@@ -257,7 +257,11 @@ class Assessor:
         if wrong is not None:
             wrong.target = target.id if target else None
             wrong.text = text
-            if points and wrong.verdict == "contradicted":
+            other = self.elsewhere(rest, card) if not points and rest and wrong.verdict == "contradicted" else None
+            if other is not None:  # the right sentence makes another card's point
+                points, best, phrase = set(), None, other[2]
+                wrong.elsewhere = (other[0].id, other[1].id)
+            if (points or other is not None) and wrong.verdict == "contradicted":
                 # One sentence right, another wrong: partly, and the wrong one is corrected first.
                 wrong.verdict, wrong.points, wrong.best, wrong.right_phrase = "partly", points, best, phrase
                 wrong.made_by = phrase
@@ -267,7 +271,9 @@ class Assessor:
             verdict = "right"
         else:
             other = self.elsewhere(rest, card) if rest else None
-            taken = self.takes_up(" ".join(rest), correction) or self.restates(" ".join(rest), context or [])
+            # Re-judging the last claim ("is that right?"): the quote shown for it is no evidence for it.
+            again = bool(context) and text.strip() == (context[0] or "").strip()
+            taken = not again and (self.takes_up(" ".join(rest), correction) or self.restates(" ".join(rest), context or []))
             verdict = "right" if (other is not None or (rest and taken)) else "open"
             phrase = other[2] if other is not None else phrase
         return Assessment(verdict, target=target.id if target else None, points=points, terms=terms,

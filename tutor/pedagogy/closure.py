@@ -81,12 +81,16 @@ def summary_lines(card: LessonCard, state: LearnerState) -> tuple[list[str], lis
     return made, corrected, missing
 
 
-def missing_question(card: LessonCard, missing: list[KeyPoint]) -> str:
-    """The first missing point asked as its ladder's opening question (never its answer)."""
-    if not missing:
-        return ""
-    pump = card.ladder(missing[0].id)[0].text.strip()
-    return pump if pump.endswith("?") else pump.rstrip(".") + "?"
+def missing_question(card: LessonCard, missing: list[KeyPoint], guard=None) -> str:
+    """A missing point asked by a question of its ladder not asked yet (never its answer); ''
+    when every one has been asked."""
+    for kp in missing:
+        for hint in card.ladder(kp.id):
+            q = hint.text.strip()
+            q = q if q.endswith("?") else q.rstrip(".") + "?"
+            if guard is None or not guard.seen("question", q):
+                return q
+    return ""
 
 
 def around_terms(text: str, terms: list[str], limit: int) -> str:

@@ -92,7 +92,7 @@ _LEANS_BACK = re.compile(r"^(he|she|it|they|this|these|that|those|his|her|its|th
                          r"a (second|third|fourth) view|another view)\b", re.I)
 # "The change is valuable evidence …", "The post looked …": a definite noun the student has not
 # met yet leans on the sentence before it.
-_DEFINITE = re.compile(r"^The ([a-z]+)\b(?! of\b)")
+_DEFINITE = re.compile(r"^The ([a-z]+)\b(?! of\b)|\b(?:a|the) similar\b|\bthe same (?:mistake|view|point|argument)\b")
 _POINTS_BACK = re.compile(r"\b(these|those|the latter|the former|such|this (argument|view|point|idea|case|approach))\b", re.I)
 # Advice about writing essays is not evidence about the 1920s.
 _META = re.compile(r"\b(a strong answer|strong answers|the best essays?|an essay|in essays|students (should|who)|"
@@ -167,10 +167,11 @@ def scored_sentences(move: Move, passages: list[Passage], message: str,
             # Study-skills advice is for skills questions, not evidence about the 1920s.
             if passage.kind == "skills" and not focus:
                 score -= 1.0
-            definite = _DEFINITE.match(sentence)
-            if definite and definite.group(1)[:5] not in message.lower():
+            definite = _DEFINITE.search(sentence)
+            if definite and (definite.group(1) or "similar")[:5] not in message.lower():
                 score -= 0.6
-            score -= 0.05 * rank + (1.5 if _LEANS_BACK.match(sentence) else 0.0) \
+            # An answer must stand on its own: "He urged …" opening a passage has no one to lean on.
+            score -= 0.05 * rank + ((3.0 if asked else 1.5) if _LEANS_BACK.match(sentence) else 0.0) \
                 + (0.4 if _POINTS_BACK.search(sentence) else 0.0) + (1.5 if _META.search(sentence) else 0.0)
             out.append((score, passage, sentence))
     out.sort(key=lambda x: -x[0])
@@ -296,6 +297,12 @@ def _with_next(sentence: str, passage: Passage, leaks: Callable[[str], list[str]
     all_sentences = sentences(passage.text)
     core = sentence.rstrip("…")
     at = next((i for i, s in enumerate(all_sentences) if s.startswith(core)), None)
+    if at is not None and at > 0 and _LEANS_BACK.match(sentence):
+        # "He urged ordinary members …": start where a reader can follow, with the sentence before.
+        before = all_sentences[at - 1]
+        if len(before.split()) + len(sentence.split()) <= 60 and '"' not in before \
+                and before.count("“") == before.count("”") and not leaks(before):
+            return f"{before} {sentence}"
     if at is None or at + 1 >= len(all_sentences) or sentence.endswith("…"):
         return sentence
     nxt = all_sentences[at + 1]
@@ -314,10 +321,11 @@ def _summary(move: Move, state, templates: dict, guard: RepeatGuard, turn: int, 
     card = move.card
     made, corrected, missing = summary_lines(card, state)
     signature = f"{card.id}|{','.join(sorted(state.covered_on(card.id)))}|{len(corrected)}"
-    if signature in state.said.get("summary", []):
-        return [pick(templates["closure_again"], turn)], missing_question(card, missing) or question
-    state.said.setdefault("summary", []).append(signature)
-    if move.opening == "summary":
+    asked_for = move.opening == "summary"
+    if asked_for and signature in state.said.get("summary", []):
+        return [pick(templates["closure_again"], turn)], missing_question(card, missing, guard) or question
+    if asked_for:
+        state.said.setdefault("summary", []).append(signature)
         parts = []  # the summary itself is the opening
     n = len(made)
     if made:
@@ -329,7 +337,7 @@ def _summary(move: Move, state, templates: dict, guard: RepeatGuard, turn: int, 
         parts.append(templates["closure_nothing"][0])
     parts.extend(corrected)
     if missing:
-        return parts, missing_question(card, missing)
+        return parts, missing_question(card, missing, guard) or question
     parts.append(guard.fresh("opening", templates["closure_complete"], turn))
     return parts, question
 
