@@ -36,8 +36,9 @@ VERDICTS = ("right", "partly", "open", "contradicted")
 RESTATES = RIGHT_CLOSE  # cosine to a sentence the tutor just quoted: the student read the evidence right
 TAKES_UP = RIGHT_CLOSE  # cosine to the correction just given: the student has taken it in
 _LEANS_BACK = re.compile(r"^\W*(before|after) (that|this|then)\b", re.I)
-# Another card's point is credited only when the message is plainly about it.
-ELSEWHERE_ALONE = RIGHT_CLOSE
+# Another card's point: a sentence is compared with every card's points, not one card's five, so a
+# near-miss comes close to one of them more often and the bar is higher.
+ELSEWHERE_ALONE = RIGHT_CLOSE + 0.06
 _VERB = re.compile(r"\b(is|was|were|are|be|been|had|has|have|did|does|do|could|would|should|can|will|said|"
                    r"thought|got|made|went|took|gave|lost|won|wanted|used|called|helped|led|ran|saw|knew|felt|"
                    r"chose|picked|let|kept|put|set|became|meant|joined|owed|feared|use|want|didn'?t|doesn'?t|wasn'?t|weren'?t|"

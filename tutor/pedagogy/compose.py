@@ -66,7 +66,10 @@ _CLAUSE_END = re.compile(r"(?<=\w)(?:,|;| –| —|:)\s")
 
 def quotable(sentence: str) -> str | None:
     """The sentence, or for a long one its opening clauses (up to a comma, semicolon or dash)
-    followed by '…', when that is short enough to quote; None if neither is usable."""
+    followed by '…', when that is short enough to quote; None if neither is usable. A title in
+    straight quotes ("The New Course") is set in single curly quotes inside the reply's own."""
+    if sentence.count('"') and sentence.count('"') % 2 == 0:
+        sentence = re.sub(r'"([^"]+)"', r"‘\1’", sentence)
     if _usable(sentence):
         return sentence
     if len(sentence.split()) <= MAX_WORDS or not sentence[:1].isupper():
