@@ -184,7 +184,7 @@ class Tutor:
     @staticmethod
     def _to_mark(session: Session, act: Act) -> str:
         """The student's last substantial writing when they ask what mark it would get."""
-        if act.kind not in ("question", "answer_request", "confirm") or not MARK_REQUEST.search(act.text):
+        if act.kind not in ("question", "answer_request", "confirm", "off_topic") or not MARK_REQUEST.search(act.text):
             return ""
         earlier = [t["content"] for t in session.history[:-1] if t["role"] == "user"]
         return next((m for m in reversed(earlier) if word_count(m) >= MIN_MARKED_WORDS), NOTHING_TO_MARK)
@@ -369,7 +369,7 @@ class Tutor:
         allowed = int(move.kind == "answer_question")
         text, citations = compose_offline(move, passages, self.prompts.offline, message=act.text, turn=variant,
                                           covered=covered,
-                                          leaks=lambda t: len(guard.leaks(t)) > allowed or guard.summarises(t),
+                                          leaks=lambda t: len(guard.leaks(t)) > allowed or (not allowed and guard.summarises(t)),
                                           intent_kind=act.kind, guard=RepeatGuard(state.said), state=state)
         ctx = self._context(session, move, {c.n: c.text for c in citations})
         return text, citations, run_checks(text, ctx)

@@ -23,6 +23,7 @@ from tutor.store import Passage
 # Sentence ends, but not after an initial or a title ("E. H. Carr", "Dr. Zhivago", "St. Petersburg").
 _SENT = re.compile(r"(?<!\b[A-Z]\.)(?<!\b(?:Mr|Dr|St|Mt|vs|cf)\.)(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9\"“(])")
 MIN_WORDS, MAX_WORDS = 7, 34
+ANSWER_WORDS = 50
 
 
 @dataclass
@@ -53,31 +54,31 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-def _usable(sentence: str) -> bool:
+def _usable(sentence: str, most: int = MAX_WORDS) -> bool:
     words = len(sentence.split())
     # Unbalanced quotation marks would break the quote the reply wraps around it.
     # Straight double quotes inside would break the quotation marks the reply wraps around it.
-    return (MIN_WORDS <= words <= MAX_WORDS and '"' not in sentence
+    return (MIN_WORDS <= words <= most and '"' not in sentence
             and sentence.count("“") == sentence.count("”") and not sentence.startswith(("-", "*", "|")))
 
 
 _CLAUSE_END = re.compile(r"(?<=\w)(?:,|;| –| —|:)\s")
 
 
-def quotable(sentence: str) -> str | None:
+def quotable(sentence: str, most: int = MAX_WORDS) -> str | None:
     """The sentence, or for a long one its opening clauses (up to a comma, semicolon or dash)
     followed by '…', when that is short enough to quote; None if neither is usable. A title in
     straight quotes ("The New Course") is set in single curly quotes inside the reply's own."""
     if sentence.count('"') and sentence.count('"') % 2 == 0:
         sentence = re.sub(r'"([^"]+)"', r"‘\1’", sentence)
-    if _usable(sentence):
+    if _usable(sentence, most):
         return sentence
-    if len(sentence.split()) <= MAX_WORDS or not sentence[:1].isupper():
+    if len(sentence.split()) <= most or not sentence[:1].isupper():
         return None
     cuts = [m.start() for m in _CLAUSE_END.finditer(sentence)]
     for cut in reversed(cuts):
         head = sentence[:cut].rstrip()
-        if MIN_WORDS + 3 <= len(head.split()) <= MAX_WORDS and _usable(head):
+        if MIN_WORDS + 3 <= len(head.split()) <= most and _usable(head, most):
             return head + "…"
     return None
 
@@ -149,7 +150,8 @@ def scored_sentences(move: Move, passages: list[Passage], message: str,
     out: list[tuple[float, Passage, str]] = []
     for rank, passage in enumerate(passages):
         focus = passage.doc_id in move.focus_docs
-        for sentence in map(quotable, sentences(passage.text)):
+        # An answer may take a whole long sentence ("… the sailors of the Kronstadt naval base rose …").
+        for sentence in (quotable(s, ANSWER_WORDS if asked else MAX_WORDS) for s in sentences(passage.text)):
             if sentence is None or (required and required not in sentence):
                 continue
             relevance = sum(weighted.get(t, 0.0) for t in set(tokenize(sentence))) / norm
@@ -372,7 +374,8 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
         if claim and move.feedback == "right" and move.card is not None and a.best in {k.id for k in move.card.key_points}:
             claim += " " + move.card.key_point(a.best).statement  # the point the claim makes, as the sources put it
         # The quote is evidence to interpret: one that states what the hint asks for is passed over.
-        fresh = lambda s: skip(s) or (move.hint is not None and _answers(s, move))
+        # (A student's own question is answered even when the answer is what the hint asks for.)
+        fresh = lambda s: skip(s) or (move.hint is not None and move.kind != "answer_question" and _answers(s, move))
         found = choose_quote(move, passages, message, fresh, claim) or choose_quote(move, passages, message, skip, claim)
         if found is None:
             found = choose_quote(move, passages, message, leaks, claim)  # a repeat beats no evidence
