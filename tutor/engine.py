@@ -122,7 +122,8 @@ class Tutor:
         # Recorded first: whatever fails below, the student's turn is kept.
         session.add(Turn(role="user", content=message))
         state = session.learner
-        act = self._heard(session, self.acts.read(message, self._act_context(session)))
+        read = self.acts.read(message, self._act_context(session))
+        act = self._heard(session, read)  # pushback is answered as the question or claim it is about
 
         marked = self._to_mark(session, act)  # "what mark would this get?": the coach marks what they wrote
         if marked == NOTHING_TO_MARK and self.coach is not None:
@@ -174,6 +175,7 @@ class Tutor:
             passages = own or passages
 
         reply = self._compose(session, message, act, move, passages, notice)
+        reply.intent = read.kind  # the student's own act: a complaint stays a complaint
         self._remember(state, reply, move)
         state.record(move.kind, card.id, message=message,
                      next_card_id=move.next_card.id if move.next_card is not None else None)
