@@ -39,17 +39,6 @@ _LEANS_BACK = re.compile(r"^\W*(before|after) (that|this|then)\b", re.I)
 # Another card's point: a sentence is compared with every card's points, not one card's five, so a
 # near-miss comes close to one of them more often and the bar is higher.
 ELSEWHERE_ALONE = RIGHT_CLOSE + 0.06
-_VERB = re.compile(r"\b(is|was|were|are|be|been|had|has|have|did|does|do|could|would|should|can|will|said|"
-                   r"thought|got|made|went|took|gave|lost|won|wanted|used|called|helped|led|ran|saw|knew|felt|"
-                   r"chose|picked|let|kept|put|set|became|meant|joined|owed|feared|use|want|didn'?t|doesn'?t|wasn'?t|weren'?t|"
-                   r"can'?t|won'?t|couldn'?t)\b|\w{3,}(?:ed|ied)\b", re.I)
-
-
-def _is_sentence(text: str) -> bool:
-    """A statement with a verb, not a bare name or term ("general secretary", "bukharin")."""
-    return bool(_VERB.search(text))
-
-
 def _content_terms(terms: list[str]) -> list[str]:
     """Evidence terms that are more than a person's name (a name alone makes no point)."""
     return [t for t in terms if not (t[:1].isupper() and " " not in t and t.isalpha())]

@@ -109,7 +109,7 @@ class LearnerState:
         for kp in sorted(kp_ids):
             terms = next((k.evidence_terms for k in card.key_points if k.id == kp), []) if card else []
             # Kept where the point is made, so the summary quotes that part of a long answer.
-            words = around_terms(message.strip(), terms, 14) if terms else message.strip()[:300]
+            words = around_terms(message.strip(), terms, 40) if terms else message.strip()[:300]
             kept = mine.get(kp)
             # One message credited with several points is kept for the first; a later message that
             # makes this point on its own words replaces it, so the summary quotes both.
