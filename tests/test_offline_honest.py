@@ -121,7 +121,7 @@ def test_that_quote_agrees_with_me_is_acknowledged(tutor):
     _, replies = _talk(tutor, "why did stalin win", "the Lenin Enrolment brought in lots of new members",
                        "that quote agrees with me")
     reply = replies[2]
-    assert reply.intent == "confirm" and re.search(r"\b(agree|backs you|supports)", opening_of(reply.text)), reply.text
+    assert reply.intent == "complaint" and re.search(r"\b(agree|backs you|supports)", opening_of(reply.text)), reply.text
     assert reply.move["kind"] != "test_claim", "heard, not sent back to test the same claim again"
 
 

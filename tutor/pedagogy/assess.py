@@ -31,6 +31,9 @@ SHORT_ANSWER_WORDS = 7
 # A short reply read with the tutor's question: it must bring one of the point's own evidence terms
 # (a curated check) that the question lacks, and question + reply must come this near the point.
 IN_CONTEXT_WITH_TERM = 0.60
+# A sentence with two of a point's own evidence terms (a curated check: "446,000", "swamped") and no
+# disagreement may come this near the statement instead (measured by tutor eval keypoints).
+RIGHT_WITH_TERMS = 0.55
 VERDICTS = ("right", "partly", "open", "contradicted")
 # Close matches only (issue 22): the same bar as a key point, with no disagreement.
 RESTATES = RIGHT_CLOSE  # cosine to a sentence the tutor just quoted: the student read the evidence right
@@ -286,6 +289,8 @@ class Assessor:
         for n, kp in enumerate(card.key_points):
             for i, s in enumerate(sentences):
                 score = close_score(float(sims[i, n]), s, kp.statement)
+                if RIGHT_WITH_TERMS <= score < RIGHT_CLOSE and len(set(_content_terms(terms_in(s, kp.evidence_terms)))) >= 2:
+                    score = RIGHT_CLOSE
                 if short and own_words and in_context[n] >= max(question_only[n], IN_CONTEXT_WITH_TERM):
                     # Read with its question; the answer must bring a term of the point the question lacks.
                     fresh = [t for t in _content_terms(terms_in(text, kp.evidence_terms))

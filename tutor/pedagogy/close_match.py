@@ -28,7 +28,7 @@ RIGHT_CLOSE = 0.72
 _PEOPLE = ("trotsky", "zinoviev", "kamenev", "bukharin", "rykov", "tomsky", "pyatakov", "sukhanov", "krupskaya",
            "eastman", "kirov", "carr", "conquest", "tucker", "deutscher", "cohen", "fitzpatrick", "service",
            "kotkin", "ward", "left", "right", "workers", "peasants", "army", "cheka", "politburo", "moscow",
-           "leningrad")
+           "leningrad", "permanent revolution", "socialism in one country")
 _PERSON = re.compile(r"\b(" + "|".join(_PEOPLE) + r")(?:'s|s)?\b")
 _SIDE = re.compile(r"\b(" + "|".join(("stalin", "lenin", "him", *_PEOPLE)) + r")(?:'s|s)?\b")
 # Verbs whose doer a near-miss swaps ("Trotsky recanted while Zinoviev and Kamenev refused").
@@ -49,6 +49,7 @@ _OPPOSITES = [
                                                               r"with bukharin|use stalin)\b"),
     (r"\b(?:allies|allied|teamed up|friends|sided)\b", r"\b(?:against)\b"),
     (r"\b(?:stopped|prevented|protected|banned|forbade|forbidden)\b", r"\b(?:allowed|let)\b"),
+    (r"\b(?:let|allowed|free to)\b", r"\b(?:hard to|could not|cannot|banned|condemned)\b"),
     (r"\b(?:had to wait|must wait|needed to wait|depend(?:ed|s)? on (?:a )?(?:world )?revolution)",
      r"\b(?:tired of waiting|without waiting|by its own)"),
     (r"\b(?:only criticised|criticised only|just criticised)\b", r"\balso criticised\b"),
