@@ -108,7 +108,8 @@ def test_making_every_key_point_leads_to_a_judgement(tutor):
         "the lenin enrolment brought in 240,000 new members, mostly workers",
         "party membership grew from 446,000 to about a million, so the experienced members were swamped",
         "the new members were less educated and loyal to the apparatus that promoted them",
-        "fitzpatrick says the new members were upwardly mobile and owed their promotion to the party",
+        # Issue 22: made closely (a looser wording is tested against a source, not confirmed).
+        "sheila fitzpatrick links stalin's support to upwardly mobile new members who gained promotion",
     )
     card = tutor.lessons.card("lenin-enrolment")
     assert session.learner.covered_on(card.id) == {kp.id for kp in card.key_points}

@@ -291,7 +291,9 @@ class Assessor:
                 score = close_score(float(sims[i, n]), s, kp.statement)
                 if RIGHT_WITH_TERMS <= score < RIGHT_CLOSE and len(set(_content_terms(terms_in(s, kp.evidence_terms)))) >= 2:
                     score = RIGHT_CLOSE
-                if short and own_words and in_context[n] >= max(question_only[n], IN_CONTEXT_WITH_TERM):
+                # A prompt asks for a word or a phrase: the point's own term that it lacks is the answer.
+                bar = question_only[n] if level in ("prompt", "bottom_out") else max(question_only[n], IN_CONTEXT_WITH_TERM)
+                if short and own_words and in_context[n] >= bar:
                     # Read with its question; the answer must bring a term of the point the question lacks.
                     fresh = [t for t in _content_terms(terms_in(text, kp.evidence_terms))
                              if t.lower() not in question.lower()]
