@@ -142,7 +142,9 @@ def test_dont_know_climbs_the_ladder_and_is_never_redirected(tutor):
 
 
 def test_the_card_follows_the_student_and_a_return_resumes(tutor):
-    session, replies = _talk(tutor, "why did stalin win", "he was general secretary", "what about trotsky though",
+    # Issue 22: a bare "he was general secretary" makes no point closely; this reply does.
+    session, replies = _talk(tutor, "why did stalin win", "as general secretary he controlled appointments and so "
+                                    "shaped the party congresses", "what about trotsky though",
                              "he was arrogant", "back to the general secretary stuff")
     assert replies[2].card_id == "trotskys-mistakes"
     assert replies[4].intent == "return" and replies[4].card_id == "why-stalin-won"
@@ -184,7 +186,7 @@ def test_a_bare_name_is_not_a_point_unless_the_question_asked_for_it(tutor, less
     target = card.key_point("delegates")
     a = tutor.assessor.assess("nomenklatura", card, target=target, covered=set(),
                               question="Who actually voted at party congresses, and how did they get there?", level="pump")
-    assert "appointments" not in a.points and a.verdict == "partly"
+    assert "appointments" not in a.points and a.verdict == "open"  # issue 22: no check decides it
     b = tutor.assessor.assess("nomenklatura", card, target=card.key_point("appointments"), covered=set(),
                               question=card.ladder("appointments")[2].text, level="prompt")
     assert "appointments" in b.points

@@ -40,7 +40,8 @@ def _turns(tutor: Tutor, *messages: str):
     ("write me a paragraph on the lenin enrolment", "writing_request", "decline_and_scaffold"),
     ("idk", "dont_know", "hint"),
     ("what was the lenin enrolment", "question", "answer_question"),
-    ("trotsky was arrogant thats why he lost", "claim", "ask_evidence"),
+    # Issue 22: no check decides this claim, so it is tested against a passage, not confirmed.
+    ("trotsky was arrogant thats why he lost", "claim", "test_claim"),
 ])
 def test_each_kind_of_message_gets_its_move(tutor, message, intent, move):
     session, [reply] = _turns(tutor, message)
@@ -94,7 +95,7 @@ def test_a_bare_claim_is_asked_for_evidence_then_met_with_a_counter_argument(tut
     session, [first, second] = _turns(
         tutor, "stalin won because he was general secretary",
         "he became general secretary in april 1922 and appointed the local secretaries who chose congress delegates")
-    assert first.move["kind"] == "ask_evidence"
+    assert first.move["kind"] in ("ask_evidence", "test_claim")  # issue 22: a loose claim is not confirmed
     assert second.move["kind"] == "counter_argument"
     card = tutor.lessons.card(second.card_id)
     assert any(counter in second.text for counter in card.counter_arguments)
@@ -107,7 +108,8 @@ def test_making_every_key_point_leads_to_a_judgement(tutor):
         "the lenin enrolment brought in 240,000 new members, mostly workers",
         "party membership grew from 446,000 to about a million, so the experienced members were swamped",
         "the new members were less educated and loyal to the apparatus that promoted them",
-        "fitzpatrick says the new members were upwardly mobile and owed their promotion to the party",
+        # Issue 22: made closely (a looser wording is tested against a source, not confirmed).
+        "sheila fitzpatrick links stalin's support to upwardly mobile new members who gained promotion",
     )
     card = tutor.lessons.card("lenin-enrolment")
     assert session.learner.covered_on(card.id) == {kp.id for kp in card.key_points}

@@ -38,7 +38,7 @@ from tutor.facts import FactChecker
 from tutor.lessons import DEFAULT_CARD, LessonCard, Lessons
 from tutor.limits import RateLimiter
 from tutor.model_turn import Brief, ModelTurn, data_block, passages_block
-from tutor.pedagogy.acts import Act, ActContext, ActReader, Topicality
+from tutor.pedagogy.acts import WH_START, Act, ActContext, ActReader, Topicality
 from tutor.pedagogy.assess import Assessment, Assessor
 from tutor.pedagogy.checks import (Check, CheckContext, ReadingContext, answering, model_reply_checks, quoted_spans,
                                    reading_checks, run_checks, supported_points)
@@ -60,6 +60,12 @@ __all__ = ["DEFAULT_CARD", "MAX_MESSAGE_CHARS", "RateLimiter", "Reply", "Session
 MAX_MESSAGE_CHARS = 20_000
 CARD_SWITCH_SCORE = 1.0
 STICKINESS = 1.0  # how much more a new card must score to take over a conversation
+MARK_REQUEST = re.compile(r"\b(?:what|which) (?:mark|grade|level|band|score)\b|\bhow many marks\b|"
+                          r"\b(?:mark|grade) (?:this|it|that|my)\b", re.I)
+MIN_MARKED_WORDS = 40  # the essay coach reads 40 words or more
+NOTHING_TO_MARK = ("I can give a level only to writing of 40 words or more, such as a paragraph or a whole essay. "
+                   "Paste it here and I'll place it against the mark scheme and say what would lift it. "
+                   "Which question is your paragraph answering?")
 _CONFIRM_WORDS = r"\b(is|that|right|correct|am|i|so|tho|though|then|yes|yeah|or|no|true|it|fr|innit|really|was|correct)\b"
 # Moves whose model reply must point to a passage (the offline composer always quotes one).
 CITING_MOVES = frozenset({"hint", "decline_and_scaffold", "probe_misconception", "correct_date"})
@@ -135,10 +141,18 @@ class Tutor:
         # Recorded first: whatever fails below, the student's turn is kept.
         session.add(Turn(role="user", content=message))
         state = session.learner
-        act = self.acts.read(message, self._act_context(session))
+        read = self.acts.read(message, self._act_context(session))
+        act = self._heard(session, read)  # pushback is answered as the question or claim it is about
 
-        if act.kind == "essay" and self.coach is not None:
-            reply = self.coach.chat_reply(session, message)
+        marked = self._to_mark(session, act)  # "what mark would this get?": the coach marks what they wrote
+        if marked == NOTHING_TO_MARK and self.coach is not None:
+            reply = Reply(NOTHING_TO_MARK, [], {"kind": "essay_feedback", "label": MOVE_LABELS["essay_feedback"]},
+                          state.card_id, [], OFFLINE, act.kind, notice, [])
+            reply.latency_ms = (time.perf_counter() - started) * 1000
+            session.add(reply.turn())
+            return reply
+        if (act.kind == "essay" or marked) and self.coach is not None:
+            reply = self.coach.chat_reply(session, marked or message)
             reply.notice = " ".join(filter(None, [notice, reply.notice])) or None  # e.g. "message was cut"
             reply.latency_ms = (time.perf_counter() - started) * 1000
             session.add(reply.turn())
@@ -162,7 +176,10 @@ class Tutor:
         if assessment is not None and assessment.points and not (act.kind == "confirm" and assessment.text != act.text):
             newly = state.mark_covered(card.id, assessment.points)
             assessment.new_points = sorted(newly)
-            state.note_words(card.id, assessment.points, assessment.text or act.text, card)
+            state.note_words(card.id, assessment.points, assessment.made_by or assessment.text or act.text, card)
+        if assessment is not None and assessment.correction and act.kind in ("answer", "claim", "confirm") \
+                and assessment.verdict in ("contradicted", "partly"):
+            state.note_correction(card.id, assessment.phrase, assessment.correction)
         relevance = self.matcher.relevance(card, act.text)
         guard = RepeatGuard(state.said)
         move = choose(act, state, card, assessment=assessment, relevance=relevance, templates=self.prompts.offline,
@@ -179,12 +196,34 @@ class Tutor:
             passages = own or passages
 
         reply = self._compose(session, message, act, move, passages, notice, rule_free)
+        reply.intent = read.kind  # the student's own act: a complaint stays a complaint
         self._remember(state, reply, move)
         state.record(move.kind, card.id, message=message,
                      next_card_id=move.next_card.id if move.next_card is not None else None)
         reply.latency_ms = (time.perf_counter() - started) * 1000
         session.add(reply.turn())
         return reply
+
+    @staticmethod
+    def _to_mark(session: Session, act: Act) -> str:
+        """The student's last substantial writing when they ask what mark it would get."""
+        if act.kind not in ("question", "answer_request", "confirm", "off_topic") or not MARK_REQUEST.search(act.text):
+            return ""
+        earlier = [t["content"] for t in session.history[:-1] if t["role"] == "user"]
+        return next((m for m in reversed(earlier) if word_count(m) >= MIN_MARKED_WORDS), NOTHING_TO_MARK)
+
+    @staticmethod
+    def _heard(session: Session, act: Act) -> Act:
+        """Pushback is about the last exchange: "you didn't answer" re-asks the student's last
+        question; "that quote agrees with me" and "that's not what I said" re-judge their last claim."""
+        if act.kind != "complaint" or act.pushback not in ("unanswered", "agrees", "misread"):
+            return act
+        earlier = [t["content"] for t in session.history[:-1] if t["role"] == "user"]
+        if act.pushback == "unanswered":
+            asked = next((m for m in reversed(earlier) if m.rstrip().endswith("?") or WH_START.match(m)), None)
+            return replace(act, kind="question", text=asked) if asked else act
+        claim = session.learner.last.get("content") or (earlier[-1] if earlier else "")
+        return replace(act, kind="confirm", text=claim) if claim else act
 
     def _act_context(self, session: Session) -> ActContext:
         state = session.learner
@@ -213,7 +252,7 @@ class Tutor:
                                         correction=state.last.get("correction", ""),
                                         context=[t["content"] for t in session.history[-3:-1]])
         if act.kind in ("question", "answer_request", "writing_request"):
-            return self.assessor.contradiction(text)
+            return self.assessor.contradiction(text, asked=True)  # what a question takes for granted
         return None
 
     @staticmethod
@@ -338,7 +377,7 @@ class Tutor:
             covered = covered | {move.key_point.id}  # the bottom of the ladder supplies part of this point
         return CheckContext(passages=passages, card=card, covered=covered,
                             contradicted=bool(move.assessment and move.assessment.verdict == "contradicted"),
-                            asked=state.already_said("question"),
+                            asked=state.already_said("question"), may_state=int(move.kind == "answer_question"),
                             allowed_text="\n".join(allowed), secret_lines=self._secret_lines, other_cards=others,
                             lessons=self.lessons)
 
@@ -349,8 +388,11 @@ class Tutor:
         guard = self._context(session, move, {})
         # Wording varies with the turn and the message, deterministically (tests stay repeatable).
         variant = state.turns + zlib.crc32(message.lower().encode("utf-8")) % 97
+        # A direct question gets its fact (one point at most); the argument stays the student's.
+        allowed = int(move.kind == "answer_question")
         text, citations = compose_offline(move, passages, self.prompts.offline, message=act.text, turn=variant,
-                                          covered=covered, leaks=lambda t: guard.leaks(t) or guard.summarises(t),
+                                          covered=covered,
+                                          leaks=lambda t: len(guard.leaks(t)) > allowed or (not allowed and guard.summarises(t)),
                                           intent_kind=act.kind, guard=RepeatGuard(state.said), state=state)
         ctx = self._context(session, move, {c.n: c.text for c in citations})
         return text, citations, run_checks(text, ctx)

@@ -19,7 +19,7 @@ IntentKind = Literal["greeting", "injection", "off_topic", "answer_request", "wr
 MoveKind = Literal["greet", "redirect", "refuse_instructions", "correct_date", "probe_misconception", "hint",
                    "decline_and_scaffold", "counter_argument", "ask_evidence", "summarise_and_judge",
                    "essay_feedback", "empty", "rate_limited", "bottom_out", "answer_question", "confirm",
-                   "next_card"]
+                   "next_card", "test_claim"]
 # What the student is doing in the conversation (tutor.pedagogy.acts): the intent read in context.
 ActKind = Literal["greeting", "injection", "off_topic", "essay", "answer_request", "writing_request", "dont_know",
                   "complaint", "summary", "confirm", "answer", "claim", "question", "switch", "return"]

@@ -711,3 +711,49 @@ def grounded(
     _run_one(lambda settings, store, task: _grounded_run(
         settings, store, questions or _default(settings, "teacher_questions.jsonl"), task),
         print_grounded, json_out, fail_under)
+
+
+def print_keypoints(k: dict, out: Console) -> None:
+    m = k["metrics"]
+    table = Table(title=f"Close key-point matches: {m['n']} sentences ({m['near_misses']} near-misses)")
+    for col in ("threshold", "said right", "precision", "recall"):
+        table.add_column(col, justify="right")
+    for row in k["sweep"]:
+        if row["threshold"] * 100 % 2 == 0 or row["threshold"] in (m["calibrated_threshold"], m["threshold_in_force"]):
+            table.add_row(f"{row['threshold']:.2f}", str(row["right"]), f"{row['precision']:.3f}", f"{row['recall']:.3f}")
+    out.print(table)
+    out.print(f"calibrated threshold (precision ≥ 0.98 from there up): {m['calibrated_threshold']}; in force: "
+              f"{m['threshold_in_force']}; the tutor's 'right': precision {m['right_precision']:.3f}, recall "
+              f"{m['right_recall']:.3f}, near-misses confirmed {m['false_confirmed']}, true ones called wrong "
+              f"{m['false_called_wrong']}", highlight=False)
+
+
+@eval_app.command()
+def keypoints(
+    cases: Optional[Path] = typer.Option(None, "--cases", help="JSONL sentences (default corpus/eval/keypoint_matches.jsonl)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
+    fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
+) -> None:
+    """Precision of the offline tutor's "right" on near-misses, and the threshold sweep that
+    calibrates it. Needs no passage store."""
+    from tutor.embeddings import get_embedder
+    from tutor.evaluation.keypoints import load_keypoint_cases, run_keypoints
+    from tutor.facts import FactChecker
+    from tutor.lessons import LessonError, load_lessons
+    from tutor.pedagogy.assess import Assessor
+    from tutor.pedagogy.learner import KeyPointMatcher
+
+    floors = _floors(fail_under)
+    settings = _settings()
+    rows = _load(load_keypoint_cases, cases or _default(settings, "keypoint_matches.jsonl"))
+    embedder = get_embedder(settings)
+    try:
+        lessons = load_lessons(settings.corpus_dir)
+        facts = FactChecker.load(settings.corpus_dir, embedder=embedder, lessons=lessons)
+    except LessonError as exc:
+        _stop(f"The lessons or the fact base cannot be loaded:\n{exc}")
+    with _progress() as task:
+        result = run_keypoints(Assessor(KeyPointMatcher(embedder), lessons, facts), lessons, rows,
+                               on_progress=task("key points"))
+    print_keypoints(result, err if str(json_out) == "-" else console)
+    _finish(result, json_out, floors)

@@ -15,7 +15,8 @@ Dialogues (``corpus/eval/dialogues.jsonl``): ``{"id", "turns": [{"say", "expect_
 - repetition_rate: replies whose opening sentence, question or a quoted sentence repeats (rapidfuzz)
   one of an earlier reply in the same dialogue;
 - expectation_hit_rate: turns with ``expect_any`` whose reply contains one of the terms;
-- feedback_accuracy: labelled turns whose reply opened with that verdict (right / partly / wrong);
+- feedback_accuracy: labelled turns whose reply opened with that verdict (right / partly / wrong), or
+  gave none where none is due ("none");
 - act_accuracy: labelled turns whose act the engine read correctly;
 - question_rate: replies ending with a question;
 - closure_rate: of the closures owed (a summary request, or a card whose points the student has
@@ -40,7 +41,8 @@ from tutor.pedagogy.checks import last_sentence_is_question
 from tutor.pedagogy.repeats import opening_of, question_of, quotes_of, similar
 
 Progress = Callable[[str, int, int], None]
-FEEDBACK = ("right", "partly", "wrong")
+# "none": no check decides the message, so the reply gives no verdict (issue 22: precision first).
+FEEDBACK = ("right", "partly", "wrong", "none")
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def load_dialogues(path: Path) -> list[Dialogue]:
             if t.get("act") is not None and t["act"] not in ACTS:
                 problems.append(f"{where}: turn {i}: unknown act '{t['act']}'")
             if t.get("feedback") is not None and t["feedback"] not in FEEDBACK:
-                problems.append(f"{where}: turn {i}: 'feedback' must be right, partly or wrong")
+                problems.append(f"{where}: turn {i}: 'feedback' must be right, partly, wrong or none")
             expect = t.get("expect_any") or []
             if not isinstance(expect, list) or not all(isinstance(e, str) for e in expect):
                 problems.append(f"{where}: turn {i}: 'expect_any' must be a list of strings")
@@ -250,7 +252,7 @@ def run_dialogues(tutor, dialogues: list[Dialogue], *, on_progress: Progress | N
                     t.expect_hit += any(e.lower() in reply.text.lower() for e in turn.expect_any)
                 if turn.feedback:
                     t.feedback += 1
-                    t.feedback_ok += reply.feedback == turn.feedback
+                    t.feedback_ok += (reply.feedback or "none") == turn.feedback
                 if turn.act:
                     t.acts += 1
                     t.acts_ok += reply.intent == turn.act
@@ -297,7 +299,7 @@ def dialogues_markdown(result: dict[str, Any]) -> str:
             flags = []
             if exp["act"] and exp["act"] != t["act"]:
                 flags.append(f"act {t['act']} ≠ {exp['act']}")
-            if exp["feedback"] and exp["feedback"] != t["feedback"]:
+            if exp["feedback"] and exp["feedback"] != (t["feedback"] or "none"):
                 flags.append(f"feedback {t['feedback']} ≠ {exp['feedback']}")
             if t["repeated"]:
                 flags.append("repeats")

@@ -17,7 +17,7 @@ off_topic, injection, essay, greeting, answer_request, writing_request.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable
 
@@ -117,6 +117,33 @@ _ANAPHORA = re.compile(r"\b(him|it|them|that|this|he|she|they|those|these|too)\b
 _WHAT_IS_IT = re.compile(r"\bwhat(?:'s| is| was| even is| were)? (?:it|that|this|they)\b|\bwhat even is\b", re.I)
 _EVERYDAY = re.compile(r"\b(football|footballer|game|games|maths?|math|film|movie|music|joke|weather|pancakes?|recipe|"
                        r"homework for|what time is it|time is it|dating|singer|celebrity)\b", re.I)
+# Pushback on the tutor's last reply, each heard for what it says (issue 22): a question left
+# unanswered, a quote that backs the student, a claim the tutor misread, a reply repeated.
+PUSHBACK = {
+    "unanswered": re.compile(r"\b(you (didn'?t|did not|never|haven'?t|still haven'?t) (answer|respond|reply)|"
+                             r"(answer|just answer) (my|the) question|that('?s| is|s) not an answer|"
+                             r"that doesn'?t answer|not what i asked|didn'?t ask (that|about that)|i asked (you )?(about|what|who|why|when|how))\b", re.I),
+    "agrees": re.compile(r"\b(?:(?:that|the|this|your) (?:quote|source|passage|line|evidence|sentence) "
+                         r"(?:agrees|supports|backs|says the same|proves|is on my side|matches)|"
+                         r"(?:that|it) (?:agrees|supports) (?:with )?(?:me|what i said|my point)|so i was right|"
+                         r"that'?s what i said|that is what i said|i said that)\b", re.I),
+    "misread": re.compile(r"\b(that'?s not what i (said|meant|mean)|that is not what i (said|meant)|not what i (said|meant)|"
+                          r"i didn'?t (say|mean|claim) that|i did not (say|mean|claim)|you misread|you misunderstood|"
+                          r"i never said)\b", re.I),
+    "repeated": re.compile(r"\b(you (already|just) (said|asked)|same (summary|thing|question)|repeat(ed|ing) "
+                           r"(yourself|the same|that)|said that already|asked that already)\b", re.I),
+}
+
+
+def pushback_of(text: str) -> str:
+    for kind, pattern in PUSHBACK.items():
+        if pattern.search(text):
+            return kind
+    return ""
+
+
+# "socialism in one country vs permanent revolution": two things set side by side is a question.
+COMPARE = re.compile(r"\b(vs\.?|versus|compared (to|with)|difference between|differences between)\b", re.I)
 _UNGREET = re.compile(r"^\s*(?:hi+|hey+|hello+|hiya|yo|sup)[\s,!.]+", re.I)
 _VERBISH = re.compile(r"\b(is|was|were|are|be|been|had|has|have|did|does|do|could|would|should|can|will|said|"
                       r"thought|got|made|went|took|gave|lost|won|wanted|used|called|helped|led|ran|saw|knew|felt)\b"
@@ -152,6 +179,7 @@ class Act:
     card_id: str | None = None  # the card the message names (switch, return, question, claim)
     topic: str = ""           # the words that named it ("kamenev")
     on_topic: bool = True
+    pushback: str = ""        # a complaint about the last reply: unanswered | agrees | misread | repeated
 
     @property
     def is_request(self) -> bool:
@@ -319,6 +347,9 @@ class ActReader:
             return Act("off_topic", intent, text, None, "", False)
         if intent.kind == "essay" or looks_like_essay(text) or (words >= 120 and len(re.findall(r"[.!?](?:\s|$)", text)) >= 6):
             return act("essay")
+        if ctx.in_conversation and pushback_of(text) and words <= 25:
+            # "you repeated the same summary" is a complaint, not a request for another.
+            return replace(act("complaint"), pushback=pushback_of(text))
         if SUMMARY.search(text) and not re.search(r"\b(whole|everything|all of it|the power struggle|for me so i can)\b", text, re.I):
             return act("summary")
         if intent.kind in ("writing_request", "answer_request"):
@@ -330,8 +361,8 @@ class ActReader:
         switch = self._switch(text, ctx)
         if switch is not None:
             return switch if switch.on_topic else act("off_topic")
-        if ctx.in_conversation and COMPLAINT.search(text):
-            return act("complaint")
+        if ctx.in_conversation and (COMPLAINT.search(text) or pushback_of(text)):
+            return replace(act("complaint"), pushback=pushback_of(text))
         stripped = text.rstrip()
         if ctx.in_conversation and HINT_REQUEST.search(text) and words <= 14:
             return act("dont_know")
@@ -348,9 +379,9 @@ class ActReader:
         if question_like and _EVERYDAY.search(text) and not (isinstance(self.topicality, Topicality)
                                                              and self.topicality.score(text).vocabulary):
             return act("off_topic")
-        if not on_topic and ctx.in_conversation and WH_START.match(text) and _ANAPHORA.search(text) and words <= 10 \
-                and not _EVERYDAY.search(text):
-            on_topic = True  # "oh so who chose him", "why would he say that": about what was just said
+        if not on_topic and ctx.in_conversation and WH_START.match(text) and (_ANAPHORA.search(text) or words <= 4) \
+                and words <= 10 and not _EVERYDAY.search(text):
+            on_topic = True  # "oh so who chose him", "what post??": about what was just said
         if not on_topic and ctx.in_conversation and not WH_START.match(text):
             # A statement (or a yes/no check) after the tutor's question is a reply to it unless it
             # is plainly about something else: nothing in the store comes near it.
@@ -360,6 +391,8 @@ class ActReader:
             return act("off_topic")
         named = self.named_card(text)
         wrong = self.lessons.misconceptions_in(text)
+        if COMPARE.search(text) and not _has_verb(text):
+            return act("question", named.id if named else None)
         if question_like or (not ctx.asked and _WHAT_IS_IT.search(text)):
             if (WH_START.match(text) or _WHAT_IS_IT.search(text)) and not TENTATIVE.search(text):
                 return act("question", named.id if named else None)

@@ -21,36 +21,27 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tutor.lessons import _YEAR, DateError, KeyPoint, LessonCard, Lessons, Misconception, TimelineEvent, term_regex
+from tutor.pedagogy.close_match import RIGHT_CLOSE, close_score, disagreement
 from tutor.pedagogy.learner import KeyPointMatcher, terms_in
 from tutor.retrieval import tokenize
 
-# Cosine (MiniLM) between a student's sentence and a key point's statement.
-# Tuned on the dev split of corpus/eval/dialogues.jsonl (the holdout split is reported apart).
-RIGHT_ALONE = 0.50       # the point is made by meaning alone
-RIGHT_WITH_TERM = 0.25   # ... or with one of its evidence terms
-RIGHT_IN_CONTEXT = 0.40  # question + answer together come this near the point
-PARTLY = 0.45            # on the point's ground
-NEAREST_MARGIN = 0.04    # points within this of a sentence's nearest one count as made by it
-SHORT_ANSWER_WORDS = 7   # a phrase answering a prompt
-VERDICTS = ("right", "partly", "wrong", "contradicted")
-RESTATES = 0.60   # cosine to a sentence the tutor just quoted: the student read the evidence right
-TAKES_UP = 0.50   # cosine to the correction just given: the student has taken it in
-_COMMON = frozenset({"stalin", "lenin", "trotski", "trotsky", "parti", "power", "won", "win", "1920s", "leader"})
+# A point is made only by a close match (tutor.pedagogy.close_match.RIGHT_CLOSE, calibrated on
+# corpus/eval/keypoint_matches.jsonl); a reply of up to twice this many words is read with its question.
+SHORT_ANSWER_WORDS = 7
+# A short reply read with the tutor's question: it must bring one of the point's own evidence terms
+# (a curated check) that the question lacks, and question + reply must come this near the point.
+IN_CONTEXT_WITH_TERM = 0.60
+# A sentence with two of a point's own evidence terms (a curated check: "446,000", "swamped") and no
+# disagreement may come this near the statement instead (measured by tutor eval keypoints).
+RIGHT_WITH_TERMS = 0.55
+VERDICTS = ("right", "partly", "open", "contradicted")
+# Close matches only (issue 22): the same bar as a key point, with no disagreement.
+RESTATES = RIGHT_CLOSE  # cosine to a sentence the tutor just quoted: the student read the evidence right
+TAKES_UP = RIGHT_CLOSE  # cosine to the correction just given: the student has taken it in
 _LEANS_BACK = re.compile(r"^\W*(before|after) (that|this|then)\b", re.I)
-# Another card's point is credited only when the message is plainly about it.
-ELSEWHERE_ALONE = 0.60
-ELSEWHERE_WITH_TERM = 0.45
-_VERB = re.compile(r"\b(is|was|were|are|be|been|had|has|have|did|does|do|could|would|should|can|will|said|"
-                   r"thought|got|made|went|took|gave|lost|won|wanted|used|called|helped|led|ran|saw|knew|felt|"
-                   r"chose|picked|let|kept|put|set|became|meant|joined|owed|feared|use|want|didn'?t|doesn'?t|wasn'?t|weren'?t|"
-                   r"can'?t|won'?t|couldn'?t)\b|\w{3,}(?:ed|ied)\b", re.I)
-
-
-def _is_sentence(text: str) -> bool:
-    """A statement with a verb, not a bare name or term ("general secretary", "bukharin")."""
-    return bool(_VERB.search(text))
-
-
+# Another card's point: a sentence is compared with every card's points, not one card's five, so a
+# near-miss comes close to one of them more often and the bar is higher.
+ELSEWHERE_ALONE = RIGHT_CLOSE + 0.06
 def _content_terms(terms: list[str]) -> list[str]:
     """Evidence terms that are more than a person's name (a name alone makes no point)."""
     return [t for t in terms if not (t[:1].isupper() and " " not in t and t.isalpha())]
@@ -58,7 +49,7 @@ def _content_terms(terms: list[str]) -> list[str]:
 
 @dataclass
 class Assessment:
-    verdict: str                       # right | partly | wrong | contradicted
+    verdict: str                       # right | partly | open (no verdict) | contradicted
     target: str | None = None          # the key point judged against first
     points: set[str] = field(default_factory=set)   # key points the message makes
     new_points: list[str] = field(default_factory=list)  # ... that it makes for the first time
@@ -73,11 +64,13 @@ class Assessment:
     text: str = ""                     # the text judged
     dated: TimelineEvent | None = None  # the event a short answer dates correctly
     elsewhere: tuple[str, str] | None = None  # (card, key point) of another card the message makes
+    right_phrase: str = ""             # partly: the sentence that is right beside the one corrected
+    made_by: str = ""                  # the whole sentence that makes the point(s), for the summary
 
     @property
-    def label(self) -> str:
-        """right | partly | wrong: the polarity of the feedback."""
-        return "wrong" if self.verdict == "contradicted" else self.verdict
+    def label(self) -> str | None:
+        """right | partly | wrong: the polarity of the feedback; None when no check decides."""
+        return None if self.verdict == "open" else "wrong" if self.verdict == "contradicted" else self.verdict
 
     def as_dict(self) -> dict:
         return {"verdict": self.verdict, "target": self.target, "points": sorted(self.points),
@@ -87,6 +80,25 @@ class Assessment:
 
 
 _SENT = re.compile(r"(?<=[.!?;])\s+|\n+|,\s+(?:and|but|so)\s+")
+# Sentences, as a reader splits them: the unit each claim is judged in (", so ..." stays with its reason).
+SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
+_QUESTION_START = re.compile(r"^\W*(?:(?:so|and|but|ok(?:ay)?|oh|wait|then|hmm+|um+)[\s,]+)*(?:who|what|when|where|why|how|"
+                             r"which|whose|whom|did|was|were|is|are|does|do|could|would|should|can|has|had|have|"
+                             r"isn'?t|wasn'?t|didn'?t|doesn'?t|weren'?t)\b", re.I)
+_TAG = re.compile(r"[\s,]*\b(?:right|correct|true|yeah|yes|innit|no|is that (?:right|correct|true|it)|isn'?t it|"
+                  r"wasn'?t it|didn'?t he|wasn'?t he|am i right|yes or no)\W*$", re.I)
+
+
+def asks_only(text: str) -> bool:
+    """Every sentence of the message is a question: nothing in it is claimed."""
+    parts = [s for s in SENTENCES.split(text) if s and s.strip()]
+    return bool(parts) and all(_asks(s) for s in parts)
+
+
+def _asks(sentence: str) -> bool:
+    """A question, not a claim ("was it when Stalin ran the army?"); a statement with a tag
+    ("he was general secretary, right?") is a claim to check."""
+    return bool(_QUESTION_START.match(_TAG.sub("", sentence.strip())))
 
 
 _MARKUP = re.compile(r"<[^>]*>|[<>*_`\[\]#|\\]|https?://\S+")
@@ -108,7 +120,11 @@ class Assessor:
         self.lessons = lessons
         self.facts = facts  # tutor.facts.FactChecker when available: check(text) -> verdicts
 
-    def contradiction(self, text: str) -> Assessment | None:
+    def contradiction(self, text: str, *, asked: bool = False) -> Assessment | None:
+        """A claim the timeline, a card's misconception or the fact base decides is wrong. In a
+        question (``asked``) only what it takes for granted is checked, against the timeline and the
+        cards ("why did trotsky call stalin a grey blur?"); the fact base reads claims, and a
+        question's year is often what it asks about ("why was the Testament not acted on in 1924?")."""
         dates = self.lessons.date_errors(text)
         if dates:  # a wrong date first: the timeline gives the right one outright
             e = dates[0]
@@ -121,7 +137,7 @@ class Assessor:
             # A half-truth ("Stalin won by luck") is partly right; the correction says what is missing.
             return Assessment("partly" if m.verdict == "partly" else "contradicted", misconception=m,
                               misconception_card=card, correction=m.why_wrong, phrase=short_phrase(text))
-        if self.facts is not None:
+        if self.facts is not None and not asked:
             # A claim the fact base contradicts is probed like a card's misconception, with the
             # correcting source; where the fact base is silent nothing is flagged.
             # "Before that he was ..." orders against something outside the sentence: not checkable here.
@@ -177,112 +193,119 @@ class Assessor:
         if not quoted or self.matcher.embedder is None or len(text.split()) < 3:
             return False
         vectors = self.matcher._vectors([text[:600], *quoted])
-        return max(float(vectors[0] @ v) for v in vectors[1:]) >= RESTATES
+        return any(close_score(float(vectors[0] @ v), text, q) >= RESTATES for q, v in zip(quoted, vectors[1:]))
 
     def takes_up(self, text: str, correction: str) -> bool:
         """After a correction, the answer states what the correction says (stem overlap or meaning)."""
-        if not correction:
-            return False
-        mine = set(tokenize(text)) - _COMMON
-        if mine & set(tokenize(correction)):
-            return True
-        if self.matcher.embedder is None:
+        if not correction or self.matcher.embedder is None:
             return False
         a, b = self.matcher._vectors([text[:600], correction[:600]])
-        return float(a @ b) >= TAKES_UP
+        return close_score(float(a @ b), text, correction) >= TAKES_UP
 
-    def elsewhere(self, text: str, card: LessonCard) -> tuple[LessonCard, KeyPoint] | None:
-        """A point of another card that the message makes clearly (a right answer to a question
-        the conversation has moved past, or about the topic the student has moved to)."""
-        if self.matcher.embedder is None or len(text.split()) < 4:
+    def elsewhere(self, sentences: list[str], card: LessonCard) -> tuple[LessonCard, KeyPoint, str] | None:
+        """A point of another card that a sentence makes closely (a right answer to a question
+        the conversation has moved past, or about the topic the student has moved to), with it."""
+        sentences = [s[:600] for s in sentences if len(s.split()) >= 4][:10]
+        if self.matcher.embedder is None or not sentences:
             return None
-        sentences = [s[:600] for s in _SENT.split(text) if s.strip()][:10] or [text[:600]]
-        best: tuple[float, LessonCard, KeyPoint] | None = None
+        best: tuple[float, LessonCard, KeyPoint, str] | None = None
         for other in self.lessons.cards:
             if other.id == card.id:
                 continue
             vectors = self.matcher._vectors([*sentences, *(kp.statement for kp in other.key_points)])
-            a = np.stack(vectors[: len(sentences)])
-            b = np.stack(vectors[len(sentences):])
-            sims = (a @ b.T).max(axis=0)
-            for kp, sim in zip(other.key_points, sims):
-                hits = _content_terms(terms_in(text, kp.evidence_terms))
-                if sim >= ELSEWHERE_ALONE or (hits and sim >= ELSEWHERE_WITH_TERM):
-                    if best is None or sim > best[0]:
-                        best = (float(sim), other, kp)
-        return (best[1], best[2]) if best else None
+            sims = np.stack(vectors[: len(sentences)]) @ np.stack(vectors[len(sentences):]).T
+            for (i, n) in zip(*np.nonzero(sims >= ELSEWHERE_ALONE)):
+                kp, sentence = other.key_points[n], sentences[i]
+                score = close_score(float(sims[i, n]), sentence, kp.statement)
+                if score >= ELSEWHERE_ALONE and (best is None or score > best[0]):
+                    best = (score, other, kp, sentence)
+        return best[1:] if best else None
 
     def assess(self, text: str, card: LessonCard, *, target: KeyPoint | None, covered: set[str],
                question: str = "", level: str | None = None, context: list[str] | None = None,
                correction: str = "") -> Assessment:
-        """``level`` is the rung of the tutor's last question (a prompt asks for a word or a phrase);
-        ``context`` the student's previous message and the tutor's last reply, for short answers."""
-        wrong = self.contradiction(text)
+        """Each sentence judged on its own (issue 22, precision first): "contradicted" only where the
+        timeline, a card's misconception or the fact base decides it; "right" only where a sentence
+        makes one of the card's points closely (close_match.RIGHT_CLOSE, no disagreement with the
+        statement); a right and a contradicted sentence together are "partly", the correction
+        first; everything else "open" (no verdict: the student tests the claim against a source).
+        A question in the message is not a claim. ``level`` is the rung of the tutor's last
+        question; ``context`` the student's previous message and the tutor's last reply."""
+        sentences = [s.strip() for s in SENTENCES.split(text) if s and s.strip()] or [text]
+        sentences = [s[:600] for s in sentences[:40]]
+        claims = [s for s in sentences if not _asks(s)] or ([] if _asks(text) else sentences)
+        wrong, wrong_sentence = None, ""
+        for s in claims:
+            wrong = self.contradiction(s)
+            if wrong is not None:
+                wrong_sentence = s
+                break
+        if wrong is None and claims and len(claims) > 1:
+            wrong = self.contradiction(" ".join(claims))  # a misconception spread over two sentences
         if wrong is None and context is not None:
             wrong = self.dated(text, context)
+        rest = [s for s in claims if s != wrong_sentence] if wrong is not None else claims
+        points, best, phrase, score = self._close(rest, card, question, text, target, level)
+        terms = terms_in(text, card.key_point(best).evidence_terms) if best else []
         if wrong is not None:
             wrong.target = target.id if target else None
             wrong.text = text
+            other = self.elsewhere(rest, card) if not points and rest and wrong.verdict == "contradicted" else None
+            if other is not None:  # the right sentence makes another card's point
+                points, best, phrase = set(), None, other[2]
+                wrong.elsewhere = (other[0].id, other[1].id)
+            if (points or other is not None) and wrong.verdict == "contradicted":
+                # One sentence right, another wrong: partly, and the wrong one is corrected first.
+                wrong.verdict, wrong.points, wrong.best, wrong.right_phrase = "partly", points, best, phrase
+                wrong.made_by = phrase
             return wrong
-        sentences = [s for s in _SENT.split(text) if s.strip()] or [text]
-        sentences = [s[:600] for s in sentences[:40]]
-        sims, in_context, question_only = self._similarities(sentences, card, question, text)
-        words = len(text.split())
-        asked = question.lower()
-        sentence = _is_sentence(text)
-        # An answer made only of the question's own words ("paperwork" to "... top post, or
-        # paperwork?") picks an option; it does not yet make the point.
-        own_words = bool(set(tokenize(text)) - set(tokenize(question))) if question else True
-        points: set[str] = set()
-        # By meaning alone a sentence makes the point it comes nearest to (and any within a whisker
-        # of it), not every point whose statement shares its names ("Zinoviev and Kamenev ...").
-        nearest = sims >= sims.max(axis=1, keepdims=True) - NEAREST_MARGIN if sims.size else sims > 0
-        context_nearest = in_context >= (in_context.max() if len(in_context) else 0.0) - NEAREST_MARGIN
-        for n, kp in enumerate(card.key_points):
-            hits = terms_in(text, kp.evidence_terms)
-            fresh = [t for t in hits if t.lower() not in asked]
-            best = float(sims[:, n].max())
-            alone = float((sims[:, n] * nearest[:, n]).max())
-            # Read as an answer to the question: does question + answer come near the point, and
-            # nearer than the question alone?
-            # ... for the point the question was after, or the one question + answer comes nearest.
-            answered = in_context[n] >= RIGHT_IN_CONTEXT and in_context[n] >= question_only[n] and own_words \
-                and (bool(context_nearest[n]) or (target is not None and kp.id == target.id))
-            # Naming a person or a term is not making a point: a bare phrase counts only as the
-            # answer to a prompt (a question whose answer is a word or a phrase).
-            # (A checked phrase, "bonaparte ye?", is judged as the student's answer to the question.)
-            named_only = not sentence and not text.rstrip().endswith("?") and level not in ("prompt", "bottom_out") \
-                and target is not None and kp.id != target.id
-            if named_only:
-                continue
-            if len(hits) >= 2 or alone >= RIGHT_ALONE or (hits and best >= RIGHT_WITH_TERM) \
-                    or (fresh and words <= SHORT_ANSWER_WORDS) or (question and answered):
-                points.add(kp.id)
-        col = {kp.id: n for n, kp in enumerate(card.key_points)}
-        best_kp = max(card.key_points, key=lambda k: float(sims[:, col[k.id]].max())
-                      + (0.05 if target is not None and k.id == target.id else 0.0))
-        focus_kp = target if target is not None and (target.id in points or not points) else None
-        if focus_kp is None:
-            focus_kp = next((k for k in card.key_points if k.id in points), best_kp)
-        f = col[focus_kp.id]
-        phrase_sent = sentences[int(np.argmax(sims[:, f]))]
-        terms = terms_in(text, focus_kp.evidence_terms)
-        similarity = float(sims[:, f].max())
         other = None
         if points:
             verdict = "right"
         else:
-            other = self.elsewhere(text, card)
-            if other is not None or self.takes_up(text, correction) or self.restates(text, context or []):
-                verdict = "right"
-            elif any(terms_in(text, k.evidence_terms) for k in card.key_points) or float(sims.max()) >= PARTLY \
-                    or not own_words:
-                verdict = "partly"
-            else:
-                verdict = "wrong"
+            other = self.elsewhere(rest, card) if rest else None
+            # Re-judging the last claim ("is that right?"): the quote shown for it is no evidence for it.
+            again = bool(context) and text.strip() == (context[0] or "").strip()
+            taken = not again and (self.takes_up(" ".join(rest), correction) or self.restates(" ".join(rest), context or []))
+            verdict = "right" if (other is not None or (rest and taken)) else "open"
+            phrase = other[2] if other is not None else phrase
         return Assessment(verdict, target=target.id if target else None, points=points, terms=terms,
-                          similarity=similarity, best=focus_kp.id, phrase=short_phrase(phrase_sent), text=text,
+                          similarity=score, best=best or (target.id if target else None),
+                          phrase=short_phrase(phrase or (rest[0] if rest else text)), text=text, made_by=phrase,
                           elsewhere=(other[0].id, other[1].id) if other else None)
+
+    def _close(self, sentences: list[str], card: LessonCard, question: str, text: str, target: KeyPoint | None,
+               level: str | None) -> tuple[set[str], str | None, str, float]:
+        """The card's points that a sentence makes closely, the best of them, the sentence that
+        makes it and its score. A short reply to the tutor's question is read with the question
+        ("the general secretary" to "Which office ...?"), but only its own words may disagree."""
+        if not sentences or self.matcher.embedder is None:
+            return set(), None, "", 0.0
+        sims, in_context, question_only = self._similarities(sentences, card, question, text)
+        short = question and len(text.split()) <= SHORT_ANSWER_WORDS * 2 and len(sentences) == 1
+        own_words = bool(set(tokenize(text)) - set(tokenize(question))) if question else True
+        points: set[str] = set()
+        best: tuple[float, str | None, str] = (0.0, None, "")
+        for n, kp in enumerate(card.key_points):
+            for i, s in enumerate(sentences):
+                score = close_score(float(sims[i, n]), s, kp.statement)
+                if RIGHT_WITH_TERMS <= score < RIGHT_CLOSE and len(set(_content_terms(terms_in(s, kp.evidence_terms)))) >= 2:
+                    score = RIGHT_CLOSE
+                # A prompt asks for a word or a phrase: the point's own term that it lacks is the answer.
+                bar = question_only[n] if level in ("prompt", "bottom_out") else max(question_only[n], IN_CONTEXT_WITH_TERM)
+                if short and own_words and in_context[n] >= bar:
+                    # Read with its question; the answer must bring a term of the point the question lacks.
+                    fresh = [t for t in _content_terms(terms_in(text, kp.evidence_terms))
+                             if t.lower() not in question.lower()]
+                    if fresh and not disagreement(s, kp.statement):
+                        score = max(score, RIGHT_CLOSE)
+                if score >= RIGHT_CLOSE:
+                    points.add(kp.id)
+                if score > best[0]:
+                    best = (score, kp.id, s)
+        if target is not None and target.id in points:
+            best = (best[0], target.id, best[2])
+        return points, best[1] if points else None, best[2] if points else "", best[0]
 
     def _similarities(self, sentences: list[str], card: LessonCard, question: str,
                       text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -59,6 +59,8 @@ class CheckContext:
     # must not praise it) and the questions already asked (a reply must not ask one again).
     contradicted: bool = False
     asked: list[str] = field(default_factory=list)
+    # A direct answer to a student's question may state one point: the fact asked for (issue 22).
+    may_state: int = 0
 
     def leaks(self, text: str) -> list[str]:
         """Key points (as card:point) that the text gives away, on the card or the other cards."""
@@ -163,6 +165,7 @@ def run_checks(text: str, ctx: CheckContext) -> list[Check]:
                         "" if last_sentence_is_question(text) else "the reply must end with one question"))
 
     leaked = ctx.leaks(text)
+    leaked = leaked if len(leaked) > ctx.may_state else []
     checks.append(Check("no_answer_leak", not leaked,
                         f"states key points the student has not reached: {', '.join(leaked)}" if leaked else ""))
 

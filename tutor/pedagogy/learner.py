@@ -47,6 +47,7 @@ class LearnerState:
     closed: list[str] = field(default_factory=list)           # cards summarised
     last: dict[str, Any] = field(default_factory=dict)        # the last move: kind, card, key point, question
     earlier: list[list[Any]] = field(default_factory=list)    # [student message, card then], last 40
+    corrections: dict[str, list[list[str]]] = field(default_factory=dict)  # card -> [student's words, correction]
 
     def covered_on(self, card_id: str) -> set[str]:
         return set(self.covered.get(card_id, []))
@@ -108,12 +109,18 @@ class LearnerState:
         for kp in sorted(kp_ids):
             terms = next((k.evidence_terms for k in card.key_points if k.id == kp), []) if card else []
             # Kept where the point is made, so the summary quotes that part of a long answer.
-            words = around_terms(message.strip(), terms, 14) if terms else message.strip()[:300]
+            words = around_terms(message.strip(), terms, 40) if terms else message.strip()[:300]
             kept = mine.get(kp)
             # One message credited with several points is kept for the first; a later message that
             # makes this point on its own words replaces it, so the summary quotes both.
             if kept is None or (kept != words and list(mine.values()).count(kept) > 1):
                 mine[kp] = words
+
+    def note_correction(self, card_id: str, said: str, correction: str) -> None:
+        """A claim of the student's the tutor corrected, with the correction, for the summary."""
+        kept = self.corrections.setdefault(card_id, [])
+        if said and correction and all(fix != correction for _, fix in kept):
+            kept.append([said, correction])
 
     def assert_point(self, card_id: str, kp_id: str) -> None:
         done = self.asserted.setdefault(card_id, [])

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from tutor.kinds import MoveKind
 from tutor.lessons import DateError, Hint, KeyPoint, LessonCard, Misconception
-from tutor.pedagogy.assess import Assessment
+from tutor.pedagogy.assess import Assessment, asks_only
 from tutor.pedagogy.ladder import Step, climb, step
 from tutor.pedagogy.learner import LearnerState
 from tutor.pedagogy.repeats import RepeatGuard
@@ -38,6 +38,7 @@ MOVE_LABELS = {
     "answer_question": "evidence for your question",
     "confirm": "checking your answer",
     "next_card": "the next question",
+    "test_claim": "testing your claim against a source",
 }
 _EVIDENCE = re.compile(r"\b(1[89]\d\d|\d{2,3},\d{3}|\d+ ?(per ?cent|%)|congress|conference|testament|postscript|"
                        r"declaration|enrolment|platform|resolution|letter|article|speech|said|wrote|according to)\b", re.I)
@@ -141,6 +142,11 @@ def choose(act, state: LearnerState, card: LessonCard, *, assessment: Assessment
         move.question = guard.fresh("question", templates["bottom_out_question"], state.turns)
     move.act = act.kind
     move.assessment = move.assessment or assessment
+    pushback = getattr(act, "pushback", "")
+    if pushback in ("unanswered", "agrees", "misread") and move.kind not in ("probe_misconception", "correct_date"):
+        # Heard first: the acknowledgement opens the reply, then the answer or the verdict.
+        move.opening = f"pushback_{pushback}" + ("_right" if assessment is not None and assessment.verdict == "right"
+                                                 else "")
     if move.assessment is not None and move.feedback is None and act.kind in ("answer", "claim", "confirm") \
             and move.opening != "judgement":
         move.feedback = move.assessment.label
@@ -172,22 +178,26 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
         move.opening = "summary"
         return move
 
-    contradicted = assessment is not None and assessment.verdict == "contradicted"
+    # One sentence right, another contradicted: the correction first, then what was right.
+    corrected = assessment is not None and assessment.verdict == "partly" and bool(assessment.right_phrase)
+    contradicted = assessment is not None and (assessment.verdict == "contradicted" or corrected)
     if contradicted and assessment.date_error is not None:
         err = assessment.date_error
         event = err.event.event.rstrip(".")
         question = guard.fresh("question", [q.format(stated=err.stated_year, correct=err.correct, event=event)
                                             for q in templates["date_question"]], state.turns)
         return Move(kind="correct_date", question=question, label=MOVE_LABELS["correct_date"], card=card,
-                    date_error=err, focus_docs=list(err.event.docs), counter=event, opening="contradicted",
-                    feedback="wrong")
+                    date_error=err, focus_docs=list(err.event.docs), counter=event,
+                    opening="corrected" if corrected else "contradicted", feedback="partly" if corrected else "wrong",
+                    newly_covered=newly)
     if contradicted and assessment.misconception is not None:
         m = assessment.misconception
         question = m.probe if not guard.seen("question", m.probe) else \
             guard.fresh("question", templates["probe_again"], state.turns)
         return Move(kind="probe_misconception", question=question, label=MOVE_LABELS["probe_misconception"],
                     card=assessment.misconception_card or card, misconception=m, focus_docs=[m.correct_doc],
-                    opening="contradicted", feedback="wrong")
+                    opening="corrected" if corrected else "contradicted", feedback="partly" if corrected else "wrong",
+                    newly_covered=newly)
 
     if assessment is not None and assessment.verdict == "partly" and assessment.misconception is not None \
             and kind in ("answer", "claim", "confirm"):
@@ -214,7 +224,10 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
         move = _ladder_move("hint", state, card, relevance, guard)
         move.opening, move.topic = kind, act.topic
         return move
-    if kind == "question" and not (assessment and assessment.verdict == "right"):
+    asks = kind == "confirm" and assessment is not None and assessment.verdict == "open" and asks_only(message)
+    if (kind == "question" and not (assessment and assessment.verdict == "right")) or asks:
+        # A question gets an answer from the sources, a yes/no one too ("was it when he ran the army?"):
+        # no check decides it, so it is not judged.
         move = _ladder_move("hint", state, card, relevance, guard)
         if move.kind == "hint":
             move.kind, move.label = "answer_question", f"{MOVE_LABELS['answer_question']} ({move.label})"
@@ -234,11 +247,11 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
             made_point = bool(assessment and assessment.points)
             if kind == "confirm" and assessment is not None:
                 return Move(kind="next_card", question=question, label=MOVE_LABELS["next_card"], card=card,
-                            next_card=nxt, opening="confirm_" + assessment.label, feedback=assessment.label)
+                            next_card=nxt, opening="confirm_" + (assessment.label or "open"), feedback=assessment.label)
             return Move(kind="next_card", question=question, label=MOVE_LABELS["next_card"], card=card,
                         next_card=nxt, opening="right" if made_point else "judgement",
                         feedback="right" if made_point else None)
-    verdict = assessment.verdict if assessment else "partly"
+    verdict = assessment.verdict if assessment else "open"
     if state.done_on(card) and card.id not in state.closed:
         move = _judge(card, state, guard, templates)
         move.opening = "close_" + verdict
@@ -268,7 +281,17 @@ def _choose(act, state, card, assessment, relevance, templates, guard, message, 
         move = _ladder_move("hint", state, card, relevance, guard)
         move.newly_covered, move.opening = newly, opening
         return move
-    # Partly right jumps a rung (the student is near); not right climbs one.
+    if verdict == "open" and getattr(act, "pushback", "") == "agrees":
+        # The student has read the passage against the claim and says it fits: take that and move on.
+        state.focus.pop(card.id, None)
+        return _ladder_move("hint", state, card, relevance, guard)
+    if verdict == "open" and kind in ("claim", "confirm"):
+        # No check decides it: the passage that bears on the claim, and the student tests it.
+        kp = state.target(card, relevance)
+        question = guard.fresh("question", templates["test_question"], state.turns)
+        return Move(kind="test_claim", question=question, label=MOVE_LABELS["test_claim"], card=card, key_point=kp,
+                    opening="confirm_open" if kind == "confirm" else "open")
+    # Partly right jumps a rung (the student is near); otherwise the next rung.
     move = _ladder_move("hint", state, card, relevance, guard, skip=1 if verdict == "partly" else 0)
     move.newly_covered, move.opening = newly, opening
     return move
