@@ -317,3 +317,55 @@ def test_a_summary_quotes_the_students_words_and_sees_the_whole_conversation(ope
     data = _turn_data(openai_server.requests[4])
     assert data["earlier_conversation"]["student_said_earlier"], "the turns left out are summarised"
     assert data["earlier_conversation"]["points_made_in_their_words"]["why-stalin-won"]["posts"] == said
+
+
+# -- guards found too strict in the relay trial (corpus/eval/trials/2026-12-06-relay) ------------
+def _reading(reply: str, claims=(), questions=(), move: str = "correct"):
+    from tutor.pedagogy.reading import Reading
+
+    return Reading.model_validate_json(scripted_reading(reply, claims=claims, questions=questions, move=move))
+
+
+def test_a_claim_split_off_a_contradicted_sentence_is_judged_on_its_own_words():
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+    from tutor.pedagogy.reading import Evidence
+
+    sentence = ("stalin was made general secretary in 1917 right after the revolution so he had years, "
+                "and he used it to appoint loyal people to jobs")
+    ev = Evidence("E1", "stalin-general-secretary", sentence, "contradicts",
+                  "Stalin was General Secretary of the party from 3 April 1922.", "overview-power-struggle")
+    reading = _reading("He became General Secretary in April 1922, not 1917 [1]. What did the post let him do?",
+                       claims=[("stalin was made general secretary in 1917", "wrong", "E1", "April 1922."),
+                               ("he used it to appoint loyal people to jobs", "right", "1", "")])
+    checks = {c.name: c for c in reading_checks(reading, ReadingContext(message=sentence, evidence=[ev],
+                                                                        passages={1: "text"}))}
+    assert checks["verdicts_match_evidence"].passed, checks["verdicts_match_evidence"].detail
+    # The whole sentence judged right is still refused.
+    whole = _reading("Yes. What did the post let him do?", claims=[(sentence, "right", "1", "")])
+    checks = {c.name: c for c in reading_checks(whole, ReadingContext(message=sentence, evidence=[ev],
+                                                                      passages={1: "text"}))}
+    assert not checks["verdicts_match_evidence"].passed
+
+
+def test_a_summary_may_quote_any_of_the_students_words():
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+
+    said = "i think trotsky just kept quiet about it\nhe was seen as arrogant and he only joined in 1917"
+    reply = 'So far: "he was seen as arrogant" and "trotsky just kept quiet about it". Which mattered most?'
+    checks = {c.name: c for c in reading_checks(_reading(reply, move="summarise_and_judge"),
+                                                ReadingContext(message="sum up?", student_text=said,
+                                                               words=["some other credited words"]))}
+    assert checks["summary_in_their_words"].passed
+    checks = {c.name: c for c in reading_checks(_reading('You said "nothing like that at all". Why?',
+                                                         move="summarise_and_judge"),
+                                                ReadingContext(message="sum up?", student_text=said))}
+    assert not checks["summary_in_their_words"].passed
+
+
+def test_only_answers_to_questions_the_student_asked_are_allowed_text():
+    from tutor.pedagogy.checks import CheckContext, answering
+
+    ctx = CheckContext(passages={}, card=None, covered=set(), allowed_text="base")
+    asked = _reading("…", questions=[("so how did he not get kicked out", "Zinoviev and Kamenev argued he should stay.")])
+    assert "Zinoviev and Kamenev argued" in answering(ctx, asked, "ok but so how did he not get kicked out").allowed_text
+    assert answering(ctx, asked, "tell me about the congress").allowed_text == "base"  # not the student's question

@@ -531,6 +531,8 @@ class Tutor:
             data["passage_plan"] = {"note": PLAN_NOTE, "plan": plan_brief(move, state.covered_on(card.id), shown, message)}
         data["evidence"] = [ev.as_dict() for ev in evidence]
         data["questions_already_asked"] = state.already_said("question")
+        # The relay trial: a model left to itself opened three replies running with "One fix first".
+        data["openings_already_used"] = state.already_said("opening")[-6:]
         a = move.assessment
         data["engine_reading"] = {
             "act": move.act, "assessment": move.feedback,

@@ -320,7 +320,9 @@ def _bears_on(claim, ev: Evidence, ctx: ReadingContext, findings: list[Evidence]
     return len(mine) >= 0.8 * len(theirs) and fuzz.partial_ratio(mine, theirs) >= CLAIM_SENTENCE
 
 
-_ASKING = re.compile(r"^\W*(who|what|when|where|why|how|which|was|were|did|does|do|is|are|can|could|would)\b", re.I)
+# A question word within its first three words ("so how did he…", "ok but why…").
+_ASKING = re.compile(r"^\W*(?:\w+\W+){0,2}(who|what|when|where|why|how|which|was|were|did|does|do|is|are|can|could|would)\b",
+                     re.I)
 
 
 def answering(ctx: CheckContext, reading: Reading, message: str) -> CheckContext:
