@@ -354,6 +354,9 @@ def _pdf_layout_or_pages(data: bytes, reader) -> dict[str, Any]:
 
     from tutor.pdf_layout import read_layout
 
+    # pypdf walks the page tree first: a loop in it (which pdfminer quietly reads as no pages) is
+    # a malformed file, not a scanned one.
+    len(reader.pages)
     try:
         return read_layout(data)
     except (PSException, PdfminerException, MalformedPDFException):

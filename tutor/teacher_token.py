@@ -67,6 +67,28 @@ def valid(token: str | None, settings: Settings, *, now: float | None = None) ->
     return (time.time() if now is None else now) < int(expiry)
 
 
+_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+def cookie_script(token: str, *, now: float | None = None) -> str:
+    """The line of page script that sets (a token) or clears (``""``) the sign-in cookie. Only a
+    token's own characters (base64url, digits, dots) may reach the script: anything else is
+    refused rather than escaped.
+
+    >>> cookie_script("")[:60]
+    "<script>document.cookie = 'tutor_teacher=; path=/; max-age=0"
+    >>> cookie_script("x'; alert(1)//")
+    Traceback (most recent call last):
+    ...
+    ValueError: a sign-in token holds only base64url characters and dots
+    """
+    if not set(token) <= _TOKEN_CHARS or len(token) > 200:
+        raise ValueError("a sign-in token holds only base64url characters and dots")
+    age = seconds_left(token, now=now) if token else 0
+    return (f"<script>document.cookie = '{COOKIE}={token}; path=/; max-age={age}; SameSite=Strict'"
+            " + (location.protocol === 'https:' ? '; Secure' : '');</script>")
+
+
 def seconds_left(token: str, *, now: float | None = None) -> int:
     """How long a valid token has to run (for the cookie's Max-Age)."""
     return max(0, int(token.split(".", 1)[0]) - int(time.time() if now is None else now))

@@ -63,10 +63,8 @@ def _write_cookie() -> None:
     token = st.session_state.pop(COOKIE_KEY, None)
     if token is None:
         return
-    # The token is base64url and digits only (tutor.teacher_token): nothing to escape.
-    age = teacher_token.seconds_left(token) if token else 0
-    st.html(f"<script>document.cookie = '{teacher_token.COOKIE}={token}; path=/; max-age={age}; SameSite=Strict'"
-            " + (location.protocol === 'https:' ? '; Secure' : '');</script>", unsafe_allow_javascript=True)
+    # The one script the app writes: cookie_script admits only a token's own characters.
+    st.html(teacher_token.cookie_script(token), unsafe_allow_javascript=True)
 
 
 def _sign_out() -> None:
