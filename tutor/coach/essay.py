@@ -707,11 +707,16 @@ class EssayCoach:
             missed = [e for e in errors if e["found_by"] == "fact checker"]
             if missed:
                 notice = "The fact checker also found: " + " ".join(
-                    f"“{e['text'][:120]}” — {e['correction']}" for e in missed[:3])
+                    f"“{_clip(e['text'])}” — {e['correction']}" for e in missed[:3])
         passages = []
         if citations and self.retriever is not None and hasattr(self.retriever, "store"):
             passages = self.retriever.store.get_passages([c.passage_id for c in citations])
         return Reply(text, citations, move, analysis.card, checks, mode, "essay", notice, passages)
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    """A quoted sentence shortened at a word, never mid-word."""
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _tidy(text: str) -> str:
