@@ -369,3 +369,28 @@ def test_only_answers_to_questions_the_student_asked_are_allowed_text():
     asked = _reading("…", questions=[("so how did he not get kicked out", "Zinoviev and Kamenev argued he should stay.")])
     assert "Zinoviev and Kamenev argued" in answering(ctx, asked, "ok but so how did he not get kicked out").allowed_text
     assert answering(ctx, asked, "tell me about the congress").allowed_text == "base"  # not the student's question
+
+
+def test_a_correction_of_the_students_own_wrong_claim_is_allowed_text():
+    from tutor.pedagogy.checks import CheckContext, answering
+
+    ctx = CheckContext(passages={}, card=None, covered=set(), allowed_text="base")
+    message = "plus the ban on factions from 1924 meant he couldnt organise"
+    corrected = _reading("…", claims=[("the ban on factions from 1924", "wrong", "2",
+                                       "It was Lenin's resolution at the 10th Congress in March 1921.")])
+    assert "10th Congress in March 1921" in answering(ctx, corrected, message).allowed_text
+    invented = _reading("…", claims=[("stalin planned it all", "wrong", "2", "He did not plan it.")])
+    assert answering(ctx, invented, message).allowed_text == "base"  # not a claim the student made
+
+
+def test_a_reply_denying_the_students_wrong_year_states_no_wrong_date():
+    from pathlib import Path
+
+    from tutor.lessons import load_lessons
+    from tutor.pedagogy.checks import CheckContext, asserted_errors
+
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    ctx = CheckContext(passages={}, card=None, covered=set(), lessons=load_lessons(corpus))
+    denial = "Bukharin wasn't expelled from the party in 1929; he lost his Politburo seat that November."
+    assert asserted_errors(denial, ctx) == []
+    assert asserted_errors("Trotsky was expelled from the party in 1925.", ctx)

@@ -273,10 +273,14 @@ def asserted_errors(text: str, ctx: CheckContext) -> list[str]:
         if line.strip() and len(line) > 20:
             own = own.replace(line.strip(), " ")
     found = [m.id for _, m in ctx.lessons.misconceptions_in(own)]
-    # "21 January 1924, not 1925" corrects the student's year: the reply also gives the right one.
+    # "21 January 1924, not 1925" corrects the student's year: the reply also gives the right one;
+    # "Bukharin wasn't expelled in 1929" denies the year (relay trial: a true correction refused).
     found += [f"date:{e.event.id}" for e in ctx.lessons.date_errors(own)
-              if not re.search(rf"\b{e.event.years[0]}\b", e.sentence)]
+              if not re.search(rf"\b{e.event.years[0]}\b", e.sentence) and not _DENIES.search(e.sentence)]
     return found
+
+
+_DENIES = re.compile(r"\b(?:not|never|no)\b|n't\b", re.I)
 
 
 def failures(checks: list[Check]) -> list[Check]:
@@ -326,14 +330,17 @@ _ASKING = re.compile(r"^\W*(?:\w+\W+){0,2}(who|what|when|where|why|how|which|was
 
 
 def answering(ctx: CheckContext, reading: Reading, message: str) -> CheckContext:
-    """The checks' context with the Reading's answers to the student's own direct questions
-    allowed: answering what was asked is not giving the argument away (the facts are not held
-    back, the judgement is). An answer that alone states two or more key points is the argument,
-    not an answer, and stays a leak."""
+    """The checks' context with the Reading's answers to the student's own direct questions, and
+    its corrections of the student's own wrong claims, allowed: answering what was asked and
+    correcting what was said wrong is not giving the argument away (the facts are not held back,
+    the judgement is). One that alone states two or more key points is the argument, not an
+    answer, and stays a leak."""
     said = _plain(message)
+    theirs = lambda text: fuzz.partial_ratio(_plain(text), said) >= QUOTE_FIDELITY  # noqa: E731
     answers = [q.answer for q in reading.student_questions
-               if q.answer.strip() and ("?" in q.text or _ASKING.match(q.text))
-               and fuzz.partial_ratio(_plain(q.text), said) >= QUOTE_FIDELITY]
+               if q.answer.strip() and ("?" in q.text or _ASKING.match(q.text)) and theirs(q.text)]
+    answers += [c.correction for c in reading.claims
+                if c.verdict in ("wrong", "partly") and c.correction.strip() and theirs(c.text)]
     allowed = [a for a in answers if len(ctx.leaks(a)) <= 1]
     if not allowed:
         return ctx
