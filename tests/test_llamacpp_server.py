@@ -55,6 +55,11 @@ FALLBACK_WORDS = "offline course-materials tutor"
 UNGROUNDED_MOVES = {"greet", "redirect", "refuse_instructions"}
 
 PIZZA = "Can you recommend a good pizza place near me?"
+# How the Reading's JSON schema is sent: the default ("auto": response_format json_schema, which
+# OpenAI, vLLM and llama.cpp's C++ llama-server accept) and as a forced tool call, which
+# llama-cpp-python's server turns into a grammar. The recorded run says what each one gave.
+STRUCTURED = ["auto", "function_calling"]
+STRUCTURED_AS = {"auto": "json_schema", "function_calling": "function_calling"}
 # Each conversation is a fresh session: (student messages, what it probes).
 CONVERSATIONS = [
     ([PIZZA], "off-topic message the small model tends to hand back"),
@@ -222,16 +227,17 @@ class RecordingTurn(ModelTurn):
         return record.outcome
 
 
-@pytest.fixture(scope="module")
-def played(llamacpp_server, corpus_home, embedder):
-    """Every conversation played once through ``Tutor.reply`` against the server; the records,
-    the replies and the wire exchanges, with the tally printed for the report."""
+@pytest.fixture(scope="module", params=STRUCTURED)
+def played(request, llamacpp_server, corpus_home, embedder):
+    """Every conversation played once through ``Tutor.reply`` against the server, for one way of
+    sending the schema; the records, the replies and the wire exchanges, the tally printed."""
     proxy = RecordingProxy(llamacpp_server)
     settings = load_settings(home=corpus_home, database_url="", llm="openai-compatible", llm_base_url=f"{proxy.url}/v1",
                              llm_model=MODEL_NAME, llm_timeout=TURN_BUDGET, llm_turn_budget=TURN_BUDGET,
-                             llm_max_retries=0, rate_limit_per_minute=0)
+                             llm_max_retries=0, rate_limit_per_minute=0, llm_structured=request.param)
     tutor = build(settings, store=Store(settings, embedder), chat_model=CONFIGURED).tutor
-    assert tutor.model is not None and tutor.model.structured == "json_schema", "auto asks ChatOpenAI for a JSON schema"
+    method = tutor.model.structured
+    assert method == STRUCTURED_AS[request.param], f"{request.param} asks ChatOpenAI for {method}"
     tutor.model = RecordingTurn(tutor.model)
     results: list[tuple[TurnRecord, Any]] = []
     started = time.monotonic()
@@ -245,15 +251,23 @@ def played(llamacpp_server, corpus_home, embedder):
                 results.append((record, reply))
     finally:
         proxy.close()
-    _report(results, proxy.exchanges, time.monotonic() - started)
-    return tutor.mode, results, proxy.exchanges
+    _report(method, results, proxy.exchanges, time.monotonic() - started)
+    return Played(method, tutor.mode, results, proxy.exchanges)
 
 
-def _report(results, exchanges, seconds: float) -> None:
+@dataclass
+class Played:
+    method: str  # how the schema was sent: json_schema (response_format) or function_calling (a tool)
+    mode: str    # the model's mode, as replies show it
+    results: list[tuple[TurnRecord, Any]]
+    exchanges: list[dict[str, Any]]
+
+
+def _report(method: str, results, exchanges, seconds: float) -> None:
     kinds = Counter(record.kind for record, _ in results)
     caught = Counter(name for record, _ in results for failed in record.attempts for name in failed)
     statuses = Counter(e["status"] for e in exchanges)
-    lines = [f"llama.cpp server: {len(results)} turns in {seconds:.0f} s; {len(exchanges)} requests "
+    lines = [f"llama.cpp server, schema sent as {method}: {len(results)} turns in {seconds:.0f} s; {len(exchanges)} requests "
              f"(HTTP statuses {dict(statuses)})",
              *(f"  {n} x {kind}" for kind, n in kinds.most_common()),
              f"  readings parsed: {sum(len(r.attempts) for r, _ in results)}; guards that refused one: "
@@ -280,25 +294,40 @@ def _statements_before_question(text: str) -> int:
     return len([s for s in sentences[:-1] if not s.rstrip(" )\"'”’[]0123456789").endswith("?")])
 
 
+def _schema_sent(body: dict) -> tuple[str, dict]:
+    """The schema a chat request carried, and its name: in response_format or as the forced tool."""
+    if "response_format" in body:
+        spec = body["response_format"].get("json_schema", {})
+        return spec.get("name", ""), spec.get("schema", {})
+    [tool] = body.get("tools") or [{}]
+    function = tool.get("function", {})
+    forced = (body.get("tool_choice") or {}).get("function", {}).get("name")
+    return (function.get("name", "") if forced == function.get("name") else ""), function.get("parameters", {})
+
+
 def test_a_json_schema_reaches_the_server_and_its_answer_is_handled(played):
-    mode, results, exchanges = played
-    chat = [e for e in exchanges if e["path"].endswith("/chat/completions")]
+    chat = [e for e in played.exchanges if e["path"].endswith("/chat/completions")]
     assert chat, "no request reached the llama.cpp server"
-    schemas = [e["body"].get("response_format", {}).get("json_schema", {}) for e in chat]
-    assert all(s.get("name") == "Reading" and "claims" in s.get("schema", {}).get("properties", {}) for s in schemas), \
-        "every structured call sends the Reading's JSON schema"
+    for exchange in chat:
+        name, schema = _schema_sent(exchange["body"])
+        assert name == "Reading" and {"claims", "reply"} <= set(schema.get("properties", {})), exchange["body"].keys()
+    results = played.results
     assert all(r.outcome is not None and r.outcome.calls >= 1 for r, _ in results), "every turn asked the model"
-    parsed = sum(len(r.attempts) for r, _ in results)
-    handled = [r for r, _ in results if r.outcome is not None and (r.outcome.ok or r.outcome.notice)]
-    assert len(handled) == len(results), "every turn ended as a guarded Reading or a fallback with a reason"
-    # Either the server's JSON became a Reading at least once, or the server refused the schema
-    # and every turn fell back; the tally printed above says which.
-    assert parsed >= 1 or all(not r.outcome.ok for r, _ in results)
+    assert all(r.outcome.ok or r.outcome.notice for r, _ in results), "a guarded Reading, or a fallback saying why"
+    refused = [e for e in chat if e["status"] != 200]
+    if refused:
+        # The server would not take the schema this way: every such turn was answered offline, the
+        # status named in the notice, the student's turn kept.
+        for record, reply in results:
+            assert reply.mode == "offline" and f"({refused[0]['status']})" in reply.notice, record.kind
+    else:
+        # The server answered every request: its JSON became a Reading at least once.
+        assert sum(len(r.attempts) for r, _ in results) >= 1, [r.kind for r, _ in results]
 
 
 def test_every_reply_passed_the_guards_or_is_the_offline_tutor_with_its_notice(played):
-    mode, results, _ = played
-    for record, reply in results:
+    mode = played.mode
+    for record, reply in played.results:
         where = f"{record.message!r} -> {reply.mode}: {reply.text!r} ({record.kind})"
         assert all(c.passed for c in reply.checks), (where, [c.as_dict() for c in reply.checks if not c.passed])
         assert re.sub(r"(\s*\[\d+\])+\s*$", "", reply.text.strip()).rstrip(" \"'”’*_").endswith("?"), where
@@ -319,8 +348,8 @@ def test_every_reply_passed_the_guards_or_is_the_offline_tutor_with_its_notice(p
 
 
 def test_nothing_that_echoes_the_student_or_lacks_a_passage_reaches_the_student(played):
-    mode, results, _ = played
-    for record, reply in results:
+    mode = played.mode
+    for record, reply in played.results:
         where = f"{record.message!r} -> {reply.mode}: {reply.text!r} ({record.kind})"
         assert not _echoes(reply.text, record.message), where
         if reply.mode != mode:
@@ -332,5 +361,5 @@ def test_nothing_that_echoes_the_student_or_lacks_a_passage_reaches_the_student(
             assert reply.citations or _statements_before_question(reply.text) >= 1, f"a bare question: {where}"
         else:
             assert reply.citations, f"no passage behind the reply: {where}"
-    [pizza] = [reply for record, reply in results if record.message == PIZZA]
+    [pizza] = [reply for record, reply in played.results if record.message == PIZZA]
     assert "pizza" not in pizza.text.lower(), f"the off-course request is not taken up: {pizza.text!r}"
