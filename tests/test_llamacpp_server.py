@@ -200,7 +200,7 @@ class TurnRecord:
         if self.outcome is None:
             return "no model call"
         if self.outcome.ok:
-            return "parsed, passed the guards" if len(self.attempts) == 1 else "parsed, passed on regeneration"
+            return "parsed, passed the guards" if self.outcome.calls == 1 else "parsed, passed on regeneration"
         if self.attempts and any(self.attempts):
             return "parsed, refused by the guards -> offline"
         if self.outcome.calls > len(self.attempts) and "schema" in (self.outcome.reason or ""):
