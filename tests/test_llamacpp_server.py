@@ -87,7 +87,9 @@ def llamacpp_requirements() -> Path:
         missing.append(f"{GGUF_ENV}={raw} is not a GGUF file (its first bytes are not 'GGUF')")
     if missing:
         reason = "the real llama.cpp server test needs: " + "; ".join(missing)
-        if os.environ.get("CI"):
+        # .ci/run sets TUTOR_TEST_GGUF only once the server is built and the model assembled: then a
+        # missing part is a failure. Where that source build could not finish it says so and skips.
+        if os.environ.get("CI") and raw:
             pytest.fail(reason)
         pytest.skip(reason)
     return gguf
