@@ -394,3 +394,23 @@ def test_a_reply_denying_the_students_wrong_year_states_no_wrong_date():
     denial = "Bukharin wasn't expelled from the party in 1929; he lost his Politburo seat that November."
     assert asserted_errors(denial, ctx) == []
     assert asserted_errors("Trotsky was expelled from the party in 1925.", ctx)
+
+
+def test_an_answer_to_who_kept_stalin_in_post_is_allowed_but_the_whole_argument_is_not():
+    from pathlib import Path
+
+    from tutor.lessons import load_lessons
+    from tutor.pedagogy.checks import CheckContext, answering
+
+    lessons = load_lessons(Path(__file__).resolve().parents[1] / "corpus")
+    ctx = CheckContext(passages={}, card=lessons.get("left-underestimated-stalin"), covered=set(),
+                       other_cards=[(lessons.get("why-stalin-won"), set())], lessons=lessons)
+    question = "what actually happened to Lenin's Testament in May 1924?"
+    fact = ("It was read only to the delegations, and Zinoviev and Kamenev argued that Stalin should stay as "
+            "General Secretary, since they needed him against Trotsky.")
+    assert fact in answering(ctx, _reading("…", questions=[(question, fact)]), question).allowed_text
+    argument = ("He won because the General Secretary controlled appointments and the delegates, his alliance "
+                "with Zinoviev and Kamenev beat Trotsky, whose mistakes and illness cost him, and the ban on "
+                "factions of 1921 silenced the opposition.")
+    why = "so why did stalin win?"
+    assert argument not in answering(ctx, _reading("…", questions=[(why, argument)]), why).allowed_text

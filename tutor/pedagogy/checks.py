@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
@@ -324,6 +325,7 @@ def _bears_on(claim, ev: Evidence, ctx: ReadingContext, findings: list[Evidence]
     return len(mine) >= 0.8 * len(theirs) and fuzz.partial_ratio(mine, theirs) >= CLAIM_SENTENCE
 
 
+ANSWER_POINTS = 2  # key points of one card an answer to the student's own question may touch
 # A question word within its first three words ("so how did he…", "ok but why…").
 _ASKING = re.compile(r"^\W*(?:\w+\W+){0,2}(who|what|when|where|why|how|which|was|were|did|does|do|is|are|can|could|would)\b",
                      re.I)
@@ -333,15 +335,18 @@ def answering(ctx: CheckContext, reading: Reading, message: str) -> CheckContext
     """The checks' context with the Reading's answers to the student's own direct questions, and
     its corrections of the student's own wrong claims, allowed: answering what was asked and
     correcting what was said wrong is not giving the argument away (the facts are not held back,
-    the judgement is). One that alone states two or more key points is the argument, not an
-    answer, and stays a leak."""
+    the judgement is). One that states more than ANSWER_POINTS key points of one card is the
+    argument, not an answer, and stays a leak."""
     said = _plain(message)
     theirs = lambda text: fuzz.partial_ratio(_plain(text), said) >= QUOTE_FIDELITY  # noqa: E731
     answers = [q.answer for q in reading.student_questions
                if q.answer.strip() and ("?" in q.text or _ASKING.match(q.text)) and theirs(q.text)]
     answers += [c.correction for c in reading.claims
                 if c.verdict in ("wrong", "partly") and c.correction.strip() and theirs(c.text)]
-    allowed = [a for a in answers if len(ctx.leaks(a)) <= 1]
+    # Counted per card: one fact touches points of several cards ("Zinoviev and Kamenev kept him as
+    # General Secretary" names the posts and the alliances), but three points of one card are its argument.
+    allowed = [a for a in answers
+               if max(Counter(k.split(":")[0] for k in ctx.leaks(a)).values(), default=0) <= ANSWER_POINTS]
     if not allowed:
         return ctx
     return replace(ctx, allowed_text="\n".join([ctx.allowed_text, *allowed]))
