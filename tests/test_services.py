@@ -74,9 +74,13 @@ def test_replace_keeps_the_id_and_refuses_another(services):
 
 def test_each_upload_is_parsed_once(services, monkeypatch):
     parsed = []
-    real = library_module.read_document
-    monkeypatch.setattr(library_module, "read_document", lambda name, data, **kw: parsed.append(name) or real(
-        name, data, **kw))
+    real = library_module.read_uploads  # every upload is read in the bounded child, a batch at a time
+
+    def reading(files, *args, **kw):
+        parsed.extend(name for name, _ in files)
+        return real(files, *args, **kw)
+
+    monkeypatch.setattr(library_module, "read_uploads", reading)
     files = [Upload("kronstadt.md", NOTE), Upload("other.md", NOTE.replace(b"notes-on-kronstadt", b"other"))]
     results = teacher_service.handle_uploads(services.library, local_operator(), files)
     assert [r.status for r in results] == ["added", "added"]
