@@ -72,6 +72,7 @@ _OPPOSITES = [
     (r"\b(?:no value|useless|worthless)\b", r"\b(?:still valuable)\b"),
     (r"\b(?:personality alone|his own plans?)\b", r"\b(?:structure|bureaucracy)\b"),
 ]
+_PRONOUN_START = re.compile(r"^\W*(?:he|she|his|her)\b")
 _NEGATED = re.compile(r"\b(?:not|never|no|didn'?t|wasn'?t|weren'?t|couldn'?t|nobody|none)\b")
 
 
@@ -104,6 +105,8 @@ def disagreement(sentence: str, statement: str) -> str:
     a person, year or figure the statement lacks, someone on the other side, an opposite word."""
     s, k = sentence.lower(), statement.lower()
     extra = _named(s) - _named(k)
+    if len(extra) == 1 and _PRONOUN_START.match(k):
+        extra = set()  # "He argued…" (a drafted point from a handout): the student's name for "he" is no other person
     if extra:
         return f"names {', '.join(sorted(extra))}, which the point does not"
     years = set(_YEAR.findall(s)) - set(_YEAR.findall(k))
