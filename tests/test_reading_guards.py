@@ -138,7 +138,7 @@ def test_a_key_point_the_words_do_not_support_is_not_credited(openai_server, cor
                        points=[("posts", "As General Secretary Stalin controlled appointments"),
                                ("alliances", "his people became the delegates"),           # the words do not make it
                                ("ideas", "Socialism in one country was popular")],          # not the student's words
-                       reply="Yes: the post gave him the appointments. Who did the delegates then vote for "
+                       reply="Yes: the post gave him the appointments [1]. Who did the delegates then vote for "
                              "at the party congresses?", move="ask_evidence")
     openai_server.script("json:" + inflated)
     tutor = _tutor(corpus_home, embedder, openai_server)
@@ -249,6 +249,14 @@ def test_a_bare_question_with_no_passage_is_refused(openai_server, corpus_home, 
     tutor = _tutor(corpus_home, embedder, openai_server)
     reply = tutor.reply(tutor.new_session(), "why did stalin win")
     assert "on_course" in _retry_prompt(openai_server) and reply.mode == "offline"
+
+
+def test_a_bare_question_naming_stalin_but_no_passage_is_refused(openai_server, corpus_home, embedder):  # noqa: F811
+    # What the real 0.5B model wrote (tests/test_llamacpp_server.py): on the course, but grounded in nothing.
+    openai_server.script("json:" + reading(reply="Did everyone underestimate Stalin?", move="answer_question"))
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), "So was it just his posts, or did the others underestimate him?")
+    assert "cites_passage" in _retry_prompt(openai_server) and reply.mode == "offline"
 
 
 def test_a_direct_question_gets_an_answer_before_the_question(openai_server, corpus_home, embedder):  # noqa: F811

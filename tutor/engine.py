@@ -68,6 +68,7 @@ NOTHING_TO_MARK = ("I can give a level only to writing of 40 words or more, such
                    "Which question is your paragraph answering?")
 _CONFIRM_WORDS = r"\b(is|that|right|correct|am|i|so|tho|though|then|yes|yeah|or|no|true|it|fr|innit|really|was|correct)\b"
 # Moves whose model reply must point to a passage (the offline composer always quotes one).
+UNCITED_MOVES = frozenset({"greet", "redirect", "refuse_instructions", "summarise_and_judge"})
 CITING_MOVES = frozenset({"hint", "decline_and_scaffold", "probe_misconception", "correct_date"})
 FALLBACK_NOTICE = "This reply comes from the offline course-materials tutor because {reason}. Your conversation is safe."
 # The whole conversation goes to the model while it is this short; past it, the recent turns
@@ -449,8 +450,11 @@ class Tutor:
                               student_text=session.student_text())
 
         def check(reading: Reading) -> list[Check]:
-            # A model's hint points to a passage; a correction may rest on the evidence it names.
-            ctx.require_citation = bool(shown) and reading.move in ("hint", "decline_and_scaffold")
+            # A teaching reply points to a passage (a bare "Did everyone underestimate Stalin?" from a
+            # 0.5B model passed every other guard); a correction may rest on the fact-base evidence it
+            # names instead; greetings, redirects and summaries of the student's own words need none.
+            on_evidence = any(c.evidence.strip().upper().startswith("E") for c in reading.claims)
+            ctx.require_citation = bool(shown) and not on_evidence and reading.move not in UNCITED_MOVES
             return (reading_checks(reading, rctx) + run_checks(reading.reply, answering(ctx, reading, message))
                     + model_reply_checks(reading.reply, message, self.lessons, numbered))
 
