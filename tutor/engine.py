@@ -41,6 +41,7 @@ from tutor.model_turn import Brief, ModelTurn, data_block, passages_block
 from tutor.pedagogy.acts import WH_START, Act, ActContext, ActReader, Topicality
 from tutor.pedagogy.assess import Assessment, Assessor
 from tutor.pedagogy.checks import (Check, CheckContext, ReadingContext, answering, model_reply_checks, quoted_spans,
+                                   takes_up_off_topic,
                                    reading_checks, run_checks, supported_points)
 from tutor.pedagogy.reading import Evidence, Reading
 from tutor.pedagogy.compose import Citation, compose_offline
@@ -456,7 +457,8 @@ class Tutor:
             on_evidence = any(c.evidence.strip().upper().startswith("E") for c in reading.claims)
             ctx.require_citation = bool(shown) and not on_evidence and reading.move not in UNCITED_MOVES
             return (reading_checks(reading, rctx) + run_checks(reading.reply, answering(ctx, reading, message))
-                    + model_reply_checks(reading.reply, message, self.lessons, numbered))
+                    + model_reply_checks(reading.reply, message, self.lessons, numbered)
+                    + ([takes_up_off_topic(reading.reply, message, numbered)] if act.kind == "off_topic" else []))
 
         outcome = self.model.run(Brief(self.model_messages(session, message, move, shown, evidence), check=check,
                                        notice=FALLBACK_NOTICE, checker="the tutor's checks", schema=Reading))

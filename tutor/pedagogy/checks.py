@@ -425,6 +425,24 @@ def supported_points(reading: Reading, card: LessonCard | None, message: str, su
     return accepted, refused
 
 
+def takes_up_off_topic(text: str, message: str, passages: dict[int, str]) -> Check:
+    """For a message read as off the course: the reply does not take up its subject (a word of
+    the message, not in any passage shown, back in the reply: "What kind of pizza place near you? [1]"
+    from the real 0.5B model, which cited a passage and so passed ``on_course``).
+
+    >>> takes_up_off_topic("What kind of pizza place near you? [1]", "recommend a pizza place", {1: "Stalin"}).passed
+    False
+    >>> takes_up_off_topic("Back to Stalin: who chose the delegates [1]?", "recommend a pizza place", {1: "Stalin"}).passed
+    True
+    """
+    course = _plain(" ".join(passages.values()))
+    taken = sorted({w for w in set(_plain(message).split()) & set(_plain(unquoted(text)).split())
+                    if len(w) >= 4 and w not in course})
+    return Check("off_topic_not_taken_up", not taken,
+                 f"the reply takes up the off-course request ({', '.join(taken)}); bring it back to the power "
+                 "struggle instead" if taken else "")
+
+
 def model_reply_checks(text: str, message: str, lessons: Lessons | None, passages: dict[int, str]) -> list[Check]:
     """A model's reply asks one question, at the end; does not hand the student's message back;
     and stays on the course (names something of it, or cites a passage)."""
