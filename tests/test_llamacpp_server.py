@@ -21,7 +21,6 @@ import importlib.util
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -34,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from test_chroma_server import _free_port  # one free-port helper for the server fixtures
 from rapidfuzz import fuzz
 
 from tutor.model_turn import Brief, ModelTurn, Outcome
@@ -93,12 +94,6 @@ def llamacpp_requirements() -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return gguf
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _models_listed(url: str) -> bool:
