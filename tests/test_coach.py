@@ -424,18 +424,26 @@ def test_a_pasted_extract_needs_a_named_origin(source_coach):
     assert turn.step == "when" and "December 1922" in turn.text
 
 
+def source_reading(reply: str, engages: bool = True, strengths=(), errors=()) -> str:
+    """The JSON a model sends for its reading of a source answer (tutor.coach.source.SourceReading)."""
+    return json.dumps({"engages": engages, "strengths": list(strengths),
+                       "factual_errors": [dict(zip(("text", "correction", "evidence"), e)) for e in errors],
+                       "reply": reply})
+
+
 def test_source_model_wording_that_writes_the_evaluation_is_refused(lessons):
-    model = FakeCoachModel(replies=["Good point. This source is valuable because it is by Trotsky himself. "
-                                    "When was it written?"])
+    model = FakeCoachModel(replies=[source_reading("Good point. This source is valuable because it is by Trotsky "
+                                                   "himself. When was it written?")])
     coach = SourceCoach(lessons, None, chat_model=model)
     session = coach.start(coach.load("source-trotsky-my-life"))
     turn = coach.respond(session, ANSWERS["who"])
-    assert turn.mode == "offline" and "no_evaluation_written" in (turn.notice or "")
-    ok = FakeCoachModel(replies=["Yes, his position matters. When did he write it, and what had happened by then?"])
+    assert turn.mode == "offline" and "no_evaluation_written" in (turn.notice or "") and model.calls == 2
+    ok = FakeCoachModel(replies=[source_reading("Yes, his position matters. When did he write it, and what had "
+                                                "happened by then?", strengths=["a defeated rival of Stalin"])])
     coach = SourceCoach(lessons, None, chat_model=ok)
     session = coach.start(coach.load("source-trotsky-my-life"))
     turn = coach.respond(session, ANSWERS["who"])
-    assert turn.mode != "offline" and turn.step == "when"
+    assert turn.mode != "offline" and turn.step == "when" and ok.calls == 1
 
 
 # -- CLI -----------------------------------------------------------------------------------

@@ -23,11 +23,14 @@ from pathlib import Path
 from typing import Any
 
 
-from tutor.coach.features import DATE, FIGURE, Lexicon
+from pydantic import BaseModel, ConfigDict, Field
+from rapidfuzz import fuzz
+
+from tutor.coach.features import DATE, FIGURE, Lexicon, split_sentences
 from tutor.documents import SourceDocument, clean_text, read_document
 from tutor.errors import DocumentError, TutorError
 from tutor.lessons import Lessons
-from tutor.model_turn import Brief, ModelTurn, model_turn, passages_block
+from tutor.model_turn import Brief, ModelTurn, data_block, model_turn, passages_block
 from tutor.pedagogy.checks import Check, CheckContext, run_checks
 from tutor.prompts import load_prompt_yaml, prompt_text, secret_lines
 from tutor.pedagogy.compose import Citation, sentences as passage_sentences
@@ -82,6 +85,32 @@ _THIS_SOURCE = re.compile(r"\b(?:this|that|the) (?:source|document|extract|book|
                           r"pamphlet|article|articles|resolution|text|declaration|platform|postscript|lectures?|"
                           r"essay|testament|notes)\b|\b(?:it|this)\b(?= (?:was|is|were) (?:written|published|"
                           r"dictated|drafted|produced|issued|signed|made)\b)|(?:(?<=\bwrote )|(?<=\bsigned )|(?<=\bdictated )|(?<=\bdrafted )|(?<=\bissued ))(?:it|this)\b", re.I)
+
+
+MODEL_NOTICE = "This step comes from the offline source coach because {reason}."
+
+
+class _ReadingPart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AnswerError(_ReadingPart):
+    """A factual error in the student's answer."""
+
+    text: str = Field(description="the student's words that state it, copied exactly")
+    correction: str = Field(description="the correct fact, one short sentence")
+    evidence: str = Field(description="the evidence id (E1...) or passage number that gives the correct fact")
+
+
+class SourceReading(_ReadingPart):
+    """The model's reading of one answer in the source walk-through, and the reply."""
+
+    engages: bool = Field(description="true if the answer does this step's job (specific, about this source); "
+                                      "false if it is vague, off the step, or rests on a factual error")
+    strengths: list[str] = Field(description="short phrases copied exactly from the answer that do the step's job")
+    factual_errors: list[AnswerError] = Field(description="every factual error in the answer")
+    reply: str = Field(description="the coach's reply: a few words on the answer, any error corrected, then "
+                                   "exactly one question: the next step's if engages is true, else this step's again")
 
 
 class SourceError(TutorError):
@@ -303,7 +332,7 @@ class SourceCoach:
         session = SourceSession(source=source, enquiry=enquiry)
         t = self.templates
         intro = t["intro"].format(title=source.title if source.doc_id else "this extract", enquiry=enquiry)
-        self._record(session, self._turn(session, "who", [intro], answer=None))
+        self._record(session, self._turn(session, "who", [intro]))
         return session
 
     def first_turn(self, session: SourceSession) -> SourceTurn:
@@ -312,46 +341,59 @@ class SourceCoach:
                           done=session.done)
 
     def respond(self, session: SourceSession, answer: str) -> SourceTurn:
-        """Judge the answer to the current step; move on, or ask once more, more specifically."""
+        """Judge the answer to the current step; move on, or ask once more, more specifically.
+        With a model, its guarded reading decides (``read_answer``); else, or when it fails, the
+        offline rules do, with a notice saying why."""
         t = self.templates
         answer = " ".join(clean_text(answer or "").split())
         if session.done:
             return SourceTurn(t["finished"], session.step, session.stage, done=True)
         session.turns.append(Turn(role="user", content=answer, step=session.step).as_dict())
         if not answer:
-            return self._record(session, self._turn(session, session.step, [], answer=answer, pump=True))
+            return self._record(session, self._turn(session, session.step, [], pump=True))
         session.notes.setdefault(session.step, []).append(answer)
+        notice = None
+        if self.model is not None:
+            turn, notice = self.read_answer(session, answer)
+            if turn is not None:
+                return self._record(session, turn)
+        turn = self._offline_step(session, answer)
+        turn.notice = notice
+        return self._record(session, turn)
+
+    def _offline_step(self, session: SourceSession, answer: str) -> SourceTurn:
+        """The offline rules' turn: a contradicted fact or a misconception is probed, a thin answer
+        asked again once, anything else moves on."""
+        t = self.templates
         wrong = self.provenance_errors(session.source, answer)
         if wrong:
             v = wrong[0]
             session.tries += 1
-            return self._record(session, self._turn(session, session.step, [t["ack"]["fact"]], answer=answer,
-                                                    question=v.probe))
+            return self._turn(session, session.step, [t["ack"]["fact"]], question=v.probe)
         misconceptions = self.lessons.misconceptions_in(answer)
         if misconceptions:
             _, m = misconceptions[0]
             session.tries += 1
-            return self._record(session, self._turn(session, session.step, [t["ack"]["misconception"]],
-                                                    answer=answer, question=m.probe))
+            return self._turn(session, session.step, [t["ack"]["misconception"]], question=m.probe)
         good = self.engages(session.step, answer, session)
         if not good and session.tries == 0:
             session.tries = 1
             ack = t["ack"]["thin"][len(session.turns) % len(t["ack"]["thin"])]
-            return self._record(session, self._turn(session, session.step, [ack], answer=answer, pump=True))
+            return self._turn(session, session.step, [ack], pump=True)
         # Move on (after one nudge the student keeps going: the point is practice, not a gate).
         ack = t["ack"]["good"][len(session.turns) % len(t["ack"]["good"])] if good else ""
         i = STEP_KEYS.index(session.step)
         if i + 1 >= len(STEP_KEYS):
             session.done = True
             text = " ".join(filter(None, [ack, t["done"].format(enquiry=session.enquiry)]))
-            return self._record(session, SourceTurn(text, session.step, session.stage, done=True))
+            return SourceTurn(text, session.step, session.stage, done=True)
         nxt = STEP_KEYS[i + 1]
         lead = [ack]
         if dict(STEPS)[nxt] != session.stage:
             stage = t["stages"][dict(STEPS)[nxt]]
             lead.append(t["ack"]["next_stage"].format(stage=stage[0].lower() + stage[1:]))
         session.step, session.tries = nxt, 0
-        return self._record(session, self._turn(session, nxt, lead, answer=answer))
+        return self._turn(session, nxt, lead)
 
     def provenance_errors(self, source: SourceInfo, answer: str) -> list:
         """Contradicted claims in an answer, reading "this" / "it" / "the source" as the source itself
@@ -382,7 +424,7 @@ class SourceCoach:
         return signal or overlap >= 2
 
     # -- wording -------------------------------------------------------------------------
-    def _turn(self, session: SourceSession, step: str, lead: list[str], *, answer: str | None,
+    def _turn(self, session: SourceSession, step: str, lead: list[str], *,
               pump: bool = False, question: str | None = None) -> SourceTurn:
         t = self.templates
         src = session.source
@@ -400,10 +442,7 @@ class SourceCoach:
         parts.append(question)
         text = " ".join(parts)
         checks = self.checks(text, citations)
-        turn = SourceTurn(text, step, dict(STEPS)[step], citations, checks)
-        if self.model is not None and answer is not None:
-            turn = self._model_turn(session, turn, question, answer)
-        return turn
+        return SourceTurn(text, step, dict(STEPS)[step], citations, checks)
 
     def _record(self, session: SourceSession, turn: SourceTurn) -> SourceTurn:
         session.turns.append(Turn(role="assistant", content=turn.text, step=turn.step, mode=turn.mode,
@@ -453,23 +492,94 @@ class SourceCoach:
     def secret_lines(self) -> list[str]:
         return secret_lines(prompt_text(self.prompts_dir, "coach/source.md"))
 
-    def _model_turn(self, session: SourceSession, offline: SourceTurn, question: str, answer: str) -> SourceTurn:
-        """The step worded by the model (tutor.model_turn), else the offline step with a notice."""
+    def read_answer(self, session: SourceSession, answer: str) -> tuple[SourceTurn | None, str | None]:
+        """One structured model call (tutor.model_turn, ``SourceReading``): the model judges the
+        answer and words the turn, guarded; (None, notice) when the offline rules must answer."""
+        step = session.step
+        i = STEP_KEYS.index(step)
+        nxt = STEP_KEYS[i + 1] if i + 1 < len(STEP_KEYS) else None
+        context = self._context(session.source)
+        citations = [context] if context else []
+        # The checker reads "this source" as the work's title; the evidence quotes the student's own sentence.
+        own = split_sentences(answer) or [answer]
+        evidence = [{"id": f"E{n}", "student_sentence": max(own, key=lambda s: fuzz.ratio(s, v.sentence)),
+                     "finding": "contradicts", "fact": v.correct, "source": v.doc}
+                    for n, v in enumerate(self.provenance_errors(session.source, answer), start=1)]
+        outcome = self.model.run(Brief(
+            self.reading_messages(session, answer, citations, evidence),
+            check=lambda r: self.reading_checks(r, answer, citations, evidence),
+            notice=MODEL_NOTICE, checker="the coach's checks", schema=SourceReading))
+        if not outcome.ok:
+            return None, outcome.notice
+        reading: SourceReading = outcome.parsed
+        if reading.engages:
+            session.step, session.tries = (nxt or step), 0
+            session.done = nxt is None
+        else:
+            session.tries += 1
+        return SourceTurn(outcome.text, session.step, session.stage, citations if _cites(outcome.text) else [],
+                          outcome.checks, self.model.mode, done=session.done), None
+
+    def reading_messages(self, session: SourceSession, answer: str, citations: list[Citation],
+                         evidence: list[dict[str, Any]]) -> list:
+        """The prompt: the source's caption and extract, the step and its question, the next
+        step's question, the fact checker's evidence and the student's earlier answers, as data."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
+        t = self.templates
         src = session.source
-        brief = (f"Source: {src.title} ({src.origin}).\nEnquiry: {session.enquiry}.\n"
-                 f"Step: {self.templates['stages'][offline.stage]} ({offline.step}).\n"
-                 f"Question to end with: {question}")
-        rows = [{"n": c.n, "title": c.title, "text": c.text} for c in offline.citations]
+        fields = {"author_short": src.author_short, "date_h": src.date_human, "enquiry": session.enquiry,
+                  "title": src.title}
+        i = STEP_KEYS.index(session.step)
+        nxt = STEP_KEYS[i + 1] if i + 1 < len(STEP_KEYS) else None
+        data = {
+            "source": {"title": src.title, "origin": src.origin, "author": src.author, "date": src.date_human,
+                       "provenance": src.provenance, "extract": src.extract},
+            "enquiry": session.enquiry,
+            "step": f"{t['stages'][session.stage]} ({session.step})",
+            "step_question": t["steps"][session.step]["question"].format(**fields),
+            "next_question": t["steps"][nxt]["question"].format(**fields) if nxt else
+            t["done"].format(enquiry=session.enquiry),
+            "fact_checker_evidence": evidence,
+            "earlier_answers": {k: v for k, v in session.notes.items() if k != session.step},
+            "student_answer": answer[:2000],
+        }
+        rows = [{"n": c.n, "title": c.title, "text": c.text} for c in citations]
+        # A custom prompt written for the earlier rewording brief names the data {brief}.
+        block = f"<source_step>\n{data_block(data)}\n</source_step>"
         content = (f"{passages_block(rows)}\n\n" if rows else "") + \
-            prompt_text(self.prompts_dir, "coach/source.md").format(brief=brief) + \
-            f"\n\nThe student's answer:\n<student_message>\n{answer[:2000]}\n</student_message>"
-        outcome = self.model.run(Brief(
-            [SystemMessage("You are a Socratic history tutor."), HumanMessage(content)],
-            check=lambda text: self.checks(text, offline.citations),
-            notice="This step comes from the offline coach because {reason}.", checker="the coach's checks"))
-        if not outcome.ok:
-            offline.notice = outcome.notice
-            return offline
-        return SourceTurn(outcome.text, offline.step, offline.stage, offline.citations, outcome.checks, self.model.mode)
+            prompt_text(self.prompts_dir, "coach/source.md").format(data=block, brief=block)
+        return [SystemMessage("You are a Socratic history tutor coaching source evaluation."), HumanMessage(content)]
+
+    def reading_checks(self, reading: SourceReading, answer: str, citations: list[Citation],
+                       evidence: list[dict[str, Any]]) -> list[Check]:
+        """The reply's checks (citations, no evaluation written), and the reading's: its quoted
+        words are the student's, the fact checker's errors are listed and block moving on, and
+        the reply states nothing the fact base contradicts."""
+        checks = self.checks(reading.reply, citations)
+        low = " ".join(answer.lower().split())
+        quoted = [q for q in reading.strengths + [e.text for e in reading.factual_errors]
+                  if q.strip() and fuzz.partial_ratio(" ".join(q.lower().split()), low) < 90]
+        checks.append(Check("words_in_answer", not quoted,
+                            f"not the student's words: {quoted[:2]}; copy phrases exactly from the answer"
+                            if quoted else ""))
+        listed = [e.text.lower() for e in reading.factual_errors]
+        missed = [e for e in evidence if not any(fuzz.partial_ratio(t, e["student_sentence"].lower()) >= 80
+                                                 for t in listed if t)]
+        checks.append(Check("errors_listed", not missed,
+                            "the fact base contradicts the answer: " + "; ".join(
+                                f"“{e['student_sentence']}” ({e['id']}: {e['fact']})" for e in missed[:2])
+                            + "; list it in factual_errors and correct it" if missed else ""))
+        wrong_on = (reading.engages and (evidence or reading.factual_errors))
+        checks.append(Check("no_moving_on_from_an_error", not wrong_on,
+                            "the answer has a factual error, so engages must be false and the step asked again"
+                            if wrong_on else ""))
+        stated = self.facts.contradicted(reading.reply)
+        checks.append(Check("reply_facts", not stated,
+                            f"the fact base contradicts the reply: {stated[0].sentence} ({stated[0].correct})"
+                            if stated else ""))
+        return checks
+
+
+def _cites(text: str) -> bool:
+    return bool(re.search(r"\[\d+\]", text))
