@@ -74,3 +74,39 @@ def test_a_short_unfinished_essay_with_analysis_is_capped_at_level_2(coach):
     short = paras[1] + "\n\n" + paras[2][:paras[2].index("This is strong")] + "This is strong evidence because"
     assert len(short.split()) < 150
     assert coach.analyse(short, question=QUESTION).level == "L2"
+
+
+# -- "what mark would this get?" in the chat marks the writing across the student's messages --------
+@pytest.fixture(scope="module")
+def offline_tutor(corpus_home, embedder):
+    from tutor.services import build
+    from tutor.settings import load_settings
+    from tutor.store import Store
+
+    settings = load_settings(home=corpus_home, llm="offline", rate_limit_per_minute=0)
+    return build(settings, store=Store(settings, embedder), chat_model=None).tutor
+
+
+def _mark_after(tutor, *messages):
+    session = tutor.new_session()
+    for m in messages:
+        tutor.reply(session, m)
+    return tutor.reply(session, "what mark would this get?")
+
+
+def test_an_essay_written_in_parts_is_marked_whole(offline_tutor, coach):
+    paras = SEED.read_text(encoding="utf-8").split("\n\n")
+    whole = coach.analyse("\n\n".join(paras), question=QUESTION)
+    last_alone = coach.analyse(paras[-1])
+    reply = _mark_after(offline_tutor, QUESTION, *paras)
+    assert reply.move["kind"] == "essay_feedback", reply.text
+    assert reply.move["level"] == whole.level == "L3" != last_alone.level, (reply.move, last_alone.level)
+    assert reply.move["marks"] == whole.marks
+
+
+def test_a_question_asked_between_ends_the_writing_that_is_marked(offline_tutor):
+    paras = SEED.read_text(encoding="utf-8").split("\n\n")
+    reply = _mark_after(offline_tutor, *paras[:3], "who was Kirov?", paras[-1])
+    assert reply.move["kind"] == "essay_feedback" and reply.move["level"] in ("L1", "L2"), reply.move
+    short = _mark_after(offline_tutor, "Stalin won because of the Secretariat and the Lenin Enrolment.")
+    assert "40 words" in short.text

@@ -64,6 +64,9 @@ STICKINESS = 1.0  # how much more a new card must score to take over a conversat
 MARK_REQUEST = re.compile(r"\b(?:what|which) (?:mark|grade|level|band|score)\b|\bhow many marks\b|"
                           r"\b(?:mark|grade) (?:this|it|that|my)\b", re.I)
 MIN_MARKED_WORDS = 40  # the essay coach reads 40 words or more
+MARK_PART_WORDS = 15  # a message this long that asks nothing is a part of the student's writing
+MAX_MARKED_PARTS = 6  # an essay written in parts: its paragraphs over the last messages
+WHOLE_ESSAY_WORDS = 150  # a message this long is a whole piece of writing, marked alone
 NOTHING_TO_MARK = ("I can give a level only to writing of 40 words or more, such as a paragraph or a whole essay. "
                    "Paste it here and I'll place it against the mark scheme and say what would lift it. "
                    "Which question is your paragraph answering?")
@@ -208,11 +211,21 @@ class Tutor:
 
     @staticmethod
     def _to_mark(session: Session, act: Act) -> str:
-        """The student's last substantial writing when they ask what mark it would get."""
+        """The student's writing when they ask what mark it would get: an essay written in parts
+        over their recent messages is marked whole (a whole essay pasted at once stands alone)."""
         if act.kind not in ("question", "answer_request", "confirm", "off_topic") or not MARK_REQUEST.search(act.text):
             return ""
         earlier = [t["content"] for t in session.history[:-1] if t["role"] == "user"]
-        return next((m for m in reversed(earlier) if word_count(m) >= MIN_MARKED_WORDS), NOTHING_TO_MARK)
+        parts: list[str] = []
+        for m in reversed(earlier[-MAX_MARKED_PARTS * 2:]):
+            if MARK_REQUEST.search(m) or (parts and m.rstrip().endswith("?")):
+                break  # what was marked before, or a question asked between, ends this piece of writing
+            if word_count(m) >= MARK_PART_WORDS and not m.rstrip().endswith("?"):
+                parts.append(m.strip())
+                if len(parts) == MAX_MARKED_PARTS or (len(parts) == 1 and word_count(m) >= WHOLE_ESSAY_WORDS):
+                    break
+        writing = "\n\n".join(reversed(parts))
+        return writing if word_count(writing) >= MIN_MARKED_WORDS else NOTHING_TO_MARK
 
     @staticmethod
     def _heard(session: Session, act: Act) -> Act:
