@@ -1,0 +1,82 @@
+"""The essay coach with a model (issue 21 item 5), over real HTTP: the tutor's ChatOpenAI against
+the scripted OpenAI-compatible server in tests/openai_server.py. The model bands the essay against
+the mark scheme, cites the essay's words and lists factual errors (an ``EssayReading``); the fact
+checker adds any error the model missed, in the reply's JSON and in the notice the page shows; a
+reading that lists as an error what the fact base supports is refused."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from openai_server import FakeOpenAIServer, openai_server  # noqa: F401 - a fixture
+from tutor.engine import Tutor
+from tutor.services import CONFIGURED, build
+from tutor.settings import PROJECT_ROOT, load_settings
+from tutor.store import Store
+
+ESSAYS = PROJECT_ROOT / "corpus" / "eval" / "essays"
+L3_REPLY = "This is Level 3: each paragraph explains a factor, with some evidence. Which factor does your conclusion weigh most, and why?"
+L2_REPLY = "This is Level 2: the events are right but mostly told as a story. Which event best answers the question, and why?"
+
+
+def essay_reading(reply: str, level: str = "L2", marks: int = 8, evidence=(), errors=()) -> str:
+    return json.dumps({"level": level, "marks": marks, "evidence": list(evidence),
+                       "factual_errors": [dict(zip(("text", "correction", "evidence"), e)) for e in errors],
+                       "reply": reply})
+
+
+def _tutor(corpus_home, embedder, server: FakeOpenAIServer) -> Tutor:
+    settings = load_settings(home=corpus_home, llm_base_url=server.base_url, llm_model="fake-model", llm_timeout=10,
+                             llm_max_retries=0, rate_limit_per_minute=0)
+    return build(settings, store=Store(settings, embedder), chat_model=CONFIGURED).tutor
+
+
+def test_the_fact_checker_adds_the_grey_blur_the_model_missed_in_the_json_and_the_notice(openai_server,  # noqa: F811
+                                                                                         corpus_home, embedder):
+    openai_server.script("json:" + essay_reading(L3_REPLY, level="L3", marks=12,
+                                                 evidence=["Trotsky famously called him"]))
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), (ESSAYS / "l3-errors-underestimation.md").read_text(encoding="utf-8"))
+    assert reply.mode == "fake-model" and reply.text == L3_REPLY, reply.notice
+    [request] = openai_server.requests
+    assert request["body"]["response_format"]["type"] == "json_schema"
+    prompt = request["body"]["messages"][-1]["content"]
+    assert "Sukhanov" in prompt, "the fact checker's finding reaches the model as evidence"
+    data = reply.as_dict()["move"]
+    assert data["level"] == "L3" and data["marks"] == [12, 12] and data["band_evidence"] == ["Trotsky famously called him"]
+    added = [e for e in data["factual_errors"] if e["found_by"] == "fact checker"]
+    blur = next(e for e in added if "grey blur" in e["text"])
+    assert "Sukhanov" in blur["correction"] and "1917" in blur["correction"] and blur["evidence"]
+    assert reply.notice and re.search(r"grey blur.*Sukhanov", reply.notice)
+
+
+def test_an_error_the_model_found_is_kept_and_not_listed_twice(openai_server, corpus_home, embedder):  # noqa: F811
+    found = ("Trotsky famously called him a \"grey blur\"", "The phrase is Sukhanov's, about 1917.", "E1")
+    openai_server.script("json:" + essay_reading(L3_REPLY, level="L3", marks=12, errors=[found]))
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), (ESSAYS / "l3-errors-underestimation.md").read_text(encoding="utf-8"))
+    errors = reply.move["factual_errors"]
+    blur = [e for e in errors if "grey blur" in e["text"]]
+    assert len(blur) == 1 and blur[0]["found_by"] == "model", errors
+
+
+def test_a_true_sentence_listed_as_an_error_is_refused(openai_server, corpus_home, embedder):  # noqa: F811
+    false_alarm = essay_reading(L2_REPLY, errors=[("In April 1922 Stalin became General Secretary",
+                                                   "He became General Secretary in 1924.", "E1")])
+    openai_server.script("json:" + false_alarm)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), (ESSAYS / "l2-narrative-1922-1929.md").read_text(encoding="utf-8"))
+    assert len(openai_server.requests) == 2
+    assert "errors_not_supported" in openai_server.requests[1]["body"]["messages"][-1]["content"]
+    assert reply.mode == "offline" and "errors_not_supported" in reply.notice and reply.move["level"] == "L2"
+
+
+def test_malformed_json_twice_falls_back_to_the_offline_essay_coach(openai_server, corpus_home, embedder):  # noqa: F811
+    openai_server.script("json:Level 2, I think. Which event matters most?")
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), (ESSAYS / "l2-narrative-1922-1929.md").read_text(encoding="utf-8"))
+    assert reply.mode == "offline" and "schema" in reply.notice and "offline essay coach" in reply.notice
+    assert reply.text.startswith("This reads as Level 2") and reply.move["level"] == "L2"
