@@ -110,3 +110,18 @@ def test_a_question_asked_between_ends_the_writing_that_is_marked(offline_tutor)
     assert reply.move["kind"] == "essay_feedback" and reply.move["level"] in ("L1", "L2"), reply.move
     short = _mark_after(offline_tutor, "Stalin won because of the Secretariat and the Lenin Enrolment.")
     assert "40 words" in short.text
+
+
+def test_the_fact_check_reads_every_sentence_of_every_paragraph(coach):
+    """Slips planted in the introduction, twice in one body paragraph and in the conclusion are
+    each found, with the sentence that states them (not one finding per paragraph or per kind)."""
+    paras = SEED.read_text(encoding="utf-8").split("\n\n")
+    planted = {0: ["Lenin died in 1925."], 3: ["Trotsky was killed in 1929.", "Zinoviev chaired the Comintern until 1929."],
+               len(paras) - 1: ["Trotsky called Stalin a grey blur."]}
+    for i, sentences in planted.items():
+        paras[i] = paras[i] + " " + " ".join(sentences)
+    found = {f["sentence"]: f for f in coach.analyse("\n\n".join(paras), question=QUESTION).as_dict()["facts"]}
+    for i, sentences in planted.items():
+        for sentence in sentences:
+            assert sentence in found and found[sentence]["paragraph"] == i + 1, (sentence, sorted(found))
+    assert sum("grey blur" in s for s in found) == 2  # the seed's own, and the conclusion's
