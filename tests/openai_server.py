@@ -263,3 +263,15 @@ def openai_server() -> Iterator[FakeOpenAIServer]:
     """A started server on a free port, stopped after the test (import it into a test module)."""
     with FakeOpenAIServer() as server:
         yield server
+
+
+def served(server: FakeOpenAIServer, home, embedder, **overrides):
+    """The app's services (tutor, essay coach, source coach) on the corpus in ``home``, talking to
+    ``server`` through the real client, with no retries and no rate limit."""
+    from tutor.services import CONFIGURED, build
+    from tutor.settings import load_settings
+    from tutor.store import Store
+
+    settings = load_settings(**{"home": home, "llm_base_url": server.base_url, "llm_model": "fake-model",
+                                "llm_timeout": 10, "llm_max_retries": 0, "rate_limit_per_minute": 0, **overrides})
+    return build(settings, store=Store(settings, embedder), chat_model=CONFIGURED)

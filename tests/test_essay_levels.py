@@ -77,14 +77,13 @@ def test_a_short_unfinished_essay_with_analysis_is_capped_at_level_2(coach):
 
 
 # -- "what mark would this get?" in the chat marks the writing across the student's messages --------
-@pytest.fixture(scope="module")
-def offline_tutor(corpus_home, embedder):
+@pytest.fixture
+def offline_tutor(corpus_store):
     from tutor.services import build
     from tutor.settings import load_settings
-    from tutor.store import Store
 
-    settings = load_settings(home=corpus_home, llm="offline", rate_limit_per_minute=0)
-    return build(settings, store=Store(settings, embedder), chat_model=None).tutor
+    offline = load_settings(home=corpus_store.settings.home, llm="offline", rate_limit_per_minute=0)
+    return build(offline, store=corpus_store, chat_model=None).tutor
 
 
 def _mark_after(tutor, *messages):

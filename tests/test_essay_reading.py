@@ -11,11 +11,9 @@ import re
 
 import pytest
 
-from openai_server import FakeOpenAIServer, openai_server  # noqa: F401 - a fixture
+from openai_server import FakeOpenAIServer, openai_server, served  # noqa: F401 - a fixture
 from tutor.engine import Tutor
-from tutor.services import CONFIGURED, build
-from tutor.settings import PROJECT_ROOT, load_settings
-from tutor.store import Store
+from tutor.settings import PROJECT_ROOT
 
 ESSAYS = PROJECT_ROOT / "corpus" / "eval" / "essays"
 L3_REPLY = "This is Level 3: each paragraph explains a factor, with some evidence. Which factor does your conclusion weigh most, and why?"
@@ -29,9 +27,7 @@ def essay_reading(reply: str, level: str = "L2", marks: int = 8, evidence=(), er
 
 
 def _tutor(corpus_home, embedder, server: FakeOpenAIServer) -> Tutor:
-    settings = load_settings(home=corpus_home, llm_base_url=server.base_url, llm_model="fake-model", llm_timeout=10,
-                             llm_max_retries=0, rate_limit_per_minute=0)
-    return build(settings, store=Store(settings, embedder), chat_model=CONFIGURED).tutor
+    return served(server, corpus_home, embedder).tutor
 
 
 def test_the_fact_checker_adds_the_grey_blur_the_model_missed_in_the_json_and_the_notice(openai_server,  # noqa: F811

@@ -12,11 +12,8 @@ import re
 
 import pytest
 
-from openai_server import FakeOpenAIServer, openai_server  # noqa: F401 - a fixture
+from openai_server import FakeOpenAIServer, openai_server, served  # noqa: F401 - a fixture
 from tutor.coach.source import SourceCoach
-from tutor.services import CONFIGURED, build
-from tutor.settings import load_settings
-from tutor.store import Store
 
 WHO = "Trotsky wrote it himself, as a defeated rival of Stalin living in exile"
 NEXT = "Yes, his position matters here. When did he write it, and what had happened by then?"
@@ -30,11 +27,7 @@ def source_reading(reply: str = NEXT, engages: bool = True, strengths=("a defeat
 
 
 def _coach(corpus_home, embedder, server: FakeOpenAIServer, **overrides) -> SourceCoach:
-    values = dict(home=corpus_home, llm_base_url=server.base_url, llm_model="fake-model", llm_timeout=10,
-                  llm_max_retries=0, rate_limit_per_minute=0)
-    values.update(overrides)
-    settings = load_settings(**values)
-    return build(settings, store=Store(settings, embedder), chat_model=CONFIGURED).source_coach
+    return served(server, corpus_home, embedder, **overrides).source_coach
 
 
 def _data(request: dict) -> dict:
