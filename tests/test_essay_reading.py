@@ -76,3 +76,55 @@ def test_malformed_json_twice_falls_back_to_the_offline_essay_coach(openai_serve
     reply = tutor.reply(tutor.new_session(), (ESSAYS / "l2-narrative-1922-1929.md").read_text(encoding="utf-8"))
     assert reply.mode == "offline" and "schema" in reply.notice and "offline essay coach" in reply.notice
     assert reply.text.startswith("This reads as Level 2") and reply.move["level"] == "L2"
+
+
+# -- the model's reading in `tutor coach essay --json` and on the coach page ----------------------
+def _configure(monkeypatch, server: FakeOpenAIServer) -> None:
+    monkeypatch.setenv("TUTOR_LLM_BASE_URL", server.base_url)
+    monkeypatch.setenv("TUTOR_LLM_MAX_RETRIES", "0")
+
+
+def test_the_cli_json_carries_the_models_reading_with_the_fact_checkers_addition(openai_server, corpus_home,  # noqa: F811
+                                                                                 embedder, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from tutor.cli import app
+    from tutor.settings import reset_settings
+
+    openai_server.script("json:" + essay_reading(L3_REPLY, level="L3", marks=13))
+    monkeypatch.setenv("TUTOR_HOME", str(corpus_home))
+    _configure(monkeypatch, openai_server)
+    reset_settings()
+    essay = tmp_path / "essay.md"
+    essay.write_text((ESSAYS / "l3-errors-underestimation.md").read_text(encoding="utf-8"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["coach", "essay", str(essay), "--json"], catch_exceptions=False)
+    reset_settings()
+    assert result.exit_code == 0, result.output
+    read = json.loads(result.stdout)["model_reading"]
+    assert read["used"] and read["level"] == "L3" and read["marks"] == [13, 13] and read["reply"] == L3_REPLY
+    assert any(e["found_by"] == "fact checker" and "Sukhanov" in e["correction"] for e in read["factual_errors"])
+    assert "Sukhanov" in read["notice"]
+
+
+def test_the_coach_page_shows_the_models_band_and_the_error_it_missed(openai_server, tutor_home, corpus_home,  # noqa: F811
+                                                                      embedder, monkeypatch, fresh_app):
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    shutil.copytree(corpus_home, tutor_home, dirs_exist_ok=True)
+    openai_server.script("json:" + essay_reading(L3_REPLY, level="L3", marks=13))
+    _configure(monkeypatch, openai_server)
+    at = AppTest.from_function(_essay_page, default_timeout=180).run()
+    at.text_area(key="coach_essay_text").set_value((ESSAYS / "l3-errors-underestimation.md").read_text(encoding="utf-8"))
+    at.button(key="coach_essay_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "The model's reading" in shown and "Level 3, 13 of 25 marks" in shown
+    assert re.search(r"Error found by the fact checker: “Trotsky famously called him a \"grey blur\".*Sukhanov", shown)
+
+
+def _essay_page() -> None:
+    from tutor.ui.coach_page import essay_coach_page
+
+    essay_coach_page()

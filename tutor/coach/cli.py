@@ -78,7 +78,10 @@ def essay(
         _fail(str(exc))
     if as_json:
         data = analysis.as_dict()
-        data["reply"] = coach.offline_reply(analysis)[0]
+        data["reply"], citations = coach.offline_reply(analysis)
+        read = coach.model_reading(analysis, citations)
+        if read is not None:
+            data["model_reading"] = read.as_dict()
         for p in data["paragraphs"]:
             p.pop("text", None)
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))

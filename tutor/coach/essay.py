@@ -9,8 +9,11 @@ Example (tests/test_coach.py runs it on the project's sample essays)::
     reply = coach.chat_reply(session, text)
 
 The analysis (band, descriptors, issues, fact checks, questions) is deterministic and offline.
-A configured model may only reword the chat reply; its wording is checked like any tutor reply
-and must not echo the student's sentences, or the offline wording is used instead. The coach
+A configured model reads the essay too (``model_reading``: one structured call, an EssayReading):
+it bands the essay, cites the essay's words and lists factual errors, and the fact checker adds
+any it missed. The reading and its reply are checked (marks in band, evidence in the essay, no
+error listed that the fact base supports, no echo of the student's sentences), or the offline
+wording is used instead, with a notice. The coach
 never rewrites a paragraph or supplies a finished sentence: it asks.
 """
 
@@ -672,6 +675,26 @@ class EssayCoach:
                                "evidence": issue.get("doc", ""), "found_by": "fact checker"})
         return errors
 
+    def model_reading(self, analysis: EssayAnalysis, citations: list[Citation],
+                      history: list[dict[str, Any]] | None = None) -> "ModelReading | None":
+        """The model's guarded reading of the essay (one structured call, tutor.model_turn), with
+        the fact checker's errors the model missed added; None without a model."""
+        if self.model is None:
+            return None
+        secret = self.prompts.secret_lines()
+        outcome = self.model.run(Brief(
+            self.model_messages(analysis, citations, self.prompts.system, history),
+            check=lambda r: self.reading_checks(r, analysis, citations, secret),
+            notice=FALLBACK_NOTICE, checker="the coach's checks", schema=EssayReading))
+        if not outcome.ok:
+            return ModelReading(None, outcome.checks, notice=outcome.notice)
+        reading = outcome.parsed
+        errors = self.merged_errors(reading, analysis)
+        missed = [e for e in errors if e["found_by"] == "fact checker"]
+        notice = "The fact checker also found: " + " ".join(
+            f"“{_clip(e['text'])}” — {e['correction']}" for e in missed[:3]) if missed else None
+        return ModelReading(reading, outcome.checks, errors, notice, analysis.level, list(analysis.marks))
+
     @staticmethod
     def _question_from_history(session: Session) -> str | None:
         """An exam question the student gave in one of their last few messages, if any."""
@@ -685,8 +708,8 @@ class EssayCoach:
         return None
 
     def chat_reply(self, session: Session, message: str) -> Reply:
-        """The chat's turn for a pasted essay: band and why in one line, then ONE question. A
-        configured model may reword it (tutor.model_turn); the learner records the coaching."""
+        """The chat's turn for a pasted essay: band and why in one line, then ONE question. With a
+        model its checked reading bands the essay and words the turn; the learner records the coaching."""
         question, _ = split_question(message)
         if question is None:
             question = self._question_from_history(session)
@@ -694,16 +717,11 @@ class EssayCoach:
         text, citations = self.offline_reply(analysis)
         secret = self.prompts.secret_lines()
         checks = self.checks(text, analysis, citations, secret)
-        mode, notice, reading = OFFLINE, None, None
-        if self.model is not None:
-            outcome = self.model.run(Brief(
-                self.model_messages(analysis, citations, self.prompts.system, session.history[:-1]),
-                check=lambda r: self.reading_checks(r, analysis, citations, secret),
-                notice=FALLBACK_NOTICE, checker="the coach's checks", schema=EssayReading))
-            if outcome.ok:
-                text, checks, mode, reading = outcome.text, outcome.checks, self.model.mode, outcome.parsed
-            else:
-                notice = outcome.notice
+        mode = OFFLINE
+        read = self.model_reading(analysis, citations, session.history[:-1])
+        if read is not None and read.ok:
+            text, checks, mode = read.reply, read.checks, self.model.mode
+        notice = read.notice if read is not None else None
         card = self.lessons.get(analysis.card)
         if card is not None:
             covered = {k.id for c, k, _, _ in self.factors(analysis.text, limit=50) if c.id == card.id}
@@ -712,19 +730,45 @@ class EssayCoach:
         move = {"kind": "essay_feedback", "label": "essay coaching", "card": analysis.card, "level": analysis.level,
                 "marks": list(analysis.marks), "issues": [i["kind"] for i in analysis.issues],
                 "question_kind": analysis.steps[0].kind}
-        if reading is not None:
-            # The model bands the essay; the fact checker adds the errors it missed, shown on the page too.
-            errors = self.merged_errors(reading, analysis)
-            move |= {"level": reading.level, "marks": [reading.marks, reading.marks], "band_evidence": reading.evidence,
-                     "factual_errors": errors, "coach_level": analysis.level, "coach_marks": list(analysis.marks)}
-            missed = [e for e in errors if e["found_by"] == "fact checker"]
-            if missed:
-                notice = "The fact checker also found: " + " ".join(
-                    f"“{_clip(e['text'])}” — {e['correction']}" for e in missed[:3])
+        if read is not None and read.ok:
+            move |= read.as_move()
         passages = []
         if citations and self.retriever is not None and hasattr(self.retriever, "store"):
             passages = self.retriever.store.get_passages([c.passage_id for c in citations])
         return Reply(text, citations, move, analysis.card, checks, mode, "essay", notice, passages)
+
+
+@dataclass
+class ModelReading:
+    """The model's checked reading of an essay (``reading`` None when it failed: ``notice`` says
+    why) and every factual error, the model's then the fact checker's additions."""
+
+    reading: EssayReading | None
+    checks: list[Check]
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    notice: str | None = None
+    coach_level: str = ""
+    coach_marks: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.reading is not None
+
+    @property
+    def reply(self) -> str:
+        return self.reading.reply if self.reading else ""
+
+    def as_move(self) -> dict[str, Any]:
+        """The model bands the essay; the coach's own band stays alongside it."""
+        r = self.reading
+        return {"level": r.level, "marks": [r.marks, r.marks], "band_evidence": list(r.evidence),
+                "factual_errors": self.errors, "coach_level": self.coach_level, "coach_marks": self.coach_marks}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The reading in `tutor coach essay --json` ("model_reading")."""
+        if self.reading is None:
+            return {"used": False, "notice": self.notice}
+        return {"used": True, "notice": self.notice, "reply": self.reply} | self.as_move()
 
 
 def _clip(text: str, limit: int = 120) -> str:

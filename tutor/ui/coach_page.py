@@ -68,6 +68,10 @@ def essay_coach_page() -> None:
             st.error(escape_markdown(redact_paths(str(exc))), icon=":material/error:")
         else:
             st.session_state["coach_essay"] = essay_coach.start_coaching(analysis)
+            # With a model, its checked reading (band, evidence, errors) is shown beside the coach's.
+            with st.spinner("The model is reading the essay…"):
+                st.session_state["coach_essay_reading"] = essay_coach.model_reading(
+                    analysis, essay_coach.offline_reply(analysis)[1])
     conv = st.session_state.get("coach_essay")
     if conv is None:
         return
@@ -95,6 +99,7 @@ def essay_coach_page() -> None:
     else:
         st.caption("Every sentence was checked against the fact base and the timeline; none contradicts them. "
                    "Claims the fact base does not cover are not judged.")
+    _model_reading(st.session_state.get("coach_essay_reading"))
     with st.expander("Paragraph by paragraph"):
         st.dataframe([{"paragraph": p["n"], "role": p["role"], "stance": p["stance"],
                        "factors": ", ".join(f["term"] for f in p["factors"]),
@@ -109,6 +114,24 @@ def essay_coach_page() -> None:
     if answer:
         essay_coach.respond(conv, answer)
         st.rerun()
+
+
+def _model_reading(read) -> None:
+    """The model's reading of the essay, the fact checker's additions marked as such."""
+    if read is None:
+        return
+    st.markdown("**The model's reading**")
+    if read.notice:
+        st.caption(escape_markdown(read.notice))
+    if not read.ok:
+        return
+    move = read.as_move()
+    cited = "; ".join(f"“{e}”" for e in move["band_evidence"]) or "no phrases of the essay cited"
+    st.markdown(escape_markdown(f"Level {move['level'][1]}, {move['marks'][0]} of 25 marks, on the evidence of: {cited}"))
+    for e in read.errors:
+        found = "the fact checker" if e["found_by"] == "fact checker" else "the model"
+        source = f", source: {e['evidence']}" if e.get("evidence") else ""
+        st.markdown(escape_markdown(f"Error found by {found}: “{e['text']}” — {e['correction']}{source}"))
 
 
 def source_coach_page() -> None:
