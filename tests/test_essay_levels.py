@@ -124,3 +124,21 @@ def test_the_fact_check_reads_every_sentence_of_every_paragraph(coach):
         for sentence in sentences:
             assert sentence in found and found[sentence]["paragraph"] == i + 1, (sentence, sorted(found))
     assert sum("grey blur" in s for s in found) == 2  # the seed's own, and the conclusion's
+
+
+def test_every_eval_essays_level_is_what_its_own_table_says(coach):
+    """The level is the highest whose rows (and every row below) the table marks as met: never a
+    level with an unmet row, never below a level whose rows are all met (corpus/eval/essays and
+    tests/fixtures/essays)."""
+    import json
+
+    levels = ["L1", "L2", "L3", "L4", "L5"]
+    folders = [CORPUS / "eval" / "essays", Path(__file__).parent / "fixtures" / "essays"]
+    for md in sorted(p for folder in folders for p in folder.glob("*.md")):
+        question = json.loads(md.with_suffix(".json").read_text(encoding="utf-8"))["question"]
+        a = coach.analyse(md.read_text(encoding="utf-8"), question=question)
+        met = {lv: all(d["met"] for d in a.descriptors if d["level"] == lv) for lv in levels[1:]}
+        reached = levels.index(a.level)
+        assert all(met[lv] for lv in levels[1:reached + 1]), (md.stem, a.level, met)
+        above = levels[reached + 1] if reached + 1 < len(levels) else None
+        assert above is None or not met[above], (md.stem, a.level, met)
