@@ -121,3 +121,16 @@ def test_a_reply_that_fails_a_guard_twice_goes_offline(openai_server, corpus_hom
     turn = coach.respond(_start(coach), WHO)
     assert turn.mode == "offline" and failed in turn.notice, turn.notice
     assert not re.search(r"valuable because|grey blur", turn.text)
+
+
+def test_a_half_truth_is_evidence_the_model_may_take_up_without_blocking_the_step(openai_server,  # noqa: F811
+                                                                                 corpus_home, embedder):
+    """"Stalin won only because he was lucky" is the 'won by luck' half-truth of a lesson card: the
+    model is told (finding "qualifies") but may judge that the answer still does the step's job."""
+    openai_server.script("json:" + source_reading(strengths=["a defeated rival"]))
+    coach = _coach(corpus_home, embedder, openai_server)
+    session = _start(coach)
+    turn = coach.respond(session, "Trotsky, a defeated rival, who thought Stalin won only because he was lucky")
+    evidence = _data(openai_server.requests[0])["fact_checker_evidence"]
+    assert [e["finding"] for e in evidence] == ["qualifies"] and evidence[0]["source"] == "overview-why-stalin-won"
+    assert turn.mode == "fake-model" and turn.step == "when"

@@ -502,9 +502,15 @@ class SourceCoach:
         citations = [context] if context else []
         # The checker reads "this source" as the work's title; the evidence quotes the student's own sentence.
         own = split_sentences(answer) or [answer]
-        evidence = [{"id": f"E{n}", "student_sentence": max(own, key=lambda s: fuzz.ratio(s, v.sentence)),
-                     "finding": "contradicts", "fact": v.correct, "source": v.doc}
-                    for n, v in enumerate(self.provenance_errors(session.source, answer), start=1)]
+        found = [(max(own, key=lambda s: fuzz.ratio(s, v.sentence)), "contradicts", v.correct, v.doc)
+                 for v in self.provenance_errors(session.source, answer)]
+        # A card's misconception is evidence too: a false one like the fact base's, a half-truth
+        # ("won by luck") as a qualification the reply may take up.
+        found += [(next((s for s in own if any(p.search(s) for p in m.patterns)), answer),
+                   "contradicts" if m.verdict == "wrong" else "qualifies", m.why_wrong, m.correct_doc)
+                  for _, m in self.lessons.misconceptions_in(answer)]
+        evidence = [{"id": f"E{n}", "student_sentence": sentence, "finding": finding, "fact": fact, "source": doc}
+                    for n, (sentence, finding, fact, doc) in enumerate(found, start=1)]
         outcome = self.model.run(Brief(
             self.reading_messages(session, answer, citations, evidence),
             check=lambda r: self.reading_checks(r, answer, citations, evidence),
@@ -564,6 +570,7 @@ class SourceCoach:
                             f"not the student's words: {quoted[:2]}; copy phrases exactly from the answer"
                             if quoted else ""))
         listed = [e.text.lower() for e in reading.factual_errors]
+        evidence = [e for e in evidence if e["finding"] == "contradicts"]
         missed = [e for e in evidence if not any(fuzz.partial_ratio(t, e["student_sentence"].lower()) >= 80
                                                  for t in listed if t)]
         checks.append(Check("errors_listed", not missed,
