@@ -13,6 +13,12 @@ A source is a source-note document from the corpus (front matter author, date, p
 purpose, audience) or an extract the student pastes with its origin named. The session keeps the
 stage and what the student said at each step, so the UI and CLI can resume it. The coach shows
 the source and its caption, asks, and points to context; it never writes the evaluation.
+
+Offline, rules judge each answer (the step's vocabulary, the fact checker, the cards'
+misconceptions). With a model, one structured call a turn (``SourceReading``, through
+tutor.model_turn) judges it instead, given the fact checker's findings as evidence; the reading is
+guarded (citations, no evaluation written, every contradicted claim listed and not moved past, no
+contradicted fact in the reply) and, failing that, the offline rules answer with a notice.
 """
 
 from __future__ import annotations
