@@ -134,3 +134,14 @@ def test_a_half_truth_is_evidence_the_model_may_take_up_without_blocking_the_ste
     evidence = _data(openai_server.requests[0])["fact_checker_evidence"]
     assert [e["finding"] for e in evidence] == ["qualifies"] and evidence[0]["source"] == "overview-why-stalin-won"
     assert turn.mode == "fake-model" and turn.step == "when"
+
+
+def test_a_true_answer_listed_as_an_error_is_refused(openai_server, corpus_home, embedder):  # noqa: F811
+    """Precision first: "Trotsky was expelled from the party in 1927" is in the fact base; a reading
+    that calls it an error is regenerated, then refused."""
+    false_alarm = source_reading("Check that date. When was it written?", engages=False, strengths=[],
+                                 errors=[("Trotsky was expelled from the party in 1927", "He was expelled in 1929.", "E1")])
+    openai_server.script("json:" + false_alarm)
+    coach = _coach(corpus_home, embedder, openai_server)
+    turn = coach.respond(_start(coach), "Trotsky was expelled from the party in 1927 and wrote it in exile")
+    assert len(openai_server.requests) == 2 and turn.mode == "offline" and "errors_not_supported" in turn.notice

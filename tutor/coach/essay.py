@@ -27,7 +27,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from tutor.coach.bands import MARKS, Band, Summary, place
-from tutor.coach.facts import EssayFacts
+from tutor.coach.facts import EssayFacts, supported_check
 from tutor.coach.features import (PROTAGONISTS, Lexicon, Paragraph, read_paragraphs, split_paragraphs,
                                   split_sentences)
 from tutor.coach.issues import FACT_KINDS, Issue, find_issues
@@ -649,19 +649,8 @@ class EssayCoach:
                   if e.strip() and fuzz.partial_ratio(" ".join(e.lower().split()), essay) < 90]
         checks.append(Check("evidence_in_essay", not quoted,
                             f"not the essay's words: {quoted[:2]}; copy phrases exactly from the essay" if quoted else ""))
-        # Precision first: a sentence the fact base supports is never listed as an error.
-        sentences = analysis.essay_sentences()
-        supported = []
-        for error in reading.factual_errors:
-            if not error.text.strip() or not sentences:
-                continue
-            sentence = max(sentences, key=lambda s: fuzz.partial_ratio(error.text.lower(), s.lower()))
-            verdicts = self.facts.claims.check(sentence)
-            if verdicts and all(v.status == "supported" for v in verdicts):
-                supported.append((error.text, verdicts[0].correct))
-        checks.append(Check("errors_not_supported", not supported,
-                            "the fact base supports what was listed as an error: " + "; ".join(
-                                f"“{text}” ({fact})" for text, fact in supported[:2]) if supported else ""))
+        checks.append(supported_check(self.facts.claims, [e.text for e in reading.factual_errors],
+                                      analysis.essay_sentences()))
         return checks
 
     def merged_errors(self, reading: EssayReading, analysis: EssayAnalysis) -> list[dict[str, Any]]:

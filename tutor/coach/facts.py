@@ -22,8 +22,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
+
 from tutor.facts import FactChecker, Verdict
 from tutor.lessons import DateError, LessonError, Lessons, Misconception
+from tutor.pedagogy.checks import Check
 
 _YEAR = re.compile(r"\b1[89]\d\d\b")
 _CLAUSE_BREAK = re.compile(r"[,;:()—–]|\b(?:and|but|which|who|when|while|where|after|before|until)\b", re.I)
@@ -82,6 +85,29 @@ def default_checker(lessons: Lessons) -> FactChecker:
         except LessonError:
             continue
     return _checker(DEFAULT_CORPUS, None)
+
+
+def supported_errors(checker: FactChecker, errors: list[str], sentences: list[str]) -> list[tuple[str, str]]:
+    """(words, fact) for each error a model listed whose sentence (the one of ``sentences`` that
+    best holds the words) the fact base supports and nowhere contradicts: precision first, a
+    true sentence is never called an error."""
+    out = []
+    for words in errors:
+        if not words.strip() or not sentences:
+            continue
+        sentence = max(sentences, key=lambda s: fuzz.partial_ratio(words.lower(), s.lower()))
+        verdicts = checker.check(sentence)
+        if verdicts and all(v.status == "supported" for v in verdicts):
+            out.append((words, verdicts[0].correct))
+    return out
+
+
+def supported_check(checker: FactChecker, errors: list[str], sentences: list[str]) -> Check:
+    """The reading check: no error listed that the fact base supports."""
+    supported = supported_errors(checker, errors, sentences)
+    return Check("errors_not_supported", not supported,
+                 "the fact base supports what was listed as an error: " + "; ".join(
+                     f"“{words}” ({fact})" for words, fact in supported[:2]) if supported else "")
 
 
 _CHECKERS: dict[str, FactChecker] = {}

@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from rapidfuzz import fuzz
 
+from tutor.coach.facts import supported_check
 from tutor.coach.features import DATE, FIGURE, Lexicon, split_sentences
 from tutor.documents import SourceDocument, clean_text, read_document
 from tutor.errors import DocumentError, TutorError
@@ -587,6 +588,8 @@ class SourceCoach:
         checks.append(Check("no_moving_on_from_an_error", not wrong_on,
                             "the answer has a factual error, so engages must be false and the step asked again"
                             if wrong_on else ""))
+        checks.append(supported_check(self.facts, [e.text for e in reading.factual_errors],
+                                      split_sentences(answer) or [answer]))
         stated = self.facts.contradicted(reading.reply)
         checks.append(Check("reply_facts", not stated,
                             f"the fact base contradicts the reply: {stated[0].sentence} ({stated[0].correct})"
