@@ -111,6 +111,9 @@ class Denial(Sourced):
     # Regular expressions over the normalised sentence; a denial without them is read by code
     # (its relation names the reader in FactChecker._denials).
     patterns: list[str] = Field(default_factory=list)
+    # How far before a pattern's match a negation still belongs to the claim. 0 for a pattern that
+    # opens at its anchor ("funeral … in exile"), where a "wasn't at" before it is the true half.
+    negation_window: int = Field(default=25, ge=0)
 
     @field_validator("patterns")
     @classmethod
@@ -329,7 +332,7 @@ _SLANG = [(r"\b(?:n|&|an|nd)\b(?=\s+[a-z])", "and"), (r"\bw/(?=\s|\w)", "with ")
           (r"\bwas like\b", "was"), (r"\b(?:totally|basically|literally|kinda|like totally|lowkey|deffo|defo)\b", ""),
           (r"\bteamed up\b", "allied"), (r"\bbesties\b|\bbffs?\b|\bmates\b|\bpals\b|\bbuddies\b", "allies"),
           (r"\bganged up\b", "allied"), (r"\bgen(?:eral)? ?sec\b", "general secretary"), (r"\bu\b", "you"),
-          (r"[’‘`]", "'"), (r"[“”]", '"')]
+          (r"[’‘`]", "'"), (r"[“”]", '"'), (r"\bon ([a-z]+)'s side\b", r"on the side of \1")]
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
 _YEAR = re.compile(r"\b(?:(1[89]\d\d)|(?:in|by|of|from|during|until|till|to|circa|c\.)\s+'?(1\d|2\d)|'(1\d|2\d))\b")
 _NEGATION = re.compile(r"\b(?:not|never|no|didn't|did not|wasn't|was not|weren't|were not|isn't|nor|neither|"
@@ -384,7 +387,12 @@ _WH = {"why", "how", "what", "whats", "what's", "who", "whom", "whose", "when", 
        "to what extent"}
 _AUX = re.compile(r"(?:was|were|did|does|do|is|are|had|has|have|could|would|can|should|will|didn't|wasn't|"
                   r"much|many|long|far|exactly|happened|made|caused|led)\b")
-_UP_TO = re.compile(r"\b(?:until|till|til|up to|up until|still|early|beginning of|start of)\b")
+# "until 1928", "from 1925 to 1928": the last year named is the year they split.
+_UP_TO = re.compile(r"\b(?:until|till|til|up to|up until|still|early|beginning of|start of)\b|"
+                    r"\b1\d\d\d\s*(?:-|–|to)\s*'?(?:1\d)?\d\d\b")
+# Words that say outright that two people were allies (not "worked with" or "with").
+_ALLY_STRONG = re.compile(r"\b(?:allied|allies|ally|alliance|sided|on the side of|same side|bloc with|"
+                          r"in league with|teamed)\b")
 _ALWAYS = re.compile(r"\b(?:from the (?:start|beginning|outset|very start|very beginning)|all along|always|"
                      r"the whole time|throughout the (?:1920s|twenties|period|struggle)|from day one|ever since)\b")
 _ORDER = re.compile(r"\b(?:before|after|then|followed by|preceded|earlier than|later than|prior to|"
@@ -621,7 +629,7 @@ class FactChecker:
                     continue
                 # The negation must sit in the claim itself ("read to the delegations, not to the
                 # whole congress"); one elsewhere in the sentence is about something else.
-                local = bool(_NEGATION.search(low[max(0, found.start() - 25):found.end()]))
+                local = bool(_NEGATION.search(low[max(0, found.start() - d.negation_window):found.end()]))
                 out.append(self._denial_verdict(d, sentence, local))
                 continue
             if d.relation == "elected_by_people":
@@ -917,7 +925,9 @@ class FactChecker:
         pairs: list[tuple[str, str, str]] = []  # (a, b, "ally" | "enemy")
         if ally is not None and (against is None or ally.start() < against.start()):
             left = _side_before(low, people, ally.start())
-            right = _side_after(low, people, ally.end())
+            # "allies against Zinoviev": the people after "against" are foes, not allies.
+            right = _side_after(low, [m for m in people if against is None or against.start() < ally.end()
+                                      or m.end <= against.start()], ally.end())
             foes = _side_after(low, people, against.end(), 3) if against is not None else []
             if not right and len(left) >= 2:
                 pairs += [(left[i], left[j], "ally") for i in range(len(left)) for j in range(i + 1, len(left))]
@@ -942,7 +952,7 @@ class FactChecker:
                 with_ = self.allied(a, b, y)
                 vs = self.opposed(a, b, y)
                 if with_ is None and vs is None:
-                    if y is None or stance != "ally":
+                    if stance != "ally" or (y is None and not _ALLY_STRONG.search(low)):
                         continue
                     # No group covers that year: a pair never allied at any time and opposed at
                     # some time (Stalin and Trotsky) was still not allied.
