@@ -402,6 +402,8 @@ _ELECTED_BY_PEOPLE = re.compile(
     r"russian )?(?:people|public|voters|citizens|population|masses|nation|electorate|country|workers)|"
     r"(?:won|win|winning|wins) (?:an?|the) (?:\w+ )?(?:election|elections|vote|popular vote)|democratically elected|"
     r"(?:popular|general|national|public|democratic) (?:vote|election|elections|ballot)|"
+    # "those people voted for him" (the men he appointed) is no popular vote.
+    r"(?<!those )(?<!these )(?<!his )(?<!such )(?<!same )(?<!new )(?<!appointed )(?<!loyal )"
     r"(?:people|public|voters|citizens|russians|masses|nation) (?:elected|voted for|voted in|chose|picked))\b")
 _SUCCESSOR = re.compile(
     r"\blenin\b[^.]{0,40}?\b(?:named|chose|chosen|picked|appointed|designated|anointed|wanted|made|declared|"
