@@ -333,6 +333,8 @@ _SLANG = [(r"\b(?:n|&|an|nd)\b(?=\s+[a-z])", "and"), (r"\bw/(?=\s|\w)", "with ")
           (r"\bteamed up\b", "allied"), (r"\bbesties\b|\bbffs?\b|\bmates\b|\bpals\b|\bbuddies\b", "allies"),
           (r"\bganged up\b", "allied"), (r"\bgen(?:eral)? ?sec\b", "general secretary"), (r"\bu\b", "you"),
           (r"[’‘`]", "'"), (r"[“”]", '"'), (r"\bon ([a-z]+)'s side\b", r"on the side of \1")]
+_TAKEN_BACK = re.compile(r"\b(?:scratch that|ignore (?:that|what i said)|forget (?:that|what i said)|i was wrong|"
+                         r"i take (?:that|it) back|i got that wrong|my bad|no wait|wait no)\b[\s,.;:!-]*", re.I)
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
 _YEAR = re.compile(r"\b(?:(1[89]\d\d)|(?:in|by|of|from|during|until|till|to|circa|c\.)\s+'?(1\d|2\d)|'(1\d|2\d))\b")
 _NEGATION = re.compile(r"\b(?:not|never|no|didn't|did not|wasn't|was not|weren't|were not|isn't|nor|neither|"
@@ -459,7 +461,12 @@ class FactChecker:
         """Verdicts on the claims of every sentence; a question ("Why was Lenin's Testament not
         acted on in 1924?") claims nothing and is skipped unless ``questions`` is set."""
         verdicts: list[Verdict] = []
-        for sentence in _SENTENCES.split(text or ""):
+        text = text or ""
+        # "… scratch that, I was wrong": what the student took back is no longer their claim.
+        taken_back = list(_TAKEN_BACK.finditer(text))
+        if taken_back:
+            text = text[taken_back[-1].end():]
+        for sentence in _SENTENCES.split(text):
             if len(sentence.split()) >= 2 and (questions or not self.is_question(sentence)):
                 verdicts += self._check_sentence(sentence.strip())
         return verdicts
