@@ -57,6 +57,13 @@ PAIRS = [
     ("Trotsky declined to be Lenin's deputy in 1924", "event-triumvirate", "1922",
      "Trotsky declined to be Lenin's deputy in 1922"),
     ("Tomsky lost the trade unions in 1925", "person-bukharin", "1929", "Tomsky lost the trade unions in 1929"),
+    ("The Kronstadt sailors rose against Stalin", "event-ban-on-factions", "Bolshevik rule",
+     "the kronstadt sailors rose against the bolsheviks in 1921"),
+    ("trotsky got exiled right after lenin died", "event-trotsky-exile-and-deportation", "January 1928",
+     "Trotsky was exiled four years after Lenin died"),
+    ("the testament was read out to everyone", "event-testament-not-acted-on", "each delegation",
+     "the testament was read out to every delegation separately"),
+    ("stalin was in charge of the army", "", "", "Trotsky was in charge of the Red Army until 1925"),
     ("Stalin and Trotsky were allies against Zinoviev", "", "", "Stalin and Zinoviev were allies against Trotsky"),
     ("Bukharin was on Trotsky's side in the Left Opposition", "", "", "Bukharin was on Stalin's side in 1926"),
 ]
