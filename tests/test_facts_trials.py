@@ -90,6 +90,8 @@ def test_a_false_paraphrase_is_caught_and_its_true_version_is_not(checker, false
     "Stalin ended NEP in 1928-29",
     "Unlike Bukharin, Stalin wanted to end NEP",
     "stalin used the secretariat to put his people in",
+    # Found by the student-style set after it was measured: "ganged up on" was read as "allied with".
+    "In 1923 Stalin, Zinoviev and Kamenev ganged up on Trotsky",
 ])
 def test_true_statements_near_the_new_facts_are_not_flagged(checker, text):
     assert not checker.contradicted(text), [v.as_dict() for v in checker.contradicted(text)]

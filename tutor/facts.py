@@ -330,7 +330,7 @@ class Verdict:
 _SLANG = [(r"\b(?:n|&|an|nd)\b(?=\s+[a-z])", "and"), (r"\bw/(?=\s|\w)", "with "), (r"\bvs\.?(?=\s)", "against"),
           (r"\bversus\b", "against"), (r"\bb4\b", "before"), (r"\bbc\b|\bcuz\b|\bcos\b", "because"),
           (r"\bwas like\b", "was"), (r"\b(?:totally|basically|literally|kinda|like totally|lowkey|deffo|defo)\b", ""),
-          (r"\bteamed up\b", "allied"), (r"\bbesties\b|\bbffs?\b|\bmates\b|\bpals\b|\bbuddies\b", "allies"),
+          (r"\b(?:ganged|teamed) up (?:on|against)\b", "allied against"), (r"\bteamed up\b", "allied"), (r"\bbesties\b|\bbffs?\b|\bmates\b|\bpals\b|\bbuddies\b", "allies"),
           (r"\bganged up\b", "allied"), (r"\bgen(?:eral)? ?sec\b", "general secretary"), (r"\bu\b", "you"),
           (r"[’‘`]", "'"), (r"[“”]", '"'), (r"\bon ([a-z]+)'s side\b", r"on the side of \1")]
 _TAKEN_BACK = re.compile(r"\b(?:scratch that|ignore (?:that|what i said)|forget (?:that|what i said)|i was wrong|"
