@@ -11,7 +11,7 @@ import re
 
 from rapidfuzz import fuzz
 
-from tutor.lessons import KeyPoint, LessonCard, Lessons
+from tutor.lessons import KeyPoint, LessonCard, Lessons, term_regex
 from tutor.pedagogy.assess import short_phrase
 from tutor.pedagogy.learner import LearnerState
 
@@ -26,25 +26,35 @@ _CLAUSE = re.compile(r"[.;!?]+(?:\s+|$)|\n+")
 _BREAK = re.compile(r",\s*|\s+(?=(?:and|so|which|because|but|who|when|while|then|as|whereas|although)\b)", re.I)
 # Words a phrase cannot end on: "he got the" is cut mid-phrase even when cut between words.
 _DANGLING = re.compile(r"\b(?:the|a|an|of|to|in|on|at|by|for|with|from|his|her|their|its|and|or|but|so|that|"
-                       r"which|who|was|were|is|are|had|has|have|be|very|more|most|than|as|they|he|she|it|we|i|you|this|these|"
-                       r"those|then)$", re.I)
+                       r"which|who|was|were|is|are|had|has|have|be|very|more|most|than|as|they|he|she|it|we|"
+                       r"i|you|this|these|those|then)$", re.I)
 # Talk about the conversation, not a point about the history.
 _META = re.compile(r"\b(?:not sure (?:that's|that is|this is|if|what|about)|what i (?:asked|said|meant)|"
                    r"you (?:didn't|did not|never) answer|is that (?:right|correct|ok)|am i right|does that work|"
                    r"you repeated|same summary|no idea|i don't know|i dont know|sum up|summar)", re.I)
+# A clause that asks ("was it because…", "did Stalin…") is not one of the student's points.
+_ASKS = re.compile(r"^\W*(?:(?:why|how|what|who|whom|whose|where|which)\b|when\s+(?:was|were|did|does|do|is|are)\b|"
+                   r"(?:did|does|do|is|are|was|were|can|could|would|should|didn't|wasn't)\s+(?:it|he|she|they|that|"
+                   r"this|there|i|you|stalin|trotsky|lenin|zinoviev|kamenev|bukharin|the)\b)", re.I)
 # "scratch that", "I was wrong": what came before is taken back.
 _RETRACTION = re.compile(r"\b(?:scratch that|ignore (?:that|what i said)|forget (?:that|what i said)|i was wrong|"
                          r"i take (?:that|it) back|never ?mind|my bad|actually no|no wait|wait no|i got that wrong)\b",
                          re.I)
 
 
+def _heads(clause: str, limit: int | None = None) -> list[str]:
+    """The clause's whole heads: each ends at a comma or before a linking word, has three words or
+    more (at most ``limit``) and does not end on "the" or "they"."""
+    heads = [clause[:m.start()].rstrip(" ,") for m in _BREAK.finditer(clause)]
+    return [h for h in heads if len(h.split()) >= 3 and (limit is None or len(h.split()) <= limit)
+            and not _DANGLING.search(h)]
+
+
 def _whole(clause: str, limit: int) -> str:
-    """The clause, or its longest head that ends at a comma or before a linking word and keeps to
-    ``limit`` words; '' when no such head has three words."""
+    """The clause, or its longest whole head within ``limit`` words; '' when it has none."""
     if len(clause.split()) <= limit:
         return clause
-    heads = [clause[:m.start()].rstrip(" ,") for m in _BREAK.finditer(clause)]
-    heads = [h for h in heads if 3 <= len(h.split()) <= limit and not _DANGLING.search(h)]
+    heads = _heads(clause, limit)
     return heads[-1] if heads else ""
 
 
@@ -64,8 +74,9 @@ def clean_phrase(text: str, limit: int = 16, terms: list[str] | tuple[str, ...] 
     parts = [c for c in _CLAUSE.split(body) if c and c.strip()]
     if lead_cut and len(parts) > 1:
         parts = parts[1:]  # "…question" is the end of a clause the stored words cut into
-    elif lead_cut:
-        parts = [body[m.end():] for m in [_BREAK.search(body)] if m] or []
+    elif lead_cut:  # one clause, cut at its start: what follows its first break is whole
+        first = _BREAK.search(body)
+        parts = [body[first.end():]] if first else []
     candidates = []
     for n, clause in enumerate(parts):
         cut_here = tail_cut and n == len(parts) - 1
@@ -73,8 +84,7 @@ def clean_phrase(text: str, limit: int = 16, terms: list[str] | tuple[str, ...] 
             continue
         clause = _TAIL_FILLER.sub("", _FILLER.sub("", clause).strip(" ,.;:!?\"'“”‘’")).strip(" ,")
         if cut_here:  # the stored words stop mid-clause: keep only what ends at a break
-            heads = [clause[:m.start()].rstrip(" ,") for m in _BREAK.finditer(clause)]
-            heads = [h for h in heads if len(h.split()) >= 3 and not _DANGLING.search(h)]
+            heads = _heads(clause)
             clause = heads[-1] if heads else ""
         clause = _whole(clause, limit)
         if len(clause.split()) < 3 or _META.search(clause):
@@ -85,17 +95,10 @@ def clean_phrase(text: str, limit: int = 16, terms: list[str] | tuple[str, ...] 
     if not candidates:
         return ""
     if terms:
-        from tutor.lessons import term_regex
-
         with_terms = [c for c in candidates if any(term_regex(t).search(c.lower()) for t in terms)]
         if with_terms:
             return with_terms[0]
     return candidates[0]
-
-
-_ASKS = re.compile(r"^\W*(?:(?:why|how|what|who|whom|whose|where|which)\b|when\s+(?:was|were|did|does|do|is|are)\b|"
-                   r"(?:did|does|do|is|are|was|were|can|could|would|should|didn't|wasn't)\s+(?:it|he|she|they|that|"
-                   r"this|there|i|you|stalin|trotsky|lenin|zinoviev|kamenev|bukharin|the)\b)", re.I)
 
 
 def _repeats(clause: str, claim: str) -> bool:
