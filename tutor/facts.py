@@ -1023,7 +1023,7 @@ class FactChecker:
             after = []
             first_after = next((m for m in people if m.start >= gm.end), None)
             if first_after is not None and _GROUP_LINK.fullmatch(low[gm.end:first_after.start]):
-                after = _side_after(low, people, gm.end, 6)
+                after = _side_after(low, people, first_after.start, 6)  # the link is checked: "(" too
             for pid in before + after:
                 pm = next(m for m in people if m.id == pid)
                 between = low[min(pm.end, gm.end):max(pm.start, gm.start)]
@@ -1285,7 +1285,8 @@ def _nearest_person(low: str, people: list[Mention], om: Mention) -> Mention | N
 
 _SEGMENT = re.compile(r"[;:]|,\s*(?:and|but|when|while|which|who|then|so|after|before|because|as)\b|"
                       r"\b(?:when|while|because|whereas|although|though)\b|\band then\b")
-_GROUP_LINK = re.compile(r"\s*(?:\(|,|:)?\s*(?:(?:in|of|from)\s+\d{4}(?:\s*[-–]\s*\d{2,4})?\s*,?\s*)?(?:of|including|with|like|such as|namely|by|was|were|consisted of|"
+# "the triumvirate (stalin zinoviev bukharin)": a bracket or colon alone also names the members.
+_GROUP_LINK = re.compile(r"\s*[(:]\s*|\s*(?:\(|,|:)?\s*(?:(?:in|of|from)\s+\d{4}(?:\s*[-–]\s*\d{2,4})?\s*,?\s*)?(?:of|including|with|like|such as|namely|by|was|were|consisted of|"
                          r"made up of|included|comprised|led by|formed by|members were|were led by|was led by)\s*"
                          r"(?:the\s+)?")
 
