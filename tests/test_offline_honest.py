@@ -49,9 +49,7 @@ def test_a_false_or_loose_claim_is_never_confirmed(tutor, messages):
     ["Stalin won mainly because he controlled appointments as General Secretary, which gave him a loyal majority "
      "at congresses; Trotsky's arrogance and illness mattered less, and Zinoviev and Kamenev underestimated him, "
      "so overall the machine matters most."],
-    pytest.param(["why did stalin win", "they picked who got jobs, so those people voted for him"],
-                 marks=pytest.mark.xfail(strict=True, reason="the fact base reads 'those people voted for him' as a "
-                                                             "popular vote (tutor/facts.py _ELECTED_BY_PEOPLE)")),
+    ["why did stalin win", "they picked who got jobs, so those people voted for him"],
 ])
 def test_a_true_claim_is_never_called_wrong(tutor, messages):
     _, replies = _talk(tutor, *messages)

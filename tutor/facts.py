@@ -111,6 +111,9 @@ class Denial(Sourced):
     # Regular expressions over the normalised sentence; a denial without them is read by code
     # (its relation names the reader in FactChecker._denials).
     patterns: list[str] = Field(default_factory=list)
+    # How far before a pattern's match a negation still belongs to the claim. 0 for a pattern that
+    # opens at its anchor ("funeral … in exile"), where a "wasn't at" before it is the true half.
+    negation_window: int = Field(default=25, ge=0)
 
     @field_validator("patterns")
     @classmethod
@@ -327,9 +330,11 @@ class Verdict:
 _SLANG = [(r"\b(?:n|&|an|nd)\b(?=\s+[a-z])", "and"), (r"\bw/(?=\s|\w)", "with "), (r"\bvs\.?(?=\s)", "against"),
           (r"\bversus\b", "against"), (r"\bb4\b", "before"), (r"\bbc\b|\bcuz\b|\bcos\b", "because"),
           (r"\bwas like\b", "was"), (r"\b(?:totally|basically|literally|kinda|like totally|lowkey|deffo|defo)\b", ""),
-          (r"\bteamed up\b", "allied"), (r"\bbesties\b|\bbffs?\b|\bmates\b|\bpals\b|\bbuddies\b", "allies"),
+          (r"\b(?:ganged|teamed) up (?:on|against)\b", "allied against"), (r"\bteamed up\b", "allied"), (r"\bbesties\b|\bbffs?\b|\bmates\b|\bpals\b|\bbuddies\b", "allies"),
           (r"\bganged up\b", "allied"), (r"\bgen(?:eral)? ?sec\b", "general secretary"), (r"\bu\b", "you"),
-          (r"[’‘`]", "'"), (r"[“”]", '"')]
+          (r"[’‘`]", "'"), (r"[“”]", '"'), (r"\bon ([a-z]+)'s side\b", r"on the side of \1")]
+_TAKEN_BACK = re.compile(r"\b(?:scratch that|ignore (?:that|what i said)|forget (?:that|what i said)|i was wrong|"
+                         r"i take (?:that|it) back|i got that wrong|my bad|no wait|wait no)\b[\s,.;:!-]*", re.I)
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
 _YEAR = re.compile(r"\b(?:(1[89]\d\d)|(?:in|by|of|from|during|until|till|to|circa|c\.)\s+'?(1\d|2\d)|'(1\d|2\d))\b")
 _NEGATION = re.compile(r"\b(?:not|never|no|didn't|did not|wasn't|was not|weren't|were not|isn't|nor|neither|"
@@ -384,7 +389,12 @@ _WH = {"why", "how", "what", "whats", "what's", "who", "whom", "whose", "when", 
        "to what extent"}
 _AUX = re.compile(r"(?:was|were|did|does|do|is|are|had|has|have|could|would|can|should|will|didn't|wasn't|"
                   r"much|many|long|far|exactly|happened|made|caused|led)\b")
-_UP_TO = re.compile(r"\b(?:until|till|til|up to|up until|still|early|beginning of|start of)\b")
+# "until 1928", "from 1925 to 1928": the last year named is the year they split.
+_UP_TO = re.compile(r"\b(?:until|till|til|up to|up until|still|early|beginning of|start of)\b|"
+                    r"\b1\d\d\d\s*(?:-|–|to)\s*'?(?:1\d)?\d\d\b")
+# Words that say outright that two people were allies (not "worked with" or "with").
+_ALLY_STRONG = re.compile(r"\b(?:allied|allies|ally|alliance|sided|on the side of|same side|bloc with|"
+                          r"in league with|teamed)\b")
 _ALWAYS = re.compile(r"\b(?:from the (?:start|beginning|outset|very start|very beginning)|all along|always|"
                      r"the whole time|throughout the (?:1920s|twenties|period|struggle)|from day one|ever since)\b")
 _ORDER = re.compile(r"\b(?:before|after|then|followed by|preceded|earlier than|later than|prior to|"
@@ -394,6 +404,8 @@ _ELECTED_BY_PEOPLE = re.compile(
     r"russian )?(?:people|public|voters|citizens|population|masses|nation|electorate|country|workers)|"
     r"(?:won|win|winning|wins) (?:an?|the) (?:\w+ )?(?:election|elections|vote|popular vote)|democratically elected|"
     r"(?:popular|general|national|public|democratic) (?:vote|election|elections|ballot)|"
+    # "those people voted for him" (the men he appointed) is no popular vote.
+    r"(?<!those )(?<!these )(?<!his )(?<!such )(?<!same )(?<!new )(?<!appointed )(?<!loyal )"
     r"(?:people|public|voters|citizens|russians|masses|nation) (?:elected|voted for|voted in|chose|picked))\b")
 _SUCCESSOR = re.compile(
     r"\blenin\b[^.]{0,40}?\b(?:named|chose|chosen|picked|appointed|designated|anointed|wanted|made|declared|"
@@ -449,7 +461,12 @@ class FactChecker:
         """Verdicts on the claims of every sentence; a question ("Why was Lenin's Testament not
         acted on in 1924?") claims nothing and is skipped unless ``questions`` is set."""
         verdicts: list[Verdict] = []
-        for sentence in _SENTENCES.split(text or ""):
+        text = text or ""
+        # "… scratch that, I was wrong": what the student took back is no longer their claim.
+        taken_back = list(_TAKEN_BACK.finditer(text))
+        if taken_back:
+            text = text[taken_back[-1].end():]
+        for sentence in _SENTENCES.split(text):
             if len(sentence.split()) >= 2 and (questions or not self.is_question(sentence)):
                 verdicts += self._check_sentence(sentence.strip())
         return verdicts
@@ -621,7 +638,7 @@ class FactChecker:
                     continue
                 # The negation must sit in the claim itself ("read to the delegations, not to the
                 # whole congress"); one elsewhere in the sentence is about something else.
-                local = bool(_NEGATION.search(low[max(0, found.start() - 25):found.end()]))
+                local = bool(_NEGATION.search(low[max(0, found.start() - d.negation_window):found.end()]))
                 out.append(self._denial_verdict(d, sentence, local))
                 continue
             if d.relation == "elected_by_people":
@@ -917,7 +934,9 @@ class FactChecker:
         pairs: list[tuple[str, str, str]] = []  # (a, b, "ally" | "enemy")
         if ally is not None and (against is None or ally.start() < against.start()):
             left = _side_before(low, people, ally.start())
-            right = _side_after(low, people, ally.end())
+            # "allies against Zinoviev": the people after "against" are foes, not allies.
+            right = _side_after(low, [m for m in people if against is None or against.start() < ally.end()
+                                      or m.end <= against.start()], ally.end())
             foes = _side_after(low, people, against.end(), 3) if against is not None else []
             if not right and len(left) >= 2:
                 pairs += [(left[i], left[j], "ally") for i in range(len(left)) for j in range(i + 1, len(left))]
@@ -942,7 +961,7 @@ class FactChecker:
                 with_ = self.allied(a, b, y)
                 vs = self.opposed(a, b, y)
                 if with_ is None and vs is None:
-                    if y is None or stance != "ally":
+                    if stance != "ally" or (y is None and not _ALLY_STRONG.search(low)):
                         continue
                     # No group covers that year: a pair never allied at any time and opposed at
                     # some time (Stalin and Trotsky) was still not allied.
@@ -1004,7 +1023,7 @@ class FactChecker:
             after = []
             first_after = next((m for m in people if m.start >= gm.end), None)
             if first_after is not None and _GROUP_LINK.fullmatch(low[gm.end:first_after.start]):
-                after = _side_after(low, people, gm.end, 6)
+                after = _side_after(low, people, first_after.start, 6)  # the link is checked: "(" too
             for pid in before + after:
                 pm = next(m for m in people if m.id == pid)
                 between = low[min(pm.end, gm.end):max(pm.start, gm.start)]
@@ -1266,7 +1285,8 @@ def _nearest_person(low: str, people: list[Mention], om: Mention) -> Mention | N
 
 _SEGMENT = re.compile(r"[;:]|,\s*(?:and|but|when|while|which|who|then|so|after|before|because|as)\b|"
                       r"\b(?:when|while|because|whereas|although|though)\b|\band then\b")
-_GROUP_LINK = re.compile(r"\s*(?:\(|,|:)?\s*(?:(?:in|of|from)\s+\d{4}(?:\s*[-–]\s*\d{2,4})?\s*,?\s*)?(?:of|including|with|like|such as|namely|by|was|were|consisted of|"
+# "the triumvirate (stalin zinoviev bukharin)": a bracket or colon alone also names the members.
+_GROUP_LINK = re.compile(r"\s*[(:]\s*|\s*(?:\(|,|:)?\s*(?:(?:in|of|from)\s+\d{4}(?:\s*[-–]\s*\d{2,4})?\s*,?\s*)?(?:of|including|with|like|such as|namely|by|was|were|consisted of|"
                          r"made up of|included|comprised|led by|formed by|members were|were led by|was led by)\s*"
                          r"(?:the\s+)?")
 

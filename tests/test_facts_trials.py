@@ -1,0 +1,123 @@
+"""Issue 22 items 6-7: the fact base decides what students in the blind trials got wrong
+(corpus/eval/trials/2026-12-06-*), both ways: each false paraphrase is caught with its source, and
+its true counterpart is never flagged. The student-style set corpus/eval/claims_students.jsonl was
+written before the checker was tuned for it; its floors are the issue's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tutor.facts import FactChecker, load_facts
+from tutor.lessons import corpus_doc_ids
+
+from conftest import CORPUS
+
+STUDENTS = CORPUS / "eval" / "claims_students.jsonl"
+FALSE_CAUGHT_FLOOR = 0.85
+TRUE_FLAGGED_CEILING = 0.02
+
+
+@pytest.fixture(scope="module")
+def facts():
+    return load_facts(CORPUS, corpus_doc_ids(CORPUS))
+
+
+@pytest.fixture(scope="module")
+def checker(facts):
+    return FactChecker(facts)
+
+
+# (false paraphrase, the document its correction cites, a word of the correction, the true version)
+PAIRS = [
+    ("Trotsky was Lenin's brother-in-law", "person-kamenev", "Kamenev",
+     "Kamenev was Trotsky's brother-in-law"),
+    ("NEP was Stalin's idea", "idea-nep-and-industrialisation", "Lenin",
+     "NEP was brought in by Lenin in 1921"),
+    ("the reds lost the civil war", "person-trotsky", "won", "Trotsky built the Red Army that won the Civil War"),
+    ("Bukharin opposed NEP from the start", "person-bukharin", "defender",
+     "Bukharin became the leading defender of NEP after 1921"),
+    ("Trotsky missed Lenin's funeral because he was already in exile in Alma-Ata", "overview-trotskys-mistakes",
+     "Caucasus", "Trotsky missed Lenin's funeral because he was travelling to the Caucasus"),
+    ("trotsky was in exile when lenin died", "overview-trotskys-mistakes", "1928",
+     "trotsky was not in exile when lenin died"),
+    ("the testament named Trotsky as his successor", "overview-power-struggle", "no successor",
+     "the testament named no successor"),
+    ("Lenin wanted Stalin to take over because he was the most loyal", "overview-power-struggle", "no successor",
+     "Lenin didn't want Stalin to take over"),
+    ("The Central Committee decided to publish the Testament", "event-testament-not-acted-on", "unpublished",
+     "The Central Committee decided not to publish the Testament"),
+    ("the testament was read out to everyone and published", "event-testament-not-acted-on", "",
+     "the testament was published in the New York Times in 1926"),
+    ("Trotsky recanted at the 15th Congress in 1927", "event-trotsky-exile-and-deportation", "refused",
+     "Zinoviev and Kamenev recanted at the 15th Congress in 1927"),
+    ("Bukharin was shot in 1929", "person-bukharin", "1938", "Bukharin was shot in 1938"),
+    ("Zinoviev was shot in 1927", "person-zinoviev", "1936", "Zinoviev was shot in 1936"),
+    ("Trotsky declined to be Lenin's deputy in 1924", "event-triumvirate", "1922",
+     "Trotsky declined to be Lenin's deputy in 1922"),
+    ("Tomsky lost the trade unions in 1925", "person-bukharin", "1929", "Tomsky lost the trade unions in 1929"),
+    ("The Kronstadt sailors rose against Stalin", "event-ban-on-factions", "Bolshevik rule",
+     "the kronstadt sailors rose against the bolsheviks in 1921"),
+    ("trotsky got exiled right after lenin died", "event-trotsky-exile-and-deportation", "January 1928",
+     "Trotsky was exiled four years after Lenin died"),
+    ("the testament was read out to everyone", "event-testament-not-acted-on", "each delegation",
+     "the testament was read out to every delegation separately"),
+    ("Bukharin was expelled from the party in 1927 along with Trotsky", "event-united-opposition", "Zinoviev",
+     "Trotsky and Zinoviev were expelled from the party in 1927"),
+    ("the triumvirate (stalin zinoviev bukharin) was against trotsky", "event-triumvirate", "Kamenev",
+     "the triumvirate (stalin, zinoviev and kamenev) was against trotsky"),
+    ("stalin was in charge of the army", "", "", "Trotsky was in charge of the Red Army until 1925"),
+    ("Stalin and Trotsky were allies against Zinoviev", "", "", "Stalin and Zinoviev were allies against Trotsky"),
+    ("Bukharin was on Trotsky's side in the Left Opposition", "", "", "Bukharin was on Stalin's side in 1926"),
+]
+
+
+@pytest.mark.parametrize("false, doc, needle, true", PAIRS, ids=[p[0][:40] for p in PAIRS])
+def test_a_false_paraphrase_is_caught_and_its_true_version_is_not(checker, false, doc, needle, true):
+    bad = checker.contradicted(false)
+    assert bad, f"not caught: {false}"
+    if doc:
+        v = next((x for x in bad if x.doc == doc), bad[0])
+        assert v.doc == doc and needle in v.correct, v.as_dict()
+        assert v.probe.endswith("?")
+    assert not checker.contradicted(true), [v.as_dict() for v in checker.contradicted(true)]
+
+
+@pytest.mark.parametrize("text", [
+    "they picked who got jobs, so those people voted for him",
+    "Bukharin was allied with Stalin from 1925 to 1928",
+    "Bukharin and Zinoviev were allies against Trotsky in 1924",
+    "Trotsky was not in Moscow when Lenin died",
+    "the testament was published after Stalin died",
+    "Trotsky recanted with the United Opposition in October 1926",
+    "Stalin ended NEP in 1928-29",
+    "Unlike Bukharin, Stalin wanted to end NEP",
+    "stalin used the secretariat to put his people in",
+    # Found by the student-style set after it was measured: "ganged up on" was read as "allied with".
+    "In 1923 Stalin, Zinoviev and Kamenev ganged up on Trotsky",
+])
+def test_true_statements_near_the_new_facts_are_not_flagged(checker, text):
+    assert not checker.contradicted(text), [v.as_dict() for v in checker.contradicted(text)]
+
+
+def test_a_claim_the_student_takes_back_is_not_judged(checker):
+    assert not checker.check("Trotsky was Lenin's brother-in-law. scratch that, i was wrong")
+    assert checker.contradicted("Trotsky said grey blur, no wait, Trotsky was killed in 1929")
+
+
+def test_student_style_claim_set_floors(facts, embedder):
+    """≥150 statements, half true, in students' own styles, written before tuning (issue 22 item 7)."""
+    from tutor.evaluation.claims import load_claim_cases, run_claims
+
+    cases = load_claim_cases(STUDENTS)
+    assert len(cases) >= 150 and sum(c["false"] for c in cases) == sum(not c["false"] for c in cases)
+    others = set()
+    for name in ("claims", "claims_heldout", "claims_blind"):
+        others |= {json.loads(line)["text"].lower()
+                   for line in (CORPUS / "eval" / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()}
+    assert not [c for c in cases if c["text"].lower() in others], "a new set shares no statement with the others"
+    m = run_claims(FactChecker(facts, embedder=embedder), cases)["metrics"]
+    print("student claims:", json.dumps({k: m[k] for k in ("false_caught", "true_flagged")}))
+    assert m["false_caught"] >= FALSE_CAUGHT_FLOOR
+    assert m["true_flagged"] <= TRUE_FLAGGED_CEILING
