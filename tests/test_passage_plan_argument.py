@@ -1,0 +1,45 @@
+"""A handout no card covers is taught by its argument (issue 23, item 2): the plan's key points
+are the sentence that answered the student and the handout's claims about causes and effects,
+and its questions climb from where to look to a near-answer, never trivia like "What happened
+in France in the summer of 1927?" (the handout's France is Clemenceau's, in 1917)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tutor.pedagogy.argument import is_claim
+from tutor.pedagogy.compose import sentences
+from tutor.pedagogy.passage_plan import argument_plan
+from tutor.retrieval import tokenize
+
+TEACHER_DOCS = Path(__file__).resolve().parent.parent / "corpus" / "eval" / "teacher_documents"
+
+
+def _text(name: str) -> str:
+    return (TEACHER_DOCS / name).read_text(encoding="utf-8").split("---", 2)[2].strip()
+
+
+def test_a_plan_teaches_the_handouts_claims_before_its_background():
+    for name in ("war-scare-1927.md", "kronstadt-1921.md", "shakhty-trial-1928.md"):
+        points = argument_plan(_text(name), None)
+        assert len(points) >= 3, name
+        claims = [is_claim(p.sentence) for p in points]
+        assert sum(claims) >= 3, (name, [p.sentence for p in points])
+        # Claims come first; background only tops the plan up.
+        assert claims == sorted(claims, reverse=True), name
+
+
+def test_the_sentence_that_answered_the_student_leads_the_plan():
+    text = _text("war-scare-1927.md")
+    answer = next(s for s in sentences(text) if s.startswith("On 12 May 1927 British police raided"))
+    points = argument_plan(text, None, focus=text, answer=answer)
+    assert " ".join(tokenize(points[0].sentence)) == " ".join(tokenize(answer))
+    assert sum(is_claim(p.sentence) for p in points[1:]) >= 2
+
+
+def test_no_plan_point_is_a_heading_or_one_of_the_handouts_own_questions():
+    text = _text("war-scare-1927.md") + "\n\n## Questions to discuss\n\nWhy did the war scare matter to Stalin?\n"
+    headings = {line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")}
+    for p in argument_plan(text, None):
+        assert not p.sentence.rstrip().endswith("?"), p.sentence
+        assert not any(p.sentence.startswith(h) for h in headings), p.sentence
