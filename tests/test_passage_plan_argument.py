@@ -43,3 +43,13 @@ def test_no_plan_point_is_a_heading_or_one_of_the_handouts_own_questions():
     for p in argument_plan(text, None):
         assert not p.sentence.rstrip().endswith("?"), p.sentence
         assert not any(p.sentence.startswith(h) for h in headings), p.sentence
+
+
+def test_a_hint_names_the_handouts_topic_rather_than_quoting_one_of_its_words():
+    from tutor.pedagogy.argument import argument_hints
+
+    text = _text("war-scare-1927.md")
+    point = next(p for p in argument_plan(text, None) if p.sentence.startswith(("Either way the war scare", "It strengthened")))
+    hints = argument_hints(point, "Real danger or useful fear?", "The war scare of 1927")
+    assert not any("“scare”" in h for h in hints), hints
+    assert "the war scare of 1927" in hints[0], hints

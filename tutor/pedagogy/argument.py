@@ -23,7 +23,7 @@ CLAIM = re.compile(
     r"weaken(?:ed|s)?|strengthen(?:ed|s)?|undermin(?:ed|es)|destroy(?:ed|s)?|in order to|to justify|to isolate|"
     r"in response|reprisal|blamed|provok(?:ed|es)|pushed|drove|cost\b|depended on|exposed|discredit(?:ed|s)?|"
     r"used (?:it|them|this|the \w+)(?: \w+)? (?:against|to|as)|could now|no longer|matter(?:ed|s)?|significan\w*|"
-    r"effects?\b|consequences?|lasting|turning point|showed|proved|made (?:\w+ )?(?:possible|impossible|harder|easier)|"
+    r"effects?\b|consequences?|(?:one of )?the (?:main )?causes? of|bring (?:on|about)|brought (?:on|about)|lasting|turning point|showed|proved|made (?:\w+ )?(?:possible|impossible|harder|easier)|"
     r"encouraged|persuaded|convinced|fed\b|ending|deepened|hardened|justif(?:y|ied)|answered|the reason)", re.I)
 _QUESTION_END = re.compile(r"\?[\"'”’)]*$")
 MAX_ARGUMENT_POINTS = 5
@@ -49,14 +49,20 @@ def section_headings(text: str) -> dict[int, str]:
     return headings
 
 
-def argument_points(text: str, *, period: tuple[int, int] | None = None,
-                    k: int = MAX_ARGUMENT_POINTS) -> tuple[list[Point], list[Point]]:
+def argument_points(text: str, *, period: tuple[int, int] | None = None, k: int = MAX_ARGUMENT_POINTS,
+                    links_first: bool = False) -> tuple[list[Point], list[Point]]:
     """The handout's claims as key points, the most salient first, at most two a section and none
     repeating another; topped up with its most salient background sentences only when it makes
     fewer than MIN_POINTS claims. Returns (points in document order, the background ones)."""
     analysed = [p for p in analyse(text, period) if not _QUESTION_END.search(p.sentence.strip())
                 and not hedges(p.sentence) and not scan_text(p.sentence)]
-    ranked = sorted(analysed, key=lambda p: (-(p.score + (2.0 if is_claim(p.sentence) else 0.0)), p.position))
+    # A sentence making several links ("it strengthened ..., it made ..., it helped to bring on ...")
+    # is the handout's argument more than one dated event with an "ending" in it: the number of
+    # links ranks before salience, which rewards dates and names.
+    # ``links_first`` (the passage plan, which has no teacher to edit it) ranks by that number
+    # before salience; a draft keeps salience, which the teacher reviews.
+    ranked = sorted(analysed, key=lambda p: (-min(len(CLAIM.findall(p.sentence)), 2) if links_first else 0,
+                                             -(p.score + (2.0 if is_claim(p.sentence) else 0.0)), p.position))
     chosen: list[Point] = []
     used: dict[int, int] = {}
 
@@ -152,6 +158,8 @@ def argument_hints(point: Point, heading: str | None, title: str, n: int = 0) ->
     half). Each level adds something the one before did not. ``n``: the key point's number."""
     topic = topic_of(title)
     subject = _subject_phrase(point)
+    if subject.startswith("“") and _content(subject) & _content(topic):
+        subject = topic  # not "what does it argue about “scare”?" in a handout on the war scare of 1927
     # Single quotes: a heading in double ones would read as a quotation of the source.
     where = f"the section ‘{heading}’" if heading else "the handout"
     pointer = _POINTERS[n % len(_POINTERS)].format(where=where, subject=subject)

@@ -125,7 +125,7 @@ def argument_plan(text: str, period: tuple[int, int] | None, focus: str = "", an
     one), then the handout's argument (its claims about causes and effects), background only to
     make up MIN_POINTS, as a drafted card has them. A handout arguing nothing falls back on its
     most salient sentences (dated events, named people)."""
-    claims, _background = argument_points(text, period=period, k=MAX_POINTS)
+    claims, _background = argument_points(text, period=period, k=MAX_POINTS, links_first=True)
     if not claims:
         return salient_points(text, k=MAX_POINTS, period=period, focus=focus, answer=answer)
     points = sorted(claims, key=lambda p: (not is_claim(p.sentence), p.position))
