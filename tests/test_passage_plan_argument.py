@@ -53,3 +53,20 @@ def test_a_hint_names_the_handouts_topic_rather_than_quoting_one_of_its_words():
     hints = argument_hints(point, "Real danger or useful fear?", "The war scare of 1927")
     assert not any("“scare”" in h for h in hints), hints
     assert "the war scare of 1927" in hints[0], hints
+
+
+def test_the_course_documents_are_known_from_the_store_without_reading_each_file(corpus_home, embedder, monkeypatch):
+    """`tutor ask` reads no course file the store holds unchanged; the ids are the same."""
+    import tutor.documents
+    from tutor.pedagogy.passage_plan import PassagePlanner
+    from tutor.settings import load_settings
+    from tutor.store import Store
+
+    settings = load_settings(home=corpus_home)
+    read_each = PassagePlanner(None, settings.corpus_dir).course_docs
+    assert len(read_each) >= 30
+    calls = []
+    real = tutor.documents.read_document
+    monkeypatch.setattr(tutor.documents, "read_document", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    assert PassagePlanner(Store(settings, embedder), settings.corpus_dir).course_docs == read_each
+    assert calls == []
