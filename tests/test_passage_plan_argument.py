@@ -70,3 +70,10 @@ def test_the_course_documents_are_known_from_the_store_without_reading_each_file
     monkeypatch.setattr(tutor.documents, "read_document", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
     assert PassagePlanner(Store(settings, embedder), settings.corpus_dir).course_docs == read_each
     assert calls == []
+
+
+def test_a_view_the_handout_weighs_is_not_made_a_key_point_even_when_it_answered():
+    text = _text("war-scare-1927.md")
+    answer = next(s for s in sentences(text) if s.startswith("Some officials in the Soviet foreign commissariat"))
+    points = argument_plan(text, None, focus=text, answer=answer)
+    assert all(not p.sentence.startswith("Some officials") for p in points), [p.sentence for p in points]

@@ -134,7 +134,9 @@ def argument_plan(text: str, period: tuple[int, int] | None, focus: str = "", an
     if key:
         answering = next((p for p in analyse(text, period, focus=focus, answer=answer)
                           if " ".join(tokenize(p.sentence)) == key), None)
-        if answering is not None:
+        # A view the handout reports and weighs ("some historians argue that ...") or one of its
+        # own questions is no point a student should be credited with making.
+        if answering is not None and not hedges(answering.sentence) and not answering.sentence.rstrip().endswith("?"):
             answering.terms = answering.terms or evidence_terms(answering)
             points = [answering] + [p for p in points if " ".join(tokenize(p.sentence)) != key]
     return points[:MAX_POINTS]
