@@ -77,3 +77,30 @@ def test_a_view_the_handout_weighs_is_not_made_a_key_point_even_when_it_answered
     answer = next(s for s in sentences(text) if s.startswith("Some officials in the Soviet foreign commissariat"))
     points = argument_plan(text, None, focus=text, answer=answer)
     assert all(not p.sentence.startswith("Some officials") for p in points), [p.sentence for p in points]
+
+
+def test_middle_hints_give_half_the_claim_instead_of_a_generic_cause_or_effect_question():
+    from tutor.pedagogy.argument import argument_hints
+    from tutor.pedagogy.salience import analyse
+
+    cases = {
+        "On 12 April 1927 Chiang Kai-shek turned on the communists in Shanghai, ending Moscow's hopes in China.":
+            "The handout says that on 12 April 1927 Chiang Kai-shek turned on the communists in Shanghai. "
+            "What does it say came of that?",
+        "The leadership answered with a campaign about the danger of war.":
+            "According to the handout, how did the leadership respond, and to what?",
+        "In February 1921 hunger and cuts in rations led to strikes and protest meetings in the factories of Petrograd.":
+            "According to the handout, what did hunger and cuts in rations lead to?",
+        "The engineers were accused of wrecking: deliberately damaging machinery and flooding mines.":
+            "The handout says that the engineers were accused of wrecking. What does it give to explain or show this?",
+    }
+    for sentence, middle in cases.items():
+        [point] = analyse(sentence)
+        assert argument_hints(point, None, "A handout")[1] == middle
+
+
+def test_a_clause_quoted_in_a_hint_keeps_a_name_capitalised_and_lowers_a_common_word():
+    from tutor.pedagogy.argument import _clause
+
+    assert _clause("Stalin sided with Bukharin.") == "Stalin sided with Bukharin"
+    assert _clause("Self-criticism was never meant to reach the top.") == "self-criticism was never meant to reach the top"

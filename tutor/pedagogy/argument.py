@@ -102,7 +102,13 @@ _CLAIM_PARTS = [
      "effect"),
     (re.compile(r"^(?P<given>[^,]{8,}?) (?:led to|resulted in|caused|meant that|meant|allowed|enabled|forced|"
                 r"helped|weakened|strengthened|undermined) (?P<asked>.{8,})$"), "outcome"),
+    (re.compile(r"^(?P<given>.{12,}?), (?P<asked>ending .{6,})$"), "effect"),
+    (re.compile(r"^(?P<given>[^,:;]{4,40}?) answered (?P<asked>(?:with|by) .{8,})$"), "response"),
+    # "X blamed Y: they had ...": the claim, then what the handout gives for it.
+    (re.compile(r"^(?P<given>[^:;]{20,}?): (?P<asked>.{12,})$"), "detail"),
 ]
+# A date opening a cause ("In February 1921 hunger ... led to") is not part of the noun phrase.
+_DATE_OPENING = re.compile(r"^(?:In|On|By|During|After) (?:the )?(?:\w+ ){0,2}\d{4},? ")
 CLUE_MAX_ZIPF = 5.0  # a near-answer's clue words are rarer than this ("done", "else" say nothing)
 _HINT_STOP = frozenset(tokenize("handout document argue argues say says think know happen happened matter mattered "
                                 "involve involved involving part play point reason follow followed look section "
@@ -118,7 +124,8 @@ def _clause(text: str) -> str:
     text = text.strip().rstrip(".;:,")
     first = text.split(" ", 1)[0]
     # A common word opening the sentence ("Events", "In") is lower-cased; a name ("Stalin") is not.
-    if first.isalpha() and first[:1].isupper() and first[1:].islower() and zipf_frequency(first.lower(), "en") >= 3.5:
+    if first.replace("-", "").isalpha() and first[:1].isupper() and first[1:].islower() \
+            and zipf_frequency(first.lower(), "en") >= 3.5 and first.lower() not in COMMON_NAMES:
         text = first.lower() + text[len(first):]
     return text
 
@@ -173,6 +180,8 @@ def argument_hints(point: Point, heading: str | None, title: str, n: int = 0) ->
         if ":" in part or ";" in part or not 2 <= len(part.split()) <= 30:
             continue
         # An outcome's cause must be a bare noun phrase: not "In 1921 hunger", not "X was never".
+        if what == "outcome":
+            part = _DATE_OPENING.sub("", part)
         if what == "outcome" and (re.match(r"(?:In|On|By|During|After|From|For|At)\b", part)
                                   or re.search(r"\b(?:was|were|is|are|had|has|been)\b", part)):
             continue
@@ -181,8 +190,11 @@ def argument_hints(point: Point, heading: str | None, title: str, n: int = 0) ->
     if kind == "outcome" and given:
         # The half given is the cause, a noun phrase ("hunger and cuts in rations").
         prompt = f"According to the handout, what did {_clause(given)} lead to?"
+    elif kind == "response" and given:
+        prompt = f"According to the handout, how did {_clause(given)} respond, and to what?"
     elif given:
-        tail = "What reason does it give?" if kind == "why" else "What does it say came of that?"
+        tail = {"why": "What reason does it give?", "detail": "What does it give to explain or show this?"}.get(
+            kind, "What does it say came of that?")
         prompt = f"The handout says that {_clause(given)}. {tail}"
     elif point.kind in ("significance",) or _SIGNIFICANCE_WORDS.search(point.sentence):
         for_what = "" if _content(subject) & _content(topic) else f" for {topic}"
