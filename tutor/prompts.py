@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from tutor.documents import YAML_LOADER
 from tutor.errors import ConfigError
 from tutor.settings import DEFAULT_PROMPTS
 
@@ -62,7 +63,8 @@ def load_prompts(directory: Path) -> Prompts:
     try:
         system = (directory / "system.md").read_text(encoding="utf-8")
         moves = {p.stem: p.read_text(encoding="utf-8") for p in sorted((directory / "moves").glob("*.md"))}
-        offline = yaml.safe_load((directory / "offline" / "templates.yaml").read_text(encoding="utf-8"))
+        # The C loader where built: the templates load at every start, `tutor ask` included.
+        offline = yaml.load((directory / "offline" / "templates.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"Cannot read the prompts in {directory} ({exc}). Set TUTOR_PROMPTS_DIR or restore prompts/.") from exc
     return Prompts(system=system, moves=moves, offline=offline)
@@ -76,7 +78,7 @@ def load_prompt_yaml(directory: Path, relative: str) -> dict:
         path = base / relative
         if path.is_file():
             try:
-                return yaml.safe_load(path.read_text(encoding="utf-8"))
+                return yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
             except yaml.YAMLError as exc:
                 raise ConfigError(f"{path} is not valid YAML ({exc}); restore it from the project.") from exc
     raise ConfigError(f"prompts/{relative} is missing; restore it from the project.")

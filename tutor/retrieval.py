@@ -63,7 +63,10 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
+    # Cached: building the BM25 index stems every word of every passage (tens of thousands of
+    # calls over a few thousand distinct words), once per process, `tutor ask` included.
     # A light suffix stripper: enough to match "factions"/"faction", "expelled"/"expel".
     for suffix in ("ations", "ation", "ings", "ing", "edly", "ed", "es", "s"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):

@@ -4,29 +4,31 @@
 >>> doc = grounding_doc(lessons, "what was the shakhty trial?", passages)         # doctest: +SKIP
 >>> card = planner.plan(doc)                                                     # doctest: +SKIP
 >>> card.id, card.ladder(card.key_points[0].id)[0].text                          # doctest: +SKIP
-('passages:teacher-shakhty-trial-1928', 'What happened in March 1928 involving the OGPU?')
+('passages:teacher-shakhty-trial-1928', 'What does the handout claim about the OGPU?')
 
 When the passages that answer a student's question come from a document no card cites (a
-teacher's new upload), the document's salient sentences (dated events, named people, causes
-and consequences) become the key points, and questions from recall to significance the hint
-ladder. The dialogue engine runs the plan as it runs any card: feedback against the key points,
+teacher's new upload), the sentence that answered the student and the document's argument (its
+claims about causes and effects, pedagogy.argument) become the key points, and questions that
+climb from where to look, to half the claim given, to a near-answer the hint ladder, as in a
+drafted card. The dialogue engine runs the plan as it runs any card: feedback against the key points,
 the ladder, the no-reveal checks, closure once the points are made. Deterministic, offline.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from wordfreq import zipf_frequency
 
 from tutor.lessons import HINT_LEVELS, LessonCard, Lessons
 from tutor.pedagogy.compose import choose_quote, sentences
 from tutor.pedagogy.learner import terms_in
-from tutor.pedagogy.salience import Point, hedges, ladder, salient_points, topic_of
+from tutor.pedagogy.argument import argument_hints, argument_points, is_claim, section_headings
+from tutor.pedagogy.salience import Point, analyse, evidence_terms, hedges, ladder, salient_points, topic_of, zipf_frequency
 from tutor.retrieval import tokenize
 from tutor.store import Passage
 
@@ -119,6 +121,27 @@ def answering_sentence(message: str, passage: Passage) -> int:
     return best
 
 
+def argument_plan(text: str, period: tuple[int, int] | None, focus: str = "", answer: str = "") -> list[Point]:
+    """The points a plan teaches: the sentence that answered the student first (when there is
+    one), then the handout's argument (its claims about causes and effects), background only to
+    make up MIN_POINTS, as a drafted card has them. A handout arguing nothing falls back on its
+    most salient sentences (dated events, named people)."""
+    claims, _background = argument_points(text, period=period, k=MAX_POINTS, links_first=True)
+    if not claims:
+        return salient_points(text, k=MAX_POINTS, period=period, focus=focus, answer=answer)
+    points = sorted(claims, key=lambda p: (not is_claim(p.sentence), p.position))
+    key = " ".join(tokenize(answer))
+    if key:
+        answering = next((p for p in analyse(text, period, focus=focus, answer=answer)
+                          if " ".join(tokenize(p.sentence)) == key), None)
+        # A view the handout reports and weighs ("some historians argue that ...") or one of its
+        # own questions is no point a student should be credited with making.
+        if answering is not None and not hedges(answering.sentence) and not answering.sentence.rstrip().endswith("?"):
+            answering.terms = answering.terms or evidence_terms(answering)
+            points = [answering] + [p for p in points if " ".join(tokenize(p.sentence)) != key]
+    return points[:MAX_POINTS]
+
+
 def plan_card(doc_id: str, passages: list[Passage], focus: Focus | None = None) -> LessonCard | None:
     """The plan for one document (all its passages, in order). ``focus`` names the passage and
     sentence that answered the student: that sentence is always a key point, and its passage's
@@ -132,11 +155,15 @@ def plan_card(doc_id: str, passages: list[Passage], focus: Focus | None = None) 
         focus_text = passages[focus[0]].text
         said = sentences(focus_text)
         answer = said[focus[1]] if 0 <= focus[1] < len(said) else ""
-    points = salient_points(text, k=MAX_POINTS, period=period_of(passages), focus=focus_text, answer=answer)
+    points = argument_plan(text, period_of(passages), focus_text, answer)
     if not points:
         return None
     title = passages[0].title or doc_id
     data = card_data(plan_id(doc_id, focus if focus_text else None), title, points, text, doc_id)
+    headings = section_headings(text)
+    data["hints"] = [{"key_point": kp["id"], "level": level, "text": question}
+                     for n, (pt, kp) in enumerate(zip(points, data["key_points"]))
+                     for level, question in zip(HINT_LEVELS, argument_hints(pt, headings.get(pt.section), title, n))]
     # A document's "historians disagree" sentences rarely answer what a student just claimed;
     # they are offered to teachers as counter-arguments in drafts, not thrown at students here.
     data["counter_arguments"] = []
@@ -211,10 +238,15 @@ class PassagePlanner:
         from tutor.documents import read_document
         from tutor.errors import TutorError
 
+        # A file the store holds unchanged is known by its hash (reading and cleaning all the
+        # course's files cost a `tutor ask` a fifth of a second); only others are read.
+        stored = {d.content_hash: d.doc_id for d in self.store.documents()} if self.store is not None else {}
         ids = set()
         for path in course_documents(self.corpus_dir) if self.corpus_dir else []:
             try:
-                ids.add(read_document(path.name, path.read_bytes()).doc_id)
+                data = path.read_bytes()
+                known = stored.get(hashlib.sha256(data).hexdigest())
+                ids.add(known or read_document(path.name, data).doc_id)
             except (OSError, TutorError):
                 continue  # an unreadable course file is the doctor's business, not the tutor's
         return frozenset(ids)

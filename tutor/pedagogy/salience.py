@@ -17,11 +17,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from wordfreq import zipf_frequency
-
 from tutor.pedagogy.compose import sentences
 from tutor.retrieval import tokenize
 from tutor.scan import scan_text
+
+
+def zipf_frequency(word: str, lang: str = "en") -> float:
+    """wordfreq's Zipf frequency, imported on first use: wordfreq finds its data with
+    ``inspect.stack()``, which costs up to a second when imported deep in the start-up imports."""
+    from wordfreq import zipf_frequency as frequency
+
+    return frequency(word, lang)
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December"]
