@@ -63,7 +63,9 @@ def test_one_structured_call_with_a_json_schema_and_the_evidence_as_data(openai_
     assert body["response_format"]["json_schema"]["name"] == "Reading"
     assert not body.get("stream"), "one whole JSON object, asked for plainly"
     data = _turn_data(request)
-    [ev, *_] = data["evidence"]
+    [row, *_] = data["evidence"]
+    [ev, *_] = row["evidence"]
+    assert row["student_sentence"] and ev["id"] == "E1"
     assert ev["finding"] == "contradicts" and "Sukhanov" in ev["fact"] and ev["source"]
     assert data["engine_reading"]["suggested_move"], "the rule reader's reading goes in as a hint"
     # Card text is data: it is inside the escaped block, never in the instruction text.
