@@ -542,12 +542,12 @@ class Tutor:
                 "points_the_tutor_supplied": list(state.asserted.get(card.id, [])),
                 "misconceptions_corrected": [m for m, st in state.misconceptions.items() if st == "resolved"],
             }
-        # Every claim corrected so far, on any card: a summary lists these as corrected, never as points made.
-        data["corrected_so_far"] = [{"student_said": said, "correction": fix}
-                                    for kept in state.corrections.values() for said, fix in kept]
         elif is_plan(card):
             data["passage_plan"] = {"note": PLAN_NOTE, "plan": plan_brief(move, state.covered_on(card.id), shown, message)}
         data["evidence"] = evidence_by_sentence(message, evidence)
+        # Every claim corrected so far, on any card: a summary lists these as corrected, never as points made.
+        data["corrected_so_far"] = [{"student_said": said, "correction": fix}
+                                    for kept in state.corrections.values() for said, fix in kept]
         data["questions_already_asked"] = state.already_said("question")
         # The relay trial: a model left to itself opened three replies running with "One fix first".
         data["openings_already_used"] = state.already_said("opening")[-6:]
