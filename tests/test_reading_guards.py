@@ -603,3 +603,35 @@ def replace_floor(ctx, floor):
     from dataclasses import replace
 
     return replace(ctx, other_card_floor=floor)
+
+
+def test_a_sentence_two_facts_contradict_is_judged_by_correcting_it_on_either():
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+    from tutor.pedagogy.reading import Evidence
+
+    sentence = ("anyway my next bit is the testament - it was read out to the whole 12th party congress in 1923 "
+                "and everyone voted on whether to remove stalin and he only just survived.")
+    evidence = [Evidence("E1", "testament-13th", sentence, "contradicts", "It was read to delegations in May 1924.",
+                         "event-testament-not-acted-on"),
+                Evidence("E2", "testament-12th", sentence, "contradicts", "It was not read at the 12th Congress.",
+                         "event-testament-not-acted-on")]
+    ctx = ReadingContext(message=sentence, evidence=evidence, passages={1: "text"})
+    claim = "it was read out to the whole 12th party congress in 1923"
+    verdict = lambda v: [c for c in reading_checks(_reading("Not so [1]. Why?", claims=[(claim, v, "E2", "No.")]),  # noqa: E731
+                                                   ctx) if c.name == "verdicts_match_evidence"][0]
+    assert verdict("wrong").passed, verdict("wrong").detail
+    assert not verdict("right").passed
+
+
+def test_a_reply_denying_a_misconception_does_not_assert_it():
+    from pathlib import Path
+
+    from tutor.lessons import load_lessons
+    from tutor.pedagogy.checks import CheckContext, asserted_errors
+
+    ctx = CheckContext(passages={}, card=None, covered=set(),
+                       lessons=load_lessons(Path(__file__).resolve().parents[1] / "corpus"))
+    denial = ("One fix first: Trotsky wasn't exiled abroad in 1925; he was sent to Alma-Ata in January 1928 and "
+              "deported to Turkey in February 1929 [3].")
+    assert asserted_errors(denial, ctx) == []
+    assert "trotsky-deported-1927" in asserted_errors("Trotsky was exiled abroad in 1927, after the congress.", ctx)

@@ -277,7 +277,10 @@ def asserted_errors(text: str, ctx: CheckContext) -> list[str]:
     for line in ctx.allowed_text.splitlines():
         if line.strip() and len(line) > 20:
             own = own.replace(line.strip(), " ")
-    found = [m.id for _, m in ctx.lessons.misconceptions_in(own)]
+    # A clause that denies the misconception corrects it ("Trotsky wasn't exiled abroad in 1925;
+    # he was deported in February 1929": relay3, a faithful correction refused).
+    found = list(dict.fromkeys(m.id for clause in re.split(r"(?<=[.!?;])\s+|\n+", own)
+                               if not _DENIES.search(clause) for _, m in ctx.lessons.misconceptions_in(clause)))
     # "21 January 1924, not 1925" corrects the student's year: the reply also gives the right one;
     # "Bukharin wasn't expelled in 1929" denies the year (relay trial: a true correction refused).
     found += [f"date:{e.event.id}" for e in ctx.lessons.date_errors(own)
@@ -364,6 +367,15 @@ def _wholly_supported(claim, ctx: ReadingContext) -> bool:
     return True
 
 
+def _corrects_sentence(claim, ev: Evidence, ctx: ReadingContext) -> bool:
+    """The claim corrects the evidence's sentence: judged wrong or partly on another evidence that
+    contradicts the same sentence (the fact base holds two facts against "it was read out to the
+    whole 12th party congress in 1923": one of them judges it)."""
+    named = next((e for e in ctx.evidence if e.id == claim.evidence.strip()), None)
+    return (claim.verdict in ("wrong", "partly") and named is not None and named.finding == "contradicts"
+            and named.sentence == ev.sentence)
+
+
 ANSWER_POINTS = 2  # key points of one card an answer to the student's own question may touch
 # A question word within its first three words ("so how did he…", "ok but why…").
 _ASKING = re.compile(r"^\W*(?:\w+\W+){0,2}(who|what|when|where|why|how|which|was|were|did|does|do|is|are|can|could|would)\b",
@@ -415,7 +427,8 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
             against.append(f"\"{claim.text[:80]}\" was judged wrong, but the evidence supports it: "
                            f"{ev.fact} (source: {ev.source}). Judge it right")
     for ev in ctx.evidence:
-        if ev.finding == "contradicts" and not any(_bears_on(c, ev, ctx, f) for c, f in zip(reading.claims, findings)):
+        if ev.finding == "contradicts" and not any(_bears_on(c, ev, ctx, f) or _corrects_sentence(c, ev, ctx)
+                                                   for c, f in zip(reading.claims, findings)):
             against.append(f"the student's claim \"{ev.sentence[:80]}\" is not judged, and the evidence "
                            f"{ev.id} contradicts it: {ev.fact} (source: {ev.source}). Judge it and correct it first")
     checks.append(Check("verdicts_match_evidence", not against, "; ".join(against)))
