@@ -544,6 +544,12 @@ def test_every_question_the_reading_lists_is_answered():
     assert not answers("Good question. What do the passages say [1]?", [("when did lenin die?", "")]).passed
     assert not answers("Good question. What do you think [1]?", [("is that basically it or am i missing stuff?", "")]).passed
     assert answers("That is yours to judge. Which factor do you rank first [1]?", [("so why did stalin win?", "")]).passed
+    # "Am I missing anything?" gets named areas, not only "yes, a few things" (relay3).
+    vague = answers("Yes, you're missing a few things, and strong answers link factors. Which matters most [1]?",
+                    [("is that basically it or am i missing stuff?", "You are missing some things; link the factors.")])
+    assert not vague.passed and "name one or two areas" in vague.detail
+    assert answers("Yes: look at the Testament and the Lenin Enrolment. Which matters most [1]?",
+                   [("is that basically it or am i missing stuff?", "The Testament and the Lenin Enrolment.")]).passed
 
 
 def test_a_summary_does_not_relist_a_corrected_claim(openai_server, corpus_home, embedder):  # noqa: F811

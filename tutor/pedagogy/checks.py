@@ -444,7 +444,11 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
 
     if reading.student_questions:
         before = " ".join(re.split(r"(?<=[.!?])\s+", reading.reply.strip())[:-1])
-        missed = [f"the student asked \"{q.text[:80]}\": answer it in one short sentence from the passages "
+        missed = [f"the student asked \"{q.text[:80]}\": name one or two areas they have not covered yet (for "
+                   "example the Testament, the Lenin Enrolment), not only that something is missing"
+                   for q in reading.student_questions if _MISSING.search(q.text) and q.answer.strip()
+                   and not _names_the_course(q.answer, ctx.lessons)]
+        missed += [f"the student asked \"{q.text[:80]}\": answer it in one short sentence from the passages "
                   "before your question" for q in reading.student_questions
                   if q.answer.strip() and not _answer_given(q.answer, before)]
         missed += [f"the student asked \"{q.text[:80]}\", a factual question, and it has no answer: give a direct "
@@ -517,6 +521,9 @@ def _answer_given(answer: str, before: str) -> bool:
         return len(before.split()) >= 4
     return len(wanted & there) >= max(1, round(0.34 * len(wanted))) or fuzz.partial_ratio(
         _plain(answer), _plain(before)) >= QUOTE_FIDELITY
+
+
+_MISSING = re.compile(r"\b(?:missing|enough|left out|forg[eo]t|anything else|what else)\b", re.I)
 
 
 def _factual(question: str) -> bool:
