@@ -598,8 +598,11 @@ def evidence_by_sentence(message: str, evidence: list[Evidence]) -> list[dict] |
     for sentence in re.split(r"(?<=[.!?;])\s+|\n+", message)[:12]:
         if len(sentence.split()) >= 3 and not any(_said_in(sentence, s) for s in rows):
             rows[sentence.strip()] = NO_EVIDENCE_HERE  # type: ignore[assignment]
-    ordered = sorted(rows.items(), key=lambda kv: (message.find(kv[0][:40]) % (len(message) + 1)))
-    return [{"student_sentence": s, "evidence": found} for s, found in ordered]
+    def place(sentence: str) -> int:  # in the message's order; a sentence the checker reworded goes last
+        at = message.find(sentence[:40])
+        return at if at >= 0 else len(message)
+
+    return [{"student_sentence": s, "evidence": found} for s, found in sorted(rows.items(), key=lambda kv: place(kv[0]))]
 
 
 def _said_in(words: str, text: str) -> bool:
