@@ -63,7 +63,9 @@ def test_one_structured_call_with_a_json_schema_and_the_evidence_as_data(openai_
     assert body["response_format"]["json_schema"]["name"] == "Reading"
     assert not body.get("stream"), "one whole JSON object, asked for plainly"
     data = _turn_data(request)
-    [ev, *_] = data["evidence"]
+    [row, *_] = data["evidence"]
+    [ev, *_] = row["evidence"]
+    assert row["student_sentence"] and ev["id"] == "E1"
     assert ev["finding"] == "contradicts" and "Sukhanov" in ev["fact"] and ev["source"]
     assert data["engine_reading"]["suggested_move"], "the rule reader's reading goes in as a hint"
     # Card text is data: it is inside the escaped block, never in the instruction text.
@@ -422,3 +424,220 @@ def test_an_answer_to_who_kept_stalin_in_post_is_allowed_but_the_whole_argument_
                 "factions of 1921 silenced the opposition.")
     why = "so why did stalin win?"
     assert argument not in answering(ctx, _reading("…", questions=[(why, argument)]), why).allowed_text
+
+
+# -- issue 21, after relay3: what the guards did is recorded, and a guard never contradicts the brief --
+def test_the_guard_log_records_each_refusal_and_whose_reply_it_is(openai_server, corpus_home, embedder):  # noqa: F811
+    from tutor.evaluation.trial import guard_tally, transcript_row
+
+    praised = reading(claims=[("Trotsky called Stalin a grey blur", "right", "", "")],
+                      reply="Exactly, Trotsky did say that. Why did it matter that he underrated Stalin?")
+    fixed = reading(claims=[("Trotsky called Stalin a grey blur", "wrong", "E1", "It was Sukhanov's phrase.")],
+                    reply="Not quite: it was Sukhanov who called Stalin a grey blur, about 1917. "
+                          "Why might Trotsky have underrated Stalin too?", move="correct")
+    openai_server.script("json:" + praised, "json:" + fixed)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    session = tutor.new_session()
+    reply = tutor.reply(session, "Trotsky called Stalin a grey blur.")
+    log = reply.guards
+    assert log["attempts"] == 2 and log["final"] == "model" and log["reason"] is None
+    assert {r["guard"] for r in log["refusals"]} >= {"verdicts_match_evidence"}
+    assert all(r["attempt"] == 1 for r in log["refusals"]) and "Sukhanov" in log["refusals"][0]["detail"]
+
+    openai_server.script("json:" + praised)  # refused twice: the offline tutor answers, and the log says so
+    second = tutor.reply(session, "Trotsky called Stalin a grey blur, I'm sure.")
+    assert second.mode == "offline" and second.guards["final"] == "offline" and second.guards["attempts"] == 2
+    assert {r["attempt"] for r in second.guards["refusals"]} == {1, 2}
+
+    rows = [transcript_row(1, "m", reply), transcript_row(2, "m", second)]
+    assert rows[0]["guards"] == log and reply.as_dict()["guards"] == log
+    figures = guard_tally(rows)
+    assert figures["guarded_turns"] == 2 and figures["regenerations"] == 2 and figures["fallbacks"] == 1
+    assert figures["guard_refusals"]["verdicts_match_evidence"] >= 3
+
+
+def test_no_evidence_is_said_in_words_and_evidence_comes_by_sentence(openai_server, corpus_home, embedder):  # noqa: F811
+    from tutor.engine import NO_EVIDENCE, NO_EVIDENCE_HERE
+
+    openai_server.script("json:" + reading(), "json:" + reading(
+        claims=[("Lenin died in 1925", "wrong", "E1", "Lenin died on 21 January 1924.")],
+        reply="Close, but Lenin died on 21 January 1924, not 1925. How did Stalin use the funeral that followed?"))
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    session = tutor.new_session()
+    tutor.reply(session, "why did stalin win")
+    assert _turn_data(openai_server.requests[0])["evidence"] == NO_EVIDENCE
+    tutor.reply(session, "Lenin died in 1925. I really like this topic a lot.")
+    rows = _turn_data(openai_server.requests[1])["evidence"]
+    by = {r["student_sentence"]: r["evidence"] for r in rows}
+    assert by["Lenin died in 1925."][0]["finding"] == "contradicts"
+    assert by["I really like this topic a lot."] == NO_EVIDENCE_HERE
+
+
+def test_a_compound_claim_only_partly_supported_may_be_judged_wrong(openai_server, corpus_home, embedder):  # noqa: F811
+    message = "Stalin became General Secretary in 1922 and used it to pack the congress in 1921."
+    judged = reading(claims=[("Stalin became General Secretary in 1922 and used it to pack the congress in 1921",
+                              "wrong", "", "He became General Secretary in April 1922, after the 1921 congress.")],
+                     reply="Half right: the post came in April 1922, so it could not shape a congress held a year "
+                           "earlier [1]. Which later congress could his appointees have shaped?", move="correct")
+    openai_server.script("json:" + judged, "json:" + judged)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), message)
+    assert "verdicts_match_evidence" not in {r["guard"] for r in reply.guards["refusals"]}, reply.guards
+
+    # The relay3 case: the date of Lenin's death is right, the sequence is wrong.
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+
+    sentence = "he controlled appointments after becoming General Secretary following Lenin's death in 1924"
+    found = tutor.evidence(sentence)
+    assert any(ev.finding == "supports" for ev in found), found
+    claim = _reading("It was April 1922. Why?", claims=[("after becoming General Secretary following Lenin's death "
+                                                          "in 1924", "wrong", found[0].id, "April 1922.")])
+    ctx = ReadingContext(message=sentence, evidence=found, judge=lambda t: tutor.evidence(t, numbered=False))
+    [check] = [c for c in reading_checks(claim, ctx) if c.name == "verdicts_match_evidence"]
+    assert check.passed, check.detail
+    # One statement the fact base supports, judged wrong, is still refused.
+    single = _reading("No. Why?", claims=[("Lenin died in January 1924", "wrong", "", "1925.")])
+    ctx = ReadingContext(message="Lenin died in January 1924.", evidence=tutor.evidence("Lenin died in January 1924."),
+                         judge=lambda t: tutor.evidence(t, numbered=False))
+    assert not [c for c in reading_checks(single, ctx) if c.name == "verdicts_match_evidence"][0].passed
+
+
+def test_a_long_chat_message_with_questions_is_talk_not_an_essay(openai_server, corpus_home, embedder):  # noqa: F811
+    message = ("1921, got it - the same congress as the NEP, which makes sense because Lenin wanted unity while "
+               "making the economic retreat. I'd say underestimation was a condition, and mainly an early one. It "
+               "explains 1922-24: why he got the General Secretary job, and why Zinoviev and Kamenev protected him "
+               "over the Testament. But by 1925-28 his rivals clearly knew what he was, so it can't explain why "
+               "Kamenev, Zinoviev and then Bukharin lost. At that stage it's the ban, the apparatus and the fact "
+               "they'd all signed up to 'party unity' - they had no legitimate way to oppose him. So the importance "
+               "of underestimation changes over time. Does that chronological argument hold up? And one more "
+               "specific thing: was Trotsky missing Lenin's funeral in January 1924 actually significant, or is "
+               "that overplayed in textbooks?")
+    openai_server.script("json:" + reading(reply="It holds up, and the funeral mattered mostly as symbol [1]. "
+                                                 "Why did none of them unite against him?", move="answer_question"))
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), message)
+    assert reply.intent != "essay" and reply.move["kind"] != "essay_feedback" and "marks" not in reply.move
+    assert openai_server.requests[0]["body"]["response_format"]["json_schema"]["name"] == "Reading"
+    # Asking for a mark, or pasting paragraphs, is still an essay.
+    from tutor.pedagogy.acts import long_chat
+
+    assert not long_chat(message.replace("Does that chronological argument hold up?", "What mark would this get?")
+                         .replace(" or is that overplayed in textbooks?", "."))
+    assert not long_chat(message.replace(" But by", "\n\nBut by"))
+
+
+def test_every_question_the_reading_lists_is_answered():
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+
+    def answers(reply, questions):
+        [c] = [c for c in reading_checks(_reading(reply, questions=questions, move="answer_question"),
+                                         ReadingContext(message="q")) if c.name == "answers_question"]
+        return c
+
+    two = [("was trotsky actually ill?", "Yes: he had a fever from autumn 1923 into 1924."),
+           ("who argued to keep stalin?", "Zinoviev and Kamenev argued he should stay.")]
+    assert answers("He was: a fever from autumn 1923 kept him out of the fight [1]. Zinoviev and Kamenev argued "
+                   "that Stalin should stay [2]. Which mattered more?", two).passed
+    half = answers("He was: a fever from autumn 1923 kept him out of the fight [1]. Which mattered more?", two)
+    assert not half.passed and "who argued to keep stalin" in half.detail and "was trotsky" not in half.detail
+    # A factual question left without an answer is refused; the overall judgement may be left open.
+    assert not answers("Good question. What do the passages say [1]?", [("when did lenin die?", "")]).passed
+    assert not answers("Good question. What do you think [1]?", [("is that basically it or am i missing stuff?", "")]).passed
+    assert answers("That is yours to judge. Which factor do you rank first [1]?", [("so why did stalin win?", "")]).passed
+    # "Am I missing anything?" gets named areas, not only "yes, a few things" (relay3).
+    vague = answers("Yes, you're missing a few things, and strong answers link factors. Which matters most [1]?",
+                    [("is that basically it or am i missing stuff?", "You are missing some things; link the factors.")])
+    assert not vague.passed and "name one or two areas" in vague.detail
+    assert answers("Yes: look at the Testament and the Lenin Enrolment. Which matters most [1]?",
+                   [("is that basically it or am i missing stuff?", "The Testament and the Lenin Enrolment.")]).passed
+
+
+def test_a_summary_does_not_relist_a_corrected_claim(openai_server, corpus_home, embedder):  # noqa: F811
+    wrong = "stalin gave the big speech at the funeral"
+    corrected = reading(claims=[(wrong, "wrong", "", "Stalin gave his oath speech to the Congress of Soviets "
+                                                    "on 26 January 1924, the day before the funeral.")],
+                        reply="Not quite: his oath speech came the day before the funeral [1]. "
+                              "Where was Trotsky then?", move="correct")
+    relisted = reading(reply=f"So far you argued that \"{wrong}\" and that Trotsky was away. What mattered most?",
+                       move="summarise_and_judge")
+    fixed = reading(reply=f"You first thought \"{wrong}\", but it was the oath speech the day before. "
+                          "You argued Trotsky was away. What mattered most?", move="summarise_and_judge")
+    openai_server.script("json:" + corrected, "json:" + relisted, "json:" + fixed)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    session = tutor.new_session()
+    tutor.reply(session, f"i think {wrong} and trotsky was away")
+    reply = tutor.reply(session, "can you sum up where I've got to?")
+    data = _turn_data(openai_server.requests[1])
+    assert data["corrected_so_far"][0]["student_said"] == wrong
+    refused = {r["guard"] for r in reply.guards["refusals"]}
+    assert "summary_not_corrected" in refused and reply.guards["final"] == "model", reply.guards
+    assert reply.text.startswith("You first thought")
+    assert "summary_not_corrected" not in openai_server.requests[0]["body"]["messages"][-1]["content"]
+
+
+def test_the_students_own_point_and_one_point_of_another_card_are_not_leaks():
+    from pathlib import Path
+
+    from tutor.lessons import load_lessons
+    from tutor.pedagogy.checks import CheckContext, answering, run_checks
+
+    lessons = load_lessons(Path(__file__).resolve().parents[1] / "corpus")
+    card = lessons.get("lenin-cult-and-funeral")
+    point = next(k for k in card.key_points if k.id == "trotsky-absent")
+    message = "trotsky skipped lenins funeral which made him look bad"
+    reply = f"You're right that he missed it: {point.statement} What did Stalin do while he was away?"
+    ctx = CheckContext(passages={}, card=card, covered=set(), allowed_text="", lessons=lessons)
+    leak = lambda c: [x for x in run_checks(reply, c) if x.name == "no_answer_leak"][0]  # noqa: E731
+    assert not leak(ctx).passed, "the statement of a point not reached is a leak"
+    made = _reading(reply)
+    made.points_made = [type(made).model_fields["points_made"].annotation.__args__[0](
+        key_point_id="trotsky-absent", words="trotsky skipped lenins funeral")]
+    assert leak(answering(ctx, made, message)).passed
+
+    main = lessons.get("why-stalin-won")
+    one = "As General Secretary he controlled appointments to party posts. What did Trotsky do in 1924?"
+    other = CheckContext(passages={}, card=card, covered=set(), other_cards=[(main, set())], lessons=lessons)
+    leaks = lambda text, floor: not [x for x in run_checks(text, replace_floor(other, floor))  # noqa: E731
+                                     if x.name == "no_answer_leak"][0].passed
+    assert leaks(one, 0) and not leaks(one, 2), "one fact bearing on the big question is not its answer"
+    argument = ("Stalin as General Secretary appointed the secretaries who picked delegates, he allied with Zinoviev "
+                "and Kamenev against Trotsky, and Trotsky's mistakes and illness cost him. What did Trotsky do?")
+    assert leaks(argument, 2), "three points of the big question are its answer"
+
+
+def replace_floor(ctx, floor):
+    from dataclasses import replace
+
+    return replace(ctx, other_card_floor=floor)
+
+
+def test_a_sentence_two_facts_contradict_is_judged_by_correcting_it_on_either():
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+    from tutor.pedagogy.reading import Evidence
+
+    sentence = ("anyway my next bit is the testament - it was read out to the whole 12th party congress in 1923 "
+                "and everyone voted on whether to remove stalin and he only just survived.")
+    evidence = [Evidence("E1", "testament-13th", sentence, "contradicts", "It was read to delegations in May 1924.",
+                         "event-testament-not-acted-on"),
+                Evidence("E2", "testament-12th", sentence, "contradicts", "It was not read at the 12th Congress.",
+                         "event-testament-not-acted-on")]
+    ctx = ReadingContext(message=sentence, evidence=evidence, passages={1: "text"})
+    claim = "it was read out to the whole 12th party congress in 1923"
+    verdict = lambda v: [c for c in reading_checks(_reading("Not so [1]. Why?", claims=[(claim, v, "E2", "No.")]),  # noqa: E731
+                                                   ctx) if c.name == "verdicts_match_evidence"][0]
+    assert verdict("wrong").passed, verdict("wrong").detail
+    assert not verdict("right").passed
+
+
+def test_a_reply_denying_a_misconception_does_not_assert_it():
+    from pathlib import Path
+
+    from tutor.lessons import load_lessons
+    from tutor.pedagogy.checks import CheckContext, asserted_errors
+
+    ctx = CheckContext(passages={}, card=None, covered=set(),
+                       lessons=load_lessons(Path(__file__).resolve().parents[1] / "corpus"))
+    denial = ("One fix first: Trotsky wasn't exiled abroad in 1925; he was sent to Alma-Ata in January 1928 and "
+              "deported to Turkey in February 1929 [3].")
+    assert asserted_errors(denial, ctx) == []
+    assert "trotsky-deported-1927" in asserted_errors("Trotsky was exiled abroad in 1927, after the congress.", ctx)

@@ -30,6 +30,7 @@ import zlib
 from dataclasses import replace
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from rapidfuzz import fuzz
 
 from tutor.citations import cited_numbers
 from tutor.documents import clean_text
@@ -40,7 +41,7 @@ from tutor.limits import RateLimiter
 from tutor.model_turn import Brief, ModelTurn, data_block, passages_block
 from tutor.pedagogy.acts import WH_START, Act, ActContext, ActReader, Topicality
 from tutor.pedagogy.assess import Assessment, Assessor
-from tutor.pedagogy.checks import (Check, CheckContext, ReadingContext, answering, model_reply_checks, quoted_spans,
+from tutor.pedagogy.checks import (ANSWER_POINTS, Check, CheckContext, ReadingContext, answering, model_reply_checks, quoted_spans,
                                    takes_up_off_topic,
                                    reading_checks, run_checks, supported_points)
 from tutor.pedagogy.reading import Evidence, Reading
@@ -414,14 +415,15 @@ class Tutor:
 
     def _compose(self, session: Session, message: str, act: Act, move: Move,
                  passages: list[Passage], notice: str | None, rule_free=None) -> Reply:
+        guards = None
         if self.model is not None:
-            reply, failed = self._model_reply(session, message, act, move, passages, notice, rule_free)
+            reply, failed, guards = self._model_reply(session, message, act, move, passages, notice, rule_free)
             if reply is not None:
                 return reply
             notice = " ".join(filter(None, [notice, failed]))
         text, citations, checks = self._offline(session, message, act, move, passages)
         return Reply(text, citations, move.as_dict(), move.card.id if move.card else None, checks, OFFLINE, act.kind,
-                     notice, passages)
+                     notice, passages, guards=guards)
 
     # -- the model reads the student -----------------------------------------------------------
     def evidence(self, text: str, *, numbered: bool = True) -> list[Evidence]:
@@ -446,9 +448,9 @@ class Tutor:
         return out
 
     def _model_reply(self, session: Session, message: str, act: Act, move: Move, passages: list[Passage],
-                     notice: str | None, rule_free) -> tuple[Reply | None, str | None]:
+                     notice: str | None, rule_free) -> tuple[Reply | None, str | None, dict]:
         """One structured model call (two with a regeneration): the Reading, guarded. Returns the
-        reply, or None and the notice saying why the offline tutor answers."""
+        reply, or None and the notice saying why the offline tutor answers; and the guard log."""
         state = session.learner
         card = move.card
         shown = passages[:4]
@@ -458,10 +460,12 @@ class Tutor:
         # Correcting the student's own wrong fact is not giving the answer away.
         ctx.allowed_text = "\n".join([ctx.allowed_text] + [ev.fact for ev in evidence if ev.finding == "contradicts"])
         ctx.contradicted = ctx.contradicted or any(ev.finding == "contradicts" for ev in evidence)
+        ctx.other_card_floor = ANSWER_POINTS  # a fact bearing on the big question is not its answer
         words = list(state.words.get(card.id, {}).values()) if card else []
         rctx = ReadingContext(message=message, evidence=evidence, judge=lambda t: self.evidence(t, numbered=False),
                               passages=numbered, card=card, lessons=self.lessons, words=words,
-                              student_text=session.student_text())
+                              student_text=session.student_text(),
+                              corrections=[(said, fix) for kept in state.corrections.values() for said, fix in kept])
 
         def check(reading: Reading) -> list[Check]:
             # A teaching reply points to a passage (a bare "Did everyone underestimate Stalin?" from a
@@ -476,11 +480,16 @@ class Tutor:
         outcome = self.model.run(Brief(self.model_messages(session, message, move, shown, evidence), check=check,
                                        notice=FALLBACK_NOTICE, checker="the tutor's checks", schema=Reading))
         if not outcome.ok:
-            return None, outcome.notice
+            return None, outcome.notice, outcome.guard_log()
         reading: Reading = outcome.parsed
         points, refused = supported_points(reading, card, message, lambda kp, w: self._supports(card, kp, w, message))
         if rule_free is not None:
             state.covered, state.words = rule_free
+        if card is not None:
+            # The model's corrections of the student's claims, for later summaries and their guard.
+            for claim in reading.claims:
+                if claim.verdict in ("wrong", "partly") and claim.correction.strip() and _said_in(claim.text, message):
+                    state.note_correction(card.id, claim.text.strip(), claim.correction.strip())
         if card is not None and points:
             state.mark_covered(card.id, set(points))
             for kp, said in points.items():
@@ -492,7 +501,7 @@ class Tutor:
                                                                                   for k, w in points.items()]},
                                  "evidence": [ev.as_dict() for ev in evidence]}
         return Reply(outcome.text, self._citations(outcome.text, shown), info, card.id if card else None, checks,
-                     self.mode, act.kind, notice, shown), None
+                     self.mode, act.kind, notice, shown, guards=outcome.guard_log()), None, outcome.guard_log()
 
     def _supports(self, card: LessonCard, kp_id: str, words: str, message: str) -> bool:
         """The embedding floor: the student's words (or, failing a short excerpt, their whole
@@ -548,7 +557,10 @@ class Tutor:
             }
         elif is_plan(card):
             data["passage_plan"] = {"note": PLAN_NOTE, "plan": plan_brief(move, state.covered_on(card.id), shown, message)}
-        data["evidence"] = [ev.as_dict() for ev in evidence]
+        data["evidence"] = evidence_by_sentence(message, evidence)
+        # Every claim corrected so far, on any card: a summary lists these as corrected, never as points made.
+        data["corrected_so_far"] = [{"student_said": said, "correction": fix}
+                                    for kept in state.corrections.values() for said, fix in kept]
         data["questions_already_asked"] = state.already_said("question")
         # The relay trial: a model left to itself opened three replies running with "One fix first".
         data["openings_already_used"] = state.already_said("opening")[-6:]
@@ -580,3 +592,32 @@ class Tutor:
         """A reply the engine gives itself (empty message, too many messages); not recorded."""
         return Reply(text, [], {"kind": kind, "label": MOVE_LABELS.get(kind, kind.replace("_", " "))}, None, [],
                      self.mode, kind)
+
+
+NO_EVIDENCE = ("none: no fact-base entry or timeline event bears on this message. Judge its claims from the "
+               "passages; where they do not decide, the verdict is unsure.")
+NO_EVIDENCE_HERE = "none: nothing in the fact base or timeline bears on this sentence"
+
+
+def evidence_by_sentence(message: str, evidence: list[Evidence]) -> list[dict] | str:
+    """The evidence for the model, sentence by sentence of the student's message, saying so
+    where none bears on a sentence (an empty list reads as "nothing to check"); one plain line
+    when none bears on the message at all."""
+    if not evidence:
+        return NO_EVIDENCE
+    rows: dict[str, list[dict]] = {}
+    for ev in evidence:
+        rows.setdefault(ev.sentence, []).append({k: v for k, v in ev.as_dict().items() if k != "student_sentence"})
+    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", message)[:12]:
+        if len(sentence.split()) >= 3 and not any(_said_in(sentence, s) for s in rows):
+            rows[sentence.strip()] = NO_EVIDENCE_HERE  # type: ignore[assignment]
+    def place(sentence: str) -> int:  # in the message's order; a sentence the checker reworded goes last
+        at = message.find(sentence[:40])
+        return at if at >= 0 else len(message)
+
+    return [{"student_sentence": s, "evidence": found} for s, found in sorted(rows.items(), key=lambda kv: place(kv[0]))]
+
+
+def _said_in(words: str, text: str) -> bool:
+    """The words are (nearly) in the text: the student's own claim, or a sentence the evidence is about."""
+    return bool(words.strip()) and fuzz.partial_ratio(words.lower(), text.lower()) >= 90

@@ -101,10 +101,21 @@ class Outcome:
     reason: str | None = None
     notice: str | None = None
     calls: int = 0
+    # Each attempt's failed checks, in order (an accepted attempt adds an empty list): what the
+    # guards did this turn, for the transcript of a trial (``guard_log``).
+    refused: list[list[Check]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.text is not None
+
+    def guard_log(self) -> dict[str, Any]:
+        """What the guards did, in one readable record: how many calls were made, each refusal
+        (attempt, guard name, its message), and whose reply the student got ("model", or
+        "offline" with the reason)."""
+        return {"attempts": self.calls, "final": "model" if self.ok else "offline", "reason": self.reason,
+                "refusals": [{"attempt": n, "guard": c.name, "detail": c.detail}
+                             for n, bad in enumerate(self.refused, start=1) for c in bad]}
 
 
 class _Deadline(Exception):
@@ -152,6 +163,7 @@ class ModelTurn:
                         raw, text = exc.raw, None
                         checks = [Check("schema", False, exc.detail)]
                 bad = failures(checks)
+                outcome.refused.append(bad)
                 if not bad:
                     outcome.text, outcome.checks, outcome.parsed = text, checks, parsed
                     return outcome

@@ -118,6 +118,8 @@ class Reply:
     latency_ms: float = 0.0
     # Why the conversation could not be saved after this reply (None: it was); the page says so.
     save_problem: str | None = None
+    # With a model: what the guards did this turn (``tutor.model_turn.Outcome.guard_log``).
+    guards: dict[str, Any] | None = None
     # Turns another tab had saved that this save kept and merged in (None: none); the page says so.
     merged: str | None = None
 
@@ -153,4 +155,5 @@ class Reply:
     def as_dict(self) -> dict[str, Any]:
         return {"reply": self.text, "citations": [c.as_dict() for c in self.citations], "move": self.move,
                 "card": self.card_id, "checks": [c.as_dict() for c in self.checks], "mode": self.mode,
-                "intent": self.intent, "notice": self.notice, "latency_ms": round(self.latency_ms, 1)}
+                "intent": self.intent, "notice": self.notice, "latency_ms": round(self.latency_ms, 1)} \
+            | ({"guards": self.guards} if self.guards is not None else {})

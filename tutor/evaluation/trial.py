@@ -11,7 +11,9 @@ The server builds the tutor once (``tutor.services.build``, so it honours every 
 setting, a model included) and keeps each named conversation in memory; ``say`` is a thin client.
 A transcript is one JSON line a turn: the student's message, the reply, its mode, move, notice,
 citations (title and quoted text) and latency — everything a scorer needs and nothing of the
-engine's internals beyond the move's label.
+engine's internals beyond the move's label — and, with a model, ``guards``: the calls made, each
+guard refusal (attempt, guard, message) and whether the reply shown is the model's
+(``final``: "model" | "offline"). ``tally`` counts them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -39,7 +42,7 @@ def transcript_row(n: int, message: str, reply: Any) -> dict[str, Any]:
     return {"turn": n, "student": message, "tutor": reply.text, "mode": reply.mode,
             "move": reply.move.get("label") or reply.move.get("kind"), "notice": reply.notice,
             "citations": [{"n": c.n, "title": c.title, "quote": c.quote} for c in reply.citations],
-            "latency_ms": round(reply.latency_ms)}
+            "latency_ms": round(reply.latency_ms)} | ({"guards": reply.guards} if reply.guards else {})
 
 
 class TrialServer:
@@ -146,7 +149,20 @@ def tally(folder: Path) -> dict[str, Any]:
         "factual_errors": sum(bool(s.get("factual_error")) for s in scores),
         "naturalness": share(sum(float(s.get("naturalness") or 0) for s in scores), len(scores)),
         "model_replies": share(sum(t.get("mode") not in (None, "offline") for t in turns), len(turns)),
+        **guard_tally(turns),
     }
+
+
+def guard_tally(turns: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the guards did over a trial's transcripts (turns a model was asked about): how many
+    replies were regenerated, how often each guard refused a reply, and how many turns fell back
+    to the offline tutor. Each refusal is one line of ``refusals`` to read against the brief."""
+    logged = [t for t in turns if t.get("guards")]
+    refusals = [r for t in logged for r in t["guards"]["refusals"]]
+    return {"guarded_turns": len(logged),
+            "regenerations": sum(max(0, t["guards"]["attempts"] - 1) for t in logged),
+            "guard_refusals": dict(Counter(r["guard"] for r in refusals).most_common()),
+            "fallbacks": sum(t["guards"]["final"] == "offline" for t in logged)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -345,7 +345,8 @@ class ActReader:
             return act("injection")
         if OFF_TOPIC_FRAME.search(text):  # "who would win in a fight, stalin or napoleon": names, but not history
             return Act("off_topic", intent, text, None, "", False)
-        if intent.kind == "essay" or looks_like_essay(text) or (words >= 120 and len(re.findall(r"[.!?](?:\s|$)", text)) >= 6):
+        if (intent.kind == "essay" or looks_like_essay(text) or (words >= 120 and len(re.findall(r"[.!?](?:\s|$)", text)) >= 6)) \
+                and not long_chat(text, in_conversation=bool(ctx and ctx.in_conversation)):
             return act("essay")
         if ctx.in_conversation and pushback_of(text) and words <= 25:
             # "you repeated the same summary" is a complaint, not a request for another.
@@ -478,3 +479,25 @@ class ActReader:
 
 _GENERIC_TOPIC = frozenset({"stuff", "thing", "bit", "point", "again", "stalin", "topic", "question", "part",
                             "idea", "one", "the", "that", "then"})
+
+
+_WANTS_MARK = re.compile(r"\b(?:mark|marks|grade|level|band|score|feedback)\b|\bmy (?:essay|paragraph|intro|introduction|"
+                         r"conclusion|answer|plan)\b", re.I)
+
+
+def long_chat(text: str, in_conversation: bool = False) -> bool:
+    """A long message that is talk, not an essay to mark: one block (no second paragraph), asking
+    for no mark or feedback on a piece of writing, and either asking the tutor something or
+    answering it mid-conversation (relay trial: a 130-word argument ending "Does that chronological
+    argument hold up? And was Trotsky missing Lenin's funeral significant?" went to the essay coach
+    and got marks). Past 250 words only a message with two questions or more is still talk.
+
+    >>> long_chat("I'd say underestimation mattered early. " * 20 + "Does that hold up? Was the funeral significant?")
+    True
+    >>> long_chat("I'd say underestimation mattered early. " * 20 + "What mark would this get?")
+    False
+    """
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if word_count(p) >= 25]
+    questions = len(re.findall(r"\?(?:\s|$)", text))
+    return (not _WANTS_MARK.search(text) and len(paragraphs) <= 1 and (questions >= 1 or in_conversation)
+            and (word_count(text) < 250 or questions >= 2))

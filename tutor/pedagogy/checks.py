@@ -62,6 +62,9 @@ class CheckContext:
     asked: list[str] = field(default_factory=list)
     # A direct answer to a student's question may state one point: the fact asked for (issue 22).
     may_state: int = 0
+    # How many points of another card a reply may touch before it counts as giving that card's
+    # argument away (model replies: a fact that bears on the big question is not its answer).
+    other_card_floor: int = 0
 
     def leaks(self, text: str) -> list[str]:
         """Key points (as card:point) that the text gives away, on the card or the other cards."""
@@ -69,7 +72,8 @@ class CheckContext:
             if self.card else []
         for card, covered in self.other_cards:
             if self.card is None or card.id != self.card.id:
-                out += [f"{card.id}:{k}" for k in leaked_key_points(text, card, covered, self.allowed_text)]
+                found = leaked_key_points(text, card, covered, self.allowed_text)
+                out += [f"{card.id}:{k}" for k in found] if len(found) > self.other_card_floor else []
         return out
 
 
@@ -273,7 +277,10 @@ def asserted_errors(text: str, ctx: CheckContext) -> list[str]:
     for line in ctx.allowed_text.splitlines():
         if line.strip() and len(line) > 20:
             own = own.replace(line.strip(), " ")
-    found = [m.id for _, m in ctx.lessons.misconceptions_in(own)]
+    # A clause that denies the misconception corrects it ("Trotsky wasn't exiled abroad in 1925;
+    # he was deported in February 1929": relay3, a faithful correction refused).
+    found = list(dict.fromkeys(m.id for clause in re.split(r"(?<=[.!?;])\s+|\n+", own)
+                               if not _DENIES.search(clause) for _, m in ctx.lessons.misconceptions_in(clause)))
     # "21 January 1924, not 1925" corrects the student's year: the reply also gives the right one;
     # "Bukharin wasn't expelled in 1929" denies the year (relay trial: a true correction refused).
     found += [f"date:{e.event.id}" for e in ctx.lessons.date_errors(own)
@@ -308,6 +315,9 @@ class ReadingContext:
     # quotes some of either.
     words: list[str] = field(default_factory=list)
     student_text: str = ""
+    # The student's claims corrected so far, (their words, the correction): a summary does not
+    # list one as a point they made.
+    corrections: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _claim_findings(claim_text: str, ctx: ReadingContext) -> list[Evidence]:
@@ -323,6 +333,47 @@ def _bears_on(claim, ev: Evidence, ctx: ReadingContext, findings: list[Evidence]
         return True
     mine, theirs = _plain(claim.text), _plain(ev.sentence)
     return len(mine) >= 0.8 * len(theirs) and fuzz.partial_ratio(mine, theirs) >= CLAIM_SENTENCE
+
+
+# Where a claim joins statements ("became General Secretary in 1922 and used it to pack the congress
+# in 1921"; "after becoming General Secretary following Lenin's death in 1924").
+_CLAUSE = re.compile(r"\s*[,;:–—]\s*|\s+(?:and|but|so|because|after|before|following|which|then|while|when|"
+                     r"until|since|though|although)\s+", re.I)
+
+
+def clauses(text: str) -> list[str]:
+    """The statements a claim joins: its parts of three words or more.
+
+    >>> clauses("Stalin became General Secretary in 1922 and used it to pack the congress in 1921")
+    ['Stalin became General Secretary in 1922', 'used it to pack the congress in 1921']
+    """
+    return [c.strip() for c in _CLAUSE.split(text) if len(c.split()) >= 3]
+
+
+def _wholly_supported(claim, ctx: ReadingContext) -> bool:
+    """The fact base's support bears on the claim as a whole: it is one statement, or every
+    statement it joins is supported on its own words. A claim whose supported part is only a
+    part ("after becoming General Secretary following Lenin's death in 1924": the death's date is
+    right, the sequence wrong) may be judged partly or wrong."""
+    parts = clauses(claim.text)
+    if len(parts) <= 1:
+        return True
+    if ctx.judge is None:
+        return False
+    for part in parts:
+        found = _claim_findings(part, ctx)
+        if not any(f.finding == "supports" for f in found) or any(f.finding == "contradicts" for f in found):
+            return False
+    return True
+
+
+def _corrects_sentence(claim, ev: Evidence, ctx: ReadingContext) -> bool:
+    """The claim corrects the evidence's sentence: judged wrong or partly on another evidence that
+    contradicts the same sentence (the fact base holds two facts against "it was read out to the
+    whole 12th party congress in 1923": one of them judges it)."""
+    named = next((e for e in ctx.evidence if e.id == claim.evidence.strip()), None)
+    return (claim.verdict in ("wrong", "partly") and named is not None and named.finding == "contradicts"
+            and named.sentence == ev.sentence)
 
 
 ANSWER_POINTS = 2  # key points of one card an answer to the student's own question may touch
@@ -347,9 +398,13 @@ def answering(ctx: CheckContext, reading: Reading, message: str) -> CheckContext
     # General Secretary" names the posts and the alliances), but three points of one card are its argument.
     allowed = [a for a in answers
                if max(Counter(k.split(":")[0] for k in ctx.leaks(a)).values(), default=0) <= ANSWER_POINTS]
-    if not allowed:
+    # A key point the student makes in this message, in words that are theirs, is reached: stating
+    # it back is not giving it away (relay: "trotsky skipped lenins funeral" flagged as a leak).
+    made = {p.key_point_id for p in reading.points_made
+            if len(p.words.split()) >= 2 and fuzz.partial_ratio(_plain(p.words), said) >= QUOTE_FIDELITY}
+    if not allowed and not made:
         return ctx
-    return replace(ctx, allowed_text="\n".join([ctx.allowed_text, *allowed]))
+    return replace(ctx, allowed_text="\n".join([ctx.allowed_text, *allowed]), covered=ctx.covered | made)
 
 
 def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
@@ -367,12 +422,13 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
             ev = contradicted[0]
             against.append(f"\"{claim.text[:80]}\" was judged right, but the evidence contradicts it: "
                            f"{ev.fact} (source: {ev.source}). Judge it wrong and correct it")
-        elif claim.verdict == "wrong" and supported and not contradicted:
+        elif claim.verdict == "wrong" and supported and not contradicted and _wholly_supported(claim, ctx):
             ev = supported[0]
             against.append(f"\"{claim.text[:80]}\" was judged wrong, but the evidence supports it: "
                            f"{ev.fact} (source: {ev.source}). Judge it right")
     for ev in ctx.evidence:
-        if ev.finding == "contradicts" and not any(_bears_on(c, ev, ctx, f) for c, f in zip(reading.claims, findings)):
+        if ev.finding == "contradicts" and not any(_bears_on(c, ev, ctx, f) or _corrects_sentence(c, ev, ctx)
+                                                   for c, f in zip(reading.claims, findings)):
             against.append(f"the student's claim \"{ev.sentence[:80]}\" is not judged, and the evidence "
                            f"{ev.id} contradicts it: {ev.fact} (source: {ev.source}). Judge it and correct it first")
     checks.append(Check("verdicts_match_evidence", not against, "; ".join(against)))
@@ -386,14 +442,19 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
     checks.append(Check("evidence_valid", not bad,
                         f"names evidence that was not given: {bad}; use a passage number or an evidence id" if bad else ""))
 
-    unanswered = [q.text for q in reading.student_questions if q.answer.strip()]
-    if unanswered:
-        own = unquoted(reading.reply)
-        before = re.split(r"(?<=[.!?])\s+", own.strip())[:-1]
-        answered = len(" ".join(before).split()) >= 4
-        checks.append(Check("answers_question", answered,
-                            "" if answered else f"the student asked \"{unanswered[0][:80]}\": answer it in one "
-                                                "short sentence from the passages before your question"))
+    if reading.student_questions:
+        before = " ".join(re.split(r"(?<=[.!?])\s+", reading.reply.strip())[:-1])
+        missed = [f"the student asked \"{q.text[:80]}\": name one or two areas they have not covered yet (for "
+                   "example the Testament, the Lenin Enrolment), not only that something is missing"
+                   for q in reading.student_questions if _MISSING.search(q.text) and q.answer.strip()
+                   and not _names_the_course(q.answer, ctx.lessons)]
+        missed += [f"the student asked \"{q.text[:80]}\": answer it in one short sentence from the passages "
+                  "before your question" for q in reading.student_questions
+                  if q.answer.strip() and not _answer_given(q.answer, before)]
+        missed += [f"the student asked \"{q.text[:80]}\", a factual question, and it has no answer: give a direct "
+                   "short answer from the passages (only the overall judgement is left to the student)"
+                   for q in reading.student_questions if not q.answer.strip() and _factual(q.text)]
+        checks.append(Check("answers_question", not missed, "; ".join(missed)))
     if reading.move == "summarise_and_judge" and (ctx.words or ctx.student_text):
         theirs = _plain(ctx.student_text)
         quoted = any(fuzz.partial_ratio(_plain(w), _plain(reading.reply)) >= QUOTE_FIDELITY for w in ctx.words if w) \
@@ -402,7 +463,73 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
         checks.append(Check("summary_in_their_words", quoted,
                             "" if quoted else "a summary gives the student's points in their own words (whole "
                                               "phrases from their messages)"))
+    if reading.move == "summarise_and_judge" and ctx.corrections:
+        relisted = relisted_corrections(reading.reply, ctx.corrections)
+        checks.append(Check("summary_not_corrected", not relisted,
+                            "; ".join(f"the summary lists \"{said[:80]}\" as the student's point, but it was corrected "
+                                      f"({fix[:100]}): put it under what was corrected, or leave it out"
+                                      for said, fix in relisted)))
     return checks
+
+
+_CORRECTED = re.compile(r"\b(?:correct(?:ed|ion)?|fix(?:ed)?|not|never|wrong|actually|in fact|mistaken?|rather|"
+                        r"instead|turned out|thought|believed)\b|n't\b", re.I)
+
+
+def relisted_corrections(reply: str, corrections: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Corrected claims a summary gives back as the student's points: their words in a sentence
+    that neither says they were corrected nor gives the correction.
+
+    >>> fix = [("stalin gave the big speech at the funeral", "Stalin gave the oath speech at the Congress of Soviets.")]
+    >>> relisted_corrections('You argued "stalin gave the big speech at the funeral". Which mattered most?', fix)[0][0]
+    'stalin gave the big speech at the funeral'
+    >>> relisted_corrections('You thought "stalin gave the big speech at the funeral", but it was the oath. Why?', fix)
+    []
+    """
+    out = []
+    sentences = re.split(r"(?<=[.!?])\s+", reply.strip())
+    for said, fix in corrections:
+        if len(said.split()) < 3:
+            continue
+        for sentence in sentences:
+            if fuzz.partial_ratio(_plain(said), _plain(sentence)) < QUOTE_FIDELITY:
+                continue
+            gives_fix = len(_content(fix) & _content(sentence) - _content(said)) >= 2
+            if not (_CORRECTED.search(sentence) or gives_fix):
+                out.append((said, fix))
+                break
+    return out
+
+
+_STOP = frozenset("that this with from they them their there were was have had been into what when which would "
+                  "could about than then also only just very because".split())
+# A question of judgement, left to the student: why something happened, or the lesson's whole answer.
+_JUDGEMENT = re.compile(r"^\W*(?:\w+\W+){0,3}(?:why\b|how (?:far|important|significant|much)\b|to what extent\b|"
+                        r"(?:do|would) you (?:think|say|agree)\b|(?:just )?tell me (?:why|the answer)\b)", re.I)
+
+
+def _content(text: str) -> set[str]:
+    return {w[:6] for w in re.findall(r"[a-z0-9]+", text.lower())
+            if (len(w) >= 4 or w.isdigit()) and w not in _STOP}
+
+
+def _answer_given(answer: str, before: str) -> bool:
+    """The reply, before its closing question, gives the Reading's answer: a good share of the
+    answer's content words are there (the reply words it its own way), or the answer itself."""
+    wanted, there = _content(answer), _content(before)
+    if not wanted:
+        return len(before.split()) >= 4
+    return len(wanted & there) >= max(1, round(0.34 * len(wanted))) or fuzz.partial_ratio(
+        _plain(answer), _plain(before)) >= QUOTE_FIDELITY
+
+
+_MISSING = re.compile(r"\b(?:missing|enough|left out|forg[eo]t|anything else|what else)\b", re.I)
+
+
+def _factual(question: str) -> bool:
+    """A question with a factual answer in the passages (who, when, what happened, did X, was X
+    ill…), as against one of judgement (why Stalin won, how important was X)."""
+    return bool(_ASKING.match(question)) and not _JUDGEMENT.match(question)
 
 
 def supported_points(reading: Reading, card: LessonCard | None, message: str, supports) -> tuple[dict[str, str], list[str]]:
