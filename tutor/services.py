@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from langchain_core.embeddings import Embeddings
-from langchain_core.language_models.chat_models import BaseChatModel
 
 from tutor import auth
 from tutor.auth import ACCOUNT_MEMORY_SECONDS, KNOWN_CLIENT_SECONDS, MAX_LOCKOUT_SECONDS, LoginThrottle
@@ -30,14 +29,15 @@ from tutor.errors import ConfigError
 from tutor.lessons import Lessons
 from tutor.library import Library
 from tutor.limits import RateLimiter
-from tutor.llm import chat_model as configured_chat_model
-from tutor.llm import model_name
 from tutor.model_turn import ModelTurn
 from tutor.pedagogy.passage_plan import PassagePlanner
 from tutor.prompts import Prompts, load_prompts
 from tutor.published import live_lessons
 from tutor.retrieval import Retriever
 from tutor.sessions import SessionStore
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
 from tutor.settings import Settings, get_settings
 from tutor.store import Store
 
@@ -76,6 +76,23 @@ class Services:
         return self.model.model if self.model is not None else None
 
 
+def _configured_model(settings: Settings) -> BaseChatModel | None:
+    """The model the settings name, or None offline. tutor.llm (openai and LangChain's chat
+    models, about 1.5 s of imports) is loaded only when a model is configured."""
+    if settings.resolved_llm() == "offline":
+        return None
+    from tutor.llm import chat_model
+
+    return chat_model(settings)
+
+
+def _model_turn(model: BaseChatModel, settings: Settings) -> ModelTurn:
+    from tutor.llm import model_name
+
+    return ModelTurn(model, budget=settings.llm_turn_budget, mode=model_name(model, settings),
+                     structured=settings.llm_structured)
+
+
 def build(settings: Settings | None = None, *, chat_model: BaseChatModel | None | Any = CONFIGURED,
           store: Store | None = None, embedder: Embeddings | None = None) -> Services:
     """The object graph for ``settings`` (default: the environment's).
@@ -85,13 +102,12 @@ def build(settings: Settings | None = None, *, chat_model: BaseChatModel | None 
     if store is not None and embedder is not None:
         raise ConfigError("build() takes a store or an embedder, not both: the store already has its embedder.")
     settings = settings or get_settings()
-    model = configured_chat_model(settings) if chat_model is CONFIGURED else chat_model
+    model = _configured_model(settings) if chat_model is CONFIGURED else chat_model
     store = store or Store.open(settings, embedder)
     lessons = live_lessons(settings)  # the course's cards plus published ones, re-read when they change
     prompts = load_prompts(settings.prompts_dir)
     retriever = Retriever(store)
-    turn = None if model is None else ModelTurn(model, budget=settings.llm_turn_budget,
-                                                 mode=model_name(model, settings), structured=settings.llm_structured)
+    turn = None if model is None else _model_turn(model, settings)
     essay = EssayCoach(lessons, retriever, prompts_dir=settings.prompts_dir, prompts=prompts, model=turn)
     source = SourceCoach(lessons, retriever, prompts_dir=settings.prompts_dir, corpus_dir=settings.corpus_dir,
                          model=turn)
