@@ -641,3 +641,63 @@ def test_a_reply_denying_a_misconception_does_not_assert_it():
               "deported to Turkey in February 1929 [3].")
     assert asserted_errors(denial, ctx) == []
     assert "trotsky-deported-1927" in asserted_errors("Trotsky was exiled abroad in 1927, after the congress.", ctx)
+
+
+# -- relay trial 4: replies that followed the brief and were refused ------------------------------
+def test_correcting_the_students_wrong_year_for_a_key_point_is_not_a_paraphrase_leak(openai_server, corpus_home,  # noqa: F811
+                                                                                      embedder):
+    message = ("My line is that once Stalin became General Secretary after Lenin died in 1924 he controlled "
+               "appointments and could pack the congresses. Is that a strong enough thesis?")
+    corrected = reading(
+        claims=[("once Stalin became General Secretary after Lenin died in 1924", "wrong", "",
+                 "Stalin became General Secretary on 3 April 1922, with Lenin's support, almost two years before Lenin died.")],
+        questions=[("Is that a strong enough thesis?", "")],
+        reply="One date to fix first: Stalin became General Secretary on 3 April 1922, with Lenin's support, almost "
+              "two years before Lenin died, not after his death. Look at passage [1] on what the post gave him. "
+              "Why do you think his colleagues were happy to let him have it?", move="correct")
+    openai_server.script("json:" + corrected)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), message)
+    refused = [r["guard"] for r in reply.guards["refusals"]]
+    assert "no_answer_leak" not in refused and "answers_question" not in refused, reply.guards
+
+
+def test_weighing_questions_are_judgement_and_may_be_left_to_the_student():
+    from tutor.pedagogy.checks import _factual
+
+    assert not _factual("Does that mean ideology mattered as much as the machine?")
+    assert not _factual("Was Trotsky's absence from the funeral really decisive?")
+    assert _factual("When was Bukharin removed from the Politburo?")
+    assert _factual("Was it Lessons of October?")
+
+
+def test_a_short_quoted_word_does_not_open_a_false_quotation():
+    from tutor.pedagogy.checks import quoted_spans
+
+    text = ('Careful with "endorsement": Lenin weighed up six leaders and chose none of them to succeed him [2]. '
+            'Lenin called him "personally perhaps the most capable man in the present C.C." [1] and notice that '
+            '"perhaps". Why?')
+    assert quoted_spans(text) == [("personally perhaps the most capable man in the present C.C.", 1)]
+
+
+def test_evidence_from_an_earlier_turn_is_valid():
+    claim = _reading("…", claims=[("he was general secretary since 1917", "wrong", "corrected earlier (previous turn)",
+                                   "He became General Secretary in April 1922.")]).claims[0]
+    assert claim.evidence_ref()[0] == "earlier"
+
+
+def test_yes_to_the_students_question_is_not_praise_when_the_contradicted_claims_are_corrected(
+        openai_server, corpus_home, embedder):  # noqa: F811
+    message = "was it lessons of october? then bukharin turned on stalin in 1926 over collectivisation."
+    answer = reading(
+        claims=[("bukharin turned on stalin in 1926 over collectivisation", "wrong", "E1",
+                 "In 1926 Bukharin was Stalin's ally against the Left; they split over the grain crisis of 1927-28.")],
+        questions=[("was it lessons of october?", "Yes: Trotsky's Lessons of October, autumn 1924.")],
+        reply="Yes, it was Lessons of October, autumn 1924. But in 1926 Bukharin was still Stalin's ally against "
+              "the Left; they split over the grain crisis of 1927-28. Look at passage [1]. What changed in 1928?",
+        move="correct")
+    openai_server.script("json:" + answer)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), message)
+    refused = [r["guard"] for r in reply.guards["refusals"]]
+    assert "no_praise_of_contradicted_claim" not in refused, reply.guards

@@ -473,7 +473,12 @@ class Tutor:
             # names instead; greetings, redirects and summaries of the student's own words need none.
             on_evidence = any(c.evidence.strip().upper().startswith("E") for c in reading.claims)
             ctx.require_citation = bool(shown) and not on_evidence and reading.move not in UNCITED_MOVES
-            return (reading_checks(reading, rctx) + run_checks(reading.reply, answering(ctx, reading, message))
+            # A reply that corrects the contradicted claims may still open "Yes" to what the student
+            # got right or asked ("Yes, it was Lessons of October…", relay trial 4); leaving a
+            # contradicted claim unjudged is verdicts_match_evidence's to refuse.
+            corrects = any(c.verdict in ("wrong", "partly") and c.correction.strip() for c in reading.claims)
+            guard = replace(ctx, contradicted=ctx.contradicted and not corrects)
+            return (reading_checks(reading, rctx) + run_checks(reading.reply, answering(guard, reading, message))
                     + model_reply_checks(reading.reply, message, self.lessons, numbered)
                     + ([takes_up_off_topic(reading.reply, message, numbered)] if act.kind == "off_topic" else []))
 

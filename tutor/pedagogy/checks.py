@@ -24,7 +24,10 @@ from tutor.pedagogy.reveal import Reference, restates, stated_points  # noqa: F4
 MAX_WORDS = 140
 QUOTE_FIDELITY = 90
 # A quoted span: straight or curly double quotes, 4+ words, optionally followed by [n].
-_QUOTED = re.compile(r"[\"“]([^\"“”]{12,400})[\"”]\s*(?:\[(\d+)\])?")
+# Any quoted stretch, short ones too, so marks pair up in order: with a 12-character floor here
+# the closing mark of ‘"endorsement"’ opened a false span to the next quotation (relay trial 4).
+_QUOTED = re.compile(r"[\"“]([^\"“”]{1,400})[\"”]\s*(?:\[(\d+)\])?")
+QUOTE_MIN_CHARS = 12
 # An opening that praises or agrees ("Yes", "Great point", "That holds up").
 _PRAISE = re.compile(r"^(yes|yeah|right|correct|exactly|great|good|excellent|spot on|well done|nice|that'?s (right|it|correct|a (good|great|strong))|"
                      r"that holds up|absolutely|indeed|true)\b", re.I)
@@ -66,8 +69,16 @@ class CheckContext:
     # argument away (model replies: a fact that bears on the big question is not its answer).
     other_card_floor: int = 0
 
+    # Answers to the student's own questions and corrections of their own wrong claims (model
+    # replies): a sentence that says one of them again is no leak, even where it restates a key
+    # point ("Stalin became General Secretary on 3 April 1922…" correcting "after Lenin died").
+    answers: list[str] = field(default_factory=list)
+
     def leaks(self, text: str) -> list[str]:
         """Key points (as card:point) that the text gives away, on the card or the other cards."""
+        if self.answers:
+            text = " ".join(s for s in re.split(r"(?<=[.!?])\s+", text)
+                            if not any(restates(s, a) for a in self.answers))
         out = [f"{self.card.id}:{k}" for k in leaked_key_points(text, self.card, self.covered, self.allowed_text)] \
             if self.card else []
         for card, covered in self.other_cards:
@@ -152,7 +163,8 @@ def quoted_spans(text: str, passages: dict[int, str] | None = None) -> list[tupl
     for start, end, _, _ in reversed(cited):
         rest = rest[:start] + " " + rest[end:]
     spans = [(span, n) for _, _, span, n in cited]
-    spans += [(m.group(1).strip(), int(m.group(2)) if m.group(2) else None) for m in _QUOTED.finditer(rest)]
+    spans += [(m.group(1).strip(), int(m.group(2)) if m.group(2) else None) for m in _QUOTED.finditer(rest)
+              if len(m.group(1).strip()) >= QUOTE_MIN_CHARS]
     return spans
 
 
@@ -245,7 +257,10 @@ def outside_links(text: str) -> list[str]:
     return [m.group(0)[:80] for m in _OUTSIDE_LINK.finditer(text)]
 
 
-COPY_WORDS = 12
+# Sixteen words: a date-and-place sentence stated in the passage's words ("in February 1929 he was
+# deported from the USSR to Turkey", 12 words, relay trial 4) answers a question; a longer run
+# passes off the source's prose as the tutor's.
+COPY_WORDS = 16
 
 
 def _words(text: str) -> list[str]:
@@ -404,7 +419,8 @@ def answering(ctx: CheckContext, reading: Reading, message: str) -> CheckContext
             if len(p.words.split()) >= 2 and fuzz.partial_ratio(_plain(p.words), said) >= QUOTE_FIDELITY}
     if not allowed and not made:
         return ctx
-    return replace(ctx, allowed_text="\n".join([ctx.allowed_text, *allowed]), covered=ctx.covered | made)
+    return replace(ctx, allowed_text="\n".join([ctx.allowed_text, *allowed]), covered=ctx.covered | made,
+                   answers=ctx.answers + allowed)
 
 
 def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
@@ -506,6 +522,10 @@ _STOP = frozenset("that this with from they them their there were was have had b
 # A question of judgement, left to the student: why something happened, or the lesson's whole answer.
 _JUDGEMENT = re.compile(r"^\W*(?:\w+\W+){0,3}(?:why\b|how (?:far|important|significant|much)\b|to what extent\b|"
                         r"(?:do|would) you (?:think|say|agree)\b|(?:just )?tell me (?:why|the answer)\b)", re.I)
+# Weighing factors is judgement wherever the question puts it ("does that mean ideology mattered as
+# much as the machine?", relay trial 4): the student's to reach, not a fact to hand over.
+_WEIGHING = re.compile(r"\b(?:matter(?:ed|s)?|(?:more|most|less|as) (?:important|significant|decisive)|decisive|"
+                       r"inevitable|to blame|main reason|the reason|strong enough|good enough|convincing)\b", re.I)
 
 
 def _content(text: str) -> set[str]:
@@ -529,7 +549,7 @@ _MISSING = re.compile(r"\b(?:missing|enough|left out|forg[eo]t|anything else|wha
 def _factual(question: str) -> bool:
     """A question with a factual answer in the passages (who, when, what happened, did X, was X
     ill…), as against one of judgement (why Stalin won, how important was X)."""
-    return bool(_ASKING.match(question)) and not _JUDGEMENT.match(question)
+    return bool(_ASKING.match(question)) and not _JUDGEMENT.match(question) and not _WEIGHING.search(question)
 
 
 def supported_points(reading: Reading, card: LessonCard | None, message: str, supports) -> tuple[dict[str, str], list[str]]:

@@ -31,6 +31,8 @@ ReadingMove = Literal["answer_question", "correct", "probe", "hint", "ask_eviden
                       "decline_and_scaffold"]
 # The label and the engine's move kind each Reading move is shown as.
 MOVE_KINDS: dict[str, str] = {"correct": "probe_misconception", "probe": "probe_misconception"}
+# A claim an earlier turn already settled (the model corrected it then, on that turn's passages).
+_EARLIER = re.compile(r"\b(?:earlier|previous|last turn|before)\b", re.I)
 _PASSAGE_REF = re.compile(r"^\s*(?:passage\s*)?\[?(\d+)\]?\s*$", re.I)
 
 
@@ -44,8 +46,8 @@ class ClaimReading(_Part):
     text: str = Field(description="the claim, in the student's own words")
     verdict: Verdict = Field(description="right, partly (right but incomplete or overstated), wrong, or unsure "
                                          "(nothing given decides it)")
-    evidence: str = Field(description="what decides it: a passage number like '2', or an evidence id like 'E1'; "
-                                      "empty when unsure")
+    evidence: str = Field(description="what decides it: a passage number like '2', an evidence id like 'E1', or "
+                                      "'earlier' when an earlier turn of this conversation settled it; empty when unsure")
     correction: str = Field(description="for partly or wrong: the correct fact, one short sentence; else empty")
 
     def evidence_ref(self) -> tuple[str, str] | None:
@@ -53,6 +55,8 @@ class ClaimReading(_Part):
         ref = self.evidence.strip()
         if not ref:
             return None
+        if _EARLIER.search(ref):
+            return ("earlier", ref)
         m = _PASSAGE_REF.match(ref)
         return ("passage", m.group(1)) if m else ("fact", ref)
 
