@@ -70,6 +70,11 @@ PAIRS = [
     ("stalin was in charge of the army", "", "", "Trotsky was in charge of the Red Army until 1925"),
     ("Stalin and Trotsky were allies against Zinoviev", "", "", "Stalin and Zinoviev were allies against Trotsky"),
     ("Bukharin was on Trotsky's side in the Left Opposition", "", "", "Bukharin was on Stalin's side in 1926"),
+    # relay trial 4
+    ("stalin had been general secretary since 1917 so he had years to stack the party", "", "1922",
+     "stalin had been general secretary since 1922 so he had years to stack the party"),
+    ("the united opposition was trotsky, zinoviev and bukharin", "", "Kamenev",
+     "the united opposition was trotsky, zinoviev and kamenev"),
 ]
 
 

@@ -701,3 +701,12 @@ def test_yes_to_the_students_question_is_not_praise_when_the_contradicted_claims
     reply = tutor.reply(tutor.new_session(), message)
     refused = [r["guard"] for r in reply.guards["refusals"]]
     assert "no_praise_of_contradicted_claim" not in refused, reply.guards
+
+
+def test_evidence_on_a_sentence_half_supported_half_contradicted_is_the_contradiction(corpus_home, embedder):
+    """Relay trial 4: "the united opposition was trotsky, zinoviev and bukharin" came to the model as
+    evidence that *supports* it (Trotsky and Zinoviev were members), hiding Bukharin."""
+    tutor = build(load_settings(home=corpus_home, rate_limit_per_minute=0), store=Store(load_settings(home=corpus_home), embedder),
+                  chat_model=None).tutor
+    [ev] = tutor.evidence("the united opposition was trotsky, zinoviev and bukharin")
+    assert ev.finding == "contradicts" and "Kamenev" in ev.fact

@@ -442,6 +442,10 @@ class Tutor:
             sentence = next((s for s in re.split(r"(?<=[.!?;])\s+|\n+", text) if m.triggered_by(s)), text[:300])
             found.append((f"misconception:{m.id}", sentence, "contradicts", m.why_wrong, m.correct_doc))
         out: list[Evidence] = []
+        # One finding a fact: where it contradicts any part of a sentence, that is the finding ("the
+        # United Opposition was Trotsky, Zinoviev and Bukharin" is supported on Trotsky and
+        # contradicted on Bukharin — the supported half came first and hid the error, relay trial 4).
+        found.sort(key=lambda f: f[2] != "contradicts")
         for key, sentence, finding, fact, source in found:
             if fact and all(ev.key != key for ev in out):
                 out.append(Evidence(f"E{len(out) + 1}" if numbered else key, key, sentence, finding, fact, source))

@@ -368,7 +368,7 @@ _BECAME = re.compile(r"\b(?:became|become|becomes|becoming|made|appointed|electe
                      r"took over|take over|given|got|gets|won|installed|rose to)\b")
 _REMOVED = re.compile(r"\b(?:removed|sacked|lost|loses|dismissed|ousted|replaced|fired|stripped|kicked out|"
                       r"pushed out|forced out|resigned|gave up|dropped|stopped|quit|left)\b")
-_HELD = re.compile(r"\b(?:was|were|is|as|held|hold|holds|served|became|made|appointed|elected|named|chosen|"
+_HELD = re.compile(r"\b(?:was|were|is|as|been|being|had|has|held|hold|holds|served|became|made|appointed|elected|named|chosen|"
                    r"promoted|took over|given|got|the|led|ran|run|runs|headed|head|chaired|controlled|boss|"
                    r"in charge|installed|rose to|stayed|remained|still|kept|edit|edited|editing|edits|'s)\b")
 _ALLY = re.compile(r"\b(?:allied|allies|ally|alliance|allying|sided|side with|on the side of|same side|joined "
