@@ -710,3 +710,15 @@ def test_evidence_on_a_sentence_half_supported_half_contradicted_is_the_contradi
                   chat_model=None).tutor
     [ev] = tutor.evidence("the united opposition was trotsky, zinoviev and bukharin")
     assert ev.finding == "contradicts" and "Kamenev" in ev.fact
+
+
+def test_each_question_of_a_many_topic_message_brings_its_own_passage(openai_server, corpus_home, embedder):  # noqa: F811
+    """Relay trial 4: a message on the Testament, the NEP and the funeral was searched as one, and
+    "where was Trotsky when Lenin died?" had no passage to be answered from."""
+    openai_server.script("json:" + reading())
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    message = ("ok so the testament said stalin was too rude and bukharin backed the NEP against the left. "
+               "who proposed the ban on factions in 1921? and where was Trotsky when Lenin died?")
+    tutor.reply(tutor.new_session(), message)
+    passages = _passages(openai_server.requests[0])
+    assert any("Lenin's death" in p["title"] for p in passages), [p["title"] for p in passages]
