@@ -38,6 +38,7 @@ from tutor.facts import FactChecker
 from tutor.lessons import DEFAULT_CARD, LessonCard, Lessons
 from tutor.limits import RateLimiter
 from tutor.model_turn import Brief, ModelTurn, data_block, passages_block
+from tutor.pedagogy.answer import Answerer
 from tutor.pedagogy.acts import WH_START, Act, ActContext, ActReader, Topicality
 from tutor.pedagogy.assess import Assessment, Assessor
 from tutor.pedagogy.checks import (Check, CheckContext, ReadingContext, answering, model_reply_checks, quoted_spans,
@@ -49,6 +50,7 @@ from tutor.pedagogy.intent import word_count
 from tutor.pedagogy.learner import KeyPointMatcher, LearnerState
 from tutor.pedagogy.moves import MOVE_LABELS, Move, choose
 from tutor.pedagogy.passage_plan import PLAN_NOTE, PassagePlanner, grounding_passage, is_plan, plan_brief, rare_words, temper
+from tutor.pedagogy.turn_reply import TurnResponder
 from tutor.pedagogy.repeats import RepeatGuard, opening_of, question_of, quotes_of
 from tutor.prompts import Prompts
 from tutor.retrieval import Retriever
@@ -106,6 +108,9 @@ class Tutor:
         self.coach = coach
         self.mode = model.mode if model is not None else OFFLINE
         self.rate_limiter = rate_limiter or RateLimiter(settings.rate_limit_per_minute)
+        turn_wording = prompts.offline.get("turn")
+        self.responder = TurnResponder(Answerer(retriever, lessons, facts, embedder), lessons, facts, turn_wording) \
+            if turn_wording else None
         self._secret_lines = prompts.secret_lines()
 
     @property
@@ -392,12 +397,34 @@ class Tutor:
         variant = state.turns + zlib.crc32(message.lower().encode("utf-8")) % 97
         # A direct question gets its fact (one point at most); the argument stays the student's.
         allowed = int(move.kind == "answer_question")
+        answered = self._answered(session, move, passages, variant,
+                                  lambda t: len(guard.leaks(t)) > allowed) if self.responder is not None else None
+        if answered is not None:
+            return answered
         text, citations = compose_offline(move, passages, self.prompts.offline, message=act.text, turn=variant,
                                           covered=covered,
                                           leaks=lambda t: len(guard.leaks(t)) > allowed or (not allowed and guard.summarises(t)),
                                           intent_kind=act.kind, guard=RepeatGuard(state.said), state=state)
         ctx = self._context(session, move, {c.n: c.text for c in citations})
         return text, citations, run_checks(text, ctx)
+
+    def _answered(self, session: Session, move: Move, passages: list[Passage], variant: int,
+                  leaks) -> tuple[str, list[Citation], list[Check]] | None:
+        """The reply that answers every question in the message and judges its claims (issue 22),
+        or None when the message asks nothing and the move's own reply serves it."""
+        state = session.learner
+        message = session.history[-1]["content"] if session.history else ""
+        found = self.responder.respond(message, history=session.history, move=move, passages=passages,
+                                       guard=RepeatGuard(state.said), turn=variant, assessment=move.assessment,
+                                       leaks=leaks)
+        if found is None:
+            return None
+        for sentence in found.stated:
+            state.said.setdefault("quote", []).append(sentence)
+        ctx = self._context(session, move, {c.n: c.text for c in found.citations})
+        ctx.may_state = max(ctx.may_state, found.answered)
+        ctx.stated = found.stated
+        return found.text, found.citations, run_checks(found.text, ctx)
 
     def _compose(self, session: Session, message: str, act: Act, move: Move,
                  passages: list[Passage], notice: str | None, rule_free=None) -> Reply:
