@@ -397,10 +397,6 @@ class Tutor:
         variant = state.turns + zlib.crc32(message.lower().encode("utf-8")) % 97
         # A direct question gets its fact (one point at most); the argument stays the student's.
         allowed = int(move.kind == "answer_question")
-        answered = self._answered(session, move, passages, variant,
-                                  lambda t: len(guard.leaks(t)) > allowed) if self.responder is not None else None
-        if answered is not None:
-            return answered
         text, citations = compose_offline(move, passages, self.prompts.offline, message=act.text, turn=variant,
                                           covered=covered,
                                           leaks=lambda t: len(guard.leaks(t)) > allowed or (not allowed and guard.summarises(t)),
@@ -408,12 +404,15 @@ class Tutor:
         ctx = self._context(session, move, {c.n: c.text for c in citations})
         return text, citations, run_checks(text, ctx)
 
-    def _answered(self, session: Session, move: Move, passages: list[Passage], variant: int,
-                  leaks) -> tuple[str, list[Citation], list[Check]] | None:
+    def _answered(self, session: Session, move: Move,
+                  passages: list[Passage]) -> tuple[str, list[Citation], list[Check], dict] | None:
         """The reply that answers every question in the message and judges its claims (issue 22),
         or None when the message asks nothing and the move's own reply serves it."""
         state = session.learner
         message = session.history[-1]["content"] if session.history else ""
+        variant = state.turns + zlib.crc32(message.lower().encode("utf-8")) % 97
+        guard = self._context(session, move, {})
+        leaks = lambda t: len(guard.leaks(t)) > 1  # a fact asked for may state one point, never the argument
         found = self.responder.respond(message, history=session.history, move=move, passages=passages,
                                        guard=RepeatGuard(state.said), turn=variant, assessment=move.assessment,
                                        leaks=leaks)
@@ -424,7 +423,10 @@ class Tutor:
         ctx = self._context(session, move, {c.n: c.text for c in found.citations})
         ctx.may_state = max(ctx.may_state, found.answered)
         ctx.stated = found.stated
-        return found.text, found.citations, run_checks(found.text, ctx)
+        kind = "answer_question" if found.answered else "judge_claims"
+        info = {"kind": kind, "label": MOVE_LABELS.get(kind, "answer and verdicts"), "engine_move": move.kind,
+                "answered": found.answered, "verdicts": found.verdicts}
+        return found.text, found.citations, run_checks(found.text, ctx), info
 
     def _compose(self, session: Session, message: str, act: Act, move: Move,
                  passages: list[Passage], notice: str | None, rule_free=None) -> Reply:
@@ -433,6 +435,12 @@ class Tutor:
             if reply is not None:
                 return reply
             notice = " ".join(filter(None, [notice, failed]))
+        answered = self._answered(session, move, passages) if self.responder is not None else None
+        if answered is not None:
+            # Every question in the message answered and its claims judged (issue 22).
+            text, citations, checks, info = answered
+            return Reply(text, citations, move.as_dict() | info, move.card.id if move.card else None, checks, OFFLINE,
+                         act.kind, notice, passages)
         text, citations, checks = self._offline(session, message, act, move, passages)
         return Reply(text, citations, move.as_dict(), move.card.id if move.card else None, checks, OFFLINE, act.kind,
                      notice, passages)

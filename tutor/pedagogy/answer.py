@@ -41,7 +41,7 @@ TAG = re.compile(r"[\s,]*\b(?:right|correct|true|yeah|innit|is that (?:right|cor
                  r"didn'?t (?:he|they|she)|wasn'?t (?:he|she)|weren'?t they|am i right|yes or no|or not)\W*$", re.I)
 COMPARE = re.compile(r"\b(vs\.?|versus|difference between|compared (?:to|with))\b", re.I)
 _SPLIT = re.compile(r"(?<=[.!?])\s+|\?+\s*|\n+|\s+[—–]\s+|\s+-\s+|;\s+|\s*[\U0001F300-\U0001FAFF\u2600-\u27BF]+\s*|"
-                    r",\s+(?:(?:so|but|and|then)\s+)?(?=(?:who|what|when|why|how|which|did|was|were|is)\s)")
+                    r"[,:]\s+(?:(?:so|but|and|then|like)\s+)?(?=(?:who|what|when|why|how|which|did|was|were|is)\s)", re.I)
 # "you didn't answer who the united opposition was", "u didnt say if he was w trotsky or not"
 _EMBEDDED = re.compile(r"\b(?:answer(?:ed)?|say|said|tell (?:me|us)|explain(?:ed)?|ask(?:ed)?)\s+(?:me\s+)?"
                        r"(?P<q>(?:if|whether|who|what|when|why|how|which)\b.+)$", re.I)
@@ -52,6 +52,9 @@ _UNANSWERED = re.compile(r"\b(?:you|u)\s+(?:still\s+)?(?:didn'?t|did not|never|h
 _GUESS = re.compile(r"^\W*(?:(?:oh+|so|ok|ah+|hmm+)\W+)*(?:is|was) it\s+(?P<g>[\w' ]{2,30})$", re.I)
 _DONT_GET = re.compile(r"^\W*(?:(?:and|also|but|so)\s+)*(?P<t>(?:the\s+)?[\w' ]{3,40}?),.*\b(?:don'?t|do not|didn'?t)\s+"
                        r"(?:really\s+|quite\s+)?(?:get|understand)\b", re.I)
+_BACK_TO = re.compile(r"\b(?:back to|about|abt)\s+(?P<t>(?:the\s+)?[\w']+(?:\s+[\w']+){0,3})\W*$", re.I)
+_WANTS_TO_KNOW = re.compile(r"\b(?:don'?t|do not|didn'?t)\s+(?:really\s+|quite\s+|even\s+)?(?:get|know|understand|see)\s+"
+                            r"(?P<q>(?:who|what|why|how|when|where|which|whether|if)\b.+)$", re.I)
 _PRONOUN = re.compile(r"\b(it|that|this|they|them)\b", re.I)
 _TOPIC_LEAD = re.compile(r"^\W*(?:(?:ok(?:ay)?|but|and|also|so|please|wait|actually|fine|and also|going back to|"
                          r"what about|how about|back to)\b[\s,]*)+", re.I)
@@ -101,7 +104,9 @@ def message_parts(message: str) -> list[Part]:
             continue
         right = _WAS_I_RIGHT.search(piece)
         if right:
-            out.append(Part("confirm", re.sub(r"\bbeing\b", "was", right.group("c"), flags=re.I)))
+            claim = re.sub(r"\bbeing\b", "was", right.group("c"), flags=re.I)
+            # "was I right about the funeral?" names a topic, not a claim: nothing to judge in it.
+            out.append(Part("confirm" if len(claim.split()) >= 3 else "other", claim))
             continue
         push = "unanswered" if _UNANSWERED.search(piece) else pushback_of(piece)
         if push or _WDYM.match(piece) or (COMPLAINT.search(piece) and len(piece.split()) <= 12):
@@ -115,12 +120,19 @@ def message_parts(message: str) -> list[Part]:
             elif rest:
                 out.append(Part("topic", rest))  # "you didn't answer about the NEP": the topic they want answered
             continue
+        wants = _WANTS_TO_KNOW.search(piece)
+        if wants and not QUESTION_OPENING.match(piece):
+            # "i still dont get who was in charge after lenin died": a question, said as a statement.
+            q = wants.group("q").strip()
+            m = re.match(r"(?:if|whether)\s+(.+?)(?:\s+or not)?$", q, re.I)
+            out.append(Part("question", q, statement=m.group(1) if m else ""))
+            continue
         unclear = _DONT_GET.match(piece)
         if unclear:
             out.append(Part("question", f"what was {unclear.group('t').strip()}"))  # "the Lenin Enrolment, I don't get it"
             continue
         guess = _GUESS.match(piece)
-        if asked and guess and len(piece.split()) <= 6:
+        if asked and guess and len(guess.group("g").split()) <= 2 and "'" not in guess.group("g"):
             out.append(Part("guess", guess.group("g")))  # "is it bukharin??": an answer offered, not a question
             continue
         if QUESTION_OPENING.match(piece) or (asked and COMPARE.search(piece)):
@@ -139,7 +151,8 @@ def message_parts(message: str) -> list[Part]:
                 out.append(Part("guess", stripped))  # "the right deviation?", "pravda?": an answer offered
             continue
         if _VERB.search(piece) and len(piece.split()) >= 4:
-            out.append(Part("claim", piece))
+            tagged = TAG.search(piece) and not re.search(r"\bthe\s+right\W*$", piece, re.I)
+            out.append(Part("confirm", _clean(TAG.sub("", piece))) if tagged else Part("claim", piece))
         elif piece:
             out.append(Part("topic" if len(piece.split()) <= 6 else "other", piece))
     return _merge_topics(out)
@@ -151,6 +164,11 @@ def _merge_topics(parts: list[Part]) -> list[Part]:
     out: list[Part] = []
     for part in parts:
         prev = out[-1] if out else None
+        back = _BACK_TO.search(prev.text) if prev is not None else None
+        if back and part.kind in ("claim", "confirm", "question") and re.match(r"^\W*it\b", part.text, re.I):
+            # "can we go back to lenins testament. it got read out to everyone": it is the Testament.
+            part = Part(part.kind, re.sub(r"^\W*it\b", back.group("t"), part.text, count=1, flags=re.I),
+                        part.pushback, part.statement)
         if part.kind == "question" and prev is not None and prev.kind in ("topic", "question", "other") \
                 and len(prev.text.split()) <= 7 and _PRONOUN.search(part.text) \
                 and (prev.kind != "question" or re.match(r"^\W*(?:what|how) about\b", prev.text, re.I)):
@@ -170,6 +188,7 @@ def _after_pushback(piece: str) -> str:
 def claim_text(text: str) -> str:
     """A claim without "I think" or a question tag: what it asserts."""
     text = re.sub(r"^\W*(?:(?:but|and|so|oh+|ok(?:ay)?|wait|then|also|well|yeah|hmm+)\b[\s,]*)+", "", text, flags=re.I)
+    text = re.sub(r"\bw\b(?=\s+\w)", "with", text)
     return _clean(TAG.sub("", _FILLER.sub("", text)))
 
 
@@ -262,7 +281,9 @@ class Answerer:
             # answer "did the Testament name a successor?".
             return len(focus & set(tokenize(fact))) >= max(1, (len(focus) + 1) // 2)
         for e in self.lessons.date_errors(statement):
-            return "no", f"{e.event.event.rstrip('.')} was {e.correct}, not {e.stated_year}."
+            from tutor.pedagogy.turn_reply import _when
+
+            return "no", f"{e.event.event.rstrip('.')} {_when(e.correct)}, not {e.stated_year}."
         found = self.lessons.misconceptions_in(statement)
         if found and found[0][1].verdict != "partly" and on_point(found[0][1].why_wrong):
             return "no", _first_clause(found[0][1].why_wrong)
@@ -335,6 +356,9 @@ class Answerer:
         # Stalin and Lenin are in nearly every sentence of the course and say little.
         token_sets = [set(tokenize(s)) for s in texts]
         named = set(tokenize(" ".join(re.findall(r"(?<!^)\b[A-Z][\w']+", q))))
+        # …and a word the course writes with a capital ("united opposition" → United Opposition).
+        capitals = set(tokenize(" ".join(re.findall(r"(?<=[a-z,;] )[A-Z][\w']+", " ".join(texts)))))
+        named |= focus & capitals
         weight = {t: 0.3 if t in _EVERYWHERE else 2.0 if t in named else 1.0 for t in focus}
         total = sum(weight.values()) or 1.0
         rarest = max(focus, key=lambda t: weight[t]) if focus else None
@@ -342,8 +366,11 @@ class Answerer:
         for (p, s), d, toks in zip(pool, dense, token_sets):
             overlap = sum(weight[t] for t in focus & toks) / total
             score = float(d) + 0.35 * overlap
-            if rarest and rarest in tokenize(" ".join(s.split()[:6])):
+            head = " ".join(s.split()[:7])
+            if rarest and rarest in tokenize(head):
                 score += 0.1  # the sentence is about the thing asked of: its subject
+                if shape in ("who", "what", "yesno") and re.search(r"\b(?:was|were|is|are)\b", head):
+                    score += 0.1  # "The United Opposition was the alliance …": a definition
             if shape == "when":
                 score += 0.15 if _YEAR.search(s) else -0.25
             if shape == "who":

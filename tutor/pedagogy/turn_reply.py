@@ -29,6 +29,10 @@ MAX_ANSWERS = 3
 OVERALL = re.compile(r"\b(?:why|how) (?:did|was|could) stalin (?:still |eventually |finally |manage to )?(?:win|won|"
                      r"come out on top|beat (?:them|everyone|his rivals)|get (?:to the top|power)|become (?:the )?leader|rise)\b",
                      re.I)
+# Questions about the student's own work or the tutor ("is that enough for an essay?", "should I add a
+# paragraph?"): the course passages do not answer them; the essay coach and the dialogue do.
+META = re.compile(r"\b(essay|paragraph|mark|grade|level|exam|enough|my notes|should i|can (?:you|u)|could (?:you|u)|"
+                  r"would (?:you|u)|do i need|how (?:can|could|should|do) i)\b", re.I)
 _PUSHBACKISH = re.compile(r"\b(wdym|what do you mean)\b", re.I)
 MAX_VERDICTS = 2
 # Moves whose own reply already does what the student needs (or must not be replaced).
@@ -112,7 +116,7 @@ class TurnResponder:
             return ClaimVerdict(c, "right") if _made(assessment, c) else ClaimVerdict(c, "none")
         for e in self.lessons.date_errors(c):
             event = e.event.event.rstrip(".")
-            return ClaimVerdict(c, "wrong", f"{event[:1].upper() + event[1:]}: that was {e.correct}, not {e.stated_year}.",
+            return ClaimVerdict(c, "wrong", f"{event[:1].upper() + event[1:]} {_when(e.correct)}, not {e.stated_year}.",
                                 e.event.docs[0])
         found = self.lessons.misconceptions_in(c)
         if found:
@@ -158,8 +162,8 @@ class TurnResponder:
             return None
         # What "he" and "it" refer to: the message's own earlier parts, then the student's last message.
         before = [t["content"] for t in history[:-1] if t.get("role") == "user"][-1:]
-        context = " ".join(before + [p.text for p in parts if p.kind in ("claim", "confirm", "topic", "guess")])[-300:]
-        avoid = set(guard.said.get("quote", []))
+        context = " ".join(before + [p.text for p in parts if p.kind in ("claim", "confirm", "topic", "guess", "question")])[-300:]
+        avoid = set() if pushback == "unanswered" else set(guard.said.get("quote", []))
         citations: list[Citation] = []
         stated: list[str] = []
 
@@ -181,7 +185,8 @@ class TurnResponder:
 
         answered = 0
         given: set[str] = set()
-        questions = [(q, st) for q, st in questions if not OVERALL.search(q)]
+        questions = [(q, st) for q, st in questions if not OVERALL.search(q)
+                     and not (META.search(q) and not re.search(r"\b(?:explain|tell)\b", q, re.I))]
         for q, statement in questions[:MAX_ANSWERS]:
             statement = self.resolve(statement, context) if statement else statement
             a = self.answerer.answer(q, passages, context=context, avoid=avoid, statement=statement, leaks=leaks)
@@ -201,9 +206,10 @@ class TurnResponder:
         for p, v in judged:
             if len(verdicts) >= MAX_VERDICTS:
                 break
-            if v.verdict == "open" and (p.kind != "confirm" and (answered or verdicts)):
-                continue  # an untested aside beside answered questions: no lecture on it
-            line = self._verdict_line(v, p, guard, turn, cite, passages, given, stated)
+            if v.verdict == "open" and ((p.kind != "confirm" and (answered or verdicts)) or "open" in verdicts
+                                        or "wrong" in verdicts):
+                continue  # an untested aside beside answers or a correction: no lecture on it
+            line = self._verdict_line(v, p, guard, turn, cite, passages, given, stated, leaks)
             if line:
                 out.append(line)
                 verdicts.append(v.verdict)
@@ -221,6 +227,12 @@ class TurnResponder:
 
     # -- wording -----------------------------------------------------------------------------------
     def _answer_line(self, a: Answer, guard: RepeatGuard, turn: int, cite, given: set[str]) -> str:
+        negative = bool(re.match(r"^\W*(?:\w+\s+){0,3}?\w+n'?t\b|.*\bnot\b", a.question, re.I))
+        if a.verdict in ("yes", "no") and negative:
+            # "Was the ban not passed at the 12th Congress?": "Yes" and "No" both mislead; the fact answers it.
+            fact = _no_stop(a.text.split("— ", 1)[-1])
+            ref = cite(a.passage, a.sentence) if a.passage is not None and _shares(fact, a.sentence) else ""
+            return _sentence_case(fact) + ref + "."
         if a.verdict in ("yes", "no"):
             lead = _pick(guard, self.t["answer_" + a.verdict], turn)
             fact = _no_stop(a.text.split("— ", 1)[-1])
@@ -231,23 +243,23 @@ class TurnResponder:
         body = _no_stop(a.sentence) + cite(a.passage, a.sentence) + "."
         from tutor.pedagogy.answer import YES_NO
 
-        if YES_NO.match(a.question) and not a.verdict:
+        yes_no = bool(YES_NO.match(a.question) or re.match(r"^\W*(?:if|whether)\b", a.question, re.I))
+        if yes_no and not a.verdict and not (a.sure and _covers(a.question, a.sentence)):
             return _fill(_pick(guard, self.t["unsettled"], turn), fact=body)
         if not a.sure:
             return _fill(_pick(guard, self.t["nearest"], turn), fact=body)
         return body
 
     def _verdict_line(self, v: ClaimVerdict, part: Part, guard: RepeatGuard, turn: int, cite, passages,
-                      given: set[str], stated: list[str]) -> str:
+                      given: set[str], stated: list[str], leaks=None) -> str:
         said = f"‘{_said(v.text)}’"
         if v.verdict in ("wrong", "partly"):
             return _fill(_pick(guard, self.t["wrong"], turn), fact=v.fact, said=said)
         if v.verdict == "right":
             if v.fact:
                 return _fill(_pick(guard, self.t["right_fact"], turn), fact=v.fact, said=said)
-            options = [o for o in self.t["right"] if "{fact}" not in o]
-            return _fill(_pick(guard, options, turn), said=said, said_plain=_said(v.text))
-        a = self.answerer.answer(v.text, passages, avoid=given)
+            return _pick(guard, self.t["right"], turn)
+        a = self.answerer.answer(v.text, passages, avoid=given, leaks=leaks)
         if a.sentence and a.passage is not None and self.matches(v.text, a.sentence):
             # The passage says what the student said: that is support, never an objection.
             quote = f"“{a.sentence}”{cite(a.passage, a.sentence)}"
@@ -277,14 +289,43 @@ def _pick(guard: RepeatGuard, options: list[str], turn: int, kind: str = "formul
     return choice
 
 
+_DATED = re.compile(r"^(?P<event>.+?):\s+(?P<when>(?:\d{1,2} )?(?:[A-Z][a-z]+ )?\d{4}(?:\s*[–-]\s*(?:\d{1,2} )?(?:[A-Z][a-z]+ )?\d{4})?)"
+                    r"(?P<rest>.*)$")
+
+
+def _when(date: str) -> str:
+    """'on 3 April 1922', 'in March 1921', 'from 8 March 1921 to 16 March 1921'."""
+    parts = re.split(r"\s*[–-]\s*", date)
+    if len(parts) == 2:
+        return f"from {parts[0]} to {parts[1]}"
+    return ("on " if re.match(r"\d{1,2} ", date) else "in ") + date
+
+
 def _first(text: str) -> str:
-    first = re.split(r";|:(?=\s)", text)[0].strip().rstrip(",. ")
+    """The correction's first clause, as a sentence; a timeline fact "Event: January 1928" reads
+    "Event in January 1928"."""
+    first = re.split(r";", text)[0].strip().rstrip(",. ")
+    dated = _DATED.match(first)
+    if dated:
+        first = f"{dated.group('event')} {_when(dated.group('when'))}{dated.group('rest')}"
+    else:
+        first = re.split(r":(?=\s)", first)[0].strip().rstrip(",. ")
     first = first[:1].upper() + first[1:]
     return first + "."
 
 
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _no_stop(sentence: str) -> str:
     return sentence.rstrip().rstrip(".")
+
+
+def _covers(question: str, sentence: str) -> bool:
+    """The sentence speaks to everything the question names (then it answers, not "the closest")."""
+    focus = focus_terms(question) - {"stalin", "lenin", "help", "idea", "right", "true"}
+    return bool(focus) and focus <= set(tokenize(sentence))
 
 
 def _shares(a: str, b: str) -> bool:
