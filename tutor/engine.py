@@ -423,9 +423,9 @@ class Tutor:
         ctx = self._context(session, move, {c.n: c.text for c in found.citations})
         ctx.may_state = max(ctx.may_state, found.answered)
         ctx.stated = found.stated
-        kind = "answer_question" if found.answered else "judge_claims"
-        info = {"kind": kind, "label": MOVE_LABELS.get(kind, "answer and verdicts"), "engine_move": move.kind,
-                "answered": found.answered, "verdicts": found.verdicts}
+        info = {"answered": found.answered, "verdicts": found.verdicts}
+        if found.answered and move.kind != "answer_question":
+            info |= {"kind": "answer_question", "label": MOVE_LABELS["answer_question"], "engine_move": move.kind}
         return found.text, found.citations, run_checks(found.text, ctx), info
 
     def _compose(self, session: Session, message: str, act: Act, move: Move,

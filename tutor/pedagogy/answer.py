@@ -176,6 +176,12 @@ def _merge_topics(parts: list[Part]) -> list[Part]:
             if topic and not _PRONOUN.fullmatch(topic):
                 out[-1] = Part("question", _PRONOUN.sub(topic, part.text, count=1), statement=part.statement)
                 continue
+        if part.kind == "question" and prev is not None and prev.kind == "topic":
+            # "And on the funeral: was Trotsky in Alma-Ata …?": the topic says what the question is about.
+            topic = _TOPIC_LEAD.sub("", re.sub(r"^\W*(?:and\s+)?on\s+", "", prev.text, flags=re.I)).strip()
+            if topic and len(topic.split()) <= 5:
+                out[-1] = Part("question", f"{part.text} ({topic})", statement=part.statement)
+                continue
         out.append(part)
     return out
 

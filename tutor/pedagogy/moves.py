@@ -39,7 +39,6 @@ MOVE_LABELS = {
     "confirm": "checking your answer",
     "next_card": "the next question",
     "test_claim": "testing your claim against a source",
-    "judge_claims": "checking your claims",
 }
 _EVIDENCE = re.compile(r"\b(1[89]\d\d|\d{2,3},\d{3}|\d+ ?(per ?cent|%)|congress|conference|testament|postscript|"
                        r"declaration|enrolment|platform|resolution|letter|article|speech|said|wrote|according to)\b", re.I)
