@@ -412,7 +412,8 @@ class Tutor:
         message = session.history[-1]["content"] if session.history else ""
         variant = state.turns + zlib.crc32(message.lower().encode("utf-8")) % 97
         guard = self._context(session, move, {})
-        leaks = lambda t: len(guard.leaks(t)) > 1  # a fact asked for may state one point, never the argument
+        # A fact asked for may state one point, never the argument; a quote beside a claim states none.
+        leaks = lambda t, allowed: len(guard.leaks(t)) > allowed
         found = self.responder.respond(message, history=session.history, move=move, passages=passages,
                                        guard=RepeatGuard(state.said), turn=variant, assessment=move.assessment,
                                        leaks=leaks)

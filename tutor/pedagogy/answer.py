@@ -34,9 +34,10 @@ QUESTION_OPENING = re.compile(_LEAD + rf"(?:{_WH}|{_AUX}|tell me (?:about|what|w
                               r"(?:can|could) (?:you|u) (?:explain|tell me|say|describe))\b", re.I)
 YES_NO = re.compile(_LEAD + rf"(?:{_AUX})\b", re.I)
 # "…, right?", "is that right?": asks for a verdict on a claim, not for information.
-CONFIRM_ONLY = re.compile(r"^\W*(?:(?:so|and|but|ok(?:ay)?)\W+)*(?:is that (?:right|correct|true|it)|am i right|"
+CONFIRM_ONLY = re.compile(r"^\W*(?:(?:so|and|but|ok(?:ay)?)\W+)*(?:is that (?:right|correct|true|it|fair|ok(?:ay)?)|am i right|"
                           r"was i right|right|correct|true|yeah|yes|innit|no|or not|yes or no|is it|isn'?t it|"
-                          r"was it|wasn'?t it)\W*$", re.I)
+                          r"was it|wasn'?t it|does that work|is that a fair summary|really)"
+                          r"(?:\s+(?:though|tho|then|now|yes or no))?\W*$", re.I)
 TAG = re.compile(r"[\s,]*\b(?:right|correct|true|yeah|innit|is that (?:right|correct|true|it)|isn'?t it|wasn'?t it|"
                  r"didn'?t (?:he|they|she)|wasn'?t (?:he|she)|weren'?t they|am i right|yes or no|or not)\W*$", re.I)
 COMPARE = re.compile(r"\b(vs\.?|versus|difference between|compared (?:to|with))\b", re.I)
@@ -207,6 +208,8 @@ like really actually then also party""".split())
 # Openings that lean on the sentence before them ("Another is that …", "The post looked …").
 _LEANS_ON = re.compile(r"^(?:another|a (?:second|third|fourth|further)|one (?:view|argument|answer) is|the (?:post|job|office|"
                        r"change|result|move|letter|point|decision|answer|problem|same|first|second|other)\b)", re.I)
+_BECAUSE = re.compile(r"\b(because|reasons?|feared|fears?|since|so that|in order to|hoped|wanted|thought|saw (?:him|it) as)\b",
+                      re.I)
 _EVERYWHERE = frozenset({"stalin", "lenin", "parti", "party", "power"})
 STATED_MIN = 0.34   # below this the best sentence is only "the closest the sources come"
 
@@ -379,6 +382,8 @@ class Answerer:
                     score += 0.1  # "The United Opposition was the alliance …": a definition
             if shape == "when":
                 score += 0.15 if _YEAR.search(s) else -0.25
+            if shape == "why" and _BECAUSE.search(s):
+                score += 0.15  # a "why" answer gives a reason
             if shape == "who":
                 score += 0.1 if names_in(s) - {"Lenin", "Stalin"} else -0.1
             if q_names:

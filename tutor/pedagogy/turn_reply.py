@@ -99,6 +99,11 @@ class TurnResponder:
         vecs = self.answerer._embed([claim[:600], sentence[:600]])
         return vecs is not None and makes_point(float(vecs[0] @ vecs[1]), claim, sentence)
 
+    def _people(self, text: str) -> set[str]:
+        names = getattr(self.facts, "_names", {}) if self.facts is not None else {}
+        low = text.lower()
+        return {pid for alias, pid in names.items() if re.search(rf"(?<![\w]){re.escape(alias)}(?![\w])", low)}
+
     def resolve(self, statement: str, context: str) -> str:
         """"he was with trotsky" after "so it was bukharin": the pronoun becomes the last person named."""
         names = getattr(self.facts, "_names", {}) if self.facts is not None else {}
@@ -136,8 +141,12 @@ class TurnResponder:
             if bad:
                 return ClaimVerdict(c, "wrong", _first(bad[0].correct), bad[0].doc)
             quoting = bool(re.search(r"\b(said|say|says|wrote|write|called|call|quote|phrase|words?)\b", c, re.I))
+            people = self._people(c)
             good = [v for v in verdicts if v.status == "supported" and on_point(v.correct or v.passage)
-                    and (quoting or v.kind not in _QUOTE_KINDS)]
+                    and (quoting or v.kind not in _QUOTE_KINDS)
+                    # Every person the claim names must be in the supporting fact: "Stalin and Trotsky were
+                    # allies against Zinoviev" is not confirmed by a fact about Stalin and Zinoviev.
+                    and people <= self._people(v.correct or v.passage)]
             if good and len(good) == len(verdicts):
                 return ClaimVerdict(c, "right", _first(good[0].correct or good[0].passage), good[0].doc)
         if _made(assessment, c):
@@ -189,7 +198,8 @@ class TurnResponder:
                      and not (META.search(q) and not re.search(r"\b(?:explain|tell)\b", q, re.I))]
         for q, statement in questions[:MAX_ANSWERS]:
             statement = self.resolve(statement, context) if statement else statement
-            a = self.answerer.answer(q, passages, context=context, avoid=avoid, statement=statement, leaks=leaks)
+            a = self.answerer.answer(q, passages, context=context, avoid=avoid, statement=statement,
+                                     leaks=(lambda t: bool(leaks(t, 1))) if leaks is not None else None)
             line = self._answer_line(a, guard, turn + answered, cite, given)
             if line:
                 out.append(line)
@@ -219,8 +229,10 @@ class TurnResponder:
             question = guard.fresh("question", self.t["follow_up"], turn)
         elif any(v in ("wrong", "partly") for v in verdicts):
             question = guard.fresh("question", self.t["after_correction"], turn)
+        elif "open" in verdicts and move.question and citations:
+            question = move.question  # the student tests the claim: the move's own question asks them to
         else:
-            question = move.question or guard.fresh("question", self.t["follow_up"], turn)
+            question = guard.fresh("question", self.t["follow_up"], turn)
         out.append(question)
         text = " ".join(s.strip() for s in out if s.strip())
         return TurnReply(text, citations, stated, answered, verdicts)
@@ -259,7 +271,10 @@ class TurnResponder:
             if v.fact:
                 return _fill(_pick(guard, self.t["right_fact"], turn), fact=v.fact, said=said)
             return _pick(guard, self.t["right"], turn)
-        a = self.answerer.answer(v.text, passages, avoid=given, leaks=leaks)
+        strict = (lambda t: bool(leaks(t, 0))) if leaks is not None else None
+        a = self.answerer.answer(v.text, passages, avoid=given, leaks=strict)
+        if '"' in a.sentence:
+            a.sentence = ""  # straight quotes inside would break the quotation around it
         if a.sentence and a.passage is not None and self.matches(v.text, a.sentence):
             # The passage says what the student said: that is support, never an objection.
             quote = f"“{a.sentence}”{cite(a.passage, a.sentence)}"
