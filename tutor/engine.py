@@ -424,7 +424,7 @@ class Tutor:
         ctx = self._context(session, move, {c.n: c.text for c in found.citations})
         ctx.may_state = max(ctx.may_state, found.answered)
         ctx.stated = found.stated
-        info = {"answered": found.answered, "verdicts": found.verdicts}
+        info = {"answered": found.answered, "verdicts": found.verdicts, "feedback": found.feedback}
         if found.answered and move.kind != "answer_question":
             info |= {"kind": "answer_question", "label": MOVE_LABELS["answer_question"], "engine_move": move.kind}
         return found.text, found.citations, run_checks(found.text, ctx), info

@@ -56,6 +56,12 @@ class TurnReply:
     answered: int = 0
     verdicts: list[str] = field(default_factory=list)
 
+    @property
+    def feedback(self) -> str | None:
+        """The verdict the reply gives: the worst of its claims' (wrong, partly, right); None when
+        no check decided any."""
+        return next((v for v in ("wrong", "partly", "right") if v in self.verdicts), None)
+
 
 def _said(text: str, limit: int = 12) -> str:
     words = re.sub(r"[<>*_`\[\]#|\\]", " ", text).split()
@@ -128,6 +134,13 @@ class TurnResponder:
             m = found[0][1]
             return ClaimVerdict(c, "partly" if m.verdict == "partly" else "wrong", _first(m.why_wrong), m.correct_doc)
         if self.facts is not None:
+            # Each clause on its own first: "bukharin was with trotsky wasn't he so stalin was against them
+            # both" holds a wrong clause that the whole sentence's reading can miss.
+            for clause in _CLAUSES.split(c):
+                if len(clause.split()) >= 3 and clause.strip() != c:
+                    wrong = [v for v in self.facts.check(clause) if v.status == "contradicted" and v.correct]
+                    if wrong:
+                        return ClaimVerdict(c, "wrong", _first(wrong[0].correct), wrong[0].doc)
             verdicts = self.facts.check(c)
             focus = focus_terms(c)
             # Precision first: a supporting fact must be about what the claim says, not another part
@@ -223,6 +236,13 @@ class TurnResponder:
             if line:
                 out.append(line)
                 verdicts.append(v.verdict)
+        if move.feedback in ("wrong", "partly") and not {"wrong", "partly"} & set(verdicts):
+            # The engine's own reading found an error (a misconception over two sentences, a wrong
+            # date): the correction is said, whatever else the reply does.
+            fix = _move_correction(move)
+            if fix:
+                out.append(_fill(_pick(guard, self.t["wrong"], turn), fact=fix, said="that"))
+                verdicts.insert(0, move.feedback)
         if not answered and not verdicts:
             return None
         if answered:
@@ -285,6 +305,8 @@ class TurnResponder:
         return _fill(_pick(guard, self.t["open_bare"], turn), said=said)
 
 
+_CLAUSES = re.compile(r",?\s+(?:so|and|but|because|cos|which|then|(?:wasn'?t|isn'?t|didn'?t|weren'?t) (?:he|it|they|she))\s+",
+                      re.I)
 _QUOTE_KINDS = frozenset({"wrote", "said", "said_about", "said_in"})
 
 
@@ -292,9 +314,24 @@ def _made(assessment, claim: str) -> bool:
     """The engine's key-point match (calibrated for precision) found a point in these words."""
     if assessment is None or assessment.verdict != "right":
         return False
-    said = set(tokenize(assessment.made_by or assessment.phrase or assessment.text or ""))
-    mine = set(tokenize(claim))
-    return bool(mine) and len(mine & said) >= max(1, len(mine) // 2)
+    # Precision first: the words that made the point must be this claim, not a neighbour of it in
+    # the message ("… so the Congress was packed. That's why, when the Testament was read out in
+    # full …" must not be confirmed by the first sentence's match).
+    said = " ".join(tokenize(assessment.made_by or assessment.phrase or ""))
+    mine = " ".join(tokenize(claim))
+    if not said or not mine:
+        return False
+    return mine in said or (said in mine and len(mine) <= 1.3 * len(said))
+
+
+def _move_correction(move) -> str:
+    if move.date_error is not None:
+        err = move.date_error
+        event = err.event.event.rstrip(".")
+        return f"{event[:1].upper() + event[1:]} {_when(err.correct)}, not {err.stated_year}."
+    if move.misconception is not None:
+        return _first(move.misconception.why_wrong)
+    return ""
 
 
 def _pick(guard: RepeatGuard, options: list[str], turn: int, kind: str = "formula") -> str:
