@@ -222,6 +222,10 @@ class TurnResponder:
                     given.add(a.sentence)
 
         judged = [(p, self.judge(p.text, assessment, p.kind)) for p in claims]
+        if not questions and not confirms:
+            # A bare statement is tested, not ticked: a "right" is given where the student asks for one.
+            judged = [(p, v) for p, v in judged if v.verdict != "right"] or \
+                [(p, ClaimVerdict(v.text, "open")) for p, v in judged[:1]]
         judged = [(p, v) for p, v in judged if v.verdict != "none"]
         order = {"wrong": 0, "partly": 1, "right": 2, "open": 3}
         judged.sort(key=lambda pv: order[pv[1].verdict])
@@ -312,8 +316,8 @@ _QUOTE_KINDS = frozenset({"wrote", "said", "said_about", "said_in"})
 
 def _made(assessment, claim: str) -> bool:
     """The engine's key-point match (calibrated for precision) found a point in these words."""
-    if assessment is None or assessment.verdict != "right":
-        return False
+    if assessment is None or assessment.verdict != "right" or re.match(r"^\W*(?:it|he|she|they|that|this)\b", claim, re.I):
+        return False  # "it banned groups?": what "it" is, no check knows
     # Precision first: the words that made the point must be this claim, not a neighbour of it in
     # the message ("… so the Congress was packed. That's why, when the Testament was read out in
     # full …" must not be confirmed by the first sentence's match).
