@@ -133,7 +133,7 @@ def message_parts(message: str) -> list[Part]:
             out.append(Part("question", f"what was {unclear.group('t').strip()}"))  # "the Lenin Enrolment, I don't get it"
             continue
         guess = _GUESS.match(piece)
-        if asked and guess and len(guess.group("g").split()) <= 2 and "'" not in guess.group("g"):
+        if guess and len(guess.group("g").split()) <= 2 and "'" not in guess.group("g"):
             out.append(Part("guess", guess.group("g")))  # "is it bukharin??": an answer offered, not a question
             continue
         if QUESTION_OPENING.match(piece) or (asked and COMPARE.search(piece)):
@@ -396,7 +396,6 @@ class Answerer:
             score -= 0.002 * max(0, len(s.split()) - 35)
             scored.append((score, p, s))
         scored.sort(key=lambda x: -x[0])
-        self.last_scored = scored[:4]
         best_score, passage, sentence = scored[0]
         if decided:
             lead = "No — " if decided[0] == "no" else "Yes — "
