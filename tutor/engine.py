@@ -39,6 +39,7 @@ from tutor.facts import FactChecker
 from tutor.lessons import DEFAULT_CARD, LessonCard, Lessons
 from tutor.limits import RateLimiter
 from tutor.model_turn import Brief, ModelTurn, data_block, passages_block
+from tutor.pedagogy.answer import Answerer
 from tutor.pedagogy.acts import WH_START, Act, ActContext, ActReader, Topicality
 from tutor.pedagogy.assess import Assessment, Assessor
 from tutor.pedagogy.checks import (ANSWER_POINTS, Check, CheckContext, ReadingContext, answering, model_reply_checks, quoted_spans,
@@ -50,6 +51,7 @@ from tutor.pedagogy.intent import word_count
 from tutor.pedagogy.learner import KeyPointMatcher, LearnerState
 from tutor.pedagogy.moves import MOVE_LABELS, Move, choose
 from tutor.pedagogy.passage_plan import PLAN_NOTE, PassagePlanner, grounding_passage, is_plan, plan_brief, rare_words, temper
+from tutor.pedagogy.turn_reply import TurnResponder
 from tutor.pedagogy.repeats import RepeatGuard, opening_of, question_of, quotes_of
 from tutor.prompts import Prompts
 from tutor.retrieval import Retriever
@@ -111,6 +113,9 @@ class Tutor:
         self.coach = coach
         self.mode = model.mode if model is not None else OFFLINE
         self.rate_limiter = rate_limiter or RateLimiter(settings.rate_limit_per_minute)
+        turn_wording = prompts.offline.get("turn")
+        self.responder = TurnResponder(Answerer(retriever, lessons, facts, embedder), lessons, facts, turn_wording) \
+            if turn_wording else None
         self._secret_lines = prompts.secret_lines()
 
     @property
@@ -414,6 +419,31 @@ class Tutor:
         ctx = self._context(session, move, {c.n: c.text for c in citations})
         return text, citations, run_checks(text, ctx)
 
+    def _answered(self, session: Session, move: Move,
+                  passages: list[Passage]) -> tuple[str, list[Citation], list[Check], dict] | None:
+        """The reply that answers every question in the message and judges its claims (issue 22),
+        or None when the message asks nothing and the move's own reply serves it."""
+        state = session.learner
+        message = session.history[-1]["content"] if session.history else ""
+        variant = state.turns + zlib.crc32(message.lower().encode("utf-8")) % 97
+        guard = self._context(session, move, {})
+        # A fact asked for may state one point, never the argument; a quote beside a claim states none.
+        leaks = lambda t, allowed: len(guard.leaks(t)) > allowed
+        found = self.responder.respond(message, history=session.history, move=move, passages=passages,
+                                       guard=RepeatGuard(state.said), turn=variant, assessment=move.assessment,
+                                       leaks=leaks)
+        if found is None:
+            return None
+        for sentence in found.stated:
+            state.said.setdefault("quote", []).append(sentence)
+        ctx = self._context(session, move, {c.n: c.text for c in found.citations})
+        ctx.may_state = max(ctx.may_state, found.answered)
+        ctx.stated = found.stated
+        info = {"answered": found.answered, "verdicts": found.verdicts, "feedback": found.feedback}
+        if found.answered and move.kind != "answer_question":
+            info |= {"kind": "answer_question", "label": MOVE_LABELS["answer_question"], "engine_move": move.kind}
+        return found.text, found.citations, run_checks(found.text, ctx), info
+
     def _compose(self, session: Session, message: str, act: Act, move: Move,
                  passages: list[Passage], notice: str | None, rule_free=None) -> Reply:
         guards = None
@@ -422,6 +452,12 @@ class Tutor:
             if reply is not None:
                 return reply
             notice = " ".join(filter(None, [notice, failed]))
+        answered = self._answered(session, move, passages) if self.responder is not None else None
+        if answered is not None:
+            # Every question in the message answered and its claims judged (issue 22).
+            text, citations, checks, info = answered
+            return Reply(text, citations, move.as_dict() | info, move.card.id if move.card else None, checks, OFFLINE,
+                         act.kind, notice, passages)
         text, citations, checks = self._offline(session, message, act, move, passages)
         return Reply(text, citations, move.as_dict(), move.card.id if move.card else None, checks, OFFLINE, act.kind,
                      notice, passages, guards=guards)

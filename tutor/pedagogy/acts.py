@@ -42,7 +42,7 @@ _SLANG = {
     "fr": "", "no cap": "", "bro": "", "pls": "please", "plz": "please", "thx": "thanks", "dont": "don't",
     "didnt": "didn't", "doesnt": "doesn't", "wasnt": "wasn't", "isnt": "isn't", "cant": "can't",
     "wouldnt": "wouldn't", "havent": "haven't", "im": "i'm", "ive": "i've", "lenins": "lenin's",
-    "stalins": "stalin's", "trotskys": "trotsky's", "jus": "just", "lefts": "left's", "rights": "right's",
+    "stalins": "stalin's", "urselves": "yourselves", "urself": "yourself", "wdym": "what do you mean", "trotskys": "trotsky's", "jus": "just", "lefts": "left's", "rights": "right's",
 }
 _SLANG_RE = re.compile(r"(?<![\w'])(" + "|".join(sorted(map(re.escape, _SLANG), key=len, reverse=True)) + r")(?![\w'])",
                        re.I)
@@ -126,11 +126,12 @@ PUSHBACK = {
     "agrees": re.compile(r"\b(?:(?:that|the|this|your) (?:quote|source|passage|line|evidence|sentence) "
                          r"(?:agrees|supports|backs|says the same|proves|is on my side|matches)|"
                          r"(?:that|it) (?:agrees|supports) (?:with )?(?:me|what i said|my point)|so i was right|"
-                         r"that'?s what i said|that is what i said|i said that)\b", re.I),
+                         r"that'?s what i said|that is what i said|i said that|(?:literally|exactly) what i (?:just )?said|"
+                         r"that'?s what i (?:just )?said)\b", re.I),
     "misread": re.compile(r"\b(that'?s not what i (said|meant|mean)|that is not what i (said|meant)|not what i (said|meant)|"
                           r"i didn'?t (say|mean|claim) that|i did not (say|mean|claim)|you misread|you misunderstood|"
                           r"i never said)\b", re.I),
-    "repeated": re.compile(r"\b(you (already|just) (said|asked)|same (summary|thing|question)|repeat(ed|ing) "
+    "repeated": re.compile(r"\b(you already (said|asked)|you just (said|asked) (that|the same)|same (summary|thing|question)|repeat(ed|ing) "
                            r"(yourself|the same|that)|said that already|asked that already)\b", re.I),
 }
 
@@ -351,7 +352,7 @@ class ActReader:
         if ctx.in_conversation and pushback_of(text) and words <= 25:
             # "you repeated the same summary" is a complaint, not a request for another.
             return replace(act("complaint"), pushback=pushback_of(text))
-        if SUMMARY.search(text) and not re.search(r"\b(whole|everything|all of it|the power struggle|for me so i can)\b", text, re.I):
+        if SUMMARY.search(text) and not re.search(r"\b(?:your|the|that|this|a (?:fair|good|right|accurate)) summary\b", text, re.I) and not re.search(r"\b(whole|everything|all of it|the power struggle|for me so i can)\b", text, re.I):
             return act("summary")
         if intent.kind in ("writing_request", "answer_request"):
             named = self.named_card(text)  # "just tell me why it wasn't acted on": the card follows

@@ -73,6 +73,9 @@ class CheckContext:
     # replies): a sentence that says one of them again is no leak, even where it restates a key
     # point ("Stalin became General Secretary on 3 April 1922…" correcting "after Lenin died").
     answers: list[str] = field(default_factory=list)
+    # Passage sentences the offline tutor states as its own answer with their [n] (the corpus is the
+    # project's own words): not an unquoted copy.
+    stated: list[str] = field(default_factory=list)
 
     def leaks(self, text: str) -> list[str]:
         """Key points (as card:point) that the text gives away, on the card or the other cards."""
@@ -203,7 +206,10 @@ def run_checks(text: str, ctx: CheckContext) -> list[Check]:
     checks.append(Check("quotes_faithful", not unfaithful,
                         f"quoted text not found in the cited passage: {unfaithful}" if unfaithful else ""))
 
-    copied = unquoted_copy(text, list(ctx.passages.values()))
+    own = text
+    for sentence in ctx.stated:
+        own = own.replace(sentence.rstrip(". "), " ")
+    copied = unquoted_copy(own, list(ctx.passages.values()))
     checks.append(Check("no_unquoted_copy", copied is None,
                         f"copies a passage without quotation marks: \"{copied}…\"" if copied else ""))
 

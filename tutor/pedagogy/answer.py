@@ -1,0 +1,459 @@
+"""Direct answers to a student's direct questions, offline (issue 22).
+
+A message often holds several acts at once — a complaint ("you didn't answer"), two questions
+and a claim. :func:`message_parts` splits it into sentences and clauses and labels each;
+:class:`Answerer` answers one question from the course: a yes/no question through the fact base
+and the timeline where they decide it, otherwise by picking the sentence of the retrieved passages
+that answers it (meaning, by the embedding model, plus the question's focus terms — names, events —
+and its shape: a "when" answer holds a date, a "who" answer a person). The answer is stated in
+the tutor's own voice with its citation number: the corpus passages are the project's own words.
+
+>>> parts = message_parts("you didn't answer. who was in the united opposition? i think trotsky was exiled in 1924")
+>>> [p.kind for p in parts]
+['pushback', 'question', 'claim']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from tutor.pedagogy.acts import COMPLAINT, normalise, pushback_of
+from tutor.pedagogy.compose import _LEANS_BACK, _META, sentences
+from tutor.retrieval import tokenize
+from tutor.store import Passage
+
+_WH = r"who|what|when|where|why|how|which|whose|whom|whats|what'?s"
+_AUX = (r"is|was|were|did|does|do|are|has|had|have|could|would|can|should|will|isn'?t|wasn'?t|weren'?t|didn'?t|"
+        r"doesn'?t|don'?t|hasn'?t|hadn'?t")
+_LEAD = r"^\W*(?:(?:so|and|but|ok(?:ay)?|oh+|wait|then|hmm+|um+|also|sorry|fine|right|well|anyway|actually|like|plus|" \
+        r"ngl|tbh|lol|ah|yeah|no|please|pls)\b[\s,.!]*)*"
+QUESTION_OPENING = re.compile(_LEAD + rf"(?:{_WH}|{_AUX}|tell me (?:about|what|who|why|how|when)|explain|describe|"
+                              r"(?:can|could) (?:you|u) (?:explain|tell me|say|describe))\b", re.I)
+YES_NO = re.compile(_LEAD + rf"(?:{_AUX})\b", re.I)
+# "…, right?", "is that right?": asks for a verdict on a claim, not for information.
+CONFIRM_ONLY = re.compile(r"^\W*(?:(?:so|and|but|ok(?:ay)?)\W+)*(?:is that (?:right|correct|true|it|fair|ok(?:ay)?)|am i right|"
+                          r"was i right|right|correct|true|yeah|yes|innit|no|or not|yes or no|is it|isn'?t it|"
+                          r"was it|wasn'?t it|does that work|is that a fair summary|really)"
+                          r"(?:\s+(?:though|tho|then|now|yes or no))?\W*$", re.I)
+TAG = re.compile(r"[\s,]*\b(?:right|correct|true|yeah|innit|is that (?:right|correct|true|it)|isn'?t it|wasn'?t it|"
+                 r"didn'?t (?:he|they|she)|wasn'?t (?:he|she)|weren'?t they|am i right|yes or no|or not)\W*$", re.I)
+COMPARE = re.compile(r"\b(vs\.?|versus|difference between|compared (?:to|with))\b", re.I)
+_SPLIT = re.compile(r"(?<=[.!?])\s+|\?+\s*|\n+|\s+[—–]\s+|\s+-\s+|;\s+|\s*[\U0001F300-\U0001FAFF\u2600-\u27BF]+\s*|"
+                    r"[,:]\s+(?:(?:so|but|and|then|like)\s+)?(?=(?:who|what|when|why|how|which|did|was|were|is)\s)", re.I)
+# "you didn't answer who the united opposition was", "u didnt say if he was w trotsky or not"
+_EMBEDDED = re.compile(r"\b(?:answer(?:ed)?|say|said|tell (?:me|us)|explain(?:ed)?|ask(?:ed)?)\s+(?:me\s+)?"
+                       r"(?P<q>(?:if|whether|who|what|when|why|how|which)\b.+)$", re.I)
+_WAS_I_RIGHT = re.compile(r"\b(?:was|am|were) i (?:right|correct|wrong)\s+(?:about|abt|on|that|with)\s+(?P<c>.+?)"
+                          r"(?:\s+or not\b.*)?$", re.I)
+_UNANSWERED = re.compile(r"\b(?:you|u)\s+(?:still\s+)?(?:didn'?t|did not|never|haven'?t|have not|skipped|ignored)\s*"
+                         r"(?:(?:say|answer|tell (?:me|us)|explain|reply)\b|$|\s*(?:my|the|that|it)\b)", re.I)
+_GUESS = re.compile(r"^\W*(?:(?:oh+|so|ok|ah+|hmm+|um+|er+|erm+)\W+)*(?:is|was) it\s+(?P<g>[\w' ]{2,30})$", re.I)
+_DONT_GET = re.compile(r"^\W*(?:(?:and|also|but|so)\s+)*(?P<t>(?:the\s+)?[\w' ]{3,40}?),.*\b(?:don'?t|do not|didn'?t)\s+"
+                       r"(?:really\s+|quite\s+)?(?:get|understand)\b", re.I)
+_BACK_TO = re.compile(r"\b(?:back to|about|abt)\s+(?P<t>(?:the\s+)?[\w']+(?:\s+[\w']+){0,3})\W*$", re.I)
+_WANTS_TO_KNOW = re.compile(r"\b(?:don'?t|do not|didn'?t)\s+(?:really\s+|quite\s+|even\s+)?(?:get|know|understand|see)\s+"
+                            r"(?P<q>(?:who|what|why|how|when|where|which|whether|if)\b.+)$", re.I)
+_PRONOUN = re.compile(r"\b(it|that|this|they|them)\b", re.I)
+_TOPIC_LEAD = re.compile(r"^\W*(?:(?:ok(?:ay)?|but|and|also|so|please|wait|actually|fine|and also|going back to|"
+                         r"what about|how about|back to)\b[\s,]*)+", re.I)
+_VERB = re.compile(r"\b(is|was|were|are|be|been|had|has|have|did|does|do|could|would|should|can|will|said|thought|"
+                   r"got|made|went|took|gave|lost|won|wanted|used|called|helped|led|ran|saw|knew|became|put|"
+                   r"picked|voted|killed|exiled)\b|\w{3,}(?:ed|ied)\b", re.I)
+_FILLER = re.compile(r"^\W*(?:i think|i guess|i believe|i'?m pretty sure|pretty sure|i reckon|my notes say|"
+                     r"i thought|i feel like|maybe)\b[\s,]*", re.I)
+_ABOUT = re.compile(r"\b(?:about|abt)\s+(?P<topic>(?:the\s+)?[\w' ]{3,40})$", re.I)
+_WDYM = re.compile(r"^\W*(?:wdym|what do you mean|huh|what)\W*$", re.I)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One act inside a message: question | confirm (a claim with "right?") | claim | pushback | other."""
+
+    kind: str
+    text: str
+    pushback: str = ""
+    statement: str = ""   # a yes/no question's declarative form, where the message gives it ("if he was …")
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split()).strip(" ,.;:-—–")
+
+
+def message_parts(message: str) -> list[Part]:
+    """The message's acts in order. A question mark or a question word marks a question; a
+    statement with a tag ("…, right?") is a claim to confirm; a complaint about the last reply is
+    pushback; any other statement with a verb is a claim."""
+    text = normalise(message)
+    out: list[Part] = []
+    pieces = []
+    pos = 0
+    for m in _SPLIT.finditer(text):
+        pieces.append((text[pos:m.start()], "?" in m.group(0)))
+        pos = m.end()
+    pieces.append((text[pos:], False))
+    for raw, asked in pieces:
+        piece = _clean(raw)
+        if not piece:
+            continue
+        if CONFIRM_ONLY.match(piece):
+            # "…. right?" on its own: the claim before it is to be confirmed.
+            if out and out[-1].kind == "claim":
+                out[-1] = Part("confirm", out[-1].text)
+            continue
+        right = _WAS_I_RIGHT.search(piece)
+        if right:
+            claim = re.sub(r"\bbeing\b", "was", right.group("c"), flags=re.I)
+            # "was I right about the funeral?" names a topic, not a claim: nothing to judge in it.
+            out.append(Part("confirm" if len(claim.split()) >= 3 else "other", claim))
+            continue
+        push = "unanswered" if _UNANSWERED.search(piece) else pushback_of(piece)
+        if push or _WDYM.match(piece) or (COMPLAINT.search(piece) and len(piece.split()) <= 12):
+            out.append(Part("pushback", piece, push or "complaint"))
+            embedded = _EMBEDDED.search(piece)
+            rest = _after_pushback(piece)
+            if embedded:
+                q = embedded.group("q").strip()
+                m = re.match(r"(?:if|whether)\s+(.+?)(?:\s+or not)?$", q, re.I)
+                out.append(Part("question", q, statement=m.group(1) if m else ""))
+            elif rest:
+                out.append(Part("topic", rest))  # "you didn't answer about the NEP": the topic they want answered
+            continue
+        wants = _WANTS_TO_KNOW.search(piece)
+        if wants and not QUESTION_OPENING.match(piece):
+            # "i still dont get who was in charge after lenin died": a question, said as a statement.
+            q = wants.group("q").strip()
+            m = re.match(r"(?:if|whether)\s+(.+?)(?:\s+or not)?$", q, re.I)
+            out.append(Part("question", q, statement=m.group(1) if m else ""))
+            continue
+        unclear = _DONT_GET.match(piece)
+        if unclear:
+            out.append(Part("question", f"what was {unclear.group('t').strip()}"))  # "the Lenin Enrolment, I don't get it"
+            continue
+        guess = _GUESS.match(piece)
+        if guess and len(guess.group("g").split()) <= 2 and "'" not in guess.group("g"):
+            out.append(Part("guess", guess.group("g")))  # "is it bukharin??": an answer offered, not a question
+            continue
+        if QUESTION_OPENING.match(piece) or (asked and COMPARE.search(piece)):
+            if asked and TAG.search(piece) and not QUESTION_OPENING.match(TAG.sub("", piece)):
+                out.append(Part("confirm", _clean(TAG.sub("", piece))))
+            else:
+                out.append(Part("question", piece))
+            continue
+        if asked:
+            stripped = _clean(TAG.sub("", piece))
+            if _VERB.search(stripped) and len(stripped.split()) >= 3:
+                out.append(Part("confirm", stripped))
+            elif re.search(rf"\b(?:{_WH})\b", stripped, re.I):
+                out.append(Part("question", piece))  # "trotsky + who?"
+            else:
+                out.append(Part("guess", stripped))  # "the right deviation?", "pravda?": an answer offered
+            continue
+        if _VERB.search(piece) and len(piece.split()) >= 4:
+            tagged = TAG.search(piece) and not re.search(r"\bthe\s+right\W*$", piece, re.I)
+            out.append(Part("confirm", _clean(TAG.sub("", piece))) if tagged else Part("claim", piece))
+        elif piece:
+            out.append(Part("topic" if len(piece.split()) <= 6 else "other", piece))
+    return _merge_topics(out)
+
+
+def _merge_topics(parts: list[Part]) -> list[Part]:
+    """"what about the NEP — wasn't that Stalin's idea?": the topic fills the pronoun of the
+    question after it ("wasn't the NEP Stalin's idea"), and is not asked separately."""
+    out: list[Part] = []
+    for part in parts:
+        prev = out[-1] if out else None
+        back = _BACK_TO.search(prev.text) if prev is not None else None
+        if back and part.kind in ("claim", "confirm", "question") and re.match(r"^\W*it\b", part.text, re.I):
+            # "can we go back to lenins testament. it got read out to everyone": it is the Testament.
+            part = Part(part.kind, re.sub(r"^\W*it\b", back.group("t"), part.text, count=1, flags=re.I),
+                        part.pushback, part.statement)
+        if part.kind == "question" and prev is not None and prev.kind in ("topic", "question", "other") \
+                and len(prev.text.split()) <= 7 and _PRONOUN.search(part.text) \
+                and (prev.kind != "question" or re.match(r"^\W*(?:what|how) about\b", prev.text, re.I)):
+            topic = _TOPIC_LEAD.sub("", prev.text).strip()
+            if topic and not _PRONOUN.fullmatch(topic):
+                out[-1] = Part("question", _PRONOUN.sub(topic, part.text, count=1), statement=part.statement)
+                continue
+        if part.kind == "question" and prev is not None and prev.kind == "topic":
+            # "And on the funeral: was Trotsky in Alma-Ata …?": the topic says what the question is about.
+            topic = _TOPIC_LEAD.sub("", re.sub(r"^\W*(?:and\s+)?on\s+", "", prev.text, flags=re.I)).strip()
+            if topic and len(topic.split()) <= 5:
+                out[-1] = Part("question", f"{part.text} ({topic})", statement=part.statement)
+                continue
+        out.append(part)
+    return out
+
+
+def _after_pushback(piece: str) -> str:
+    m = _ABOUT.search(piece)
+    return m.group("topic").strip() if m else ""
+
+
+def claim_text(text: str) -> str:
+    """A claim without "I think" or a question tag: what it asserts."""
+    text = re.sub(r"^\W*(?:(?:but|and|so|oh+|ok(?:ay)?|wait|then|also|well|yeah|hmm+)\b[\s,]*)+", "", text, flags=re.I)
+    text = re.sub(r"\bw\b(?=\s+\w)", "with", text)
+    return _clean(TAG.sub("", _FILLER.sub("", text)))
+
+
+# -- answering one question ------------------------------------------------------------------
+_YEAR = re.compile(r"\b1[89]\d\d\b")
+_PERSON = re.compile(r"\b[A-Z][a-z]{2,}(?:ov|ev|in|sky|skii|ich|ikov|insky)?\b")
+_STOP = frozenset("""the a an of to in on and or but was were is are did does do what who when why how which that this
+it its he she they them his her their there about with for from at by as be been had has have not no yes so just
+like really actually then also party""".split())
+# Openings that lean on the sentence before them ("Another is that …", "The post looked …").
+_LEANS_ON = re.compile(r"^(?:another|a (?:second|third|fourth|further)|one (?:view|argument|answer) is|the (?:post|job|office|"
+                       r"change|result|move|letter|point|decision|answer|problem|same|first|second|other)\b)", re.I)
+_BECAUSE = re.compile(r"\b(because|reasons?|feared|fears?|since|so that|in order to|hoped|wanted|thought|saw (?:him|it) as)\b",
+                      re.I)
+_EVERYWHERE = frozenset({"stalin", "lenin", "parti", "party", "power"})
+STATED_MIN = 0.34   # below this the best sentence is only "the closest the sources come"
+
+
+@dataclass
+class Answer:
+    """A question and the answer given to it: the stated text (with [n] filled in by the
+    composer), the passage it comes from, and how sure the pick is."""
+
+    question: str
+    text: str
+    passage: Passage | None
+    verdict: str = ""         # yes | no for a yes/no question a check decided
+    sure: bool = True
+    sentence: str = ""        # the passage sentence(s) stated
+
+
+def question_shape(question: str) -> str:
+    low = question.lower()
+    m = re.search(rf"\b({_WH})\b", low)
+    if m:
+        w = m.group(1).replace("'", "")
+        return {"whats": "what", "whose": "who", "whom": "who"}.get(w, w)
+    if YES_NO.match(question):
+        return "yesno"
+    return "what"
+
+
+def focus_terms(question: str) -> set[str]:
+    """The words of a question that name what it is about (not its question words)."""
+    return {t for t in tokenize(question) if t not in _STOP and len(t) >= 3}
+
+
+def names_in(text: str) -> set[str]:
+    return {m.group(0) for m in re.finditer(r"\b[A-Z][a-z]{3,}\b", text)} - {
+        "The", "This", "That", "These", "Those", "When", "After", "Before", "From", "Between", "During", "With",
+        "January", "February", "March", "April", "June", "July", "August", "September", "October", "November",
+        "December", "Party", "Congress", "Central", "Committee", "Soviet", "Union", "Russia", "Russian", "Some", "Most",
+        "Many", "Historians", "Lenin", "Stalin"}
+
+
+class Answerer:
+    """Answers a question from the course: facts first (a yes/no question's declarative form
+    through the fact checker and the timeline), then the passage sentence that answers it."""
+
+    def __init__(self, retriever, lessons, facts=None, embedder=None):
+        self.retriever = retriever
+        self.lessons = lessons
+        self.facts = facts
+        self.embedder = embedder
+
+    def _embed(self, texts: list[str]) -> np.ndarray | None:
+        if self.embedder is None or not texts:
+            return None
+        vecs = self.embedder.embed_documents(texts)
+        return np.asarray(vecs, dtype=np.float32)
+
+    def decide(self, question: str, statement: str = "") -> tuple[str, str] | None:
+        """A yes/no question the fact base or the timeline decides: ('no', correction) or
+        ('yes', fact). "X or Y" questions are not yes/no."""
+        if statement:
+            return self._decide(re.sub(r"\bw\b", "with", statement), question)
+        if not YES_NO.match(question) or re.search(r"\bor\b(?! not\b)", question, re.I):
+            return None
+        statement = re.sub(r"\s+or not$", "", question.strip().rstrip("?"), flags=re.I)
+        statement = re.sub(_LEAD, "", statement, flags=re.I)
+        for form in declaratives(statement):
+            found = self._decide(form, question)
+            if found:
+                return found
+        return None
+
+    def _decide(self, statement: str, question: str) -> tuple[str, str] | None:
+        focus = focus_terms(question)
+
+        def on_point(fact: str) -> bool:
+            # A fact on another part of the sentence ("the Testament was written by Lenin") does not
+            # answer "did the Testament name a successor?".
+            return len(focus & set(tokenize(fact))) >= max(1, (len(focus) + 1) // 2)
+        for e in self.lessons.date_errors(statement):
+            from tutor.pedagogy.turn_reply import _when
+
+            return "no", f"{e.event.event.rstrip('.')} {_when(e.correct)}, not {e.stated_year}."
+        found = self.lessons.misconceptions_in(statement)
+        if found and found[0][1].verdict != "partly" and on_point(found[0][1].why_wrong):
+            return "no", _first_clause(found[0][1].why_wrong)
+        if self.facts is None:
+            return None
+        verdicts = self.facts.check(statement, questions=True)
+        bad = [v for v in verdicts if v.status == "contradicted" and v.correct and on_point(v.correct)]
+        if bad:
+            return "no", _sentence(bad[0].correct)
+        good = [v for v in verdicts if v.status == "supported" and on_point(v.correct or v.passage)]
+        if good and not any(v.status == "contradicted" for v in verdicts):
+            return "yes", _sentence(good[0].correct or good[0].passage)
+        return None
+
+    def candidates(self, query: str, passages: list[Passage]) -> list[tuple[Passage, str]]:
+        hits = list(passages)
+        seen = {p.id for p in hits}
+        for p in self.retriever.search(query[:500], k=6):
+            if p.id not in seen:
+                hits.append(p)
+                seen.add(p.id)
+        out = []
+        for p in hits:
+            if p.kind == "skills":
+                continue
+            all_s = sentences(p.text)
+            for i, s in enumerate(all_s):
+                words = len(s.split())
+                if words < 6 or words > 60 or _META.search(s) or s.startswith(("-", "*", "|", "#")):
+                    continue
+                if _LEANS_BACK.match(s) or _LEANS_ON.match(s):
+                    if i == 0:
+                        continue
+                    prev = all_s[i - 1]
+                    if len(prev.split()) + words > 70 or _LEANS_BACK.match(prev):
+                        continue
+                    s = f"{prev} {s}"
+                elif words <= 14 and i + 1 < len(all_s) and len(all_s[i + 1].split()) <= 40 \
+                        and not _META.search(all_s[i + 1]):
+                    # "Zinoviev and Kamenev had clear reasons for protecting Stalin in May 1924." opens
+                    # the matter; the sentence after it says what they were.
+                    s = f"{s} {all_s[i + 1]}"
+                out.append((p, s))
+        return out
+
+    def answer(self, question: str, passages: list[Passage], *, context: str = "",
+               avoid: set[str] | None = None, statement: str = "", leaks=None) -> Answer:
+        """The answer to ``question``; ``context`` (the conversation's last exchange) resolves
+        "it" and "he" for the search; ``avoid`` holds sentences already stated (a fresh one is
+        preferred)."""
+        q = question.strip()
+        shape = question_shape(q)
+        focus = focus_terms(q)
+        thin = len(focus) <= 1 or bool(re.search(r"\b(it|that|this|they|he|him|them|those)\b", q, re.I))
+        query = f"{q} {context}" if thin and context else q
+        decided = self.decide(q, statement)
+        pool = self.candidates(query, passages)
+        if leaks is not None:
+            # The facts asked for, not the argument: a sentence that hands over the lesson's points is passed over.
+            pool = [(p, s) for p, s in pool if not leaks(s)] or []
+        if not pool:
+            if decided:
+                return Answer(q, ("No — " if decided[0] == "no" else "Yes — ") + decided[1], None, decided[0])
+            return Answer(q, "", None, sure=False)
+        texts = [s for _, s in pool]
+        vecs = self._embed([query[:600]] + texts)
+        dense = (vecs[1:] @ vecs[0]) if vecs is not None else np.zeros(len(texts))
+        q_names = names_in(q) | {w.capitalize() for w in focus if w.capitalize() in names_in(" ".join(texts))}
+        # A name the student wrote with a capital ("NEP", "Kirov") says what the question is about;
+        # Stalin and Lenin are in nearly every sentence of the course and say little.
+        token_sets = [set(tokenize(s)) for s in texts]
+        named = set(tokenize(" ".join(re.findall(r"(?<!^)\b[A-Z][\w']+", q))))
+        # …and a word the course writes with a capital ("united opposition" → United Opposition).
+        capitals = set(tokenize(" ".join(re.findall(r"(?<=[a-z,;] )[A-Z][\w']+", " ".join(texts)))))
+        named |= focus & capitals
+        weight = {t: 0.3 if t in _EVERYWHERE else 2.0 if t in named else 1.0 for t in focus}
+        total = sum(weight.values()) or 1.0
+        rarest = max(focus, key=lambda t: weight[t]) if focus else None
+        scored = []
+        for (p, s), d, toks in zip(pool, dense, token_sets):
+            overlap = sum(weight[t] for t in focus & toks) / total
+            score = float(d) + 0.35 * overlap
+            head = " ".join(s.split()[:7])
+            if rarest and rarest in tokenize(head):
+                score += 0.1  # the sentence is about the thing asked of: its subject
+                if shape in ("who", "what", "yesno") and re.search(r"\b(?:was|were|is|are)\b", head):
+                    score += 0.1  # "The United Opposition was the alliance …": a definition
+            if shape == "when":
+                score += 0.15 if _YEAR.search(s) else -0.25
+            if shape == "why" and _BECAUSE.search(s):
+                score += 0.15  # a "why" answer gives a reason
+            if shape == "who":
+                score += 0.1 if names_in(s) - {"Lenin", "Stalin"} else -0.1
+            if q_names:
+                score += 0.08 * len({n for n in q_names if n in s})
+            if avoid and s in avoid:
+                score -= 0.05  # said before: another sentence is better, but a re-asked question gets its answer again
+            if decided:
+                dtoks = set(tokenize(decided[1]))
+                score += 0.2 * len(dtoks & toks) / max(1, len(dtoks))
+            score -= 0.002 * max(0, len(s.split()) - 35)
+            scored.append((score, p, s))
+        scored.sort(key=lambda x: -x[0])
+        best_score, passage, sentence = scored[0]
+        if decided:
+            lead = "No — " if decided[0] == "no" else "Yes — "
+            text = lead + decided[1]
+            # The passage sentence adds the source, unless it only says the same thing again.
+            return Answer(q, text, passage, decided[0], True, sentence)
+        return Answer(q, sentence, passage, "", best_score >= STATED_MIN, sentence)
+
+
+_IRREGULAR = {"say": "said", "win": "won", "lose": "lost", "get": "got", "make": "made", "take": "took", "give": "gave",
+              "become": "became", "lead": "led", "write": "wrote", "have": "had", "go": "went", "know": "knew",
+              "read": "read", "put": "put", "run": "ran", "think": "thought", "see": "saw", "hold": "held",
+              "leave": "left", "begin": "began", "come": "came", "choose": "chose", "speak": "spoke", "fall": "fell"}
+_BE = frozenset({"was", "were", "is", "are", "wasn't", "weren't", "isn't", "aren't", "wasnt", "isnt"})
+
+
+def _past(verb: str) -> str:
+    if verb in _IRREGULAR:
+        return _IRREGULAR[verb]
+    if verb.endswith("e"):
+        return verb + "d"
+    if re.search(r"[^aeiou]y$", verb):
+        return verb[:-1] + "ied"
+    return verb + "ed"
+
+
+def declaratives(question: str) -> list[str]:
+    """Statement forms of a yes/no question, for the fact checker: "did Lenin's Testament name a
+    successor" → "Lenin's Testament named a successor"; "was the NEP Stalin's idea" → "the NEP was
+    Stalin's idea". Several placements are tried: a wrong one reads as nothing to the checker. A
+    negative question ("wasn't that Stalin's idea?") asks the positive one."""
+    words = question.split()
+    if len(words) < 3:
+        return []
+    aux, rest = words[0].lower().replace("'", ""), words[1:]
+    negated = aux.endswith("nt")
+    base = aux[:-2] if negated else aux
+    out = []
+    for i in range(1, min(5, len(rest))):
+        head, tail = rest[:i], rest[i:]
+        if base in ("did", "does", "do"):
+            verb = tail[0].lower()
+            if not verb.isalpha() or tail[0][:1].isupper():
+                continue
+            out.append(" ".join(head + [_past(verb)] + tail[1:]))
+        elif base in ("was", "were", "is", "are", "has", "had", "could", "would", "can"):
+            out.append(" ".join(head + [base] + tail))
+    return out
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split()).strip()
+    if not text:
+        return text
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
+def _first_clause(why_wrong: str) -> str:
+    first = re.split(r";|:(?=\s)", why_wrong)[0].strip().rstrip(",. ")
+    return _sentence(first)

@@ -1,0 +1,389 @@
+"""The offline reply to a message that asks something (issue 22): every act in it handled.
+
+A message often holds several acts — "you didn't answer", two questions, a claim with "right?".
+The reply takes them in a teacher's order: the pushback heard in a few words, then each direct
+question answered plainly in the tutor's own words with its citation (up to three), then a
+verdict on each claim where a check decides it (a wrong one corrected, with the correction; a
+right one confirmed only where the fact base, the timeline or a key-point match supports it),
+otherwise an honest "I can't confirm that from the sources", and at most one question back that
+follows from what was just answered (never the next hint when the student asked something).
+
+>>> responder = TurnResponder(answerer, lessons, facts, templates["turn"])        # doctest: +SKIP
+>>> responder.respond("who was in the united opposition? trotsky was exiled in 1924 right?", ...).text  # doctest: +SKIP
+'In 1926 Trotsky joined … in the United Opposition … [1] One correction first. Trotsky was exiled … January 1928 …'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tutor.pedagogy.answer import Answer, Answerer, Part, claim_text, focus_terms, message_parts
+from tutor.pedagogy.compose import Citation
+from tutor.pedagogy.repeats import RepeatGuard
+from tutor.retrieval import tokenize
+from tutor.store import Passage
+
+MAX_ANSWERS = 3
+# The lesson's own argument ("how did Stalin still win?") stays the student's to build.
+OVERALL = re.compile(r"\b(?:why|how) (?:did|was|could) stalin (?:still |eventually |finally |manage to )?(?:win|won|"
+                     r"come out on top|beat (?:them|everyone|his rivals)|get (?:to the top|power)|become (?:the )?leader|rise)\b",
+                     re.I)
+# Questions about the student's own work or the tutor ("is that enough for an essay?", "should I add a
+# paragraph?"): the course passages do not answer them; the essay coach and the dialogue do.
+META = re.compile(r"\b(essay|paragraph|mark|grade|level|exam|enough|my notes|should i|can (?:you|u)|could (?:you|u)|"
+                  r"would (?:you|u)|do i need|how (?:can|could|should|do) i)\b", re.I)
+_PUSHBACKISH = re.compile(r"\b(wdym|what do you mean)\b", re.I)
+MAX_VERDICTS = 2
+# Moves whose own reply already does what the student needs (or must not be replaced).
+KEEP_MOVES = frozenset({"redirect", "refuse_instructions", "greet", "summarise_and_judge", "next_card",
+                        "decline_and_scaffold", "essay_feedback"})
+
+
+@dataclass
+class ClaimVerdict:
+    text: str
+    verdict: str          # right | wrong | partly | open
+    fact: str = ""        # the correction, or the supporting fact
+    doc: str = ""         # the document that gives it
+
+
+@dataclass
+class TurnReply:
+    text: str
+    citations: list[Citation]
+    stated: list[str] = field(default_factory=list)   # passage sentences stated in the tutor's voice
+    answered: int = 0
+    verdicts: list[str] = field(default_factory=list)
+
+    @property
+    def feedback(self) -> str | None:
+        """The verdict the reply gives: the worst of its claims' (wrong, partly, right); None when
+        no check decided any."""
+        return next((v for v in ("wrong", "partly", "right") if v in self.verdicts), None)
+
+
+def _said(text: str, limit: int = 12) -> str:
+    words = re.sub(r"[<>*_`\[\]#|\\]", " ", text).split()
+    out = " ".join(words[:limit]).rstrip(" .,;:!?")
+    return out + ("…" if len(words) > limit else "")
+
+
+def _fill(template: str, **values: str) -> str:
+    out = template
+    for key, value in values.items():
+        out = out.replace("{" + key + "}", value)
+    return out[:1].upper() + out[1:]
+
+
+class TurnResponder:
+    """Builds the offline reply that answers and judges everything in a message."""
+
+    def __init__(self, answerer: Answerer, lessons, facts, templates: dict):
+        self.answerer = answerer
+        self.lessons = lessons
+        self.facts = facts
+        self.t = templates
+
+    # -- what the message needs ------------------------------------------------------------------
+    @staticmethod
+    def earlier_questions(history: list[dict]) -> list[str]:
+        """The student's questions in their most recent earlier message that asked any."""
+        for turn in reversed(history):
+            if turn.get("role") != "user":
+                continue
+            asked = [p.text for p in message_parts(turn["content"]) if p.kind == "question"
+                     and not _PUSHBACKISH.search(p.text)]
+            if asked:
+                return asked
+        return []
+
+    def matches(self, claim: str, sentence: str) -> bool:
+        """The claim says what the passage sentence says, by the key-point bar (close_match)."""
+        from tutor.pedagogy.close_match import makes_point
+
+        vecs = self.answerer._embed([claim[:600], sentence[:600]])
+        return vecs is not None and makes_point(float(vecs[0] @ vecs[1]), claim, sentence)
+
+    def _people(self, text: str) -> set[str]:
+        names = getattr(self.facts, "_names", {}) if self.facts is not None else {}
+        low = text.lower()
+        return {pid for alias, pid in names.items() if re.search(rf"(?<![\w]){re.escape(alias)}(?![\w])", low)}
+
+    def resolve(self, statement: str, context: str) -> str:
+        """"he was with trotsky" after "so it was bukharin": the pronoun becomes the last person named."""
+        names = getattr(self.facts, "_names", {}) if self.facts is not None else {}
+        if not names or not re.search(r"\b(he|him|she)\b", statement, re.I):
+            return statement
+        words = re.findall(r"[a-z]+", context.lower())
+        person = next((w for w in reversed(words) if w in names and len(w) >= 4), "")
+        return re.sub(r"\b(he|him|she)\b", person, statement, count=1, flags=re.I) if person else statement
+
+    def judge(self, claim: str, assessment=None, kind: str = "claim") -> ClaimVerdict:
+        """A claim's verdict where a check decides it; "open" everywhere else. A guess offered as
+        an answer ("is it bukharin??") is judged only by the engine's key-point match."""
+        c = claim_text(claim)
+        if kind == "guess" or len(c.split()) < 3:
+            return ClaimVerdict(c, "right") if _made(assessment, c) else ClaimVerdict(c, "none")
+        for e in self.lessons.date_errors(c):
+            event = e.event.event.rstrip(".")
+            return ClaimVerdict(c, "wrong", f"{event[:1].upper() + event[1:]} {_when(e.correct)}, not {e.stated_year}.",
+                                e.event.docs[0])
+        found = self.lessons.misconceptions_in(c)
+        if found:
+            m = found[0][1]
+            return ClaimVerdict(c, "partly" if m.verdict == "partly" else "wrong", _first(m.why_wrong), m.correct_doc)
+        if self.facts is not None:
+            # Each clause on its own first: "bukharin was with trotsky wasn't he so stalin was against them
+            # both" holds a wrong clause that the whole sentence's reading can miss.
+            for clause in _CLAUSES.split(c):
+                if len(clause.split()) >= 3 and clause.strip() != c:
+                    wrong = [v for v in self.facts.check(clause) if v.status == "contradicted" and v.correct]
+                    if wrong:
+                        return ClaimVerdict(c, "wrong", _first(wrong[0].correct), wrong[0].doc)
+            verdicts = self.facts.check(c)
+            focus = focus_terms(c)
+            # Precision first: a supporting fact must be about what the claim says, not another part
+            # of the sentence ("the Testament was written by Lenin" does not confirm it was read out).
+            on_point = lambda fact: len(focus & set(tokenize(fact))) >= max(2, (len(focus) + 1) // 2)
+            # The same fact found both for and against the sentence: the reading is unsure, so no verdict.
+            both = {v.fact_id for v in verdicts if v.status == "supported"} & \
+                {v.fact_id for v in verdicts if v.status == "contradicted"}
+            verdicts = [v for v in verdicts if v.fact_id not in both]
+            bad = [v for v in verdicts if v.status == "contradicted" and v.correct]
+            if bad:
+                return ClaimVerdict(c, "wrong", _first(bad[0].correct), bad[0].doc)
+            quoting = bool(re.search(r"\b(said|say|says|wrote|write|called|call|quote|phrase|words?)\b", c, re.I))
+            people = self._people(c)
+            good = [v for v in verdicts if v.status == "supported" and on_point(v.correct or v.passage)
+                    and (quoting or v.kind not in _QUOTE_KINDS)
+                    # Every person the claim names must be in the supporting fact: "Stalin and Trotsky were
+                    # allies against Zinoviev" is not confirmed by a fact about Stalin and Zinoviev.
+                    and people <= self._people(v.correct or v.passage)]
+            if good and len(good) == len(verdicts):
+                return ClaimVerdict(c, "right", _first(good[0].correct or good[0].passage), good[0].doc)
+        if _made(assessment, c):
+            return ClaimVerdict(c, "right")
+        return ClaimVerdict(c, "open")
+
+    def respond(self, message: str, *, history: list[dict], move, passages: list[Passage], guard: RepeatGuard,
+                turn: int, assessment=None, leaks=None) -> TurnReply | None:
+        """The reply, or None when the message asks nothing and the usual move serves it better."""
+        if move.kind in KEEP_MOVES:
+            return None
+        parts = message_parts(message)
+        questions = [(p.text, p.statement) for p in parts if p.kind == "question"]
+        pushback = next((p.pushback for p in parts if p.kind == "pushback"), "")
+        topics = [p.text for p in parts if p.kind == "topic"]
+        if pushback and not questions:
+            questions = [(f"what about {t}", "") for t in topics] or \
+                [(q, "") for q in self.earlier_questions(history[:-1])]
+        claims = [p for p in parts if p.kind in ("claim", "confirm", "guess")]
+        confirms = any(p.kind == "confirm" for p in parts)
+        if not questions and not confirms and not (move.kind == "test_claim" and claims):
+            return None
+        # What "he" and "it" refer to: the message's own earlier parts, then the student's last message.
+        before = [t["content"] for t in history[:-1] if t.get("role") == "user"][-1:]
+        context = " ".join(before + [p.text for p in parts if p.kind in ("claim", "confirm", "topic", "guess", "question")])[-300:]
+        avoid = set() if pushback == "unanswered" else set(guard.said.get("quote", []))
+        citations: list[Citation] = []
+        stated: list[str] = []
+
+        def cite(passage: Passage | None, sentence: str) -> str:
+            if passage is None:
+                return ""
+            for c in citations:
+                if c.passage_id == passage.id:
+                    return f" [{c.n}]"
+            n = len(citations) + 1
+            citations.append(Citation(n, passage.id, passage.doc_id, passage.title, passage.kind, passage.page,
+                                      sentence, passage.text))
+            return f" [{n}]"
+
+        out: list[str] = []
+        if pushback:
+            key = "pushback_" + pushback if ("pushback_" + pushback) in self.t else "pushback_complaint"
+            out.append(_pick(guard, self.t[key], turn, "opening"))
+
+        answered = 0
+        given: set[str] = set()
+        questions = [(q, st) for q, st in questions if not OVERALL.search(q)
+                     and not (META.search(q) and not re.search(r"\b(?:explain|tell)\b", q, re.I))]
+        for q, statement in questions[:MAX_ANSWERS]:
+            statement = self.resolve(statement, context) if statement else statement
+            a = self.answerer.answer(q, passages, context=context, avoid=avoid, statement=statement,
+                                     leaks=(lambda t: bool(leaks(t, 1))) if leaks is not None else None)
+            line = self._answer_line(a, guard, turn + answered, cite, given)
+            if line:
+                out.append(line)
+                answered += 1
+                if a.sentence:
+                    stated.append(a.sentence)
+                    given.add(a.sentence)
+
+        judged = [(p, self.judge(p.text, assessment, p.kind)) for p in claims]
+        if not questions and not confirms:
+            # A bare statement is tested, not ticked: a "right" is given where the student asks for one.
+            judged = [(p, v) for p, v in judged if v.verdict != "right"] or \
+                [(p, ClaimVerdict(v.text, "open")) for p, v in judged[:1]]
+        judged = [(p, v) for p, v in judged if v.verdict != "none"]
+        order = {"wrong": 0, "partly": 1, "right": 2, "open": 3}
+        judged.sort(key=lambda pv: order[pv[1].verdict])
+        verdicts: list[str] = []
+        for p, v in judged:
+            if len(verdicts) >= MAX_VERDICTS:
+                break
+            if v.verdict == "open" and ((p.kind != "confirm" and (answered or verdicts)) or "open" in verdicts
+                                        or "wrong" in verdicts):
+                continue  # an untested aside beside answers or a correction: no lecture on it
+            line = self._verdict_line(v, p, guard, turn, cite, passages, given, stated, leaks)
+            if line:
+                out.append(line)
+                verdicts.append(v.verdict)
+        if move.feedback in ("wrong", "partly") and not {"wrong", "partly"} & set(verdicts):
+            # The engine's own reading found an error (a misconception over two sentences, a wrong
+            # date): the correction is said, whatever else the reply does.
+            fix = _move_correction(move)
+            if fix:
+                out.append(_fill(_pick(guard, self.t["wrong"], turn), fact=fix, said="that"))
+                verdicts.insert(0, move.feedback)
+        if not answered and not verdicts:
+            return None
+        if answered:
+            question = guard.fresh("question", self.t["follow_up"], turn)
+        elif any(v in ("wrong", "partly") for v in verdicts):
+            question = guard.fresh("question", self.t["after_correction"], turn)
+        elif "open" in verdicts and move.question and citations:
+            question = move.question  # the student tests the claim: the move's own question asks them to
+        else:
+            question = guard.fresh("question", self.t["follow_up"], turn)
+        out.append(question)
+        text = " ".join(s.strip() for s in out if s.strip())
+        return TurnReply(text, citations, stated, answered, verdicts)
+
+    # -- wording -----------------------------------------------------------------------------------
+    def _answer_line(self, a: Answer, guard: RepeatGuard, turn: int, cite, given: set[str]) -> str:
+        negative = bool(re.match(r"^\W*(?:\w+\s+){0,3}?\w+n'?t\b|.*\bnot\b", a.question, re.I))
+        if a.verdict in ("yes", "no") and negative:
+            # "Was the ban not passed at the 12th Congress?": "Yes" and "No" both mislead; the fact answers it.
+            fact = _no_stop(a.text.split("— ", 1)[-1])
+            ref = cite(a.passage, a.sentence) if a.passage is not None and _shares(fact, a.sentence) else ""
+            return _sentence_case(fact) + ref + "."
+        if a.verdict in ("yes", "no"):
+            lead = _pick(guard, self.t["answer_" + a.verdict], turn)
+            fact = _no_stop(a.text.split("— ", 1)[-1])
+            ref = cite(a.passage, a.sentence) if a.passage is not None and _shares(fact, a.sentence) else ""
+            return _fill(lead, fact=fact + ref + ".")
+        if not a.sentence or a.sentence in given:
+            return ""
+        body = _no_stop(a.sentence) + cite(a.passage, a.sentence) + "."
+        from tutor.pedagogy.answer import YES_NO
+
+        yes_no = bool(YES_NO.match(a.question) or re.match(r"^\W*(?:if|whether)\b", a.question, re.I))
+        if yes_no and not a.verdict and not (a.sure and _covers(a.question, a.sentence)):
+            return _fill(_pick(guard, self.t["unsettled"], turn), fact=body)
+        if not a.sure:
+            return _fill(_pick(guard, self.t["nearest"], turn), fact=body)
+        return body
+
+    def _verdict_line(self, v: ClaimVerdict, part: Part, guard: RepeatGuard, turn: int, cite, passages,
+                      given: set[str], stated: list[str], leaks=None) -> str:
+        said = f"‘{_said(v.text)}’"
+        if v.verdict in ("wrong", "partly"):
+            return _fill(_pick(guard, self.t["wrong"], turn), fact=v.fact, said=said)
+        if v.verdict == "right":
+            if v.fact:
+                return _fill(_pick(guard, self.t["right_fact"], turn), fact=v.fact, said=said)
+            return _pick(guard, self.t["right"], turn)
+        strict = (lambda t: bool(leaks(t, 0))) if leaks is not None else None
+        a = self.answerer.answer(v.text, passages, avoid=given, leaks=strict)
+        if '"' in a.sentence:
+            a.sentence = ""  # straight quotes inside would break the quotation around it
+        if a.sentence and a.passage is not None and self.matches(v.text, a.sentence):
+            # The passage says what the student said: that is support, never an objection.
+            quote = f"“{a.sentence}”{cite(a.passage, a.sentence)}"
+            return _fill(_pick(guard, self.t["matches"], turn), said=said, quote=quote)
+        if a.sentence and a.sentence not in given and a.passage is not None:
+            quote = f"“{a.sentence}”{cite(a.passage, a.sentence)}"
+            return _fill(_pick(guard, self.t["open"], turn), said=said, quote=quote)
+        return _fill(_pick(guard, self.t["open_bare"], turn), said=said)
+
+
+_CLAUSES = re.compile(r",?\s+(?:so|and|but|because|cos|which|then|(?:wasn'?t|isn'?t|didn'?t|weren'?t) (?:he|it|they|she))\s+",
+                      re.I)
+_QUOTE_KINDS = frozenset({"wrote", "said", "said_about", "said_in"})
+
+
+def _made(assessment, claim: str) -> bool:
+    """The engine's key-point match (calibrated for precision) found a point in these words."""
+    if assessment is None or assessment.verdict != "right" or re.match(r"^\W*(?:it|he|she|they|that|this)\b", claim, re.I):
+        return False  # "it banned groups?": what "it" is, no check knows
+    # Precision first: the words that made the point must be this claim, not a neighbour of it in
+    # the message ("… so the Congress was packed. That's why, when the Testament was read out in
+    # full …" must not be confirmed by the first sentence's match).
+    said = " ".join(tokenize(assessment.made_by or assessment.phrase or ""))
+    mine = " ".join(tokenize(claim))
+    if not said or not mine:
+        return False
+    return mine in said or (said in mine and len(mine) <= 1.3 * len(said))
+
+
+def _move_correction(move) -> str:
+    if move.date_error is not None:
+        err = move.date_error
+        event = err.event.event.rstrip(".")
+        return f"{event[:1].upper() + event[1:]} {_when(err.correct)}, not {err.stated_year}."
+    if move.misconception is not None:
+        return _first(move.misconception.why_wrong)
+    return ""
+
+
+def _pick(guard: RepeatGuard, options: list[str], turn: int, kind: str = "formula") -> str:
+    """A wording not used before in the conversation (nor earlier in this reply), remembered."""
+    choice = guard.fresh(kind, options, turn)
+    guard.add(kind, choice)
+    return choice
+
+
+_DATED = re.compile(r"^(?P<event>.+?):\s+(?P<when>(?:\d{1,2} )?(?:[A-Z][a-z]+ )?\d{4}(?:\s*[–-]\s*(?:\d{1,2} )?(?:[A-Z][a-z]+ )?\d{4})?)"
+                    r"(?P<rest>.*)$")
+
+
+def _when(date: str) -> str:
+    """'on 3 April 1922', 'in March 1921', 'from 8 March 1921 to 16 March 1921'."""
+    parts = re.split(r"\s*[–-]\s*", date)
+    if len(parts) == 2:
+        return f"from {parts[0]} to {parts[1]}"
+    return ("on " if re.match(r"\d{1,2} ", date) else "in ") + date
+
+
+def _first(text: str) -> str:
+    """The correction's first clause, as a sentence; a timeline fact "Event: January 1928" reads
+    "Event in January 1928"."""
+    first = re.split(r";", text)[0].strip().rstrip(",. ")
+    dated = _DATED.match(first)
+    if dated:
+        first = f"{dated.group('event')} {_when(dated.group('when'))}{dated.group('rest')}"
+    else:
+        first = re.split(r":(?=\s)", first)[0].strip().rstrip(",. ")
+    first = first[:1].upper() + first[1:]
+    return first + "."
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _no_stop(sentence: str) -> str:
+    return sentence.rstrip().rstrip(".")
+
+
+def _covers(question: str, sentence: str) -> bool:
+    """The sentence speaks to everything the question names (then it answers, not "the closest")."""
+    focus = focus_terms(question) - {"stalin", "lenin", "help", "idea", "right", "true"}
+    return bool(focus) and focus <= set(tokenize(sentence))
+
+
+def _shares(a: str, b: str) -> bool:
+    ta, tb = set(tokenize(a)), set(tokenize(b))
+    return bool(ta) and len(ta & tb) >= max(2, len(ta) // 3)
