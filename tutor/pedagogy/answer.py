@@ -78,6 +78,10 @@ class Part:
     statement: str = ""   # a yes/no question's declarative form, where the message gives it ("if he was …")
 
 
+_ANNOUNCES = re.compile(r"(?::\s*$|\b(?:reasons?|causes?|ways?|several|two|three|four|these|following|"
+                        r"as follows|steps|stages|factors|grounds)\b)", re.I)
+
+
 def _clean(text: str) -> str:
     return " ".join(text.split()).strip(" ,.;:-—–")
 
@@ -331,9 +335,11 @@ class Answerer:
                         continue
                     s = f"{prev} {s}"
                 elif words <= 14 and i + 1 < len(all_s) and len(all_s[i + 1].split()) <= 40 \
-                        and not _META.search(all_s[i + 1]):
+                        and not _META.search(all_s[i + 1]) and _ANNOUNCES.search(s):
                     # "Zinoviev and Kamenev had clear reasons for protecting Stalin in May 1924." opens
-                    # the matter; the sentence after it says what they were.
+                    # the matter; the sentence after it says what they were. A short sentence that
+                    # announces nothing stands alone ("Kirov became the head of the Leningrad party
+                    # organisation." took "The Politburo was reshaped…" with it).
                     s = f"{s} {all_s[i + 1]}"
                 out.append((p, s))
         return out

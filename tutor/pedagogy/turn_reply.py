@@ -35,6 +35,7 @@ META = re.compile(r"\b(essay|paragraph|mark|grade|level|exam|enough|my notes|sho
                   r"would (?:you|u)|do i need|how (?:can|could|should|do) i)\b", re.I)
 _PUSHBACKISH = re.compile(r"\b(wdym|what do you mean)\b", re.I)
 MAX_VERDICTS = 2
+LESSON_QUESTION_SHARE = 0.75  # of a question's words (stemmed) found in a card's own question
 # Moves whose own reply already does what the student needs (or must not be replaced).
 KEEP_MOVES = frozenset({"redirect", "refuse_instructions", "greet", "summarise_and_judge", "next_card",
                         "decline_and_scaffold", "essay_feedback"})
@@ -97,6 +98,16 @@ class TurnResponder:
             if asked:
                 return asked
         return []
+
+    def lesson_question(self, question: str) -> bool:
+        """A card's own question ("Why was Lenin's Testament not acted on in 1924?"): the lesson's
+        whole answer, built up with the student through the card's hints, not answered with one
+        passage sentence (the trial's newcomer got one about the Testament leaking abroad)."""
+        asked = {t for t in tokenize(question) if not t.isdigit()}
+        if len(asked) < 3:
+            return False
+        return any(len(asked & set(tokenize(card.question))) / len(asked) >= LESSON_QUESTION_SHARE
+                   for card in getattr(self.lessons, "cards", []))
 
     def matches(self, claim: str, sentence: str) -> bool:
         """The claim says what the passage sentence says, by the key-point bar (close_match)."""
@@ -207,7 +218,7 @@ class TurnResponder:
 
         answered = 0
         given: set[str] = set()
-        questions = [(q, st) for q, st in questions if not OVERALL.search(q)
+        questions = [(q, st) for q, st in questions if not OVERALL.search(q) and not self.lesson_question(q)
                      and not (META.search(q) and not re.search(r"\b(?:explain|tell)\b", q, re.I))]
         for q, statement in questions[:MAX_ANSWERS]:
             statement = self.resolve(statement, context) if statement else statement
@@ -249,7 +260,11 @@ class TurnResponder:
                 verdicts.insert(0, move.feedback)
         if not answered and not verdicts:
             return None
-        if answered:
+        if answered and move.question and move.kind in ("hint", "answer_question") \
+                and _shares(move.question, " ".join(stated + [q for q, _ in questions])) \
+                and not guard.seen("question", move.question):
+            question = move.question  # the card's next step, where it follows from what was answered
+        elif answered:
             question = guard.fresh("question", self.t["follow_up"], turn)
         elif any(v in ("wrong", "partly") for v in verdicts):
             question = guard.fresh("question", self.t["after_correction"], turn)
