@@ -126,3 +126,14 @@ def test_student_style_claim_set_floors(facts, embedder):
     print("student claims:", json.dumps({k: m[k] for k in ("false_caught", "true_flagged")}))
     assert m["false_caught"] >= FALSE_CAUGHT_FLOOR
     assert m["true_flagged"] <= TRUE_FLAGGED_CEILING
+
+
+@pytest.mark.parametrize("true_statement", [
+    # relay trial 5: each was read as a false claim and forced a faithful model reply to be redone
+    "then z and k fell out with stalin over nep and joined trotsky",
+    "so trotsky supported NEP and stalin was against it from the start right?",
+    "the secretaries were appointed by the Secretariat, so in practice Stalin's people chose them",
+])
+def test_relay_trial_true_statements_are_not_flagged(checker, true_statement):
+    flagged = [v for v in checker.check(true_statement, questions=True) if v.status == "contradicted"]
+    assert not flagged, [(v.kind, v.correct) for v in flagged]

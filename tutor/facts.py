@@ -405,7 +405,8 @@ _ELECTED_BY_PEOPLE = re.compile(
     r"(?:won|win|winning|wins) (?:an?|the) (?:\w+ )?(?:election|elections|vote|popular vote)|democratically elected|"
     r"(?:popular|general|national|public|democratic) (?:vote|election|elections|ballot)|"
     # "those people voted for him" (the men he appointed) is no popular vote.
-    r"(?<!those )(?<!these )(?<!his )(?<!such )(?<!same )(?<!new )(?<!appointed )(?<!loyal )"
+    # …nor do "Stalin's people chose them" (relay trial 5: his appointees chose the delegates).
+    r"(?<!those )(?<!these )(?<!his )(?<!such )(?<!same )(?<!new )(?<!appointed )(?<!loyal )(?<!'s )(?<!s' )"
     r"(?:people|public|voters|citizens|russians|masses|nation) (?:elected|voted for|voted in|chose|picked))\b")
 _SUCCESSOR = re.compile(
     r"\blenin\b[^.]{0,40}?\b(?:named|chose|chosen|picked|appointed|designated|anointed|wanted|made|declared|"
@@ -1317,6 +1318,7 @@ def _segment_year(low: str, pos: int, years: list[tuple[int, int]]) -> int | Non
 
 
 _LIST_JOIN = re.compile(r"\s*(?:,|and|&|or|,\s*and)?\s*")
+_CLAUSE_AND = re.compile(r"\b(?:and|then|whereas|yet)\b")
 _SIDE_BREAK = re.compile(r"[;:()]|\b(?:than|because|so|but|which|who|when|while|whose|after|before|more|less|"
                          r"feared|fear|hated|thought|although|though|if)\b")
 
@@ -1328,7 +1330,10 @@ def _side_before(low: str, people: list[Mention], at: int, gap_words: int = 4) -
     for m in reversed([m for m in people if m.end <= at]):
         gap = low[m.end:end]
         if not side:
-            if len(gap.split()) > gap_words or _SIDE_BREAK.search(gap) or "," in gap:
+            # "fell out with stalin over nep and joined trotsky": Stalin, the object of the first
+            # clause, is not who joined Trotsky (relay trial 5).
+            if len(gap.split()) > gap_words or _SIDE_BREAK.search(gap) or "," in gap \
+                    or (len(gap.split()) >= 2 and _CLAUSE_AND.search(gap)):
                 break
         elif not _LIST_JOIN.fullmatch(gap):
             break
@@ -1344,7 +1349,8 @@ def _side_after(low: str, people: list[Mention], at: int, gap_words: int = 3) ->
     for m in [m for m in people if m.start >= at]:
         gap = low[start:m.start]
         if not side:
-            if len(gap.split()) > gap_words or _SIDE_BREAK.search(gap):
+            # "supported NEP and stalin…": a new clause began, Stalin is not who was supported.
+            if len(gap.split()) > gap_words or _SIDE_BREAK.search(gap) or (gap.strip() and _CLAUSE_AND.search(gap)):
                 break
         elif not _LIST_JOIN.fullmatch(gap):
             break
