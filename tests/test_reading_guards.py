@@ -722,3 +722,21 @@ def test_each_question_of_a_many_topic_message_brings_its_own_passage(openai_ser
     tutor.reply(tutor.new_session(), message)
     passages = _passages(openai_server.requests[0])
     assert any("Lenin's death" in p["title"] for p in passages), [p["title"] for p in passages]
+
+
+def test_a_request_about_the_talk_needs_no_answer_in_words_and_a_cross_sentence_trigger_is_no_evidence(
+        corpus_home, embedder):
+    """Relay trial 5: "can we switch for a sec" was held to need an answer before the question, and a
+    misconception triggered only across two sentences ("…kicked out of the ussr completely? i have
+    1927 and 1929 both in my notes") was pinned on the first sentence as contradicted."""
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+
+    talk = _reading("Sure. On NEP, passage [1] says Lenin brought it in. What did Bukharin make of it?",
+                    questions=[("can we switch for a sec", "Yes, let's switch to the NEP.")])
+    ctx = ReadingContext(message="can we switch for a sec", evidence=[], judge=lambda t: [])
+    assert all(c.passed for c in reading_checks(talk, ctx) if c.name == "answers_question")
+    tutor = build(load_settings(home=corpus_home, rate_limit_per_minute=0), store=Store(load_settings(home=corpus_home), embedder),
+                  chat_model=None).tutor
+    asked = ("the red army obviously. i think he threatened a coup but backed down. and when exactly was trotsky "
+             "kicked out of the ussr completely? i have 1927 and 1929 both in my notes")
+    assert not any(ev.key.startswith("misconception:") for ev in tutor.evidence(asked))

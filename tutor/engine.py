@@ -476,7 +476,11 @@ class Tutor:
             found.append((f"timeline.{e.event.id}", e.sentence, "contradicts", f"{e.event.event}: {e.correct}",
                           e.event.docs[0]))
         for _, m in self.lessons.misconceptions_in(text):
-            sentence = next((s for s in re.split(r"(?<=[.!?;])\s+|\n+", text) if m.triggered_by(s)), text[:300])
+            sentence = next((s for s in re.split(r"(?<=[.!?;])\s+|\n+", text) if m.triggered_by(s)), None)
+            if sentence is None:
+                # Triggered only across sentences ("…kicked out of the ussr completely? i have 1927 and
+                # 1929 in my notes", relay trial 5): no sentence of the student's says it.
+                continue
             found.append((f"misconception:{m.id}", sentence, "contradicts", m.why_wrong, m.correct_doc))
         out: list[Evidence] = []
         # One finding a fact: where it contradicts any part of a sentence, that is the finding ("the

@@ -472,7 +472,10 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
                    and not _names_the_course(q.answer, ctx.lessons)]
         missed += [f"the student asked \"{q.text[:80]}\": answer it in one short sentence from the passages "
                   "before your question" for q in reading.student_questions
-                  if q.answer.strip() and not _answer_given(q.answer, before)]
+                  # A request about the talk itself ("can we switch for a sec", relay trial 5) is
+                  # answered by doing it: only a factual answer must be there in words.
+                  if q.answer.strip() and _factual(q.text) and not _TALK.search(q.text)
+                  and not _answer_given(q.answer, before)]
         missed += [f"the student asked \"{q.text[:80]}\", a factual question, and it has no answer: give a direct "
                    "short answer from the passages (only the overall judgement is left to the student)"
                    for q in reading.student_questions if not q.answer.strip() and _factual(q.text)]
@@ -549,6 +552,7 @@ def _answer_given(answer: str, before: str) -> bool:
         _plain(answer), _plain(before)) >= QUOTE_FIDELITY
 
 
+_TALK = re.compile(r"\b(?:can|could|shall|may) (?:we|i|you|u)\b|\b(?:switch|move on|go back|change topic)\b", re.I)
 _MISSING = re.compile(r"\b(?:missing|enough|left out|forg[eo]t|anything else|what else)\b", re.I)
 
 
