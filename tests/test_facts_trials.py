@@ -137,3 +137,9 @@ def test_student_style_claim_set_floors(facts, embedder):
 def test_relay_trial_true_statements_are_not_flagged(checker, true_statement):
     flagged = [v for v in checker.check(true_statement, questions=True) if v.status == "contradicted"]
     assert not flagged, [(v.kind, v.correct) for v in flagged]
+
+
+def test_before_that_orders_nothing(checker):
+    said = ("He was on the Politburo and the Orgburo, and before that he'd been Commissar for Nationalities "
+            "and head of Rabkrin.")
+    assert not [v for v in checker.check(said) if v.status == "contradicted"]

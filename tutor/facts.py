@@ -1172,7 +1172,9 @@ class FactChecker:
             return []
         (a, ma), (b, mb) = events[0], events[1]
         cue = _ORDER.search(low)
-        if not cue:
+        if not cue or re.match(r"\s+(?:that|this|then|it|them|those)\b", low[cue.end():]):
+            # "before that he'd been Commissar for Nationalities and head of Rabkrin": both before
+            # something said earlier, not one before the other (relay trial 5).
             return []
         word = cue.group(0)
         earlier_first = word not in ("after", "came after", "later than", "once", "preceded")
