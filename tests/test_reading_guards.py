@@ -740,3 +740,29 @@ def test_a_request_about_the_talk_needs_no_answer_in_words_and_a_cross_sentence_
     asked = ("the red army obviously. i think he threatened a coup but backed down. and when exactly was trotsky "
              "kicked out of the ussr completely? i have 1927 and 1929 both in my notes")
     assert not any(ev.key.startswith("misconception:") for ev in tutor.evidence(asked))
+
+
+def test_support_without_the_claims_year_does_not_veto_a_wrong_date(corpus_home, embedder):
+    """Relay trial 6: "at the 14th Congress in December 1925, when Zinoviev and Kamenev teamed up with
+    Trotsky" was judged wrong (they joined him in 1926) and refused on evidence that they did team up
+    at some time."""
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+
+    tutor = build(load_settings(home=corpus_home, rate_limit_per_minute=0), store=Store(load_settings(home=corpus_home), embedder),
+                  chat_model=None).tutor
+    said = "That's what happened at the 14th Congress in December 1925, when Zinoviev and Kamenev teamed up with Trotsky."
+    judged = _reading("Not quite. Why?", claims=[("at the 14th Congress in December 1925, when Zinoviev and Kamenev "
+                                                  "teamed up with Trotsky", "wrong", "",
+                                                  "They joined Trotsky in 1926, after the 14th Congress.")])
+    ctx = ReadingContext(message=said, evidence=tutor.evidence(said), judge=lambda t: tutor.evidence(t, numbered=False))
+    [check] = [c for c in reading_checks(judged, ctx) if c.name == "verdicts_match_evidence"]
+    assert check.passed, check.detail
+
+
+def test_a_phrase_across_a_comma_and_a_date_as_the_object_of_before_are_no_evidence(corpus_home, embedder):
+    tutor = build(load_settings(home=corpus_home, rate_limit_per_minute=0), store=Store(load_settings(home=corpus_home), embedder),
+                  chat_model=None).tutor
+    assert not [ev for ev in tutor.evidence("Ah right, New Opposition in 1925, United in 1926 - noted.")
+                if ev.finding == "contradicts"]
+    assert not tutor.evidence("Before 1922 he was Commissar for Nationalities and for Workers' and Peasants' "
+                              "Inspection (Rabkrin), and he was on the Politburo and Orgburo too.")

@@ -1178,6 +1178,9 @@ class FactChecker:
             return []
         word = cue.group(0)
         earlier_first = word not in ("after", "came after", "later than", "once", "preceded")
+        if cue.start() < ma.start and (len(low[cue.end():ma.start].split()) > 3
+                                       or re.search(r"\d", low[cue.end():ma.start])):
+            return []  # "Before 1922 he was A and B": the cue's object is a date, not event A (relay trial 6)
         if cue.start() < ma.start:  # "After A, B" / "Before A, B": B relative to A
             earlier_first = word in ("before", "prior to", "until")
             first, second = (b, a) if earlier_first else (a, b)
@@ -1216,7 +1219,9 @@ def _loose(term: str) -> re.Pattern[str]:
         return term_regex(term)
     parts = [re.escape(w).replace("'", "'?") for w in words]
     # "Lenin's third stroke" is not "Lenin's stroke" (the first): an ordinal is never a filler word.
-    filler = r"\W+(?:(?!(?:first|second|third|fourth|last|final)\b)[\w']+\W+){0,2}?"
+    # Spaces only between the words: "Ah right, New Opposition in 1925" is not the Right Opposition
+    # dated 1925 (relay trial 6); a comma or a full stop ends the phrase.
+    filler = r"\s+(?:(?!(?:first|second|third|fourth|last|final)\b)[\w'-]+\s+){0,2}?"
     return re.compile(r"(?<!\w)" + filler.join(parts) + r"(?!\w)")
 
 

@@ -395,7 +395,9 @@ class Answerer:
             if q_names:
                 score += 0.08 * len({n for n in q_names if n in s})
             if avoid and s in avoid:
-                score -= 0.05  # said before: another sentence is better, but a re-asked question gets its answer again
+                # Said before: another sentence is better (the second blind trial heard the same NEP
+                # sentence three times); a question re-asked after "you didn't answer" has no avoid set.
+                score -= 0.3
             if decided:
                 dtoks = set(tokenize(decided[1]))
                 score += 0.2 * len(dtoks & toks) / max(1, len(dtoks))

@@ -381,11 +381,19 @@ def _wholly_supported(claim, ctx: ReadingContext) -> bool:
         return True
     if ctx.judge is None:
         return False
+    years = _years(claim.text)
     for part in parts:
         found = _claim_findings(part, ctx)
-        if not any(f.finding == "supports" for f in found) or any(f.finding == "contradicts" for f in found):
+        # A part supported only without the claim's year ("Kamenev teamed up with Trotsky", true in
+        # 1926) does not make "…in December 1925, when…" right.
+        if not any(f.finding == "supports" and (not years or years & _years(f.fact)) for f in found) \
+                or any(f.finding == "contradicts" for f in found):
             return False
     return True
+
+
+def _years(text: str) -> set[str]:
+    return set(re.findall(r"\b1[89]\d\d\b", text))
 
 
 def _corrects_sentence(claim, ev: Evidence, ctx: ReadingContext) -> bool:
@@ -439,7 +447,11 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
     for claim, found in zip(reading.claims, findings):
         own = [ev for ev in ctx.evidence if _bears_on(claim, ev, ctx, found)]
         contradicted = [f for f in found + own if f.finding == "contradicts"]
-        supported = [f for f in found + own if f.finding == "supports"]
+        # Support that does not speak to the claim's own year cannot make a dated claim right: "at the
+        # 14th Congress in December 1925, when Zinoviev and Kamenev teamed up with Trotsky" is wrong on
+        # its date though they did team up, in 1926 (relay trial 6).
+        years = _years(claim.text)
+        supported = [f for f in found + own if f.finding == "supports" and (not years or years & _years(f.fact))]
         if claim.verdict == "right" and contradicted:
             ev = contradicted[0]
             against.append(f"\"{claim.text[:80]}\" was judged right, but the evidence contradicts it: "
