@@ -766,3 +766,14 @@ def test_a_phrase_across_a_comma_and_a_date_as_the_object_of_before_are_no_evide
                 if ev.finding == "contradicts"]
     assert not tutor.evidence("Before 1922 he was Commissar for Nationalities and for Workers' and Peasants' "
                               "Inspection (Rabkrin), and he was on the Politburo and Orgburo too.")
+
+
+def test_the_guard_log_is_kept_when_the_offline_tutor_answers_the_questions(openai_server, corpus_home, embedder):  # noqa: F811
+    """Relay trial 6: a refused model turn whose fallback answered the student's question (the
+    offline tutor's answering path) lost its guard log, so the trial could not say why."""
+    praised = reading(claims=[("Trotsky called Stalin a grey blur", "right", "", "")],
+                      reply="Exactly, Trotsky did say that. Why did it matter that he underrated Stalin?")
+    openai_server.script("json:" + praised, "json:" + praised)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), "Trotsky called Stalin a grey blur. Who was Kirov?")
+    assert reply.mode == "offline" and reply.guards and reply.guards["final"] == "offline", reply.guards

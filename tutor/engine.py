@@ -457,7 +457,7 @@ class Tutor:
             # Every question in the message answered and its claims judged (issue 22).
             text, citations, checks, info = answered
             return Reply(text, citations, move.as_dict() | info, move.card.id if move.card else None, checks, OFFLINE,
-                         act.kind, notice, passages)
+                         act.kind, notice, passages, guards=guards)  # the model's refusals stay on record
         text, citations, checks = self._offline(session, message, act, move, passages)
         return Reply(text, citations, move.as_dict(), move.card.id if move.card else None, checks, OFFLINE, act.kind,
                      notice, passages, guards=guards)
