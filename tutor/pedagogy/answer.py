@@ -78,6 +78,8 @@ class Part:
     statement: str = ""   # a yes/no question's declarative form, where the message gives it ("if he was …")
 
 
+SHORTLIST = 12  # candidate sentences embedded per question (ranked first by shared words); with the
+# question that stays within the embedder's QUICK_BATCH, so a one-question `tutor ask` never loads torch
 _ANNOUNCES = re.compile(r"(?::\s*$|\b(?:reasons?|causes?|ways?|several|two|three|four|these|following|"
                         r"as follows|steps|stages|factors|grounds)\b)", re.I)
 
@@ -271,6 +273,17 @@ class Answerer:
         vecs = self.embedder.embed_documents(texts)
         return np.asarray(vecs, dtype=np.float32)
 
+    @staticmethod
+    def _shortlist(pool: list[tuple[Passage, str]], question: str) -> list[tuple[Passage, str]]:
+        """The candidates worth embedding: those sharing most words with the question (its order
+        kept). Embedding every sentence of ten passages cost `tutor ask` ten CPU seconds a turn."""
+        if len(pool) <= SHORTLIST:
+            return pool
+        wanted = set(tokenize(question))
+        overlap = [len(wanted & set(tokenize(s))) for _, s in pool]
+        keep = sorted(range(len(pool)), key=lambda i: (-overlap[i], i))[:SHORTLIST]
+        return [pool[i] for i in sorted(keep)]
+
     def decide(self, question: str, statement: str = "") -> tuple[str, str] | None:
         """A yes/no question the fact base or the timeline decides: ('no', correction) or
         ('yes', fact). "X or Y" questions are not yes/no."""
@@ -363,6 +376,7 @@ class Answerer:
             if decided:
                 return Answer(q, ("No — " if decided[0] == "no" else "Yes — ") + decided[1], None, decided[0])
             return Answer(q, "", None, sure=False)
+        pool = self._shortlist(pool, q)
         texts = [s for _, s in pool]
         vecs = self._embed([query[:600]] + texts)
         dense = (vecs[1:] @ vecs[0]) if vecs is not None else np.zeros(len(texts))
