@@ -274,13 +274,19 @@ class Answerer:
         return np.asarray(vecs, dtype=np.float32)
 
     @staticmethod
-    def _shortlist(pool: list[tuple[Passage, str]], question: str) -> list[tuple[Passage, str]]:
-        """The candidates worth embedding: those sharing most words with the question (its order
-        kept). Embedding every sentence of ten passages cost `tutor ask` ten CPU seconds a turn."""
+    def _shortlist(pool: list[tuple[Passage, str]], question: str, shape: str) -> list[tuple[Passage, str]]:
+        """The candidates worth embedding: those sharing most words with the question, and of the
+        question's shape (a reason for "why", a year for "when"), in their order. Embedding every
+        sentence of ten passages cost `tutor ask` ten CPU seconds a turn."""
         if len(pool) <= SHORTLIST:
             return pool
         wanted = set(tokenize(question))
-        overlap = [len(wanted & set(tokenize(s))) for _, s in pool]
+
+        def fit(sentence: str) -> float:
+            shaped = (shape == "why" and _BECAUSE.search(sentence)) or (shape == "when" and _YEAR.search(sentence))
+            return len(wanted & set(tokenize(sentence))) + (1.5 if shaped else 0.0)
+
+        overlap = [fit(s) for _, s in pool]
         keep = sorted(range(len(pool)), key=lambda i: (-overlap[i], i))[:SHORTLIST]
         return [pool[i] for i in sorted(keep)]
 
@@ -376,7 +382,7 @@ class Answerer:
             if decided:
                 return Answer(q, ("No — " if decided[0] == "no" else "Yes — ") + decided[1], None, decided[0])
             return Answer(q, "", None, sure=False)
-        pool = self._shortlist(pool, q)
+        pool = self._shortlist(pool, query, shape)
         texts = [s for _, s in pool]
         vecs = self._embed([query[:600]] + texts)
         dense = (vecs[1:] @ vecs[0]) if vecs is not None else np.zeros(len(texts))
