@@ -777,3 +777,29 @@ def test_the_guard_log_is_kept_when_the_offline_tutor_answers_the_questions(open
     tutor = _tutor(corpus_home, embedder, openai_server)
     reply = tutor.reply(tutor.new_session(), "Trotsky called Stalin a grey blur. Who was Kirov?")
     assert reply.mode == "offline" and reply.guards and reply.guards["final"] == "offline", reply.guards
+
+
+def test_event_order_and_timeline_matches_are_shown_but_do_not_overrule_the_model(corpus_home, embedder):
+    """Relay trials 6-7: the order of two events and a year near a timeline keyword, read from
+    nearby words, forced faithful readings to be redone or dropped ("by then Stalin already had the
+    votes at the 14th Congress", "trotsky got kicked out of the party at the 13th congress in 1924"
+    judged wrong, "I never claimed he ran Rabkrin in 1923" judged right)."""
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+
+    tutor = build(load_settings(home=corpus_home, rate_limit_per_minute=0), store=Store(load_settings(home=corpus_home), embedder),
+                  chat_model=None).tutor
+
+    def passes(said, claims):
+        ctx = ReadingContext(message=said, evidence=tutor.evidence(said), judge=lambda t: tutor.evidence(t, numbered=False))
+        [check] = [c for c in reading_checks(_reading("Right. Why?", claims=claims), ctx) if c.name == "verdicts_match_evidence"]
+        return check.passed, check.detail
+
+    said = "trotsky got kicked out of the party at the 13th congress in 1924."
+    assert passes(said, [(said.rstrip("."), "wrong", "", "He was expelled in November 1927.")])
+    said = "I never claimed he ran Rabkrin in 1923."
+    assert passes(said, [(said.rstrip("."), "right", "", "")])
+    said = "Lenin actually attacked Rabkrin in 1923, didn't he?"
+    assert not [ev for ev in tutor.evidence(said) if ev.finding == "contradicts"]
+    # A plain wrong date is still refused when judged right.
+    said = "Lenin died in 1925."
+    assert not passes(said, [(said.rstrip("."), "right", "", "")])[0]

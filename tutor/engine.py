@@ -470,7 +470,10 @@ class Tutor:
         found: list[tuple[str, str, str, str, str]] = []  # key, sentence, finding, fact, source
         for v in self.facts.check(text) if self.facts is not None else []:
             if v.status in ("supported", "contradicted"):
-                found.append((v.fact_id or v.kind, v.sentence, "supports" if v.status == "supported" else "contradicts",
+                key = v.fact_id or v.kind
+                if v.kind in ("before", "wrong_order"):
+                    key = "order." + key  # shown to the model, not enforced by the guards
+                found.append((key, v.sentence, "supports" if v.status == "supported" else "contradicts",
                               v.correct or v.passage, v.doc))
         for e in self.lessons.date_errors(text):
             found.append((f"timeline.{e.event.id}", e.sentence, "contradicts", f"{e.event.event}: {e.correct}",

@@ -358,6 +358,8 @@ def _bears_on(claim, ev: Evidence, ctx: ReadingContext, findings: list[Evidence]
 
 # Where a claim joins statements ("became General Secretary in 1922 and used it to pack the congress
 # in 1921"; "after becoming General Secretary following Lenin's death in 1924").
+BARE_EVENT_WORDS = 8
+_NEGATED = re.compile(r"\b(?:not|never|no)\b|n't\b|\bnt\b", re.I)
 _CLAUSE = re.compile(r"\s*[,;:–—]\s*|\s+(?:and|but|so|because|after|before|following|which|then|while|when|"
                      r"until|since|though|although)\s+", re.I)
 
@@ -446,12 +448,24 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
     findings = [_claim_findings(c.text, ctx) for c in reading.claims]
     for claim, found in zip(reading.claims, findings):
         own = [ev for ev in ctx.evidence if _bears_on(claim, ev, ctx, found)]
-        contradicted = [f for f in found + own if f.finding == "contradicts"]
+        # The order of two events and a year bound to a timeline keyword are read from the words
+        # near them: evidence to show, not to overrule the model with (relay trials 6-7: "before 1922
+        # he was…", "Lenin attacked Rabkrin in 1923", "I never claimed he ran Rabkrin in 1923").
+        found = [f for f in found if not f.key.startswith("order.")]
+        own = [f for f in own if not f.key.startswith("order.")]
+        negated = bool(_NEGATED.search(claim.text))
+        contradicted = [f for f in found + own if f.finding == "contradicts"
+                        and not (negated and f.key.startswith("timeline."))]
         # Support that does not speak to the claim's own year cannot make a dated claim right: "at the
         # 14th Congress in December 1925, when Zinoviev and Kamenev teamed up with Trotsky" is wrong on
         # its date though they did team up, in 1926 (relay trial 6).
         years = _years(claim.text)
-        supported = [f for f in found + own if f.finding == "supports" and (not years or years & _years(f.fact))]
+        # A timeline match says the event's date is right, not that a longer claim about it is
+        # ("kicked out of the party at the 13th congress in 1924": the congress was in 1924); a bare
+        # dated event ("Lenin died in January 1924") is what it decides.
+        bare = len(claim.text.split()) <= BARE_EVENT_WORDS
+        supported = [f for f in found + own if f.finding == "supports" and (bare or not f.key.startswith("timeline."))
+                     and (not years or years & _years(f.fact))]
         if claim.verdict == "right" and contradicted:
             ev = contradicted[0]
             against.append(f"\"{claim.text[:80]}\" was judged right, but the evidence contradicts it: "
@@ -461,7 +475,9 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
             against.append(f"\"{claim.text[:80]}\" was judged wrong, but the evidence supports it: "
                            f"{ev.fact} (source: {ev.source}). Judge it right")
     for ev in ctx.evidence:
-        if ev.finding == "contradicts" and not any(_bears_on(c, ev, ctx, f) or _corrects_sentence(c, ev, ctx)
+        if ev.finding == "contradicts" and not ev.key.startswith("order.") \
+                and not (ev.key.startswith("timeline.") and _NEGATED.search(ev.sentence)) \
+                and not any(_bears_on(c, ev, ctx, f) or _corrects_sentence(c, ev, ctx)
                                                    for c, f in zip(reading.claims, findings)):
             against.append(f"the student's claim \"{ev.sentence[:80]}\" is not judged, and the evidence "
                            f"{ev.id} contradicts it: {ev.fact} (source: {ev.source}). Judge it and correct it first")
