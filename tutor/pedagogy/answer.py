@@ -330,10 +330,14 @@ class Answerer:
             return "yes", _sentence(good[0].correct or good[0].passage)
         return None
 
-    def candidates(self, query: str, passages: list[Passage]) -> list[tuple[Passage, str]]:
+    def candidates(self, query: str, passages: list[Passage], docs: frozenset[str] | None = None
+                   ) -> list[tuple[Passage, str]]:
+        """Sentences of the turn's passages and of the best passages for ``query``; ``docs`` keeps
+        the search to a teacher's documents when the turn teaches one (a plan or a published card)."""
         hits = list(passages)
         seen = {p.id for p in hits}
-        for p in self.retriever.search(query[:500], k=6):
+        found = self.retriever.search(query[:500], k=6)
+        for p in (found if docs is None else [h for h in found if h.doc_id in docs]):
             if p.id not in seen:
                 hits.append(p)
                 seen.add(p.id)
@@ -363,7 +367,7 @@ class Answerer:
                 out.append((p, s))
         return out
 
-    def answer(self, question: str, passages: list[Passage], *, context: str = "",
+    def answer(self, question: str, passages: list[Passage], *, context: str = "", docs: frozenset[str] | None = None,
                avoid: set[str] | None = None, statement: str = "", leaks=None) -> Answer:
         """The answer to ``question``; ``context`` (the conversation's last exchange) resolves
         "it" and "he" for the search; ``avoid`` holds sentences already stated (a fresh one is
@@ -374,7 +378,7 @@ class Answerer:
         thin = len(focus) <= 1 or bool(re.search(r"\b(it|that|this|they|he|him|them|those)\b", q, re.I))
         query = f"{q} {context}" if thin and context else q
         decided = self.decide(q, statement)
-        pool = self.candidates(query, passages)
+        pool = self.candidates(query, passages, docs)
         if leaks is not None:
             # The facts asked for, not the argument: a sentence that hands over the lesson's points is passed over.
             pool = [(p, s) for p, s in pool if not leaks(s)] or []

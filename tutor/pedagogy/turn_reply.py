@@ -178,6 +178,7 @@ class TurnResponder:
         return ClaimVerdict(c, "open")
 
     def respond(self, message: str, *, history: list[dict], move, passages: list[Passage], guard: RepeatGuard,
+                docs: frozenset[str] | None = None,
                 turn: int, assessment=None, leaks=None) -> TurnReply | None:
         """The reply, or None when the message asks nothing and the usual move serves it better."""
         if move.kind in KEEP_MOVES:
@@ -222,7 +223,7 @@ class TurnResponder:
                      and not (META.search(q) and not re.search(r"\b(?:explain|tell)\b", q, re.I))]
         for q, statement in questions[:MAX_ANSWERS]:
             statement = self.resolve(statement, context) if statement else statement
-            a = self.answerer.answer(q, passages, context=context, avoid=avoid, statement=statement,
+            a = self.answerer.answer(q, passages, context=context, avoid=avoid, statement=statement, docs=docs,
                                      leaks=(lambda t: bool(leaks(t, 1))) if leaks is not None else None)
             line = self._answer_line(a, guard, turn + answered, cite, given)
             if line:
@@ -247,7 +248,7 @@ class TurnResponder:
             if v.verdict == "open" and ((p.kind != "confirm" and (answered or verdicts)) or "open" in verdicts
                                         or "wrong" in verdicts):
                 continue  # an untested aside beside answers or a correction: no lecture on it
-            line = self._verdict_line(v, p, guard, turn, cite, passages, given, stated, leaks)
+            line = self._verdict_line(v, p, guard, turn, cite, passages, given, stated, leaks, docs)
             if line:
                 out.append(line)
                 verdicts.append(v.verdict)
@@ -260,9 +261,10 @@ class TurnResponder:
                 verdicts.insert(0, move.feedback)
         if not answered and not verdicts:
             return None
-        if answered and move.question and move.kind in ("hint", "answer_question") \
-                and _shares(move.question, " ".join(stated + [q for q, _ in questions])) \
-                and not guard.seen("question", move.question):
+        if answered and move.question and not guard.seen("question", move.question) and (
+                docs is not None  # a teacher's document: its plan asks about its subject, never a generic line
+                or (move.kind in ("hint", "answer_question")
+                    and _shares(move.question, " ".join(stated + [q for q, _ in questions])))):
             question = move.question  # the card's next step, where it follows from what was answered
         elif answered:
             question = guard.fresh("question", self.t["follow_up"], turn)
@@ -302,7 +304,7 @@ class TurnResponder:
         return body
 
     def _verdict_line(self, v: ClaimVerdict, part: Part, guard: RepeatGuard, turn: int, cite, passages,
-                      given: set[str], stated: list[str], leaks=None) -> str:
+                      given: set[str], stated: list[str], leaks=None, docs: frozenset[str] | None = None) -> str:
         said = f"‘{_said(v.text)}’"
         if v.verdict in ("wrong", "partly"):
             return _fill(_pick(guard, self.t["wrong"], turn), fact=v.fact, said=said)
@@ -311,7 +313,7 @@ class TurnResponder:
                 return _fill(_pick(guard, self.t["right_fact"], turn), fact=v.fact, said=said)
             return _pick(guard, self.t["right"], turn)
         strict = (lambda t: bool(leaks(t, 0))) if leaks is not None else None
-        a = self.answerer.answer(v.text, passages, avoid=given, leaks=strict)
+        a = self.answerer.answer(v.text, passages, avoid=given, leaks=strict, docs=docs)
         if '"' in a.sentence:
             a.sentence = ""  # straight quotes inside would break the quotation around it
         if a.sentence and a.passage is not None and self.matches(v.text, a.sentence):
