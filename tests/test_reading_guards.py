@@ -803,3 +803,30 @@ def test_event_order_and_timeline_matches_are_shown_but_do_not_overrule_the_mode
     # A plain wrong date is still refused when judged right.
     said = "Lenin died in 1925."
     assert not passes(said, [(said.rstrip("."), "right", "", "")])[0]
+
+
+def test_a_pronoun_subject_and_evidence_named_as_a_source_do_not_bind_a_verdict(corpus_home, embedder):
+    """Relay trial 8: "in 1926 he joined the united opposition with trotsky against stalin" (he:
+    Bukharin) judged wrong was refused on support for Trotsky against Stalin; "stalin somehow
+    survived it", judged right with the 13th Congress evidence named as its source, was refused
+    because that evidence contradicts the date elsewhere in the sentence."""
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+
+    tutor = build(load_settings(home=corpus_home, rate_limit_per_minute=0), store=Store(load_settings(home=corpus_home), embedder),
+                  chat_model=None).tutor
+
+    def verdict_check(said, claims):
+        ctx = ReadingContext(message=said, evidence=tutor.evidence(said), judge=lambda t: tutor.evidence(t, numbered=False))
+        return [c for c in reading_checks(_reading("Right. Why?", claims=claims), ctx) if c.name == "verdicts_match_evidence"][0]
+
+    said = "bukharin was all for NEP, but then in 1926 he joined the united opposition with trotsky against stalin right?"
+    check = verdict_check(said, [("in 1926 he joined the united opposition with trotsky against stalin", "wrong", "",
+                                  "In 1926 Bukharin was Stalin's ally against the United Opposition.")])
+    assert check.passed, check.detail
+    said = "the testament was read out at the 13th congress in 1923 and stalin somehow survived it"
+    found = tutor.evidence(said)
+    named = found[0].id if found else ""
+    check = verdict_check(said, [("the testament was read out at the 13th congress in 1923", "wrong", named,
+                                  "It was read to the delegations in May 1924."),
+                                 ("stalin somehow survived it", "right", named, "")])
+    assert check.passed, check.detail
