@@ -830,3 +830,15 @@ def test_a_pronoun_subject_and_evidence_named_as_a_source_do_not_bind_a_verdict(
                                   "It was read to the delegations in May 1924."),
                                  ("stalin somehow survived it", "right", named, "")])
     assert check.passed, check.detail
+
+
+def test_a_reply_saying_stalin_had_allied_with_bukharin_asserts_no_killing():
+    """Relay trial 8: "after Stalin had already allied with Bukharin in 1925" matched the trigger for
+    "Stalin killed his rivals in the 1920s" ("stalin had … bukharin … 1925") and a faithful reply fell
+    back to the offline tutor twice."""
+    from tutor.lessons import load_lessons
+    from tutor.settings import PROJECT_ROOT
+
+    lessons = load_lessons(PROJECT_ROOT / "corpus")
+    assert not lessons.misconceptions_in("only joined Trotsky in 1926, after Stalin had already allied with Bukharin in 1925")
+    assert [m.id for _, m in lessons.misconceptions_in("stalin had bukharin shot in 1929")] == ["stalin-killed-rivals-1920s"]
