@@ -33,6 +33,12 @@ def _tutor(corpus_home, embedder, server: FakeOpenAIServer, **overrides) -> Tuto
     return build(settings, store=Store(settings, embedder), chat_model=CONFIGURED).tutor
 
 
+def _offline_tutor(corpus_home, embedder) -> Tutor:
+    """The tutor with no model: its evidence and checks, as the model path uses them."""
+    settings = load_settings(home=corpus_home, rate_limit_per_minute=0)
+    return build(settings, store=Store(settings, embedder), chat_model=None).tutor
+
+
 def _turn_data(request: dict) -> dict:
     prompt = request["body"]["messages"][-1]["content"]
     return json.loads(re.search(r"<turn_data>\n(.*?)\n</turn_data>", prompt, re.S).group(1))
@@ -706,8 +712,7 @@ def test_yes_to_the_students_question_is_not_praise_when_the_contradicted_claims
 def test_evidence_on_a_sentence_half_supported_half_contradicted_is_the_contradiction(corpus_home, embedder):
     """Relay trial 4: "the united opposition was trotsky, zinoviev and bukharin" came to the model as
     evidence that *supports* it (Trotsky and Zinoviev were members), hiding Bukharin."""
-    tutor = build(load_settings(home=corpus_home, rate_limit_per_minute=0), store=Store(load_settings(home=corpus_home), embedder),
-                  chat_model=None).tutor
+    tutor = _offline_tutor(corpus_home, embedder)
     [ev] = tutor.evidence("the united opposition was trotsky, zinoviev and bukharin")
     assert ev.finding == "contradicts" and "Kamenev" in ev.fact
 
@@ -735,8 +740,7 @@ def test_a_request_about_the_talk_needs_no_answer_in_words_and_a_cross_sentence_
                     questions=[("can we switch for a sec", "Yes, let's switch to the NEP.")])
     ctx = ReadingContext(message="can we switch for a sec", evidence=[], judge=lambda t: [])
     assert all(c.passed for c in reading_checks(talk, ctx) if c.name == "answers_question")
-    tutor = build(load_settings(home=corpus_home, rate_limit_per_minute=0), store=Store(load_settings(home=corpus_home), embedder),
-                  chat_model=None).tutor
+    tutor = _offline_tutor(corpus_home, embedder)
     asked = ("the red army obviously. i think he threatened a coup but backed down. and when exactly was trotsky "
              "kicked out of the ussr completely? i have 1927 and 1929 both in my notes")
     assert not any(ev.key.startswith("misconception:") for ev in tutor.evidence(asked))
@@ -748,8 +752,7 @@ def test_support_without_the_claims_year_does_not_veto_a_wrong_date(corpus_home,
     at some time."""
     from tutor.pedagogy.checks import ReadingContext, reading_checks
 
-    tutor = build(load_settings(home=corpus_home, rate_limit_per_minute=0), store=Store(load_settings(home=corpus_home), embedder),
-                  chat_model=None).tutor
+    tutor = _offline_tutor(corpus_home, embedder)
     said = "That's what happened at the 14th Congress in December 1925, when Zinoviev and Kamenev teamed up with Trotsky."
     judged = _reading("Not quite. Why?", claims=[("at the 14th Congress in December 1925, when Zinoviev and Kamenev "
                                                   "teamed up with Trotsky", "wrong", "",
@@ -760,8 +763,7 @@ def test_support_without_the_claims_year_does_not_veto_a_wrong_date(corpus_home,
 
 
 def test_a_phrase_across_a_comma_and_a_date_as_the_object_of_before_are_no_evidence(corpus_home, embedder):
-    tutor = build(load_settings(home=corpus_home, rate_limit_per_minute=0), store=Store(load_settings(home=corpus_home), embedder),
-                  chat_model=None).tutor
+    tutor = _offline_tutor(corpus_home, embedder)
     assert not [ev for ev in tutor.evidence("Ah right, New Opposition in 1925, United in 1926 - noted.")
                 if ev.finding == "contradicts"]
     assert not tutor.evidence("Before 1922 he was Commissar for Nationalities and for Workers' and Peasants' "
@@ -786,8 +788,7 @@ def test_event_order_and_timeline_matches_are_shown_but_do_not_overrule_the_mode
     judged wrong, "I never claimed he ran Rabkrin in 1923" judged right)."""
     from tutor.pedagogy.checks import ReadingContext, reading_checks
 
-    tutor = build(load_settings(home=corpus_home, rate_limit_per_minute=0), store=Store(load_settings(home=corpus_home), embedder),
-                  chat_model=None).tutor
+    tutor = _offline_tutor(corpus_home, embedder)
 
     def passes(said, claims):
         ctx = ReadingContext(message=said, evidence=tutor.evidence(said), judge=lambda t: tutor.evidence(t, numbered=False))
@@ -812,8 +813,7 @@ def test_a_pronoun_subject_and_evidence_named_as_a_source_do_not_bind_a_verdict(
     because that evidence contradicts the date elsewhere in the sentence."""
     from tutor.pedagogy.checks import ReadingContext, reading_checks
 
-    tutor = build(load_settings(home=corpus_home, rate_limit_per_minute=0), store=Store(load_settings(home=corpus_home), embedder),
-                  chat_model=None).tutor
+    tutor = _offline_tutor(corpus_home, embedder)
 
     def verdict_check(said, claims):
         ctx = ReadingContext(message=said, evidence=tutor.evidence(said), judge=lambda t: tutor.evidence(t, numbered=False))

@@ -296,12 +296,15 @@ def _intro(move: Move, templates: dict, claim: str) -> list[str]:
     return templates.get("evidence_intro_" + move.kind) or templates["evidence_intro"]
 
 
-def _asks_the_same(message: str, question: str) -> bool:
+SAME_QUESTION_SHARE = 0.75  # of a message's words (stemmed, years left out) found in a question
+
+
+def asks_the_same(message: str, question: str) -> bool:
     """The message is the question (most of its words, stemmed, are the question's)."""
     from tutor.retrieval import tokenize
 
     asked = {t for t in tokenize(message) if not t.isdigit()}
-    return len(asked) >= 3 and len(asked & set(tokenize(question))) / len(asked) >= 0.75
+    return len(asked) >= 3 and len(asked & set(tokenize(question))) / len(asked) >= SAME_QUESTION_SHARE
 
 
 def _with_next(sentence: str, passage: Passage, leaks: Callable[[str], list[str]]) -> str:
@@ -404,7 +407,7 @@ def compose_offline(move: Move, passages: list[Passage], templates: dict, *, mes
                 # for the card's question instead of asking for what it states.
                 topic = move.card.question if move.card else "why did Stalin win?"
                 options = [_fill(q, question=topic) for q in templates["interpret_question"]]
-                if _asks_the_same(message, topic):
+                if asks_the_same(message, topic):
                     # The student asked the card's question itself: asking it back is an echo.
                     options = list(templates["bottom_out_question"])
                 question = guard.fresh("question", options, turn)

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from tutor.pedagogy.answer import Answer, Answerer, Part, claim_text, focus_terms, message_parts
-from tutor.pedagogy.compose import Citation
+from tutor.pedagogy.compose import Citation, asks_the_same
 from tutor.pedagogy.repeats import RepeatGuard
 from tutor.retrieval import tokenize
 from tutor.store import Passage
@@ -35,7 +35,6 @@ META = re.compile(r"\b(essay|paragraph|mark|grade|level|exam|enough|my notes|sho
                   r"would (?:you|u)|do i need|how (?:can|could|should|do) i)\b", re.I)
 _PUSHBACKISH = re.compile(r"\b(wdym|what do you mean)\b", re.I)
 MAX_VERDICTS = 2
-LESSON_QUESTION_SHARE = 0.75  # of a question's words (stemmed) found in a card's own question
 # Moves whose own reply already does what the student needs (or must not be replaced).
 KEEP_MOVES = frozenset({"redirect", "refuse_instructions", "greet", "summarise_and_judge", "next_card",
                         "decline_and_scaffold", "essay_feedback"})
@@ -103,11 +102,7 @@ class TurnResponder:
         """A card's own question ("Why was Lenin's Testament not acted on in 1924?"): the lesson's
         whole answer, built up with the student through the card's hints, not answered with one
         passage sentence (the trial's newcomer got one about the Testament leaking abroad)."""
-        asked = {t for t in tokenize(question) if not t.isdigit()}
-        if len(asked) < 3:
-            return False
-        return any(len(asked & set(tokenize(card.question))) / len(asked) >= LESSON_QUESTION_SHARE
-                   for card in getattr(self.lessons, "cards", []))
+        return any(asks_the_same(question, card.question) for card in getattr(self.lessons, "cards", []))
 
     def matches(self, claim: str, sentence: str) -> bool:
         """The claim says what the passage sentence says, by the key-point bar (close_match)."""
