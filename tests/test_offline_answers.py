@@ -137,3 +137,36 @@ def test_no_stock_formula_twice_in_a_conversation(tutor):
                     "who was in the united opposition?", "was the NEP Stalin's idea?")
     closers = [re.split(r"(?<=[.!\]])\s+", r.text)[-1] for r in replies]
     assert len(set(closers)) == len(closers), closers
+
+
+# -- the second blind offline trial's unanswered questions (2026-12-06-offline2) -------------------------
+@pytest.mark.parametrize("question, wanted", [
+    # "what was X" / "who was X": the sentence that says what X was, not one that mentions it
+    ("what was Rabkrin?", "set up to inspect the state machine"),
+    ("what was the Lenin Enrolment?", "mass recruitment campaign"),
+    ("who led the Comintern?", "Zinoviev was chairman of the Communist International"),
+    ("who was Rykov?", "chaired the government"),
+])
+def test_a_what_was_question_gets_the_sentence_that_defines_it(tutor, question, wanted):
+    [reply] = _talk(tutor, question)
+    assert wanted in reply.text
+    assert not reply.text.startswith("Since ")
+
+
+def test_a_yes_no_question_with_or_not_gets_a_plain_no_and_the_date(tutor):
+    [reply] = _talk(tutor, "did Trotsky join the Bolsheviks in 1903 or not?")
+    assert reply.text.startswith("No")
+    assert "1917, not 1903" in reply.text
+
+
+def test_stalin_having_been_a_bolshevik_since_1903_is_not_corrected_by_trotskys_date(tutor):
+    [reply] = _talk(tutor, "Stalin had been a Bolshevik since 1903, right?")
+    assert "1917, not 1903" not in reply.text
+
+
+def test_a_yes_no_question_made_of_a_cards_words_is_answered_not_taken_for_the_cards_question(tutor):
+    # "did stalin kill zinoviev and kamenev?" shares its words with "Why did Zinoviev and Kamenev first
+    # ally with Stalin …?" but asks a fact: the card's misconception answers it.
+    [reply] = _talk(tutor, "did stalin kill zinoviev and kamenev in the 1920s?")
+    assert reply.text.startswith("No")
+    assert "politically" in reply.text

@@ -165,6 +165,25 @@ def guard_tally(turns: list[dict[str, Any]]) -> dict[str, Any]:
             "fallbacks": sum(t["guards"]["final"] == "offline" for t in logged)}
 
 
+def replay(folder: Path, out: Path, names: list[str]) -> int:
+    """Each transcript's student messages, said again to a fresh tutor: the old and new replies side by side.
+
+    A trial's students are training data once scored: replaying them shows what a change did to
+    the same messages before a new blind trial judges it.
+    """
+    from tutor.services import build
+
+    server = TrialServer(build().tutor, out)
+    for path in sorted(folder.glob("*.jsonl")):
+        if names and path.stem not in names:
+            continue
+        for row in _rows(path):
+            new = server.say(path.stem, row["student"])
+            print(f"## {path.stem} {row['turn']}\nSTUDENT: {row['student']}\nBEFORE:  {row['tutor']}\n"
+                  f"AFTER:   {new['tutor']}\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tutor.evaluation.trial", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -178,7 +197,13 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--timeout", type=float, default=900.0)
     t = sub.add_parser("tally", help="the figures of a scored trial folder")
     t.add_argument("folder", type=Path)
+    r = sub.add_parser("replay", help="say a trial's student messages again to a fresh tutor")
+    r.add_argument("folder", type=Path, help="a trial folder of NAME.jsonl transcripts")
+    r.add_argument("--out", type=Path, required=True, help="folder for the new transcripts")
+    r.add_argument("names", nargs="*", help="only these conversations")
     args = parser.parse_args(argv)
+    if args.command == "replay":
+        return replay(args.folder, args.out, args.names)
     if args.command == "tally":
         try:
             print(json.dumps(tally(args.folder), indent=2))

@@ -299,12 +299,17 @@ def _intro(move: Move, templates: dict, claim: str) -> list[str]:
 SAME_QUESTION_SHARE = 0.75  # of a message's words (stemmed, years left out) found in a question
 
 
-def asks_the_same(message: str, question: str) -> bool:
-    """The message is the question (most of its words, stemmed, are the question's)."""
+def shares_words(text: str, other: str, share: float) -> bool:
+    """At least ``share`` of ``text``'s words (stemmed, years left out; three or more) are ``other``'s."""
     from tutor.retrieval import tokenize
 
-    asked = {t for t in tokenize(message) if not t.isdigit()}
-    return len(asked) >= 3 and len(asked & set(tokenize(question))) / len(asked) >= SAME_QUESTION_SHARE
+    words = {t for t in tokenize(text) if not t.isdigit()}
+    return len(words) >= 3 and len(words & set(tokenize(other))) / len(words) >= share
+
+
+def asks_the_same(message: str, question: str) -> bool:
+    """The message is the question (most of its words, stemmed, are the question's)."""
+    return shares_words(message, question, SAME_QUESTION_SHARE)
 
 
 def _with_next(sentence: str, passage: Passage, leaks: Callable[[str], list[str]]) -> str:

@@ -102,7 +102,12 @@ class TurnResponder:
         """A card's own question ("Why was Lenin's Testament not acted on in 1924?"): the lesson's
         whole answer, built up with the student through the card's hints, not answered with one
         passage sentence (the trial's newcomer got one about the Testament leaking abroad)."""
-        return any(asks_the_same(question, card.question) for card in getattr(self.lessons, "cards", []))
+        from tutor.pedagogy.compose import shares_words
+
+        # Both ways: "did stalin kill zinoviev and kamenev?" is made of the words of "Why did Zinoviev and
+        # Kamenev first ally with Stalin …?" but asks a yes/no fact, not the card's question.
+        return any(asks_the_same(question, card.question) and shares_words(card.question, question, 0.5)
+                   for card in getattr(self.lessons, "cards", []))
 
     def matches(self, claim: str, sentence: str) -> bool:
         """The claim says what the passage sentence says, by the key-point bar (close_match)."""
@@ -275,7 +280,9 @@ class TurnResponder:
 
     # -- wording -----------------------------------------------------------------------------------
     def _answer_line(self, a: Answer, guard: RepeatGuard, turn: int, cite, given: set[str]) -> str:
-        negative = bool(re.match(r"^\W*(?:\w+\s+){0,3}?\w+n'?t\b|.*\bnot\b", a.question, re.I))
+        # "did he join in 1903 or not?" asks the positive question: "No." is a plain answer to it.
+        asked = re.sub(r"\s*\bor not\W*$", "", a.question, flags=re.I)
+        negative = bool(re.match(r"^\W*(?:\w+\s+){0,3}?\w+n'?t\b|.*\bnot\b", asked, re.I))
         if a.verdict in ("yes", "no") and negative:
             # "Was the ban not passed at the 12th Congress?": "Yes" and "No" both mislead; the fact answers it.
             fact = _no_stop(a.text.split("— ", 1)[-1])
