@@ -133,6 +133,8 @@ def test_student_style_claim_set_floors(facts, embedder):
     "then z and k fell out with stalin over nep and joined trotsky",
     "so trotsky supported NEP and stalin was against it from the start right?",
     "the secretaries were appointed by the Secretariat, so in practice Stalin's people chose them",
+    # offline trial 2: the post in "removing him as General Secretary" is his object's, not Lenin's
+    "It helped him enormously - Lenin had recommended removing him as General Secretary",
 ])
 def test_relay_trial_true_statements_are_not_flagged(checker, true_statement):
     flagged = [v for v in checker.check(true_statement, questions=True) if v.status == "contradicted"]

@@ -840,6 +840,10 @@ class FactChecker:
             # The cue may be the post's own words ("led the Comintern", "chaired Sovnarkom").
             if not _HELD.search(window + " " + low[max(0, om.start - 12):om.end]) and person.end <= om.start:
                 continue
+            if person.end <= om.start and re.search(r"\b(?:him|her|them)\b", window):
+                # "Lenin had recommended removing him as General Secretary": the post is his object's,
+                # not Lenin's (second blind offline trial).
+                continue
             successor = self._successor(low, people, person, office, om, sentence, years)
             if successor is not None:
                 out.append(successor)

@@ -165,6 +165,21 @@ class LessonCard(_Strict):
         return docs
 
 
+# The timeline states events in the present ("Stalin becomes General Secretary"), as chronologies
+# do; a correction said to a student tells them in the past ("Trotsky joined the Bolshevik party in
+# 1917, not 1903"). The verbs the timeline uses, and their past forms.
+_PAST = {"is": "was", "are": "were", "becomes": "became", "joins": "joined", "sits": "sat", "rise": "rose",
+         "suffers": "suffered", "makes": "made", "abuses": "abused", "declines": "declined", "dictates": "dictated",
+         "calls": "called", "asks": "asked", "ends": "ended", "threatens": "threatened", "does": "did",
+         "condemns": "condemned", "writes": "wrote", "begin": "began", "dies": "died", "admits": "admitted",
+         "gives": "gave", "back": "backed", "stays": "stayed", "publishes": "published", "answer": "answered",
+         "brand": "branded", "states": "stated", "succeeds": "succeeded", "adopts": "adopted", "urges": "urged",
+         "signs": "signed", "defeats": "defeated", "take": "took", "form": "formed", "recants": "recanted",
+         "recant": "recanted", "demonstrate": "demonstrated", "expels": "expelled", "refuses": "refused",
+         "travels": "travelled", "removes": "removed", "loses": "lost", "announces": "announced", "meets": "met",
+         "appear": "appeared", "has": "had", "have": "had", "leaves": "left", "wins": "won"}
+
+
 class TimelineEvent(_Strict):
     id: Id
     date: str
@@ -174,6 +189,12 @@ class TimelineEvent(_Strict):
     keywords: list[Term] = Field(min_length=1, max_length=MAX_TERMS)
     docs: list[DocId] = Field(min_length=1, max_length=10)
     note: str | None = Field(default=None, max_length=MAX_PARAGRAPH)
+
+    @property
+    def told(self) -> str:
+        """The event in the past tense, without its full stop: "Trotsky joined the Bolshevik party"."""
+        words = self.event.rstrip(".").split(" ")
+        return " ".join(_PAST.get(w, w) if not w[:1].isupper() else w for w in words)
 
     @field_validator("date", "end", mode="before")
     @classmethod

@@ -200,10 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("replay", help="say a trial's student messages again to a fresh tutor")
     r.add_argument("folder", type=Path, help="a trial folder of NAME.jsonl transcripts")
     r.add_argument("--out", type=Path, required=True, help="folder for the new transcripts")
-    r.add_argument("names", nargs="*", help="only these conversations")
+    r.add_argument("--only", action="append", default=[], metavar="NAME", help="only this conversation (repeatable)")
     args = parser.parse_args(argv)
     if args.command == "replay":
-        return replay(args.folder, args.out, args.names)
+        return replay(args.folder, args.out, args.only)
     if args.command == "tally":
         try:
             print(json.dumps(tally(args.folder), indent=2))

@@ -315,7 +315,7 @@ class Answerer:
         for e in self.lessons.date_errors(statement):
             from tutor.pedagogy.turn_reply import _when
 
-            return "no", f"{e.event.event.rstrip('.')} {_when(e.correct)}, not {e.stated_year}."
+            return "no", f"{e.event.told} {_when(e.correct)}, not {e.stated_year}."
         found = self.lessons.misconceptions_in(statement)
         # The card's probe names what the misconception is about ("were Trotsky, Zinoviev and Kamenev
         # killed?") where its correction speaks of "his rivals".

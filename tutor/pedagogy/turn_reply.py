@@ -137,7 +137,7 @@ class TurnResponder:
         if kind == "guess" or len(c.split()) < 3:
             return ClaimVerdict(c, "right") if _made(assessment, c) else ClaimVerdict(c, "none")
         for e in self.lessons.date_errors(c):
-            event = e.event.event.rstrip(".")
+            event = e.event.told
             return ClaimVerdict(c, "wrong", f"{event[:1].upper() + event[1:]} {_when(e.correct)}, not {e.stated_year}.",
                                 e.event.docs[0])
         found = self.lessons.misconceptions_in(c)
@@ -234,6 +234,8 @@ class TurnResponder:
                     given.add(a.sentence)
 
         judged = [(p, self.judge(p.text, assessment, p.kind)) for p in claims]
+        # Where no check decides, a sentence about the talk or the essay is not a claim to test.
+        judged = [(p, v) for p, v in judged if not (v.verdict == "open" and _NOT_HISTORY.search(p.text))]
         if not questions and not confirms:
             # A bare statement is tested, not ticked: a "right" is given where the student asks for one.
             judged = [(p, v) for p, v in judged if v.verdict != "right"] or \
@@ -248,6 +250,9 @@ class TurnResponder:
             if v.verdict == "open" and ((p.kind != "confirm" and (answered or verdicts)) or "open" in verdicts
                                         or "wrong" in verdicts):
                 continue  # an untested aside beside answers or a correction: no lecture on it
+            if v.verdict in ("wrong", "partly") and v.fact and _no_stop(v.fact) in " ".join(out):
+                verdicts.append(v.verdict)  # the answer to their question already corrected it
+                continue
             line = self._verdict_line(v, p, guard, turn, cite, passages, given, stated, leaks, docs)
             if line:
                 out.append(line)
@@ -256,7 +261,9 @@ class TurnResponder:
             # The engine's own reading found an error (a misconception over two sentences, a wrong
             # date): the correction is said, whatever else the reply does.
             fix = _move_correction(move)
-            if fix:
+            if fix and _no_stop(fix) in " ".join(out):
+                verdicts.insert(0, move.feedback)  # an answer above already says it ("No. … 1917, not 1903")
+            elif fix:
                 out.append(_fill(_pick(guard, self.t["wrong"], turn), fact=fix, said="that"))
                 verdicts.insert(0, move.feedback)
         if not answered and not verdicts:
@@ -281,7 +288,7 @@ class TurnResponder:
     # -- wording -----------------------------------------------------------------------------------
     def _answer_line(self, a: Answer, guard: RepeatGuard, turn: int, cite, given: set[str]) -> str:
         # "did he join in 1903 or not?" asks the positive question: "No." is a plain answer to it.
-        asked = re.sub(r"\s*\bor not\W*$", "", a.question, flags=re.I)
+        asked = re.sub(r"\s*\bor not\W*$", "", re.sub(r"\s*\([^)]*\)\s*$", "", a.question), flags=re.I)
         negative = bool(re.match(r"^\W*(?:\w+\s+){0,3}?\w+n'?t\b|.*\bnot\b", asked, re.I))
         if a.verdict in ("yes", "no") and negative:
             # "Was the ban not passed at the 12th Congress?": "Yes" and "No" both mislead; the fact answers it.
@@ -330,6 +337,11 @@ class TurnResponder:
 
 _CLAUSES = re.compile(r",?\s+(?:so|and|but|because|cos|which|then|(?:wasn'?t|isn'?t|didn'?t|weren'?t) (?:he|it|they|she))\s+",
                       re.I)
+# Sentences about the talk or the student's own work, not about the history: no verdict, and never
+# "the sources don't settle ‘paragraph 3 is like stalin switching sides’" (second blind offline trial).
+_NOT_HISTORY = re.compile(r"^\W*(?:(?:but|and|so|ok|yes|no|well)\W+)*(?:you said|u said|i said|i meant|i'?d put|i would put|"
+                          r"i'?m (?:preparing|writing|doing|planning)|last question|here'?s my|here is my|for my)\b|"
+                          r"\b(?:paragraphs?|essay|intro(?:duction)?|conclusion|thesis|topic sentences?|mark scheme|marks?)\b", re.I)
 _QUOTE_KINDS = frozenset({"wrote", "said", "said_about", "said_in"})
 
 
@@ -350,7 +362,7 @@ def _made(assessment, claim: str) -> bool:
 def _move_correction(move) -> str:
     if move.date_error is not None:
         err = move.date_error
-        event = err.event.event.rstrip(".")
+        event = err.event.told
         return f"{event[:1].upper() + event[1:]} {_when(err.correct)}, not {err.stated_year}."
     if move.misconception is not None:
         return _first(move.misconception.why_wrong)
