@@ -135,6 +135,9 @@ def test_student_style_claim_set_floors(facts, embedder):
     "the secretaries were appointed by the Secretariat, so in practice Stalin's people chose them",
     # offline trial 2: the post in "removing him as General Secretary" is his object's, not Lenin's
     "It helped him enormously - Lenin had recommended removing him as General Secretary",
+    # relay trial 9: the "not" belongs to the publishing, not to the alliance
+    "In May 1924 the Central Committee agreed not to publish it and only read it to delegations, and Zinoviev "
+    "and Kamenev backed Stalin staying on.",
 ])
 def test_relay_trial_true_statements_are_not_flagged(checker, true_statement):
     flagged = [v for v in checker.check(true_statement, questions=True) if v.status == "contradicted"]
@@ -145,3 +148,20 @@ def test_before_that_orders_nothing(checker):
     said = ("He was on the Politburo and the Orgburo, and before that he'd been Commissar for Nationalities "
             "and head of Rabkrin.")
     assert not [v for v in checker.check(said) if v.status == "contradicted"]
+
+
+def test_a_negation_in_the_claims_own_clause_still_counts(checker):
+    said = "In 1924 Zinoviev and Kamenev were not allied with Stalin"
+    assert [v for v in checker.check(said) if v.status == "contradicted"]
+
+
+@pytest.mark.parametrize("said, wrong", [
+    ("Lenin criticised Stalin's Rabkrin in 1923", False),   # relay trial 9: true, and no date of the post
+    ("he was head of Rabkrin from 1919", True),
+    ("Stalin was Commissar of Rabkrin in 1919", True),
+])
+def test_the_rabkrin_date_check_reads_the_post_not_any_sentence_naming_both(said, wrong):
+    from tutor.lessons import load_lessons
+
+    found = [e.event.id for e in load_lessons(CORPUS).date_errors(said)]
+    assert ("stalin-heads-rabkrin" in found) is wrong

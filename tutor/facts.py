@@ -933,7 +933,13 @@ class FactChecker:
         cue = min((m for m in (ally, against) if m is not None), key=lambda m: m.start())
         in_clause = _segment_years(low, cue.start(), years)
         year_list = in_clause or [None]
-        negated = bool(re.search(r"\b(?:not|never|wasn't|weren't|didn't|did not|were not|was not)\b", low))
+        # The negation must belong to this claim: "agreed not to publish it …, and Zinoviev and Kamenev
+        # backed Stalin" denies nothing about the alliance (relay trial 9). Its clause runs from just
+        # before the first person to the cue and a little after ("were allies, not enemies" stays
+        # the ally cue's).
+        before = re.split(r"[,;:]|\band\b", low[max(0, people[0].start - 30):people[0].start])[-1]
+        scope = before + low[people[0].start:cue.end() + 12]
+        negated = bool(re.search(r"\b(?:not|never|wasn't|weren't|didn't|did not|were not|was not)\b", scope))
         # "against Stalin from the start": a claim about every year, so one alliance refutes it.
         always = bool(_ALWAYS.search(low)) and not in_clause
         pairs: list[tuple[str, str, str]] = []  # (a, b, "ally" | "enemy")
