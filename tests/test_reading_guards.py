@@ -842,3 +842,28 @@ def test_a_reply_saying_stalin_had_allied_with_bukharin_asserts_no_killing():
     lessons = load_lessons(PROJECT_ROOT / "corpus")
     assert not lessons.misconceptions_in("only joined Trotsky in 1926, after Stalin had already allied with Bukharin in 1925")
     assert [m.id for _, m in lessons.misconceptions_in("stalin had bukharin shot in 1929")] == ["stalin-killed-rivals-1920s"]
+
+
+def test_relay_trial_9_faithful_readings_pass_the_guards(corpus_home, embedder):
+    """Relay trial 9: a true claim in a sentence whose other clause holds a "not" was held
+    contradicted by the triumvirate (and the offline fallback told the student "That part isn't
+    right"); a reply mentioning Lenin's attack on "Stalin's Rabkrin in 1923" was refused as a
+    wrong date for Stalin's post, twice."""
+    from tutor.lessons import load_lessons
+    from tutor.pedagogy.checks import CheckContext, ReadingContext, asserted_errors, reading_checks
+    from tutor.settings import PROJECT_ROOT
+
+    tutor = _offline_tutor(corpus_home, embedder)
+    said = ("In May 1924 the Central Committee agreed not to publish it and only read it to delegations, and "
+            "Zinoviev and Kamenev backed Stalin staying on.")
+    assert not [ev for ev in tutor.evidence(said) if ev.finding == "contradicts"]
+    ctx = ReadingContext(message=said, evidence=tutor.evidence(said), judge=lambda t: tutor.evidence(t, numbered=False))
+    reading = _reading("Right. Why?", claims=[("Zinoviev and Kamenev backed Stalin staying on", "right", "", "")])
+    check = [c for c in reading_checks(reading, ctx) if c.name == "verdicts_match_evidence"][0]
+    assert check.passed, check.detail
+
+    ctx = CheckContext(passages={}, card=None, covered=set(), lessons=load_lessons(PROJECT_ROOT / "corpus"))
+    reply = ("Mostly accurate, with one date to adjust: Stalin took over Rabkrin in February 1920 [2], a year later "
+             "than you put it. Lenin expected collective leadership and even criticised Stalin's Rabkrin in 1923 [3].")
+    assert asserted_errors(reply, ctx) == []
+    assert asserted_errors("Stalin ran Rabkrin from 1925.", ctx)
