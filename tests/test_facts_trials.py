@@ -138,6 +138,9 @@ def test_student_style_claim_set_floors(facts, embedder):
     # relay trial 9: the "not" belongs to the publishing, not to the alliance
     "In May 1924 the Central Committee agreed not to publish it and only read it to delegations, and Zinoviev "
     "and Kamenev backed Stalin staying on.",
+    # earlier offline trials: a year belongs to the item after "or", and a list's year to its own item
+    "He didn't use them at the 12th Congress or over the Testament in May 1924.",
+    "a summary of what we covered: General Secretary 1922, the funeral, the 1927 expulsions, Bukharin in 1929.",
 ])
 def test_relay_trial_true_statements_are_not_flagged(checker, true_statement):
     flagged = [v for v in checker.check(true_statement, questions=True) if v.status == "contradicted"]

@@ -1145,7 +1145,8 @@ class FactChecker:
             for m in events:
                 if pos >= m.end:
                     gap = low[m.end:pos]
-                    ok = len(gap.split()) <= 6 and not re.search(r"[;:()]|,\s|\b(?:and|but|which|when|after|before|while)\b", gap)
+                    # "at the 12th Congress or over the Testament in May 1924": the year is the Testament's.
+                    ok = len(gap.split()) <= 6 and not re.search(r"[;:()]|,\s|\b(?:and|but|or|nor|which|when|after|before|while)\b", gap)
                     dist = len(gap)
                 else:
                     gap = low[pos + 4:m.start]

@@ -308,6 +308,10 @@ class Lessons:
                         between = low[m.end():y_start] if after else low[y_end:m.start()]
                         if len(between) > 60 or not _attached(between, year_first=not after):
                             continue
+                        if not after and "," in between and not _OPENS_PHRASE.search(low[max(0, y_start - 30):y_start]):
+                            # "In 1926, the …" opens a phrase; "General Secretary 1922, the funeral, …" is a
+                            # list, and its year is the item's before it (offline trial 2).
+                            continue
                         distance = len(between) + (0 if after else 20)
                         if best is None or distance < best[0]:
                             best = (distance, year, event, keyword)
@@ -336,6 +340,11 @@ during early late mid only autumn spring summer winter year january february mar
 august september october november december
 written drafted dictated signed sent issued formed founded created set up launched began started
 introduced passed""".split())
+
+
+_OPENS_PHRASE = re.compile(r"(?:^|[.;:!?]\s*|\b(?:in|by|from|during|after|since|until|early|late|autumn|spring|"
+                           r"summer|winter|january|february|march|april|may|june|july|august|september|october|"
+                           r"november|december)\s+)$", re.I)
 
 
 def _attached(between: str, year_first: bool) -> bool:
