@@ -142,3 +142,21 @@ def test_every_eval_essays_level_is_what_its_own_table_says(coach):
         assert all(met[lv] for lv in levels[1:reached + 1]), (md.stem, a.level, met)
         above = levels[reached + 1] if reached + 1 < len(levels) else None
         assert above is None or not met[above], (md.stem, a.level, met)
+
+
+PARAGRAPH = ("Firstly, Stalin's role as General Secretary gave him control over the Secretariat and the Orgburo, "
+             "which meant he could appoint and promote local party secretaries. These secretaries chose the delegates "
+             "to party congresses, so by 1925 the congresses were full of Stalin's supporters. In addition, the Lenin "
+             "Enrolment of 1924 brought hundreds of thousands of new members into the party who were young and "
+             "politically inexperienced. This meant that when Zinoviev and Kamenev challenged Stalin at the 14th Party "
+             "Congress in 1925 they were heavily outvoted. Therefore Stalin's control of the party machine was crucial "
+             "to his victory.")
+
+
+def test_one_paragraph_sent_on_its_own_is_marked_as_a_paragraph(coach):
+    """Offline trial 2: a body paragraph naming the Secretariat, the Orgburo, the Lenin Enrolment of
+    1924 and the 14th Congress read as Level 1, "no specific event, document or person"."""
+    a = coach.analyse(PARAGRAPH, question=QUESTION)
+    assert _row(a, "L2", "Some relevant knowledge")["met"]
+    assert _row(a, "L3", "Reaches a judgement")["met"]  # its last sentence judges its point
+    assert a.level == "L3"  # no higher: one paragraph cannot weigh the other side

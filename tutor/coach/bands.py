@@ -40,6 +40,7 @@ LEVEL_SUMMARY = {
 MIN_WORDS = {"L2": 150, "L5": 800}
 # Distinct specific names (people, congresses, documents) that show knowledge without a date.
 KNOWLEDGE_NAMES = 4
+PARAGRAPH_WORDS = 80  # one developed paragraph; below it, a few lines
 # The highest level an essay that stops before its judgement can reach.
 UNFINISHED_CAP = "L2"
 _LINE = re.compile(r"\b(?:(?:this|the|my) essay (?:will )?argues?|i (?:will )?argue|will argue|argues? that)\b", re.I)
@@ -211,13 +212,17 @@ def descriptors(s: Summary) -> list[Descriptor]:
     specific = ", ".join(x for x in (_plural(dated, "date or figure").replace("date or figures", "dates or figures")
                                      if dated else "", _plural(named, "specific name") if named else "") if x)
     add("L2", "knowledge", "Some relevant knowledge: specific dates, names or figures, not only general comments", [
-        (len(evidenced) >= 2 and sum(p.evidence for p in s.paragraphs) >= 3,
+        # A single paragraph (the essay written in parts) shows knowledge on its own; the length cap
+        # in place() keeps it from reading as a whole essay (offline trial 2: a paragraph naming the
+        # Secretariat, the Orgburo, the Lenin Enrolment of 1924 and the 14th Congress was Level 1).
+        (len(evidenced) >= min(2, len(s.paragraphs)) and sum(p.evidence for p in s.paragraphs) >= 3,
          f"{len(evidenced)} of {len(s.paragraphs)} paragraphs name specific events, documents or people",
          "most points have no specific event, document or person behind them"),
         (dated >= 1 or named >= KNOWLEDGE_NAMES, specific,
          "there is not one date, figure or specific name" if not (dated or named)
          else f"only {specific}: too few to show knowledge"),
-        (s.words >= MIN_WORDS["L2"], "", f"at {s.words} words the answer is too short to show much"),
+        (s.words >= (PARAGRAPH_WORDS if len(s.paragraphs) == 1 else MIN_WORDS["L2"]), "",
+         f"at {s.words} words the answer is too short to show much"),
     ])
 
     # L3: some analysis, relevant evidence, a judgement (even if only asserted).
@@ -238,8 +243,16 @@ def descriptors(s: Summary) -> list[Descriptor]:
               "absent": "the conclusion does not say how far you agree",
               "asserted": "the conclusion states a view",
               "supported": "the conclusion states a view and gives reasons for it"}[judgement]
-    add("L3", "judgement", "Reaches a judgement, even if it is only asserted at the end", [
-        (judgement in ("asserted", "supported"), stated, stated)])
+    if _one_paragraph(s):
+        # A paragraph sent on its own (the essay in parts) has no conclusion to judge: its own last
+        # sentence is the judgement it can show.
+        ends = s.mini_judgements >= 1.0 or judgement in ("asserted", "supported")
+        stated = ("the paragraph ends by judging its point against the question" if ends
+                  else "the paragraph does not end by judging its point against the question")
+        add("L3", "judgement", "Reaches a judgement, even if it is only asserted at the end", [(ends, stated, stated)])
+    else:
+        add("L3", "judgement", "Reaches a judgement, even if it is only asserted at the end", [
+            (judgement in ("asserted", "supported"), stated, stated)])
 
     # L4: balanced, a supported judgement, good accurate knowledge.
     counters = s.counter_paragraphs
@@ -315,6 +328,14 @@ class Band:
         return LEVEL_SUMMARY[self.level]
 
 
+PARAGRAPH_CAP = "L3"
+
+
+def _one_paragraph(s: Summary) -> bool:
+    """A single developed paragraph, sent on its own to be marked."""
+    return len(s.paragraphs) == 1 and s.words >= PARAGRAPH_WORDS
+
+
 def place(s: Summary) -> Band:
     """The highest level whose own descriptors are all met, with at most one slip among the
     descriptors below it (best fit: one missing date does not undo analysis, evidence and balance
@@ -332,8 +353,13 @@ def place(s: Summary) -> Band:
             break
         if all(d.met for d in own):
             level = candidate
+    # One paragraph can show knowledge, analysis and a judgement of its point, not balance or a
+    # weighed conclusion: it reads no higher than Level 3, as a paragraph.
+    if _one_paragraph(s):
+        if LEVELS.index(level) > LEVELS.index(PARAGRAPH_CAP):
+            level = PARAGRAPH_CAP
     # A few lines cannot show more than some knowledge, however well argued.
-    if (cut_short or s.words < MIN_WORDS["L2"]) and LEVELS.index(level) > LEVELS.index(UNFINISHED_CAP):
+    elif (cut_short or s.words < MIN_WORDS["L2"]) and LEVELS.index(level) > LEVELS.index(UNFINISHED_CAP):
         level = UNFINISHED_CAP
     return Band(level, _marks(level, ds, s), ds)
 
