@@ -867,3 +867,20 @@ def test_relay_trial_9_faithful_readings_pass_the_guards(corpus_home, embedder):
              "than you put it. Lenin expected collective leadership and even criticised Stalin's Rabkrin in 1923 [3].")
     assert asserted_errors(reply, ctx) == []
     assert asserted_errors("Stalin ran Rabkrin from 1925.", ctx)
+
+
+def test_relay_trial_10_faithful_readings_pass_the_guards(corpus_home, embedder):
+    """Relay trial 10: "in 1925 he even publicly denied Max Eastman's account of the Testament",
+    judged right, was held to be a claim that Eastman wrote the Testament; a reply that said "was
+    expelled from the party in November 1927" was refused for not giving the Reading's longer answer."""
+    from tutor.pedagogy.checks import _answer_given
+
+    tutor = _offline_tutor(corpus_home, embedder)
+    said = "Then in 1925 he even publicly denied Max Eastman's account of the Testament."
+    assert not [ev for ev in tutor.evidence(said) if ev.finding == "contradicts"]
+    assert [ev for ev in tutor.evidence("Trotsky wrote the Testament.") if ev.finding == "contradicts"]
+    answer = ("In November 1927, after the opposition's street demonstrations on 7 November; the 15th Congress "
+              "confirmed it in December 1927.")
+    assert _answer_given(answer, "Trotsky lost the army job in January 1925 and was expelled from the party in "
+                                 "November 1927, exiled to Alma-Ata in January 1928 [2].")
+    assert not _answer_given(answer, "Bukharin led the Right, defending NEP in 1925 [1].")

@@ -364,6 +364,10 @@ _OTHER_SUBJECT = re.compile(r"[;:()]|\b(?:than|because|but|which|when|while|whos
                             r"opponents?|followers?|men|rivals?|critics?|enemies|friends?|nominees?|people|"
                             r"delegates?|protégés?|proteges?|clients?|machine|absence|funeral|death|backing|support)\b")
 _POSSESSIVE_TAIL = re.compile(r"^'s?\b")
+# "Max Eastman's account of the Testament" (relay trial 10): his writing about the document, not the document.
+_ABOUT_IT = re.compile(r"\b(?:accounts?|version|story|report|copy|copies|publication|leak|summary|reading|"
+                       r"interpretation|book|articles?|use|handling|suppression|treatment|memoirs?|history)\s+"
+                       r"(?:of|about|on)\b")
 _BECAME = re.compile(r"\b(?:became|become|becomes|becoming|made|appointed|elected|named|chosen|picked|promoted|"
                      r"took over|take over|given|got|gets|won|installed|rose to)\b")
 _REMOVED = re.compile(r"\b(?:removed|sacked|lost|loses|dismissed|ousted|replaced|fired|stripped|kicked out|"
@@ -756,7 +760,7 @@ class FactChecker:
 
         for m in people:
             if m.end <= q.start and re.fullmatch(r"'s?\s+(?:[\w-]+\s+){0,3}[\"'“]?", low[m.end:q.start]) \
-                    and not _OTHER_SUBJECT.search(low[m.end:q.start]):
+                    and not _OTHER_SUBJECT.search(low[m.end:q.start]) and not _ABOUT_IT.search(low[m.end:q.start]):
                 return found(m)
         for m in people:
             if m.start >= q.end:
@@ -788,6 +792,8 @@ class FactChecker:
         # A verb before the quotation is its own ("Lenin called Stalin 'too rude' and urged ...").
         ahead = [v for v in near if v.end() <= q.start]
         verb = ahead[-1] if ahead else near[0]
+        if verb.end() <= q.start and re.match(r"\s+(?:about|on|of|against)\b", low[verb.end():q.start]):
+            return None, False  # "Eastman wrote about the Testament": about it, not its author
         passive = bool(re.search(r"(?:ed|en)$", verb.group(0)) and re.search(
             r"\b(?:was|were|been|being|is|be|get|got)\s+(?:\w+ly\s+)?$", low[:verb.start()]))
         if passive:
@@ -814,6 +820,11 @@ class FactChecker:
             return None
         # "when the Testament came up in 1924" dates its reading, not its writing.
         if quote.kind == "work" and not _WRITE.search(low) and not re.search(r"\(\s*'?\d", low):
+            return None
+        # "Eastman wrote about the Testament in 1925", "his account of the Testament in 1925": the year
+        # dates the writing about it (relay trial 10).
+        if quote.kind == "work" and re.search(r"\b(?:about|on)\s+(?:the\s+|lenin'?s\s+|his\s+)?$", low[max(0, q.start - 20):q.start]) \
+                or _ABOUT_IT.search(low[max(0, q.start - 30):q.start]):
             return None
         y = near[0]
         claim = Claim(speaker or quote.author, "said_in", quote.id, y, False, sentence)

@@ -586,6 +586,12 @@ def _answer_given(answer: str, before: str) -> bool:
     wanted, there = _content(answer), _content(before)
     if not wanted:
         return len(before.split()) >= 4
+    # The answer's first clause is the answer; the rest is the model's elaboration ("In November 1927,
+    # after the street demonstrations; the 15th Congress confirmed it", given as "expelled from the
+    # party in November 1927" in relay trial 10, was refused).
+    head = _content(re.split(r"[;,:—–(]|\s-\s", answer.strip(), maxsplit=1)[0])
+    if len(head) >= 2 and len(head & there) >= 0.75 * len(head):
+        return True
     return len(wanted & there) >= max(1, round(0.34 * len(wanted))) or fuzz.partial_ratio(
         _plain(answer), _plain(before)) >= QUOTE_FIDELITY
 
