@@ -105,7 +105,8 @@ class Tutor:
         self.prompts = prompts
         self.settings = settings
         self.model = model
-        self.matcher = KeyPointMatcher(embedder)
+        kept = getattr(embedder, "kept_vectors", None)  # the offline model's; fakes and OpenAI have none
+        self.matcher = KeyPointMatcher(embedder, kept(settings.home) if kept else None)
         self.acts = ActReader(lessons, Topicality(lessons, retriever))
         self.assessor = Assessor(self.matcher, lessons, facts)
         # Topics no card covers: plans from passages.
