@@ -58,4 +58,20 @@ def test_the_offline_model_keeps_its_vectors_under_the_home(tmp_path):
     from tutor.embeddings import MiniLMEmbeddings
 
     kept = MiniLMEmbeddings().kept_vectors(tmp_path)
-    assert kept.path.parent == tmp_path / "cache" and kept.model.startswith("all-MiniLM-L6-v2:")
+    assert kept.path == tmp_path / "cache" / "all-MiniLM-L6-v2-texts.npz" and kept.model.startswith("all-MiniLM-L6-v2:")
+
+
+def test_an_answer_embeds_only_the_question_once_the_sentences_are_kept(tmp_path):
+    from tutor.pedagogy.answer import Answerer
+
+    question = "why did stalin win"
+    sentences = ["Stalin controlled appointments through the Secretariat.", "Trotsky was ill in 1923."]
+    first = FakeEmbeddings()
+    before = Answerer(None, None, embedder=first, kept=KeptVectors(tmp_path / "v.npz", model="fake"))._embed(
+        [question, *sentences], set(sentences))
+    again = FakeEmbeddings()
+    kept = KeptVectors(tmp_path / "v.npz", model="fake")
+    after = Answerer(None, None, embedder=again, kept=kept)._embed([question, *sentences], set(sentences))
+    assert np.array_equal(before, after)
+    assert again.calls == [], "one text left (the question) goes through embed_query, the sentences are kept"
+    assert kept.get([question]) == {}

@@ -73,7 +73,7 @@ class MiniLMEmbeddings(Embeddings):
         tagged with these model files so another model's vectors are never read as this one's."""
         weights = Path(self._model_dir) / "model.safetensors"
         size = weights.stat().st_size if weights.exists() else 0
-        return KeptVectors(Path(home) / "cache" / f"{self.name}-statements.npz", model=f"{self.name}:{size}")
+        return KeptVectors(Path(home) / "cache" / f"{self.name}-texts.npz", model=f"{self.name}:{size}")
 
     def load(self) -> "MiniLMEmbeddings":
         """Load the model now (the app warms it at start so the first question is not slow)."""

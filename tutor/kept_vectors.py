@@ -1,10 +1,12 @@
 """Vectors of fixed texts kept on disk under TUTOR_HOME, so a new process does not embed them again.
 
 A lesson card's key-point statements are embedded on the first turn about the card to judge how
-close the student came to each; in a one-question ``tutor ask`` that was six forward passes of
-the model (a third of a second) for texts that change only when a card does. They are kept in
-``TUTOR_HOME/cache/<model>-statements.npz``, keyed by a hash of the text and tagged with the model
-files they came from. Only the cards' own texts go here, never a student's words.
+close the student came to each, and an answer embeds a dozen candidate sentences of the passages
+found; in a one-question ``tutor ask`` that was up to 18 forward passes of the model (about 0.7 s)
+for texts that change only when a card or a document does. They are kept in
+``TUTOR_HOME/cache/<model>-texts.npz``, keyed by a hash of the text and tagged with the model
+files they came from. Only the course's own texts (cards, documents already stored under
+TUTOR_HOME) go here, never a student's words.
 
 >>> import tempfile, numpy as np
 >>> kept = KeptVectors(Path(tempfile.mkdtemp()) / "v.npz", model="m1")
@@ -57,6 +59,19 @@ class KeptVectors:
         with self._lock:
             vectors = self._load()
             return {t: vectors[_key(t)] for t in texts if _key(t) in vectors}
+
+    def embed(self, embedder, texts: list[str], fixed: set[str]) -> list[np.ndarray]:
+        """Vectors for ``texts`` in order: those in ``fixed`` (the course's own texts) read from
+        here when kept, the rest embedded in one call (``embed_query`` for one text, which shares
+        the embedder's cache of questions); the fixed ones embedded now are kept for the next
+        process. A student's words are never in ``fixed``."""
+        found = self.get([t for t in texts if t in fixed])
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        vectors = [embedder.embed_query(missing[0])] if len(missing) == 1 else \
+            embedder.embed_documents(missing) if missing else []
+        fresh = {t: np.asarray(v, dtype=np.float32) for t, v in zip(missing, vectors)}
+        self.put({t: v for t, v in fresh.items() if t in fixed})
+        return [found[t] if t in found else fresh[t] for t in texts]
 
     def put(self, fresh: dict[str, np.ndarray]) -> None:
         if not fresh:

@@ -307,24 +307,18 @@ class KeyPointMatcher:
     def _vectors(self, texts: list[str], statements: Iterable[str] = ()) -> list[np.ndarray]:
         """Vectors for ``texts``; those among ``statements`` (a card's own texts) come from and go
         to the kept vectors, a student's words never do."""
-        statements = set(statements) if self.kept is not None else set()
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if statements & set(missing):
-            kept = self.kept.get([t for t in missing if t in statements])
-            with self._lock:
-                self._cache.update(kept)
-            missing = [t for t in missing if t not in kept]
         if missing:
-            if len(missing) == 1:
+            if self.kept is not None:
+                fresh = self.kept.embed(self.embedder, missing, set(statements))
+            elif len(missing) == 1:
                 fresh = [self.embedder.embed_query(missing[0])]  # shares the embedder's query cache
             else:
                 fresh = self.embedder.embed_documents(missing)
-            computed = {text: np.asarray(vector, dtype=np.float32) for text, vector in zip(missing, fresh)}
-            if statements:
-                self.kept.put({t: v for t, v in computed.items() if t in statements})
             with self._lock:
-                self._cache.update(computed)
+                for text, vector in zip(missing, fresh):
+                    self._cache[text] = np.asarray(vector, dtype=np.float32)
                 while len(self._cache) > self.CACHE_SIZE:
                     self._cache.popitem(last=False)
         with self._lock:
