@@ -17,10 +17,12 @@ import os
 import threading
 import time
 from functools import lru_cache
+from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
 from tutor.errors import ConfigError
+from tutor.kept_vectors import KeptVectors
 from tutor.settings import Settings, get_settings
 
 # The model files come from site-packages; nothing may reach for a model hub at run time.
@@ -65,6 +67,13 @@ class MiniLMEmbeddings(Embeddings):
     @property
     def loaded(self) -> bool:
         return self._model is not None
+
+    def kept_vectors(self, home: Path) -> KeptVectors:
+        """Where a card's fixed texts' vectors are kept between processes (tutor/kept_vectors.py),
+        tagged with these model files so another model's vectors are never read as this one's."""
+        weights = Path(self._model_dir) / "model.safetensors"
+        size = weights.stat().st_size if weights.exists() else 0
+        return KeptVectors(Path(home) / "cache" / f"{self.name}-texts.npz", model=f"{self.name}:{size}")
 
     def load(self) -> "MiniLMEmbeddings":
         """Load the model now (the app warms it at start so the first question is not slow)."""

@@ -105,7 +105,9 @@ class Tutor:
         self.prompts = prompts
         self.settings = settings
         self.model = model
-        self.matcher = KeyPointMatcher(embedder)
+        keep = getattr(embedder, "kept_vectors", None)  # the offline model's; fakes and OpenAI have none
+        kept = keep(settings.home) if keep else None
+        self.matcher = KeyPointMatcher(embedder, kept)
         self.acts = ActReader(lessons, Topicality(lessons, retriever))
         self.assessor = Assessor(self.matcher, lessons, facts)
         # Topics no card covers: plans from passages.
@@ -114,7 +116,7 @@ class Tutor:
         self.mode = model.mode if model is not None else OFFLINE
         self.rate_limiter = rate_limiter or RateLimiter(settings.rate_limit_per_minute)
         turn_wording = prompts.offline.get("turn")
-        self.responder = TurnResponder(Answerer(retriever, lessons, facts, embedder), lessons, facts, turn_wording) \
+        self.responder = TurnResponder(Answerer(retriever, lessons, facts, embedder, kept), lessons, facts, turn_wording) \
             if turn_wording else None
         self._secret_lines = prompts.secret_lines()
 

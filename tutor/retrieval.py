@@ -25,11 +25,31 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-import bm25s
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from tutor.store import Passage, Store
+
+
+def _bm25s_without_numba():
+    """bm25s, imported so that it does not load numba: the index here is scored with
+    ``get_scores``, which bm25s runs in NumPy/SciPy either way, and importing numba plus llvmlite
+    costs about 0.2 s of every one-question `tutor ask`. Where numba is loaded already (another
+    library used it), bm25s finds it as usual."""
+    import sys
+
+    if "bm25s" in sys.modules or "numba" in sys.modules:
+        import bm25s
+        return bm25s
+    sys.modules["numba"] = None  # makes `import numba` raise ImportError, which bm25s handles
+    try:
+        import bm25s
+    finally:
+        del sys.modules["numba"]
+    return bm25s
+
+
+bm25s = _bm25s_without_numba()
 
 METHODS = ("hybrid", "dense", "bm25")
 # Measured (docs/retrieval.md): a small RRF constant lets a passage ranked first by one method
@@ -150,7 +170,7 @@ class BM25Index:
         if passages:
             vocab = self._vocab
             ids = [[vocab.setdefault(t, len(vocab)) for t in toks] for toks in corpus_tokens]
-            self._retriever = bm25s.BM25()
+            self._retriever = bm25s.BM25(backend="numpy")
             self._retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
 
     def spelling_fixes(self, query: str) -> dict[str, str]:

@@ -261,15 +261,20 @@ class Answerer:
     """Answers a question from the course: facts first (a yes/no question's declarative form
     through the fact checker and the timeline), then the passage sentence that answers it."""
 
-    def __init__(self, retriever, lessons, facts=None, embedder=None):
+    def __init__(self, retriever, lessons, facts=None, embedder=None, kept=None):
         self.retriever = retriever
         self.lessons = lessons
         self.facts = facts
         self.embedder = embedder
+        # The passages' sentences' vectors kept between processes (a KeptVectors, for the offline model).
+        self.kept = kept
 
-    def _embed(self, texts: list[str]) -> np.ndarray | None:
+    def _embed(self, texts: list[str], sentences: set[str] = frozenset()) -> np.ndarray | None:
+        """Vectors for ``texts``; the passages' ``sentences`` among them may come from the kept vectors."""
         if self.embedder is None or not texts:
             return None
+        if self.kept is not None:
+            return np.asarray(self.kept.embed(self.embedder, texts, sentences), dtype=np.float32)
         vecs = self.embedder.embed_documents(texts)
         return np.asarray(vecs, dtype=np.float32)
 
@@ -390,7 +395,7 @@ class Answerer:
             return Answer(q, "", None, sure=False)
         pool = self._shortlist(pool, query, shape)
         texts = [s for _, s in pool]
-        vecs = self._embed([query[:600]] + texts)
+        vecs = self._embed([query[:600]] + texts, set(texts))
         dense = (vecs[1:] @ vecs[0]) if vecs is not None else np.zeros(len(texts))
         q_names = names_in(q) | {w.capitalize() for w in focus if w.capitalize() in names_in(" ".join(texts))}
         # A name the student wrote with a capital ("NEP", "Kirov") says what the question is about;

@@ -296,16 +296,23 @@ class KeyPointMatcher:
     MAX_SENTENCES = 40  # a pasted essay is judged on its first 40 sentences
     CACHE_SIZE = 4096
 
-    def __init__(self, embedder=None):
+    def __init__(self, embedder=None, kept=None):
         self.embedder = embedder
+        # The key-point statements' vectors kept on disk between processes (a KeptVectors, for the
+        # offline model): a new process judges its first turn without embedding the card again.
+        self.kept = kept
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _vectors(self, texts: list[str]) -> list[np.ndarray]:
+    def _vectors(self, texts: list[str], statements: Iterable[str] = ()) -> list[np.ndarray]:
+        """Vectors for ``texts``; those among ``statements`` (a card's own texts) come from and go
+        to the kept vectors, a student's words never do."""
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
-            if len(missing) == 1:
+            if self.kept is not None:
+                fresh = self.kept.embed(self.embedder, missing, set(statements))
+            elif len(missing) == 1:
                 fresh = [self.embedder.embed_query(missing[0])]  # shares the embedder's query cache
             else:
                 fresh = self.embedder.embed_documents(missing)
@@ -328,7 +335,8 @@ class KeyPointMatcher:
             terms = len(_terms_in(text, kp.evidence_terms)) / max(1, len(kp.evidence_terms))
             scores[kp.id] = terms
         if self.embedder is not None and text.strip():
-            vectors = self._vectors([text[:1000], *(kp.statement for kp in card.key_points)])
+            statements = [kp.statement for kp in card.key_points]
+            vectors = self._vectors([text[:1000], *statements], statements)
             q = vectors[0]
             for kp, v in zip(card.key_points, vectors[1:]):
                 scores[kp.id] += float(q @ v)
@@ -346,7 +354,8 @@ class KeyPointMatcher:
             elif self.embedder is not None and len(message.split()) >= 4:
                 pending.append((kp, bool(hits)))
         if pending:
-            vectors = self._vectors([*sentences, *(kp.statement for kp, _ in pending)])
+            statements = [kp.statement for kp, _ in pending]
+            vectors = self._vectors([*sentences, *statements], statements)
             matrix = np.stack(vectors[: len(sentences)])
             for (kp, has_term), v in zip(pending, vectors[len(sentences):]):
                 best = float(np.max(matrix @ v))
