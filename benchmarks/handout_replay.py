@@ -49,7 +49,7 @@ def replay(home: Path) -> list[dict]:
             turn = json.loads(line)
             reply = tutor.reply(session, turn["student"])
             rows.append({"trial": trial, "turn": turn["turn"], "student": turn["student"], "tutor": reply.text,
-                         "before": turn["tutor"],
+                         "before": turn["tutor"], "card": reply.card_id, "move": reply.move.get("kind"),
                          "citations": [f"{c.title}: {c.quote[:110]}" for c in reply.citations]})
     return rows
 
@@ -69,7 +69,7 @@ def main() -> None:
         print(f"--- {row['trial']} turn {row['turn']}\nSTUDENT: {row['student']}")
         if args.before:
             print(f"BEFORE: {row['before']}")
-        print(f"TUTOR: {row['tutor']}")
+        print(f"TUTOR ({row['card']}, {row['move']}): {row['tutor']}")
         for c in row["citations"]:
             print(f"   [{c}]")
 
