@@ -50,7 +50,7 @@ from tutor.pedagogy.compose import Citation, compose_offline
 from tutor.pedagogy.intent import word_count
 from tutor.pedagogy.learner import KeyPointMatcher, LearnerState
 from tutor.pedagogy.moves import MOVE_LABELS, Move, choose
-from tutor.pedagogy.passage_plan import PLAN_NOTE, PassagePlanner, grounding_passage, is_plan, plan_brief, rare_words, temper
+from tutor.pedagogy.passage_plan import PLAN_NOTE, PassagePlanner, answers, grounding_passage, is_plan, plan_brief, rare_words, temper
 from tutor.pedagogy.turn_reply import TurnResponder
 from tutor.pedagogy.repeats import RepeatGuard, opening_of, question_of, quotes_of
 from tutor.prompts import Prompts
@@ -91,6 +91,7 @@ TURN_DATA_NOTE = ("The turn data above (the lesson card, the student's progress,
 
 # The student talks about the document in hand ("the handout says the politburo approved it").
 ON_THE_HANDOUT = re.compile(r"\b(?:the|this|our|my) (?:handout|worksheet|reading|sheet|document|article)\b", re.I)
+BACK_REFERENCE = re.compile(r"\b(?:about|for|to|against|with|on|of|in) (?:it|that|this|him|them)\b|\b(?:it|that) (?:was|is)\b", re.I)
 
 
 class Tutor:
@@ -315,8 +316,10 @@ class Tutor:
         misconception_cards = self.lessons.misconceptions_in(text)
         # The handout being taught answers this too, or the student names it: its conversation stays on
         # it ("why did trotsky say nothing when he got arrested" went to a course card on Trotsky).
-        on_plan = current is not None and is_plan(current) and (
-            any(p.doc_id in current.source_docs for p in passages) or bool(ON_THE_HANDOUT.search(text)))
+        on_plan = current is not None and is_plan(current) and act.kind not in ("switch", "return") and (
+            any(p.doc_id in current.source_docs for p in passages) or bool(ON_THE_HANDOUT.search(text))
+            or bool(BACK_REFERENCE.search(text))  # "why did trotsky say nothing about it?": it is the handout's
+            or any(answers(text, p) for d in sorted(current.source_docs) for p in self.retriever.search(query, k=2, doc_id=d)))
         if on_plan:
             misconception_cards = []
         if misconception_cards and act.kind not in ("switch", "return"):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tutor.pedagogy.answer import Answer, Answerer, Part, claim_text, focus_terms, message_parts
+from tutor.pedagogy.answer import _BECAUSE, Answer, Answerer, Part, claim_text, focus_terms, message_parts
 from tutor.pedagogy.compose import Citation, asks_the_same
 from tutor.pedagogy.document_check import DocumentCheck
 from tutor.pedagogy.repeats import RepeatGuard
@@ -308,6 +308,10 @@ class TurnResponder:
 
         yes_no = bool(YES_NO.match(a.question) or re.match(r"^\W*(?:if|whether)\b", a.question, re.I))
         title = a.passage.title if a.passage is not None else ""
+        if docs is not None and _ASKS_WHY.search(a.question) and not _BECAUSE.search(a.sentence):
+            # "why did Trotsky say nothing?": a handout that only says he was silent gives no reason,
+            # and saying so is the answer; what it does say follows.
+            return _fill(_pick(guard, self.t["handout_no_reason"], turn), fact=body, title=title)
         if yes_no and not a.verdict and not (a.sure and _covers(a.question, a.sentence)):
             return _fill(_pick(guard, self._t("unsettled", docs), turn), fact=body, title=title)
         if not a.sure:
@@ -343,6 +347,7 @@ class TurnResponder:
         return _fill(_pick(guard, self._t("open_bare", docs), turn), said=said, title="the handout")
 
 
+_ASKS_WHY = re.compile(r"\b(?:why|because|bc|cos|the reason)\b", re.I)
 _CLAUSES = re.compile(r",?\s+(?:so|and|but|because|cos|which|then|(?:wasn'?t|isn'?t|didn'?t|weren'?t) (?:he|it|they|she))\s+",
                       re.I)
 _QUOTE_KINDS = frozenset({"wrote", "said", "said_about", "said_in"})
