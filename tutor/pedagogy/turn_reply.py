@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from tutor.pedagogy.answer import _BECAUSE, Answer, Answerer, Part, claim_text, focus_terms, message_parts
 from tutor.pedagogy.compose import Citation, asks_the_same
 from tutor.pedagogy.document_check import DocumentCheck
+from tutor.pedagogy.passage_plan import is_plan
 from tutor.pedagogy.repeats import RepeatGuard
 from tutor.retrieval import tokenize
 from tutor.store import Passage
@@ -270,10 +271,16 @@ class TurnResponder:
                 verdicts.insert(0, move.feedback)
         if not answered and not verdicts:
             return None
-        if answered and move.question and not guard.seen("question", move.question) and (
-                docs is not None  # a teacher's document: its plan asks about its subject, never a generic line
-                or (move.kind in ("hint", "answer_question")
-                    and _shares(move.question, " ".join(stated + [q for q, _ in questions])))):
+        plan = docs is not None and is_plan(move.card)
+        subject = _subject(citations[0].title) if plan and citations else ""
+        if answered and subject:
+            # A teacher's document: the question moves on to its argument and names its subject (its
+            # plan's "Look at the section …: what does it argue about “X”?" read as a form to scorers).
+            question = _fill(guard.fresh("question", self.t["handout_follow_up"], turn), subject=subject)
+        elif answered and move.question and not guard.seen("question", move.question) and (
+                docs is not None  # a teacher's published card: its own next step, never a generic line
+                or move.kind in ("hint", "answer_question")
+                and _shares(move.question, " ".join(stated + [q for q, _ in questions]))):
             question = move.question  # the card's next step, where it follows from what was answered
         elif answered:
             question = guard.fresh("question", self.t["follow_up"], turn)
@@ -407,6 +414,13 @@ def _first(text: str) -> str:
         first = re.split(r":(?=\s)", first)[0].strip().rstrip(",. ")
     first = first[:1].upper() + first[1:]
     return first + "."
+
+
+def _subject(title: str) -> str:
+    """A document's subject from its title, without its dates: "The Sultan-Galiev Affair, 1923" →
+    "the Sultan-Galiev Affair"."""
+    bare = re.sub(r"[,:]?\s*(?:of |in )?(?:[A-Z][a-z]+ )?\d{4}(?:\s*[-–]\s*\d{4})?\b", "", title).strip(" ,:;-–")
+    return (bare[:1].lower() + bare[1:]) if bare.startswith(("The ", "A ")) else bare
 
 
 def _sentence_case(text: str) -> str:
