@@ -360,6 +360,7 @@ class Answerer:
                 hits.append(p)
                 seen.add(p.id)
         out = []
+        kept: set[str] = set()
         for p in hits:
             if p.kind == "skills":
                 continue
@@ -383,7 +384,9 @@ class Answerer:
                     # announces nothing stands alone ("Kirov became the head of the Leningrad party
                     # organisation." took "The Politburo was reshaped…" with it).
                     s = f"{s} {all_s[i + 1]}"
-                out.append((p, s))
+                if s not in kept:  # overlapping passages repeat a sentence: one candidate each
+                    kept.add(s)
+                    out.append((p, s))
         return out
 
     def answer(self, question: str, passages: list[Passage], *, context: str = "", docs: frozenset[str] | None = None,
@@ -419,7 +422,8 @@ class Answerer:
         named |= focus & capitals
         weight = {t: 0.3 if t in _EVERYWHERE else 2.0 if t in named else 1.0 for t in focus}
         total = sum(weight.values()) or 1.0
-        rarest = max(focus, key=lambda t: weight[t]) if focus else None
+        # Ties go to the term fewest candidates hold (then by name: a set's order changes run to run).
+        rarest = max(focus, key=lambda t: (weight[t], -sum(t in toks for toks in token_sets), t)) if focus else None
         scored = []
         for (p, s), d, toks in zip(pool, dense, token_sets):
             overlap = sum(weight[t] for t in focus & toks) / total
