@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TRIAL = ROOT / "corpus" / "eval" / "trials" / "2026-12-06-handouts"
 HANDOUTS = {"pelloquin1.jsonl": "sultan-galiev.md", "pelloquin2.jsonl": "anglo-russian-committee.md"}
-HANDOUT_DIR = Path("/work/wt/handouts")
+HANDOUT_DIR = ROOT / "tests" / "fixtures" / "handouts"  # the trial's two handouts, as uploaded
 
 
 def build_home(home: Path, handout_dir: Path) -> None:
