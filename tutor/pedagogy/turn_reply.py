@@ -18,8 +18,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tutor.pedagogy.answer import Answer, Answerer, Part, claim_text, focus_terms, message_parts
+from tutor.pedagogy.answer import _BECAUSE, Answer, Answerer, Part, claim_text, focus_terms, message_parts
 from tutor.pedagogy.compose import Citation, asks_the_same
+from tutor.pedagogy.document_check import DocumentCheck
+from tutor.pedagogy.passage_plan import is_plan
 from tutor.pedagogy.repeats import RepeatGuard
 from tutor.retrieval import tokenize
 from tutor.store import Passage
@@ -46,6 +48,7 @@ class ClaimVerdict:
     verdict: str          # right | wrong | partly | open
     fact: str = ""        # the correction, or the supporting fact
     doc: str = ""         # the document that gives it
+    passage: Passage | None = None  # the taught document's passage whose sentence (``fact``) decides it
 
 
 @dataclass
@@ -84,6 +87,11 @@ class TurnResponder:
         self.lessons = lessons
         self.facts = facts
         self.t = templates
+        self.document = DocumentCheck(answerer)
+
+    def _t(self, name: str, docs: frozenset[str] | None) -> list[str]:
+        """The wording for a teacher's document (it names the handout, not "the course facts")."""
+        return self.t.get("handout_" + name) or self.t[name] if docs is not None else self.t[name]
 
     # -- what the message needs ------------------------------------------------------------------
     @staticmethod
@@ -130,12 +138,19 @@ class TurnResponder:
         person = next((w for w in reversed(words) if w in names and len(w) >= 4), "")
         return re.sub(r"\b(he|him|she)\b", person, statement, count=1, flags=re.I) if person else statement
 
-    def judge(self, claim: str, assessment=None, kind: str = "claim") -> ClaimVerdict:
+    def judge(self, claim: str, assessment=None, kind: str = "claim", docs: frozenset[str] | None = None) -> ClaimVerdict:
         """A claim's verdict where a check decides it; "open" everywhere else. A guess offered as
-        an answer ("is it bukharin??") is judged only by the engine's key-point match."""
+        an answer ("is it bukharin??") is judged only by the engine's key-point match. With a
+        teacher's document being taught, its own dated sentences are checked first."""
         c = claim_text(claim)
         if kind == "guess" or len(c.split()) < 3:
             return ClaimVerdict(c, "right") if _made(assessment, c) else ClaimVerdict(c, "none")
+        if docs is not None:
+            found = self.document.check(c, docs)
+            if found.verdict == "wrong":
+                return ClaimVerdict(c, "wrong", found.sentence, found.passage.doc_id, found.passage)
+            if found.verdict == "agrees" and self.matches(c, found.sentence):
+                return ClaimVerdict(c, "right", found.sentence, found.passage.doc_id, found.passage)
         for e in self.lessons.date_errors(c):
             event = e.event.told
             return ClaimVerdict(c, "wrong", f"{event[:1].upper() + event[1:]} {_when(e.correct)}, not {e.stated_year}.",
@@ -225,7 +240,7 @@ class TurnResponder:
             statement = self.resolve(statement, context) if statement else statement
             a = self.answerer.answer(q, passages, context=context, avoid=avoid, statement=statement, docs=docs,
                                      leaks=(lambda t: bool(leaks(t, 1))) if leaks is not None else None)
-            line = self._answer_line(a, guard, turn + answered, cite, given)
+            line = self._answer_line(a, guard, turn + answered, cite, given, docs)
             if line:
                 out.append(line)
                 answered += 1
@@ -233,7 +248,7 @@ class TurnResponder:
                     stated.append(a.sentence)
                     given.add(a.sentence)
 
-        judged = [(p, self.judge(p.text, assessment, p.kind)) for p in claims]
+        judged = [(p, self.judge(p.text, assessment, p.kind, docs)) for p in claims]
         # Where no check decides, a sentence about the talk or the essay is not a claim to test.
         judged = [(p, v) for p, v in judged if not (v.verdict == "open" and _NOT_HISTORY.search(p.text))]
         if not questions and not confirms:
@@ -268,10 +283,16 @@ class TurnResponder:
                 verdicts.insert(0, move.feedback)
         if not answered and not verdicts:
             return None
-        if answered and move.question and not guard.seen("question", move.question) and (
-                docs is not None  # a teacher's document: its plan asks about its subject, never a generic line
-                or (move.kind in ("hint", "answer_question")
-                    and _shares(move.question, " ".join(stated + [q for q, _ in questions])))):
+        plan = docs is not None and is_plan(move.card)
+        subject = _subject(citations[0].title) if plan and citations else ""
+        if answered and subject:
+            # A teacher's document: the question moves on to its argument and names its subject (its
+            # plan's "Look at the section …: what does it argue about “X”?" read as a form to scorers).
+            question = _fill(guard.fresh("question", self.t["handout_follow_up"], turn), subject=subject)
+        elif answered and move.question and not guard.seen("question", move.question) and (
+                docs is not None  # a teacher's published card: its own next step, never a generic line
+                or move.kind in ("hint", "answer_question")
+                and _shares(move.question, " ".join(stated + [q for q, _ in questions]))):
             question = move.question  # the card's next step, where it follows from what was answered
         elif answered:
             question = guard.fresh("question", self.t["follow_up"], turn)
@@ -286,7 +307,8 @@ class TurnResponder:
         return TurnReply(text, citations, stated, answered, verdicts)
 
     # -- wording -----------------------------------------------------------------------------------
-    def _answer_line(self, a: Answer, guard: RepeatGuard, turn: int, cite, given: set[str]) -> str:
+    def _answer_line(self, a: Answer, guard: RepeatGuard, turn: int, cite, given: set[str],
+                     docs: frozenset[str] | None = None) -> str:
         # "did he join in 1903 or not?" asks the positive question: "No." is a plain answer to it.
         asked = re.sub(r"\s*\bor not\W*$", "", re.sub(r"\s*\([^)]*\)\s*$", "", a.question), flags=re.I)
         negative = bool(re.match(r"^\W*(?:\w+\s+){0,3}?\w+n'?t\b|.*\bnot\b", asked, re.I))
@@ -306,15 +328,26 @@ class TurnResponder:
         from tutor.pedagogy.answer import YES_NO
 
         yes_no = bool(YES_NO.match(a.question) or re.match(r"^\W*(?:if|whether)\b", a.question, re.I))
+        title = a.passage.title if a.passage is not None else ""
+        if docs is not None and _ASKS_WHY.search(a.question) and not _BECAUSE.search(a.sentence):
+            # "why did Trotsky say nothing?": a handout that only says he was silent gives no reason,
+            # and saying so is the answer; what it does say follows.
+            return _fill(_pick(guard, self.t["handout_no_reason"], turn), fact=body, title=title)
         if yes_no and not a.verdict and not (a.sure and _covers(a.question, a.sentence)):
-            return _fill(_pick(guard, self.t["unsettled"], turn), fact=body)
+            return _fill(_pick(guard, self._t("unsettled", docs), turn), fact=body, title=title)
         if not a.sure:
-            return _fill(_pick(guard, self.t["nearest"], turn), fact=body)
+            return _fill(_pick(guard, self._t("nearest", docs), turn), fact=body, title=title)
         return body
 
     def _verdict_line(self, v: ClaimVerdict, part: Part, guard: RepeatGuard, turn: int, cite, passages,
                       given: set[str], stated: list[str], leaks=None, docs: frozenset[str] | None = None) -> str:
         said = f"‘{_said(v.text)}’"
+        if v.passage is not None:
+            # Decided by the taught document's own sentence: quoted and cited, its title named.
+            quote = f"“{v.fact}”{cite(v.passage, v.fact)}"
+            given.add(v.fact)
+            key = "wrong" if v.verdict in ("wrong", "partly") else "matches"
+            return _fill(_pick(guard, self._t(key, docs), turn), said=said, quote=quote, title=v.passage.title)
         if v.verdict in ("wrong", "partly"):
             return _fill(_pick(guard, self.t["wrong"], turn), fact=v.fact, said=said)
         if v.verdict == "right":
@@ -328,13 +361,14 @@ class TurnResponder:
         if a.sentence and a.passage is not None and self.matches(v.text, a.sentence):
             # The passage says what the student said: that is support, never an objection.
             quote = f"“{a.sentence}”{cite(a.passage, a.sentence)}"
-            return _fill(_pick(guard, self.t["matches"], turn), said=said, quote=quote)
+            return _fill(_pick(guard, self._t("matches", docs), turn), said=said, quote=quote, title=a.passage.title)
         if a.sentence and a.sentence not in given and a.passage is not None:
             quote = f"“{a.sentence}”{cite(a.passage, a.sentence)}"
-            return _fill(_pick(guard, self.t["open"], turn), said=said, quote=quote)
-        return _fill(_pick(guard, self.t["open_bare"], turn), said=said)
+            return _fill(_pick(guard, self._t("open", docs), turn), said=said, quote=quote, title=a.passage.title)
+        return _fill(_pick(guard, self._t("open_bare", docs), turn), said=said, title="the handout")
 
 
+_ASKS_WHY = re.compile(r"\b(?:why|because|bc|cos|the reason)\b", re.I)
 _CLAUSES = re.compile(r",?\s+(?:so|and|but|because|cos|which|then|(?:wasn'?t|isn'?t|didn'?t|weren'?t) (?:he|it|they|she))\s+",
                       re.I)
 # Sentences about the talk or the student's own work, not about the history: no verdict, and never
@@ -399,6 +433,13 @@ def _first(text: str) -> str:
         first = re.split(r":(?=\s)", first)[0].strip().rstrip(",. ")
     first = first[:1].upper() + first[1:]
     return first + "."
+
+
+def _subject(title: str) -> str:
+    """A document's subject from its title, without its dates: "The Sultan-Galiev Affair, 1923" →
+    "the Sultan-Galiev Affair"."""
+    bare = re.sub(r"[,:]?\s*(?:of |in )?(?:[A-Z][a-z]+ )?\d{4}(?:\s*[-–]\s*\d{4})?\b", "", title).strip(" ,:;-–")
+    return (bare[:1].lower() + bare[1:]) if bare.startswith(("The ", "A ")) else bare
 
 
 def _sentence_case(text: str) -> str:
