@@ -884,3 +884,24 @@ def test_relay_trial_10_faithful_readings_pass_the_guards(corpus_home, embedder)
     assert _answer_given(answer, "Trotsky lost the army job in January 1925 and was expelled from the party in "
                                  "November 1927, exiled to Alma-Ata in January 1928 [2].")
     assert not _answer_given(answer, "Bukharin led the Right, defending NEP in 1925 [1].")
+
+
+def test_a_partly_verdict_on_a_point_made_keeps_the_point_and_is_no_correction(openai_server, corpus_home,  # noqa: F811
+                                                                               embedder):
+    """Relay trial 10: a hedged claim judged "partly" (a nuance) whose words also made a key point
+    was logged as a correction, so the summary could only list the student's point as corrected."""
+    said = "As General Secretary Stalin controlled appointments"
+    nuance = reading(claims=[(said, "partly", "", "With the Orgburo, and local secretaries chose in practice.")],
+                     points=[("posts", said)], move="ask_evidence",
+                     reply="Mostly, with the Orgburo beside him. Which passage shows who chose the delegates [1]?")
+    wrong = reading(claims=[("Stalin was General Secretary from 1917", "wrong", "", "He was appointed in April 1922.")],
+                    reply="Not 1917: it was April 1922. What did the post let him do [1]?")
+    openai_server.script("json:" + nuance, "json:" + wrong)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    session = tutor.new_session()
+    session.learner.card_id = "why-stalin-won"
+    tutor.reply(session, said + ".")
+    assert session.learner.covered_on("why-stalin-won") == {"posts"}
+    assert not session.learner.corrections.get("why-stalin-won")
+    tutor.reply(session, "Stalin was General Secretary from 1917.")
+    assert [c[0] for c in session.learner.corrections["why-stalin-won"]] == ["Stalin was General Secretary from 1917"]

@@ -563,7 +563,12 @@ class Tutor:
         if card is not None:
             # The model's corrections of the student's claims, for later summaries and their guard.
             for claim in reading.claims:
-                if claim.verdict in ("wrong", "partly") and claim.correction.strip() and _said_in(claim.text, message):
+                # A "partly" whose words also make a point credited this turn is a nuance on a point
+                # made, not a claim taken back: kept as a correction, the summary could never quote the
+                # point (relay trial 10).
+                nuance = claim.verdict == "partly" and any(_overlaps(claim.text, said) for said in points.values())
+                if claim.verdict in ("wrong", "partly") and not nuance and claim.correction.strip() \
+                        and _said_in(claim.text, message):
                     state.note_correction(card.id, claim.text.strip(), claim.correction.strip())
         if card is not None and points:
             state.mark_covered(card.id, set(points))
@@ -705,6 +710,13 @@ def evidence_by_sentence(message: str, evidence: list[Evidence]) -> list[dict] |
         return at if at >= 0 else len(message)
 
     return [{"student_sentence": s, "evidence": found} for s, found in sorted(rows.items(), key=lambda kv: place(kv[0]))]
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """Two stretches of the student's words share most of the shorter one's words."""
+    wa, wb = set(re.findall(r"[a-z0-9']+", a.lower())), set(re.findall(r"[a-z0-9']+", b.lower()))
+    short = min(len(wa), len(wb))
+    return short > 0 and len(wa & wb) >= 0.6 * short
 
 
 def _said_in(words: str, text: str) -> bool:
