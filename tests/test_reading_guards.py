@@ -905,3 +905,31 @@ def test_a_partly_verdict_on_a_point_made_keeps_the_point_and_is_no_correction(o
     assert not session.learner.corrections.get("why-stalin-won")
     tutor.reply(session, "Stalin was General Secretary from 1917.")
     assert {c[0] for c in session.learner.corrections["why-stalin-won"]} == {"Stalin was General Secretary from 1917"}
+
+
+def test_relay_trial_11_faithful_readings_pass_the_guards(corpus_home, embedder):
+    """Relay trial 11: "in 1925-26 they turn on Stalin with the New Opposition at the Fourteenth
+    Congress" (Stalin, the target, read as one of the New Opposition); "Lenin's stroke in March 1923"
+    and "Lenin's illness in 1923" read as wrong dates for his first and second strokes; a summary
+    quoting the student's phrases in single quotation marks read as not quoting them."""
+    from tutor.lessons import load_lessons
+    from tutor.pedagogy.checks import CheckContext, ReadingContext, asserted_errors, reading_checks
+    from tutor.settings import PROJECT_ROOT
+
+    tutor = _offline_tutor(corpus_home, embedder)
+    said = "in 1925-26 they turn on Stalin with the New Opposition at the Fourteenth Congress"
+    assert not [ev for ev in tutor.evidence(said) if ev.finding == "contradicts"]
+    assert [ev for ev in tutor.evidence("Stalin was in the New Opposition in 1925") if ev.finding == "contradicts"]
+
+    ctx = CheckContext(passages={}, card=None, covered=set(), lessons=load_lessons(PROJECT_ROOT / "corpus"))
+    assert asserted_errors("Dzerzhinsky's commission cleared him, Lenin's stroke in March 1923 ended his political "
+                           "life, and Trotsky didn't press the case.", ctx) == []
+    assert asserted_errors("So was it Lenin's illness in 1923, more than his death in 1924, that saved Stalin?", ctx) == []
+    assert asserted_errors("Lenin's second stroke was in 1924.", ctx)
+
+    student = "In 1922 the post looked like a dull clerical job, so nobody worried about it."
+    summary = _reading("So far you've argued that the post 'looked like a dull clerical job'. Which mattered most?",
+                       move="summarise_and_judge")
+    rctx = ReadingContext(message="sum up please", student_text=student)
+    check = [c for c in reading_checks(summary, rctx) if c.name == "summary_in_their_words"][0]
+    assert check.passed, check.detail

@@ -1053,6 +1053,12 @@ class FactChecker:
             first_before = next((m for m in reversed(people) if m.end <= gm.start), None)
             if first_before is not None and not _MEMBER.search(low[first_before.end:gm.start] + " "):
                 before = []
+            # "they turn on Stalin with the New Opposition": the person an attack is aimed at is not
+            # one of the group (relay trial 11).
+            targets = {m.id for m in people if m.end <= gm.start
+                       and re.search(r"(?:\bturn(?:ed|s)? on|\bagainst|\battack(?:ed|s)?|\bchalleng(?:ed|es|e)|"
+                                     r"\bdefeat(?:ed|s)?|\bopposed?|\bbeat)\s+$", low[max(0, m.start - 25):m.start])}
+            before = [pid for pid in before if pid not in targets]
             after = []
             first_after = next((m for m in people if m.start >= gm.end), None)
             if first_after is not None and _GROUP_LINK.fullmatch(low[gm.end:first_after.start]):

@@ -522,7 +522,7 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
         theirs = _plain(ctx.student_text)
         quoted = any(fuzz.partial_ratio(_plain(w), _plain(reading.reply)) >= QUOTE_FIDELITY for w in ctx.words if w) \
             or any(len(span.split()) >= 3 and fuzz.partial_ratio(_plain(span), theirs) >= QUOTE_FIDELITY
-                   for span, _ in quoted_spans(reading.reply))
+                   for span in [sp for sp, _ in quoted_spans(reading.reply)] + _SINGLE_QUOTED.findall(reading.reply))
         checks.append(Check("summary_in_their_words", quoted,
                             "" if quoted else "a summary gives the student's points in their own words (whole "
                                               "phrases from their messages)"))
@@ -534,6 +534,11 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
                                       for said, fix in relisted)))
     return checks
 
+
+# 'looked like a dull clerical job' and ‘…’: single quotation marks quote the student too (relay trial
+# 11 refused a summary that quoted four of the student's phrases that way). An apostrophe inside a
+# word ("Stalin's") opens no quotation.
+_SINGLE_QUOTED = re.compile(r"(?<![\w])['‘]([^'‘’\n]{8,200}?)['’](?![\w])")
 
 _CORRECTED = re.compile(r"\b(?:correct(?:ed|ion)?|fix(?:ed)?|not|never|wrong|actually|in fact|mistaken?|rather|"
                         r"instead|turned out|thought|believed)\b|n't\b", re.I)
