@@ -364,7 +364,9 @@ class TurnResponder:
             return _fill(_pick(guard, self._t("matches", docs), turn), said=said, quote=quote, title=a.passage.title)
         if a.sentence and a.sentence not in given and a.passage is not None:
             quote = f"“{a.sentence}”{cite(a.passage, a.sentence)}"
-            return _fill(_pick(guard, self._t("open", docs), turn), said=said, quote=quote, title=a.passage.title)
+            # Asked "right?", the student hears that no check gives the verdict; a plain statement is tested.
+            key = "open" if part.kind == "confirm" else "open_test"
+            return _fill(_pick(guard, self._t(key, docs), turn), said=said, quote=quote, title=a.passage.title)
         return _fill(_pick(guard, self._t("open_bare", docs), turn), said=said, title="the handout")
 
 
