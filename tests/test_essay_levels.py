@@ -160,3 +160,15 @@ def test_one_paragraph_sent_on_its_own_is_marked_as_a_paragraph(coach):
     assert _row(a, "L2", "Some relevant knowledge")["met"]
     assert _row(a, "L3", "Reaches a judgement")["met"]  # its last sentence judges its point
     assert a.level == "L3"  # no higher: one paragraph cannot weigh the other side
+
+
+def test_a_revision_introduced_in_chat_is_marked_without_its_lead_in(coach):
+    """Offline trial 3: "I think it tells me … Here's my second revision:" and a paragraph were marked
+    as two paragraphs, the talk an empty first one (Level 1, "most points have no specific event")."""
+    from tutor.coach.essay import pasted_writing
+
+    message = ("I think it tells me the machine was necessary but not enough by itself. Here's my second revision:\n\n"
+               + PARAGRAPH)
+    assert pasted_writing(message) == PARAGRAPH
+    assert coach.analyse(pasted_writing(message), question=QUESTION).level == "L3"
+    assert pasted_writing("Here's my question: was it 1922?") == "Here's my question: was it 1922?"

@@ -970,7 +970,11 @@ class FactChecker:
             # "allies against Zinoviev": the people after "against" are foes, not allies.
             right = _side_after(low, [m for m in people if against is None or against.start() < ally.end()
                                       or m.end <= against.start()], ally.end())
-            foes = _side_after(low, people, against.end(), 3) if against is not None else []
+            # "allied with Bukharin …, before he turned on Bukharin in 1928": a later clause's enemy is
+            # another claim, with its own year (offline trial 3 read the 1927 alliance as enmity).
+            later = against is not None and bool(re.search(r"\b(?:before|after|until|then|later|when|whose|which)\b|[;,]",
+                                                             low[ally.end():against.start()]))
+            foes = _side_after(low, people, against.end(), 3) if against is not None and not later else []
             if not right and len(left) >= 2:
                 pairs += [(left[i], left[j], "ally") for i in range(len(left)) for j in range(i + 1, len(left))]
             pairs += [(a, b, "ally") for a in left for b in right]

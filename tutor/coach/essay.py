@@ -153,6 +153,25 @@ _REASONING = re.compile(r"\b(?:because|so|therefore|more than|less than|outweigh
                         r"since|as a result|which meant|without|only|main|most)\b", re.I)
 
 
+_LEAD_IN = re.compile(r"^(?P<lead>[^\n]{0,500}?\b(?:here'?s|heres|here is|this is)\b[^:\n]{0,60}:)\s*", re.I | re.S)
+_WRAPPING_QUOTES = "'\"‘’“”"
+
+
+def pasted_writing(message: str) -> str:
+    """The writing in a chat message that introduces it ("I think … Here's my second revision:
+    <paragraph>"): what follows the lead-in, without wrapping quotation marks. The lead-in is talk
+    (the third blind offline trial's revision was marked with it as an empty first paragraph)."""
+    m = _LEAD_IN.match(message.strip())
+    if not m:
+        return message
+    rest = message.strip()[m.end():].strip()
+    if len(rest.split()) < 40:
+        return message
+    if rest[:1] in _WRAPPING_QUOTES and rest[-1:] in _WRAPPING_QUOTES:
+        rest = rest[1:-1].strip()
+    return rest
+
+
 def split_question(text: str) -> tuple[str | None, str]:
     """A leading exam question ("Question: ...", or a short line quoting a view and ending with
     "Assess the validity of this view." or a "?") separated from the essay below it."""
@@ -699,6 +718,7 @@ class EssayCoach:
     def chat_reply(self, session: Session, message: str) -> Reply:
         """The chat's turn for a pasted essay: band and why in one line, then ONE question. With a
         model its checked reading bands the essay and words the turn; the learner records the coaching."""
+        message = pasted_writing(message)
         question, _ = split_question(message)
         if question is None:
             question = self._question_from_history(session)
