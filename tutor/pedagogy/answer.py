@@ -48,8 +48,9 @@ _EMBEDDED = re.compile(r"\b(?:answer(?:ed)?|say|said|tell (?:me|us)|explain(?:ed
                        r"(?P<q>(?:if|whether|who|what|when|why|how|which)\b.+)$", re.I)
 _WAS_I_RIGHT = re.compile(r"\b(?:was|am|were) i (?:right|correct|wrong)\s+(?:about|abt|on|that|with)\s+(?P<c>.+?)"
                           r"(?:\s+or not\b.*)?$", re.I)
-_UNANSWERED = re.compile(r"\b(?:you|u)\s+(?:still\s+)?(?:didn'?t|did not|never|haven'?t|have not|skipped|ignored)\s*"
-                         r"(?:(?:say|answer|tell (?:me|us)|explain|reply)\b|$|\s*(?:my|the|that|it)\b)", re.I)
+_UNANSWERED = re.compile(r"\b(?:you|u)\s+(?:still\s+|just\s+)?(?:didn'?t|did not|never|haven'?t|have not|skipped|ignored)\s*"
+                         r"(?:(?:say|answer|tell (?:me|us)|explain|reply)\b|$|\s*(?:my|the|that|it|both|all|every|"
+                         r"any|what|whether|if)\b)", re.I)
 _GUESS = re.compile(r"^\W*(?:(?:oh+|so|ok|ah+|hmm+|um+|er+|erm+)\W+)*(?:is|was) it\s+(?P<g>[\w' ]{2,30})$", re.I)
 _DONT_GET = re.compile(r"^\W*(?:(?:and|also|but|so)\s+)*(?P<t>(?:the\s+)?[\w' ]{3,40}?),.*\b(?:don'?t|do not|didn'?t)\s+"
                        r"(?:really\s+|quite\s+)?(?:get|understand)\b", re.I)

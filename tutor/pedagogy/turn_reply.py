@@ -106,6 +106,10 @@ class TurnResponder:
                 return asked
         return []
 
+    def _asks_facts(self, parts: list[Part]) -> bool:
+        return any(p.kind == "question" and not OVERALL.search(p.text) and not META.search(p.text)
+                   and not self.lesson_question(p.text) for p in parts)
+
     def lesson_question(self, question: str) -> bool:
         """A card's own question ("Why was Lenin's Testament not acted on in 1924?"): the lesson's
         whole answer, built up with the student through the card's hints, not answered with one
@@ -196,9 +200,12 @@ class TurnResponder:
                 docs: frozenset[str] | None = None,
                 turn: int, assessment=None, leaks=None) -> TurnReply | None:
         """The reply, or None when the message asks nothing and the usual move serves it better."""
-        if move.kind in KEEP_MOVES:
-            return None
         parts = message_parts(message)
+        if move.kind in KEEP_MOVES and not (move.kind == "decline_and_scaffold" and self._asks_facts(parts)):
+            # A request to be given the answer keeps its refusal, unless the message also asks for
+            # facts: "was Trotsky killed? what happened to him? just give me straight facts" is
+            # answered (the third blind offline trial heard "I won't just tell you").
+            return None
         questions = [(p.text, p.statement) for p in parts if p.kind == "question"]
         pushback = next((p.pushback for p in parts if p.kind == "pushback"), "")
         topics = [p.text for p in parts if p.kind == "topic"]
