@@ -933,3 +933,35 @@ def test_relay_trial_11_faithful_readings_pass_the_guards(corpus_home, embedder)
     rctx = ReadingContext(message="sum up please", student_text=student)
     check = [c for c in reading_checks(summary, rctx) if c.name == "summary_in_their_words"][0]
     assert check.passed, check.detail
+
+
+def test_relay_trial_12_faithful_replies_pass_the_guards():
+    """Relay trial 12: a reply quoting the student's own phrase ("packed with his people") was refused
+    as an unfaithful quotation; a reply correcting the student's "they voted to sack him but he
+    refused to go??" in its own words (half its answer's words) was refused as giving away the 13th
+    Congress point."""
+    from tutor.lessons import load_lessons
+    from tutor.pedagogy.checks import CheckContext, run_checks
+    from tutor.settings import PROJECT_ROOT
+
+    lessons = load_lessons(PROJECT_ROOT / "corpus")
+    said = "My teacher says the congresses were packed with his people after the Lenin Enrolment."
+    reply = ('Carr stresses organisation [1], and "packed with his people" overstates the Lenin Enrolment [1]. '
+             "Which evidence would show it?")
+    ctx = CheckContext(passages={1: "Carr stressed organisation; new members tended to follow their secretaries."},
+                       card=None, covered=set(), lessons=lessons, student_said=said)
+    check = [c for c in run_checks(reply, ctx) if c.name == "quotes_faithful"][0]
+    assert check.passed, check.detail
+    ctx.student_said = ""
+    assert not [c for c in run_checks(reply, ctx) if c.name == "quotes_faithful"][0].passed
+
+    card = lessons.get("testament-not-acted-on")
+    answer = ("No: the Testament was read only to the delegations, Zinoviev and Kamenev argued for keeping Stalin, "
+              "Trotsky said nothing, and there was no vote to remove him.")
+    sentence = ("At the 13th Congress in May 1924, Lenin's postscript calling him \"too rude\" was heard only by the "
+                "separate delegations, not the whole congress, and Zinoviev and Kamenev spoke up for keeping him while "
+                "Trotsky said nothing.")
+    bare = CheckContext(passages={}, card=card, covered=set(), lessons=lessons)
+    assert bare.leaks(sentence)  # unasked, it gives the point away
+    answered = CheckContext(passages={}, card=card, covered=set(), lessons=lessons, answers=[answer])
+    assert not answered.leaks(sentence)

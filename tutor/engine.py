@@ -529,6 +529,7 @@ class Tutor:
         ctx = self._context(session, move, numbered)
         # Correcting the student's own wrong fact is not giving the answer away.
         ctx.allowed_text = "\n".join([ctx.allowed_text] + [ev.fact for ev in evidence if ev.finding == "contradicts"])
+        ctx.student_said = "\n".join(t["content"] for t in session.history if t.get("role") == "user")
         ctx.contradicted = ctx.contradicted or any(ev.finding == "contradicts" for ev in evidence)
         ctx.other_card_floor = ANSWER_POINTS  # a fact bearing on the big question is not its answer
         words = list(state.words.get(card.id, {}).values()) if card else []

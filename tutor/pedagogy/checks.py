@@ -43,6 +43,9 @@ class Check:
         return {"name": self.name, "passed": self.passed, "detail": self.detail}
 
 
+ANSWER_SHARE = 0.5
+
+
 @dataclass
 class CheckContext:
     """What a reply is checked against: the shown passages, the card and what the student said."""
@@ -73,6 +76,9 @@ class CheckContext:
     # replies): a sentence that says one of them again is no leak, even where it restates a key
     # point ("Stalin became General Secretary on 3 April 1922…" correcting "after Lenin died").
     answers: list[str] = field(default_factory=list)
+    # Everything the student has written: a quotation of their own words needs no passage (relay
+    # trial 12: "packed with his people", the student's phrase, was refused as unfaithful).
+    student_said: str = ""
     # Passage sentences the offline tutor states as its own answer with their [n] (the corpus is the
     # project's own words): not an unquoted copy.
     stated: list[str] = field(default_factory=list)
@@ -80,8 +86,11 @@ class CheckContext:
     def leaks(self, text: str) -> list[str]:
         """Key points (as card:point) that the text gives away, on the card or the other cards."""
         if self.answers:
+            # Half the answer's content words is the answer said again in the reply's own way (relay
+            # trial 12: "heard only by the separate delegations … Zinoviev and Kamenev spoke up for
+            # keeping him", 54% of its answer, was refused as giving the 13th Congress point away).
             text = " ".join(s for s in re.split(r"(?<=[.!?])\s+", text)
-                            if not any(restates(s, a) for a in self.answers))
+                            if not any(restates(s, a, ANSWER_SHARE) for a in self.answers))
         out = [f"{self.card.id}:{k}" for k in leaked_key_points(text, self.card, self.covered, self.allowed_text)] \
             if self.card else []
         for card, covered in self.other_cards:
@@ -199,7 +208,7 @@ def run_checks(text: str, ctx: CheckContext) -> list[Check]:
         if len(span.split()) < 4:
             continue
         sources = [ctx.passages[n]] if n in ctx.passages else list(ctx.passages.values())
-        if n is None and ctx.allowed_text and _faithful(span, [ctx.allowed_text]):
+        if n is None and (ctx.allowed_text or ctx.student_said) and _faithful(span, [ctx.allowed_text, ctx.student_said]):
             continue  # the student's own words, quoted back (a summary of their points)
         if not _faithful(span, sources):
             unfaithful.append(span[:60])
