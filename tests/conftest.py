@@ -188,6 +188,24 @@ def corpus_home(tmp_path_factory) -> Path:
     return home
 
 
+def home_with_uploads(corpus_home: Path, home: Path, files: list[Path]) -> Path:
+    """A copy of the ingested course at ``home`` with ``files`` uploaded as a teacher would
+    (`tutor ingest` rightly refuses anything under corpus/eval)."""
+    import shutil
+
+    from tutor.auth import local_operator
+    from tutor.embeddings import get_embedder
+    from tutor.library import Library, Upload
+    from tutor.store import Store
+
+    shutil.copytree(corpus_home, home, dirs_exist_ok=True)
+    settings = load_settings(home=home)
+    uploads = [Upload(p.name, p.read_bytes()) for p in files]
+    results = Library(Store(settings, get_embedder(settings))).ingest(local_operator(), uploads)
+    assert [r.line() for r in results if not r.ok] == []
+    return home
+
+
 @pytest.fixture
 def corpus_store(corpus_home, embedder):
     """The shared corpus store, opened for this test (do not write to it)."""

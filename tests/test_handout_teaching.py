@@ -5,13 +5,14 @@ its passages cited, and no true claim called wrong (precision first)."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tutor.pedagogy.answer import message_parts
 from tutor.settings import load_settings
+
+from conftest import home_with_uploads
 
 HANDOUTS = Path(__file__).resolve().parent / "fixtures" / "handouts"
 SULTAN = "sultan-galiev"
@@ -33,18 +34,7 @@ def test_talk_about_the_task_is_not_a_claim():
 class TestHandoutTeaching:
     @pytest.fixture(scope="class")
     def home(self, corpus_home, tmp_path_factory) -> Path:
-        from tutor.auth import local_operator
-        from tutor.embeddings import get_embedder
-        from tutor.library import Library, Upload
-        from tutor.store import Store
-
-        home = tmp_path_factory.mktemp("handout-home")
-        shutil.copytree(corpus_home, home, dirs_exist_ok=True)
-        settings = load_settings(home=home)
-        uploads = [Upload(p.name, p.read_bytes()) for p in sorted(HANDOUTS.glob("*.md"))]
-        results = Library(Store(settings, get_embedder(settings))).ingest(local_operator(), uploads)
-        assert [r.line() for r in results if not r.ok] == []
-        return home
+        return home_with_uploads(corpus_home, tmp_path_factory.mktemp("handout-home"), sorted(HANDOUTS.glob("*.md")))
 
     @pytest.fixture(scope="class")
     def tutor(self, home, embedder):

@@ -17,6 +17,8 @@ import pytest
 from openai_server import openai_server  # noqa: F401 - a fixture
 from tutor.settings import load_settings
 
+from conftest import home_with_uploads
+
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 TEACHER_DOCS = CORPUS / "eval" / "teacher_documents"
 GROUNDED_FLOOR = 0.9
@@ -27,19 +29,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def teacher_home(corpus_home, tmp_path_factory) -> Path:
     """The ingested course plus the six teacher documents (nothing drafted or published)."""
-    from tutor.auth import local_operator
-    from tutor.embeddings import get_embedder
-    from tutor.library import Library, Upload
-    from tutor.store import Store
-
-    home = tmp_path_factory.mktemp("teacher-home")
-    shutil.copytree(corpus_home, home, dirs_exist_ok=True)
-    settings = load_settings(home=home)
-    # Uploaded as a teacher would: `tutor ingest` rightly refuses anything under corpus/eval.
-    uploads = [Upload(p.name, p.read_bytes()) for p in sorted(TEACHER_DOCS.glob("*.md"))]
-    results = Library(Store(settings, get_embedder(settings))).ingest(local_operator(), uploads)
-    assert [r.line() for r in results if not r.ok] == []
-    return home
+    return home_with_uploads(corpus_home, tmp_path_factory.mktemp("teacher-home"), sorted(TEACHER_DOCS.glob("*.md")))
 
 
 def _tutor(home: Path, embedder):
