@@ -170,3 +170,20 @@ def test_a_yes_no_question_made_of_a_cards_words_is_answered_not_taken_for_the_c
     [reply] = _talk(tutor, "did stalin kill zinoviev and kamenev in the 1920s?")
     assert reply.text.startswith("No")
     assert "politically" in reply.text
+
+
+def test_a_fight_between_the_leaders_is_the_course_not_off_it(tutor):
+    """Offline trial 3: "Why was it such a big fight between the leaders…?" matched the frame for
+    "who would win a fight between…" and a question about NEP was sent off the course."""
+    [reply] = _talk(tutor, "Hi! I'm studying the power struggle after Lenin for AP Euro. First thing: I don't really "
+                           "get NEP. Why was it such a big fight between the leaders if Lenin had already brought it in?")
+    assert reply.move.get("act") != "off_topic" and "outside what I can help" not in reply.text, reply.text
+    [reply] = _talk(tutor, "who would win a fight between stalin and napoleon")
+    assert reply.move.get("act") == "off_topic"
+
+
+def test_a_request_for_straight_facts_gets_the_facts(tutor):
+    """Offline trial 3: "was trotsky killed? what happened to him? just give me straight facts" heard
+    "I won't just tell you"; facts are never held back, only the argument."""
+    [reply] = _talk(tutor, "ugh just give me straight facts. did stalin kill zinoviev and kamenev in the 1920s?")
+    assert "I won't" not in reply.text and "politically" in reply.text, reply.text

@@ -55,7 +55,7 @@ _GUESS = re.compile(r"^\W*(?:(?:oh+|so|ok|ah+|hmm+|um+|er+|erm+)\W+)*(?:is|was) 
 _DONT_GET = re.compile(r"^\W*(?:(?:and|also|but|so)\s+)*(?P<t>(?:the\s+)?[\w' ]{3,40}?),.*\b(?:don'?t|do not|didn'?t)\s+"
                        r"(?:really\s+|quite\s+)?(?:get|understand)\b", re.I)
 _BACK_TO = re.compile(r"\b(?:back to|about|abt)\s+(?P<t>(?:the\s+)?[\w']+(?:\s+[\w']+){0,3})\W*$", re.I)
-_WANTS_TO_KNOW = re.compile(r"\b(?:don'?t|do not|didn'?t)\s+(?:really\s+|quite\s+|even\s+)?(?:get|know|understand|see)\s+"
+_WANTS_TO_KNOW = re.compile(r"\b(?:don'?t|do not|didn'?t)\s+(?:(?:really|quite|even|actually|fully)\s+){0,2}(?:get|know|understand|see)\s+"
                             r"(?P<q>(?:who|what|why|how|when|where|which|whether|if)\b.+)$", re.I)
 _PRONOUN = re.compile(r"\b(it|that|this|they|them)\b", re.I)
 _TOPIC_LEAD = re.compile(r"^\W*(?:(?:ok(?:ay)?|but|and|also|so|please|wait|actually|fine|and also|going back to|"

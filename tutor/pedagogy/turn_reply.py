@@ -107,8 +107,8 @@ class TurnResponder:
         return []
 
     def _asks_facts(self, parts: list[Part]) -> bool:
-        return any(p.kind == "question" and not OVERALL.search(p.text) and not META.search(p.text)
-                   and not self.lesson_question(p.text) for p in parts)
+        return any(p.kind == "question" and not OVERALL.search(p.text) and not self.lesson_question(p.text)
+                   and not (META.search(p.text) and not re.search(r"\b(?:explain|tell)\b", p.text, re.I)) for p in parts)
 
     def lesson_question(self, question: str) -> bool:
         """A card's own question ("Why was Lenin's Testament not acted on in 1924?"): the lesson's
