@@ -965,3 +965,24 @@ def test_relay_trial_12_faithful_replies_pass_the_guards():
     assert bare.leaks(sentence)  # unasked, it gives the point away
     answered = CheckContext(passages={}, card=card, covered=set(), lessons=lessons, answers=[answer])
     assert not answered.leaks(sentence)
+
+
+def test_relay_trial_13_a_question_answered_is_not_an_unjudged_claim(corpus_home, embedder):
+    """Relay trial 13: "what exactly happened with the Testament in May 1924 - was it read to the full
+    13th Congress …?" was answered in the Reading, yet refused as a claim left unjudged."""
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+
+    tutor = _offline_tutor(corpus_home, embedder)
+    said = ("Two questions though. First, factually: what exactly happened with the Testament in May 1924 - was it "
+            "read to the full 13th Congress or just to delegation heads, and was there an actual vote not to publish it?")
+    evidence = tutor.evidence(said)
+    assert [ev for ev in evidence if ev.finding == "contradicts"]
+    ctx = ReadingContext(message=said, evidence=evidence, judge=lambda t: tutor.evidence(t, numbered=False))
+    answered = _reading("It was read to each delegation, not the full congress [1]. Why did that help Stalin?",
+                        questions=[("what exactly happened with the Testament in May 1924 - was it read to the full "
+                                    "13th Congress or just to delegation heads, and was there an actual vote not to "
+                                    "publish it?", "Read to each delegation separately, not to the full congress.")])
+    check = [c for c in reading_checks(answered, ctx) if c.name == "verdicts_match_evidence"][0]
+    assert check.passed, check.detail
+    ignored = _reading("Good questions. Why did that help Stalin [1]?")
+    assert not [c for c in reading_checks(ignored, ctx) if c.name == "verdicts_match_evidence"][0].passed

@@ -497,7 +497,8 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
         if ev.finding == "contradicts" and not ev.key.startswith("order.") \
                 and not (ev.key.startswith("timeline.") and _NEGATED.search(ev.sentence)) \
                 and not any(_bears_on(c, ev, ctx, f) or _corrects_sentence(c, ev, ctx)
-                                                   for c, f in zip(reading.claims, findings)):
+                                                   for c, f in zip(reading.claims, findings)) \
+                and not _answered_question(ev.sentence, reading):
             against.append(f"the student's claim \"{ev.sentence[:80]}\" is not judged, and the evidence "
                            f"{ev.id} contradicts it: {ev.fact} (source: {ev.source}). Judge it and correct it first")
     checks.append(Check("verdicts_match_evidence", not against, "; ".join(against)))
@@ -592,6 +593,18 @@ _WEIGHING = re.compile(r"\b(?:matter(?:ed|s)?|(?:more|most|less|as) (?:important
 def _content(text: str) -> set[str]:
     return {w[:6] for w in re.findall(r"[a-z0-9]+", text.lower())
             if (len(w) >= 4 or w.isdigit()) and w not in _STOP}
+
+
+def _answered_question(sentence: str, reading: Reading) -> bool:
+    """The evidence is about a question of the student's that the Reading answers: a question is
+    never judged as a claim (relay trial 13: "what exactly happened with the Testament in May 1924 -
+    was it read to the whole congress?" was answered, yet refused as an unjudged claim)."""
+    if "?" not in sentence and not _ASKING.match(sentence.strip()):
+        return False
+    plain = _plain(sentence)
+    return any(q.answer.strip() and (fuzz.partial_ratio(_plain(q.text), plain) >= QUOTE_FIDELITY
+                                     or fuzz.partial_ratio(plain, _plain(q.text)) >= QUOTE_FIDELITY)
+               for q in reading.student_questions)
 
 
 def _answer_given(answer: str, before: str) -> bool:
