@@ -986,3 +986,20 @@ def test_relay_trial_13_a_question_answered_is_not_an_unjudged_claim(corpus_home
     assert check.passed, check.detail
     ignored = _reading("Good questions. Why did that help Stalin [1]?")
     assert not [c for c in reading_checks(ignored, ctx) if c.name == "verdicts_match_evidence"][0].passed
+
+
+def test_the_passages_the_last_reply_cited_are_shown_again_for_a_follow_up(openai_server, corpus_home,  # noqa: F811
+                                                                           embedder):
+    """Relay trials 10-13: a follow-up ("so when did he actually go?") could not cite the passage the
+    last reply had quoted once the new search dropped it; the model said "not in my sources"."""
+    first = reading(reply="He was exiled to Alma-Ata in January 1928 [1]. Why might Stalin not kill him?")
+    second = reading(reply="Deported to Turkey in February 1929 [1]. What did exile cost him?")
+    openai_server.script("json:" + first, "json:" + second)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    session = tutor.new_session()
+    reply = tutor.reply(session, "when was trotsky exiled to alma-ata?")
+    cited = [c.text[:120] for c in reply.citations]
+    assert cited, reply.notice
+    tutor.reply(session, "ok. and what did bukharin think about the NEP and the peasants?")
+    shown = json.dumps(_passages(openai_server.requests[-1]), ensure_ascii=False)
+    assert all(text in shown for text in cited), cited

@@ -68,6 +68,7 @@ MARK_REQUEST = re.compile(r"\b(?:what|which) (?:mark|grade|level|band|score)\b|\
                           r"\b(?:mark|grade) (?:this|it|that|my)\b", re.I)
 MIN_MARKED_WORDS = 40  # the essay coach reads 40 words or more
 MARK_PART_WORDS = 15  # a message this long that asks nothing is a part of the student's writing
+CARRIED = 2  # passages the last reply cited, shown again to the model for a follow-up
 MAX_MARKED_PARTS = 6  # an essay written in parts: its paragraphs over the last messages
 WHOLE_ESSAY_WORDS = 150  # a message this long is a whole piece of writing, marked alone
 NOTHING_TO_MARK = ("I can give a level only to writing of 40 words or more, such as a paragraph or a whole essay. "
@@ -523,7 +524,7 @@ class Tutor:
         reply, or None and the notice saying why the offline tutor answers; and the guard log."""
         state = session.learner
         card = move.card
-        shown = self._for_questions(message, passages[:4])
+        shown = self._carried(session, self._for_questions(message, passages[:4]))
         numbered = {n: p.text for n, p in enumerate(shown, start=1)}
         evidence = self.evidence(message)
         ctx = self._context(session, move, numbered)
@@ -583,6 +584,17 @@ class Tutor:
                                  "evidence": [ev.as_dict() for ev in evidence]}
         return Reply(outcome.text, self._citations(outcome.text, shown), info, card.id if card else None, checks,
                      self.mode, act.kind, notice, shown, guards=outcome.guard_log()), None, outcome.guard_log()
+
+    def _carried(self, session: Session, shown: list[Passage]) -> list[Passage]:
+        """The turn's passages, plus those the last reply cited (at most CARRIED): a follow-up ("so
+        when did he actually go?") is about what was just said, and the model could not cite it once
+        the new search dropped it (the model's note in relay trials 10-13)."""
+        last = next((t for t in reversed(session.history[:-1]) if t.get("role") == "assistant"), None)
+        ids = [c.get("passage_id") for c in (last or {}).get("citations") or [] if c.get("passage_id")]
+        ids = [i for i in dict.fromkeys(ids) if all(p.id != i for p in shown)][:CARRIED]
+        if not ids or not hasattr(self.retriever, "store"):
+            return shown
+        return shown + [p for p in self.retriever.store.get_passages(ids) if p is not None]
 
     def _for_questions(self, message: str, shown: list[Passage]) -> list[Passage]:
         """The turn's passages, plus the best passage for each of the student's own questions that
