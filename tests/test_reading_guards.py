@@ -1003,3 +1003,21 @@ def test_the_passages_the_last_reply_cited_are_shown_again_for_a_follow_up(opena
     tutor.reply(session, "ok. and what did bukharin think about the NEP and the peasants?")
     shown = json.dumps(_passages(openai_server.requests[-1]), ensure_ascii=False)
     assert all(text in shown for text in cited), cited
+
+
+def test_relay_trial_14_on_someones_side_is_an_alliance(corpus_home, embedder):
+    """Relay trial 14: "zinoviev and kamenev were on trotskys side in 1923 against stalin", judged
+    wrong, was refused because only Trotsky-against-Stalin was read (supported); the side taken is
+    now read as an alliance, contradicted in 1923."""
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+
+    tutor = _offline_tutor(corpus_home, embedder)
+    said = "zinoviev and kamenev were on trotskys side in 1923 against stalin right"
+    ctx = ReadingContext(message=said, evidence=tutor.evidence(said), judge=lambda t: tutor.evidence(t, numbered=False))
+    claim = "zinoviev and kamenev were on trotskys side in 1923 against stalin"
+    wrong = _reading("No: they were with Stalin against Trotsky [1]. Why?",
+                     claims=[(claim, "wrong", "", "In 1923 they were in the triumvirate with Stalin.")])
+    check = [c for c in reading_checks(wrong, ctx) if c.name == "verdicts_match_evidence"][0]
+    assert check.passed, check.detail
+    praised = _reading("Yes [1]. Why?", claims=[(claim, "right", "", "")])
+    assert not [c for c in reading_checks(praised, ctx) if c.name == "verdicts_match_evidence"][0].passed

@@ -375,7 +375,8 @@ _REMOVED = re.compile(r"\b(?:removed|sacked|lost|loses|dismissed|ousted|replaced
 _HELD = re.compile(r"\b(?:was|were|is|as|been|being|had|has|held|hold|holds|served|became|made|appointed|elected|named|chosen|"
                    r"promoted|took over|given|got|the|led|ran|run|runs|headed|head|chaired|controlled|boss|"
                    r"in charge|installed|rose to|stayed|remained|still|kept|edit|edited|editing|edits|'s)\b")
-_ALLY = re.compile(r"\b(?:allied|allies|ally|alliance|allying|sided|side with|on the side of|same side|joined "
+# "were on trotskys side": the cue is "on", so the person whose side it is comes after it (relay trial 14).
+_ALLY = re.compile(r"\b(?:on(?=\s+[a-z]+'?s\s+side\b)|allied|allies|ally|alliance|allying|sided|side with|on the side of|same side|joined "
                    r"(?:forces )?with|joined|worked with|working with|backed|backing|supported|supporting|together "
                    r"with|united with|teamed|bloc with|in league with|partner(?:ed|s)?|partnership|friends with|"
                    r"aligned|alongside|stood with|stood by|voted with|coalition|cooperated|collaborated|"
