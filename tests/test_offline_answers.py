@@ -187,3 +187,17 @@ def test_a_request_for_straight_facts_gets_the_facts(tutor):
     "I won't just tell you"; facts are never held back, only the argument."""
     [reply] = _talk(tutor, "ugh just give me straight facts. did stalin kill zinoviev and kamenev in the 1920s?")
     assert "I won't" not in reply.text and "politically" in reply.text, reply.text
+
+
+def test_a_confirmation_names_what_it_confirms_and_a_date_alone_confirms_no_more(tutor):
+    """Offline trial 4: "Yes, that's correct." after an answer about the Georgian affair read as a yes
+    to "was it Stalin who ordered the Romanovs executed?"; "You're right: 13th Party Congress" confirmed
+    a whole claim on the congress's date."""
+    from tutor.pedagogy.answer import Answerer
+
+    [reply] = _talk(tutor, "the ban on factions meant you could be accused of factionalism if you organised a group, right?")
+    assert not re.search(r"(?:^|\. )(?:That's right|Yes, that's correct|Correct)\.", reply.text), reply.text
+    answerer: Answerer = tutor.responder.answerer
+    decided = answerer.decide("was the Testament read out at the 13th Congress in 1924 and did the delegates "
+                              "just choose to ignore it?")
+    assert decided is None or decided[0] != "yes", decided

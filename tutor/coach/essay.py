@@ -153,7 +153,8 @@ _REASONING = re.compile(r"\b(?:because|so|therefore|more than|less than|outweigh
                         r"since|as a result|which meant|without|only|main|most)\b", re.I)
 
 
-_LEAD_IN = re.compile(r"^(?P<lead>[^\n]{0,500}?\b(?:here'?s|heres|here is|this is)\b[^:\n]{0,60}:)\s*", re.I | re.S)
+_LEAD_IN = re.compile(r"^(?P<lead>.{0,500}?\b(?:here'?s|heres|here is|here it is|this is)\b[^:\n]{0,60}:)\s*",
+                      re.I | re.S)
 _WRAPPING_QUOTES = "'\"‘’“”"
 
 

@@ -231,6 +231,7 @@ _LEANS_ON = re.compile(r"^(?:another|a (?:second|third|fourth|further)|one (?:vi
 _BECAUSE = re.compile(r"\b(because|reasons?|feared|fears?|since|so that|in order to|hoped|wanted|thought|saw (?:him|it) as)\b",
                       re.I)
 _EVERYWHERE = frozenset({"stalin", "lenin", "parti", "party", "power"})
+BARE_EVENT_WORDS = 8  # a dated event and no more ("Lenin died in January 1924"): its date is the claim
 STATED_MIN = 0.34   # below this the best sentence is only "the closest the sources come"
 
 
@@ -346,7 +347,11 @@ class Answerer:
         bad = [v for v in verdicts if v.status == "contradicted" and v.correct and on_point(v.correct)]
         if bad:
             return "no", _sentence(bad[0].correct)
-        good = [v for v in verdicts if v.status == "supported" and on_point(v.correct or v.passage)]
+        # A timeline match supports only the date of a bare event: "was the Testament read out at the
+        # 13th Congress in 1924 and the delegates just chose to ignore it?" is not answered "yes" by the
+        # congress's date (the fourth blind offline trial).
+        good = [v for v in verdicts if v.status == "supported" and on_point(v.correct or v.passage)
+                and (v.kind != "happened_in" or len(statement.split()) <= BARE_EVENT_WORDS)]
         if good and not any(v.status == "contradicted" for v in verdicts):
             return "yes", _sentence(good[0].correct or good[0].passage)
         return None

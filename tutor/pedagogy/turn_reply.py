@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tutor.pedagogy.answer import _BECAUSE, Answer, Answerer, Part, claim_text, focus_terms, message_parts
+from tutor.pedagogy.answer import _BECAUSE, BARE_EVENT_WORDS, Answer, Answerer, Part, claim_text, focus_terms, message_parts
 from tutor.pedagogy.compose import Citation, asks_the_same
 from tutor.pedagogy.document_check import DocumentCheck
 from tutor.pedagogy.passage_plan import is_plan
@@ -186,6 +186,8 @@ class TurnResponder:
             quoting = bool(re.search(r"\b(said|say|says|wrote|write|called|call|quote|phrase|words?)\b", c, re.I))
             people = self._people(c)
             good = [v for v in verdicts if v.status == "supported" and on_point(v.correct or v.passage)
+                    # a date found on the timeline confirms the date of a bare event, not the claim around it
+                    and (v.kind != "happened_in" or len(c.split()) <= BARE_EVENT_WORDS)
                     and (quoting or v.kind not in _QUOTE_KINDS)
                     # Every person the claim names must be in the supporting fact: "Stalin and Trotsky were
                     # allies against Zinoviev" is not confirmed by a fact about Stalin and Zinoviev.
@@ -360,7 +362,7 @@ class TurnResponder:
         if v.verdict == "right":
             if v.fact:
                 return _fill(_pick(guard, self.t["right_fact"], turn), fact=v.fact, said=said)
-            return _pick(guard, self.t["right"], turn)
+            return _fill(_pick(guard, self.t["right"], turn), said=said)
         strict = (lambda t: bool(leaks(t, 0))) if leaks is not None else None
         a = self.answerer.answer(v.text, passages, avoid=given, leaks=strict, docs=docs)
         if '"' in a.sentence:
