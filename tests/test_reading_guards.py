@@ -1021,3 +1021,36 @@ def test_relay_trial_14_on_someones_side_is_an_alliance(corpus_home, embedder):
     assert check.passed, check.detail
     praised = _reading("Yes [1]. Why?", claims=[(claim, "right", "", "")])
     assert not [c for c in reading_checks(praised, ctx) if c.name == "verdicts_match_evidence"][0].passed
+
+
+def test_relay_trial_15_faithful_readings_pass_the_guards(corpus_home, embedder):
+    """Relay trial 15: "needed Stalin as a counterweight to Trotsky in the triumvirate" read Trotsky as
+    one of the triumvirate; the reply's own correction "the United Opposition only formed in 1926
+    (1923 was the Declaration of the 46)" matched the misconception it corrects; questions about the
+    student's essay plan and about Edinburgh castle were held to need "an answer from the passages"."""
+    from tutor.lessons import load_lessons
+    from tutor.pedagogy.checks import CheckContext, ReadingContext, asserted_errors, reading_checks
+    from tutor.settings import PROJECT_ROOT
+
+    tutor = _offline_tutor(corpus_home, embedder)
+    said = "Zinoviev and Kamenev needed Stalin as a counterweight to Trotsky in the triumvirate"
+    assert not [ev for ev in tutor.evidence(said) if ev.finding == "contradicts"]
+    assert [ev for ev in tutor.evidence("Trotsky was in the triumvirate") if ev.finding == "contradicts"]
+
+    ctx = CheckContext(passages={}, card=None, covered=set(), lessons=load_lessons(PROJECT_ROOT / "corpus"))
+    assert asserted_errors("The United Opposition only formed in 1926 (1923 was the Declaration of the 46) [4].", ctx) == []
+    assert asserted_errors("The United Opposition formed in 1924.", ctx)
+
+    passages = {1: "Zinoviev and Kamenev feared Trotsky, the creator of the Red Army, far more than Stalin."}
+    message = "is that a decent essay structure? also is it worth seeing the castle in edinburgh? who did they fear?"
+    rctx = ReadingContext(message=message, passages=passages)
+    reply = _reading("Edinburgh is off our topic, and a list of events tells the story rather than arguing. "
+                     "They feared Trotsky, who built the Red Army [1]. Which factor will you lead with?",
+                     questions=[("is that a decent essay structure?", "Not yet: organise it by factors."),
+                                ("is it worth seeing the castle in edinburgh?", "Off our topic."),
+                                ("who did they fear?", "Trotsky, who built the Red Army [1].")])
+    check = [c for c in reading_checks(reply, rctx) if c.name == "answers_question"][0]
+    assert check.passed, check.detail
+    silent = _reading("Which factor will you lead with [1]?",
+                      questions=[("who did they fear?", "Trotsky, who built the Red Army [1].")])
+    assert not [c for c in reading_checks(silent, rctx) if c.name == "answers_question"][0].passed

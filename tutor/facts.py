@@ -1062,7 +1062,10 @@ class FactChecker:
             # one of the group (relay trial 11).
             targets = {m.id for m in people if m.end <= gm.start
                        and re.search(r"(?:\bturn(?:ed|s)? on|\bagainst|\battack(?:ed|s)?|\bchalleng(?:ed|es|e)|"
-                                     r"\bdefeat(?:ed|s)?|\bopposed?|\bbeat)\s+$", low[max(0, m.start - 25):m.start])}
+                                     r"\bdefeat(?:ed|s)?|\bopposed?|\bbeat|"
+                                     # "a counterweight to Trotsky in the triumvirate" (relay trial 15)
+                                     r"\b(?:counterweight|counter-weight|balance|check|threat|rival|alternative)s? to)\s+$",
+                                     low[max(0, m.start - 25):m.start])}
             before = [pid for pid in before if pid not in targets]
             after = []
             first_after = next((m for m in people if m.start >= gm.end), None)

@@ -523,7 +523,7 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
                   # A request about the talk itself ("can we switch for a sec", relay trial 5) is
                   # answered by doing it: only a factual answer must be there in words.
                   if q.answer.strip() and _factual(q.text) and not _TALK.search(q.text)
-                  and not _answer_given(q.answer, before)]
+                  and _about_the_course(q.text, ctx) and not _answer_given(q.answer, before)]
         missed += [f"the student asked \"{q.text[:80]}\", a factual question, and it has no answer: give a direct "
                    "short answer from the passages (only the overall judgement is left to the student)"
                    for q in reading.student_questions if not q.answer.strip() and _factual(q.text)]
@@ -593,6 +593,25 @@ _WEIGHING = re.compile(r"\b(?:matter(?:ed|s)?|(?:more|most|less|as) (?:important
 def _content(text: str) -> set[str]:
     return {w[:6] for w in re.findall(r"[a-z0-9]+", text.lower())
             if (len(w) >= 4 or w.isdigit()) and w not in _STOP}
+
+
+_OWN_WORK = re.compile(r"\b(?:essay|structure|paragraphs?|plan|mark|level|grade|conclusion|intro(?:duction)?|"
+                       r"thesis|argument)\b", re.I)
+
+
+def _about_the_course(question: str, ctx: ReadingContext) -> bool:
+    """A factual question about the history, which the passages answer: not one about the student's
+    own work ("is that a decent essay structure?") or off the course ("is it worth seeing the
+    castle?"), which relay trial 15 refused for lacking "an answer from the passages"."""
+    if _OWN_WORK.search(question):
+        return False
+    words = {w for w in re.findall(r"[a-z]{4,}", question.lower())} - _STOP_WORDS
+    course = " ".join(ctx.passages.values()).lower()
+    return not words or not course or any(w in course for w in words)
+
+
+_STOP_WORDS = frozenset("""that this what when where which with were was have been from they them their there then
+than does didn your just about into like really even also only some more most very much would could should""".split())
 
 
 def _answered_question(sentence: str, reading: Reading) -> bool:
