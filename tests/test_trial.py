@@ -66,3 +66,22 @@ def test_tally_counts_the_scorers_lines(tmp_path, capsys):
 def test_tally_without_scores_says_what_is_missing(tmp_path, capsys):
     assert main(["tally", str(tmp_path)]) == 2
     assert "scores/NAME.jsonl" in capsys.readouterr().err
+
+
+def test_replay_says_a_trials_messages_again_to_a_fresh_tutor(corpus_home, tmp_path, monkeypatch, capsys):
+    """The scored trials are training data: `replay` sends each transcript's student messages to the
+    current tutor and prints the old reply beside the new one."""
+    folder = tmp_path / "trial"
+    folder.mkdir()
+    (folder / "ansel.jsonl").write_text(json.dumps({"turn": 1, "student": "who was Kirov?", "tutor": "OLD REPLY"}) + "\n"
+                                        + json.dumps({"turn": 2, "student": "and when was that?", "tutor": "OLD 2"}) + "\n")
+    (folder / "other.jsonl").write_text(json.dumps({"turn": 1, "student": "hello", "tutor": "x"}) + "\n")
+    monkeypatch.setenv("TUTOR_HOME", str(corpus_home))
+    monkeypatch.setenv("TUTOR_LLM", "offline")
+    monkeypatch.setenv("TUTOR_RATE_LIMIT_PER_MINUTE", "0")
+    out = tmp_path / "replayed"
+    assert main(["replay", str(folder), "--out", str(out), "--only", "ansel"]) == 0
+    printed = capsys.readouterr().out
+    assert "BEFORE:  OLD REPLY" in printed and "AFTER:" in printed and "Kirov" in printed
+    rows = [json.loads(line) for line in (out / "ansel.jsonl").read_text().splitlines()]
+    assert [r["turn"] for r in rows] == [1, 2] and not (out / "other.jsonl").exists()
