@@ -1054,3 +1054,34 @@ def test_relay_trial_15_faithful_readings_pass_the_guards(corpus_home, embedder)
     silent = _reading("Which factor will you lead with [1]?",
                       questions=[("who did they fear?", "Trotsky, who built the Red Army [1].")])
     assert not [c for c in reading_checks(silent, rctx) if c.name == "answers_question"][0].passed
+
+
+def test_relay_trial_16_faithful_readings_pass_the_guards(corpus_home, embedder):
+    """Relay trial 16: a what-if ("with the Testament read to the full congress rather than delegation
+    by delegation") and a denial ("Nor was the Testament read to the whole congress") read as the
+    misconception; "the postscript said trotsky should take over from stalin as general secretary",
+    judged wrong, held supported by Stalin's own post."""
+    from tutor.lessons import load_lessons
+    from tutor.pedagogy.checks import CheckContext, ReadingContext, asserted_errors, reading_checks
+    from tutor.settings import PROJECT_ROOT
+
+    lessons = load_lessons(PROJECT_ROOT / "corpus")
+    what_if = ("Realistically it needed Trotsky, Zinoviev and Kamenev to act together and, with the Testament read to "
+               "the full congress rather than delegation by delegation, Stalin might have gone.")
+    assert not lessons.misconceptions_in(what_if)
+    assert lessons.misconceptions_in("the testament was read to the whole congress")
+    ctx = CheckContext(passages={}, card=None, covered=set(), lessons=lessons)
+    assert asserted_errors("Nor was the Testament read to the whole congress: it went to each delegation [4].", ctx) == []
+
+    tutor = _offline_tutor(corpus_home, embedder)
+    said = "the postscript said trotsky should take over from stalin as general secretary"
+    rctx = ReadingContext(message=said, evidence=tutor.evidence(said), judge=lambda t: tutor.evidence(t, numbered=False))
+    wrong = _reading("No: it asked for Stalin's removal and named no successor [1]. Why?",
+                     claims=[(said, "wrong", "", "The postscript asked for Stalin's removal and named no successor.")])
+    check = [c for c in reading_checks(wrong, rctx) if c.name == "verdicts_match_evidence"][0]
+    assert check.passed, check.detail
+    # Support that names everyone in the claim still vetoes a "wrong".
+    said = "Stalin was General Secretary from 1922"
+    rctx = ReadingContext(message=said, evidence=tutor.evidence(said), judge=lambda t: tutor.evidence(t, numbered=False))
+    wrong = _reading("No [1]. Why?", claims=[(said, "wrong", "", "He was not.")])
+    assert not [c for c in reading_checks(wrong, rctx) if c.name == "verdicts_match_evidence"][0].passed

@@ -318,7 +318,7 @@ def asserted_errors(text: str, ctx: CheckContext) -> list[str]:
     return found
 
 
-_DENIES = re.compile(r"\b(?:not|never|no)\b|n't\b", re.I)
+_DENIES = re.compile(r"\b(?:not|never|no|nor)\b|n't\b", re.I)  # "Nor was the Testament read to the whole congress"
 
 
 def failures(checks: list[Check]) -> list[Check]:
@@ -408,6 +408,13 @@ def _wholly_supported(claim, ctx: ReadingContext) -> bool:
     return True
 
 
+_PEOPLE = re.compile(r"\b(stalin|trotsk|zinoviev|kamenev|bukharin|rykov|tomsky|lenin|kirov|molotov|frunze)", re.I)
+
+
+def _people_in(text: str) -> set[str]:
+    return {m.group(1).lower() for m in _PEOPLE.finditer(text)}
+
+
 def _years(text: str) -> set[str]:
     return set(re.findall(r"\b1[89]\d\d\b", text))
 
@@ -489,7 +496,11 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
             ev = contradicted[0]
             against.append(f"\"{claim.text[:80]}\" was judged right, but the evidence contradicts it: "
                            f"{ev.fact} (source: {ev.source}). Judge it wrong and correct it")
-        elif claim.verdict == "wrong" and supported and not contradicted and _wholly_supported(claim, ctx):
+        elif claim.verdict == "wrong" and supported and not contradicted and _wholly_supported(claim, ctx) \
+                and _people_in(claim.text) <= _people_in(supported[0].fact):
+            # Support that leaves out someone the claim names is about part of it: "the postscript said
+            # trotsky should take over from stalin as general secretary" is not made right by Stalin's
+            # own post (relay trial 16).
             ev = supported[0]
             against.append(f"\"{claim.text[:80]}\" was judged wrong, but the evidence supports it: "
                            f"{ev.fact} (source: {ev.source}). Judge it right")
