@@ -140,6 +140,8 @@ def test_student_style_claim_set_floors(facts, embedder):
     "and Kamenev backed Stalin staying on.",
     # earlier offline trials: a year belongs to the item after "or", and a list's year to its own item
     "He didn't use them at the 12th Congress or over the Testament in May 1924.",
+    # relay trial 16: looking like the heir is not being named one
+    "for the funeral stalin could look like lenins chosen heir, he was a pallbearer",
     # relay trial 12: the 13th Conference, not the October 1923 plenum
     "the 13th Conference in January 1924 condemned them as a factional deviation",
     # offline trial 3: the 1927 alliance is not the later clause's enmity

@@ -364,6 +364,8 @@ _OTHER_SUBJECT = re.compile(r"[;:()]|\b(?:than|because|but|which|when|while|whos
                             r"opponents?|followers?|men|rivals?|critics?|enemies|friends?|nominees?|people|"
                             r"delegates?|protégés?|proteges?|clients?|machine|absence|funeral|death|backing|support)\b")
 _POSSESSIVE_TAIL = re.compile(r"^'s?\b")
+_APPEARS = re.compile(r"\b(?:look(?:s|ed|ing)? like|seem(?:s|ed)?|appear(?:s|ed)?|as if|as though|portray(?:s|ed)?|"
+                      r"present(?:s|ed)? (?:himself|itself)|pose[sd]? as|image)\b")
 # "Max Eastman's account of the Testament" (relay trial 10): his writing about the document, not the document.
 _ABOUT_IT = re.compile(r"\b(?:accounts?|version|story|report|copy|copies|publication|leak|summary|reading|"
                        r"interpretation|book|articles?|use|handling|suppression|treatment|memoirs?|history)\s+"
@@ -661,7 +663,9 @@ class FactChecker:
             if d.relation == "elected_by_people":
                 hit = bool(_ELECTED_BY_PEOPLE.search(low)) and (d.subject in people or not people)
             elif d.relation == "named_successor":
-                hit = bool(_SUCCESSOR.search(low))
+                # "Stalin could look like Lenin's chosen heir" is about appearances, which is true
+                # (relay trial 16's offline fallback called it wrong).
+                hit = bool(_SUCCESSOR.search(low)) and not _APPEARS.search(low)
             elif d.relation == "signed_46":
                 signed = _SIGNED.search(low)
                 hit = bool(signed) and ("46" in low or "forty-six" in low) and "trotsky" in _side_before(
