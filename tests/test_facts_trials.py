@@ -140,6 +140,9 @@ def test_student_style_claim_set_floors(facts, embedder):
     "and Kamenev backed Stalin staying on.",
     # earlier offline trials: a year belongs to the item after "or", and a list's year to its own item
     "He didn't use them at the 12th Congress or over the Testament in May 1924.",
+    # relay trial 17: a denied action is not a denied enmity; a what-if vote is no claim of election
+    "Trotsky chose not to attack Stalin over Georgia",
+    "probably who sat in the hall because even with the label they couldve won a vote",
     # relay trial 16: looking like the heir is not being named one
     "for the funeral stalin could look like lenins chosen heir, he was a pallbearer",
     # relay trial 12: the 13th Conference, not the October 1923 plenum

@@ -364,6 +364,7 @@ _OTHER_SUBJECT = re.compile(r"[;:()]|\b(?:than|because|but|which|when|while|whos
                             r"opponents?|followers?|men|rivals?|critics?|enemies|friends?|nominees?|people|"
                             r"delegates?|protégés?|proteges?|clients?|machine|absence|funeral|death|backing|support)\b")
 _POSSESSIVE_TAIL = re.compile(r"^'s?\b")
+_WHAT_IF = re.compile(r"\b(?:could|would|might|should|couldve|wouldve|mightve|if)\b|(?:could|would|might)n?'?t?'?ve\b")
 _APPEARS = re.compile(r"\b(?:look(?:s|ed|ing)? like|seem(?:s|ed)?|appear(?:s|ed)?|as if|as though|portray(?:s|ed)?|"
                       r"present(?:s|ed)? (?:himself|itself)|pose[sd]? as|image)\b")
 # "Max Eastman's account of the Testament" (relay trial 10): his writing about the document, not the document.
@@ -661,7 +662,11 @@ class FactChecker:
                 out.append(self._denial_verdict(d, sentence, local))
                 continue
             if d.relation == "elected_by_people":
-                hit = bool(_ELECTED_BY_PEOPLE.search(low)) and (d.subject in people or not people)
+                found = _ELECTED_BY_PEOPLE.search(low)
+                # "even with the label they could've won a vote": a what-if about the rivals, not a
+                # claim that Stalin was elected (relay trial 17).
+                hit = bool(found) and (d.subject in people or not people) and not _WHAT_IF.search(
+                    low[max(0, found.start() - 30):found.start()])
             elif d.relation == "named_successor":
                 # "Stalin could look like Lenin's chosen heir" is about appearances, which is true
                 # (relay trial 16's offline fallback called it wrong).
@@ -967,6 +972,12 @@ class FactChecker:
         before = re.split(r"[,;:]|\band\b", low[max(0, people[0].start - 30):people[0].start])[-1]
         scope = before + low[people[0].start:cue.end() + 12]
         negated = bool(re.search(r"\b(?:not|never|wasn't|weren't|didn't|did not|were not|was not)\b", scope))
+        if negated and against is not None and (ally is None or against.start() < ally.start()) \
+                and re.fullmatch(r"attack(?:ed)?|fought|fight|clashed|defeated|beat|to stop|to block|to defeat|to oppose|"
+                                 r"to remove|to get rid of", against.group(0)):
+            # "Trotsky chose not to attack Stalin over Georgia" denies an action, not the enmity
+            # (relay trial 17 read it as "Trotsky was not against Stalin").
+            return []
         # "against Stalin from the start": a claim about every year, so one alliance refutes it.
         always = bool(_ALWAYS.search(low)) and not in_clause
         pairs: list[tuple[str, str, str]] = []  # (a, b, "ally" | "enemy")
