@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tutor.pedagogy.acts import COMPLAINT, normalise, pushback_of
+from tutor.pedagogy.checks import BARE_EVENT_WORDS
 from tutor.pedagogy.compose import _LEANS_BACK, _META, sentences
 from tutor.retrieval import tokenize
 from tutor.store import Passage
@@ -231,7 +232,6 @@ _LEANS_ON = re.compile(r"^(?:another|a (?:second|third|fourth|further)|one (?:vi
 _BECAUSE = re.compile(r"\b(because|reasons?|feared|fears?|since|so that|in order to|hoped|wanted|thought|saw (?:him|it) as)\b",
                       re.I)
 _EVERYWHERE = frozenset({"stalin", "lenin", "parti", "party", "power"})
-BARE_EVENT_WORDS = 8  # a dated event and no more ("Lenin died in January 1924"): its date is the claim
 STATED_MIN = 0.34   # below this the best sentence is only "the closest the sources come"
 
 

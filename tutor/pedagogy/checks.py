@@ -371,7 +371,7 @@ def _bears_on(claim, ev: Evidence, ctx: ReadingContext, findings: list[Evidence]
 
 # Where a claim joins statements ("became General Secretary in 1922 and used it to pack the congress
 # in 1921"; "after becoming General Secretary following Lenin's death in 1924").
-BARE_EVENT_WORDS = 8
+BARE_EVENT_WORDS = 8  # a dated event and no more ("Lenin died in January 1924"): its date is the claim
 _PRONOUN_SUBJECT = re.compile(r"\b(?:he|she|they|it)\b", re.I)
 _NEGATED = re.compile(r"\b(?:not|never|no)\b|n't\b|\bnt\b", re.I)
 _CLAUSE = re.compile(r"\s*[,;:–—]\s*|\s+(?:and|but|so|because|after|before|following|which|then|while|when|"

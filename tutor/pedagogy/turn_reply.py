@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tutor.pedagogy.answer import _BECAUSE, BARE_EVENT_WORDS, Answer, Answerer, Part, claim_text, focus_terms, message_parts
-from tutor.pedagogy.compose import Citation, asks_the_same
+from tutor.pedagogy.answer import _BECAUSE, Answer, Answerer, Part, claim_text, focus_terms, message_parts
+from tutor.pedagogy.compose import Citation, asks_the_same, shares_words
+from tutor.pedagogy.checks import BARE_EVENT_WORDS
 from tutor.pedagogy.document_check import DocumentCheck
 from tutor.pedagogy.passage_plan import is_plan
 from tutor.pedagogy.repeats import RepeatGuard
@@ -106,16 +107,19 @@ class TurnResponder:
                 return asked
         return []
 
+    def answerable(self, question: str) -> bool:
+        """A question the passages answer: not the lesson's own argument (the card's question, why
+        Stalin won) nor one about the student's work or the tutor ("tell me" and "explain" ask facts)."""
+        return not OVERALL.search(question) and not self.lesson_question(question) \
+            and not (META.search(question) and not re.search(r"\b(?:explain|tell)\b", question, re.I))
+
     def _asks_facts(self, parts: list[Part]) -> bool:
-        return any(p.kind == "question" and not OVERALL.search(p.text) and not self.lesson_question(p.text)
-                   and not (META.search(p.text) and not re.search(r"\b(?:explain|tell)\b", p.text, re.I)) for p in parts)
+        return any(p.kind == "question" and self.answerable(p.text) for p in parts)
 
     def lesson_question(self, question: str) -> bool:
         """A card's own question ("Why was Lenin's Testament not acted on in 1924?"): the lesson's
         whole answer, built up with the student through the card's hints, not answered with one
         passage sentence (the trial's newcomer got one about the Testament leaking abroad)."""
-        from tutor.pedagogy.compose import shares_words
-
         # Both ways: "did stalin kill zinoviev and kamenev?" is made of the words of "Why did Zinoviev and
         # Kamenev first ally with Stalin …?" but asks a yes/no fact, not the card's question.
         return any(asks_the_same(question, card.question) and shares_words(card.question, question, 0.5)
@@ -243,8 +247,7 @@ class TurnResponder:
 
         answered = 0
         given: set[str] = set()
-        questions = [(q, st) for q, st in questions if not OVERALL.search(q) and not self.lesson_question(q)
-                     and not (META.search(q) and not re.search(r"\b(?:explain|tell)\b", q, re.I))]
+        questions = [(q, st) for q, st in questions if self.answerable(q)]
         for q, statement in questions[:MAX_ANSWERS]:
             statement = self.resolve(statement, context) if statement else statement
             a = self.answerer.answer(q, passages, context=context, avoid=avoid, statement=statement, docs=docs,
