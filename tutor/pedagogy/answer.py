@@ -438,6 +438,7 @@ class Answerer:
         # Ties go to the term fewest candidates hold (then by name: a set's order changes run to run).
         rarest = max(focus, key=lambda t: (weight[t], -sum(t in toks for toks in token_sets), t)) if focus else None
         defined = defined_term(q)
+        role = _ROLE_Q.match(q.strip())  # "who led the Comintern?": read once, not per candidate
         scored = []
         for (p, s), d, toks in zip(pool, dense, token_sets):
             overlap = sum(weight[t] for t in focus & toks) / total
@@ -449,8 +450,8 @@ class Answerer:
                     score += 0.1  # "The United Opposition was the alliance …": a definition
             if defined:
                 score += _defines(defined, s)
-            elif _ROLE_Q.match(q):
-                score += _heads(q, s)
+            elif role:
+                score += _heads(role.group("x"), s)
             elif shape in ("who", "what") and _SUBORDINATE.match(s):
                 score -= 0.1  # "Since Zinoviev was chairman of the Comintern, readers could see …"
             if shape == "when":
@@ -496,12 +497,9 @@ def defined_term(question: str) -> str:
     return " ".join(m.group("x").lower().split()) if m else ""
 
 
-def _heads(question: str, sentence: str) -> float:
-    """"who led the Comintern?": a sentence naming the chairman or head of it."""
-    m = _ROLE_Q.match(question.strip())
-    if not m:
-        return 0.0
-    x = r"\s+".join(re.escape(w) for w in m.group("x").lower().split())
+def _heads(body: str, sentence: str) -> float:
+    """"who led the Comintern?" (``body``: "Comintern"): a sentence naming the chairman or head of it."""
+    x = r"\s+".join(re.escape(w) for w in body.lower().split())
     low = " ".join(sentence.lower().split())
     if _SUBORDINATE.match(low):
         return -0.2
