@@ -143,11 +143,12 @@ class FakeEmbeddings(Embeddings):
 
 def scripted_reading(reply: str, *, claims=(), questions=(), points=(), move: str = "hint") -> str:
     """The JSON a model sends for one turn's Reading (tutor.pedagogy.reading): ``claims`` as
-    (text, verdict, evidence, correction), ``questions`` as (text, answer), ``points`` as
+    (text, verdict, evidence, correction[, misread]), ``questions`` as (text, answer), ``points`` as
     (key point id, words). For FakeChatModel queues and the fake OpenAI server's scripts."""
     import json
 
-    return json.dumps({"claims": [dict(zip(("text", "verdict", "evidence", "correction"), c)) for c in claims],
+    return json.dumps({"claims": [{"misread": ""} | dict(zip(("text", "verdict", "evidence", "correction", "misread"), c))
+                                  for c in claims],
                        "student_questions": [dict(zip(("text", "answer"), q)) for q in questions],
                        "points_made": [dict(zip(("key_point_id", "words"), p)) for p in points],
                        "move": move, "reply": reply})

@@ -201,3 +201,15 @@ def test_a_confirmation_names_what_it_confirms_and_a_date_alone_confirms_no_more
     decided = answerer.decide("was the Testament read out at the 13th Congress in 1924 and did the delegates "
                               "just choose to ignore it?")
     assert decided is None or decided[0] != "yes", decided
+
+
+@pytest.mark.parametrize("message, kind", [
+    ("Maybe May 1924 was a turning point for his survival rather than his victory? Survival and victory "
+     "aren't the same thing.", ""),  # the student's own argument (relay trial 17), not a complaint
+    ("you keep saying the same thing", "repeated"),
+    ("that's the same summary again", "repeated"),
+])
+def test_a_complaint_of_repetition_is_the_tutors_repetition_not_the_students_words(message, kind):
+    from tutor.pedagogy.acts import pushback_of
+
+    assert pushback_of(message) == kind

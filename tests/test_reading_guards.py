@@ -226,7 +226,8 @@ def test_two_questions_are_refused(openai_server, corpus_home, embedder):  # noq
 
 
 @pytest.mark.parametrize("bad", ["{this is not json", '{"claims": [], "reply": "Who chose the delegates?"}',
-                                 '{"claims": [{"text": "x", "verdict": "maybe", "evidence": "", "correction": ""}], '
+                                 '{"claims": [{"text": "x", "verdict": "maybe", "evidence": "", "correction": "", '
+                                 '"misread": ""}], '
                                  '"student_questions": [], "points_made": [], "move": "hint", "reply": "Why?"}'],
                          ids=["not-json", "missing-fields", "bad-verdict"])
 def test_malformed_json_is_regenerated_then_offline(openai_server, corpus_home, embedder, bad):  # noqa: F811
@@ -1085,3 +1086,63 @@ def test_relay_trial_16_faithful_readings_pass_the_guards(corpus_home, embedder)
     rctx = ReadingContext(message=said, evidence=tutor.evidence(said), judge=lambda t: tutor.evidence(t, numbered=False))
     wrong = _reading("No [1]. Why?", claims=[(said, "wrong", "", "He was not.")])
     assert not [c for c in reading_checks(wrong, rctx) if c.name == "verdicts_match_evidence"][0].passed
+
+
+# -- issue 21, after relay trial 17: the model may name a finding that misreads the student ----------
+# The checker reads the phrase and its speaker, not the denial around them.
+DENIAL = "Nobody would say Trotsky called Stalin a grey blur"
+
+
+def test_a_finding_the_model_names_as_a_misreading_is_set_aside_and_recorded(openai_server, corpus_home,  # noqa: F811
+                                                                             embedder):
+    from tutor.evaluation.trial import guard_tally, transcript_row
+
+    disputed = reading(claims=[(DENIAL, "right", "", "", "E1, E2: the student denies Trotsky said it")],
+                       reply="Right, it wasn't Trotsky's phrase: look at passage [1]. "
+                             "Why might Trotsky still have underrated Stalin?")
+    openai_server.script("json:" + disputed)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), DENIAL + ".")
+    assert len(openai_server.requests) == 1 and reply.mode == "fake-model", reply.guards
+    assert reply.move["misread"][0]["claim"] == DENIAL
+    assert reply.move["misread"][0]["evidence"][0]["fact"].startswith("“grey blur” is Sukhanov's")
+    assert "Sukhanov" in reply.move["misread"][0]["evidence"][1]["fact"]  # the card's misconception too
+    row = transcript_row(1, DENIAL, reply)
+    assert row["misread"] == reply.move["misread"] and guard_tally([row])["misreadings_named"] == 1
+
+
+def test_without_the_misreading_named_the_same_verdict_is_refused(openai_server, corpus_home, embedder):  # noqa: F811
+    silent = reading(claims=[(DENIAL, "right", "", "")],
+                     reply="Right, it wasn't Trotsky's phrase: look at passage [1]. Why did he underrate Stalin?")
+    openai_server.script("json:" + silent, "json:" + silent)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    reply = tutor.reply(tutor.new_session(), DENIAL + ".")
+    assert reply.mode == "offline" and "verdicts_match_evidence" in _retry_prompt(openai_server)
+
+
+@pytest.mark.parametrize("claim, why", [
+    # A plain statement: the checker's reading of it is not in doubt.
+    ("Trotsky called Stalin a grey blur", "E1: he did say it"),
+    # A claim the model wrote that is not the student's sentence cannot carry a misreading away.
+    ("Trotsky wrote My Life in exile in Turkey, and perhaps he might mention it there", "E1"),
+])
+def test_a_plain_statement_or_a_claim_not_the_students_cannot_set_a_finding_aside(claim, why):
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+    from tutor.pedagogy.reading import Evidence
+
+    sentence = "Trotsky called Stalin a grey blur"
+    ev = Evidence("E1", "quotations.grey-blur", sentence, "contradicts",
+                  "“grey blur” is Sukhanov's (about 1917), about Stalin.", "trotsky-mistakes")
+    checks = reading_checks(_reading("Yes. Why?", claims=[(claim, "right", "", "", why)]),
+                            ReadingContext(message=sentence, evidence=[ev]))
+    assert not next(c for c in checks if c.name == "verdicts_match_evidence").passed
+
+
+def test_the_schema_asks_for_the_misreading_and_the_brief_says_what_it_does(openai_server, corpus_home,  # noqa: F811
+                                                                             embedder):
+    openai_server.script("json:" + reading())
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    tutor.reply(tutor.new_session(), "Who chose the delegates?")
+    body = openai_server.requests[0]["body"]
+    assert "misread" in body["response_format"]["json_schema"]["schema"]["$defs"]["ClaimReading"]["required"]
+    assert "misread" in body["messages"][0]["content"], "the system rules say what naming a misreading does"

@@ -44,7 +44,7 @@ from tutor.pedagogy.acts import WH_START, Act, ActContext, ActReader, Topicality
 from tutor.pedagogy.assess import Assessment, Assessor
 from tutor.pedagogy.checks import (ANSWER_POINTS, Check, CheckContext, ReadingContext, answering, model_reply_checks, quoted_spans,
                                    takes_up_off_topic,
-                                   reading_checks, run_checks, supported_points)
+                                   reading_checks, run_checks, supported_points, waived_keys)
 from tutor.pedagogy.reading import Evidence, Reading
 from tutor.pedagogy.compose import Citation, compose_offline
 from tutor.pedagogy.intent import word_count
@@ -549,7 +549,11 @@ class Tutor:
             # got right or asked ("Yes, it was Lessons of October…", relay trial 4); leaving a
             # contradicted claim unjudged is verdicts_match_evidence's to refuse.
             corrects = any(c.verdict in ("wrong", "partly") and c.correction.strip() for c in reading.claims)
-            guard = replace(ctx, contradicted=ctx.contradicted and not corrects)
+            # Evidence the model named as a misreading of the student is verdicts_match_evidence's
+            # to weigh: it no longer makes an opening "Right" praise of a contradicted claim.
+            against = {ev.key for ev in evidence if ev.finding == "contradicts"}
+            disputed = bool(against) and against <= waived_keys(reading, rctx)
+            guard = replace(ctx, contradicted=ctx.contradicted and not corrects and not disputed)
             return (reading_checks(reading, rctx) + run_checks(reading.reply, answering(guard, reading, message))
                     + model_reply_checks(reading.reply, message, self.lessons, numbered)
                     + ([takes_up_off_topic(reading.reply, message, numbered)] if act.kind == "off_topic" else []))
@@ -582,6 +586,11 @@ class Tutor:
                                  "reading": reading.summary() | {"points_made": [{"key_point_id": k, "words": w}
                                                                                   for k, w in points.items()]},
                                  "evidence": [ev.as_dict() for ev in evidence]}
+        named = {ev.id: ev for ev in evidence}
+        misread = [{"claim": c.text, "evidence": [named[i].as_dict() for i in sorted(c.disputed()) if i in named],
+                    "why": c.misread} for c in reading.claims if c.disputed()]
+        if misread:
+            info["misread"] = misread
         return Reply(outcome.text, self._citations(outcome.text, shown), info, card.id if card else None, checks,
                      self.mode, act.kind, notice, shown, guards=outcome.guard_log()), None, outcome.guard_log()
 

@@ -42,7 +42,8 @@ def transcript_row(n: int, message: str, reply: Any) -> dict[str, Any]:
     return {"turn": n, "student": message, "tutor": reply.text, "mode": reply.mode,
             "move": reply.move.get("label") or reply.move.get("kind"), "notice": reply.notice,
             "citations": [{"n": c.n, "title": c.title, "quote": c.quote} for c in reply.citations],
-            "latency_ms": round(reply.latency_ms)} | ({"guards": reply.guards} if reply.guards else {})
+            "latency_ms": round(reply.latency_ms)} | ({"guards": reply.guards} if reply.guards else {}) \
+        | ({"misread": reply.move["misread"]} if reply.move.get("misread") else {})
 
 
 class TrialServer:
@@ -162,7 +163,9 @@ def guard_tally(turns: list[dict[str, Any]]) -> dict[str, Any]:
     return {"guarded_turns": len(logged),
             "regenerations": sum(max(0, t["guards"]["attempts"] - 1) for t in logged),
             "guard_refusals": dict(Counter(r["guard"] for r in refusals).most_common()),
-            "fallbacks": sum(t["guards"]["final"] == "offline" for t in logged)}
+            "fallbacks": sum(t["guards"]["final"] == "offline" for t in logged),
+            # Findings the model set aside as misreadings of the student (each to read in the review).
+            "misreadings_named": sum(len(t.get("misread") or []) for t in turns)}
 
 
 def replay(folder: Path, out: Path, names: list[str]) -> int:

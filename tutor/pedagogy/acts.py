@@ -131,7 +131,10 @@ PUSHBACK = {
     "misread": re.compile(r"\b(that'?s not what i (said|meant|mean)|that is not what i (said|meant)|not what i (said|meant)|"
                           r"i didn'?t (say|mean|claim) that|i did not (say|mean|claim)|you misread|you misunderstood|"
                           r"i never said)\b", re.I),
-    "repeated": re.compile(r"\b(you already (said|asked)|you just (said|asked) (that|the same)|same (summary|thing|question)|repeat(ed|ing) "
+    # "the same thing" only as something the tutor said: "survival and victory aren't the same thing"
+    # is the student's own argument (relay trial 17).
+    "repeated": re.compile(r"\b(you already (said|asked)|you just (said|asked) (that|the same)|same (summary|question)|"
+                           r"(?:said|saying|says|asked|asking) the same thing|repeat(ed|ing) "
                            r"(yourself|the same|that)|said that already|asked that already)\b", re.I),
 }
 

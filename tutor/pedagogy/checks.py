@@ -460,6 +460,40 @@ def answering(ctx: CheckContext, reading: Reading, message: str) -> CheckContext
                    answers=ctx.answers + allowed)
 
 
+_WHAT_IF = re.compile(r"\b(?:if|unless|could|would|might|should|suppose|imagine|rather than|instead of|what if)\b"
+                      r"|\b\w+'ve\b", re.I)
+
+
+def plain_statement(text: str) -> bool:
+    """A short statement of one dated or named fact, with no denial, what-if or question in it
+    ("Lenin died in 1925", "Trotsky was in the triumvirate"): the fact checker's reading of it is
+    not in doubt, so the model cannot set it aside as a misreading."""
+    return (len(text.split()) <= BARE_EVENT_WORDS and not _NEGATED.search(text) and not _WHAT_IF.search(text)
+            and "?" not in text and not _ASKING.match(text))
+
+
+def _waived(claim, ctx: ReadingContext) -> set[str]:
+    """The keys of the evidence the model says misreads this claim (its ``misread`` field): the
+    checker reads words, and a denial ("Trotsky chose not to attack Stalin over Georgia"), a
+    what-if ("even with the label they could've won a vote") or a question read as the claim made
+    a guard refuse the brief's own reading in every relay trial (9-17). The model names the
+    evidence and says why; the finding stays evidence on the record. A plain statement's finding
+    cannot be set aside."""
+    ids = claim.disputed()
+    if not ids or plain_statement(claim.text):
+        return set()
+    # The claim is the student's sentence the evidence reads, or part of it: a misreading is
+    # named for what the student said, not for a claim the model wrote to set a finding aside.
+    mine = _plain(claim.text)
+    return {ev.key for ev in ctx.evidence
+            if ev.id.upper() in ids and fuzz.partial_ratio(mine, _plain(ev.sentence)) >= CLAIM_SENTENCE}
+
+
+def waived_keys(reading: Reading, ctx: ReadingContext) -> set[str]:
+    """The evidence keys the Reading's claims set aside as misreadings (and may)."""
+    return set().union(*(_waived(c, ctx) for c in reading.claims))
+
+
 def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
     """The guards on a Reading that the evidence decides: a claim the evidence contradicts is
     never judged right and never left unjudged; a claim it supports never wrong; evidence named
@@ -467,8 +501,10 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
     checks: list[Check] = []
     against: list[str] = []
     findings = [_claim_findings(c.text, ctx) for c in reading.claims]
-    for claim, found in zip(reading.claims, findings):
-        own = [ev for ev in ctx.evidence if _bears_on(claim, ev, ctx, found)]
+    waived = [_waived(claim, ctx) for claim in reading.claims]
+    for claim, found, off in zip(reading.claims, findings, waived):
+        found = [f for f in found if f.key not in off]
+        own = [ev for ev in ctx.evidence if ev.key not in off and _bears_on(claim, ev, ctx, found)]
         # The order of two events and a year bound to a timeline keyword are read from the words
         # near them: evidence to show, not to overrule the model with (relay trials 6-7: "before 1922
         # he was…", "Lenin attacked Rabkrin in 1923", "I never claimed he ran Rabkrin in 1923").
@@ -504,8 +540,9 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
             ev = supported[0]
             against.append(f"\"{claim.text[:80]}\" was judged wrong, but the evidence supports it: "
                            f"{ev.fact} (source: {ev.source}). Judge it right")
+    disputed = set().union(*waived)
     for ev in ctx.evidence:
-        if ev.finding == "contradicts" and not ev.key.startswith("order.") \
+        if ev.finding == "contradicts" and not ev.key.startswith("order.") and ev.key not in disputed \
                 and not (ev.key.startswith("timeline.") and _NEGATED.search(ev.sentence)) \
                 and not any(_bears_on(c, ev, ctx, f) or _corrects_sentence(c, ev, ctx)
                                                    for c, f in zip(reading.claims, findings)) \

@@ -10,7 +10,7 @@ Every field is required (no defaults), so the JSON schema is valid for OpenAI's 
 a grammar-constrained local server fills in every part.
 
 >>> r = Reading.model_validate({"claims": [{"text": "Lenin died in 1925", "verdict": "wrong",
-...     "evidence": "E1", "correction": "He died on 21 January 1924."}], "student_questions": [],
+...     "evidence": "E1", "correction": "He died on 21 January 1924.", "misread": ""}], "student_questions": [],
 ...     "points_made": [], "move": "correct", "reply": "Not quite: 21 January 1924 [1]. Why does it matter?"})
 >>> r.feedback, r.claims[0].evidence_ref()
 ('wrong', ('fact', 'E1'))
@@ -33,6 +33,7 @@ ReadingMove = Literal["answer_question", "correct", "probe", "hint", "ask_eviden
 MOVE_KINDS: dict[str, str] = {"correct": "probe_misconception", "probe": "probe_misconception"}
 # A claim an earlier turn already settled (the model corrected it then, on that turn's passages).
 _EARLIER = re.compile(r"\b(?:earlier|previous|last turn|before)\b", re.I)
+_EVIDENCE_ID = re.compile(r"\b[Ee]\d+\b")
 _PASSAGE_REF = re.compile(r"^\s*(?:passage\s*)?\[?(\d+)\]?\s*$", re.I)
 
 
@@ -49,6 +50,18 @@ class ClaimReading(_Part):
     evidence: str = Field(description="what decides it: a passage number like '2', an evidence id like 'E1', or "
                                       "'earlier' when an earlier turn of this conversation settled it; empty when unsure")
     correction: str = Field(description="for partly or wrong: the correct fact, one short sentence; else empty")
+    misread: str = Field(description="an evidence id (such as 'E2') whose finding misreads THIS claim (it takes a "
+                                     "denial, a what-if, a question, or one person's act or side for another's, as "
+                                     "the claim), then why in a few words; else empty")
+
+    def disputed(self) -> set[str]:
+        """The evidence ids the model says misread this claim.
+
+        >>> ClaimReading(text="x", verdict="right", evidence="2", correction="",
+        ...              misread="E2: a what-if, not a claim; e1 too").disputed()
+        {'E1', 'E2'}
+        """
+        return {m.upper() for m in _EVIDENCE_ID.findall(self.misread)}
 
     def evidence_ref(self) -> tuple[str, str] | None:
         """('passage', '2'), ('fact', 'E1'), or None when no evidence is named."""
