@@ -152,6 +152,8 @@ def test_student_style_claim_set_floors(facts, embedder):
     "Opposition, leading to Trotsky and Zinoviev's expulsion in November 1927, before he turned on Bukharin as the "
     "Right Deviation in 1928-29.",
     "a summary of what we covered: General Secretary 1922, the funeral, the 1927 expulsions, Bukharin in 1929.",
+    # relay trial 18: it is the student who "always" mixes up left and right, not an alliance of every year
+    "and yeah ig bukharin stayed with stalin i always get the left and right mixed up.",
 ])
 def test_relay_trial_true_statements_are_not_flagged(checker, true_statement):
     flagged = [v for v in checker.check(true_statement, questions=True) if v.status == "contradicted"]
@@ -179,3 +181,7 @@ def test_the_rabkrin_date_check_reads_the_post_not_any_sentence_naming_both(said
 
     found = [e.event.id for e in load_lessons(CORPUS).date_errors(said)]
     assert ("stalin-heads-rabkrin" in found) is wrong
+
+
+def test_an_always_about_the_alliance_itself_still_counts(checker):
+    assert [v for v in checker.check("Stalin and Trotsky were always allies") if v.status == "contradicted"]

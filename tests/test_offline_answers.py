@@ -146,6 +146,10 @@ def test_no_stock_formula_twice_in_a_conversation(tutor):
     ("what was the Lenin Enrolment?", "mass recruitment campaign"),
     ("who led the Comintern?", "Zinoviev was chairman of the Communist International"),
     ("who was Rykov?", "chaired the government"),
+    # a guess after a comma is the student's; what a body did is what it was
+    ("what was the secretariat, was it just typists?", "ran the party's day-to-day business"),
+    # "what did X say?" gets what it said, not when it was published
+    ("what did the declaration of the 46 demand?", "secretarial hierarchy"),
 ])
 def test_a_what_was_question_gets_the_sentence_that_defines_it(tutor, question, wanted):
     [reply] = _talk(tutor, question)

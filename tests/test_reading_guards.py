@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -1146,3 +1147,32 @@ def test_the_schema_asks_for_the_misreading_and_the_brief_says_what_it_does(open
     body = openai_server.requests[0]["body"]
     assert "misread" in body["response_format"]["json_schema"]["schema"]["$defs"]["ClaimReading"]["required"]
     assert "misread" in body["messages"][0]["content"], "the system rules say what naming a misreading does"
+
+
+def test_a_claims_own_reading_stands_against_its_sentences_other_reading():
+    # relay trial 18: the whole sentence was read as contradicted, the claim split off it is supported
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+    from tutor.pedagogy.reading import Evidence
+
+    sentence = "and yeah ig bukharin stayed with stalin i always get the left and right mixed up."
+    fact = "Bukharin and Stalin stood together in Stalin's alliance with Bukharin, Rykov and Tomsky (1925–1927)."
+    ev = Evidence("E1", "groups.stalin-bukharin", sentence, "contradicts", fact, "overview-why-stalin-won")
+    own = Evidence("groups.stalin-bukharin", "groups.stalin-bukharin", "bukharin stayed with stalin", "supports",
+                   fact, "overview-why-stalin-won")
+    ctx = ReadingContext(message=sentence, evidence=[ev], judge=lambda text: [own] if "i always" not in text else [ev])
+    checks = reading_checks(_reading("Yes, he did. Why?", claims=[("bukharin stayed with stalin", "right", "1", "")]),
+                            replace(ctx, passages={1: "x"}))
+    assert next(c for c in checks if c.name == "verdicts_match_evidence").passed
+    # the sentence judged whole is still held to its reading
+    whole = reading_checks(_reading("Yes. Why?", claims=[(sentence, "right", "1", "")]), replace(ctx, passages={1: "x"}))
+    assert not next(c for c in whole if c.name == "verdicts_match_evidence").passed
+
+
+def test_several_passages_named_as_evidence_are_each_checked():
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+
+    ctx = ReadingContext(message="m", passages={3: "x", 4: "y"})
+    ok = reading_checks(_reading("Yes. Why?", claims=[("c", "right", "3, 4", "")]), ctx)
+    bad = reading_checks(_reading("Yes. Why?", claims=[("c", "right", "3, 7", "")]), ctx)
+    assert next(c for c in ok if c.name == "evidence_valid").passed
+    assert not next(c for c in bad if c.name == "evidence_valid").passed

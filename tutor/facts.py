@@ -979,7 +979,10 @@ class FactChecker:
             # (relay trial 17 read it as "Trotsky was not against Stalin").
             return []
         # "against Stalin from the start": a claim about every year, so one alliance refutes it.
-        always = bool(_ALWAYS.search(low)) and not in_clause
+        # …unless it is the student who always does something ("i always get the left and right mixed
+        # up" made "bukharin stayed with stalin" a claim about every year, relay trial 18).
+        always = any(not re.search(r"\b(?:i|we|you|u)\s+(?:\w+\s+)?$", low[:m.start()])
+                     for m in _ALWAYS.finditer(low)) and not in_clause
         pairs: list[tuple[str, str, str]] = []  # (a, b, "ally" | "enemy")
         if ally is not None and (against is None or ally.start() < against.start()):
             left = _side_before(low, people, ally.start())

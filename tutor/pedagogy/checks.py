@@ -504,7 +504,12 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
     waived = [_waived(claim, ctx) for claim in reading.claims]
     for claim, found, off in zip(reading.claims, findings, waived):
         found = [f for f in found if f.key not in off]
-        own = [ev for ev in ctx.evidence if ev.key not in off and _bears_on(claim, ev, ctx, found)]
+        # Where the claim's own words give the fact the other finding, its own reading stands: "bukharin
+        # stayed with stalin" is supported, though its sentence ran on into "…i always get the left and
+        # right mixed up" and was read as putting Stalin on the Left (relay trial 18).
+        read = {f.key: f.finding for f in found}
+        own = [ev for ev in ctx.evidence if ev.key not in off and read.get(ev.key, ev.finding) == ev.finding
+               and _bears_on(claim, ev, ctx, found)]
         # The order of two events and a year bound to a timeline keyword are read from the words
         # near them: evidence to show, not to overrule the model with (relay trials 6-7: "before 1922
         # he was…", "Lenin attacked Rabkrin in 1923", "I never claimed he ran Rabkrin in 1923").
@@ -554,8 +559,8 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
     given = {ev.id for ev in ctx.evidence}
     bad = []
     for claim in reading.claims:
-        ref = claim.evidence_ref()
-        if ref and ((ref[0] == "passage" and int(ref[1]) not in ctx.passages) or (ref[0] == "fact" and ref[1] not in given)):
+        if any((kind == "passage" and int(ref) not in ctx.passages) or (kind == "fact" and ref not in given)
+               for kind, ref in claim.evidence_refs()):
             bad.append(claim.evidence)
     checks.append(Check("evidence_valid", not bad,
                         f"names evidence that was not given: {bad}; use a passage number or an evidence id" if bad else ""))

@@ -64,14 +64,29 @@ class ClaimReading(_Part):
         return {m.upper() for m in _EVIDENCE_ID.findall(self.misread)}
 
     def evidence_ref(self) -> tuple[str, str] | None:
-        """('passage', '2'), ('fact', 'E1'), or None when no evidence is named."""
+        """('passage', '2'), ('fact', 'E1'), or None when no evidence is named (the first, where
+        several are)."""
+        refs = self.evidence_refs()
+        return refs[0] if refs else None
+
+    def evidence_refs(self) -> list[tuple[str, str]]:
+        """Every piece of evidence named: "3, 4" and "E1 and [2]" name two (relay trial 18 refused
+        "3, 4" as evidence not given).
+
+        >>> ClaimReading(text="x", verdict="right", evidence="3, 4", correction="", misread="").evidence_refs()
+        [('passage', '3'), ('passage', '4')]
+        """
         ref = self.evidence.strip()
         if not ref:
-            return None
+            return []
         if _EARLIER.search(ref):
-            return ("earlier", ref)
+            return [("earlier", ref)]
+        parts = [p for p in re.split(r"\s*(?:,|;|&|\band\b)\s*", ref) if p.strip()]
+        if len(parts) > 1 and all(_PASSAGE_REF.match(p) or _EVIDENCE_ID.fullmatch(p.strip()) for p in parts):
+            return [("passage", m.group(1)) if (m := _PASSAGE_REF.match(p)) else ("fact", p.strip().upper())
+                    for p in parts]
         m = _PASSAGE_REF.match(ref)
-        return ("passage", m.group(1)) if m else ("fact", ref)
+        return [("passage", m.group(1)) if m else ("fact", ref)]
 
 
 class StudentQuestion(_Part):
