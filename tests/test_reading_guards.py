@@ -1176,3 +1176,30 @@ def test_several_passages_named_as_evidence_are_each_checked():
     bad = reading_checks(_reading("Yes. Why?", claims=[("c", "right", "3, 7", "")]), ctx)
     assert next(c for c in ok if c.name == "evidence_valid").passed
     assert not next(c for c in bad if c.name == "evidence_valid").passed
+
+
+def test_naming_the_people_of_a_point_made_only_of_names_does_not_state_it():
+    # relay trial 18: "Zinoviev and Kamenev, then his allies against Trotsky" was refused as giving away
+    # "the Testament criticised Trotsky, Zinoviev, Bukharin and Pyatakov" (its terms are all names)
+    from pathlib import Path
+
+    from tutor.lessons import corpus_doc_ids, load_lessons
+    from tutor.pedagogy.checks import leaked_key_points
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    card = next(c for c in load_lessons(corpus, corpus_doc_ids(corpus)).cards if c.id == "testament-not-acted-on")
+    named = "Stalin offered to resign, but Zinoviev and Kamenev, then his allies against Trotsky, argued he should stay."
+    assert "criticised-everyone" not in leaked_key_points(named, card, set(), "")
+    said = ("Since the Testament criticised Trotsky, Zinoviev, Bukharin and Pyatakov too, none of Stalin's rivals "
+            "could use it against him without damaging themselves.")
+    assert "criticised-everyone" in leaked_key_points(said, card, set(), "")
+
+
+def test_a_timeline_date_that_fits_is_shown_as_a_date_check_only(corpus_home, embedder):
+    # relay trial 18: "supports" on "read out in full to the whole 12th Congress in 1923", with the
+    # event's own words saying the Testament was not read there
+    evidence = _offline_tutor(corpus_home, embedder).evidence(
+        "Lenin's Testament was read out in full to the whole 12th Congress in 1923.")
+    dated = [ev for ev in evidence if ev.key == "timeline.twelfth-congress"]
+    assert dated and dated[0].fact.startswith("only the date was checked, and it fits")
+    assert any(ev.finding == "contradicts" and "not read at the 12th Congress" in ev.fact for ev in evidence)

@@ -496,8 +496,13 @@ class Tutor:
                 key = v.fact_id or v.kind
                 if v.kind in ("before", "wrong_order"):
                     key = "order." + key  # shown to the model, not enforced by the guards
-                found.append((key, v.sentence, "supports" if v.status == "supported" else "contradicts",
-                              v.correct or v.passage, v.doc))
+                fact = v.correct or v.passage
+                if v.kind == "happened_in" and v.status == "supported" and fact:
+                    # A timeline event's date is what was checked, not the rest of the sentence: "read out
+                    # to the whole 12th Congress in 1923" fits the congress's date, and its event says the
+                    # Testament was not read there (the model's note in relay trial 18).
+                    fact = f"only the date was checked, and it fits: {fact}"
+                found.append((key, v.sentence, "supports" if v.status == "supported" else "contradicts", fact, v.doc))
         for e in self.lessons.date_errors(text):
             found.append((f"timeline.{e.event.id}", e.sentence, "contradicts", f"{e.event.event}: {e.correct}",
                           e.event.docs[0]))

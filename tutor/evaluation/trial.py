@@ -22,6 +22,7 @@ import argparse
 import json
 import re
 import sys
+import textwrap
 import threading
 import urllib.error
 import urllib.request
@@ -41,7 +42,8 @@ _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 def transcript_row(n: int, message: str, reply: Any) -> dict[str, Any]:
     return {"turn": n, "student": message, "tutor": reply.text, "mode": reply.mode,
             "move": reply.move.get("label") or reply.move.get("kind"), "notice": reply.notice,
-            "citations": [{"n": c.n, "title": c.title, "quote": c.quote} for c in reply.citations],
+            # The passage as the chat page's Sources panel shows it: the student can read what is cited.
+            "citations": [{"n": c.n, "title": c.title, "quote": c.quote, "text": c.text} for c in reply.citations],
             "latency_ms": round(reply.latency_ms)} | ({"guards": reply.guards} if reply.guards else {}) \
         | ({"misread": reply.move["misread"]} if reply.move.get("misread") else {})
 
@@ -120,6 +122,8 @@ def say(name: str, message: str, port: int, timeout: float) -> int:
     print(row["tutor"])
     for c in row["citations"]:
         print(f"  [{c['n']}] {c['title']}")
+        if c.get("text"):
+            print(textwrap.indent(textwrap.fill(c["text"], 96), "      "))
     if row.get("notice"):
         print(f"  (notice: {row['notice']})")
     return 0
