@@ -374,7 +374,10 @@ class TurnResponder:
             # The passage says what the student said: that is support, never an objection.
             quote = f"“{a.sentence}”{cite(a.passage, a.sentence)}"
             return _fill(_pick(guard, self._t("matches", docs), turn), said=said, quote=quote, title=a.passage.title)
-        if a.sentence and a.sentence not in given and a.passage is not None:
+        # Only a line that bears on the claim is offered to test it against: the fifth blind offline
+        # trial's scorers read "weigh it against this:" before a sentence about something else as
+        # a non-answer (the Georgian affair, for a claim about an exile).
+        if a.sentence and a.sentence not in given and a.passage is not None and a.sure:
             quote = f"“{a.sentence}”{cite(a.passage, a.sentence)}"
             # Asked "right?", the student hears that no check gives the verdict; a plain statement is tested.
             key = "open" if part.kind == "confirm" else "open_test"
