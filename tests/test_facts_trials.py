@@ -185,3 +185,10 @@ def test_the_rabkrin_date_check_reads_the_post_not_any_sentence_naming_both(said
 
 def test_an_always_about_the_alliance_itself_still_counts(checker):
     assert [v for v in checker.check("Stalin and Trotsky were always allies") if v.status == "contradicted"]
+
+
+def test_a_posts_year_is_the_one_nearest_it_in_its_clause(checker):
+    # relay trial 19: Lenin's (wrong) 1926 came first in the clause and dated the post
+    said = "lenin died in 1926 and stalin had been general secretary since 1917 so he already had all the power"
+    found = {v.fact_id: v.status for v in checker.check(said)}
+    assert found.get("offices.general-secretary") == "contradicted"

@@ -1385,8 +1385,13 @@ def _segment_years(low: str, pos: int, years: list[tuple[int, int]]) -> list[int
 
 
 def _segment_year(low: str, pos: int, years: list[tuple[int, int]]) -> int | None:
-    found = _segment_years(low, pos, years)
-    return found[0] if found else None
+    """The year of the clause nearest ``pos``: "lenin died in 1926 and stalin had been general
+    secretary since 1917" dates the post 1917, not 1926 (relay trial 19)."""
+    bounds = [0] + [m.start() for m in _SEGMENT.finditer(low)] + [len(low)]
+    lo = max(b for b in bounds if b <= pos)
+    hi = min(b for b in bounds if b > pos) if any(b > pos for b in bounds) else len(low)
+    inside = [(p, y) for p, y in years if lo <= p < hi]
+    return min(inside, key=lambda py: abs(py[0] - pos))[1] if inside else None
 
 
 _LIST_JOIN = re.compile(r"\s*(?:,|and|&|or|,\s*and)?\s*")
