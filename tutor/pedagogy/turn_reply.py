@@ -306,6 +306,11 @@ class TurnResponder:
                 or move.kind in ("hint", "answer_question")
                 and _shares(move.question, " ".join(stated + [q for q, _ in questions]))):
             question = move.question  # the card's next step, where it follows from what was answered
+        elif answered and (topic := _topic([q for q, _ in questions[:MAX_ANSWERS]], stated)):
+            # A follow-up about what was just answered ("How did the Secretariat help Stalin against his
+            # rivals?"), not a stock line: the fifth blind offline trial's scorers counted "Does that
+            # answer what you were asking?" and its like as repeats and as questions about nothing.
+            question = _fill(guard.fresh("question", self.t["topic_follow_up"], turn), topic=topic)
         elif answered:
             question = guard.fresh("question", self.t["follow_up"], turn)
         elif any(v in ("wrong", "partly") for v in verdicts):
@@ -383,6 +388,28 @@ class TurnResponder:
             key = "open" if part.kind == "confirm" else "open_test"
             return _fill(_pick(guard, self._t(key, docs), turn), said=said, quote=quote, title=a.passage.title)
         return _fill(_pick(guard, self._t("open_bare", docs), turn), said=said, title="the handout")
+
+
+# The thing a question asked about, as the answer names it: "the Secretariat", "the Lenin Enrolment".
+_NAMED = re.compile(r"\b(?:[Tt]he\s+)?[A-Z][\w'’-]+(?:\s+(?:of\s+(?:the\s+)?)?[A-Z0-9][\w'’-]*)*")
+_PEOPLE = re.compile(r"\b(?:Lenin|Stalin|Trotsky|Zinoviev|Kamenev|Bukharin|Rykov|Tomsky|Kirov|Krupskaya|Joseph|Leon|"
+                     r"Grigory|Lev|Nikolai|Vladimir|In|On|At|By|From|After|Before|When|This|That|His|Its)\b")
+
+
+def _topic(questions: list[str], stated: list[str]) -> str:
+    """A name (not a person's) that the first question asked about and its answer states ("what
+    was the secretariat?" → "the Secretariat"); "" where none is shared, and the follow-up stays
+    general."""
+    if not questions or not stated:
+        return ""
+    asked = set(tokenize(questions[0]))
+    for m in _NAMED.finditer(stated[0]):
+        phrase = m.group(0).strip()
+        words = [w for w in re.findall(r"[\w'’-]+", phrase) if w.lower() not in ("the", "of")]
+        if all(_PEOPLE.fullmatch(w) for w in words) or not set(tokenize(phrase)) & asked:
+            continue
+        return "the " + phrase[4:] if phrase.startswith("The ") else phrase
+    return ""
 
 
 _ASKS_WHY = re.compile(r"\b(?:why|because|bc|cos|the reason)\b", re.I)
