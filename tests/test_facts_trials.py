@@ -192,3 +192,10 @@ def test_a_posts_year_is_the_one_nearest_it_in_its_clause(checker):
     said = "lenin died in 1926 and stalin had been general secretary since 1917 so he already had all the power"
     found = {v.fact_id: v.status for v in checker.check(said)}
     assert found.get("offices.general-secretary") == "contradicted"
+
+
+def test_an_alliance_never_made_is_not_dated_to_the_students_year(checker):
+    # relay trial 19: "In 1928 Bukharin was in Stalin's alliance … (1925–1927)" misdated the group
+    [v] = [v for v in checker.check("in 1928 bukharin teamed up with trotsky against stalin to save NEP")
+           if v.status == "contradicted"]
+    assert v.correct.startswith("Bukharin and Trotsky were never allies") and "In 1928" not in v.correct

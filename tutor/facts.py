@@ -1059,6 +1059,10 @@ class FactChecker:
         g = vs
         side_a = a in g.members
         member, other = (na, nb) if side_a else (nb, na)
+        if y and not g.covers(y):
+            # No group of that year: the pair's only recorded relation, with its own years ("In 1928
+            # Bukharin was in Stalin's alliance … (1925–1927)" misdated it, relay trial 19).
+            return f"{na} and {nb} were never allies: {member} was in {g.name} ({_span(g)}), against {other}."
         return f"{when} {member} was in {g.name} ({_span(g)}), against {other}."
 
     # -- factions and wings -----------------------------------------------------------------------------
