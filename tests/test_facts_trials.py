@@ -199,3 +199,9 @@ def test_an_alliance_never_made_is_not_dated_to_the_students_year(checker):
     [v] = [v for v in checker.check("in 1928 bukharin teamed up with trotsky against stalin to save NEP")
            if v.status == "contradicted"]
     assert v.correct.startswith("Bukharin and Trotsky were never allies") and "In 1928" not in v.correct
+
+
+def test_bukharins_part_in_socialism_in_one_country_is_not_a_misattribution(checker):
+    # relay trial 19 (the model's note): Bukharin gave the idea its fuller theory
+    assert not [v for v in checker.check("socialism in one country was bukharin's idea") if v.status == "contradicted"]
+    assert [v for v in checker.check("socialism in one country was Trotsky's idea") if v.status == "contradicted"]
