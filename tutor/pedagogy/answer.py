@@ -330,7 +330,7 @@ class Answerer:
         return None
 
     def _decide(self, statement: str, question: str) -> tuple[str, str] | None:
-        focus = focus_terms(question)
+        focus = focus_terms(question) | focus_terms(course_words(question))
 
         def on_point(fact: str) -> bool:
             # A fact on another part of the sentence ("the Testament was written by Lenin") does not
@@ -344,7 +344,7 @@ class Answerer:
         # The card's probe names what the misconception is about ("were Trotsky, Zinoviev and Kamenev
         # killed?") where its correction speaks of "his rivals".
         if found and found[0][1].verdict != "partly" and on_point(f"{found[0][1].why_wrong} {found[0][1].probe}"):
-            return "no", _first_clause(found[0][1].why_wrong)
+            return "no", _first_clause(found[0][1].why_wrong, focus)
         if self.facts is None:
             return None
         verdicts = self.facts.check(statement, questions=True)
@@ -416,6 +416,12 @@ class Answerer:
         focus = focus_terms(q)
         thin = len(focus) <= 1 or bool(re.search(r"\b(it|that|this|they|he|him|them|those)\b", q, re.I))
         query = f"{q} {context}" if thin and context else q
+        # A student's everyday words for what the course names otherwise ("leave the country" is
+        # "deported"): the course's word joins the search and the question's focus.
+        extra = course_words(q)
+        if extra:
+            query = f"{query} {extra}"
+            focus |= focus_terms(extra)
         decided = self.decide(q, statement)
         pool = self.candidates(query, passages, docs)
         if leaks is not None:
@@ -486,6 +492,21 @@ class Answerer:
             # The passage sentence adds the source, unless it only says the same thing again.
             return Answer(q, text, passage, decided[0], True, sentence)
         return Answer(q, sentence, passage, "", best_score >= STATED_MIN, sentence)
+
+
+_COURSE_WORDS = [
+    (re.compile(r"\b(?:leave|left|kicked out of|thrown out of|expelled from|exiled from|sent out of|get out of)\s+"
+                r"(?:the\s+)?(?:country|ussr|russia|soviet union)\b", re.I), "deported Turkey"),
+    (re.compile(r"\b(?:ran|run|in charge of|head of|led|lead|boss of)\s+(?:the\s+)?(?:red\s+)?army\b", re.I),
+     "Commissar of War"),
+    (re.compile(r"\b(?:kill(?:ed)?|murder(?:ed)?|assassinat\w*)\b.*\btrotsky|\btrotsky\b.*\b(?:kill(?:ed)?|murder(?:ed)?|"
+                r"die|died|death)\b", re.I), "murdered Mexico 1940"),
+]
+
+
+def course_words(question: str) -> str:
+    """The course's words for the question's everyday ones ("leave the country" → "deported Turkey")."""
+    return " ".join(words for pattern, words in _COURSE_WORDS if pattern.search(question))
 
 
 _DEFINITION_Q = re.compile(r"^\W*(?:so\s+|and\s+|but\s+|wait\s+|ok\s+)*(?:who|what)(?:'s|\s+(?:was|were|is|are))\s+"
@@ -626,6 +647,10 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
-def _first_clause(why_wrong: str) -> str:
-    first = re.split(r";|:(?=\s)", why_wrong)[0].strip().rstrip(",. ")
-    return _sentence(first)
+def _first_clause(why_wrong: str, focus: set[str] = frozenset()) -> str:
+    """The clause of a correction that answers the question: the one sharing most of its words
+    ("was trotsky kicked out of the ussr in 1925?" → "…only in February 1929 was he deported abroad",
+    not "In 1927 Trotsky was expelled from the party"), the first on a tie."""
+    parts = [p.strip().rstrip(",. ") for p in re.split(r";|:(?=\s)", why_wrong) if p.strip()]
+    best = max(parts, key=lambda p: (len(focus & set(tokenize(p))), -parts.index(p))) if parts else why_wrong
+    return _sentence(best[:1].upper() + best[1:])

@@ -392,8 +392,14 @@ class TurnResponder:
 
 # The thing a question asked about, as the answer names it: "the Secretariat", "the Lenin Enrolment".
 _NAMED = re.compile(r"\b(?:[Tt]he\s+)?[A-Z][\w'’-]+(?:\s+(?:of\s+(?:the\s+)?)?[A-Z0-9][\w'’-]*)*")
+# People, places and the party itself are what every answer names: no follow-up is about them.
 _PEOPLE = re.compile(r"\b(?:Lenin|Stalin|Trotsky|Zinoviev|Kamenev|Bukharin|Rykov|Tomsky|Kirov|Krupskaya|Joseph|Leon|"
-                     r"Grigory|Lev|Nikolai|Vladimir|In|On|At|By|From|After|Before|When|This|That|His|Its)\b")
+                     r"Grigory|Lev|Nikolai|Vladimir|In|On|At|By|From|After|Before|When|This|That|His|Its|USSR|"
+                     r"Soviet|Union|Russia|Moscow|Party|Communist|Bolsheviks?|Central|Committee)\b")
+
+
+_TIME_WORDS = re.compile(r"\b(?:In|On|At|By|From|After|Before|During|January|February|March|April|May|June|July|August|"
+                    r"September|October|November|December|\d{3,4})\b")
 
 
 def _topic(questions: list[str], stated: list[str]) -> str:
@@ -406,7 +412,7 @@ def _topic(questions: list[str], stated: list[str]) -> str:
     for m in _NAMED.finditer(stated[0]):
         phrase = m.group(0).strip()
         words = [w for w in re.findall(r"[\w'’-]+", phrase) if w.lower() not in ("the", "of")]
-        if all(_PEOPLE.fullmatch(w) for w in words) or not set(tokenize(phrase)) & asked:
+        if all(_PEOPLE.fullmatch(w) for w in words) or _TIME_WORDS.search(phrase) or not set(tokenize(phrase)) & asked:
             continue
         return "the " + phrase[4:] if phrase.startswith("The ") else phrase
     return ""
