@@ -1222,8 +1222,10 @@ class FactChecker:
             return []
         stated: dict[str, int] = {}
         lessons = Lessons(cards=[], timeline=self.facts.timeline)
+        kept = {m.id for m in events}
         for err in lessons.date_errors(sentence):
-            stated.setdefault(err.event.id, err.stated_year)
+            if err.event.id in kept:
+                stated.setdefault(err.event.id, err.stated_year)
         for pos, y in years:
             best = None
             for m in events:
@@ -1316,7 +1318,8 @@ def _loose(term: str) -> re.Pattern[str]:
     # "Lenin's third stroke" is not "Lenin's stroke" (the first): an ordinal is never a filler word.
     # Spaces only between the words: "Ah right, New Opposition in 1925" is not the Right Opposition
     # dated 1925 (relay trial 6); a comma or a full stop ends the phrase.
-    filler = r"\s+(?:(?!(?:first|second|third|fourth|last|final)\b)[\w'-]+\s+){0,2}?"
+    # Nor is "against": "joined Stalin against Trotsky" is no "joined Trotsky".
+    filler = r"\s+(?:(?!(?:first|second|third|fourth|last|final|against)\b)[\w'-]+\s+){0,2}?"
     return re.compile(r"(?<!\w)" + filler.join(parts) + r"(?!\w)")
 
 
