@@ -101,6 +101,37 @@ def test_a_false_paraphrase_is_caught_and_its_true_version_is_not(checker, false
     "stalin used the secretariat to put his people in",
     # Found by the student-style set after it was measured: "ganged up on" was read as "allied with".
     "In 1923 Stalin, Zinoviev and Kamenev ganged up on Trotsky",
+    # offline trial 5: the true versions of its students' false statements
+    "Bukharin defended socialism in one country",
+    "Bukharin backed socialism in one country alongside Stalin in 1925-27",
+    "Bukharin in fact backed SiOC alongside Stalin in 1925-27, and the split in 1928 was over grain "
+    "requisitioning and the pace of industrialisation instead",
+    "The 14th Party Conference adopted socialism in one country in April 1925",
+    "Zinoviev and Kamenev joined Stalin against Trotsky in 1923",
+    "Bukharin was not against socialism in one country",
+    "the party adopted socialism in one country in 1925",
+    "Zinoviev and Kamenev joined Trotsky in 1926",
+    "Zinoviev and Kamenev went over to Trotsky in 1926",
+    "Stalin + Zinoviev + Kamenev vs Trotsky",
+    "Stalin, Zinoviev and Kamenev teamed up against Trotsky in 1923",
+    "Stalin and Bukharin against Zinoviev and Kamenev in 1925",
+    "Bukharin led the Right",
+    "Trotsky led the Left",
+    "Trotsky built the Red Army",
+    "Trotsky fought the Whites in the Civil War",
+    "Trotsky used former Tsarist officers in the Red Army",
+    "Trotsky was not a Tsarist general",
+    "Trotsky never tried a coup",
+    "Trotsky organised the October 1917 coup",
+    "the others feared Trotsky might use the Red Army for a coup",
+    "Trotsky was expelled from the party in 1927 for factional activity",
+    "Stalin ended NEP in 1928",
+    "Lenin introduced NEP in 1921",
+    "Lenin did not end NEP",
+    "The Central Committee appointed Stalin General Secretary in 1922",
+    "Trotsky was deported in 1929",
+    "Trotsky was kicked out of the country in 1929",
+    "Trotsky was kicked out of the party in 1927",
 ])
 def test_true_statements_near_the_new_facts_are_not_flagged(checker, text):
     assert not checker.contradicted(text), [v.as_dict() for v in checker.contradicted(text)]
@@ -154,6 +185,9 @@ def test_student_style_claim_set_floors(facts, embedder):
     "a summary of what we covered: General Secretary 1922, the funeral, the 1927 expulsions, Bukharin in 1929.",
     # relay trial 18: it is the student who "always" mixes up left and right, not an alliance of every year
     "and yeah ig bukharin stayed with stalin i always get the left and right mixed up.",
+    # offline trial 5: the years date Bukharin's backing of the idea, not the idea
+    "Was I wrong? Did Bukharin in fact back SiOC alongside Stalin in 1925-27, and the split in 1928 was over grain "
+    "requisitioning and the pace of industrialisation instead?",
 ])
 def test_relay_trial_true_statements_are_not_flagged(checker, true_statement):
     flagged = [v for v in checker.check(true_statement, questions=True) if v.status == "contradicted"]
@@ -223,38 +257,3 @@ def test_offline_trial_5_false_statements_are_corrected_with_their_source(checke
     v = next((x for x in bad if x.doc == doc), bad[0])
     assert v.doc == doc and needle in v.correct, v.as_dict()
     assert v.probe.endswith("?")
-
-
-@pytest.mark.parametrize("true_statement", [
-    "Bukharin defended socialism in one country",
-    "Bukharin backed socialism in one country alongside Stalin in 1925-27",
-    "Did Bukharin in fact back SiOC alongside Stalin in 1925-27, and the split in 1928 was over grain "
-    "requisitioning and the pace of industrialisation instead?",
-    "Bukharin was not against socialism in one country",
-    "the party adopted socialism in one country in 1925",
-    "Zinoviev and Kamenev joined Trotsky in 1926",
-    "Zinoviev and Kamenev went over to Trotsky in 1926",
-    "Stalin + Zinoviev + Kamenev vs Trotsky",
-    "Stalin, Zinoviev and Kamenev teamed up against Trotsky in 1923",
-    "Stalin and Bukharin against Zinoviev and Kamenev in 1925",
-    "Bukharin led the Right",
-    "Trotsky led the Left",
-    "Trotsky built the Red Army",
-    "Trotsky fought the Whites in the Civil War",
-    "Trotsky used former Tsarist officers in the Red Army",
-    "Trotsky was not a Tsarist general",
-    "Trotsky never tried a coup",
-    "Trotsky organised the October 1917 coup",
-    "the others feared Trotsky might use the Red Army for a coup",
-    "Trotsky was expelled from the party in 1927 for factional activity",
-    "Stalin ended NEP in 1928",
-    "Lenin introduced NEP in 1921",
-    "Lenin did not end NEP",
-    "The Central Committee appointed Stalin General Secretary in 1922",
-    "Trotsky was deported in 1929",
-    "Trotsky was kicked out of the country in 1929",
-    "Trotsky was kicked out of the party in 1927",
-])
-def test_offline_trial_5_true_versions_are_not_flagged(checker, true_statement):
-    flagged = checker.contradicted(true_statement)
-    assert not flagged, [(v.kind, v.correct) for v in flagged]
