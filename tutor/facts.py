@@ -1249,7 +1249,7 @@ class FactChecker:
             ev = next(e for e in self.facts.timeline if e.id == eid)
             lo, hi = ev.years
             claim = Claim(ev.id, "happened_in", ev.event, y, False, sentence)
-            correct = f"{ev.event}: {ev.when}."
+            correct = _dated(ev)
             if lo <= y <= hi:
                 out.append(Verdict("supported", "happened_in", claim, correct, f"timeline.{ev.id}", ev.docs[0],
                                    _event_passage(ev)))
@@ -1341,6 +1341,16 @@ def _human(iso: str) -> str:
 def _sentence_of(support: str) -> str:
     text = support.strip()
     return text if text.endswith((".", "?", "!", "”", '"')) else text + "…"
+
+
+def _dated(ev: TimelineEvent) -> str:
+    """"In February 1929, Trotsky is deported from the USSR to Turkey.": the date first, so a reply
+    that keeps only a correction's first clause (up to a colon or semicolon) still gives it."""
+    when = f"From {ev.when.replace(' – ', ' to ')}" if ev.end else f"{'On' if ev.precision == 'day' else 'In'} {ev.when}"
+    event = ev.event.rstrip(".")
+    if event.split(" ", 1)[0] in ("The", "A", "An"):
+        event = event[0].lower() + event[1:]
+    return f"{when}, {event}."
 
 
 def _event_passage(ev: TimelineEvent) -> str:
