@@ -101,6 +101,37 @@ def test_a_false_paraphrase_is_caught_and_its_true_version_is_not(checker, false
     "stalin used the secretariat to put his people in",
     # Found by the student-style set after it was measured: "ganged up on" was read as "allied with".
     "In 1923 Stalin, Zinoviev and Kamenev ganged up on Trotsky",
+    # offline trial 5: the true versions of its students' false statements
+    "Bukharin defended socialism in one country",
+    "Bukharin backed socialism in one country alongside Stalin in 1925-27",
+    "Bukharin in fact backed SiOC alongside Stalin in 1925-27, and the split in 1928 was over grain "
+    "requisitioning and the pace of industrialisation instead",
+    "The 14th Party Conference adopted socialism in one country in April 1925",
+    "Zinoviev and Kamenev joined Stalin against Trotsky in 1923",
+    "Bukharin was not against socialism in one country",
+    "the party adopted socialism in one country in 1925",
+    "Zinoviev and Kamenev joined Trotsky in 1926",
+    "Zinoviev and Kamenev went over to Trotsky in 1926",
+    "Stalin + Zinoviev + Kamenev vs Trotsky",
+    "Stalin, Zinoviev and Kamenev teamed up against Trotsky in 1923",
+    "Stalin and Bukharin against Zinoviev and Kamenev in 1925",
+    "Bukharin led the Right",
+    "Trotsky led the Left",
+    "Trotsky built the Red Army",
+    "Trotsky fought the Whites in the Civil War",
+    "Trotsky used former Tsarist officers in the Red Army",
+    "Trotsky was not a Tsarist general",
+    "Trotsky never tried a coup",
+    "Trotsky organised the October 1917 coup",
+    "the others feared Trotsky might use the Red Army for a coup",
+    "Trotsky was expelled from the party in 1927 for factional activity",
+    "Stalin ended NEP in 1928",
+    "Lenin introduced NEP in 1921",
+    "Lenin did not end NEP",
+    "The Central Committee appointed Stalin General Secretary in 1922",
+    "Trotsky was deported in 1929",
+    "Trotsky was kicked out of the country in 1929",
+    "Trotsky was kicked out of the party in 1927",
 ])
 def test_true_statements_near_the_new_facts_are_not_flagged(checker, text):
     assert not checker.contradicted(text), [v.as_dict() for v in checker.contradicted(text)]
@@ -154,6 +185,9 @@ def test_student_style_claim_set_floors(facts, embedder):
     "a summary of what we covered: General Secretary 1922, the funeral, the 1927 expulsions, Bukharin in 1929.",
     # relay trial 18: it is the student who "always" mixes up left and right, not an alliance of every year
     "and yeah ig bukharin stayed with stalin i always get the left and right mixed up.",
+    # offline trial 5: the years date Bukharin's backing of the idea, not the idea
+    "Was I wrong? Did Bukharin in fact back SiOC alongside Stalin in 1925-27, and the split in 1928 was over grain "
+    "requisitioning and the pace of industrialisation instead?",
 ])
 def test_relay_trial_true_statements_are_not_flagged(checker, true_statement):
     flagged = [v for v in checker.check(true_statement, questions=True) if v.status == "contradicted"]
@@ -205,3 +239,41 @@ def test_bukharins_part_in_socialism_in_one_country_is_not_a_misattribution(chec
     # relay trial 19 (the model's note): Bukharin gave the idea its fuller theory
     assert not [v for v in checker.check("socialism in one country was bukharin's idea") if v.status == "contradicted"]
     assert [v for v in checker.check("socialism in one country was Trotsky's idea") if v.status == "contradicted"]
+
+
+# Offline trial 5 (corpus/eval/trials/2026-12-07-offline5): false statements its students made, each
+# with the document its correction cites and a word the correction must carry.
+OFFLINE5_FALSE = [
+    ("stalin and trotsky teamed up to get rid of zinoviev and kamenev", "event-triumvirate", "Kamenev"),
+    ("but you still didnt say about the alliance. stalin + trotsky vs zinoviev and kamenev, yes or no??",
+     "event-triumvirate", "triumvirate"),
+    ("Stalin + Trotsky vs Zinoviev and Kamenev", "event-triumvirate", "against Trotsky"),
+    ("Bukharin opposed socialism in one country", "person-bukharin", "theory"),
+    ("Last bit of my argument: the Right. Bukharin opposed Socialism in One Country, didn't he, which is why "
+     "Stalin turned on him in 1928?", "person-bukharin", "1928"),
+    ("Zinoviev and Kamenev went over to Bukharin in 1926, didn't they?", "event-ban-on-factions", "United Opposition"),
+    ("Zinoviev and Kamenev sided with Bukharin in 1926", "event-ban-on-factions", "United Opposition"),
+    ("Trotsky led the Right", "source-declaration-of-46", "Bukharin, Rykov and Tomsky"),
+    ("Trotsky was a Tsarist general", "person-trotsky", "Red Army"),
+    ("Trotsky was a White general", "person-trotsky", "Commissar of War"),
+    ("Trotsky got exiled because he tried a coup that failed, didn't he? That's what my friend said.",
+     "event-ban-on-factions", "February 1929"),
+    ("Trotsky was exiled because of a failed coup", "event-ban-on-factions", "factional"),
+    ("Lenin ended NEP in 1924", "overview-power-struggle", "1928"),
+    ("NEP was ended by lenin himself in 1924 before he died", "overview-power-struggle", "1921"),
+    ("Stalin was voted in by the people", "overview-power-struggle", "Central Committee"),
+    ("people voted for Stalin", "overview-power-struggle", "3 April 1922"),
+    ("Trotsky was thrown out of the USSR in 1925", "event-trotsky-exile-and-deportation", "February 1929"),
+    ("thats why trotsky got kicked out of the country in 1925 right?", "event-trotsky-exile-and-deportation", "1929"),
+    ("he was kicked out of the actual country in 1925, i remember the date", "event-trotsky-exile-and-deportation",
+     "1929"),
+]
+
+
+@pytest.mark.parametrize("false, doc, needle", OFFLINE5_FALSE, ids=[p[0][:40] for p in OFFLINE5_FALSE])
+def test_offline_trial_5_false_statements_are_corrected_with_their_source(checker, false, doc, needle):
+    bad = checker.contradicted(false)
+    assert bad, f"not caught: {false}"
+    v = next((x for x in bad if x.doc == doc), bad[0])
+    assert v.doc == doc and needle in v.correct, v.as_dict()
+    assert v.probe.endswith("?")

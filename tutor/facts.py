@@ -114,8 +114,11 @@ class Denial(Sourced):
     # How far before a pattern's match a negation still belongs to the claim. 0 for a pattern that
     # opens at its anchor ("funeral … in exile"), where a "wasn't at" before it is the true half.
     negation_window: int = Field(default=25, ge=0)
+    # Sentences any of these match are about something else ("Trotsky organised the October 1917
+    # coup" is no failed coup of the 1920s): the denial does not read them.
+    unless: list[str] = Field(default_factory=list)
 
-    @field_validator("patterns")
+    @field_validator("patterns", "unless")
     @classmethod
     def _compiles(cls, v: list[str]) -> list[str]:
         for p in v:
@@ -327,7 +330,7 @@ class Verdict:
 
 
 # -- reading a sentence ---------------------------------------------------------------------------------
-_SLANG = [(r"\b(?:n|&|an|nd)\b(?=\s+[a-z])", "and"), (r"\bw/(?=\s|\w)", "with "), (r"\bvs\.?(?=\s)", "against"),
+_SLANG = [(r"\b(?:n|&|an|nd)\b(?=\s+[a-z])", "and"), (r"(?<=[a-z])\s*\+\s*(?=[a-z])", " and "), (r"\bw/(?=\s|\w)", "with "), (r"\bvs\.?(?=\s)", "against"),
           (r"\bversus\b", "against"), (r"\bb4\b", "before"), (r"\bbc\b|\bcuz\b|\bcos\b", "because"),
           (r"\bwas like\b", "was"), (r"\b(?:totally|basically|literally|kinda|like totally|lowkey|deffo|defo)\b", ""),
           (r"\b(?:ganged|teamed) up (?:on|against)\b", "allied against"), (r"\bteamed up\b", "allied"), (r"\bbesties\b|\bbffs?\b|\bmates\b|\bpals\b|\bbuddies\b", "allies"),
@@ -383,6 +386,7 @@ _ALLY = re.compile(r"\b(?:on(?=\s+[a-z]+'?s\s+side\b)|allied|allies|ally|allianc
                    r"(?:forces )?with|joined|worked with|working with|backed|backing|supported|supporting|together "
                    r"with|united with|teamed|bloc with|in league with|partner(?:ed|s)?|partnership|friends with|"
                    r"aligned|alongside|stood with|stood by|voted with|coalition|cooperated|collaborated|"
+                   r"went over to|gone over to|going over to|switched to|defected to|"
                    r"with)\b")
 _AGAINST = re.compile(r"\b(?:against|opposed|opposing|oppose|fought|fight|fighting|attacked|attack|turned on|"
                       r"turned against|broke with|(?<!former )(?<!old )(?<!one-time )(?:enemies|enemy|rivals?)|clashed|defeated|beat|to stop|to block|"
@@ -390,6 +394,11 @@ _AGAINST = re.compile(r"\b(?:against|opposed|opposing|oppose|fought|fight|fighti
                       r"quarrell?ed|broke up)\b")
 _MEMBER = re.compile(r"\b(?:was|were|is|in|part of|member|members|joined|belonged|belong|led|leader|leaders|formed|form|"
                      r"founded|on|of|with|within|inside|headed|a|an)\b")
+_STANCE_ON = re.compile(r"\b(?:back(?:ed|ing|s)?|defend(?:ed|ing|s)?|support(?:ed|ing|s)?|champion(?:ed|ing|s)?|"
+                        r"accept(?:ed|ing|s)?|adopt(?:ed|ing|s)?|oppos(?:e|ed|es|ing)|attack(?:ed|ing|s)?|reject(?:ed|ing|s)?|"
+                        r"critici[sz](?:e|ed|es|ing)|believed in|agreed with|embraced|endorsed|upheld|argued (?:for|against))"
+                        r"\s+(?:the\s+)?(?:idea of\s+|theory of\s+|doctrine of\s+|policy of\s+)?$")
+_WING_VERB = re.compile(r"(?:led|joined|headed|head of|leader of|a leader of|part of|member of|belonged to|on|in)\b")
 _QUESTION_OPENING = re.compile(
     r"(?:why|how|what|whats|what's|who|whom|whose|when|where|which|was|were|did|does|do|is|are|had|has|have|"
     r"could|would|can|should|will|wasn't|didn't|isn't|i wonder|is it true|in what way|to what extent)\b")
@@ -402,7 +411,10 @@ _UP_TO = re.compile(r"\b(?:until|till|til|up to|up until|still|early|beginning o
                     r"\b1\d\d\d\s*(?:-|–|to)\s*'?(?:1\d)?\d\d\b")
 # Words that say outright that two people were allies (not "worked with" or "with").
 _ALLY_STRONG = re.compile(r"\b(?:allied|allies|ally|alliance|sided|on the side of|same side|bloc with|"
-                          r"in league with|teamed)\b")
+                          r"in league with|teamed|went over to|gone over to|defected to)\b")
+# "Stalin + Trotsky vs Zinoviev and Kamenev": a side named together against others stood together
+# (offline trial 5). Not "both attacked" (each on his own) nor a quarrel ("fell out with").
+_SIDE_AGAINST = re.compile(r"against|to get rid of|to defeat|to remove|to stop|to block|to oppose")
 _ALWAYS = re.compile(r"\b(?:from the (?:start|beginning|outset|very start|very beginning)|all along|always|"
                      r"the whole time|throughout the (?:1920s|twenties|period|struggle)|from day one|ever since)\b")
 _ORDER = re.compile(r"\b(?:before|after|then|followed by|preceded|earlier than|later than|prior to|"
@@ -653,6 +665,8 @@ class FactChecker:
         for d in self.facts.denials:
             hit = False
             if d.patterns:
+                if any(re.search(u, low) for u in d.unless):
+                    continue
                 found = next((m for m in (re.search(p, low) for p in d.patterns) if m), None)
                 if found is None:
                     continue
@@ -950,8 +964,11 @@ class FactChecker:
                      and (year is None or g.covers(year))), None)
 
     def opposed(self, a: str, b: str, year: int | None) -> Group | None:
-        return next((g for g in self.facts.groups if (year is None or g.covers(year))
-                     and ((a in g.members and b in g.against) or (b in g.members and a in g.against))), None)
+        """The group that set them against each other, the subject's own first: "Zinoviev went over to
+        Bukharin in 1926" is answered with Zinoviev's United Opposition, not Bukharin's alliance."""
+        found = [g for g in self.facts.groups if (year is None or g.covers(year))
+                 and ((a in g.members and b in g.against) or (b in g.members and a in g.against))]
+        return next((g for g in found if a in g.members), found[0] if found else None)
 
     def _alignments(self, low: str, sentence: str, ms: list[Mention],
                     years: list[tuple[int, int]]) -> list[Verdict]:
@@ -1005,6 +1022,9 @@ class FactChecker:
                                                           r"broke up)\b", low):
                 right, left = left[1:], left[:1]
             pairs += [(a, b, "enemy") for a in left for b in right]
+            if right and len(left) >= 2 and not negated and _SIDE_AGAINST.fullmatch(against.group(0)) \
+                    and not re.search(r"\b(?:both|each)\b", low):
+                pairs += [(left[i], left[j], "ally") for i in range(len(left)) for j in range(i + 1, len(left))]
         out = []
         seen = set()
         for a, b, stance in pairs:
@@ -1078,7 +1098,10 @@ class FactChecker:
             gap_before = low[:gm.start]
             before = _side_before(low, people, gm.start, 5)
             first_before = next((m for m in reversed(people) if m.end <= gm.start), None)
-            if first_before is not None and not _MEMBER.search(low[first_before.end:gm.start] + " "):
+            # "Trotsky led the Right": the wing's own phrase may carry the verb (offline trial 5).
+            if first_before is not None and not _MEMBER.search(low[first_before.end:gm.start] + " ") and not (
+                    gm.kind == "wing" and not low[first_before.end:gm.start].strip()
+                    and _WING_VERB.match(low, gm.start)):
                 before = []
             # "they turn on Stalin with the New Opposition": the person an attack is aimed at is not
             # one of the group (relay trial 11).
@@ -1174,9 +1197,13 @@ class FactChecker:
                    + "; ".join(f"{x.name} ({_span(x)})" for x in groups) + ".")
         if (wing in wings) != negated:
             return [self._verdict("supported", "member_of", claim, g, correct, f"groups.{g.id}")]
+        # "Trotsky led the Right": say who the Right were, too (offline trial 5).
+        named = [x for x in self.facts.groups if x.wing == wing and pid not in x.members]
+        if named and not negated:
+            correct += f" The party's {wing} was " + "; ".join(f"{x.name} ({_span(x)})" for x in named) + "."
         return [self._verdict("contradicted", "wrong_faction", claim, g, correct, f"groups.{g.id}",
-                              probe=f"Which side of the party was {self.facts.name(pid)} on? The source says: "
-                                    f"“{_sentence_of(g.support)}”")]
+                              probe=f"The source says: “{_sentence_of(g.support)}” Which side of the party was "
+                                    f"{self.facts.name(pid)} on?")]
 
     # -- dated events and their order (the timeline) ----------------------------------------------------
     def _events_dated(self, low: str, sentence: str, ms: list[Mention],
@@ -1192,12 +1219,17 @@ class FactChecker:
                       and next(q for q in self.facts.quotations if q.id == m.id).kind == "idea"]
         events = [m for m in events if not any(s <= m.start < e for s, e in idea_spans)
                   or not _AGAINST.search(low[:m.start])]
+        # "Did Bukharin back SiOC alongside Stalin in 1925-27": the year dates the backing, not the
+        # idea's statement (offline trial 5).
+        events = [m for m in events if not _STANCE_ON.search(low[:m.start])]
         if not events:
             return []
         stated: dict[str, int] = {}
         lessons = Lessons(cards=[], timeline=self.facts.timeline)
+        kept = {m.id for m in events}
         for err in lessons.date_errors(sentence):
-            stated.setdefault(err.event.id, err.stated_year)
+            if err.event.id in kept:
+                stated.setdefault(err.event.id, err.stated_year)
         for pos, y in years:
             best = None
             for m in events:
@@ -1221,7 +1253,7 @@ class FactChecker:
             ev = next(e for e in self.facts.timeline if e.id == eid)
             lo, hi = ev.years
             claim = Claim(ev.id, "happened_in", ev.event, y, False, sentence)
-            correct = f"{ev.event}: {ev.when}."
+            correct = _dated(ev)
             if lo <= y <= hi:
                 out.append(Verdict("supported", "happened_in", claim, correct, f"timeline.{ev.id}", ev.docs[0],
                                    _event_passage(ev)))
@@ -1290,7 +1322,8 @@ def _loose(term: str) -> re.Pattern[str]:
     # "Lenin's third stroke" is not "Lenin's stroke" (the first): an ordinal is never a filler word.
     # Spaces only between the words: "Ah right, New Opposition in 1925" is not the Right Opposition
     # dated 1925 (relay trial 6); a comma or a full stop ends the phrase.
-    filler = r"\s+(?:(?!(?:first|second|third|fourth|last|final)\b)[\w'-]+\s+){0,2}?"
+    # Nor is "against": "joined Stalin against Trotsky" is no "joined Trotsky".
+    filler = r"\s+(?:(?!(?:first|second|third|fourth|last|final|against)\b)[\w'-]+\s+){0,2}?"
     return re.compile(r"(?<!\w)" + filler.join(parts) + r"(?!\w)")
 
 
@@ -1312,6 +1345,16 @@ def _human(iso: str) -> str:
 def _sentence_of(support: str) -> str:
     text = support.strip()
     return text if text.endswith((".", "?", "!", "”", '"')) else text + "…"
+
+
+def _dated(ev: TimelineEvent) -> str:
+    """"In February 1929, Trotsky is deported from the USSR to Turkey.": the date first, so a reply
+    that keeps only a correction's first clause (up to a colon or semicolon) still gives it."""
+    when = f"From {ev.when.replace(' – ', ' to ')}" if ev.end else f"{'On' if ev.precision == 'day' else 'In'} {ev.when}"
+    event = ev.event.rstrip(".")
+    if event.split(" ", 1)[0] in ("The", "A", "An"):
+        event = event[0].lower() + event[1:]
+    return f"{when}, {event}."
 
 
 def _event_passage(ev: TimelineEvent) -> str:
