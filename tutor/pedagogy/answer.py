@@ -335,7 +335,7 @@ class Answerer:
         def on_point(fact: str) -> bool:
             # A fact on another part of the sentence ("the Testament was written by Lenin") does not
             # answer "did the Testament name a successor?".
-            return len(focus & set(tokenize(fact))) >= max(1, (len(focus) + 1) // 2)
+            return len(_stems(focus) & _stems(tokenize(fact))) >= max(1, (len(focus) + 1) // 2)
         for e in self.lessons.date_errors(statement):
             from tutor.pedagogy.turn_reply import _when
 
@@ -502,6 +502,11 @@ _COURSE_WORDS = [
     (re.compile(r"\b(?:kill(?:ed)?|murder(?:ed)?|assassinat\w*)\b.*\btrotsky|\btrotsky\b.*\b(?:kill(?:ed)?|murder(?:ed)?|"
                 r"die|died|death)\b", re.I), "murdered Mexico 1940"),
 ]
+
+
+def _stems(words) -> set[str]:
+    """Words cut to a rough stem, so "voted" meets "vote" and "deported" meets "deportation"."""
+    return {w[:5] if len(w) > 5 else w.rstrip("sd") or w for w in words}
 
 
 def course_words(question: str) -> str:
