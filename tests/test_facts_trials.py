@@ -277,3 +277,11 @@ def test_offline_trial_5_false_statements_are_corrected_with_their_source(checke
     v = next((x for x in bad if x.doc == doc), bad[0])
     assert v.doc == doc and needle in v.correct, v.as_dict()
     assert v.probe.endswith("?")
+
+
+def test_bukharins_1929_is_not_trotskys_expulsion(checker):
+    # relay trial 20: the bare keyword "expelled from the party" dated Bukharin's claim by Trotsky's expulsion
+    found = {v.fact_id: v.status for v in checker.check("bukharin got expelled from the party in 1929 and shot")}
+    assert found.get("denials.bukharin-not-expelled-1929") == "contradicted"
+    assert "timeline.trotsky-zinoviev-expelled" not in found
+    assert not [v for v in checker.check("Bukharin was expelled from the Politburo in 1929") if v.status == "contradicted"]

@@ -298,7 +298,7 @@ class Lessons:
                 best: tuple[int, int, TimelineEvent, str] | None = None
                 for keyword in event.keywords:
                     m = term_regex(keyword).search(low)
-                    if not m:
+                    if not m or someone_else(low[:m.start()], event.event):
                         continue
                     # "X in 1925" before "1924, X": a year after the keyword is the likelier date.
                     for y_start, y_end, year in sorted(years, key=lambda y: (y[0] < m.end(), abs(y[0] - m.end()))):
@@ -328,6 +328,17 @@ class Lessons:
                 found.append((distance, DateError(event, year, keyword, sentence.strip())))
                 seen.add(event.id)
         return [e for _, e in sorted(found, key=lambda x: x[0])]
+
+
+_NAMED_PERSON = re.compile(r"\b(stalin|trotsky|zinoviev|kamenev|bukharin|rykov|tomsky|lenin|kirov|krupskaya)", re.I)
+
+
+def someone_else(before: str, event: str) -> bool:
+    """The person a keyword's clause is about (the last named before it, near it) is not in the
+    event: "bukharin got expelled from the party in 1929" is not Trotsky and Zinoviev's expulsion
+    of November 1927 (relay trial 20)."""
+    names = list(_NAMED_PERSON.finditer(before[-40:]))
+    return bool(names) and names[-1].group(1).lower() not in event.lower()
 
 
 # Words that may stand between an event and its year without changing what the year dates:
