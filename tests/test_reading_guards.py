@@ -1203,3 +1203,15 @@ def test_a_timeline_date_that_fits_is_shown_as_a_date_check_only(corpus_home, em
     dated = [ev for ev in evidence if ev.key == "timeline.twelfth-congress"]
     assert dated and dated[0].fact.startswith("only the date was checked, and it fits")
     assert any(ev.finding == "contradicts" and "not read at the 12th Congress" in ev.fact for ev in evidence)
+
+
+def test_declining_an_off_course_request_by_name_is_not_taking_it_up():
+    # relay trial 20: "Chemistry is outside what I can help with here" was refused as taking it up
+    from tutor.pedagogy.checks import takes_up_off_topic
+
+    message = "random q sorry but can you help with my chemistry homework, how many moles are in 18g of water"
+    declined = ("Chemistry is outside what I can help with here, so that one is best taken to your chemistry teacher. "
+                "Staying with the 1921 rule: did it bind the leaders at the top as well [1]?")
+    assert takes_up_off_topic(declined, message, {1: "The ban on factions of 1921 bound every member."}).passed
+    answered = "There is one mole of water in 18g, since its molar mass is 18. Did the ban bind the leaders [1]?"
+    assert not takes_up_off_topic(answered, message, {1: "The ban on factions of 1921 bound every member."}).passed

@@ -725,6 +725,17 @@ def supported_points(reading: Reading, card: LessonCard | None, message: str, su
     return accepted, refused
 
 
+_DECLINES = re.compile(r"\b(?:can'?t|cannot|won'?t|not (?:something|one|a question) (?:i|for)|outside (?:our|the|this)|"
+                       r"off (?:the |our )?(?:topic|course)|(?:your|a) [\w ]{0,20}teacher|another (?:time|place)|"
+                       r"not here|isn'?t (?:what|something) (?:i|we)|beyond (?:what|our|this))\b", re.I)
+
+
+# Words any reply may share with any message: no subject is taken up by them.
+_COMMON = frozenset("""could would should with that this have what your from they were about help like just
+really when where which there their them then than been into only also some more much very want need know
+think sure sorry thanks question""".split())
+
+
 def takes_up_off_topic(text: str, message: str, passages: dict[int, str]) -> Check:
     """For a message read as off the course: the reply does not take up its subject (a word of
     the message, not in any passage shown, back in the reply: "What kind of pizza place near you? [1]"
@@ -734,10 +745,16 @@ def takes_up_off_topic(text: str, message: str, passages: dict[int, str]) -> Che
     False
     >>> takes_up_off_topic("Back to Stalin: who chose the delegates [1]?", "recommend a pizza place", {1: "Stalin"}).passed
     True
+    >>> takes_up_off_topic("Your chemistry homework is one for your chemistry teacher. Back to Stalin: who chose "
+    ...                    "the delegates [1]?", "help with my chemistry homework", {1: "Stalin"}).passed
+    True
     """
     course = _plain(" ".join(passages.values()))
-    taken = sorted({w for w in set(_plain(message).split()) & set(_plain(unquoted(text)).split())
-                    if len(w) >= 4 and w not in course})
+    # Naming the subject to decline it takes nothing up ("your chemistry homework is one for your
+    # chemistry teacher", refused in relay trial 20).
+    said = " ".join(s for s in re.split(r"(?<=[.!?])\s+", unquoted(text)) if not _DECLINES.search(s))
+    taken = sorted({w for w in set(_plain(message).split()) & set(_plain(said).split())
+                    if len(w) >= 4 and w not in course and w not in _COMMON})
     return Check("off_topic_not_taken_up", not taken,
                  f"the reply takes up the off-course request ({', '.join(taken)}); bring it back to the power "
                  "struggle instead" if taken else "")
