@@ -1215,3 +1215,13 @@ def test_declining_an_off_course_request_by_name_is_not_taking_it_up():
     assert takes_up_off_topic(declined, message, {1: "The ban on factions of 1921 bound every member."}).passed
     answered = "There is one mole of water in 18g, since its molar mass is 18. Did the ban bind the leaders [1]?"
     assert not takes_up_off_topic(answered, message, {1: "The ban on factions of 1921 bound every member."}).passed
+
+
+def test_a_question_the_timeline_answers_brings_its_date_as_evidence(corpus_home, embedder):
+    # relay trial 20: "when was trotsky expelled?" got "the 15th Congress … check the exact day"
+    evidence = _offline_tutor(corpus_home, embedder).evidence("ok but when was trotsky actually expelled from the party?")
+    answers = [ev for ev in evidence if ev.finding == "answers"]
+    assert answers and "14 November 1927" in answers[0].fact and answers[0].as_dict()["finding"] == "answers"
+    # someone else's expulsion is not Trotsky's
+    assert not [ev for ev in _offline_tutor(corpus_home, embedder).evidence("when was bukharin expelled from the party?")
+                if ev.key == "answer.trotsky-zinoviev-expelled"]

@@ -506,6 +506,12 @@ class Tutor:
         for e in self.lessons.date_errors(text):
             found.append((f"timeline.{e.event.id}", e.sentence, "contradicts", f"{e.event.event}: {e.correct}",
                           e.event.docs[0]))
+        for sentence in (s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip().endswith("?") or
+                         FactChecker.is_question(s)):
+            # A question the timeline answers ("when was trotsky expelled?"): its date as evidence to answer from.
+            for event in self.lessons.events_named(sentence):
+                found.append((f"answer.{event.id}", sentence.strip(), "answers", f"{event.event}: {event.when}",
+                              event.docs[0]))
         for _, m in self.lessons.misconceptions_in(text):
             sentence = next((s for s in re.split(r"(?<=[.!?;])\s+|\n+", text) if m.triggered_by(s)), None)
             if sentence is None:

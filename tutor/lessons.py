@@ -277,6 +277,19 @@ class Lessons:
     def misconceptions_in(self, message: str) -> list[tuple[LessonCard, Misconception]]:
         return [(card, m) for card in self.cards for m in card.misconceptions if m.triggered_by(message)]
 
+    def events_named(self, text: str, limit: int = 2) -> list[TimelineEvent]:
+        """The timeline events a sentence names by their keywords (not someone else's: "when was
+        bukharin expelled?" is not Trotsky's expulsion), in the order the timeline holds them."""
+        low = text.lower()
+        out = []
+        for event in self.timeline:
+            for keyword in event.keywords:
+                m = term_regex(keyword).search(low)
+                if m and not someone_else(low[:m.start()], event.event):
+                    out.append(event)
+                    break
+        return out[:limit]
+
     def date_errors(self, text: str) -> list[DateError]:
         """Years a student gives for a timeline event that disagree with the timeline.
 

@@ -141,7 +141,9 @@ class Evidence:
     id: str         # "E1", "E2" … within the turn
     key: str        # the fact's id, or "date:<timeline event id>": the same fact found twice is one
     sentence: str   # the student's sentence it bears on
-    finding: Literal["supports", "contradicts"]
+    # "answers": a dated timeline event a question of the student's names (the date is the answer;
+    # relay trial 20's model hedged "check the exact day" where no passage gave it).
+    finding: Literal["supports", "contradicts", "answers"]
     fact: str       # the fact, in the project's words
     source: str     # the corpus document that gives it
 
