@@ -77,6 +77,9 @@ _MEANS = [re.compile(p, re.I) for p in (
     r"^(?P<x>.+?)\s+(?:means?|meaning|is|was|were|are)\s+(?:who|what)\W*$",
     r"^(?:what(?:'s|\s+is|\s+was)\s+(?:the\s+)?(?:meaning|definition)\s+of|what\s+is\s+meant\s+by|"
     r"meaning\s+of|definition\s+of|define)\s+(?P<x>.+?)\W*$",
+    # "tell me who Kirov was", "(i don't get) what the nomenklatura is"
+    r"^(?:(?:tell|remind)\s+me\s+|explain\s+)?(?:who|what)\s+(?!(?:was|were|is|are|did|does|do)\b)(?P<x>.+?)\s+"
+    r"(?:was|were|is|are|means?)\W*$",
 )]
 # "…, was it just typists?": the guess after the comma is the student's, the term is before it.
 _GUESS_AFTER = re.compile(r"\s*,\s*(?:was|were|is|are|did|does|and|or|like|just|only|basically|some|kind of|sort of|"
@@ -96,8 +99,9 @@ def normalise_term(text: str) -> str:
 def asked_terms(question: str) -> list[str]:
     """The terms a definitional question may ask about ("wait, who was Kirov?" → ["kirov"]), most
     likely first; [] for any other question ("why was the testament not acted on?")."""
-    q = " ".join(question.split()).strip()
+    q = " ".join(question.replace("’", "'").split()).strip()
     q = re.sub(_LEAD, "", q, flags=re.I)
+    q = re.sub(r"^(who|what)\s+(?:even|actually|exactly|really)\s+", r"\1 ", q, flags=re.I)  # "what even is X"
     q = re.sub(r"\bwhats\b", "what is", q, flags=re.I)
     q = re.sub(r"\bwhos\b", "who is", q, flags=re.I)
     q = _GUESS_AFTER.sub("", q)

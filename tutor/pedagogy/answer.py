@@ -364,16 +364,17 @@ class Answerer:
             return "yes", _sentence(good[0].correct or good[0].passage)
         return None
 
-    def _define(self, question: str, docs, avoid) -> Answer | None:
+    def _define(self, question: str, docs) -> Answer | None:
         """The glossary's definition of what ``question`` asks about, cited to a passage of the
-        document that states it; None where the glossary has no entry, the turn keeps to a
-        teacher's documents or the definition was already given (a fresh sentence is better).
-        The leak guard is not asked: a definition states what a thing is, which the student asked
-        for, and the glossary's test keeps each one short of a card's argument."""
+        document that states it; None where the glossary has no entry or the turn keeps to a
+        teacher's documents. Asked again, the definition is given again: a "fresh" sentence about
+        the thing is the one that only mentions it. The leak guard is not asked: a definition
+        states what a thing is, which the student asked for, and the glossary's test keeps each
+        one short of a card's argument."""
         if self.glossary is None or docs is not None:
             return None
         entry = self.glossary.lookup(question)
-        if entry is None or (avoid and entry.definition in avoid):
+        if entry is None:
             return None
         found = self.retriever.search(entry.definition, k=1, doc_id=entry.source)
         if not found:
@@ -434,7 +435,7 @@ class Answerer:
         "it" and "he" for the search; ``avoid`` holds sentences already stated (a fresh one is
         preferred)."""
         q = question.strip()
-        glossed = self._define(q, docs, avoid)
+        glossed = self._define(q, docs)
         if glossed is not None:
             return glossed
         shape = question_shape(q)
