@@ -66,11 +66,11 @@ class GlossaryEntry(BaseModel):
         return text
 
 
-_SENTENCE_END = re.compile(r"[.!](?=\s+[A-Z]|\s*$)")
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z])[.!](?=\s+[A-Z]|\s*$)")  # not an initial ("E. H. Carr")
 # Words a student puts round a term that are not part of it: "who was *actually* in the power
 # struggle", "what does the *word* apparatus *even* mean".
 _FILLER = frozenset({"the", "a", "an", "actually", "really", "even", "exactly", "basically", "again", "word", "term",
-                     "phrase", "so", "called", "this", "that"})
+                     "phrase", "so", "called", "this", "that", "though", "tho", "now"})
 # "what does apparatus mean", "apparatus means what", "what is meant by X", "define X"
 _MEANS = [re.compile(p, re.I) for p in (
     r"^what\s+(?:does|do)\s+(?P<x>.+?)\s+(?:\w+ly\s+)?(?:mean|stand\s+for)\b(?:\s+(?:here|again|exactly))?\W*$",
@@ -154,7 +154,10 @@ class Glossary:
         allowed = _allowed_edits(len(term.replace(" ", "")))
         if not allowed:
             return None
-        found = process.extract(term, self._keys, scorer=DamerauLevenshtein.distance, score_cutoff=allowed, limit=None)
+        # Numbers are not typos: "15th congress" is not the 14th.
+        digits = re.findall(r"\d+", term)
+        keys = [k for k in self._keys if re.findall(r"\d+", k) == digits]
+        found = process.extract(term, keys, scorer=DamerauLevenshtein.distance, score_cutoff=allowed, limit=None)
         # A key is held to its own length's allowance too: a ten-letter typo may not take two
         # edits to reach a six-letter name.
         found = [(k, d) for k, d, _ in found if d <= _allowed_edits(len(k.replace(" ", "")))]
