@@ -199,6 +199,17 @@ def test_any_other_question_finds_no_entry(glossary, question):
     assert glossary.lookup(question) is None, glossary.lookup(question)
 
 
+def test_no_labelled_student_claim_is_read_as_a_definitional_question(glossary):
+    """Precision: the 600 labelled claims of corpus/eval (statements, half of them false) never
+    find an entry, so a claim is never answered with a definition instead of being checked."""
+    import json
+
+    claims = [json.loads(line)["text"] for path in sorted((CORPUS / "eval").glob("claims*.jsonl"))
+              for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(claims) >= 600
+    assert [c for c in claims if glossary.lookup(c)] == []
+
+
 # -- through the offline tutor -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def tutor(corpus_home, embedder):

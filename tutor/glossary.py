@@ -7,7 +7,7 @@ document that states it; :meth:`Glossary.lookup` finds the entry a definitional 
 
 >>> glossary = load_glossary(Path("corpus"))                                   # doctest: +SKIP
 >>> glossary.lookup("wait, what was the secretariat, was it just typists?").term  # doctest: +SKIP
-'Secretariat'
+'the Secretariat'
 """
 
 from __future__ import annotations
