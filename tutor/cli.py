@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -238,24 +238,32 @@ def lessons_check() -> None:
     try:
         lessons = load_lessons(corpus, corpus_doc_ids(corpus))
     except LessonError as exc:
-        for problem in exc.problems:
-            err.print(problem, markup=False, highlight=False)
-        err.print(f"{len(exc.problems)} problem(s) found.")
-        raise typer.Exit(1)
+        _refuse(exc.problems)
     from tutor.facts import load_facts
 
     try:
         facts = load_facts(corpus, corpus_doc_ids(corpus), lessons=lessons)
     except LessonError as exc:
-        for problem in exc.problems:
-            err.print(problem, markup=False, highlight=False)
-        err.print(f"{len(exc.problems)} problem(s) found.")
-        raise typer.Exit(1)
+        _refuse(exc.problems)
+    from tutor.glossary import GlossaryError, load_glossary
+
+    try:
+        glossary = load_glossary(corpus, corpus_doc_ids(corpus))
+    except GlossaryError as exc:
+        _refuse(exc.problems)
     kps = sum(len(c.key_points) for c in lessons.cards)
     mcs = sum(len(c.misconceptions) for c in lessons.cards)
     console.print(f"ok: {len(lessons.cards)} cards, {kps} key points, {mcs} misconceptions, "
-                  f"{len(lessons.timeline)} timeline events, {len(facts.sourced())} facts")
+                  f"{len(lessons.timeline)} timeline events, {len(facts.sourced())} facts, "
+                  f"{len(glossary)} glossary entries")
     _check_published(lessons)
+
+
+def _refuse(problems: list[str]) -> NoReturn:
+    for problem in problems:
+        err.print(problem, markup=False, highlight=False)
+    err.print(f"{len(problems)} problem(s) found.")
+    raise typer.Exit(1)
 
 
 def _check_published(course) -> None:

@@ -36,6 +36,7 @@ from tutor.citations import cited_numbers
 from tutor.documents import clean_text
 from tutor.errors import RateLimited
 from tutor.facts import FactChecker
+from tutor.glossary import load_glossary
 from tutor.lessons import DEFAULT_CARD, LessonCard, Lessons
 from tutor.limits import RateLimiter
 from tutor.model_turn import Brief, ModelTurn, data_block, passages_block
@@ -114,7 +115,8 @@ class Tutor:
         keep = getattr(embedder, "kept_vectors", None)  # the offline model's; fakes and OpenAI have none
         kept = keep(settings.home) if keep else None
         self.matcher = KeyPointMatcher(embedder, kept)
-        self.acts = ActReader(lessons, Topicality(lessons, retriever))
+        glossary = load_glossary(settings.corpus_dir)
+        self.acts = ActReader(lessons, Topicality(lessons, retriever, glossary.names()))
         self.assessor = Assessor(self.matcher, lessons, facts)
         # Topics no card covers: plans from passages.
         self.planner = planner if planner is not None else PassagePlanner(retriever.store, settings.corpus_dir)
@@ -122,8 +124,8 @@ class Tutor:
         self.mode = model.mode if model is not None else OFFLINE
         self.rate_limiter = rate_limiter or RateLimiter(settings.rate_limit_per_minute)
         turn_wording = prompts.offline.get("turn")
-        self.responder = TurnResponder(Answerer(retriever, lessons, facts, embedder, kept), lessons, facts, turn_wording) \
-            if turn_wording else None
+        self.responder = TurnResponder(Answerer(retriever, lessons, facts, embedder, kept, glossary), lessons, facts,
+                                       turn_wording) if turn_wording else None
         self._secret_lines = prompts.secret_lines()
 
     @property

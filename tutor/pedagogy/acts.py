@@ -206,13 +206,14 @@ class Topicality:
     LEXICAL = 3.5    # BM25 score of the best passage above which a message is on topic
     RELATED = 0.20   # cosine to the tutor's last question above which a reply belongs to the conversation
 
-    def __init__(self, lessons: Lessons, retriever=None):
+    def __init__(self, lessons: Lessons, retriever=None, terms: tuple[str, ...] = ()):
         self.lessons = lessons
         self.retriever = retriever
+        self.extra_terms = tuple(terms)  # the glossary's terms and aliases ("what is Sovnarkom?")
 
     @cached_property
     def terms(self) -> list[str]:
-        found: set[str] = set()
+        found: set[str] = set(self.extra_terms)
         for card in self.lessons.cards:
             found.update(card.match_terms)
             for kp in card.key_points:

@@ -246,6 +246,7 @@ class Answer:
     verdict: str = ""         # yes | no for a yes/no question a check decided
     sure: bool = True
     sentence: str = ""        # the passage sentence(s) stated
+    quote: str = ""           # the passage's own sentence cited, where the stated text is not one (a definition)
 
 
 def question_shape(question: str) -> str:
@@ -276,10 +277,13 @@ class Answerer:
     """Answers a question from the course: facts first (a yes/no question's declarative form
     through the fact checker and the timeline), then the passage sentence that answers it."""
 
-    def __init__(self, retriever, lessons, facts=None, embedder=None, kept=None):
+    def __init__(self, retriever, lessons, facts=None, embedder=None, kept=None, glossary=None):
         self.retriever = retriever
         self.lessons = lessons
         self.facts = facts
+        # The course glossary (tutor.glossary.Glossary): "what is X?" gets what X is, not a
+        # sentence that only mentions it.
+        self.glossary = glossary
         self.embedder = embedder
         # The passages' sentences' vectors kept between processes (a KeptVectors, for the offline model).
         self.kept = kept
@@ -360,6 +364,25 @@ class Answerer:
             return "yes", _sentence(good[0].correct or good[0].passage)
         return None
 
+    def _define(self, question: str, docs) -> Answer | None:
+        """The glossary's definition of what ``question`` asks about, cited to a passage of the
+        document that states it; None where the glossary has no entry or the turn keeps to a
+        teacher's documents. Asked again, the definition is given again: a "fresh" sentence about
+        the thing is the one that only mentions it. The leak guard is not asked: a definition
+        states what a thing is, which the student asked for, and the glossary's test keeps each
+        one short of a card's argument."""
+        if self.glossary is None or docs is not None:
+            return None
+        entry = self.glossary.lookup(question)
+        if entry is None:
+            return None
+        found = self.retriever.search(entry.definition, k=1, doc_id=entry.source)
+        if not found:
+            return None
+        wanted = set(tokenize(entry.definition))
+        quote = max(sentences(found[0].text), key=lambda s: len(wanted & set(tokenize(s))), default="")
+        return Answer(question, entry.definition, found[0], "", True, entry.definition, quote)
+
     def candidates(self, query: str, passages: list[Passage], docs: frozenset[str] | None = None
                    ) -> list[tuple[Passage, str]]:
         """Sentences of the turn's passages and of the best passages for ``query``; ``docs`` keeps
@@ -412,6 +435,9 @@ class Answerer:
         "it" and "he" for the search; ``avoid`` holds sentences already stated (a fresh one is
         preferred)."""
         q = question.strip()
+        glossed = self._define(q, docs)
+        if glossed is not None:
+            return glossed
         shape = question_shape(q)
         focus = focus_terms(q)
         thin = len(focus) <= 1 or bool(re.search(r"\b(it|that|this|they|he|him|them|those)\b", q, re.I))

@@ -364,7 +364,7 @@ class TurnResponder:
             return _fill(lead, fact=fact + ref + ".")
         if not a.sentence or a.sentence in given:
             return ""
-        body = _no_stop(a.sentence) + cite(a.passage, a.sentence) + "."
+        body = _no_stop(a.sentence) + cite(a.passage, a.quote or a.sentence) + "."
         from tutor.pedagogy.answer import YES_NO
 
         yes_no = bool(YES_NO.match(a.question) or re.match(r"^\W*(?:if|whether)\b", a.question, re.I))
