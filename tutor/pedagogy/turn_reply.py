@@ -309,7 +309,7 @@ class TurnResponder:
         if move.feedback in ("wrong", "partly") and not {"wrong", "partly"} & set(verdicts):
             # The engine's own reading found an error (a misconception over two sentences, a wrong
             # date): the correction is said, whatever else the reply does.
-            fix = _move_correction(move)
+            fix = _move_correction(move) if _found_in(move, message) else ""
             if fix and _no_stop(fix) in " ".join(out):
                 verdicts.insert(0, move.feedback)  # an answer above already says it ("No. … 1917, not 1903")
             elif fix:
@@ -464,6 +464,17 @@ def _made(assessment, claim: str) -> bool:
     if not said or not mine:
         return False
     return mine in said or (said in mine and len(mine) <= 1.3 * len(said))
+
+
+def _found_in(move, message: str) -> bool:
+    """The engine's error is in this message: a misconception the engine still holds from an earlier
+    turn is no correction of what the student just said (the sixth blind offline trial heard "One
+    correction first." about the troika after a true point about Zinoviev and Kamenev)."""
+    if move.date_error is not None:
+        return _no_stop(move.date_error.sentence) in _no_stop(message) or str(move.date_error.stated_year) in message
+    if move.misconception is not None:
+        return move.misconception.triggered_by(message) or move.misconception.triggered_by(message.lower())
+    return False
 
 
 def _move_correction(move) -> str:
