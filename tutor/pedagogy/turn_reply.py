@@ -299,6 +299,11 @@ class TurnResponder:
             if v.verdict == "open" and ((p.kind != "confirm" and (answered or verdicts)) or "open" in verdicts
                                         or "wrong" in verdicts):
                 continue  # an untested aside beside answers or a correction: no lecture on it
+            if v.verdict == "open" and answered and _shares(v.text, " ".join(stated)):
+                # The answer just given speaks to it: "I can't confirm that" after it read as taking the
+                # answer back (the sixth blind offline trial: "You're right: In January 1928 … I can't
+                # confirm that").
+                continue
             if v.verdict in ("wrong", "partly") and v.fact and _no_stop(v.fact) in " ".join(out):
                 verdicts.append(v.verdict)  # the answer to their question already corrected it
                 continue
