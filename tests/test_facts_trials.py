@@ -285,3 +285,13 @@ def test_bukharins_1929_is_not_trotskys_expulsion(checker):
     assert found.get("denials.bukharin-not-expelled-1929") == "contradicted"
     assert "timeline.trotsky-zinoviev-expelled" not in found
     assert not [v for v in checker.check("Bukharin was expelled from the Politburo in 1929") if v.status == "contradicted"]
+
+
+@pytest.mark.parametrize("said, status", [
+    # relay trial 21: the year came back to the post in a clause of its own
+    ("trotsky lost the war commissariat cos of lessons of october, that was 1926 right?", "contradicted"),
+    ("trotsky lost the war commissariat after lessons of october, that was 1925 right?", "supported"),
+])
+def test_a_year_said_after_the_post_dates_it(checker, said, status):
+    found = {v.fact_id: v.status for v in checker.check(said)}
+    assert found.get("offices.commissar-war") == status

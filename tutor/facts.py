@@ -376,6 +376,7 @@ _ABOUT_IT = re.compile(r"\b(?:accounts?|version|story|report|copy|copies|publica
                        r"(?:of|about|on)\b")
 _BECAME = re.compile(r"\b(?:became|become|becomes|becoming|made|appointed|elected|named|chosen|picked|promoted|"
                      r"took over|take over|given|got|gets|won|installed|rose to)\b")
+_BACK_DATED = re.compile(r"\b(?:that|this|which|it)\s+(?:was|happened|took place)\s+(?:in\s+)?(1[89]\d\d)\b")
 _REMOVED = re.compile(r"\b(?:removed|sacked|lost|loses|dismissed|ousted|replaced|fired|stripped|kicked out|"
                       r"pushed out|forced out|resigned|gave up|dropped|stopped|quit|left)\b")
 _HELD = re.compile(r"\b(?:was|were|is|as|been|being|had|has|held|hold|holds|served|became|made|appointed|elected|named|chosen|"
@@ -878,6 +879,11 @@ class FactChecker:
         people = [m for m in ms if m.kind == "person"]
         for om in (m for m in ms if m.kind == "office"):
             year = _segment_year(low, om.start, years)
+            if year is None:
+                # "lost the war commissariat cos of lessons of october, that was 1926": the year comes
+                # back to the clause in a clause of its own (relay trial 21).
+                back = _BACK_DATED.search(low, om.end)
+                year = int(back.group(1)) if back else None
             office = next(o for o in self.facts.offices if o.id == om.id)
             person = _nearest_person(low, people, om)
             if person is None:
