@@ -18,7 +18,10 @@ INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules|prompt|guidelines|programming|restrictions|everything)\b"
     r"|\b(system|initial|hidden|original|secret)\s+(prompt|instructions?|message|rules)\b"
     r"|\byour (instructions|prompt|rules|guidelines|programming|configuration|templates?)\b"
-    r"|\byou are now\b|\bfrom now on,? you\b|\bpretend (to be|you are|you're)\b|\bact as\b|\broleplay as\b"
+    # "act as" said to the tutor, not of Stalin ("a cult of lenin that stalin could act as high priest of",
+    # relay trial 21)
+    r"|\byou are now\b|\bfrom now on,? you\b|\bpretend (to be|you are|you're)\b"
+    r"|(?:^\W*|[,.;:!]\s*|\b(?:you|u|please|pls|now|should|must|can you|could you)\s+)(?:act|roleplay) as\b"
     r"|\bDAN\b|\bjailbreak|\bdeveloper mode\b|\bnew (role|persona|instructions)\b"
     r"|\brepeat (everything|the text|the words) (above|before)\b|\bprint (your|the) (prompt|instructions)\b"
     r"|<\|?(system|im_start)\|?>|^\s*#*\s*system\s*:|#+\s*(system|user|assistant)\s*:"
