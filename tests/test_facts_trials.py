@@ -295,3 +295,11 @@ def test_bukharins_1929_is_not_trotskys_expulsion(checker):
 def test_a_year_said_after_the_post_dates_it(checker, said, status):
     found = {v.fact_id: v.status for v in checker.check(said)}
     assert found.get("offices.commissar-war") == status
+
+
+def test_a_keyword_that_names_its_person_is_not_someone_elses():
+    # "Lenin died" names Lenin: the Stalin before it does not make it someone else's event
+    from tutor.lessons import load_lessons
+
+    found = [e.event.id for e in load_lessons(CORPUS).date_errors("Stalin won because Lenin died in 1925")]
+    assert found == ["lenin-dies"]

@@ -1230,7 +1230,8 @@ class FactChecker:
         events = [m for m in events if not _STANCE_ON.search(low[:m.start])]
         # "bukharin got expelled from the party in 1929" is not Trotsky and Zinoviev's expulsion.
         events = [m for m in events
-                  if not someone_else(low[:m.start], next(e.event for e in self.facts.timeline if e.id == m.id))]
+                  if not someone_else(low[:m.start], next(e.event for e in self.facts.timeline if e.id == m.id),
+                                      low[m.start:m.end])]
         if not events:
             return []
         stated: dict[str, int] = {}

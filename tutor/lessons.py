@@ -285,7 +285,7 @@ class Lessons:
         for event in self.timeline:
             for keyword in event.keywords:
                 m = term_regex(keyword).search(low)
-                if m and not someone_else(low[:m.start()], event.event):
+                if m and not someone_else(low[:m.start()], event.event, m.group(0)):
                     out.append(event)
                     break
         return out[:limit]
@@ -311,7 +311,7 @@ class Lessons:
                 best: tuple[int, int, TimelineEvent, str] | None = None
                 for keyword in event.keywords:
                     m = term_regex(keyword).search(low)
-                    if not m or someone_else(low[:m.start()], event.event):
+                    if not m or someone_else(low[:m.start()], event.event, m.group(0)):
                         continue
                     # "X in 1925" before "1924, X": a year after the keyword is the likelier date.
                     for y_start, y_end, year in sorted(years, key=lambda y: (y[0] < m.end(), abs(y[0] - m.end()))):
@@ -346,10 +346,13 @@ class Lessons:
 _NAMED_PERSON = re.compile(r"\b(stalin|trotsky|zinoviev|kamenev|bukharin|rykov|tomsky|lenin|kirov|krupskaya)", re.I)
 
 
-def someone_else(before: str, event: str) -> bool:
+def someone_else(before: str, event: str, keyword: str = "") -> bool:
     """The person a keyword's clause is about (the last named before it, near it) is not in the
     event: "bukharin got expelled from the party in 1929" is not Trotsky and Zinoviev's expulsion
-    of November 1927 (relay trial 20)."""
+    of November 1927 (relay trial 20). A keyword that names its own person ("Lenin died") is
+    about that person, whoever came before it ("Stalin won because Lenin died in 1925")."""
+    if _NAMED_PERSON.search(keyword):
+        return False
     names = list(_NAMED_PERSON.finditer(before[-40:]))
     return bool(names) and names[-1].group(1).lower() not in event.lower()
 
