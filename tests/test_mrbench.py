@@ -132,7 +132,7 @@ def _leaks_as_before(text, card, covered, allowed_text):
     import re
 
     from tutor.pedagogy.learner import terms_in
-    from tutor.pedagogy.reveal import restates
+    from tutor.pedagogy.reveal import _only_names, restates
 
     leaked = []
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 7]
@@ -141,7 +141,10 @@ def _leaks_as_before(text, card, covered, allowed_text):
             continue
         allowed = {t.lower() for t in terms_in(allowed_text, kp.evidence_terms)}
         new_terms = [t for t in terms_in(text, kp.evidence_terms) if t.lower() not in allowed]
-        if len(new_terms) >= 2 or any(restates(s, kp.statement) for s in sentences):
+        # One change since (relay trial 18): a point whose terms are all people's names is stated
+        # only by a paraphrase, never by naming its people.
+        names_only = bool(_only_names(kp.evidence_terms))
+        if (len(new_terms) >= 2 and not names_only) or any(restates(s, kp.statement) for s in sentences):
             leaked.append(kp.id)
     return leaked
 

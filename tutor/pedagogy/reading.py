@@ -58,8 +58,8 @@ class ClaimReading(_Part):
         """The evidence ids the model says misread this claim.
 
         >>> ClaimReading(text="x", verdict="right", evidence="2", correction="",
-        ...              misread="E2: a what-if, not a claim; e1 too").disputed()
-        {'E1', 'E2'}
+        ...              misread="E2: a what-if, not a claim; e1 too").disputed() == {"E1", "E2"}
+        True
         """
         return {m.upper() for m in _EVIDENCE_ID.findall(self.misread)}
 
