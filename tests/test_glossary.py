@@ -269,3 +269,14 @@ def test_with_no_passage_of_the_source_the_answer_takes_the_passage_path(tutor):
     cited = Answerer(base.retriever, base.lessons, base.facts, base.embedder, base.kept,
                      Glossary([orphan.model_copy(update={"source": "event-fourteenth-congress"})]))
     assert cited.answer("who was Kirov?", []).text == orphan.definition
+
+
+def test_the_terms_a_text_names_are_found_whole_longest_first():
+    from pathlib import Path
+
+    from tutor.glossary import load_glossary
+
+    glossary = load_glossary(Path(__file__).resolve().parent.parent / "corpus")
+    named = [e.term for e in glossary.mentioned("surely that's when the five-year plan started?? and the lenin enrolment")]
+    assert named[:2] == ["the Five-Year Plan", "the Lenin Enrolment"], named
+    assert glossary.mentioned("he left the party") == []  # "the left" is too short to name an entry alone

@@ -1225,3 +1225,13 @@ def test_a_question_the_timeline_answers_brings_its_date_as_evidence(corpus_home
     # someone else's expulsion is not Trotsky's
     assert not [ev for ev in _offline_tutor(corpus_home, embedder).evidence("when was bukharin expelled from the party?")
                 if ev.key == "answer.trotsky-zinoviev-expelled"]
+
+
+def test_a_question_naming_a_glossary_term_brings_its_definition_as_evidence(corpus_home, embedder):
+    # relay trial 22: "surely that's when the five-year plan started??" went without the plan's date
+    tutor = _offline_tutor(corpus_home, embedder)
+    answers = [ev for ev in tutor.evidence("the guide says 1925. surely that's when the five-year plan started??")
+               if ev.finding == "answers"]
+    assert any("October 1928" in ev.fact and ev.source == "idea-nep-and-industrialisation" for ev in answers), answers
+    # a statement naming it brings no definition: only a question asks for one
+    assert not [ev for ev in tutor.evidence("The five-year plan started in 1928.") if ev.key.startswith("define.")]

@@ -115,7 +115,7 @@ class Tutor:
         keep = getattr(embedder, "kept_vectors", None)  # the offline model's; fakes and OpenAI have none
         kept = keep(settings.home) if keep else None
         self.matcher = KeyPointMatcher(embedder, kept)
-        glossary = load_glossary(settings.corpus_dir)
+        glossary = self.glossary = load_glossary(settings.corpus_dir)
         self.acts = ActReader(lessons, Topicality(lessons, retriever, glossary.names()))
         self.assessor = Assessor(self.matcher, lessons, facts)
         # Topics no card covers: plans from passages.
@@ -510,10 +510,7 @@ class Tutor:
                           e.event.docs[0]))
         for sentence in (s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip().endswith("?") or
                          FactChecker.is_question(s)):
-            # A question the timeline answers ("when was trotsky expelled?"): its date as evidence to answer from.
-            for event in self.lessons.events_named(sentence):
-                found.append((f"answer.{event.id}", sentence.strip(), "answers", f"{event.event}: {event.when}",
-                              event.docs[0]))
+            found += self._answers_for(sentence.strip())
         for _, m in self.lessons.misconceptions_in(text):
             sentence = next((s for s in re.split(r"(?<=[.!?;])\s+|\n+", text) if m.triggered_by(s)), None)
             if sentence is None:
@@ -530,6 +527,24 @@ class Tutor:
             if fact and all(ev.key != key for ev in out):
                 out.append(Evidence(f"E{len(out) + 1}" if numbered else key, key, sentence, finding, fact, source))
         return out
+
+    def _answers_for(self, question: str) -> list[tuple[str, str, str, str, str]]:
+        """What the course's own records say that answers a question of the student's: the dated
+        timeline events it names ("when was trotsky expelled?" → 14 November 1927; relay trial 20's
+        model hedged "check the exact day" where no passage gave it), and the glossary's definitions
+        of what it names ("surely that's when the five-year plan started??", relay trial 22). A
+        person's entry only when asked who they were: their names are in every question."""
+        found = [(f"answer.{event.id}", question, "answers", f"{event.event}: {event.when}", event.docs[0])
+                 for event in self.lessons.events_named(question)]
+        named = [self.glossary.lookup(question)] + [e for e in self.glossary.mentioned(question)
+                                                     if not e.source.startswith("person-")]
+        terms: list[str] = []
+        for entry in (e for e in named if e is not None):
+            if entry.term not in terms and len(terms) < 2:
+                terms.append(entry.term)
+                found.append((f"define.{entry.term}", question, "answers", f"{entry.term}: {entry.definition}",
+                              entry.source))
+        return found
 
     def _model_reply(self, session: Session, message: str, act: Act, move: Move, passages: list[Passage],
                      notice: str | None, rule_free) -> tuple[Reply | None, str | None, dict]:

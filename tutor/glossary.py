@@ -148,6 +148,21 @@ class Glossary:
                 return entry
         return None
 
+    def mentioned(self, text: str, limit: int = 2) -> list[GlossaryEntry]:
+        """The entries whose term or an alias the text names (whole words, longest names first),
+        in the order they come in it: "surely that's when the five-year plan started??" names the
+        Five-Year Plan, whose definition dates it."""
+        low = f" {normalise_term(text)} "
+        found: dict[str, tuple[int, GlossaryEntry]] = {}
+        for key in sorted(self._keys, key=len, reverse=True):
+            if len(key.replace(" ", "")) < 6:
+                continue  # "the left", "nep": everyday or too short to name the entry by themselves
+            at = low.find(f" {key} ")
+            entry = self._by_key[key]
+            if at >= 0 and entry.term not in found:
+                found[entry.term] = (at, entry)
+        return [e for _, e in sorted(found.values(), key=lambda x: x[0])][:limit]
+
     def _match(self, term: str) -> GlossaryEntry | None:
         if term in self._by_key:
             return self._by_key[term]
