@@ -132,7 +132,7 @@ def _leaks_as_before(text, card, covered, allowed_text):
     import re
 
     from tutor.pedagogy.learner import terms_in
-    from tutor.pedagogy.reveal import _only_names, restates
+    from tutor.pedagogy.reveal import _names, _only_names, restates
 
     leaked = []
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 7]
@@ -144,7 +144,11 @@ def _leaks_as_before(text, card, covered, allowed_text):
         # One change since (relay trial 18): a point whose terms are all people's names is stated
         # only by a paraphrase, never by naming its people.
         names_only = bool(_only_names(kp.evidence_terms))
-        if (len(new_terms) >= 2 and not names_only) or any(restates(s, kp.statement) for s in sentences):
+        # …and (relay trial 23) names alone state it only where it names three people or more.
+        names = {t.lower() for t in _names(kp.evidence_terms)}
+        strong = [t for t in new_terms if t.lower() not in names]
+        if (len(new_terms) >= 2 and not names_only and (strong or len(names) >= 3)) \
+                or any(restates(s, kp.statement) for s in sentences):
             leaked.append(kp.id)
     return leaked
 

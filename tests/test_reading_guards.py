@@ -1235,3 +1235,53 @@ def test_a_question_naming_a_glossary_term_brings_its_definition_as_evidence(cor
     assert any("October 1928" in ev.fact and ev.source == "idea-nep-and-industrialisation" for ev in answers), answers
     # a statement naming it brings no definition: only a question asks for one
     assert not [ev for ev in tutor.evidence("The five-year plan started in 1928.") if ev.key.startswith("define.")]
+
+
+def test_a_claim_without_a_year_is_held_to_its_sentences_year():
+    # relay trial 23: "rykov was on stalins side against him" judged wrong (rightly, for 1928) was refused
+    # on the 1925-27 alliance
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+    from tutor.pedagogy.reading import Evidence
+
+    message = "ok so the right. bukharin lost in 1928-29 but rykov was on stalins side against him right?"
+    fact = "In these years Rykov and Stalin stood together in Stalin's alliance with Bukharin, Rykov and Tomsky (1925–1927)."
+    ev = Evidence("E1", "groups.stalin-bukharin", message, "supports", fact, "overview-why-stalin-won")
+    claim = ("rykov was on stalins side against him", "wrong", "E1", "In 1928-29 Rykov was in the Right with Bukharin.")
+    checks = reading_checks(_reading("No: he was with Bukharin [1]. Why?", claims=[claim]),
+                            ReadingContext(message=message, evidence=[ev], passages={1: "x"}))
+    assert next(c for c in checks if c.name == "verdicts_match_evidence").passed
+    # with no year anywhere, the support still holds the verdict to it
+    plain = "rykov was on stalins side against the left right?"
+    ev2 = Evidence("E1", "groups.stalin-bukharin", plain, "supports", fact, "overview-why-stalin-won")
+    checks = reading_checks(_reading("No. Why?", claims=[("rykov was on stalins side against the left", "wrong", "E1", "x")]),
+                            ReadingContext(message=plain, evidence=[ev2], passages={1: "x"}))
+    assert not next(c for c in checks if c.name == "verdicts_match_evidence").passed
+
+
+def test_a_question_carrying_the_error_answered_is_its_correction():
+    # relay trial 23: "Right" to the student's answer was refused as praise while their question's
+    # false premise (expelled in 1923) was answered in the Reading
+    from tutor.pedagogy.checks import answers_contradicted
+    from tutor.pedagogy.reading import Evidence
+
+    q = "back to the 46 tho, were they all expelled from the party straight away in 1923?"
+    ev = Evidence("E1", "timeline.x", q, "contradicts", "Trotsky and Zinoviev are expelled: 14 November 1927.", "d")
+    answered = _reading("Right. No: only in 1927 [1]. Why then?", questions=[(q, "No: the expulsions came in 1927.")])
+    assert answers_contradicted(answered, [ev])
+    assert not answers_contradicted(_reading("Right. Why?", questions=[(q, "")]), [ev])
+
+
+def test_two_names_do_not_state_a_point_whose_own_term_is_missing():
+    # relay trial 23: a reply on the Declaration of the 46 naming Zinoviev and Kamenev was refused as
+    # giving away "Lessons of October attacked Zinoviev and Kamenev"
+    from pathlib import Path
+
+    from tutor.lessons import corpus_doc_ids, load_lessons
+    from tutor.pedagogy.checks import leaked_key_points
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    card = next(c for c in load_lessons(corpus, corpus_doc_ids(corpus)).cards if c.id == "trotskys-mistakes")
+    named = "No: Trotsky did not sign it, and Zinoviev and Kamenev, then Stalin's allies, attacked it as factional."
+    assert "lessons-of-october" not in leaked_key_points(named, card, set(), "")
+    said = "In Lessons of October Trotsky reminded everyone that Zinoviev and Kamenev had opposed the rising."
+    assert "lessons-of-october" in leaked_key_points(said, card, set(), "")

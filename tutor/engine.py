@@ -45,7 +45,8 @@ from tutor.pedagogy.acts import WH_START, Act, ActContext, ActReader, Topicality
 from tutor.pedagogy.assess import Assessment, Assessor
 from tutor.pedagogy.checks import (ANSWER_POINTS, Check, CheckContext, ReadingContext, answering, model_reply_checks, quoted_spans,
                                    takes_up_off_topic,
-                                   reading_checks, run_checks, supported_points, waived_keys)
+                                   reading_checks, run_checks, supported_points, waived_keys,
+                                   answers_contradicted)
 from tutor.pedagogy.reading import Evidence, Reading
 from tutor.pedagogy.compose import Citation, compose_offline
 from tutor.pedagogy.intent import word_count
@@ -576,7 +577,8 @@ class Tutor:
             # A reply that corrects the contradicted claims may still open "Yes" to what the student
             # got right or asked ("Yes, it was Lessons of October…", relay trial 4); leaving a
             # contradicted claim unjudged is verdicts_match_evidence's to refuse.
-            corrects = any(c.verdict in ("wrong", "partly") and c.correction.strip() for c in reading.claims)
+            corrects = any(c.verdict in ("wrong", "partly") and c.correction.strip() for c in reading.claims) \
+                or answers_contradicted(reading, evidence)
             # Evidence the model named as a misreading of the student is verdicts_match_evidence's
             # to weigh: it no longer makes an opening "Right" praise of a contradicted claim.
             against = {ev.key for ev in evidence if ev.finding == "contradicts"}

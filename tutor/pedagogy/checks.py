@@ -419,6 +419,14 @@ def _years(text: str) -> set[str]:
     return set(re.findall(r"\b1[89]\d\d\b", text))
 
 
+def _sentence_holding(text: str, message: str) -> str:
+    """The sentence of ``message`` that holds the claim ``text`` (the model's copy of the student's
+    words), or ""."""
+    mine = _plain(text)
+    best = max(re.split(r"(?<=[.!?])\s+|\n+", message), key=lambda s: fuzz.partial_ratio(mine, _plain(s)), default="")
+    return best if best and fuzz.partial_ratio(mine, _plain(best)) >= CLAIM_SENTENCE else ""
+
+
 def _corrects_sentence(claim, ev: Evidence, ctx: ReadingContext) -> bool:
     """The claim corrects the evidence's sentence: judged wrong or partly on another evidence that
     contradicts the same sentence (the fact base holds two facts against "it was read out to the
@@ -489,6 +497,15 @@ def _waived(claim, ctx: ReadingContext) -> set[str]:
             if ev.id.upper() in ids and fuzz.partial_ratio(mine, _plain(ev.sentence)) >= CLAIM_SENTENCE}
 
 
+def answers_contradicted(reading: Reading, evidence: list[Evidence]) -> bool:
+    """A question of the student's that carries a contradicted claim ("were they all expelled from the
+    party straight away in 1923?") is answered in the Reading: the answer is the correction, and an
+    opening "Right" to the rest of the message praises no error (relay trial 23)."""
+    wrong = [_plain(ev.sentence) for ev in evidence if ev.finding == "contradicts"]
+    return any(q.answer.strip() and any(fuzz.partial_ratio(_plain(q.text), w) >= CLAIM_SENTENCE for w in wrong)
+               for q in reading.student_questions)
+
+
 def waived_keys(reading: Reading, ctx: ReadingContext) -> set[str]:
     """The evidence keys the Reading's claims set aside as misreadings (and may)."""
     return set().union(*(_waived(c, ctx) for c in reading.claims))
@@ -521,7 +538,9 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
         # Support that does not speak to the claim's own year cannot make a dated claim right: "at the
         # 14th Congress in December 1925, when Zinoviev and Kamenev teamed up with Trotsky" is wrong on
         # its date though they did team up, in 1926 (relay trial 6).
-        years = _years(claim.text)
+        # A claim with no year of its own takes its sentence's: "bukharin lost in 1928-29 but rykov was on
+        # stalins side against him" is about 1928, not the 1925-27 alliance (relay trial 23).
+        years = _years(claim.text) or _years(_sentence_holding(claim.text, ctx.message))
         # A timeline match says the event's date is right, not that a longer claim about it is
         # ("kicked out of the party at the 13th congress in 1924": the congress was in 1924); a bare
         # dated event ("Lenin died in January 1924") is what it decides.

@@ -68,12 +68,20 @@ _PERSON_NAME = re.compile(r"(?:Lenin|Stalin|Trotsky|Zinoviev|Kamenev|Bukharin|Ry
                           r"Frunze|Preobrazhensky|Krupskaya|Uglanov|Dzerzhinsky|Ordzhonikidze)(?:'s)?", re.I)
 
 
+def _names(terms: list[str]) -> tuple[str, ...]:
+    """The people's names among a point's evidence terms."""
+    return tuple(t for t in terms if _PERSON_NAME.fullmatch(t.strip()))
+
+
 def _only_names(terms: list[str]) -> tuple[str, ...]:
     """A point whose evidence terms are all people's names is stated by what the reply says of
     them, not by naming them ("allied with Zinoviev, Kamenev and Bukharin" names the alliances'
     terms and states them; "Zinoviev and Kamenev, his allies against Trotsky" states nothing of
     "the Testament criticised Trotsky, Zinoviev, Bukharin and Pyatakov")."""
     return tuple(terms) if terms and all(_PERSON_NAME.fullmatch(t.strip()) for t in terms) else ()
+
+
+NAMES_STATE = 3  # people a point must name for their names alone to state it
 
 
 @dataclass(frozen=True)
@@ -86,9 +94,9 @@ class Point:
     statement: str = ""
     min_terms: int = 2
     kind: Literal["terms", "number"] = "terms"
-    # Terms that do not state the point on their own (a point of people's names only: a reply on
-    # the topic names them anyway): at least one of the new terms must be another, or the
-    # statement paraphrased.
+    # People's names among the terms: a reply on the topic names them anyway, so they state the
+    # point only with another of its terms, or where the point names NAMES_STATE people (a point made
+    # only of names, only by a paraphrase of its statement).
     weak: tuple[str, ...] = ()
 
     def found(self, text: str) -> list[str]:
@@ -115,7 +123,7 @@ class Reference:
     def from_card(cls, card: "LessonCard") -> "Reference":
         """A lesson card's key points: two of a point's evidence terms, or a close paraphrase of
         its statement, state it."""
-        return cls(tuple(Point(kp.id, tuple(kp.evidence_terms), kp.statement, weak=_only_names(kp.evidence_terms))
+        return cls(tuple(Point(kp.id, tuple(kp.evidence_terms), kp.statement, weak=_names(kp.evidence_terms))
                          for kp in card.key_points))
 
     @classmethod
@@ -182,7 +190,14 @@ def stated_points(text: str, reference: Reference, covered: Iterable[str] = (), 
         paraphrase = bool(point.statement) and any(restates(s, point.statement) for s in long_sentences)
         weak = {t.lower() for t in point.weak}
         strong = [t for t in new_terms if t.lower() not in weak]
-        if (len(new_terms) >= point.min_terms and (strong or not weak)) or paraphrase:
+        names_only = bool(weak) and weak >= {t.lower() for t in point.terms}
+        # Names alone state a point only where it is about NAMES_STATE people or more: "allied with
+        # Zinoviev and Kamenev" states the alliances (Zinoviev, Kamenev, Bukharin); "Zinoviev and
+        # Kamenev" in a reply on the Declaration of the 46 does not state "Lessons of October attacked
+        # Zinoviev and Kamenev", whose own term is the pamphlet (relay trial 23).
+        by_terms = len(new_terms) >= point.min_terms and not names_only and \
+            (strong or len(weak) >= NAMES_STATE)
+        if by_terms or paraphrase:
             out.append(point.id)
     return out
 
