@@ -1433,21 +1433,23 @@ def _bound_to_event(low: str, pos: int, ms: list[Mention]) -> bool:
     return False
 
 
-def _segment_years(low: str, pos: int, years: list[tuple[int, int]]) -> list[int]:
-    """The years in the clause that holds ``pos`` (a year in another clause is about something else)."""
+def _in_segment(low: str, pos: int, years: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The (position, year) pairs in the clause that holds ``pos``."""
     bounds = [0] + [m.start() for m in _SEGMENT.finditer(low)] + [len(low)]
     lo = max(b for b in bounds if b <= pos)
     hi = min(b for b in bounds if b > pos) if any(b > pos for b in bounds) else len(low)
-    return [y for p, y in years if lo <= p < hi]
+    return [(p, y) for p, y in years if lo <= p < hi]
+
+
+def _segment_years(low: str, pos: int, years: list[tuple[int, int]]) -> list[int]:
+    """The years in the clause that holds ``pos`` (a year in another clause is about something else)."""
+    return [y for _, y in _in_segment(low, pos, years)]
 
 
 def _segment_year(low: str, pos: int, years: list[tuple[int, int]]) -> int | None:
     """The year of the clause nearest ``pos``: "lenin died in 1926 and stalin had been general
     secretary since 1917" dates the post 1917, not 1926 (relay trial 19)."""
-    bounds = [0] + [m.start() for m in _SEGMENT.finditer(low)] + [len(low)]
-    lo = max(b for b in bounds if b <= pos)
-    hi = min(b for b in bounds if b > pos) if any(b > pos for b in bounds) else len(low)
-    inside = [(p, y) for p, y in years if lo <= p < hi]
+    inside = _in_segment(low, pos, years)
     return min(inside, key=lambda py: abs(py[0] - pos))[1] if inside else None
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
-from tutor.lessons import LessonCard, Lessons
+from tutor.lessons import PERSON_NAME, LessonCard, Lessons
 from tutor.pedagogy.learner import terms_in, terms_said
 from tutor.pedagogy.reading import Evidence, Reading
 from tutor.citations import CITE as _CITE
@@ -408,11 +408,8 @@ def _wholly_supported(claim, ctx: ReadingContext) -> bool:
     return True
 
 
-_PEOPLE = re.compile(r"\b(stalin|trotsk|zinoviev|kamenev|bukharin|rykov|tomsky|lenin|kirov|molotov|frunze)", re.I)
-
-
 def _people_in(text: str) -> set[str]:
-    return {m.group(1).lower() for m in _PEOPLE.finditer(text)}
+    return {m.group(1).lower() for m in PERSON_NAME.finditer(text)}
 
 
 def _years(text: str) -> set[str]:

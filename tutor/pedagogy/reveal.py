@@ -28,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Literal, Protocol, Sequence
 
+from tutor.lessons import PERSON_NAME
 from tutor.pedagogy.learner import terms_in, terms_said
 
 if TYPE_CHECKING:
@@ -61,16 +62,9 @@ def numbers_in(text: str, words: bool = False) -> list[float]:
     return values
 
 
-# The course's people, by surname: "Zinoviev and Kamenev, his allies against Trotsky" names three
-# evidence terms of "the Testament criticised Trotsky, Zinoviev, Bukharin and Pyatakov" and states
-# nothing of it (relay trial 18).
-_PERSON_NAME = re.compile(r"(?:Lenin|Stalin|Trotsky|Zinoviev|Kamenev|Bukharin|Rykov|Tomsky|Pyatakov|Kirov|Molotov|"
-                          r"Frunze|Preobrazhensky|Krupskaya|Uglanov|Dzerzhinsky|Ordzhonikidze)(?:'s)?", re.I)
-
-
 def _names(terms: list[str]) -> tuple[str, ...]:
     """The people's names among a point's evidence terms."""
-    return tuple(t for t in terms if _PERSON_NAME.fullmatch(t.strip()))
+    return tuple(t for t in terms if PERSON_NAME.fullmatch(t.strip()))
 
 
 def _only_names(terms: list[str]) -> tuple[str, ...]:
@@ -78,7 +72,7 @@ def _only_names(terms: list[str]) -> tuple[str, ...]:
     them, not by naming them ("allied with Zinoviev, Kamenev and Bukharin" names the alliances'
     terms and states them; "Zinoviev and Kamenev, his allies against Trotsky" states nothing of
     "the Testament criticised Trotsky, Zinoviev, Bukharin and Pyatakov")."""
-    return tuple(terms) if terms and all(_PERSON_NAME.fullmatch(t.strip()) for t in terms) else ()
+    return tuple(terms) if terms and all(PERSON_NAME.fullmatch(t.strip()) for t in terms) else ()
 
 
 NAMES_STATE = 3  # people a point must name for their names alone to state it

@@ -421,8 +421,8 @@ class TurnResponder:
 # The thing a question asked about, as the answer names it: "the Secretariat", "the Lenin Enrolment".
 _NAMED = re.compile(r"\b(?:[Tt]he\s+)?[A-Z][\w'’-]+(?:\s+(?:of\s+(?:the\s+)?)?[A-Z0-9][\w'’-]*)*")
 # People, places and the party itself are what every answer names: no follow-up is about them.
-_PEOPLE = re.compile(r"\b(?:Lenin|Stalin|Trotsky|Zinoviev|Kamenev|Bukharin|Rykov|Tomsky|Kirov|Krupskaya|Joseph|Leon|"
-                     r"Grigory|Lev|Nikolai|Vladimir|In|On|At|By|From|After|Before|When|This|That|His|Its|USSR|"
+_NOT_TOPIC = re.compile(r"\b(?:Lenin|Stalin|Trotsky|Zinoviev|Kamenev|Bukharin|Rykov|Tomsky|Kirov|Krupskaya|Joseph|Leon|"
+                     r"Grigory|Lev|Nikolai|Vladimir|When|This|That|His|Its|USSR|"
                      r"Soviet|Union|Russia|Moscow|Party|Communist|Bolsheviks?|Central|Committee)\b")
 
 
@@ -440,7 +440,7 @@ def _topic(questions: list[str], stated: list[str]) -> str:
     for m in _NAMED.finditer(stated[0]):
         phrase = m.group(0).strip()
         words = [w for w in re.findall(r"[\w'’-]+", phrase) if w.lower() not in ("the", "of")]
-        if all(_PEOPLE.fullmatch(w) for w in words) or _TIME_WORDS.search(phrase) or not set(tokenize(phrase)) & asked:
+        if all(_NOT_TOPIC.fullmatch(w) for w in words) or _TIME_WORDS.search(phrase) or not set(tokenize(phrase)) & asked:
             continue
         return "the " + phrase[4:] if phrase.startswith("The ") else phrase
     return ""
@@ -478,7 +478,7 @@ def _found_in(move, message: str) -> bool:
     if move.date_error is not None:
         return _no_stop(move.date_error.sentence) in _no_stop(message) or str(move.date_error.stated_year) in message
     if move.misconception is not None:
-        return move.misconception.triggered_by(message) or move.misconception.triggered_by(message.lower())
+        return move.misconception.triggered_by(message)  # triggers match case-insensitively
     return False
 
 
