@@ -303,3 +303,14 @@ def test_a_keyword_that_names_its_person_is_not_someone_elses():
 
     found = [e.event.id for e in load_lessons(CORPUS).date_errors("Stalin won because Lenin died in 1925")]
     assert found == ["lenin-dies"]
+
+
+@pytest.mark.parametrize("said, status", [
+    ("trotsky got killed right after lenin died in 1924", "contradicted"),  # murdered in August 1940
+    ("trotsky got exiled straight after lenin died", "contradicted"),       # January 1928
+    ("trotsky was exiled after lenin died", "supported"),                  # the order alone is right
+])
+def test_right_after_claims_a_short_gap_not_only_the_order(checker, said, status):
+    found = [v for v in checker.check(said) if v.fact_id.startswith(("timeline.trotsky", "denials.trotsky"))
+             or v.kind == "before"]
+    assert found and all(v.status == status for v in found), [(v.status, v.fact_id) for v in found]

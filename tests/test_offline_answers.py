@@ -217,3 +217,26 @@ def test_a_complaint_of_repetition_is_the_tutors_repetition_not_the_students_wor
     from tutor.pedagogy.acts import pushback_of
 
     assert pushback_of(message) == kind
+
+
+# -- the seventh blind offline trial's replays ------------------------------------------------------
+@pytest.mark.parametrize("message, kinds", [
+    # A remark about the student is not a topic: joined to the question, it steered the answer away.
+    ("i honestly dont know much. wasnt stalin just lenins chosen successor?", ["other", "question"]),
+    ("but theres so many names here lol. who was trotsky?", ["other", "question"]),
+    ("the lenin enrolment. what was it?", ["question"]),  # a topic still fills the pronoun
+])
+def test_a_remark_about_the_student_is_not_a_topic(message, kinds):
+    assert [p.kind for p in message_parts(message)] == kinds
+
+
+def test_a_question_after_a_remark_about_the_student_gets_its_own_answer(tutor):
+    [reply] = _talk(tutor, "hi um i have a short answer due about why stalin took power after lenin. i honestly "
+                           "dont know much. wasnt stalin just lenins chosen successor like his right hand man?")
+    assert re.search(r"did not choose a successor|no agreed successor|named no successor", reply.text), reply.text
+
+
+def test_he_in_a_claim_is_the_person_the_question_before_it_named(tutor):
+    [reply] = _talk(tutor, "who was trotsky? i thought he got killed right after lenin died in 1924")
+    assert "1940" in reply.text and "not straight after" in reply.text, reply.text
+    assert "‘i thought he got killed" in reply.text or "he got killed" in reply.text  # the student's own words

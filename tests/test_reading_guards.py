@@ -1237,6 +1237,22 @@ def test_a_question_naming_a_glossary_term_brings_its_definition_as_evidence(cor
     assert not [ev for ev in tutor.evidence("The five-year plan started in 1928.") if ev.key.startswith("define.")]
 
 
+def test_a_question_about_a_persons_fate_brings_their_later_events_as_evidence(corpus_home, embedder):
+    # relay trial 24: "after he got expelled in 1927, what happened to him?" went without his murder in 1940,
+    # which no passage of that turn held; "him" is the person the last exchange was about
+    tutor = _offline_tutor(corpus_home, embedder)
+    evidence = tutor.evidence("ok so after he got expelled in 1927, what happened to him?",
+                              context="Using the army would have made Trotsky a Bonaparte. Trotsky lost the War "
+                                      "Commissariat in January 1925, and Zinoviev was calculating.")
+    keys = [ev.key for ev in evidence if ev.finding == "answers"]
+    assert keys == ["answer.trotsky-exiled-alma-ata", "answer.trotsky-deported-turkey", "answer.trotsky-murdered"]
+    assert [ev.key for ev in tutor.evidence("how did trotsky die?") if ev.finding == "answers"] == \
+        ["answer.trotsky-murdered"]
+    assert "answer.bukharin-shot" in [ev.key for ev in tutor.evidence("what happened to bukharin?")]
+    # no person to resolve "him" to: no guess
+    assert not [ev for ev in tutor.evidence("what happened to him?") if ev.finding == "answers"]
+
+
 def test_a_claim_without_a_year_is_held_to_its_sentences_year():
     # relay trial 23: "rykov was on stalins side against him" judged wrong (rightly, for 1928) was refused
     # on the 1925-27 alliance

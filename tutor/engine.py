@@ -27,6 +27,7 @@ import re
 import time
 import unicodedata
 import zlib
+from collections import Counter
 from dataclasses import replace
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -37,7 +38,7 @@ from tutor.documents import clean_text
 from tutor.errors import RateLimited
 from tutor.facts import FactChecker
 from tutor.glossary import load_glossary
-from tutor.lessons import DEFAULT_CARD, LessonCard, Lessons
+from tutor.lessons import DEFAULT_CARD, PERSON_NAME, LessonCard, Lessons
 from tutor.limits import RateLimiter
 from tutor.model_turn import Brief, ModelTurn, data_block, passages_block
 from tutor.pedagogy.answer import Answerer
@@ -489,7 +490,7 @@ class Tutor:
                      notice, passages, guards=guards)
 
     # -- the model reads the student -----------------------------------------------------------
-    def evidence(self, text: str, *, numbered: bool = True) -> list[Evidence]:
+    def evidence(self, text: str, *, numbered: bool = True, context: str = "") -> list[Evidence]:
         """What the fact base, the timeline and the cards' misconceptions say about the sentences
         of ``text``: supports or contradicts, with the fact and its source. Evidence, not a
         verdict: the model judges, and its verdicts are guarded against this."""
@@ -511,7 +512,7 @@ class Tutor:
                           e.event.docs[0]))
         for sentence in (s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip().endswith("?") or
                          FactChecker.is_question(s)):
-            found += self._answers_for(sentence.strip())
+            found += self._answers_for(sentence.strip(), context)
         for _, m in self.lessons.misconceptions_in(text):
             sentence = next((s for s in re.split(r"(?<=[.!?;])\s+|\n+", text) if m.triggered_by(s)), None)
             if sentence is None:
@@ -529,7 +530,7 @@ class Tutor:
                 out.append(Evidence(f"E{len(out) + 1}" if numbered else key, key, sentence, finding, fact, source))
         return out
 
-    def _answers_for(self, question: str) -> list[tuple[str, str, str, str, str]]:
+    def _answers_for(self, question: str, context: str = "") -> list[tuple[str, str, str, str, str]]:
         """What the course's own records say that answers a question of the student's: the dated
         timeline events it names ("when was trotsky expelled?" → 14 November 1927; relay trial 20's
         model hedged "check the exact day" where no passage gave it), and the glossary's definitions
@@ -537,6 +538,21 @@ class Tutor:
         person's entry only when asked who they were: their names are in every question."""
         found = [(f"answer.{event.id}", question, "answers", f"{event.event}: {event.when}", event.docs[0])
                  for event in self.lessons.events_named(question)]
+        fate = _FATE.search(question)
+        if fate:
+            # "after he got expelled in 1927, what happened to him?": the person is the one named, or
+            # the subject of the event the question names; their later events answer it.
+            people = [m.lower() for m in PERSON_NAME.findall(fate.group("who"))] or \
+                [e.event.split()[0].lower() for e in self.lessons.events_named(question)] or \
+                [n for n, _ in Counter(m.lower() for m in PERSON_NAME.findall(context)
+                                       if m.lower() not in ("lenin", "stalin")).most_common(1)]
+            # "after he got expelled in 1927": from the next year.
+            years = [int(y) + bool(re.search(r"\bafter\b", question, re.I)) for y in re.findall(r"\b19[0-4]\d\b", question)]
+            dying = bool(re.search(r"\bdie\b", fate.group(0), re.I))
+            for event in self.lessons.fate_of(people[0], max(years, default=0), dying=dying) if people else []:
+                if all(f[0] != f"answer.{event.id}" for f in found):
+                    found.append((f"answer.{event.id}", question, "answers", f"{event.event}: {event.when}",
+                                  event.docs[0]))
         named = [self.glossary.lookup(question)] + [e for e in self.glossary.mentioned(question)
                                                      if not e.source.startswith("person-")]
         terms: list[str] = []
@@ -555,7 +571,8 @@ class Tutor:
         card = move.card
         shown = self._carried(session, self._for_questions(message, passages[:4]))
         numbered = {n: p.text for n, p in enumerate(shown, start=1)}
-        evidence = self.evidence(message)
+        # The last exchange says who "him" is ("what happened to him?" after a reply about Trotsky).
+        evidence = self.evidence(message, context=" ".join(t["content"] for t in session.history[-3:-1]))
         ctx = self._context(session, move, numbered)
         # Correcting the student's own wrong fact is not giving the answer away.
         ctx.allowed_text = "\n".join([ctx.allowed_text] + [ev.fact for ev in evidence if ev.finding == "contradicts"])
@@ -746,6 +763,10 @@ class Tutor:
 NO_EVIDENCE = ("none: no fact-base entry or timeline event bears on this message. Judge its claims from the "
                "passages; where they do not decide, the verdict is unsure.")
 NO_EVIDENCE_HERE = "none: nothing in the fact base or timeline bears on this sentence"
+
+
+# "what happened to him / to Trotsky", "what became of Bukharin", "how did he die": a person's fate.
+_FATE = re.compile(r"\b(?:what (?:happened|became) (?:to|of)|how did)\s+(?P<who>[\w']+)(?:\s+(?:end up|die))?", re.I)
 
 
 def evidence_by_sentence(message: str, evidence: list[Evidence]) -> list[dict] | str:

@@ -418,6 +418,8 @@ _ALLY_STRONG = re.compile(r"\b(?:allied|allies|ally|alliance|sided|on the side o
 _SIDE_AGAINST = re.compile(r"against|to get rid of|to defeat|to remove|to stop|to block|to oppose")
 _ALWAYS = re.compile(r"\b(?:from the (?:start|beginning|outset|very start|very beginning)|all along|always|"
                      r"the whole time|throughout the (?:1920s|twenties|period|struggle)|from day one|ever since)\b")
+# "right after", "soon after": the claim is that one followed close on the other.
+_SOON = re.compile(r"\b(?:right|just|straight|soon|immediately|shortly|directly|straightaway)\s+$")
 _ORDER = re.compile(r"\b(?:before|after|then|followed by|preceded|earlier than|later than|prior to|"
                     r"came after|came before|until|once)\b")
 _ELECTED_BY_PEOPLE = re.compile(
@@ -1310,6 +1312,15 @@ class FactChecker:
                   f"({(second if f0 < s0 else first).when})."
         doc = (second if f0 >= s0 else first).docs[0]
         passage = _event_passage(first if f0 >= s0 else second)
+        early, late = (first, second) if f0 < s0 else (second, first)
+        if right and not negated and _SOON.search(low[:cue.start()]) and _months(late.date) - _months(early.end or early.date) > 12:
+            # "he got killed right after Lenin died in 1924": the order holds, the "right after" does not
+            # (the seventh blind offline trial's student heard "My notes don't decide that one").
+            years = _months(late.date) // 12 - _months(early.date) // 12
+            correct = f"{late.told} {_on(late.when)}, {years} year{'s' * (years != 1)} after " \
+                      f"{early.told[0].lower() + early.told[1:]} ({early.when}), not straight after it."
+            return [Verdict("contradicted", "wrong_date", claim, correct, f"timeline.{late.id}", late.docs[0],
+                            _event_passage(late))]
         if right:
             return [Verdict("supported", "before", claim, correct, f"timeline.{first.id}", doc, passage)]
         return [Verdict("contradicted", "wrong_order", claim, correct, f"timeline.{first.id}", doc, passage,
@@ -1369,6 +1380,16 @@ def _dated(ev: TimelineEvent) -> str:
 
 def _event_passage(ev: TimelineEvent) -> str:
     return f"{ev.when}: {ev.event}."
+
+
+def _on(when: str) -> str:
+    """"August 1940" → "in August 1940"; "21 January 1924" → "on 21 January 1924"."""
+    return ("on " if when[:1].isdigit() and not re.fullmatch(r"\d{4}", when) else "in ") + when
+
+
+def _months(date: str) -> int:
+    """An ISO date's month count, for gaps between events ("1940-08-20" → 1940 * 12 + 7)."""
+    return int(date[:4]) * 12 + (int(date[5:7]) - 1 if len(date) >= 7 else 0)
 
 
 def _start(ev: TimelineEvent) -> str:

@@ -290,6 +290,21 @@ class Lessons:
                     break
         return out[:limit]
 
+    def fate_of(self, person: str, after: int = 0, limit: int = 3, dying: bool = False) -> list[TimelineEvent]:
+        """What happened to a person from the year ``after``, by the timeline events they are the
+        subject of ("Trotsky is exiled…", "…deported…", "…murdered…"), earliest first, their death
+        always among them: "what happened to him after 1927?" (relay trial 24's model had no passage
+        past 1929 and left his murder unsaid)."""
+        mine = [e for e in self.timeline if e.event.lower().startswith(person.lower()) and int(e.date[:4]) >= after]
+        death = next((e for e in mine if _DEATH.search(e.event)), None)
+        if dying:
+            return [death] if death is not None else []  # "how did he die?"
+        # From a year, what came next; with none, how it ended.
+        out = mine[:limit] if after else mine[-limit:]
+        if death is not None and death not in out:
+            out = out[:limit - 1] + [death]
+        return out
+
     def date_errors(self, text: str) -> list[DateError]:
         """Years a student gives for a timeline event that disagree with the timeline.
 
@@ -344,6 +359,7 @@ class Lessons:
 
 
 # The course's people by surname, as a student or a card writes them ("Trotsky's", "trotskyist").
+_DEATH = re.compile(r"\b(?:dies|murdered|killed|shot|executed)\b")
 PERSON_NAME = re.compile(r"\b(lenin|stalin|trotsky|zinoviev|kamenev|bukharin|rykov|tomsky|pyatakov|kirov|molotov|"
                          r"frunze|preobrazhensky|krupskaya|uglanov|dzerzhinsky|ordzhonikidze)(?:'s)?", re.I)
 

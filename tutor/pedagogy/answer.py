@@ -59,6 +59,8 @@ _BACK_TO = re.compile(r"\b(?:back to|about|abt)\s+(?P<t>(?:the\s+)?[\w']+(?:\s+[
 _WANTS_TO_KNOW = re.compile(r"\b(?:don'?t|do not|didn'?t)\s+(?:(?:really|quite|even|actually|fully)\s+){0,2}(?:get|know|understand|see)\s+"
                             r"(?P<q>(?:who|what|why|how|when|where|which|whether|if)\b.+)$", re.I)
 _PRONOUN = re.compile(r"\b(it|that|this|they|them)\b", re.I)
+_ABOUT_ME = re.compile(r"^\W*(?:(?:ok(?:ay)?|but|and|so|um+|uh+|well|honestly)\W+)*(?:i|i'm|im|i've|ive|me|my|we|"
+                       r"there'?s|there are|it'?s|that'?s|this is)\b", re.I)
 _TOPIC_LEAD = re.compile(r"^\W*(?:(?:ok(?:ay)?|but|and|also|so|please|wait|actually|fine|and also|going back to|"
                          r"what about|how about|back to)\b[\s,]*)+", re.I)
 _VERB = re.compile(r"\b(is|was|were|are|be|been|had|has|have|did|does|do|could|would|should|can|will|said|thought|"
@@ -176,7 +178,10 @@ def message_parts(message: str) -> list[Part]:
             tagged = TAG.search(piece) and not re.search(r"\bthe\s+right\W*$", piece, re.I)
             out.append(Part("confirm", _clean(TAG.sub("", piece))) if tagged else Part("claim", piece))
         elif piece:
-            out.append(Part("topic" if len(piece.split()) <= 6 else "other", piece))
+            # "i honestly don't know much", "there's so many names here" are not topics: joined to the question
+            # after it, it steered the answer to another sentence (the sixth blind offline trial).
+            topic = len(piece.split()) <= 6 and not _ABOUT_ME.search(piece)
+            out.append(Part("topic" if topic else "other", piece))
     return _merge_topics(out)
 
 

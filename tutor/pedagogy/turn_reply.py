@@ -16,7 +16,7 @@ follows from what was just answered (never the next hint when the student asked 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
@@ -147,6 +147,18 @@ class TurnResponder:
         words = re.findall(r"[a-z]+", context.lower())
         person = next((w for w in reversed(words) if w in names and len(w) >= 4), "")
         return re.sub(r"\b(he|him|she)\b", person, statement, count=1, flags=re.I) if person else statement
+
+    def _judge_in(self, part: Part, parts: list[Part], assessment, docs: frozenset[str] | None) -> ClaimVerdict:
+        """A claim judged with its "he" read as the one person the message named just before it
+        ("who was trotsky? i thought he got killed right after lenin died": the seventh offline
+        trial's student went uncorrected). Only one person named there, or the pronoun stays: a
+        wrong guess at "he" would correct a claim the student never made."""
+        before = " ".join(p.text for p in parts[:parts.index(part)])
+        if len(self._people(before)) == 1 and re.search(r"\b(he|him)\b", part.text, re.I):
+            v = self.judge(self.resolve(part.text, before), assessment, part.kind, docs)
+            if v.verdict in ("wrong", "partly"):
+                return replace(v, text=claim_text(part.text))  # the student's own words are quoted
+        return self.judge(part.text, assessment, part.kind, docs)
 
     def judge(self, claim: str, assessment=None, kind: str = "claim", docs: frozenset[str] | None = None) -> ClaimVerdict:
         """A claim's verdict where a check decides it; "open" everywhere else. A guess offered as
@@ -282,7 +294,7 @@ class TurnResponder:
                     stated.append(a.sentence)
                     given.add(a.sentence)
 
-        judged = [(p, self.judge(p.text, assessment, p.kind, docs)) for p in claims]
+        judged = [(p, self._judge_in(p, parts, assessment, docs)) for p in claims]
         # Where no check decides, a sentence about the talk or the essay is not a claim to test.
         judged = [(p, v) for p, v in judged if not (v.verdict == "open" and _NOT_HISTORY.search(p.text))]
         if not questions and not confirms:
