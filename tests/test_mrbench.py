@@ -132,7 +132,8 @@ def _leaks_as_before(text, card, covered, allowed_text):
     import re
 
     from tutor.pedagogy.learner import terms_in
-    from tutor.pedagogy.reveal import _names, _only_names, restates
+    from tutor.lessons import PERSON_NAME
+    from tutor.pedagogy.reveal import _SIDES, _content_tokens, _names, _only_names, restates
 
     leaked = []
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 7]
@@ -147,7 +148,13 @@ def _leaks_as_before(text, card, covered, allowed_text):
         # …and (relay trial 23) names alone state it only where it names three people or more.
         names = {t.lower() for t in _names(kp.evidence_terms)}
         strong = [t for t in new_terms if t.lower() not in names]
-        if (len(new_terms) >= 2 and not names_only and (strong or len(names) >= 3)) \
+        # …and (relay trial 24) only in a sentence that also puts them on a side or shares another word
+        # of the point's statement ("vouched for Stalin" over the Testament is not the alliances).
+        people = _content_tokens(" ".join(PERSON_NAME.findall(kp.statement)) + " " + " ".join(names))
+        sided = any(len(terms_in(s, new_terms)) >= 2 and (_SIDES.search(s) or
+                                                          (_content_tokens(kp.statement) - people) & _content_tokens(s))
+                    for s in re.split(r"(?<=[.!?])\s+", text))
+        if (len(new_terms) >= 2 and not names_only and (strong or len(names) >= 3 and sided)) \
                 or any(restates(s, kp.statement) for s in sentences):
             leaked.append(kp.id)
     return leaked

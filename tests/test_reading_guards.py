@@ -1301,3 +1301,22 @@ def test_two_names_do_not_state_a_point_whose_own_term_is_missing():
     assert "lessons-of-october" not in leaked_key_points(named, card, set(), "")
     said = "In Lessons of October Trotsky reminded everyone that Zinoviev and Kamenev had opposed the rising."
     assert "lessons-of-october" in leaked_key_points(said, card, set(), "")
+
+
+def test_names_state_a_point_about_sides_only_where_the_sentence_puts_them_on_a_side():
+    # relay trial 24: "Zinoviev and Kamenev vouched for Stalin" over the Testament was refused as giving
+    # away the alliances in turn; naming who stood with whom against whom still states them
+    from pathlib import Path
+
+    from tutor.lessons import corpus_doc_ids, load_lessons
+    from tutor.pedagogy.checks import leaked_key_points
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    card = next(c for c in load_lessons(corpus, corpus_doc_ids(corpus)).cards if c.id == "why-stalin-won")
+    episode = "Exactly: the leadership staged the reading, Zinoviev and Kamenev vouched for Stalin, and nobody " \
+              "called for him to go [5]."
+    assert "alliances" not in leaked_key_points(episode, card, set(), "")
+    for sides in ("Stalin sided with Zinoviev and Kamenev against Trotsky.",
+                  "Zinoviev and Kamenev joined Stalin in the triumvirate.",
+                  "He allied with Zinoviev and Kamenev, then with Bukharin."):
+        assert "alliances" in leaked_key_points(sides, card, set(), ""), sides
