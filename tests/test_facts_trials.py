@@ -314,3 +314,15 @@ def test_right_after_claims_a_short_gap_not_only_the_order(checker, said, status
     found = [v for v in checker.check(said) if v.fact_id.startswith(("timeline.trotsky", "denials.trotsky"))
              or v.kind == "before"]
     assert found and all(v.status == status for v in found), [(v.status, v.fact_id) for v in found]
+
+
+@pytest.mark.parametrize("said, status", [
+    ("the ban on factions in 1921, that was the thing that outlawed the Mensheviks and the other parties",
+     "contradicted"),
+    ("the ban on factions made it a one-party state", "contradicted"),
+    ("the ban on factions banned groups inside the party", None),
+])
+def test_the_ban_on_factions_was_a_rule_for_party_members(checker, said, status):
+    # offline trial 6: "that was the thing that outlawed the Mensheviks, right?" got "my notes don't decide"
+    found = [v.status for v in checker.check(said) if v.fact_id == "denials.ban-on-factions-inside-party"]
+    assert found == ([status] if status else [])

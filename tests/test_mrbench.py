@@ -153,7 +153,7 @@ def _leaks_as_before(text, card, covered, allowed_text):
         people = _content_tokens(" ".join(PERSON_NAME.findall(kp.statement)) + " " + " ".join(names))
         sided = any(len(terms_in(s, new_terms)) >= 2 and (_SIDES.search(s) or
                                                           (_content_tokens(kp.statement) - people) & _content_tokens(s))
-                    for s in re.split(r"(?<=[.!?])\s+", text))
+                    for s in re.split(r"(?<=[.!?…])[”\"’]?(?:\s*\[\d+\])?\s+", text))
         if (len(new_terms) >= 2 and not names_only and (strong or len(names) >= 3 and sided)) \
                 or any(restates(s, kp.statement) for s in sentences):
             leaked.append(kp.id)
