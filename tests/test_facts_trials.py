@@ -326,3 +326,15 @@ def test_the_ban_on_factions_was_a_rule_for_party_members(checker, said, status)
     # offline trial 6: "that was the thing that outlawed the Mensheviks, right?" got "my notes don't decide"
     found = [v.status for v in checker.check(said) if v.fact_id == "denials.ban-on-factions-inside-party"]
     assert found == ([status] if status else [])
+
+
+@pytest.mark.parametrize("said, status", [
+    ("they wanted Trotsky EXPELLED in 1925", None),                     # Zinoviev's demand, January 1925
+    ("Zinoviev demanded that Trotsky be expelled in 1925", None),
+    ("Trotsky was expelled in 1925", "contradicted"),                   # 14 November 1927
+])
+def test_an_event_someone_wanted_is_not_dated_by_the_wish(checker, said, status):
+    # relay trial 25: the model read "they wanted Trotsky EXPELLED in 1925" rightly and named the misreading,
+    # but a short sentence's finding cannot be set aside, and the turn fell back to the offline tutor
+    found = [v.status for v in checker.check(said) if v.fact_id == "timeline.trotsky-zinoviev-expelled"]
+    assert found == ([status] if status else [])

@@ -51,7 +51,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rapidfuzz import fuzz, process
 
 from tutor.documents import YAML_LOADER
-from tutor.lessons import LessonError, Lessons, Misconception, TimelineEvent, load_lessons, someone_else, term_regex
+from tutor.lessons import (LessonError, Lessons, Misconception, TimelineEvent, load_lessons, someone_else, term_regex,
+                           wished)
 
 Status = Literal["contradicted", "supported", "unknown"]
 PROTAGONISTS = ("stalin", "trotsky", "zinoviev", "kamenev", "bukharin", "rykov", "tomsky", "lenin")
@@ -1230,10 +1231,12 @@ class FactChecker:
         # "Did Bukharin back SiOC alongside Stalin in 1925-27": the year dates the backing, not the
         # idea's statement (offline trial 5).
         events = [m for m in events if not _STANCE_ON.search(low[:m.start])]
-        # "bukharin got expelled from the party in 1929" is not Trotsky and Zinoviev's expulsion.
+        # "bukharin got expelled from the party in 1929" is not Trotsky and Zinoviev's expulsion; "they
+        # wanted Trotsky expelled in 1925" is a demand, not the expulsion.
         events = [m for m in events
-                  if not someone_else(low[:m.start], next(e.event for e in self.facts.timeline if e.id == m.id),
-                                      low[m.start:m.end])]
+                  if not wished(low[:m.start])
+                  and not someone_else(low[:m.start], next(e.event for e in self.facts.timeline if e.id == m.id),
+                                       low[m.start:m.end])]
         if not events:
             return []
         stated: dict[str, int] = {}

@@ -326,7 +326,7 @@ class Lessons:
                 best: tuple[int, int, TimelineEvent, str] | None = None
                 for keyword in event.keywords:
                     m = term_regex(keyword).search(low)
-                    if not m or someone_else(low[:m.start()], event.event, m.group(0)):
+                    if not m or someone_else(low[:m.start()], event.event, m.group(0)) or wished(low[:m.start()]):
                         continue
                     # "X in 1925" before "1924, X": a year after the keyword is the likelier date.
                     for y_start, y_end, year in sorted(years, key=lambda y: (y[0] < m.end(), abs(y[0] - m.end()))):
@@ -373,6 +373,19 @@ def someone_else(before: str, event: str, keyword: str = "") -> bool:
         return False
     names = list(PERSON_NAME.finditer(before[-40:]))
     return bool(names) and names[-1].group(1).lower() not in event.lower()
+
+
+def wished(before: str) -> bool:
+    """The event is what someone wanted, not what happened: "they wanted Trotsky expelled in 1925"
+    (Zinoviev's demand of January 1925) does not date his expulsion (relay trial 25's model was
+    refused for reading it so)."""
+    return bool(_WISHED.search(before[-50:]))
+
+
+# Not "threatened to" nor "voted to": "Lenin threatened to break off relations" is itself the event.
+_WISHED = re.compile(r"\b(?:wanted|wants?|demanded|demands?|called for|calling for|urged|tried to|trying to|"
+                     r"pushed for|asked for|hoped|planned to|plotted to|wished)\b"
+                     r"(?:\W+\w+){0,3}\W*$", re.I)
 
 
 # Words that may stand between an event and its year without changing what the year dates:
