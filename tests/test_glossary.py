@@ -280,3 +280,13 @@ def test_the_terms_a_text_names_are_found_whole_longest_first():
     named = [e.term for e in glossary.mentioned("surely that's when the five-year plan started?? and the lenin enrolment")]
     assert named[:2] == ["the Five-Year Plan", "the Lenin Enrolment"], named
     assert glossary.mentioned("he left the party") == []  # "the left" is too short to name an entry alone
+
+
+@pytest.mark.parametrize("question, term", [
+    # offline trial 6: "what is the right and the left here, like republicans and democrats?" went unanswered
+    ("also what is the right and the left here, like republicans and democrats", "the Right"),
+    ("what were the left and the right", "the Left"),
+    ("what is the politburo", "the Politburo"),
+])
+def test_a_question_about_two_terms_with_an_aside_finds_the_first(glossary, question, term):
+    assert glossary.lookup(question).term == term

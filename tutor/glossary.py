@@ -107,7 +107,15 @@ def asked_terms(question: str) -> list[str]:
     q = _GUESS_AFTER.sub("", q)
     found = [m.group("x") for m in (p.match(q) for p in _MEANS) if m]
     found.append(defined_term(q))  # "what is meant by X" is also "what is <meant by X>": the specific form first
+    # "the right and the left here, like republicans and democrats": the terms before the aside, each.
+    for term in list(found):
+        core = _ASIDE.split(term or "", 1)[0]
+        found += [core] + re.split(r"\s+(?:and|or|vs\.?|versus)\s+|\s*/\s*", core)
     return list(dict.fromkeys(t for t in map(normalise_term, found) if t))
+
+
+# Where a term ends and the student's aside begins: ", like …", " here", " in this", " exactly".
+_ASIDE = re.compile(r"\s*,|\s+(?:like|here|in this|in all this|exactly|anyway|again|tho|though|then|lol)\b", re.I)
 
 
 def _allowed_edits(length: int) -> int:
