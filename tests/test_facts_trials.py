@@ -338,3 +338,16 @@ def test_an_event_someone_wanted_is_not_dated_by_the_wish(checker, said, status)
     # but a short sentence's finding cannot be set aside, and the turn fell back to the offline tutor
     found = [v.status for v in checker.check(said) if v.fact_id == "timeline.trotsky-zinoviev-expelled"]
     assert found == ([status] if status else [])
+
+
+@pytest.mark.parametrize("said, contradicted", [
+    # offline trial 7: a student's right correction of her own notes was called wrong, twice
+    ("he was NOT killed in 1929, he was exiled to Alma-Ata in 1928 and deported to Turkey in 1929", []),
+    ("Trotsky was not killed in 1929, he was exiled to Alma-Ata in 1928", []),
+    ("Trotsky was killed in 1929", ["timeline.trotsky-murdered"]),
+    # offline trial 7: "missed lenins funeral cos he was in prison" was told "Yes, that matches"
+    ("trotsky missed lenins funeral cos he was in prison", ["denials.trotsky-funeral-absence-reason"]),
+    ("Trotsky missed Lenin's funeral because he was ill in the Caucasus", []),
+])
+def test_a_denied_date_is_no_claim_of_it_and_each_event_keeps_its_nearest_year(checker, said, contradicted):
+    assert [v.fact_id for v in checker.check(said) if v.status == "contradicted"] == contradicted

@@ -119,7 +119,7 @@ def test_that_quote_agrees_with_me_is_acknowledged(tutor):
     _, replies = _talk(tutor, "why did stalin win", "the Lenin Enrolment brought in lots of new members",
                        "that quote agrees with me")
     reply = replies[2]
-    assert reply.intent == "complaint" and re.search(r"\b(agree|backs you|supports)", opening_of(reply.text)), reply.text
+    assert reply.intent == "complaint" and re.search(r"\b(agree|backs you|supports?)\b", opening_of(reply.text)), reply.text
     assert reply.move["kind"] != "test_claim", "heard, not sent back to test the same claim again"
 
 
@@ -198,3 +198,13 @@ def test_right_is_right_at_least_98_percent_of_the_time(tutor):
     assert m["right_precision"] >= PRECISION_FLOOR, result["false_confirmed"]
     assert m["calibrated_threshold"] is not None and m["calibrated_threshold"] <= RIGHT_CLOSE, m
     assert m["false_called_wrong"] == 0 and m["right_recall"] >= 0.6, m
+
+
+def test_a_passage_near_the_students_words_is_shown_not_taken_as_a_verdict(tutor):
+    # offline trial 7: "The sources back you up on that" to "Trotsky just didn't try, Stalin was lucky", and
+    # "that passage does back you up" to "the army was on Stalin's side … so I was right?"
+    _, replies = _talk(tutor, "basically Trotsky just didn't try, yeah? Stalin was lucky and Trotsky couldn't be "
+                              "bothered.", "this proves my point: the army was on stalin's side. so i was right?")
+    for reply in replies:
+        assert not re.search(r"back(?:s)? you up|fits the sources|matches what the sources say|does back you|"
+                             r"on your side|You're right", reply.text), reply.text

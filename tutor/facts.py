@@ -1245,6 +1245,10 @@ class FactChecker:
         for err in lessons.date_errors(sentence):
             if err.event.id in kept:
                 stated.setdefault(err.event.id, err.stated_year)
+        # Each year goes to its nearest event, and each event keeps its nearest year: "he was NOT killed
+        # in 1929, he was exiled to Alma-Ata in 1928" dates the exile 1928, not by the first year read
+        # (offline trial 7).
+        pairs: dict[str, tuple[int, int]] = {}  # event id: (distance, year)
         for pos, y in years:
             best = None
             for m in events:
@@ -1259,10 +1263,14 @@ class FactChecker:
                         bool(re.search(r"(?:^|\b(?:in|by|during)\s+(?:\w+\s+)?)$", low[:pos].strip()[-20:] + " ")) \
                         and not re.search(r"\b(?:and|but|after|before|then|than)\b", gap)
                     dist = len(gap) + 20
-                if ok and (best is None or dist < best[0]):
+                # "Trotsky was not killed in 1929": a denial of the date is no claim of it.
+                denied = _NEGATION.search(low[max(0, min(m.start, pos) - 12):max(m.end, pos)])
+                if ok and not denied and (best is None or dist < best[0]):
                     best = (dist, m)
-            if best and not any(e.id == best[1].id for e in []):
-                stated.setdefault(best[1].id, y)
+            if best and (best[1].id not in pairs or best[0] < pairs[best[1].id][0]):
+                pairs[best[1].id] = (best[0], y)
+        for eid, (_, y) in pairs.items():
+            stated.setdefault(eid, y)
         out = []
         for eid, y in stated.items():
             ev = next(e for e in self.facts.timeline if e.id == eid)
