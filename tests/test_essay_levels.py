@@ -111,6 +111,18 @@ def test_a_question_asked_between_ends_the_writing_that_is_marked(offline_tutor)
     assert "40 words" in short.text
 
 
+def test_writing_and_its_mark_request_in_one_message_are_marked(offline_tutor):
+    # offline trial 7: "heres my intro para: … what mark would this get and how do i make it better" was read
+    # as a claim and answered with a passage line
+    para = ("Stalin won the power struggle because of many reasons. The most important was his position as "
+            "General Secretary which he got after Lenin died in 1924. This let him appoint his supporters to "
+            "important jobs. Other reasons were Trotskys mistakes and the ideas of socialism in one country. In "
+            "this essay I will argue that general secretary was the main reason.")
+    reply = offline_tutor.reply(offline_tutor.new_session(),
+                                f"hi heres my intro para:\n\n{para}\n\nwhat mark would this get and how do i make it better")
+    assert reply.move["kind"] == "essay_feedback", reply.text
+
+
 def test_the_fact_check_reads_every_sentence_of_every_paragraph(coach):
     """Slips planted in the introduction, twice in one body paragraph and in the conclusion are
     each found, with the sentence that states them (not one finding per paragraph or per kind)."""

@@ -232,6 +232,13 @@ class Tutor:
     def _to_mark(session: Session, act: Act) -> str:
         """The student's writing when they ask what mark it would get: an essay written in parts
         over their recent messages is marked whole (a whole essay pasted at once stands alone)."""
+        message = session.history[-1]["content"] if session.history else act.text
+        if MARK_REQUEST.search(message):
+            # "here's my intro para: … what mark would this get and how do i make it better": the writing
+            # and its request in one message, read as a claim (offline trial 7 quoted a line back at it).
+            own = "\n".join(line for line in message.splitlines() if not MARK_REQUEST.search(line)).strip()
+            if own != message.strip() and word_count(own) >= MIN_MARKED_WORDS:
+                return own
         if act.kind not in ("question", "answer_request", "confirm", "off_topic") or not MARK_REQUEST.search(act.text):
             return ""
         earlier = [t["content"] for t in session.history[:-1] if t["role"] == "user"]
