@@ -351,3 +351,14 @@ def test_an_event_someone_wanted_is_not_dated_by_the_wish(checker, said, status)
 ])
 def test_a_denied_date_is_no_claim_of_it_and_each_event_keeps_its_nearest_year(checker, said, contradicted):
     assert [v.fact_id for v in checker.check(said) if v.status == "contradicted"] == contradicted
+
+
+@pytest.mark.parametrize("said, caught", [
+    # offline trial 7: "General Secretary means he was in charge of the military, right?" was never answered no
+    ("General Secretary means he was in charge of the military", True),
+    ("as General Secretary Stalin controlled the army", True),
+    ("as General Secretary Stalin controlled appointments", False),
+])
+def test_the_general_secretary_did_not_command_the_army(checker, said, caught):
+    found = [v for v in checker.check(said) if v.fact_id == "denials.general-secretary-not-army"]
+    assert bool(found) == caught and all(v.status == "contradicted" for v in found)

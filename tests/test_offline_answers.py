@@ -225,6 +225,7 @@ def test_a_complaint_of_repetition_is_the_tutors_repetition_not_the_students_wor
     ("i honestly dont know much. wasnt stalin just lenins chosen successor?", ["other", "question"]),
     ("but theres so many names here lol. who was trotsky?", ["other", "question"]),
     ("the lenin enrolment. what was it?", ["question"]),  # a topic still fills the pronoun
+    ("Bukharin was removed from the Politburo in November 1929, yes?", ["confirm"]),  # ", yes?" is a tag
 ])
 def test_a_remark_about_the_student_is_not_a_topic(message, kinds):
     assert [p.kind for p in message_parts(message)] == kinds

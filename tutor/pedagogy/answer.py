@@ -39,7 +39,7 @@ CONFIRM_ONLY = re.compile(r"^\W*(?:(?:so|and|but|ok(?:ay)?)\W+)*(?:is that (?:ri
                           r"was i right|right|correct|true|yeah|yes|innit|no|or not|yes or no|is it|isn'?t it|"
                           r"was it|wasn'?t it|does that work|is that a fair summary|really)"
                           r"(?:\s+(?:though|tho|then|now|yes or no))?\W*$", re.I)
-TAG = re.compile(r"[\s,]*\b(?:right|correct|true|yeah|innit|is that (?:right|correct|true|it)|isn'?t it|wasn'?t it|"
+TAG = re.compile(r"[\s,]*\b(?:right|correct|true|yeah|yes|innit|is that (?:right|correct|true|it)|isn'?t it|wasn'?t it|"
                  r"didn'?t (?:he|they|she)|wasn'?t (?:he|she)|weren'?t they|am i right|yes or no|or not)\W*$", re.I)
 COMPARE = re.compile(r"\b(vs\.?|versus|difference between|compared (?:to|with))\b", re.I)
 _SPLIT = re.compile(r"(?<=[.!?])\s+|\s+so\s+(?=(?:does|did|do|is|was) (?:that|this|it) mean\b)|\?+\s*|\n+|\s+[—–]\s+|\s+-\s+|;\s+|\s*[\U0001F300-\U0001FAFF\u2600-\u27BF]+\s*|"
