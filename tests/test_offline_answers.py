@@ -111,7 +111,7 @@ def test_a_wrong_claim_beside_a_question_is_corrected_and_the_question_answered(
 
 def test_a_claim_no_check_decides_gets_an_honest_line_never_a_confirmation(tutor):
     [reply] = _talk(tutor, "trotsky was arrogant thats why he lost, right?")
-    assert re.search(r"can't confirm|yes or no", reply.text), reply.text
+    assert re.search(r"can't confirm|yes or no|don't settle|decides that|yours to judge|decide that one|guess a yes", reply.text), reply.text
     assert not re.search(r"\b(You're right|That's right|Correct)\b", reply.text)
 
 

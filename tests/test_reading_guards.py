@@ -1251,6 +1251,12 @@ def test_a_question_about_a_persons_fate_brings_their_later_events_as_evidence(c
     assert "answer.bukharin-shot" in [ev.key for ev in tutor.evidence("what happened to bukharin?")]
     # no person to resolve "him" to: no guess
     assert not [ev for ev in tutor.evidence("what happened to him?") if ev.finding == "answers"]
+    # relay trial 26: "what actually happened to zinoviev and kamenev in the end? did they get shot too?" got
+    # "the sources don't cover Kamenev's end"; "and then he was deported right after?" got only the exile
+    assert "answer.zinoviev-kamenev-shot" in [ev.key for ev in tutor.evidence(
+        "also what actually happened to zinoviev and kamenev in the end? did they get shot too?")]
+    assert "answer.trotsky-deported-turkey" in [ev.key for ev in tutor.evidence(
+        "i have 1925 for trotsky's expulsion, and then he was deported right after?")]
 
 
 def test_a_claim_without_a_year_is_held_to_its_sentences_year():

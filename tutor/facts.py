@@ -1383,7 +1383,9 @@ def _dated(ev: TimelineEvent) -> str:
     """"In February 1929, Trotsky is deported from the USSR to Turkey.": the date first, so a reply
     that keeps only a correction's first clause (up to a colon or semicolon) still gives it."""
     when = f"From {ev.when.replace(' – ', ' to ')}" if ev.end else f"{'On' if ev.precision == 'day' else 'In'} {ev.when}"
-    event = ev.event.rstrip(".")
+    # Told in the past ("Trotsky was exiled"): a correction in the timeline's present tense ("In January
+    # 1928, Trotsky is exiled") read as garbled to the seventh offline trial's scorers.
+    event = ev.told.rstrip(".")
     if event.split(" ", 1)[0] in ("The", "A", "An"):
         event = event[0].lower() + event[1:]
     return f"{when}, {event}."
