@@ -362,3 +362,14 @@ def test_a_denied_date_is_no_claim_of_it_and_each_event_keeps_its_nearest_year(c
 def test_the_general_secretary_did_not_command_the_army(checker, said, caught):
     found = [v for v in checker.check(said) if v.fact_id == "denials.general-secretary-not-army"]
     assert bool(found) == caught and all(v.status == "contradicted" for v in found)
+
+
+@pytest.mark.parametrize("said, status", [
+    # relay trial 26: a "wasnt" in the sentence's first clause made the evidence "support" the second's error
+    ("i guess may 1924 is the one moment the machine wasnt enough - the testament was read out to the whole "
+     "13th congress and published", "contradicted"),
+    ("the testament was not read out to the whole 13th congress", "supported"),
+])
+def test_a_negation_reaches_only_its_own_clause(checker, said, status):
+    found = {v.status for v in checker.check(said) if v.fact_id == "denials.testament-read-to-delegations"}
+    assert found == {status}

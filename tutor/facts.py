@@ -417,6 +417,8 @@ _ALLY_STRONG = re.compile(r"\b(?:allied|allies|ally|alliance|sided|on the side o
 # "Stalin + Trotsky vs Zinoviev and Kamenev": a side named together against others stood together
 # (offline trial 5). Not "both attacked" (each on his own) nor a quarrel ("fell out with").
 _SIDE_AGAINST = re.compile(r"against|to get rid of|to defeat|to remove|to stop|to block|to oppose")
+# Where one clause of a sentence ends and the next begins, for a negation's reach.
+_CLAUSE_BREAK = re.compile(r"\s[-–—]+\s|[;:]|,\s*(?:so|but|and then|because|which)\b|\bbut\b")
 _ALWAYS = re.compile(r"\b(?:from the (?:start|beginning|outset|very start|very beginning)|all along|always|"
                      r"the whole time|throughout the (?:1920s|twenties|period|struggle)|from day one|ever since)\b")
 # "right after", "soon after": the claim is that one followed close on the other.
@@ -676,7 +678,12 @@ class FactChecker:
                     continue
                 # The negation must sit in the claim itself ("read to the delegations, not to the
                 # whole congress"); one elsewhere in the sentence is about something else.
-                local = bool(_NEGATION.search(low[max(0, found.start() - d.negation_window):found.end()]))
+                start = max(0, found.start() - d.negation_window)
+                # …and within its own clause: "the machine wasnt enough - the testament was read out to the
+                # whole 13th congress" denies nothing about the Testament (relay trial 26's evidence said
+                # "supports").
+                bounds = [b.end() for b in _CLAUSE_BREAK.finditer(low, start, found.start())]
+                local = bool(_NEGATION.search(low[max([start] + bounds):found.end()]))
                 out.append(self._denial_verdict(d, sentence, local))
                 continue
             if d.relation == "elected_by_people":
