@@ -241,3 +241,10 @@ def test_he_in_a_claim_is_the_person_the_question_before_it_named(tutor):
     [reply] = _talk(tutor, "who was trotsky? i thought he got killed right after lenin died in 1924")
     assert "1940" in reply.text and "not straight after" in reply.text, reply.text
     assert "‘i thought he got killed" in reply.text or "he got killed" in reply.text  # the student's own words
+
+
+def test_a_yes_or_no_question_about_the_person_just_named_gets_its_no(tutor):
+    # offline trial 7: "I asked about Trotsky … Was he killed in 1929, yes or no?" got a sentence about exile
+    [reply] = _talk(tutor, "I asked about Trotsky being expelled in 1927 and killed in 1929. I need to know if that's "
+                           "correct. Was he killed in 1929, yes or no?")
+    assert re.search(r"\bno\b", reply.text, re.I) and "1940" in reply.text, reply.text

@@ -328,6 +328,8 @@ class Answerer:
         ('yes', fact). "X or Y" questions are not yes/no."""
         if statement:
             return self._decide(re.sub(r"\bw\b", "with", statement), question)
+        # "Was he killed in 1929, yes or no?" is the yes/no question without its tag.
+        question = re.sub(r"[\s,]*\b(?:yes or no|or not)\W*$", "", question.strip(), flags=re.I)
         if not YES_NO.match(question) or re.search(r"\bor\b(?! not\b)", question, re.I):
             return None
         statement = re.sub(r"\s+or not$", "", question.strip().rstrip("?"), flags=re.I)

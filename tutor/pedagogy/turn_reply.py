@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
-from tutor.pedagogy.answer import _BECAUSE, Answer, Answerer, Part, claim_text, focus_terms, message_parts
+from tutor.pedagogy.answer import YES_NO, _BECAUSE, Answer, Answerer, Part, claim_text, focus_terms, message_parts
 from tutor.pedagogy.compose import Citation, asks_the_same, shares_words
 from tutor.pedagogy.checks import BARE_EVENT_WORDS
 from tutor.pedagogy.document_check import DocumentCheck
@@ -241,10 +241,12 @@ class TurnResponder:
                 turn: int, assessment=None, leaks=None) -> TurnReply | None:
         """The reply, or None when the message asks nothing and the usual move serves it better."""
         parts = message_parts(message)
-        if move.kind in KEEP_MOVES and not (move.kind == "decline_and_scaffold" and self._asks_facts(parts)):
+        if move.kind in KEEP_MOVES and not (move.kind == "decline_and_scaffold" and (
+                self._asks_facts(parts) or any(p.kind == "confirm" for p in parts))):
             # A request to be given the answer keeps its refusal, unless the message also asks for
             # facts: "was Trotsky killed? what happened to him? just give me straight facts" is
-            # answered (the third blind offline trial heard "I won't just tell you").
+            # answered (the third blind offline trial heard "I won't just tell you"); so is "…, right?"
+            # (the seventh heard a hint for "Trotsky was … killed in 1929, right?").
             return None
         questions = [(p.text, p.statement) for p in parts if p.kind == "question"]
         pushback = next((p.pushback for p in parts if p.kind == "pushback"), "")
@@ -258,7 +260,9 @@ class TurnResponder:
             return None
         # What "he" and "it" refer to: the message's own earlier parts, then the student's last message.
         before = [t["content"] for t in history[:-1] if t.get("role") == "user"][-1:]
-        context = " ".join(before + [p.text for p in parts if p.kind in ("claim", "confirm", "topic", "guess", "question")])[-300:]
+        # A complaint names who it is about too ("I asked about Trotsky … Was he killed in 1929?").
+        context = " ".join(before + [p.text for p in parts if p.kind in ("claim", "confirm", "topic", "guess", "question",
+                                                                         "pushback")])[-300:]
         avoid = set() if pushback == "unanswered" else set(guard.said.get("quote", []))
         citations: list[Citation] = []
         stated: list[str] = []
@@ -284,6 +288,8 @@ class TurnResponder:
         questions = [(q, st) for q, st in questions if self.answerable(q)]
         for q, statement in questions[:MAX_ANSWERS]:
             statement = self.resolve(statement, context) if statement else statement
+            # "Was he killed in 1929, yes or no?": the question about the person just named.
+            q = self.resolve(q, context) if YES_NO.match(q) else q
             a = self.answerer.answer(q, passages, context=context, avoid=avoid, statement=statement, docs=docs,
                                      leaks=(lambda t: bool(leaks(t, 1))) if leaks is not None else None)
             line = self._answer_line(a, guard, turn + answered, cite, given, docs)
@@ -382,7 +388,6 @@ class TurnResponder:
         if not a.sentence or a.sentence in given:
             return ""
         body = _no_stop(a.sentence) + cite(a.passage, a.quote or a.sentence) + "."
-        from tutor.pedagogy.answer import YES_NO
 
         yes_no = bool(YES_NO.match(a.question) or re.match(r"^\W*(?:if|whether)\b", a.question, re.I))
         title = a.passage.title if a.passage is not None else ""
