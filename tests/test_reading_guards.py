@@ -1326,3 +1326,32 @@ def test_names_state_a_point_about_sides_only_where_the_sentence_puts_them_on_a_
                   "Zinoviev and Kamenev joined Stalin in the triumvirate.",
                   "He allied with Zinoviev and Kamenev, then with Bukharin."):
         assert "alliances" in leaked_key_points(sides, card, set(), ""), sides
+
+
+def test_relay_trial_27_faithful_replies_pass_the_guards():
+    """Relay trial 27: the student's own phrase quoted with the passage's citation beside it was refused
+    as an unfaithful quotation; an answer given before a quoted line was read as part of the closing
+    question and refused as missing."""
+    from tutor.lessons import load_lessons
+    from tutor.pedagogy.checks import CheckContext, ReadingContext, reading_checks, run_checks
+    from tutor.settings import PROJECT_ROOT
+
+    lessons = load_lessons(PROJECT_ROOT / "corpus")
+    said = "trotsky had already signed that thing denying it in 1925 so he couldnt use it"
+    reply = 'Your Trotsky point holds: he had "already signed that thing denying it in 1925" [1]. Who else kept quiet?'
+    ctx = CheckContext(passages={1: "In 1925 Trotsky publicly denied Eastman's account of the Testament."},
+                       card=None, covered=set(), lessons=lessons, student_said=said)
+    assert [c for c in run_checks(reply, ctx) if c.name == "quotes_faithful"][0].passed
+    ctx.student_said = ""
+    assert not [c for c in run_checks(reply, ctx) if c.name == "quotes_faithful"][0].passed
+
+    passages = {1: "The Lenin Enrolment is best seen as strengthening the advantages that Stalin's control of the "
+                   "apparatus already gave him."}
+    rctx = ReadingContext(message="Is that a fair way to handle Fitzpatrick?", passages=passages)
+    answered = _reading("On Fitzpatrick, yes, that's a fair way to handle her: new members didn't choose delegates. "
+                        "\"The Lenin Enrolment is best seen as strengthening the advantages that Stalin's control of "
+                        "the apparatus already gave him.\" [1] Does May 1924 fit your machine argument?",
+                        questions=[("Is that a fair way to handle Fitzpatrick?",
+                                    "Yes: new members did not choose delegates directly, and the Lenin Enrolment "
+                                    "strengthened advantages the apparatus already gave Stalin.")])
+    assert [c for c in reading_checks(answered, rctx) if c.name == "answers_question"][0].passed

@@ -210,6 +210,10 @@ def run_checks(text: str, ctx: CheckContext) -> list[Check]:
         sources = [ctx.passages[n]] if n in ctx.passages else list(ctx.passages.values())
         if n is None and (ctx.allowed_text or ctx.student_said) and _faithful(span, [ctx.allowed_text, ctx.student_said]):
             continue  # the student's own words, quoted back (a summary of their points)
+        if ctx.student_said and _faithful(span, [ctx.student_said]):
+            # …even with a citation beside it: 'he had "already signed that thing denying it in 1925" [6]'
+            # quotes the student and cites the passage that bears it out (relay trial 27).
+            continue
         if not _faithful(span, sources):
             unfaithful.append(span[:60])
     checks.append(Check("quotes_faithful", not unfaithful,
@@ -582,7 +586,9 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
                         f"names evidence that was not given: {bad}; use a passage number or an evidence id" if bad else ""))
 
     if reading.student_questions:
-        before = " ".join(re.split(r"(?<=[.!?])\s+", reading.reply.strip())[:-1])
+        # A quotation closing a sentence ('…gave him." [1] If his partners…?') ends it: relay trial 27's
+        # answer in a quoted line was read as part of the closing question, and refused.
+        before = " ".join(re.split(r"(?<=[.!?])[\"”’]?(?:\s*\[\d+\])?\s+", reading.reply.strip())[:-1])
         missed = [f"the student asked \"{q.text[:80]}\": name one or two areas they have not covered yet (for "
                    "example the Testament, the Lenin Enrolment), not only that something is missing"
                    for q in reading.student_questions if _MISSING.search(q.text) and q.answer.strip()
