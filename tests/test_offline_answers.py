@@ -248,3 +248,13 @@ def test_a_yes_or_no_question_about_the_person_just_named_gets_its_no(tutor):
     [reply] = _talk(tutor, "I asked about Trotsky being expelled in 1927 and killed in 1929. I need to know if that's "
                            "correct. Was he killed in 1929, yes or no?")
     assert re.search(r"\bno\b", reply.text, re.I) and "1940" in reply.text, reply.text
+
+
+def test_he_is_never_confirmed_by_a_fact_about_someone_else(tutor):
+    # offline trial 8: "But my bigger point is Bukharin. He was on the Left with Trotsky, wasn't he?" got
+    # "Yes, that's correct. Trotsky was on the party's left."
+    [reply] = _talk(tutor, "I'll grant that Stalin was seen as a boring admin guy in 1922. But my bigger point is "
+                           "Bukharin. He was on the Left with Trotsky, wasn't he? They teamed up against Stalin in "
+                           "1925-27 and lost together.")
+    assert not re.search(r"\b(?:Yes|correct|right)\b", reply.text.split(".")[0]), reply.text
+    assert "Right" in reply.text, reply.text  # Bukharin led the Right

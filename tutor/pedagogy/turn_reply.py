@@ -153,12 +153,23 @@ class TurnResponder:
         ("who was trotsky? i thought he got killed right after lenin died": the seventh offline
         trial's student went uncorrected). Only one person named there, or the pronoun stays: a
         wrong guess at "he" would correct a claim the student never made."""
-        before = " ".join(p.text for p in parts[:parts.index(part)])
-        if len(self._people(before)) == 1 and re.search(r"\b(he|him)\b", part.text, re.I):
-            v = self.judge(self.resolve(part.text, before), assessment, part.kind, docs)
+        earlier = parts[:parts.index(part)]
+        before = " ".join(p.text for p in earlier)
+        pronoun = re.search(r"\b(he|him)\b", part.text, re.I)
+        # The part just before names one person ("But my bigger point is Bukharin. He was on the Left with
+        # Trotsky, wasn't he?"), or the whole message before it does.
+        near = earlier[-1].text if earlier else ""
+        source = near if len(self._people(near)) == 1 else before if len(self._people(before)) == 1 else ""
+        if pronoun and source:
+            v = self.judge(self.resolve(part.text, source), assessment, part.kind, docs)
             if v.verdict in ("wrong", "partly"):
                 return replace(v, text=claim_text(part.text))  # the student's own words are quoted
-        return self.judge(part.text, assessment, part.kind, docs)
+        v = self.judge(part.text, assessment, part.kind, docs)
+        if pronoun and v.verdict == "right" and v.fact:
+            # "He was on the Left with Trotsky": a fact about Trotsky does not confirm it while "he" is
+            # unknown (offline trial 8 told "Yes, that's correct" to Bukharin on the Left).
+            return ClaimVerdict(v.text, "open")
+        return v
 
     def judge(self, claim: str, assessment=None, kind: str = "claim", docs: frozenset[str] | None = None) -> ClaimVerdict:
         """A claim's verdict where a check decides it; "open" everywhere else. A guess offered as
