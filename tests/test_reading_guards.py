@@ -1249,8 +1249,9 @@ def test_a_question_about_a_persons_fate_brings_their_later_events_as_evidence(c
     assert [ev.key for ev in tutor.evidence("how did trotsky die?") if ev.finding == "answers"] == \
         ["answer.trotsky-murdered"]
     assert "answer.bukharin-shot" in [ev.key for ev in tutor.evidence("what happened to bukharin?")]
-    # no person to resolve "him" to: no guess
+    # no person to resolve "him" to: no guess; "how did Stalin win?" asks no one's fate
     assert not [ev for ev in tutor.evidence("what happened to him?") if ev.finding == "answers"]
+    assert not tutor.lessons.fate_asked("how did stalin win?")
     # relay trial 26: "what actually happened to zinoviev and kamenev in the end? did they get shot too?" got
     # "the sources don't cover Kamenev's end"; "and then he was deported right after?" got only the exile
     assert "answer.zinoviev-kamenev-shot" in [ev.key for ev in tutor.evidence(

@@ -27,7 +27,6 @@ import re
 import time
 import unicodedata
 import zlib
-from collections import Counter
 from dataclasses import replace
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -38,7 +37,7 @@ from tutor.documents import clean_text
 from tutor.errors import RateLimited
 from tutor.facts import FactChecker
 from tutor.glossary import load_glossary
-from tutor.lessons import DEFAULT_CARD, PERSON_NAME, LessonCard, Lessons
+from tutor.lessons import DEFAULT_CARD, LessonCard, Lessons
 from tutor.limits import RateLimiter
 from tutor.model_turn import Brief, ModelTurn, data_block, passages_block
 from tutor.pedagogy.answer import Answerer
@@ -545,28 +544,9 @@ class Tutor:
         person's entry only when asked who they were: their names are in every question."""
         found = [(f"answer.{event.id}", question, "answers", f"{event.event}: {event.when}", event.docs[0])
                  for event in self.lessons.events_named(question)]
-        fate = _FATE.search(question)
-        if fate:
-            # "after he got expelled in 1927, what happened to him?": the person is the one named, or
-            # the subject of the event the question names; their later events answer it.
-            people = [m.lower() for m in PERSON_NAME.findall(fate.group("who") or fate.group("subject"))] or \
-                [m.lower() for m in PERSON_NAME.findall(question) if m.lower() not in ("lenin", "stalin")] or \
-                [e.event.split()[0].lower() for e in self.lessons.events_named(question)] or \
-                [n for n, _ in Counter(m.lower() for m in PERSON_NAME.findall(context)
-                                       if m.lower() not in ("lenin", "stalin")).most_common(1)]
-            # "after he got expelled in 1927": from the next year.
-            years = [int(y) + bool(re.search(r"\bafter\b", question, re.I)) for y in re.findall(r"\b19[0-4]\d\b", question)]
-            asked = question[fate.start():fate.end() + 30]  # the lookahead's verb is not in the match
-            dying = bool(re.search(r"\b(?:die|shot|killed|executed|murdered)\b", asked, re.I))
-            act = re.search(r"\b(deport|exile|expel|arrest)", asked, re.I)
-            events = self.lessons.fate_of(people[0], max(years, default=0), dying=dying) if people else []
-            if act and people:
-                # "was he deported right after?": the deportation itself, whatever year the student has.
-                events = [e for e in self.lessons.fate_of(people[0], limit=99) if act.group(1).lower() in e.event.lower()]
-            for event in events:
-                if all(f[0] != f"answer.{event.id}" for f in found):
-                    found.append((f"answer.{event.id}", question, "answers", f"{event.event}: {event.when}",
-                                  event.docs[0]))
+        for event in self.lessons.fate_asked(question, context):
+            if all(f[0] != f"answer.{event.id}" for f in found):
+                found.append((f"answer.{event.id}", question, "answers", f"{event.event}: {event.when}", event.docs[0]))
         named = [self.glossary.lookup(question)] + [e for e in self.glossary.mentioned(question)
                                                      if not e.source.startswith("person-")]
         terms: list[str] = []
@@ -777,15 +757,6 @@ class Tutor:
 NO_EVIDENCE = ("none: no fact-base entry or timeline event bears on this message. Judge its claims from the "
                "passages; where they do not decide, the verdict is unsure.")
 NO_EVIDENCE_HERE = "none: nothing in the fact base or timeline bears on this sentence"
-
-
-# "what happened to him / to Trotsky", "what became of Bukharin", "how did he die", "was he deported right
-# after?", "did they get shot too?": a person's fate.
-_FATE = re.compile(r"\b(?:what (?:\w+ly |really |exactly |then )?(?:happened|became) (?:to|of)|how did|"
-                   r"(?:was|were|did)(?=\s+[\w']+\s+(?:\w+\s+)?(?:get\s+|got\s+)?(?:deported|exiled|expelled|shot|killed|"
-                   r"executed|arrested|murdered)\b))\s+(?P<who>[\w']+)(?:\s+(?:end up|die))?|"
-                   r"\b(?P<subject>[\w']+)\s+(?:was|were|got|get)\s+(?:\w+\s+)?(?:deported|exiled|shot|killed|executed|"
-                   r"arrested|murdered)\b", re.I)
 
 
 def evidence_by_sentence(message: str, evidence: list[Evidence]) -> list[dict] | str:

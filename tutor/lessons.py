@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property, lru_cache
@@ -290,6 +291,32 @@ class Lessons:
                     break
         return out[:limit]
 
+    def fate_asked(self, question: str, context: str = "") -> list[TimelineEvent]:
+        """The timeline events that answer a question about what became of someone: "after he got
+        expelled in 1927, what happened to him?" (his exile, deportation and murder), "how did trotsky
+        die?", "was he deported right after?", "did they get shot too?". The person is the one the
+        question names, or the subject of an event it names, or the one ``context`` (the last exchange)
+        names most; none found, nothing is guessed."""
+        fate = _FATE.search(question)
+        if fate is None:
+            return []
+        others = lambda text: [m.lower() for m in PERSON_NAME.findall(text) if m.lower() not in ("lenin", "stalin")]
+        named = next((g for g in fate.group("who", "dier", "asked", "subject") if g), "")
+        people = [m.lower() for m in PERSON_NAME.findall(named)] or \
+            others(question) or [e.event.split()[0].lower() for e in self.events_named(question)] or \
+            [n for n, _ in Counter(others(context)).most_common(1)]
+        if not people:
+            return []
+        asked = question[fate.start():fate.end() + 30]  # a lookahead's verb is not in the match
+        act = re.search(r"\b(deport|exile|expel|arrest)", asked, re.I)
+        if act:
+            # "was he deported right after?": the deportation itself, whatever year the student has.
+            return [e for e in self.fate_of(people[0], limit=len(self.timeline)) if act.group(1).lower() in e.event.lower()]
+        # "after he got expelled in 1927": from the next year.
+        years = [int(y) + bool(re.search(r"\bafter\b", question, re.I)) for y in re.findall(r"\b19[0-4]\d\b", question)]
+        dying = bool(re.search(r"\b(?:die|shot|killed|executed|murdered)\b", asked, re.I))
+        return self.fate_of(people[0], max(years, default=0), dying=dying)
+
     def fate_of(self, person: str, after: int = 0, limit: int = 3, dying: bool = False) -> list[TimelineEvent]:
         """What happened to a person from the year ``after``, by the timeline events they are the
         subject of ("Trotsky is exiled…", "…deported…", "…murdered…"), earliest first, their death
@@ -359,6 +386,14 @@ class Lessons:
 
 
 # The course's people by surname, as a student or a card writes them ("Trotsky's", "trotskyist").
+# "what happened to him / to Trotsky", "what became of Bukharin", "how did he die", "was he deported right
+# after?", "did they get shot too?": a question about what became of someone. Not "how did Stalin win".
+_FATE = re.compile(r"\b(?:what (?:\w+ly |really |exactly |then )?(?:happened|became) (?:to|of)\s+(?P<who>[\w']+)|"
+                   r"how did\s+(?P<dier>[\w']+)\s+(?:end up|die)\b|"
+                   r"(?:was|were|did)(?=\s+[\w']+\s+(?:\w+\s+)?(?:get\s+|got\s+)?(?:deported|exiled|expelled|shot|killed|"
+                   r"executed|arrested|murdered)\b)\s+(?P<asked>[\w']+)|"
+                   r"\b(?P<subject>[\w']+)\s+(?:was|were|got|get)\s+(?:\w+\s+)?(?:deported|exiled|shot|killed|executed|"
+                   r"arrested|murdered)\b)", re.I)
 _DEATH = re.compile(r"\b(?:dies|murdered|killed|shot|executed)\b")
 PERSON_NAME = re.compile(r"\b(lenin|stalin|trotsky|zinoviev|kamenev|bukharin|rykov|tomsky|pyatakov|kirov|molotov|"
                          r"frunze|preobrazhensky|krupskaya|uglanov|dzerzhinsky|ordzhonikidze)(?:'s)?", re.I)
