@@ -373,3 +373,14 @@ def test_the_general_secretary_did_not_command_the_army(checker, said, caught):
 def test_a_negation_reaches_only_its_own_clause(checker, said, status):
     found = {v.status for v in checker.check(said) if v.fact_id == "denials.testament-read-to-delegations"}
     assert found == {status}
+
+
+@pytest.mark.parametrize("said, caught", [
+    # offline trial 8: "the lenin enrolment was when stalin kicked loads of ppl out the party right? like a purge"
+    ("the lenin enrolment was when stalin kicked loads of ppl out the party right? like a purge", True),
+    ("the Lenin Enrolment was a purge", True),
+    ("the Lenin Enrolment brought in about 240,000 new members", False),
+])
+def test_the_lenin_enrolment_brought_members_in(checker, said, caught):
+    found = [v for v in checker.check(said, questions=True) if v.fact_id == "denials.lenin-enrolment-not-purge"]
+    assert bool(found) == caught and all(v.status == "contradicted" for v in found)

@@ -287,6 +287,9 @@ def test_the_terms_a_text_names_are_found_whole_longest_first():
     ("also what is the right and the left here, like republicans and democrats", "the Right"),
     ("what were the left and the right", "the Left"),
     ("what is the politburo", "the Politburo"),
+    # offline trial 8: "what is a bolshevik, is that the same as a communist?", "who are the mensheviks"
+    ("and what is a bolshevik, is that the same as a communist", "the Bolsheviks"),
+    ("also who are the mensheviks", "the Mensheviks"),
 ])
 def test_a_question_about_two_terms_with_an_aside_finds_the_first(glossary, question, term):
     assert glossary.lookup(question).term == term
