@@ -141,6 +141,21 @@ def test_a_corrected_date_is_not_a_leak_or_a_false_claim(openai_server, corpus_h
     assert len(openai_server.requests) == 1
 
 
+def test_the_models_reading_alone_decides_the_corrections_kept(openai_server, corpus_home, embedder):  # noqa: F811
+    # relay trial 27: a claim the model judged right (naming the evidence as a misreading) stayed on the
+    # next turn's "corrected so far" with the rule reader's correction; only the accepted Reading's count
+    corrected = reading(claims=[("Lenin died in 1925", "wrong", "E1", "Lenin died on 21 January 1924.")],
+                        reply="Close, but Lenin died on 21 January 1924, not 1925. "
+                              "How did Stalin use the funeral that followed?", move="correct")
+    openai_server.script("json:" + corrected)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    session = tutor.new_session()
+    reply = tutor.reply(session, "Lenin died in 1925.")
+    assert reply.mode == "fake-model"
+    kept = [pair for pairs in session.learner.corrections.values() for pair in pairs]
+    assert kept == [["Lenin died in 1925", "Lenin died on 21 January 1924."]], kept
+
+
 def test_a_key_point_the_words_do_not_support_is_not_credited(openai_server, corpus_home, embedder):  # noqa: F811
     message = "As General Secretary Stalin controlled appointments, so his people became the delegates."
     inflated = reading(claims=[("Stalin controlled appointments as General Secretary", "right", "", "")],

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tutor.lessons import PERSON_NAME
 from tutor.pedagogy.acts import COMPLAINT, normalise, pushback_of
 from tutor.pedagogy.checks import BARE_EVENT_WORDS
 from tutor.pedagogy.compose import _LEANS_BACK, _META, sentences
@@ -483,6 +484,9 @@ class Answerer:
         defined = defined_term(q)
         said = said_term(q)
         role = _ROLE_Q.match(q.strip())  # "who led the Comintern?": read once, not per candidate
+        # "what did the testament say about stalin?": a sentence that does not name him is about someone
+        # else ("The Testament criticised him too…", of Trotsky, offline trial 8).
+        about = [n.lower() for n in PERSON_NAME.findall(" ".join(re.findall(r"\babout\s+(\w+)", q, re.I)))]
         scored = []
         for (p, s), d, toks in zip(pool, dense, token_sets):
             overlap = sum(weight[t] for t in focus & toks) / total
@@ -508,6 +512,8 @@ class Answerer:
                 score += 0.1 if names_in(s) - {"Lenin", "Stalin"} else -0.1
             if q_names:
                 score += 0.08 * len({n for n in q_names if n in s})
+            if about and not any(n in s.lower() for n in about):
+                score -= 0.5  # outweighs a report of what was said (_says)
             if avoid and s in avoid:
                 # Said before: another sentence is better (the second blind trial heard the same NEP
                 # sentence three times); a question re-asked after "you didn't answer" has no avoid set.
