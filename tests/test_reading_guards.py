@@ -1371,3 +1371,24 @@ def test_relay_trial_27_faithful_replies_pass_the_guards():
                                     "Yes: new members did not choose delegates directly, and the Lenin Enrolment "
                                     "strengthened advantages the apparatus already gave Stalin.")])
     assert [c for c in reading_checks(answered, rctx) if c.name == "answers_question"][0].passed
+
+
+def test_a_question_may_use_what_the_cards_hints_say():
+    # relay trial 28: the model asked the card's own hint ("what had Zinoviev and Kamenev done in October
+    # 1917 …?") and was refused as giving away Lessons of October; a statement of the point still is
+    from pathlib import Path
+
+    from tutor.lessons import load_lessons
+    from tutor.pedagogy.checks import CheckContext
+
+    lessons = load_lessons(Path(__file__).resolve().parent.parent / "corpus")
+    card = lessons.get("zinoviev-kamenev-alliances")
+    ctx = CheckContext(passages={}, card=card, covered=set(), lessons=lessons, hints=[h.text for h in card.hints])
+    asked = ("Your 1922 fix is right, so here's the next step: what had Zinoviev and Kamenev done in October 1917 "
+             "that Trotsky could later throw back at them?")
+    assert ctx.leaks(asked) == []
+    told = ("Both had old quarrels with him: in Lessons of October Trotsky attacked Zinoviev and Kamenev for opposing "
+            "the rising in 1917. Why does that matter?")
+    assert ctx.leaks(told) == ["zinoviev-kamenev-alliances:lessons-of-october"]
+    ctx.hints = []
+    assert ctx.leaks(asked) == ["zinoviev-kamenev-alliances:lessons-of-october"]

@@ -576,6 +576,7 @@ class Tutor:
         ctx.student_said = "\n".join(t["content"] for t in session.history if t.get("role") == "user")
         ctx.contradicted = ctx.contradicted or any(ev.finding == "contradicts" for ev in evidence)
         ctx.other_card_floor = ANSWER_POINTS  # a fact bearing on the big question is not its answer
+        ctx.hints = [h.text for h in card.hints] if card is not None else []  # given to the model to use
         words = list(state.words.get(card.id, {}).values()) if card else []
         rctx = ReadingContext(message=message, evidence=evidence, judge=lambda t: self.evidence(t, numbered=False),
                               passages=numbered, card=card, lessons=self.lessons, words=words,

@@ -82,20 +82,35 @@ class CheckContext:
     # Passage sentences the offline tutor states as its own answer with their [n] (the corpus is the
     # project's own words): not an unquoted copy.
     stated: list[str] = field(default_factory=list)
+    # The card's own hints, which the model is given to use (model replies): a question may say what
+    # they say without giving the point away (relay trial 28: "what had Zinoviev and Kamenev done in
+    # October 1917 that Trotsky could later throw back at them?", the card's own hint, was refused).
+    hints: list[str] = field(default_factory=list)
 
     def leaks(self, text: str) -> list[str]:
         """Key points (as card:point) that the text gives away, on the card or the other cards."""
+        if self.hints:
+            # A question may use what the card's hints say; a statement may not.
+            sentences = re.split(r"(?<=[.!?])\s+", text)
+            asks = [s for s in sentences if s.rstrip().endswith("?")]
+            if asks:
+                told = self._leaks(" ".join(s for s in sentences if s not in asks), self.allowed_text)
+                hinted = self._leaks(" ".join(asks), "\n".join([self.allowed_text, *self.hints]))
+                return told + [k for k in hinted if k not in told]
+        return self._leaks(text, self.allowed_text)
+
+    def _leaks(self, text: str, allowed: str) -> list[str]:
         if self.answers:
             # Half the answer's content words is the answer said again in the reply's own way (relay
             # trial 12: "heard only by the separate delegations … Zinoviev and Kamenev spoke up for
             # keeping him", 54% of its answer, was refused as giving the 13th Congress point away).
             text = " ".join(s for s in re.split(r"(?<=[.!?])\s+", text)
                             if not any(restates(s, a, ANSWER_SHARE) for a in self.answers))
-        out = [f"{self.card.id}:{k}" for k in leaked_key_points(text, self.card, self.covered, self.allowed_text)] \
+        out = [f"{self.card.id}:{k}" for k in leaked_key_points(text, self.card, self.covered, allowed)] \
             if self.card else []
         for card, covered in self.other_cards:
             if self.card is None or card.id != self.card.id:
-                found = leaked_key_points(text, card, covered, self.allowed_text)
+                found = leaked_key_points(text, card, covered, allowed)
                 out += [f"{card.id}:{k}" for k in found] if len(found) > self.other_card_floor else []
         return out
 
