@@ -384,3 +384,10 @@ def test_a_negation_reaches_only_its_own_clause(checker, said, status):
 def test_the_lenin_enrolment_brought_members_in(checker, said, caught):
     found = [v for v in checker.check(said, questions=True) if v.fact_id == "denials.lenin-enrolment-not-purge"]
     assert bool(found) == caught and all(v.status == "contradicted" for v in found)
+
+
+@pytest.mark.parametrize("said", ["i think i mixed up the trotsky praise with stalin", "i confused trotsky with stalin"])
+def test_a_student_mixing_two_people_up_claims_no_alliance(checker, said):
+    # relay trial 29: "i think i mixed up the trotsky praise with stalin" read as "Trotsky was with Stalin",
+    # refused twice when the model judged it right, and the turn fell back
+    assert [v for v in checker.check(said) if v.kind in ("wrong_alliance", "allied_with")] == []

@@ -1392,3 +1392,10 @@ def test_a_question_may_use_what_the_cards_hints_say():
     assert ctx.leaks(told) == ["zinoviev-kamenev-alliances:lessons-of-october"]
     ctx.hints = []
     assert ctx.leaks(asked) == ["zinoviev-kamenev-alliances:lessons-of-october"]
+
+
+def test_the_student_on_their_own_muddle_is_no_plain_statement():
+    from tutor.pedagogy.checks import plain_statement
+
+    assert plain_statement("Lenin died in 1925")
+    assert not plain_statement("i think i mixed up the trotsky praise with stalin")

@@ -419,6 +419,8 @@ _ALLY_STRONG = re.compile(r"\b(?:allied|allies|ally|alliance|sided|on the side o
 _SIDE_AGAINST = re.compile(r"against|to get rid of|to defeat|to remove|to stop|to block|to oppose")
 # Where one clause of a sentence ends and the next begins, for a negation's reach.
 _CLAUSE_BREAK = re.compile(r"\s[-–—]+\s|[;:]|,\s*(?:so|but|and then|because|which)\b|\bbut\b")
+_MIXED_UP = re.compile(r"\b(?:mix(?:ed)?\s+up|mixing\s+up|mixed|confus(?:e|ed|ing)|mistook|muddl(?:e|ed)|"
+                       r"got\s+\w+\s+muddled|swapped|compar(?:e|ed|ing))\b[^.;]{0,40}$")
 _ALWAYS = re.compile(r"\b(?:from the (?:start|beginning|outset|very start|very beginning)|all along|always|"
                      r"the whole time|throughout the (?:1920s|twenties|period|struggle)|from day one|ever since)\b")
 # "right after", "soon after": the claim is that one followed close on the other.
@@ -994,6 +996,10 @@ class FactChecker:
         ally = _first(_ALLY, low, people[0].end)
         against = _first(_AGAINST, low, people[0].end)
         if ally is None and against is None:
+            return []
+        if ally is not None and _MIXED_UP.search(low[:ally.end()]):
+            # "i mixed up the trotsky praise with stalin", "i confused trotsky with stalin": the student's
+            # muddle, not an alliance (relay trial 29's model was refused for reading it so, twice).
             return []
         cue = min((m for m in (ally, against) if m is not None), key=lambda m: m.start())
         in_clause = _segment_years(low, cue.start(), years)

@@ -493,7 +493,12 @@ def plain_statement(text: str) -> bool:
     ("Lenin died in 1925", "Trotsky was in the triumvirate"): the fact checker's reading of it is
     not in doubt, so the model cannot set it aside as a misreading."""
     return (len(text.split()) <= BARE_EVENT_WORDS and not _NEGATED.search(text) and not _WHAT_IF.search(text)
-            and "?" not in text and not _ASKING.match(text))
+            and "?" not in text and not _ASKING.match(text) and not _OWN_MUDDLE.search(text))
+
+
+# "i think i mixed up the trotsky praise with stalin": the student on their own muddle, no statement of fact.
+_OWN_MUDDLE = re.compile(r"\b(?:i|i've|ive|i'd)\s+(?:\w+\s+)?(?:mixed|mix|confused|muddled|mistook|meant|swapped)\b",
+                         re.I)
 
 
 def _waived(claim, ctx: ReadingContext) -> set[str]:
