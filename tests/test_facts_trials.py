@@ -391,3 +391,10 @@ def test_a_student_mixing_two_people_up_claims_no_alliance(checker, said):
     # relay trial 29: "i think i mixed up the trotsky praise with stalin" read as "Trotsky was with Stalin",
     # refused twice when the model judged it right, and the turn fell back
     assert [v for v in checker.check(said) if v.kind in ("wrong_alliance", "allied_with")] == []
+
+
+def test_a_count_is_not_a_short_year(checker):
+    # offline trial 9: "voted roughly 30 to 10" was read as 1910 and the 13th Congress "corrected"
+    said = "a Central Committee plenum just before the 13th Congress voted roughly 30 to 10 not to publish the Testament"
+    assert [v for v in checker.check(said) if v.status == "contradicted"] == []
+    assert [y for _, y in checker.years("lenin died in '24")] == [1924]

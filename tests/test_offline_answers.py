@@ -258,3 +258,10 @@ def test_he_is_never_confirmed_by_a_fact_about_someone_else(tutor):
                            "1925-27 and lost together.")
     assert not re.search(r"\b(?:Yes|correct|right)\b", reply.text.split(".")[0]), reply.text
     assert "Right" in reply.text, reply.text  # Bukharin led the Right
+
+
+def test_a_yes_no_question_whose_readings_disagree_is_not_answered_no(tutor):
+    # offline trial 9: "was the Genghis Khan comparison Bukharin's, as recorded by Kamenev?" got "Actually, no"
+    # and then the fact that it was Bukharin's
+    [reply] = _talk(tutor, "was the Genghis Khan comparison Bukharin's, as recorded by Kamenev?")
+    assert not re.match(r"\W*(?:No|Actually, no|Not quite)\b", reply.text), reply.text

@@ -340,6 +340,8 @@ _SLANG = [(r"\b(?:n|&|an|nd)\b(?=\s+[a-z])", "and"), (r"(?<=[a-z])\s*\+\s*(?=[a-
 _TAKEN_BACK = re.compile(r"\b(?:scratch that|ignore (?:that|what i said)|forget (?:that|what i said)|i was wrong|"
                          r"i take (?:that|it) back|i got that wrong|my bad|no wait|wait no)\b[\s,.;:!-]*", re.I)
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
+_COUNTED = re.compile(r"\s*(?:%|per\s*cent|days?|weeks?|months?|years?|hours?|minutes?|votes?|members?|people|men|"
+                      r"delegates?|times|of\s+them|or\s+so)\b")
 _YEAR = re.compile(r"\b(?:(1[89]\d\d)|(?:in|by|of|from|during|until|till|to|circa|c\.)\s+'?(1\d|2\d)|'(1\d|2\d))\b")
 _NEGATION = re.compile(r"\b(?:not|never|no|didn't|did not|wasn't|was not|weren't|were not|isn't|nor|neither|"
                        r"rather than|instead of|wrongly|falsely|incorrectly|mistakenly|myth|"
@@ -626,6 +628,8 @@ class FactChecker:
         out = []
         for m in _YEAR.finditer(low):
             full, short, apos = m.groups()
+            if short and (re.search(r"\d\s*$", low[:m.start()]) or _COUNTED.match(low[m.end():])):
+                continue  # "voted 30 to 10", "in 10 days": a count, not 1910 (offline trial 9)
             y = int(full) if full else 1900 + int(short or apos)
             if 1890 <= y <= 1945:
                 out.append((m.start(), y))
