@@ -1399,3 +1399,15 @@ def test_the_student_on_their_own_muddle_is_no_plain_statement():
 
     assert plain_statement("Lenin died in 1925")
     assert not plain_statement("i think i mixed up the trotsky praise with stalin")
+
+
+def test_a_question_without_its_mark_that_the_reading_answers_is_not_an_unjudged_claim():
+    # relay trial 29: "and wait if lenin died in 1924 does that mean stalin only became general secretary after
+    # lenin died" was answered ("No: 3 April 1922") and refused as an unjudged claim
+    from tutor.pedagogy.checks import _answered_question
+
+    asked = "and wait if lenin died in 1924 does that mean stalin only became general secretary after lenin died"
+    answered = _reading("No: he was General Secretary from 3 April 1922 [1]. Who chose him?",
+                        questions=[(asked, "No: from 3 April 1922, almost two years before Lenin died.")])
+    assert _answered_question(asked, answered)
+    assert not _answered_question("stalin only became general secretary after lenin died", answered)

@@ -454,6 +454,10 @@ def _corrects_sentence(claim, ev: Evidence, ctx: ReadingContext) -> bool:
 
 ANSWER_POINTS = 2  # key points of one card an answer to the student's own question may touch
 # A question word within its first three words ("so how did he…", "ok but why…").
+# A question without its mark, asked inside the sentence: "and wait if lenin died in 1924 does that mean
+# stalin only became general secretary after lenin died" (relay trial 29, answered, refused as unjudged).
+_ASKED_INSIDE = re.compile(r"\b(?:does|did|do) (?:that|this|it) mean\b|\b(?:is|was) (?:it|that) true\b|\bam i right\b|"
+                           r"\bwould (?:that|this|it) mean\b", re.I)
 _ASKING = re.compile(r"^\W*(?:\w+\W+){0,2}(who|what|when|where|why|how|which|was|were|did|does|do|is|are|can|could|would)\b",
                      re.I)
 
@@ -713,7 +717,7 @@ def _answered_question(sentence: str, reading: Reading) -> bool:
     """The evidence is about a question of the student's that the Reading answers: a question is
     never judged as a claim (relay trial 13: "what exactly happened with the Testament in May 1924 -
     was it read to the whole congress?" was answered, yet refused as an unjudged claim)."""
-    if "?" not in sentence and not _ASKING.match(sentence.strip()):
+    if "?" not in sentence and not _ASKING.match(sentence.strip()) and not _ASKED_INSIDE.search(sentence):
         return False
     plain = _plain(sentence)
     return any(q.answer.strip() and (fuzz.partial_ratio(_plain(q.text), plain) >= QUOTE_FIDELITY
