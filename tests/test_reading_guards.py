@@ -156,6 +156,21 @@ def test_the_models_reading_alone_decides_the_corrections_kept(openai_server, co
     assert kept == [["Lenin died in 1925", "Lenin died on 21 January 1924."]], kept
 
 
+def test_a_partly_on_the_students_own_judgement_is_not_kept_as_a_correction(openai_server, corpus_home,  # noqa: F811
+                                                                            embedder):
+    # relay trial 29: "partly" verdicts on the student's own argument were kept as corrections, so the summary
+    # could not quote their main line
+    judged = reading(claims=[("control of the apparatus mattered way more than ideology", "partly", "1",
+                              "Ideas mattered too: socialism in one country won support.")],
+                     reply="A strong line, though ideas mattered too [1]. Which rival does it explain least well?")
+    openai_server.script("json:" + judged)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    session = tutor.new_session()
+    reply = tutor.reply(session, "control of the apparatus mattered way more than ideology")
+    assert reply.mode == "fake-model", [c.as_dict() for c in reply.checks if not c.passed]
+    assert not [pair for pairs in session.learner.corrections.values() for pair in pairs]
+
+
 def test_a_key_point_the_words_do_not_support_is_not_credited(openai_server, corpus_home, embedder):  # noqa: F811
     message = "As General Secretary Stalin controlled appointments, so his people became the delegates."
     inflated = reading(claims=[("Stalin controlled appointments as General Secretary", "right", "", "")],

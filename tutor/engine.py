@@ -618,6 +618,10 @@ class Tutor:
                 # made, not a claim taken back: kept as a correction, the summary could never quote the
                 # point (relay trial 10).
                 nuance = claim.verdict == "partly" and any(_overlaps(claim.text, said) for said in points.values())
+                # …and so is a "partly" on the student's own judgement that no fact-base evidence decides
+                # ("control of the apparatus mattered way more than ideology"): relay trial 29's model could
+                # not quote the student's main argument in their summary because it was kept as corrected.
+                nuance = nuance or (claim.verdict == "partly" and not claim.evidence.strip().upper().startswith("E"))
                 if claim.verdict in ("wrong", "partly") and not nuance and claim.correction.strip() \
                         and _said_in(claim.text, message):
                     state.note_correction(card.id, claim.text.strip(), claim.correction.strip())
