@@ -398,3 +398,13 @@ def test_a_count_is_not_a_short_year(checker):
     said = "a Central Committee plenum just before the 13th Congress voted roughly 30 to 10 not to publish the Testament"
     assert [v for v in checker.check(said) if v.status == "contradicted"] == []
     assert [y for _, y in checker.years("lenin died in '24")] == [1924]
+
+
+@pytest.mark.parametrize("said, contradicted", [
+    # relay trial 30: "I'll add Trotsky's silence over the Testament" was evidence that Trotsky wrote it
+    ("I'll add Trotsky's silence over the Testament under the divisions section", []),
+    ("Trotsky's Testament", ["quotations.letter-to-the-congress"]),
+    ("Trotsky's famous phrase grey blur", ["quotations.grey-blur"]),
+])
+def test_what_someone_did_about_a_work_is_not_its_authorship(checker, said, contradicted):
+    assert [v.fact_id for v in checker.check(said) if v.status == "contradicted"] == contradicted

@@ -376,7 +376,9 @@ _APPEARS = re.compile(r"\b(?:look(?:s|ed|ing)? like|seem(?:s|ed)?|appear(?:s|ed)
 # "Max Eastman's account of the Testament" (relay trial 10): his writing about the document, not the document.
 _ABOUT_IT = re.compile(r"\b(?:accounts?|version|story|report|copy|copies|publication|leak|summary|reading|"
                        r"interpretation|book|articles?|use|handling|suppression|treatment|memoirs?|history)\s+"
-                       r"(?:of|about|on)\b")
+                       r"(?:of|about|on)\b|"
+                       # "Trotsky's silence over the Testament", "his attack on it": what he did about it
+                       r"\b\w+\s+(?:over|about|on|against|towards?|regarding|concerning)\s+(?:the\s+|his\s+|its\s+)?$")
 _BECAME = re.compile(r"\b(?:became|become|becomes|becoming|made|appointed|elected|named|chosen|picked|promoted|"
                      r"took over|take over|given|got|gets|won|installed|rose to)\b")
 _BACK_DATED = re.compile(r"\b(?:that|this|which|it)\s+(?:was|happened|took place)\s+(?:in\s+)?(1[89]\d\d)\b")
