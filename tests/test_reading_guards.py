@@ -745,7 +745,8 @@ def test_evidence_on_a_sentence_half_supported_half_contradicted_is_the_contradi
     """Relay trial 4: "the united opposition was trotsky, zinoviev and bukharin" came to the model as
     evidence that *supports* it (Trotsky and Zinoviev were members), hiding Bukharin."""
     tutor = _offline_tutor(corpus_home, embedder)
-    [ev] = tutor.evidence("the united opposition was trotsky, zinoviev and bukharin")
+    [ev] = [ev for ev in tutor.evidence("the united opposition was trotsky, zinoviev and bukharin")
+            if ev.finding != "background"]  # the United Opposition's definition comes as background
     assert ev.finding == "contradicts" and "Kamenev" in ev.fact
 
 
@@ -798,8 +799,9 @@ def test_a_phrase_across_a_comma_and_a_date_as_the_object_of_before_are_no_evide
     tutor = _offline_tutor(corpus_home, embedder)
     assert not [ev for ev in tutor.evidence("Ah right, New Opposition in 1925, United in 1926 - noted.")
                 if ev.finding == "contradicts"]
-    assert not tutor.evidence("Before 1922 he was Commissar for Nationalities and for Workers' and Peasants' "
-                              "Inspection (Rabkrin), and he was on the Politburo and Orgburo too.")
+    assert not [ev for ev in tutor.evidence("Before 1922 he was Commissar for Nationalities and for Workers' and "
+                                            "Peasants' Inspection (Rabkrin), and he was on the Politburo and Orgburo too.")
+                if ev.finding != "background"]
 
 
 def test_the_guard_log_is_kept_when_the_offline_tutor_answers_the_questions(openai_server, corpus_home, embedder):  # noqa: F811
@@ -1263,8 +1265,9 @@ def test_a_question_naming_a_glossary_term_brings_its_definition_as_evidence(cor
     answers = [ev for ev in tutor.evidence("the guide says 1925. surely that's when the five-year plan started??")
                if ev.finding == "answers"]
     assert any("October 1928" in ev.fact and ev.source == "idea-nep-and-industrialisation" for ev in answers), answers
-    # a statement naming it brings no definition: only a question asks for one
-    assert not [ev for ev in tutor.evidence("The five-year plan started in 1928.") if ev.key.startswith("define.")]
+    # a statement naming it brings the definition as background to check it by (relay trial 30), not as an answer
+    stated = [ev for ev in tutor.evidence("The five-year plan started in 1928.") if ev.key.startswith("define.")]
+    assert stated and all(ev.finding == "background" for ev in stated)
 
 
 def test_a_question_about_a_persons_fate_brings_their_later_events_as_evidence(corpus_home, embedder):
@@ -1426,3 +1429,12 @@ def test_a_question_without_its_mark_that_the_reading_answers_is_not_an_unjudged
                         questions=[(asked, "No: from 3 April 1922, almost two years before Lenin died.")])
     assert _answered_question(asked, answered)
     assert not _answered_question("stalin only became general secretary after lenin died", answered)
+
+
+def test_a_claim_naming_a_course_term_brings_its_definition_as_background(corpus_home, embedder):
+    # relay trial 30: "the NEP was his idea" met "nothing here credits NEP to him": no passage of the turn said
+    # whose it was, and no evidence did either
+    tutor = _offline_tutor(corpus_home, embedder)
+    found = [ev for ev in tutor.evidence("they let him have the job in 1922, and also the NEP was his idea so lenin "
+                                         "trusted him") if ev.finding == "background"]
+    assert [ev.key for ev in found] == ["define.NEP"] and "introduced by Lenin" in found[0].fact

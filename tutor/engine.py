@@ -70,6 +70,7 @@ MARK_REQUEST = re.compile(r"\b(?:what|which) (?:mark|grade|level|band|score)\b|\
                           r"\b(?:mark|grade) (?:this|it|that|my)\b", re.I)
 MIN_MARKED_WORDS = 40  # the essay coach reads 40 words or more
 MARK_PART_WORDS = 15  # a message this long that asks nothing is a part of the student's writing
+MAX_BACKGROUND = 2  # glossary definitions given as background to a message's claims
 CARRIED = 2  # passages the last reply cited, shown again to the model for a follow-up
 MAX_MARKED_PARTS = 6  # an essay written in parts: its paragraphs over the last messages
 WHOLE_ESSAY_WORDS = 150  # a message this long is a whole piece of writing, marked alone
@@ -519,9 +520,16 @@ class Tutor:
         for e in self.lessons.date_errors(text):
             found.append((f"timeline.{e.event.id}", e.sentence, "contradicts", f"{e.event.event}: {e.correct}",
                           e.event.docs[0]))
-        for sentence in (s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip().endswith("?") or
-                         FactChecker.is_question(s)):
-            found += self._answers_for(sentence.strip(), context)
+        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+        for sentence in (s for s in sentences if s.endswith("?") or FactChecker.is_question(s)):
+            found += self._answers_for(sentence, context)
+        terms = 0
+        for sentence in (s for s in sentences if not (s.endswith("?") or FactChecker.is_question(s))):
+            for entry in self.glossary.mentioned(sentence):
+                if not entry.source.startswith("person-") and terms < MAX_BACKGROUND:
+                    terms += 1
+                    found.append((f"define.{entry.term}", sentence, "background",
+                                  f"{entry.term}: {entry.definition}", entry.source))
         for _, m in self.lessons.misconceptions_in(text):
             sentence = next((s for s in re.split(r"(?<=[.!?;])\s+|\n+", text) if m.triggered_by(s)), None)
             if sentence is None:

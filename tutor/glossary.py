@@ -118,6 +118,10 @@ def asked_terms(question: str) -> list[str]:
 _ASIDE = re.compile(r"\s*,|\s+(?:like|here|in this|in all this|exactly|anyway|again|tho|though|then|lol)\b", re.I)
 
 
+# Short names that are no everyday word: "the NEP was his idea" names the entry.
+_SHORT_NAMES = frozenset({"nep", "rabkrin", "orgburo"})
+
+
 def _allowed_edits(length: int) -> int:
     """Typos forgiven in a term of ``length`` letters: none in a short one ("right" is one letter
     from "fight"), one up to nine letters ("trotksy", "stallin"), two beyond ("nomenklatra")."""
@@ -163,8 +167,8 @@ class Glossary:
         low = f" {normalise_term(text)} "
         found: dict[str, tuple[int, GlossaryEntry]] = {}
         for key in sorted(self._keys, key=len, reverse=True):
-            if len(key.replace(" ", "")) < 6:
-                continue  # "the left", "nep": everyday or too short to name the entry by themselves
+            if len(key.replace(" ", "")) < 6 and key not in _SHORT_NAMES:
+                continue  # "the left", "the right": everyday or too short to name the entry by themselves
             at = low.find(f" {key} ")
             entry = self._by_key[key]
             if at >= 0 and entry.term not in found:

@@ -143,7 +143,10 @@ class Evidence:
     sentence: str   # the student's sentence it bears on
     # "answers": a dated timeline event a question of the student's names (the date is the answer;
     # relay trial 20's model hedged "check the exact day" where no passage gave it).
-    finding: Literal["supports", "contradicts", "answers"]
+    # "background": the course glossary's definition of a term a claim names ("the NEP was his idea":
+    # NEP was Lenin's, March 1921), so the model can check the claim instead of saying "nothing here
+    # says" (relay trial 30). Neither finding is a verdict the guards hold the model to.
+    finding: Literal["supports", "contradicts", "answers", "background"]
     fact: str       # the fact, in the project's words
     source: str     # the corpus document that gives it
 
