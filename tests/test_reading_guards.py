@@ -154,6 +154,7 @@ def test_the_models_reading_alone_decides_the_corrections_kept(openai_server, co
     assert reply.mode == "fake-model"
     kept = [pair for pairs in session.learner.corrections.values() for pair in pairs]
     assert kept == [["Lenin died in 1925", "Lenin died on 21 January 1924."]], kept
+    assert not session.learner.date_errors, "the rule reader's marks give way to the Reading (relay trial 30)"
 
 
 def test_a_partly_on_the_students_own_judgement_is_not_kept_as_a_correction(openai_server, corpus_home,  # noqa: F811

@@ -192,13 +192,14 @@ class Tutor:
             if assessment is not None and tempered is None:
                 act = replace(act, kind="question")  # "were they actually guilty?": asked, not claimed
             assessment = tempered
+        # With a model the accepted Reading decides progress; the rule reader's marks are undone then.
+        # …and so do its corrections and the misconceptions it saw: a claim the model reads as right
+        # stays off "corrected so far" (relay trials 27 and 30: "stalin was with bukharin before 1928",
+        # read as right, and a Genghis Khan misreading were still listed the next turn).
+        rule_free = copy.deepcopy((state.covered, state.words, state.corrections, state.misconceptions,
+                                   state.date_errors)) if self.model is not None else None
         state.observe([assessment.misconception.id] if assessment and assessment.misconception else [],
                       [assessment.date_error.event.id] if assessment and assessment.date_error else [])
-        # With a model the accepted Reading decides progress; the rule reader's marks are undone then.
-        # …and so do its corrections: a claim the model reads as right stays off "corrected so far" (relay
-        # trial 27's model judged "stalin was with bukharin before 1928" right, and the next turn's data
-        # still listed the rule reader's correction of it).
-        rule_free = copy.deepcopy((state.covered, state.words, state.corrections)) if self.model is not None else None
         # A bare "is that right?" re-judges the last claim: it makes no new point of its own.
         if assessment is not None and assessment.points and not (act.kind == "confirm" and assessment.text != act.text):
             newly = state.mark_covered(card.id, assessment.points)
@@ -618,7 +619,7 @@ class Tutor:
         reading: Reading = outcome.parsed
         points, refused = supported_points(reading, card, message, lambda kp, w: self._supports(card, kp, w, message))
         if rule_free is not None:
-            state.covered, state.words, state.corrections = rule_free
+            state.covered, state.words, state.corrections, state.misconceptions, state.date_errors = rule_free
         if card is not None:
             # The model's corrections of the student's claims, for later summaries and their guard.
             for claim in reading.claims:
