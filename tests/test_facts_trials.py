@@ -408,3 +408,12 @@ def test_a_count_is_not_a_short_year(checker):
 ])
 def test_what_someone_did_about_a_work_is_not_its_authorship(checker, said, contradicted):
     assert [v.fact_id for v in checker.check(said) if v.status == "contradicted"] == contradicted
+
+
+def test_a_negation_after_the_claim_does_not_deny_it(checker):
+    # relay trial 32: "lenin basically picked stalin in his testament … so isnt that the main reason he won?" was
+    # evidence that *supports* "Lenin named no successor"
+    said = "my notes say lenin basically picked stalin in his testament as the next leader so isnt that the main reason he won?"
+    assert {v.status for v in checker.check(said, questions=True) if v.fact_id == "denials.no-successor"} == {"contradicted"}
+    assert {v.status for v in checker.check("Lenin never named a successor") if v.fact_id == "denials.no-successor"} \
+        == {"supported"}

@@ -694,6 +694,7 @@ class FactChecker:
                 local = bool(_NEGATION.search(low[max([start] + bounds):found.end()]))
                 out.append(self._denial_verdict(d, sentence, local))
                 continue
+            found = None
             if d.relation == "elected_by_people":
                 found = _ELECTED_BY_PEOPLE.search(low)
                 # "even with the label they could've won a vote": a what-if about the rivals, not a
@@ -703,13 +704,18 @@ class FactChecker:
             elif d.relation == "named_successor":
                 # "Stalin could look like Lenin's chosen heir" is about appearances, which is true
                 # (relay trial 16's offline fallback called it wrong).
-                hit = bool(_SUCCESSOR.search(low)) and not _APPEARS.search(low)
+                found = _SUCCESSOR.search(low)
+                hit = bool(found) and not _APPEARS.search(low)
             elif d.relation == "signed_46":
-                signed = _SIGNED.search(low)
-                hit = bool(signed) and ("46" in low or "forty-six" in low) and "trotsky" in _side_before(
-                    low, [m for m in ms if m.kind == "person"], signed.start(), 3)
+                found = _SIGNED.search(low)
+                hit = bool(found) and ("46" in low or "forty-six" in low) and "trotsky" in _side_before(
+                    low, [m for m in ms if m.kind == "person"], found.start(), 3)
             if hit:
-                out.append(self._denial_verdict(d, sentence, negated))
+                # A negation counts where it stands in the claim's own words, from its clause to the claim's
+                # end: "lenin basically picked stalin in his testament … so isnt that the main reason he
+                # won?" denies nothing (relay trial 32's evidence said it supported "no successor").
+                start = max([0] + [b.end() for b in _CLAUSE_BREAK.finditer(low, 0, found.start())])
+                out.append(self._denial_verdict(d, sentence, bool(_NEGATION.search(low[start:found.end()]))))
         return out
 
     def _denial_verdict(self, d: Denial, sentence: str, negated: bool) -> Verdict:
