@@ -129,11 +129,15 @@ def test_a_supported_claim_is_never_judged_wrong(openai_server, corpus_home, emb
     assert reply.mode == "offline"
 
 
+def _corrected_1925() -> str:
+    """The model's Reading that corrects "Lenin died in 1925" against its evidence E1."""
+    return reading(claims=[("Lenin died in 1925", "wrong", "E1", "Lenin died on 21 January 1924.")],
+                   reply="Close, but Lenin died on 21 January 1924, not 1925. "
+                         "How did Stalin use the funeral that followed?", move="correct")
+
+
 def test_a_corrected_date_is_not_a_leak_or_a_false_claim(openai_server, corpus_home, embedder):  # noqa: F811
-    corrected = reading(claims=[("Lenin died in 1925", "wrong", "E1", "Lenin died on 21 January 1924.")],
-                        reply="Close, but Lenin died on 21 January 1924, not 1925. "
-                              "How did Stalin use the funeral that followed?", move="correct")
-    openai_server.script("json:" + corrected)
+    openai_server.script("json:" + _corrected_1925())
     tutor = _tutor(corpus_home, embedder, openai_server)
     reply = tutor.reply(tutor.new_session(), "Lenin died in 1925.")
     failed = [c.as_dict() for c in reply.checks if not c.passed]
@@ -144,10 +148,7 @@ def test_a_corrected_date_is_not_a_leak_or_a_false_claim(openai_server, corpus_h
 def test_the_models_reading_alone_decides_the_corrections_kept(openai_server, corpus_home, embedder):  # noqa: F811
     # relay trial 27: a claim the model judged right (naming the evidence as a misreading) stayed on the
     # next turn's "corrected so far" with the rule reader's correction; only the accepted Reading's count
-    corrected = reading(claims=[("Lenin died in 1925", "wrong", "E1", "Lenin died on 21 January 1924.")],
-                        reply="Close, but Lenin died on 21 January 1924, not 1925. "
-                              "How did Stalin use the funeral that followed?", move="correct")
-    openai_server.script("json:" + corrected)
+    openai_server.script("json:" + _corrected_1925())
     tutor = _tutor(corpus_home, embedder, openai_server)
     session = tutor.new_session()
     reply = tutor.reply(session, "Lenin died in 1925.")

@@ -554,11 +554,10 @@ class Tutor:
         model hedged "check the exact day" where no passage gave it), and the glossary's definitions
         of what it names ("surely that's when the five-year plan started??", relay trial 22). A
         person's entry only when asked who they were: their names are in every question."""
+        events = self.lessons.events_named(question)
+        events += [e for e in self.lessons.fate_asked(question, context) if e not in events]
         found = [(f"answer.{event.id}", question, "answers", f"{event.event}: {event.when}", event.docs[0])
-                 for event in self.lessons.events_named(question)]
-        for event in self.lessons.fate_asked(question, context):
-            if all(f[0] != f"answer.{event.id}" for f in found):
-                found.append((f"answer.{event.id}", question, "answers", f"{event.event}: {event.when}", event.docs[0]))
+                 for event in events]
         named = [self.glossary.lookup(question)] + [e for e in self.glossary.mentioned(question)
                                                      if not e.source.startswith("person-")]
         terms: list[str] = []

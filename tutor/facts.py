@@ -686,12 +686,10 @@ class FactChecker:
                     continue
                 # The negation must sit in the claim itself ("read to the delegations, not to the
                 # whole congress"); one elsewhere in the sentence is about something else.
-                start = max(0, found.start() - d.negation_window)
                 # …and within its own clause: "the machine wasnt enough - the testament was read out to the
                 # whole 13th congress" denies nothing about the Testament (relay trial 26's evidence said
                 # "supports").
-                bounds = [b.end() for b in _CLAUSE_BREAK.finditer(low, start, found.start())]
-                local = bool(_NEGATION.search(low[max([start] + bounds):found.end()]))
+                local = _negated_in_clause(low, found, max(0, found.start() - d.negation_window))
                 out.append(self._denial_verdict(d, sentence, local))
                 continue
             found = None
@@ -714,8 +712,7 @@ class FactChecker:
                 # A negation counts where it stands in the claim's own words, from its clause to the claim's
                 # end: "lenin basically picked stalin in his testament … so isnt that the main reason he
                 # won?" denies nothing (relay trial 32's evidence said it supported "no successor").
-                start = max([0] + [b.end() for b in _CLAUSE_BREAK.finditer(low, 0, found.start())])
-                out.append(self._denial_verdict(d, sentence, bool(_NEGATION.search(low[start:found.end()]))))
+                out.append(self._denial_verdict(d, sentence, _negated_in_clause(low, found)))
         return out
 
     def _denial_verdict(self, d: Denial, sentence: str, negated: bool) -> Verdict:
@@ -1418,6 +1415,13 @@ def _dated(ev: TimelineEvent) -> str:
 
 def _event_passage(ev: TimelineEvent) -> str:
     return f"{ev.when}: {ev.event}."
+
+
+def _negated_in_clause(low: str, found: re.Match, start: int = 0) -> bool:
+    """A negation in the claim's own words: from ``start`` or the last clause break before the claim,
+    to its end."""
+    breaks = [b.end() for b in _CLAUSE_BREAK.finditer(low, start, found.start())]
+    return bool(_NEGATION.search(low[max([start] + breaks):found.end()]))
 
 
 def _on(when: str) -> str:

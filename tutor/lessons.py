@@ -300,7 +300,9 @@ class Lessons:
         fate = _FATE.search(question)
         if fate is None:
             return []
-        others = lambda text: [m.lower() for m in PERSON_NAME.findall(text) if m.lower() not in ("lenin", "stalin")]
+        def others(text: str) -> list[str]:
+            return [m.lower() for m in PERSON_NAME.findall(text) if m.lower() not in ("lenin", "stalin")]
+
         named = next((g for g in fate.group("who", "dier", "asked", "subject") if g), "")
         people = [m.lower() for m in PERSON_NAME.findall(named)] or \
             others(question) or [e.event.split()[0].lower() for e in self.events_named(question)] or \
@@ -385,7 +387,6 @@ class Lessons:
         return [e for _, e in sorted(found, key=lambda x: x[0])]
 
 
-# The course's people by surname, as a student or a card writes them ("Trotsky's", "trotskyist").
 # "what happened to him / to Trotsky", "what became of Bukharin", "how did he die", "was he deported right
 # after?", "did they get shot too?": a question about what became of someone. Not "how did Stalin win".
 _FATE = re.compile(r"\b(?:what (?:\w+ly |really |exactly |then )?(?:happened|became) (?:to|of)\s+(?P<who>[\w']+)|"
@@ -395,6 +396,7 @@ _FATE = re.compile(r"\b(?:what (?:\w+ly |really |exactly |then )?(?:happened|bec
                    r"\b(?P<subject>[\w']+)\s+(?:was|were|got|get)\s+(?:\w+\s+)?(?:deported|exiled|shot|killed|executed|"
                    r"arrested|murdered)\b)", re.I)
 _DEATH = re.compile(r"\b(?:dies|murdered|killed|shot|executed)\b")
+# The course's people by surname, as a student or a card writes them ("Trotsky's", "trotskyist").
 PERSON_NAME = re.compile(r"\b(lenin|stalin|trotsky|zinoviev|kamenev|bukharin|rykov|tomsky|pyatakov|kirov|molotov|"
                          r"frunze|preobrazhensky|krupskaya|uglanov|dzerzhinsky|ordzhonikidze)(?:'s)?", re.I)
 

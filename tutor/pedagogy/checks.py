@@ -19,7 +19,7 @@ from tutor.lessons import PERSON_NAME, LessonCard, Lessons
 from tutor.pedagogy.learner import terms_in, terms_said
 from tutor.pedagogy.reading import Evidence, Reading
 from tutor.citations import CITE as _CITE
-from tutor.pedagogy.reveal import Reference, restates, stated_points  # noqa: F401 (restates: re-exported)
+from tutor.pedagogy.reveal import SENTENCE_ENDS, Reference, restates, stated_points  # noqa: F401 (restates: re-exported)
 
 MAX_WORDS = 140
 QUOTE_FIDELITY = 90
@@ -612,7 +612,7 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
     if reading.student_questions:
         # A quotation closing a sentence ('…gave him." [1] If his partners…?') ends it: relay trial 27's
         # answer in a quoted line was read as part of the closing question, and refused.
-        before = " ".join(re.split(r"(?<=[.!?])[\"”’]?(?:\s*\[\d+\])?\s+", reading.reply.strip())[:-1])
+        before = " ".join(SENTENCE_ENDS.split(reading.reply.strip())[:-1])
         missed = [f"the student asked \"{q.text[:80]}\": name one or two areas they have not covered yet (for "
                    "example the Testament, the Lenin Enrolment), not only that something is missing"
                    for q in reading.student_questions if _MISSING.search(q.text) and q.answer.strip()

@@ -169,11 +169,11 @@ def _names_with_statement(text: str, point: Point, names: list[str]) -> bool:
     people = _content_tokens(" ".join(PERSON_NAME.findall(point.statement)) + " " + " ".join(point.weak))
     wanted = _content_tokens(point.statement) - people
     return any(len(terms_in(s, names)) >= point.min_terms and (wanted & _content_tokens(s) or _SIDES.search(s))
-               for s in _CLAUSE_ENDS.split(text))
+               for s in SENTENCE_ENDS.split(text))
 
 
 # A quotation cut with "…”" ends a sentence too: the question after it is another sentence.
-_CLAUSE_ENDS = re.compile(r"(?<=[.!?…])[”\"’]?(?:\s*\[\d+\])?\s+")
+SENTENCE_ENDS = re.compile(r"(?<=[.!?…])[”\"’]?(?:\s*\[\d+\])?\s+")
 # Words that put people on a side: with them, names state who stood with whom.
 _SIDES = re.compile(r"\b(?:against|sided?|join(?:ed|ing)?|team(?:ed)? up|triumvirate|all(?:y|ies|ied|iance)|partners?|"
                     r"backed|backing|turned on)\b", re.I)
