@@ -127,6 +127,31 @@ class TurnResponder:
         return any(asks_the_same(question, card.question) and shares_words(card.question, question, 0.5)
                    for card in getattr(self.lessons, "cards", []))
 
+    def _card_follow_up(self, current, asked: list[str], stated: list[str], guard: RepeatGuard, leaks=None) -> str:
+        """The lesson cards' question that shares most with what was asked and answered (the
+        current card's first on a tie), not asked before and not asking what the answer just said;
+        "" where none shares a subject word beyond the rivals' names."""
+        said = set(tokenize(" ".join(stated)))
+        words = {t for t in tokenize(" ".join(asked + stated)) if not t.isdigit()}
+        if not words:
+            return ""
+        best, best_key = "", (0, 0)
+        for card in getattr(self.lessons, "cards", []):
+            points = {kp.id: kp.statement for kp in card.key_points}
+            for hint in card.hints:
+                if hint.level == "pump" or guard.seen("question", hint.text) or \
+                        _told(points.get(hint.key_point, ""), stated):
+                    continue  # "What happened to the size of the party?" just after the Lenin Enrolment
+                mine = {t for t in tokenize(hint.text) if not t.isdigit()}
+                shared = mine & words
+                if len(shared) < 2 or not shared - _RIVALS - _GENERIC or (mine and len(mine & said) / len(mine) > 0.6):
+                    continue
+                key = (len(shared), card is current)
+                # Another card's question may state that card's points, not yet the student's.
+                if key > best_key and not (leaks is not None and leaks(hint.text, 0)):
+                    best, best_key = hint.text, key
+        return best
+
     def matches(self, claim: str, sentence: str) -> bool:
         """The claim says what the passage sentence says, by the key-point bar (close_match)."""
         from tutor.pedagogy.close_match import makes_point
@@ -360,8 +385,15 @@ class TurnResponder:
         elif answered and move.question and not guard.seen("question", move.question) and (
                 docs is not None  # a teacher's published card: its own next step, never a generic line
                 or move.kind in ("hint", "answer_question")
-                and _shares(move.question, " ".join(stated + [q for q, _ in questions]))):
+                and _shares(move.question, " ".join(stated + [q for q, _ in questions]))
+                and not (move.key_point and _told(move.key_point.statement, stated))):
             question = move.question  # the card's next step, where it follows from what was answered
+        elif answered and (hint := self._card_follow_up(move.card, [q for q, _ in questions[:MAX_ANSWERS]],
+                                                         stated, guard, leaks)):
+            # A card's own question on what was just answered: the stock and topic lines read as
+            # formulae to the ninth blind offline trial's scorers ("Where would you fit that into your
+            # argument?" seven times in 82 replies).
+            question = hint
         elif answered and (topic := _topic([q for q, _ in questions[:MAX_ANSWERS]],
                                            [t for t in stated if t in " ".join(out)])):
             # A follow-up about what was just answered ("How did the Secretariat help Stalin against his
@@ -449,6 +481,8 @@ class TurnResponder:
 # The thing a question asked about, as the answer names it: "the Secretariat", "the Lenin Enrolment".
 _NAMED = re.compile(r"\b(?:[Tt]he\s+)?[A-Z][\w'’-]+(?:\s+(?:of\s+(?:the\s+)?)?[A-Z0-9][\w'’-]*)*")
 # People, places and the party itself are what every answer names: no follow-up is about them.
+_RIVALS = frozenset(tokenize("Lenin Stalin Trotsky Zinoviev Kamenev Bukharin"))
+_GENERIC = frozenset(tokenize("party members leader leadership power struggle new"))
 _NOT_TOPIC = re.compile(r"\b(?:Lenin|Stalin|Trotsky|Zinoviev|Kamenev|Bukharin|Rykov|Tomsky|Kirov|Krupskaya|Joseph|Leon|"
                      r"Grigory|Lev|Nikolai|Vladimir|When|This|That|His|Its|USSR|"
                      r"Soviet|Union|Russia|Moscow|Party|Communist|Bolsheviks?|Central|Committee)\b")
@@ -456,6 +490,12 @@ _NOT_TOPIC = re.compile(r"\b(?:Lenin|Stalin|Trotsky|Zinoviev|Kamenev|Bukharin|Ry
 
 _TIME_WORDS = re.compile(r"\b(?:In|On|At|By|From|After|Before|During|January|February|March|April|May|June|July|August|"
                     r"September|October|November|December|\d{3,4})\b")
+
+
+def _told(point: str, stated: list[str]) -> bool:
+    """The answer just given already says the key point a card's question leads to ("Where did
+    the rule against organised groups come from?" just after the 10th Congress's ban)."""
+    return shares_words(point, " ".join(stated), 0.35)
 
 
 def _topic(questions: list[str], stated: list[str]) -> str:
