@@ -265,3 +265,18 @@ def test_a_yes_no_question_whose_readings_disagree_is_not_answered_no(tutor):
     # and then the fact that it was Bukharin's
     [reply] = _talk(tutor, "was the Genghis Khan comparison Bukharin's, as recorded by Kamenev?")
     assert not re.match(r"\W*(?:No|Actually, no|Not quite)\b", reply.text), reply.text
+
+
+@pytest.mark.parametrize("message", ["what was the ban on factions?", "what was the lenin enrolment",
+                                     "who was Bukharin and why did he lose?"])
+def test_the_question_after_an_answer_is_a_cards_question_not_a_stock_line(tutor, message):
+    """Offline trial 9: 'Where would you fit that into your argument?' closed 7 of 82 replies. After an
+    answer the question back is one of the cards' own, on what was asked, and not one the answer
+    just settled ('Where did the rule against organised groups come from?' after the 10th Congress)."""
+    [reply] = _talk(tutor, message)
+    closing = re.split(r"(?<=[.\]])\s+", reply.text.strip())[-1]
+    hints = {h.text for card in tutor.lessons.cards for h in card.hints}
+    assert closing in hints, reply.text
+    assert closing not in tutor.prompts.offline["turn"]["follow_up"]
+    assert closing != "Where did the rule against organised groups inside the party come from?"
+    assert closing != "What happened to the size of the party soon after Lenin died?"
