@@ -417,3 +417,16 @@ def test_a_negation_after_the_claim_does_not_deny_it(checker):
     assert {v.status for v in checker.check(said, questions=True) if v.fact_id == "denials.no-successor"} == {"contradicted"}
     assert {v.status for v in checker.check("Lenin never named a successor") if v.fact_id == "denials.no-successor"} \
         == {"supported"}
+
+
+@pytest.mark.parametrize("said, contradicted", [
+    # offline trial 9: each was left unjudged, or "corrected" with a fact about something else
+    ("Zinoviev and Kamenev were Mensheviks", ["denials.zinoviev-kamenev-bolsheviks"]),
+    ("trotsky was in america when lenin died", ["denials.trotsky-away-when-lenin-died"]),
+    ("Trotsky got kicked out of the party in 1925", ["timeline.trotsky-zinoviev-expelled"]),
+    ("the Left won the vote at the 15th Congress", []),  # a congress's vote, not "elected by the people"
+    ("trotsky was a menshevik before 1917", []),
+])
+def test_offline_trial_9_claims(checker, said, contradicted):
+    assert [v.fact_id for v in checker.check(said) if v.status == "contradicted"] == contradicted
+    assert "denials.not-elected-by-people" in [v.fact_id for v in checker.check("Stalin won the election after Lenin died")]

@@ -431,6 +431,16 @@ _ALWAYS = re.compile(r"\b(?:from the (?:start|beginning|outset|very start|very b
 _SOON = re.compile(r"\b(?:right|just|straight|soon|immediately|shortly|directly|straightaway)\s+$")
 _ORDER = re.compile(r"\b(?:before|after|then|followed by|preceded|earlier than|later than|prior to|"
                     r"came after|came before|until|once)\b")
+# Who won a vote, or where: a congress or a committee vote, or another side's win, is no popular vote.
+_PARTY_VOTE = re.compile(r"\b(?:congress|conference|central committee|plenum|politburo|orgburo|delegates)\b")
+_OTHER_SIDE = re.compile(r"\b(?:left|right|opposition|oppositionists|trotsky|zinoviev|kamenev|bukharin|rykov|they|trotskyists)\b")
+def _party_win(low: str, found: re.Match) -> bool:
+    """ "the Left won the vote at the 15th Congress": a congress's vote, or another side's win, is no
+    popular vote (offline trial 9 answered it "No popular vote made Stalin leader")."""
+    return found.group(0).startswith(("win", "won")) and bool(
+        _PARTY_VOTE.search(low) or _OTHER_SIDE.search(low[max(0, found.start() - 40):found.start()]))
+
+
 _ELECTED_BY_PEOPLE = re.compile(
     r"\b(?:(?:elected|voted in|voted for|chosen|picked|selected|put in power)\b[^.]{0,40}\bby (?:the )?(?:soviet |"
     r"russian )?(?:people|public|voters|citizens|population|masses|nation|electorate|country|workers)|"
@@ -698,7 +708,7 @@ class FactChecker:
                 # "even with the label they could've won a vote": a what-if about the rivals, not a
                 # claim that Stalin was elected (relay trial 17).
                 hit = bool(found) and (d.subject in people or not people) and not _WHAT_IF.search(
-                    low[max(0, found.start() - 30):found.start()])
+                    low[max(0, found.start() - 30):found.start()]) and not _party_win(low, found)
             elif d.relation == "named_successor":
                 # "Stalin could look like Lenin's chosen heir" is about appearances, which is true
                 # (relay trial 16's offline fallback called it wrong).
