@@ -430,3 +430,19 @@ def test_a_negation_after_the_claim_does_not_deny_it(checker):
 def test_offline_trial_9_claims(checker, said, contradicted):
     assert [v.fact_id for v in checker.check(said) if v.status == "contradicted"] == contradicted
     assert "denials.not-elected-by-people" in [v.fact_id for v in checker.check("Stalin won the election after Lenin died")]
+
+
+def test_straight_after_is_tested_between_the_events_either_side_of_it(checker):
+    # relay trial 33: the order "lenin died … then exiled" was evidence that supports "exiled straight after the funeral"
+    said = ("when lenin died in 1924 the party had a vote and stalin got elected as the new leader instead, and then "
+            "trotsky got exiled straight after the funeral which is why he lost")
+    found = {v.fact_id: v.status for v in checker.check(said) if v.fact_id.startswith("timeline.")}
+    assert found.get("timeline.trotsky-exiled-alma-ata") == "contradicted"
+    assert "supported" not in {v.status for v in checker.check(said) if v.kind == "before"}
+
+
+def test_after_lenin_died_he_was_exiled_is_true(checker):
+    # the "already in exile when Lenin died" denial read "after lenin died trotsky was exiled" as its claim
+    assert [v for v in checker.check("after lenin died trotsky was exiled") if v.status == "contradicted"] == []
+    assert [v.fact_id for v in checker.check("when lenin died trotsky was already in exile")
+            if v.status == "contradicted"] == ["denials.trotsky-away-when-lenin-died"]

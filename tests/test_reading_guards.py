@@ -1239,6 +1239,13 @@ def test_a_timeline_date_that_fits_is_shown_as_a_date_check_only(corpus_home, em
     assert any(ev.finding == "contradicts" and "not read at the 12th Congress" in ev.fact for ev in evidence)
 
 
+def test_an_order_that_fits_is_shown_as_an_order_check_only(corpus_home, embedder):
+    # relay trial 33: "came before" read as support for the whole claim
+    evidence = _offline_tutor(corpus_home, embedder).evidence("After Lenin died, Trotsky was exiled.")
+    ordered = [ev for ev in evidence if ev.key.startswith("order.")]
+    assert ordered and all(ev.fact.startswith("only the order was checked, and it fits") for ev in ordered)
+
+
 def test_declining_an_off_course_request_by_name_is_not_taking_it_up():
     # relay trial 20: "Chemistry is outside what I can help with here" was refused as taking it up
     from tutor.pedagogy.checks import takes_up_off_topic

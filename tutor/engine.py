@@ -517,6 +517,10 @@ class Tutor:
                     # to the whole 12th Congress in 1923" fits the congress's date, and its event says the
                     # Testament was not read there (the model's note in relay trial 18).
                     fact = f"only the date was checked, and it fits: {fact}"
+                elif v.kind == "before" and fact:
+                    # The order, not the gap: "exiled straight after the funeral" was evidence that
+                    # "supports" (relay trial 33's model judged it wrong against that evidence).
+                    fact = f"only the order was checked, and it fits: {fact}"
                 found.append((key, v.sentence, "supports" if v.status == "supported" else "contradicts", fact, v.doc))
         for e in self.lessons.date_errors(text):
             found.append((f"timeline.{e.event.id}", e.sentence, "contradicts", f"{e.event.event}: {e.correct}",

@@ -1328,6 +1328,14 @@ class FactChecker:
             return []
         (a, ma), (b, mb) = events[0], events[1]
         cue = _ORDER.search(low)
+        soon = next((c for c in _ORDER.finditer(low) if c.group(0) == "after" and _SOON.search(low[:c.start()])), None)
+        if soon:
+            # "when lenin died … and then trotsky got exiled straight after the funeral": the "straight
+            # after" is the claim to test, between the events either side of it (relay trial 33).
+            before = [e for e in events if e[1].end <= soon.start()]
+            after = [e for e in events if e[1].start >= soon.end()]
+            if before and after:
+                (a, ma), (b, mb), cue = before[-1], after[0], soon
         if not cue or re.match(r"\s+(?:that|this|then|it|them|those)\b", low[cue.end():]):
             # "before that he'd been Commissar for Nationalities and head of Rabkrin": both before
             # something said earlier, not one before the other (relay trial 5).
