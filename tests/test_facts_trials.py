@@ -446,3 +446,14 @@ def test_after_lenin_died_he_was_exiled_is_true(checker):
     assert [v for v in checker.check("after lenin died trotsky was exiled") if v.status == "contradicted"] == []
     assert [v.fact_id for v in checker.check("when lenin died trotsky was already in exile")
             if v.status == "contradicted"] == ["denials.trotsky-away-when-lenin-died"]
+
+
+@pytest.mark.parametrize("said, contradicted", [
+    # relay trial 33: no evidence decided either, and the model was told to leave them "unsure"
+    ("trotsky was part of the workers opposition in 1921 and voted against the ban",
+     ["denials.trotsky-voted-for-ban", "denials.trotsky-not-workers-opposition"]),
+    ("Trotsky argued against the Workers' Opposition in the trade union debate", []),
+    ("trotsky voted for the ban on factions", []),
+])
+def test_relay_trial_33_claims_about_the_ban(checker, said, contradicted):
+    assert sorted(v.fact_id for v in checker.check(said) if v.status == "contradicted") == sorted(contradicted)
