@@ -1113,18 +1113,22 @@ class FactChecker:
         return out
 
     def _alignment_fact(self, a: str, b: str, y: int | None, with_: Group | None, vs: Group | None) -> str:
-        when = f"In {y}" if y else "In these years"
         na, nb = self.facts.name(a), self.facts.name(b)
+        g = with_ or vs
+        # The group's years once, as a reader would say them ("From 1923 to 1925 …"), not "In these
+        # years … of 1923-1924 (1923–1924)" (offline, after trial 9).
+        dated = bool(re.search(r"\d{4}", g.name))
+        when = f"In {y} " if y else "" if dated else _during(g) + " "
+        span = "" if dated else f" ({_span(g)})"
         if with_:
-            return f"{when} {na} and {nb} stood together in {with_.name} ({_span(with_)})."
-        g = vs
+            return f"{when}{na} and {nb} stood together in {g.name}."
         side_a = a in g.members
         member, other = (na, nb) if side_a else (nb, na)
         if y and not g.covers(y):
             # No group of that year: the pair's only recorded relation, with its own years ("In 1928
             # Bukharin was in Stalin's alliance … (1925–1927)" misdated it, relay trial 19).
-            return f"{na} and {nb} were never allies: {member} was in {g.name} ({_span(g)}), against {other}."
-        return f"{when} {member} was in {g.name} ({_span(g)}), against {other}."
+            return f"{na} and {nb} were never allies: {member} was in {g.name}{span}, against {other}."
+        return f"{when}{member} was in {g.name}, against {other}."
 
     # -- factions and wings -----------------------------------------------------------------------------
     def _memberships(self, low: str, sentence: str, ms: list[Mention], years: list[tuple[int, int]]) -> list[Verdict]:
@@ -1397,6 +1401,12 @@ def _loose(term: str) -> re.Pattern[str]:
     # Nor is "against": "joined Stalin against Trotsky" is no "joined Trotsky".
     filler = r"\s+(?:(?!(?:first|second|third|fourth|last|final|against)\b)[\w'-]+\s+){0,2}?"
     return re.compile(r"(?<!\w)" + filler.join(parts) + r"(?!\w)")
+
+
+def _during(g: Group) -> str:
+    """ "From 1923 to 1925", or "In 1925" for one year: a group's years opening a sentence."""
+    a, b = g.years
+    return f"In {a}" if a == b else f"From {a} to {b}"
 
 
 def _span(g: Group) -> str:

@@ -135,10 +135,13 @@ def scored_sentences(move: Move, passages: list[Passage], message: str,
     weighted: dict[str, float] = {}
     asked = move.kind == "answer_question"  # the student's own question leads the search for evidence
     # A confirmation is answered with the reason: evidence about the claim being checked.
-    sources = [(move.question, 0.4 if asked or claim else 1.0), (move.counter or "", 0.8),
+    # A correction's evidence bears on the correction: "Accounts differ on Lenin's wishes …" under
+    # "read to each delegation separately" (offline dialogue d026) was evidence for nothing said.
+    correcting = move.kind == "probe_misconception" and move.misconception is not None
+    sources = [(move.question, 0.4 if asked or claim or correcting else 1.0), (move.counter or "", 0.8),
                (message, 1.4 if asked else 0.5), (claim, 1.6),
                (move.key_point.statement if move.key_point else "", 1.2 if move.bottom_out else 0.6),
-               (move.misconception.why_wrong if move.misconception else "", 0.8)]
+               (move.misconception.why_wrong if move.misconception else "", 1.6 if correcting else 0.8)]
     for text, weight in sources:
         for token in set(tokenize(text)):
             weighted[token] = max(weighted.get(token, 0.0), weight)
