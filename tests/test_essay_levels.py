@@ -123,6 +123,30 @@ def test_writing_and_its_mark_request_in_one_message_are_marked(offline_tutor):
     assert reply.move["kind"] == "essay_feedback", reply.text
 
 
+_ONE_LINE = ("The most important reason for Stalin's victory was his control of the party machine. Having been "
+             "General Secretary since 1917, Stalin was able to appoint loyal officials to key regional posts, and these "
+             "officials in turn selected the delegates to party congresses. This meant that when the United Opposition "
+             "of Trotsky, Zinoviev and Kamenev formed in 1926, it was easily outvoted.")
+
+
+def test_a_quoted_paragraph_on_one_line_with_its_request_is_marked_and_its_slip_named(offline_tutor):
+    # offline trial 10: the paragraph in quotation marks, the question and the request on one line were read as
+    # claims; "what mark?" next turn was told to paste it; the slip was "check a date in paragraph 1"
+    session = offline_tutor.new_session()
+    first = offline_tutor.reply(session, f'Hi! Here is my second paragraph: "{_ONE_LINE}" What mark would it get?')
+    assert first.move["kind"] == "essay_feedback" and "Level" in first.text, first.text
+    assert "paragraph 1" in first.text and "3 April 1922" in first.text, first.text  # the slip, with the source's date
+    again = offline_tutor.reply(session, "ok but roughly what mark would the paragraph get?")
+    assert "Level" in again.text and "40 words" not in again.text, again.text
+
+
+def test_writing_pasted_when_asked_for_is_marked(offline_tutor):
+    session = offline_tutor.new_session()
+    assert "40 words" in offline_tutor.reply(session, "what mark would my paragraph get?").text
+    reply = offline_tutor.reply(session, f'here it is: "{_ONE_LINE}"')
+    assert reply.move["kind"] == "essay_feedback" and "Level" in reply.text, reply.text
+
+
 def test_the_fact_check_reads_every_sentence_of_every_paragraph(coach):
     """Slips planted in the introduction, twice in one body paragraph and in the conclusion are
     each found, with the sentence that states them (not one finding per paragraph or per kind)."""
@@ -184,3 +208,13 @@ def test_a_revision_introduced_in_chat_is_marked_without_its_lead_in(coach):
     assert pasted_writing(message) == PARAGRAPH
     assert coach.analyse(pasted_writing(message), question=QUESTION).level == "L3"
     assert pasted_writing("Here's my question: was it 1922?") == "Here's my question: was it 1922?"
+
+
+def test_a_slip_noted_beside_another_question_is_corrected_plainly(coach):
+    # offline trial 10's scorer: "Also check a date in paragraph 1; we can come back to it" left the slip standing
+    paras = SEED.read_text(encoding="utf-8").split("\n\n")
+    paras[0] += " Lenin died in 1925."
+    analysis = coach.analyse("\n\n".join(paras), question=QUESTION)
+    text, _ = coach.offline_reply(analysis)
+    if analysis.steps[0].kind not in ("wrong_date", "misattribution", "wrong_fact"):
+        assert "to fix in paragraph" in text and "1924" in text, text

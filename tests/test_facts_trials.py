@@ -457,3 +457,27 @@ def test_after_lenin_died_he_was_exiled_is_true(checker):
 ])
 def test_relay_trial_33_claims_about_the_ban(checker, said, contradicted):
     assert sorted(v.fact_id for v in checker.check(said) if v.status == "contradicted") == sorted(contradicted)
+
+
+def test_it_after_a_named_document_is_that_document(checker):
+    # relay trial 34: "what i really dont get is lenins testament. it got read out to the whole congress in 1924
+    # and put in pravda" came with no evidence at all, and the model let "read out to the whole congress" pass
+    said = ("what i really dont get is lenins testament. it got read out to the whole congress in 1924 and put in "
+            "pravda so everyone knew lenin wanted stalin removed.")
+    found = [v for v in checker.check(said) if v.status == "contradicted"]
+    assert {v.fact_id for v in found} == {"denials.testament-read-to-delegations", "denials.testament-unpublished-ussr"}
+    assert all(v.sentence.startswith("it got read out") for v in found)  # the student's own sentence
+    assert [v for v in checker.check("the testament was long. it was 1924 when it came out")
+            if v.status == "contradicted"] == []
+
+
+@pytest.mark.parametrize("said, correct", [
+    # offline trial 10: "The United Opposition of Trotsky, Zinoviev and Kamenev (1926–1927) was Trotsky, Zinoviev and
+    # Kamenev" corrected "formed in 1924"
+    ("when the United Opposition of Trotsky, Zinoviev and Kamenev formed in 1924, it was easily outvoted",
+     "The United Opposition of Trotsky, Zinoviev and Kamenev belongs to 1926–1927, not 1924."),
+    ("bukharin was in the united opposition",
+     "The United Opposition of Trotsky, Zinoviev and Kamenev (1926–1927) was Trotsky, Zinoviev and Kamenev, never Bukharin."),
+])
+def test_a_group_named_for_its_members_is_corrected_by_what_the_name_does_not_say(checker, said, correct):
+    assert {v.correct for v in checker.check(said) if v.status == "contradicted"} == {correct}

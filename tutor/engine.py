@@ -69,6 +69,8 @@ STICKINESS = 1.0  # how much more a new card must score to take over a conversat
 MARK_REQUEST = re.compile(r"\b(?:what|which) (?:mark|grade|level|band|score)\b|\bhow many marks\b|"
                           r"\b(?:mark|grade) (?:this|it|that|my)\b", re.I)
 MIN_MARKED_WORDS = 40  # the essay coach reads 40 words or more
+# A paragraph of the student's own in quotation marks: "Here is my second paragraph: "…" What mark …?"
+_QUOTED_WRITING = re.compile(r'"([^"]{120,})"|“([^”]{120,})”')
 MARK_PART_WORDS = 15  # a message this long that asks nothing is a part of the student's writing
 MAX_BACKGROUND = 2  # glossary definitions given as background to a message's claims
 CARRIED = 2  # passages the last reply cited, shown again to the model for a follow-up
@@ -96,6 +98,22 @@ TURN_DATA_NOTE = ("The turn data above (the lesson card, the student's progress,
 # The student talks about the document in hand ("the handout says the politburo approved it").
 ON_THE_HANDOUT = re.compile(r"\b(?:the|this|our|my) (?:handout|worksheet|reading|sheet|document|article)\b", re.I)
 BACK_REFERENCE = re.compile(r"\b(?:about|for|to|against|with|on|of|in) (?:it|that|this|him|them)\b|\b(?:it|that) (?:was|is)\b", re.I)
+
+
+def _writing_in(message: str) -> str:
+    """The student's own writing in a message that also asks about it: the longest quoted passage
+    of 40 words or more, else every line (then every sentence) that neither asks for a mark nor
+    asks a question (offline trial 10: a paragraph in quotation marks on one line with the request
+    was read as claims, and a later one measured at 66 of its 132 words)."""
+    quoted = [a or b for a, b in _QUOTED_WRITING.findall(message)]
+    quoted = [q.strip() for q in quoted if word_count(q) >= MIN_MARKED_WORDS]
+    if quoted:
+        return max(quoted, key=word_count)
+    own = "\n".join(line for line in message.splitlines() if not MARK_REQUEST.search(line)).strip()
+    if own != message.strip():
+        return own
+    sentences = re.split(r"(?<=[.!?])\s+", message.strip())
+    return " ".join(s for s in sentences if not MARK_REQUEST.search(s) and not s.rstrip().endswith("?")).strip()
 
 
 class Tutor:
@@ -237,17 +255,23 @@ class Tutor:
         """The student's writing when they ask what mark it would get: an essay written in parts
         over their recent messages is marked whole (a whole essay pasted at once stands alone)."""
         message = session.history[-1]["content"] if session.history else act.text
-        if MARK_REQUEST.search(message):
+        asked_to_paste = any(t["role"] == "assistant" and t["content"].startswith(NOTHING_TO_MARK[:40])
+                             for t in session.history[-3:-1])
+        if MARK_REQUEST.search(message) or asked_to_paste:
             # "here's my intro para: … what mark would this get and how do i make it better": the writing
-            # and its request in one message, read as a claim (offline trial 7 quoted a line back at it).
-            own = "\n".join(line for line in message.splitlines() if not MARK_REQUEST.search(line)).strip()
-            if own != message.strip() and word_count(own) >= MIN_MARKED_WORDS:
+            # and its request in one message, read as a claim (offline trial 7 quoted a line back at it);
+            # or the writing pasted when the tutor asked for it (offline trial 10 asked twice).
+            own = _writing_in(message)
+            if own != message.strip() and word_count(own) >= MIN_MARKED_WORDS or \
+                    asked_to_paste and word_count(own) >= MIN_MARKED_WORDS:
                 return own
         if act.kind not in ("question", "answer_request", "confirm", "off_topic") or not MARK_REQUEST.search(act.text):
             return ""
         earlier = [t["content"] for t in session.history[:-1] if t["role"] == "user"]
         parts: list[str] = []
         for m in reversed(earlier[-MAX_MARKED_PARTS * 2:]):
+            if MARK_REQUEST.search(m) and not parts and word_count(_writing_in(m)) >= MIN_MARKED_WORDS:
+                return _writing_in(m)  # "what mark now?" after the paragraph sent with the first request
             if MARK_REQUEST.search(m) or (parts and m.rstrip().endswith("?")):
                 break  # what was marked before, or a question asked between, ends this piece of writing
             if word_count(m) >= MARK_PART_WORDS and not m.rstrip().endswith("?"):

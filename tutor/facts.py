@@ -41,7 +41,7 @@ a closed list of the course's people, posts and groups do.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -431,6 +431,23 @@ _ALWAYS = re.compile(r"\b(?:from the (?:start|beginning|outset|very start|very b
 _SOON = re.compile(r"\b(?:right|just|straight|soon|immediately|shortly|directly|straightaway)\s+$")
 _ORDER = re.compile(r"\b(?:before|after|then|followed by|preceded|earlier than|later than|prior to|"
                     r"came after|came before|until|once)\b")
+# "what i dont get is lenins testament. it got read out to the whole congress": what happened to "it"
+# is what happened to the document the sentence before named (relay trial 34 found no evidence).
+_WORK = re.compile(r"\b(lenin'?s testament|the testament|testament|letter to the congress|lessons of october|"
+                   r"the new course|declaration of the 46)\b", re.I)
+_IT_HAPPENED = re.compile(r"^(\W*(?:and|but|so|then|because|cos)?\s*)it\s+(?=(?:got|was|wasn'?t|had been|has been)?\s*"
+                          r"(?:read|shown|published|printed|put|kept|hidden|suppressed|released|leaked|given|sent|"
+                          r"handed|written|dictated|discussed|debated|burned|burnt|destroyed|ignored)\b)", re.I)
+
+
+def _it_resolved(sentence: str, previous: str) -> str:
+    """The sentence with an opening "it" that was done to a document named just before as that document."""
+    work = _WORK.search(previous) if previous else None
+    if not work or _WORK.search(sentence):
+        return sentence
+    return _IT_HAPPENED.sub(lambda m: f"{m.group(1)}the {work.group(1).removeprefix('the ')} ", sentence, count=1)
+
+
 # Who won a vote, or where: a congress or a committee vote, or another side's win, is no popular vote.
 _PARTY_VOTE = re.compile(r"\b(?:congress|conference|central committee|plenum|politburo|orgburo|delegates)\b")
 _OTHER_SIDE = re.compile(r"\b(?:left|right|opposition|oppositionists|trotsky|zinoviev|kamenev|bukharin|rykov|they|trotskyists)\b")
@@ -520,9 +537,16 @@ class FactChecker:
         taken_back = list(_TAKEN_BACK.finditer(text))
         if taken_back:
             text = text[taken_back[-1].end():]
+        previous = ""
         for sentence in _SENTENCES.split(text):
             if len(sentence.split()) >= 2 and (questions or not self.is_question(sentence)):
-                verdicts += self._check_sentence(sentence.strip())
+                said = sentence.strip()
+                resolved = _it_resolved(said, previous)
+                found = self._check_sentence(resolved)
+                if resolved != said:  # the student's own sentence is what the verdict is on
+                    found = [replace(v, claim=replace(v.claim, sentence=said)) for v in found]
+                verdicts += found
+            previous = sentence
         return verdicts
 
     def contradicted(self, text: str, questions: bool = False) -> list[Verdict]:
@@ -1220,13 +1244,22 @@ class FactChecker:
         claim = Claim(pid, "member_of", gid, year, negated, sentence)
         members = " and ".join([", ".join(self.facts.name(m) for m in g.members[:-1]), self.facts.name(g.members[-1])]
                                if len(g.members) > 1 else [self.facts.name(g.members[0])])
-        correct = f"{g.name[0].upper() + g.name[1:]} ({_span(g)}) was {members}."
+        name = g.name[0].upper() + g.name[1:]
+        named = all(self.facts.name(m).split()[-1] in g.name for m in g.members)
+        # "The United Opposition of Trotsky, Zinoviev and Kamenev … was Trotsky, Zinoviev and Kamenev"
+        # said nothing (offline trial 10, as the correction of "formed in 1924"): its years say it.
+        correct = f"{name} belongs to {_span(g)}." if named else f"{name} ({_span(g)}) was {members}."
         is_member = pid in g.members
         if year is not None and is_member and not (g.years[0] - 1 <= year <= g.years[1]) and not negated:
+            if named:
+                correct = f"{name} belongs to {_span(g)}, not {year}."
             return [self._verdict("contradicted", "wrong_date", claim, g, correct, f"groups.{gid}",
                                   probe=f"When did that group exist? The source says: “{_sentence_of(g.support)}”")]
         if is_member != negated:
             return [self._verdict("supported", "member_of", claim, g, correct, f"groups.{gid}")]
+        if named:
+            correct = f"{name} ({_span(g)}) was {members}, never {self.facts.name(pid)}." if not is_member \
+                else f"{name} ({_span(g)}) did include {self.facts.name(pid)}."
         return [self._verdict("contradicted", "wrong_faction", claim, g, correct, f"groups.{gid}",
                               probe=f"Who was in {g.name.split(' of ')[0]}? The source says: "
                                     f"“{_sentence_of(g.support)}” Where was {self.facts.name(pid)} then?")]
@@ -1486,6 +1519,10 @@ def _first(pattern: re.Pattern[str], low: str, after: int = 0) -> re.Match[str] 
     return None
 
 
+_FRONTED = re.compile(r"^\W*(?:having been|as|appointed|made|named|once|after becoming|on becoming)\s+(?:the\s+)?$")
+_FRONTED_GAP = re.compile(r"\s*(?:(?:since|from|in|by)\s+(?:\w+\s+)?\d{4}\s*)?(?:with lenin's support\s*)?,\s*")
+
+
 def _nearest_person(low: str, people: list[Mention], om: Mention) -> Mention | None:
     """The person a post is claimed for: named right after it ("General Secretary Stalin") or the
     subject just before it in the same clause ("Stalin, the General Secretary", "Stalin became
@@ -1494,6 +1531,11 @@ def _nearest_person(low: str, people: list[Mention], om: Mention) -> Mention | N
     after = [p for p in people if p.start >= om.end and re.fullmatch(r"\s*", low[om.end:p.start])]
     if after:
         return after[0]
+    # "Having been General Secretary since 1917, Stalin was able to …": the post opens the sentence and
+    # its holder is the subject after the comma (offline trial 10's essay).
+    fronted = [p for p in people if p.start >= om.end and _FRONTED_GAP.fullmatch(low[om.end:p.start])]
+    if fronted and _FRONTED.search(low[:om.start]):
+        return fronted[0]
     before = [p for p in people if p.end <= om.start]
     if not before:
         return None

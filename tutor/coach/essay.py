@@ -545,9 +545,15 @@ class EssayCoach:
         parts = [analysis.band_line] if step == 0 else []
         q = analysis.steps[min(step, len(analysis.steps) - 1)]
         if step == 0 and q.kind not in FACT_KINDS:
-            fact = next((i for i in analysis.issues if i["kind"] in FACT_KINDS), None)
-            if fact:
-                parts.append(t["fact_note"][fact["kind"]].format(n=fact["paragraph"]))
+            slips = [i for i in analysis.issues if i["kind"] in FACT_KINDS]
+            if slips:
+                fact = slips[0]
+                correct = (fact.get("correct") or "").strip()
+                correct = correct if correct.endswith((".", "!", "?")) else correct + "."
+                parts.append(t["fact_note"][fact["kind"]].format(n=fact["paragraph"], correct=correct))
+                if len(slips) > 1 and t.get("fact_note_more"):
+                    more = len(slips) - 1
+                    parts.append(t["fact_note_more"].format(more=more, s="s" * (more != 1)))
         citations: list[Citation] = []
         if q.citation:
             c = analysis.citations[q.citation - 1]
