@@ -481,3 +481,9 @@ def test_it_after_a_named_document_is_that_document(checker):
 ])
 def test_a_group_named_for_its_members_is_corrected_by_what_the_name_does_not_say(checker, said, correct):
     assert {v.correct for v in checker.check(said) if v.status == "contradicted"} == {correct}
+
+
+def test_the_x_vs_y_thing_is_a_topic_not_a_claim(checker):
+    # relay trial 34: "im doing the stalin vs trotsky thing for my essay" was evidence that supports "Stalin against Trotsky"
+    assert checker.check("hey so im doing the stalin vs trotsky thing for my essay and i dont get one thing.") == []
+    assert checker.check("it was stalin vs trotsky in 1924")  # still a claim where it is said as one

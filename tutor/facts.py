@@ -331,7 +331,8 @@ class Verdict:
 
 
 # -- reading a sentence ---------------------------------------------------------------------------------
-_SLANG = [(r"\b(?:n|&|an|nd)\b(?=\s+[a-z])", "and"), (r"(?<=[a-z])\s*\+\s*(?=[a-z])", " and "), (r"\bw/(?=\s|\w)", "with "), (r"\bvs\.?(?=\s)", "against"),
+_SLANG = [(r"\b(?:n|&|an|nd)\b(?=\s+[a-z])", "and"), (r"(?<=[a-z])\s*\+\s*(?=[a-z])", " and "), (r"\bw/(?=\s|\w)", "with "), (r"\bthe (\w+) (?:vs\.?|versus) (\w+) (thing|question|debate|essay|topic|stuff|struggle|rivalry|part|bit)\b", r"the \1 and \2 \3"),
+          (r"\bvs\.?(?=\s)", "against"),
           (r"\bversus\b", "against"), (r"\bb4\b", "before"), (r"\bbc\b|\bcuz\b|\bcos\b", "because"),
           (r"\bwas like\b", "was"), (r"\b(?:totally|basically|literally|kinda|like totally|lowkey|deffo|defo)\b", ""),
           (r"\b(?:ganged|teamed) up (?:on|against)\b", "allied against"), (r"\bteamed up\b", "allied"), (r"\bbesties\b|\bbffs?\b|\bmates\b|\bpals\b|\bbuddies\b", "allies"),
