@@ -553,7 +553,9 @@ class EssayCoach:
                 parts.append(t["fact_note"][fact["kind"]].format(n=fact["paragraph"], correct=correct))
                 if len(slips) > 1 and t.get("fact_note_more"):
                     more = len(slips) - 1
-                    parts.append(t["fact_note_more"].format(more=more, s="s" * (more != 1)))
+                    words = ["no", "one", "two", "three", "four", "five"]
+                    parts.append(t["fact_note_more"].format(more=words[more] if more < len(words) else more,
+                                                            s="s" * (more != 1)))
         citations: list[Citation] = []
         if q.citation:
             c = analysis.citations[q.citation - 1]
