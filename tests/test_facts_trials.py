@@ -487,3 +487,15 @@ def test_the_x_vs_y_thing_is_a_topic_not_a_claim(checker):
     # relay trial 34: "im doing the stalin vs trotsky thing for my essay" was evidence that supports "Stalin against Trotsky"
     assert checker.check("hey so im doing the stalin vs trotsky thing for my essay and i dont get one thing.") == []
     assert checker.check("it was stalin vs trotsky in 1924")  # still a claim where it is said as one
+
+
+@pytest.mark.parametrize("said, status", [
+    # offline trial 10: "was the 5 yr plan 1921 or not" asked three times, and "voted in like a president"
+    ("the 5 yr plan was in 1921", "contradicted"),
+    ("the first five-year plan began in 1928", "supported"),
+    ("the five year plan was adopted in 1929", "supported"),
+    ("like i thought he was voted in like a president after lenin", "contradicted"),
+])
+def test_offline_trial_10_claims(checker, said, status):
+    assert status in {v.status for v in checker.check(said)}
+    assert not (status == "supported" and any(v.status == "contradicted" for v in checker.check(said)))

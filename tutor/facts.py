@@ -463,6 +463,8 @@ _ELECTED_BY_PEOPLE = re.compile(
     r"\b(?:(?:elected|voted in|voted for|chosen|picked|selected|put in power)\b[^.]{0,40}\bby (?:the )?(?:soviet |"
     r"russian )?(?:people|public|voters|citizens|population|masses|nation|electorate|country|workers)|"
     r"(?:won|win|winning|wins) (?:an?|the) (?:\w+ )?(?:election|elections|vote|popular vote)|democratically elected|"
+    # "i thought he was voted in like a president after lenin" (offline trial 10)
+    r"(?:elected|voted in|chosen)\b[^.]{0,15}\b(?:like|as) (?:a |the )?president|"
     r"(?:popular|general|national|public|democratic) (?:vote|election|elections|ballot)|"
     # "those people voted for him" (the men he appointed) is no popular vote.
     # …nor do "Stalin's people chose them" (relay trial 5: his appointees chose the delegates).
