@@ -494,7 +494,7 @@ def test_the_x_vs_y_thing_is_a_topic_not_a_claim(checker):
     ("the 5 yr plan was in 1921", "contradicted"),
     ("the first five-year plan began in 1928", "supported"),
     ("the five year plan was adopted in 1929", "supported"),
-    ("like i thought he was voted in like a president after lenin", "contradicted"),
+    ("i thought stalin was voted in like a president after lenin", "contradicted"),
 ])
 def test_offline_trial_10_claims(checker, said, status):
     assert status in {v.status for v in checker.check(said)}
