@@ -499,3 +499,16 @@ def test_the_x_vs_y_thing_is_a_topic_not_a_claim(checker):
 def test_offline_trial_10_claims(checker, said, status):
     assert status in {v.status for v in checker.check(said)}
     assert not (status == "supported" and any(v.status == "contradicted" for v in checker.check(said)))
+
+
+@pytest.mark.parametrize("said, expected", [
+    # relay trial 34's evidence: "contradicts" on a true triumvirate, "supports" on a sacking two years early,
+    # and a correction of "by 1926 … had lost the war commissariat"
+    ("I'd say it wasn't planned purely as a Stalin move, because Zinoviev and Kamenev were in the triumvirate "
+     "with him and backed it too", set()),
+    ("i think stalin turned on them, he sacked zinoviev as leningrad boss in 1924", {"offices.leningrad-head"}),
+    ("so by 1926 trotsky had lost the war commissariat (to frunze not kamenev, noted)", set()),
+    ("trotsky lost the war commissariat in 1926", {"offices.commissar-war"}),
+])
+def test_relay_trial_34_evidence(checker, said, expected):
+    assert {v.fact_id for v in checker.check(said) if v.status == "contradicted"} == expected
