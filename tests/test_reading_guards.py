@@ -764,6 +764,18 @@ def test_each_question_of_a_many_topic_message_brings_its_own_passage(openai_ser
     assert any("Lenin's death" in p["title"] for p in passages), [p["title"] for p in passages]
 
 
+def test_each_claim_of_a_many_claim_message_brings_its_own_passage(openai_server, corpus_home, embedder):  # noqa: F811
+    """Relay trials 34 and 35: a claim whose passage the message's one search missed was left
+    "unsure" by the model ("Stalin offered to resign"), though a course document states it."""
+    openai_server.script("json:" + reading())
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    message = ("trotsky was general secretary first and stalin only got the job in 1924. the lenin enrolment "
+               "brought in new members who backed trotsky. stalin offered to resign when the testament was read out.")
+    tutor.reply(tutor.new_session(), message)
+    passages = _passages(openai_server.requests[0])
+    assert any("offered" in p["text"] and "resign" in p["text"] for p in passages), [p["title"] for p in passages]
+
+
 def test_a_request_about_the_talk_needs_no_answer_in_words_and_a_cross_sentence_trigger_is_no_evidence(
         corpus_home, embedder):
     """Relay trial 5: "can we switch for a sec" was held to need an answer before the question, and a
