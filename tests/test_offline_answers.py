@@ -280,3 +280,13 @@ def test_the_question_after_an_answer_is_a_cards_question_not_a_stock_line(tutor
     assert closing not in tutor.prompts.offline["turn"]["follow_up"]
     assert closing != "Where did the rule against organised groups inside the party come from?"
     assert closing != "What happened to the size of the party soon after Lenin died?"
+
+
+def test_a_sentence_that_names_the_person_but_not_what_was_asked_is_not_the_answer(tutor):
+    """Offline trial 10: a question the course does not answer got a sentence about the person asked of,
+    stated as the answer, and after "you didn't answer" the same sentence under "let me answer that properly"."""
+    first, again = _talk(tutor, "how tall was kamenev?", "you didn't answer my question")
+    assert re.match(r"(?:The sources don't answer that directly|I can't find a direct answer)", first.text), first.text
+    assert not re.search(r"answer that properly|straight answer", again.text), again.text
+    [kirov] = _talk(tutor, "who was Kirov?")
+    assert kirov.text.startswith("Sergei Kirov was"), kirov.text  # a definition names no more than it is asked

@@ -53,7 +53,7 @@ def test_questions_on_new_documents_are_answered_from_them_before_any_card(teach
     for r in result["results"]:
         assert r["reply"].rstrip().endswith("?")
     grounded = [r for r in result["results"] if r["grounded"]]
-    assert all(r["card"].startswith("passages:") for r in grounded)
+    assert all(r["card"].startswith("passages:") for r in grounded), [(r["id"], r["question"], r["card"], r["reply"][:200]) for r in grounded if not r["card"].startswith("passages:")]
 
 
 def test_a_plan_keeps_the_conversation_and_climbs_the_ladder(teacher_home, embedder):

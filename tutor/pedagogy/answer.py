@@ -242,6 +242,11 @@ _LEANS_ON = re.compile(r"^(?:another|a (?:second|third|fourth|further)|one (?:vi
 _BECAUSE = re.compile(r"\b(because|reasons?|feared|fears?|since|so that|in order to|hoped|wanted|thought|saw (?:him|it) as)\b",
                       re.I)
 _EVERYWHERE = frozenset({"stalin", "lenin", "parti", "party", "power"})
+# A question's own verbs and fillers: what it asks, not what it is about.
+_ASKING = frozenset(tokenize("happen happened become became do did does done get got go went make made mean means "
+                             "exactly really actually like thing things stuff role matter mattered important "
+                             "explain tell know think say said work worked end ended start started use used "
+                             "lose lost win won manage managed deal dealt come came take took want wanted going"))
 STATED_MIN = 0.34   # below this the best sentence is only "the closest the sources come"
 
 
@@ -446,10 +451,10 @@ class Answerer:
         return out
 
     def answer(self, question: str, passages: list[Passage], *, context: str = "", docs: frozenset[str] | None = None,
-               avoid: set[str] | None = None, statement: str = "", leaks=None) -> Answer:
+               avoid: set[str] | None = None, statement: str = "", leaks=None, asked: bool = True) -> Answer:
         """The answer to ``question``; ``context`` (the conversation's last exchange) resolves
         "it" and "he" for the search; ``avoid`` holds sentences already stated (a fresh one is
-        preferred)."""
+        preferred). ``asked=False``: a claim's nearest evidence, which need not repeat its words."""
         q = question.strip()
         glossed = self._define(q, docs)
         if glossed is not None:
@@ -538,7 +543,14 @@ class Answerer:
             text = lead + decided[1]
             # The passage sentence adds the source, unless it only says the same thing again.
             return Answer(q, text, passage, decided[0], True, sentence)
-        return Answer(q, sentence, passage, "", best_score >= STATED_MIN, sentence)
+        # "how tall was kamenev?", "what did trotsky eat for breakfast?": the sentence names the person
+        # and not one word of what was asked about him — the nearest the sources come, not the answer
+        # (offline trial 10: the same Kamenev sentence given as the answer three times).
+        content = {t for t in focus if t not in named and t not in _EVERYWHERE and t not in _ASKING
+                   and not t.isdigit() and t.capitalize() not in q_names}
+        # A "why" asks for a reason, which seldom repeats the question's own words.
+        covered = not asked or not content or shape == "why" or bool(_stems(content) & _stems(tokenize(sentence)))
+        return Answer(q, sentence, passage, "", best_score >= STATED_MIN and covered, sentence)
 
 
 _COURSE_WORDS = [

@@ -127,6 +127,12 @@ class TurnResponder:
         return any(asks_the_same(question, card.question) and shares_words(card.question, question, 0.5)
                    for card in getattr(self.lessons, "cards", []))
 
+    def _on_course(self, citations: list[Citation]) -> bool:
+        """Every passage cited is a course document a card teaches from: an answer from a teacher's
+        document is followed up on that document, not with a course card's question."""
+        taught = {d for card in getattr(self.lessons, "cards", []) for d in card.source_docs}
+        return all(c.doc_id in taught for c in citations)
+
     def _card_follow_up(self, current, asked: list[str], stated: list[str], guard: RepeatGuard, leaks=None) -> str:
         """The lesson cards' question that shares most with what was asked and answered (the
         current card's first on a tie), not asked before and not asking what the answer just said;
@@ -318,6 +324,7 @@ class TurnResponder:
         if pushback:
             key = "pushback_" + pushback if ("pushback_" + pushback) in self.t else "pushback_complaint"
             out.append(_pick(guard, self.t[key], turn, "opening"))
+        sure = False
 
         answered = 0
         given: set[str] = set()
@@ -332,10 +339,15 @@ class TurnResponder:
             if line:
                 out.append(line)
                 answered += 1
+                sure = sure or bool(a.verdict) or a.sure
                 if a.sentence:
                     stated.append(a.sentence)
                     given.add(a.sentence)
 
+        if pushback == "unanswered" and not sure and self.t.get("pushback_unanswered_unsure"):
+            # "Good catch, let me answer that properly" before "The sources don't answer that directly"
+            # promised what the reply then took back (offline trial 10, twice).
+            out[0] = _pick(guard, self.t["pushback_unanswered_unsure"], turn, "opening")
         judged = [(p, self._judge_in(p, parts, assessment, docs)) for p in claims]
         # Where no check decides, a sentence about the talk or the essay is not a claim to test.
         judged = [(p, v) for p, v in judged if not (v.verdict == "open" and _NOT_HISTORY.search(p.text))]
@@ -388,8 +400,8 @@ class TurnResponder:
                 and _shares(move.question, " ".join(stated + [q for q, _ in questions]))
                 and not (move.key_point and _told(move.key_point.statement, stated))):
             question = move.question  # the card's next step, where it follows from what was answered
-        elif answered and (hint := self._card_follow_up(move.card, [q for q, _ in questions[:MAX_ANSWERS]],
-                                                         stated, guard, leaks)):
+        elif answered and self._on_course(citations) and (
+                hint := self._card_follow_up(move.card, [q for q, _ in questions[:MAX_ANSWERS]], stated, guard, leaks)):
             # A card's own question on what was just answered: the stock and topic lines read as
             # formulae to the ninth blind offline trial's scorers ("Where would you fit that into your
             # argument?" seven times in 82 replies).
@@ -460,7 +472,7 @@ class TurnResponder:
                 return _fill(_pick(guard, self.t["right_fact"], turn), fact=v.fact, said=said)
             return _fill(_pick(guard, self.t["right"], turn), said=said)
         strict = (lambda t: bool(leaks(t, 0))) if leaks is not None else None
-        a = self.answerer.answer(v.text, passages, avoid=given, leaks=strict, docs=docs)
+        a = self.answerer.answer(v.text, passages, avoid=given, leaks=strict, docs=docs, asked=False)
         if '"' in a.sentence:
             a.sentence = ""  # straight quotes inside would break the quotation around it
         if a.sentence and a.passage is not None and self.matches(v.text, a.sentence):
