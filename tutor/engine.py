@@ -264,16 +264,16 @@ class Tutor:
             # and its request in one message, read as a claim (offline trial 7 quoted a line back at it);
             # or the writing pasted when the tutor asked for it (offline trial 10 asked twice).
             own = _writing_in(message)
-            if own != message.strip() and word_count(own) >= MIN_MARKED_WORDS or \
-                    asked_to_paste and word_count(own) >= MIN_MARKED_WORDS:
+            if (own != message.strip() or asked_to_paste) and word_count(own) >= MIN_MARKED_WORDS:
                 return own
         if act.kind not in ("question", "answer_request", "confirm", "off_topic") or not MARK_REQUEST.search(act.text):
             return ""
         earlier = [t["content"] for t in session.history[:-1] if t["role"] == "user"]
         parts: list[str] = []
         for m in reversed(earlier[-MAX_MARKED_PARTS * 2:]):
-            if MARK_REQUEST.search(m) and not parts and word_count(_writing_in(m)) >= MIN_MARKED_WORDS:
-                return _writing_in(m)  # "what mark now?" after the paragraph sent with the first request
+            sent = _writing_in(m) if MARK_REQUEST.search(m) and not parts else ""
+            if word_count(sent) >= MIN_MARKED_WORDS:
+                return sent  # "what mark now?" after the paragraph sent with the first request
             if MARK_REQUEST.search(m) or (parts and m.rstrip().endswith("?")):
                 break  # what was marked before, or a question asked between, ends this piece of writing
             if word_count(m) >= MARK_PART_WORDS and not m.rstrip().endswith("?"):
@@ -702,12 +702,7 @@ class Tutor:
         # was searched for its claims too, and the question's passage was missed.
         if not questions or (len(questions) == 1 and len(message.split()) <= len(questions[0].split()) + 3):
             return shown
-        out = list(shown)
-        for question in questions:
-            best = self.retriever.search(question, k=1)
-            if best and all(best[0].id != p.id for p in out):  # already shown: the question has its passage
-                out.append(best[0])
-        return out
+        return self._with_best(questions, shown, MAX_QUESTIONS)
 
     def _for_claims(self, message: str, shown: list[Passage]) -> list[Passage]:
         """The turn's passages, plus the best passage for each of the first claims of a message that
@@ -718,14 +713,17 @@ class Tutor:
                   if len(c.split()) >= 6 and not c.rstrip().endswith("?") and not FactChecker.is_question(c)]
         if len(claims) < 2:
             return shown
+        return self._with_best(claims[:MAX_CLAIM_SEARCHES], shown, MAX_CLAIM_PASSAGES)
+
+    def _with_best(self, queries: list[str], shown: list[Passage], most: int) -> list[Passage]:
+        """``shown`` plus the best passage for each query that ``shown`` lacks, at most ``most`` more
+        (a query whose best passage is already shown has its passage)."""
         out = list(shown)
-        added = 0
-        for claim in claims[:MAX_CLAIM_SEARCHES]:
-            best = self.retriever.search(claim, k=1)
+        for query in queries:
+            best = self.retriever.search(query, k=1)
             if best and all(best[0].id != p.id for p in out):
                 out.append(best[0])
-                added += 1
-                if added == MAX_CLAIM_PASSAGES:
+                if len(out) - len(shown) == most:
                     break
         return out
 
