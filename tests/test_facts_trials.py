@@ -512,3 +512,12 @@ def test_offline_trial_10_claims(checker, said, status):
 ])
 def test_relay_trial_34_evidence(checker, said, expected):
     assert {v.fact_id for v in checker.check(said) if v.status == "contradicted"} == expected
+
+
+def test_a_dates_in_links_no_one_to_a_group(checker):
+    # relay trial 36: "when stalin took it in 1926 the new opposition had no base left" put Stalin in the New
+    # Opposition, and the model's right verdict was refused twice
+    assert [v for v in checker.check("when stalin took it in 1926 the new opposition had no base left")
+            if v.status == "contradicted"] == []
+    assert [v.fact_id for v in checker.check("stalin was in the new opposition") if v.status == "contradicted"] \
+        == ["groups.new-opposition"]

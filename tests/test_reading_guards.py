@@ -1167,6 +1167,23 @@ def test_without_the_misreading_named_the_same_verdict_is_refused(openai_server,
     assert reply.mode == "offline" and "verdicts_match_evidence" in _retry_prompt(openai_server)
 
 
+def test_a_misreading_explained_without_its_id_still_sets_the_finding_aside():
+    """Relay trial 36: "The finding takes Stalin's side for the opposition's …" named no E-number and the
+    turn was refused twice and fell back."""
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+    from tutor.pedagogy.reading import Evidence
+
+    sentence = "Nobody would say Trotsky called Stalin a grey blur"
+    ev = Evidence("E1", "quotations.grey-blur", sentence, "contradicts",
+                  "“grey blur” is Sukhanov's (about 1917), about Stalin.", "trotsky-mistakes")
+    ctx = ReadingContext(message=sentence, evidence=[ev])
+    explained = _reading("Right. Why?", claims=[(sentence, "right", "", "", "the student denies Trotsky said it")])
+    assert next(c for c in reading_checks(explained, ctx) if c.name == "verdicts_match_evidence").passed
+    silent = _reading("Right. Why?", claims=[(sentence, "right", "", "", "")])
+    refused = next(c for c in reading_checks(silent, ctx) if c.name == "verdicts_match_evidence")
+    assert not refused.passed and "misread field, naming E1" in refused.detail
+
+
 @pytest.mark.parametrize("claim, why", [
     # A plain statement: the checker's reading of it is not in doubt.
     ("Trotsky called Stalin a grey blur", "E1: he did say it"),

@@ -401,6 +401,7 @@ _AGAINST = re.compile(r"\b(?:against|opposed|opposing|oppose|fought|fight|fighti
                       r"turned against|broke with|(?<!former )(?<!old )(?<!one-time )(?:enemies|enemy|rivals?)|clashed|defeated|beat|to stop|to block|"
                       r"to defeat|to oppose|to remove|to get rid of|vs|fell out|falling out|split with|split from|"
                       r"quarrell?ed|broke up)\b")
+_DATE_PHRASE = re.compile(r"\b(?:in|by|from|until|after|before|during)\s+(?:early\s+|late\s+|mid-?)?(?:[a-z]+\s+)?1[89]\d\d\b")
 _MEMBER = re.compile(r"\b(?:was|were|is|in|part of|member|members|joined|belonged|belong|led|leader|leaders|formed|form|"
                      r"founded|on|of|with|within|inside|headed|a|an)\b")
 _STANCE_ON = re.compile(r"\b(?:back(?:ed|ing|s)?|defend(?:ed|ing|s)?|support(?:ed|ing|s)?|champion(?:ed|ing|s)?|"
@@ -1186,7 +1187,10 @@ class FactChecker:
             before = _side_before(low, people, gm.start, 5)
             first_before = next((m for m in reversed(people) if m.end <= gm.start), None)
             # "Trotsky led the Right": the wing's own phrase may carry the verb (offline trial 5).
-            if first_before is not None and not _MEMBER.search(low[first_before.end:gm.start] + " ") and not (
+            # "when stalin took it in 1926 the new opposition had no base left": a date's "in" links no one
+            # to the group (relay trial 36's evidence put Stalin in the New Opposition, refused twice).
+            gap = _DATE_PHRASE.sub(" ", low[first_before.end:gm.start]) if first_before is not None else ""
+            if first_before is not None and not _MEMBER.search(gap + " ") and not (
                     gm.kind == "wing" and not low[first_before.end:gm.start].strip()
                     and _WING_VERB.match(low, gm.start)):
                 before = []

@@ -513,6 +513,10 @@ def _waived(claim, ctx: ReadingContext) -> set[str]:
     evidence and says why; the finding stays evidence on the record. A plain statement's finding
     cannot be set aside."""
     ids = claim.disputed()
+    if not ids and claim.misread.strip():
+        # A misreading explained without its id (relay trial 36: "The finding takes Stalin's side for
+        # the opposition's …", refused twice): the findings on this claim's own sentence are meant.
+        ids = {ev.id.upper() for ev in ctx.evidence}
     if not ids or plain_statement(claim.text):
         return set()
     # The claim is the student's sentence the evidence reads, or part of it: a misreading is
@@ -580,7 +584,8 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
         if claim.verdict == "right" and contradicted:
             ev = contradicted[0]
             against.append(f"\"{claim.text[:80]}\" was judged right, but the evidence contradicts it: "
-                           f"{ev.fact} (source: {ev.source}). Judge it wrong and correct it")
+                           f"{ev.fact} (source: {ev.source}). Judge it wrong and correct it, or, if {ev.id} "
+                           f"misreads what the student meant, say so in that claim's misread field, naming {ev.id}")
         elif claim.verdict == "wrong" and supported and not contradicted and _wholly_supported(claim, ctx) \
                 and _people_in(claim.text) <= _people_in(supported[0].fact):
             # Support that leaves out someone the claim names is about part of it: "the postscript said
@@ -588,7 +593,8 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
             # own post (relay trial 16).
             ev = supported[0]
             against.append(f"\"{claim.text[:80]}\" was judged wrong, but the evidence supports it: "
-                           f"{ev.fact} (source: {ev.source}). Judge it right")
+                           f"{ev.fact} (source: {ev.source}). Judge it right, or, if {ev.id} misreads what "
+                           f"the student meant, say so in that claim's misread field, naming {ev.id}")
     disputed = set().union(*waived)
     for ev in ctx.evidence:
         if ev.finding == "contradicts" and not ev.key.startswith("order.") and ev.key not in disputed \
