@@ -521,3 +521,10 @@ def test_a_dates_in_links_no_one_to_a_group(checker):
             if v.status == "contradicted"] == []
     assert [v.fact_id for v in checker.check("stalin was in the new opposition") if v.status == "contradicted"] \
         == ["groups.new-opposition"]
+
+
+def test_a_negation_before_a_clause_break_and_an_and_does_not_reach_the_alliance(checker):
+    # offline trial 11: "Huh, OK, so 1927 not 1924, and Bukharin was actually with Stalin until Stalin turned on him"
+    # was told "Not quite"
+    said = "Huh, OK, so 1927 not 1924, and Bukharin was actually with Stalin until Stalin turned on him."
+    assert [v for v in checker.check(said) if v.status == "contradicted"] == []

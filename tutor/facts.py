@@ -1070,8 +1070,9 @@ class FactChecker:
         if breaks:
             # "it wasn't planned purely as a Stalin move, because Zinoviev and Kamenev were in the
             # triumvirate with him": the negation is the earlier clause's (relay trial 34's evidence
-            # said the triumvirate "contradicts" it).
-            scope = low[max(breaks):cue.end() + 12]
+            # said the triumvirate "contradicts" it). The later start wins: "ok, so 1927 not 1924, and
+            # bukharin was with stalin" starts at "bukharin" (offline trial 11).
+            scope = low[max(max(breaks), people[0].start - len(before)):cue.end() + 12]
         negated = bool(re.search(r"\b(?:not|never|wasn't|weren't|didn't|did not|were not|was not)\b", scope))
         if negated and against is not None and (ally is None or against.start() < ally.start()) \
                 and re.fullmatch(r"attack(?:ed)?|fought|fight|clashed|defeated|beat|to stop|to block|to defeat|to oppose|"
@@ -1171,6 +1172,12 @@ class FactChecker:
             # No group of that year: the pair's only recorded relation, with its own years ("In 1928
             # Bukharin was in Stalin's alliance … (1925–1927)" misdated it, relay trial 19).
             return f"{na} and {nb} were never allies: {member} was in {g.name}{span}, against {other}."
+        if member.split()[-1] in g.name:
+            # "Bukharin was in Stalin's alliance with Bukharin, Rykov and Tomsky …" named him twice.
+            mates = [self.facts.name(m) for m in g.members if self.facts.name(m) != member]
+            side = ", ".join(mates[:-1]) + " and " + mates[-1] if len(mates) > 1 else "".join(mates)
+            short = re.split(r" (?:of|with) ", g.name)[0]
+            return f"{when}{member} was with {side} in {short}, against {other}."
         return f"{when}{member} was in {g.name}, against {other}."
 
     # -- factions and wings -----------------------------------------------------------------------------
