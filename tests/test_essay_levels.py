@@ -218,3 +218,18 @@ def test_a_slip_noted_beside_another_question_is_corrected_plainly(coach):
     text, _ = coach.offline_reply(analysis)
     if analysis.steps[0].kind not in ("wrong_date", "misattribution", "wrong_fact"):
         assert "to fix in paragraph" in text and "1924" in text, text
+
+
+def test_talk_around_a_revised_paragraph_is_not_marked_with_it(offline_tutor):
+    # offline trial 11: "OK, that's only one paragraph though … Revised:" was marked as the essay's first
+    # paragraph, the level fell from 3 to 1, and the reply named a "paragraph 3"; "Is that Level 4 now?" is a request
+    para = ("'The most important reason for Stalin's victory was his position as General Secretary, which he held "
+            "from 1917. This gave him control over appointments, so he could promote supporters and build a loyal "
+            "base that voted for him at congresses. However, posts did not explain everything, as Zinoviev also had "
+            "a party machine in Leningrad and still lost. Overall Stalin's control of the machine was still the main "
+            "reason.'")
+    session = offline_tutor.new_session()
+    reply = offline_tutor.reply(session, f"OK, that's only one paragraph though. I'll add a bit here. Revised:\n\n{para}"
+                                         "\n\nIs that Level 4 now? Are my facts all OK?")
+    assert reply.move["kind"] == "essay_feedback" and "paragraph 2" not in reply.text.lower(), reply.text
+    assert "3 April 1922" in reply.text, reply.text  # "which he held from 1917"

@@ -67,7 +67,9 @@ MAX_MESSAGE_CHARS = 20_000
 CARD_SWITCH_SCORE = 1.0
 STICKINESS = 1.0  # how much more a new card must score to take over a conversation
 MARK_REQUEST = re.compile(r"\b(?:what|which) (?:mark|grade|level|band|score)\b|\bhow many marks\b|"
-                          r"\b(?:mark|grade) (?:this|it|that|my)\b", re.I)
+                          r"\b(?:mark|grade) (?:this|it|that|my)\b|"
+                          # "Is that Level 4 now?", "is it a level 3 or level 4?" (offline trials 9 and 11)
+                          r"\b(?:is|was|would) (?:it|this|that)(?: be)? (?:a |at |now )?(?:level|band|grade) \d", re.I)
 MIN_MARKED_WORDS = 40  # the essay coach reads 40 words or more
 # A paragraph of the student's own in quotation marks: "Here is my second paragraph: "…" What mark …?"
 _QUOTED_WRITING = re.compile(r'"([^"]{120,})"|“([^”]{120,})”')
@@ -102,6 +104,15 @@ ON_THE_HANDOUT = re.compile(r"\b(?:the|this|our|my) (?:handout|worksheet|reading
 BACK_REFERENCE = re.compile(r"\b(?:about|for|to|against|with|on|of|in) (?:it|that|this|him|them)\b|\b(?:it|that) (?:was|is)\b", re.I)
 
 
+_TALK_LINE = re.compile(r"^(?=.{0,160}$).*(?::\s*$|\b(?:i|i'll|i'm|i've|my|you|your|revised|here is|here's)\b)", re.I)
+_WRAPPERS = "'\"‘’“”"
+
+
+def _unwrapped(line: str) -> str:
+    """A pasted paragraph without the quotation marks wrapped round it."""
+    return line[1:-1].strip() if len(line) > 2 and line[0] in _WRAPPERS and line[-1] in _WRAPPERS else line
+
+
 def _writing_in(message: str) -> str:
     """The student's own writing in a message that also asks about it: the longest quoted passage
     of 40 words or more, else every line (then every sentence) that neither asks for a mark nor
@@ -111,7 +122,12 @@ def _writing_in(message: str) -> str:
     quoted = [q.strip() for q in quoted if word_count(q) >= MIN_MARKED_WORDS]
     if quoted:
         return max(quoted, key=word_count)
-    own = "\n".join(line for line in message.splitlines() if not MARK_REQUEST.search(line)).strip()
+    lines = [line.strip() for line in message.splitlines() if line.strip() and not MARK_REQUEST.search(line)]
+    if any(word_count(line) >= MIN_MARKED_WORDS for line in lines):
+        # "OK, that's only one paragraph though … Revised:" is talk about the writing, not part of it
+        # (offline trial 11 marked it as the essay's first paragraph and named a "paragraph 3").
+        lines = [line for line in lines if not _TALK_LINE.search(line)]
+    own = "\n\n".join(_unwrapped(line) for line in lines).strip()
     if own != message.strip():
         return own
     sentences = re.split(r"(?<=[.!?])\s+", message.strip())

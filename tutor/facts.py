@@ -382,6 +382,9 @@ _ABOUT_IT = re.compile(r"\b(?:accounts?|version|story|report|copy|copies|publica
                        r"\b\w+\s+(?:over|about|on|against|towards?|regarding|concerning)\s+(?:the\s+|his\s+|its\s+)?$")
 _BECAME = re.compile(r"\b(?:became|become|becomes|becoming|made|appointed|elected|named|chosen|picked|promoted|"
                      r"took over|take over|given|got|gets|won|installed|rose to)\b")
+# "his position as General Secretary, which he held from 1917" (offline trial 11's essay)
+_HELD_SINCE = re.compile(r"\s*,?\s*(?:which|that) (?:he|she|stalin|trotsky) (?:had )?(?:held|had|kept|got|took|was given)"
+                         r"\s+(?:from|since|in)\s+(1[89]\d\d)\b")
 _BACK_DATED = re.compile(r"\b(?:that|this|which|it)\s+(?:was|happened|took place)\s+(?:in\s+)?(1[89]\d\d)\b")
 _BY_BEFORE = re.compile(r"\b(?:by|before)\s+(?:the\s+end\s+of\s+|early\s+|late\s+|mid-?)?$")
 _BY_YEAR = re.compile(r"\b(?:by|before)\s+(?:the\s+end\s+of\s+|early\s+|late\s+|mid-?)?(1[89]\d\d)\b")
@@ -943,7 +946,7 @@ class FactChecker:
             if year is None:
                 # "lost the war commissariat cos of lessons of october, that was 1926": the year comes
                 # back to the clause in a clause of its own (relay trial 21).
-                back = _BACK_DATED.search(low, om.end)
+                back = _BACK_DATED.search(low, om.end) or _HELD_SINCE.match(low, om.end)
                 year = int(back.group(1)) if back else None
             office = next(o for o in self.facts.offices if o.id == om.id)
             person = _nearest_person(low, people, om)
