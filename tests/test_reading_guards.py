@@ -1184,6 +1184,22 @@ def test_a_misreading_explained_without_its_id_still_sets_the_finding_aside():
     assert not refused.passed and "misread field, naming E1" in refused.detail
 
 
+def test_a_claim_shortened_with_an_ellipsis_is_checked_as_one_claim(corpus_home, embedder):
+    """Relay trial 37: "Lenin's Testament ... was read out at the 12th Congress in 1923" judged wrong was
+    refused: the ellipsis hid the denial and left only the Testament's authorship, which "supports"."""
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+
+    tutor = _offline_tutor(corpus_home, embedder)
+    said = ("That also explains why Lenin's Testament did him so little harm when it was read out at the 12th "
+            "Congress in 1923 - the delegates were already his people.")
+    rctx = ReadingContext(message=said, evidence=tutor.evidence(said), judge=lambda t: tutor.evidence(t, numbered=False))
+    wrong = _reading("It wasn't read at the 12th Congress [1]. Why?",
+                     claims=[("Lenin's Testament ... was read out at the 12th Congress in 1923", "wrong", "",
+                              "It was not read at the 12th Congress; delegations heard it in May 1924.")])
+    check = next(c for c in reading_checks(wrong, rctx) if c.name == "verdicts_match_evidence")
+    assert check.passed, check.detail
+
+
 @pytest.mark.parametrize("claim, why", [
     # A plain statement: the checker's reading of it is not in doubt.
     ("Trotsky called Stalin a grey blur", "E1: he did say it"),

@@ -370,7 +370,15 @@ class ReadingContext:
 
 
 def _claim_findings(claim_text: str, ctx: ReadingContext) -> list[Evidence]:
+    # The model may shorten the student's sentence with an ellipsis ("Lenin's Testament ... was read out at
+    # the 12th Congress"): the words either side are one claim to the checker (relay trial 37).
+    claim_text = re.sub(r"\s*(?:\.\.\.+|…)\s*", " ", claim_text)
     return list(ctx.judge(claim_text)) if ctx.judge is not None else []
+
+
+def _evidence_id(ev: Evidence, ctx: ReadingContext) -> str:
+    """The id the model was shown for a finding (E3), found again by its key."""
+    return next((e.id for e in ctx.evidence if e.key == ev.key), ev.id)
 
 
 def _bears_on(claim, ev: Evidence, ctx: ReadingContext, findings: list[Evidence]) -> bool:
@@ -584,8 +592,9 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
         if claim.verdict == "right" and contradicted:
             ev = contradicted[0]
             against.append(f"\"{claim.text[:80]}\" was judged right, but the evidence contradicts it: "
-                           f"{ev.fact} (source: {ev.source}). Judge it wrong and correct it, or, if {ev.id} "
-                           f"misreads what the student meant, say so in that claim's misread field, naming {ev.id}")
+                           f"{ev.fact} (source: {ev.source}). Judge it wrong and correct it, or, if "
+                           f"{_evidence_id(ev, ctx)} misreads what the student meant, say so in that claim's misread "
+                           f"field, naming {_evidence_id(ev, ctx)}")
         elif claim.verdict == "wrong" and supported and not contradicted and _wholly_supported(claim, ctx) \
                 and _people_in(claim.text) <= _people_in(supported[0].fact):
             # Support that leaves out someone the claim names is about part of it: "the postscript said
@@ -593,8 +602,9 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
             # own post (relay trial 16).
             ev = supported[0]
             against.append(f"\"{claim.text[:80]}\" was judged wrong, but the evidence supports it: "
-                           f"{ev.fact} (source: {ev.source}). Judge it right, or, if {ev.id} misreads what "
-                           f"the student meant, say so in that claim's misread field, naming {ev.id}")
+                           f"{ev.fact} (source: {ev.source}). Judge it right, or, if {_evidence_id(ev, ctx)} "
+                           f"misreads what the student meant, say so in that claim's misread field, naming "
+                           f"{_evidence_id(ev, ctx)}")
     disputed = set().union(*waived)
     for ev in ctx.evidence:
         if ev.finding == "contradicts" and not ev.key.startswith("order.") and ev.key not in disputed \
