@@ -528,3 +528,13 @@ def test_a_negation_before_a_clause_break_and_an_and_does_not_reach_the_alliance
     # was told "Not quite"
     said = "Huh, OK, so 1927 not 1924, and Bukharin was actually with Stalin until Stalin turned on him."
     assert [v for v in checker.check(said) if v.status == "contradicted"] == []
+
+
+def test_a_year_before_when_dates_the_post_and_a_dash_ends_a_clause(checker):
+    # relay trial 36: "the key date is April 1922, when Stalin became General Secretary - combined with the Ban on
+    # Factions at the 10th Congress in March 1921" was evidence that contradicts (the post dated 1921)
+    said = ("My starting view is that the key date is April 1922, when Stalin became General Secretary - combined "
+            "with the Ban on Factions at the 10th Congress in March 1921, it gave him control of appointments.")
+    assert [v for v in checker.check(said) if v.status == "contradicted"] == []
+    assert [v.fact_id for v in checker.check("the key date is 1924, when Stalin became General Secretary")
+            if v.status == "contradicted"] == ["offices.general-secretary"]

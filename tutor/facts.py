@@ -383,6 +383,8 @@ _ABOUT_IT = re.compile(r"\b(?:accounts?|version|story|report|copy|copies|publica
 _BECAME = re.compile(r"\b(?:became|become|becomes|becoming|made|appointed|elected|named|chosen|picked|promoted|"
                      r"took over|take over|given|got|gets|won|installed|rose to)\b")
 # "his position as General Secretary, which he held from 1917" (offline trial 11's essay)
+# "the key date is April 1922, when Stalin became General Secretary" (relay trial 36's evidence dated it 1921)
+_WHEN_BEFORE = re.compile(r"(1[89]\d\d)\s*,?\s*when\b[^,;.]{0,40}$")
 _HELD_SINCE = re.compile(r"\s*,?\s*(?:which|that) (?:he|she|stalin|trotsky) (?:had )?(?:held|had|kept|got|took|was given)"
                          r"\s+(?:from|since|in)\s+(1[89]\d\d)\b")
 _BACK_DATED = re.compile(r"\b(?:that|this|which|it)\s+(?:was|happened|took place)\s+(?:in\s+)?(1[89]\d\d)\b")
@@ -946,7 +948,8 @@ class FactChecker:
             if year is None:
                 # "lost the war commissariat cos of lessons of october, that was 1926": the year comes
                 # back to the clause in a clause of its own (relay trial 21).
-                back = _BACK_DATED.search(low, om.end) or _HELD_SINCE.match(low, om.end)
+                back = _BACK_DATED.search(low, om.end) or _HELD_SINCE.match(low, om.end) or \
+                    _WHEN_BEFORE.search(low[:om.start])
                 year = int(back.group(1)) if back else None
             office = next(o for o in self.facts.offices if o.id == om.id)
             person = _nearest_person(low, people, om)
@@ -1580,7 +1583,7 @@ def _nearest_person(low: str, people: list[Mention], om: Mention) -> Mention | N
     return p
 
 
-_SEGMENT = re.compile(r"[;:]|,\s*(?:and|but|when|while|which|who|then|so|after|before|because|as)\b|"
+_SEGMENT = re.compile(r"[;:]|\s[-–—]+\s|,\s*(?:and|but|when|while|which|who|then|so|after|before|because|as)\b|"
                       r"\b(?:when|while|because|whereas|although|though)\b|\band then\b")
 # "the triumvirate (stalin zinoviev bukharin)": a bracket or colon alone also names the members.
 _GROUP_LINK = re.compile(r"\s*[(:]\s*|\s*(?:\(|,|:)?\s*(?:(?:in|of|from)\s+\d{4}(?:\s*[-–]\s*\d{2,4})?\s*,?\s*)?(?:of|including|with|like|such as|namely|by|was|were|consisted of|"
