@@ -538,3 +538,16 @@ def test_a_year_before_when_dates_the_post_and_a_dash_ends_a_clause(checker):
     assert [v for v in checker.check(said) if v.status == "contradicted"] == []
     assert [v.fact_id for v in checker.check("the key date is 1924, when Stalin became General Secretary")
             if v.status == "contradicted"] == ["offices.general-secretary"]
+
+
+@pytest.mark.parametrize("said, contradicted", [
+    # relay trial 37: "he" after a conjunction, in a sentence opened by one rival, is that rival; the model was
+    # left to say "not covered by the passages I have here" of both
+    ("so basically stalin won because he'd been general secretary since 1917 right after the revolution so he had "
+     "years to put his people everywhere, and then in 1924 he brought in NEP which made him popular with the peasants.",
+     {"offices.general-secretary", "denials.nep-was-lenins"}),
+    ("stalin attacked trotsky because he was a threat", set()),  # two rivals named: "he" stays unresolved
+    ("Lenin wrote that he was too rude", set()),
+])
+def test_he_after_a_conjunction_is_the_rival_the_sentence_opens_with(checker, said, contradicted):
+    assert {v.fact_id for v in checker.check(said) if v.status == "contradicted"} == contradicted

@@ -449,6 +449,30 @@ _IT_HAPPENED = re.compile(r"^(\W*(?:and|but|so|then|because|cos)?\s*)it\s+(?=(?:
                           r"handed|written|dictated|discussed|debated|burned|burnt|destroyed|ignored)\b)", re.I)
 
 
+_OPENING_SUBJECT = re.compile(r"^(?:\W*(?:so|basically|ok|okay|and|but|well|i think|like|hi|hey)\b[\s,]*)*"
+                              r"(stalin|trotsky|zinoviev|kamenev|bukharin|rykov|tomsky)\b", re.I)
+_HE_AFTER_LINK = re.compile(r"(\b(?:because|cos|so|and then|and|then|since|after|until|but|as)\s+(?:in\s+1[89]\d\d\s+)?)"
+                            r"he(?:'d| had)?\b", re.I)
+
+
+def _he_resolved(sentence: str) -> str:
+    """"stalin won because he'd been general secretary since 1917 … and then in 1924 he brought in NEP":
+    a "he" joined by a conjunction to a sentence that opens with one rival as its subject, with no other
+    person named before it, is that rival (relay trial 37's evidence found nothing in either clause)."""
+    opening = _OPENING_SUBJECT.match(sentence)
+    if not opening:
+        return sentence
+    name = opening.group(1)
+    first_he = _HE_AFTER_LINK.search(sentence)
+    others = [p for p in PROTAGONISTS if p != name.lower()]
+    if not first_he or re.search(r"\b(?:" + "|".join(others) + r")\b", sentence[:first_he.start()], re.I):
+        return sentence
+    cut = next((m.start() for m in re.finditer(r"\b(?:" + "|".join(others) + r")\b", sentence, re.I)), len(sentence))
+    head, tail = sentence[:cut], sentence[cut:]
+    return _HE_AFTER_LINK.sub(lambda m: m.group(1) + name + (" had" if m.group(0).lower().endswith(("'d", " had")) else ""),
+                              head) + tail
+
+
 def _it_resolved(sentence: str, previous: str) -> str:
     """The sentence with an opening "it" that was done to a document named just before as that document."""
     work = _WORK.search(previous) if previous else None
@@ -552,7 +576,7 @@ class FactChecker:
         for sentence in _SENTENCES.split(text):
             if len(sentence.split()) >= 2 and (questions or not self.is_question(sentence)):
                 said = sentence.strip()
-                resolved = _it_resolved(said, previous)
+                resolved = _he_resolved(_it_resolved(said, previous))
                 found = self._check_sentence(resolved)
                 if resolved != said:  # the student's own sentence is what the verdict is on
                     found = [replace(v, claim=replace(v.claim, sentence=said)) for v in found]
