@@ -1184,6 +1184,28 @@ def test_a_misreading_explained_without_its_id_still_sets_the_finding_aside():
     assert not refused.passed and "misread field, naming E1" in refused.detail
 
 
+def test_a_wrong_verdict_is_refused_only_on_support_the_model_was_shown(corpus_home, embedder):
+    """Relay trial 38: "trotsky voted to remove stalin but lost", judged wrong, was refused twice on
+    "Trotsky was against Stalin", found by re-reading the claim alone and never in the brief."""
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+
+    tutor = _offline_tutor(corpus_home, embedder)
+    said = ("my notes say stalin only got made general secretary after lenin died in 1924 and then he used it to "
+            "pack the party, and also that the testament got read out to the whole 13th congress and trotsky voted "
+            "to remove stalin but lost.")
+    rctx = ReadingContext(message=said, evidence=tutor.evidence(said), judge=lambda t: tutor.evidence(t, numbered=False))
+    assert not any(ev.key == "groups.left-opposition" for ev in rctx.evidence)
+    wrong = _reading("No: the Testament went to delegations; there was no vote [1]. Why?",
+                     claims=[("trotsky voted to remove stalin but lost", "wrong", "",
+                              "There was no vote: Trotsky said nothing."),
+                             ("stalin only got made general secretary after lenin died in 1924", "wrong", "",
+                              "He became General Secretary on 3 April 1922."),
+                             ("the testament got read out to the whole 13th congress", "wrong", "",
+                              "It was read to each delegation separately.")])
+    check = next(c for c in reading_checks(wrong, rctx) if c.name == "verdicts_match_evidence")
+    assert check.passed, check.detail
+
+
 def test_a_claim_shortened_with_an_ellipsis_is_checked_as_one_claim(corpus_home, embedder):
     """Relay trial 37: "Lenin's Testament ... was read out at the 12th Congress in 1923" judged wrong was
     refused: the ellipsis hid the denial and left only the Testament's authorship, which "supports"."""

@@ -377,8 +377,15 @@ def _claim_findings(claim_text: str, ctx: ReadingContext) -> list[Evidence]:
 
 
 def _evidence_id(ev: Evidence, ctx: ReadingContext) -> str:
-    """The id the model was shown for a finding (E3), found again by its key."""
-    return next((e.id for e in ctx.evidence if e.key == ev.key), ev.id)
+    """The id the model was shown for a finding (E3), found again by its key; "" for one it was not shown."""
+    return next((e.id for e in ctx.evidence if e.key == ev.key), "")
+
+
+def _misread_hint(ev: Evidence, ctx: ReadingContext) -> str:
+    """How to set a finding aside, where the model was shown it."""
+    eid = _evidence_id(ev, ctx)
+    return f", or, if {eid} misreads what the student meant, say so in that claim's misread field, naming {eid}" \
+        if eid else ""
 
 
 def _bears_on(claim, ev: Evidence, ctx: ReadingContext, findings: list[Evidence]) -> bool:
@@ -589,22 +596,24 @@ def reading_checks(reading: Reading, ctx: ReadingContext) -> list[Check]:
         supported = [f for f in found + own if f.finding == "supports" and not unresolved
                      and (bare or not f.key.startswith("timeline."))
                      and (not years or years & _years(f.fact))]
+        # A "wrong" is refused only on support the model was shown: "trotsky voted to remove stalin but lost"
+        # was refused twice on "Trotsky was against Stalin", found by re-reading the claim alone and never
+        # in the brief (relay trial 38's first turn fell back). A "right" on a contradicted claim is refused
+        # whatever found it: a false claim is never confirmed.
+        shown_keys = {e.key for e in ctx.evidence}
+        shown_support = [f for f in supported if f.key in shown_keys]
         if claim.verdict == "right" and contradicted:
             ev = contradicted[0]
             against.append(f"\"{claim.text[:80]}\" was judged right, but the evidence contradicts it: "
-                           f"{ev.fact} (source: {ev.source}). Judge it wrong and correct it, or, if "
-                           f"{_evidence_id(ev, ctx)} misreads what the student meant, say so in that claim's misread "
-                           f"field, naming {_evidence_id(ev, ctx)}")
-        elif claim.verdict == "wrong" and supported and not contradicted and _wholly_supported(claim, ctx) \
-                and _people_in(claim.text) <= _people_in(supported[0].fact):
+                           f"{ev.fact} (source: {ev.source}). Judge it wrong and correct it{_misread_hint(ev, ctx)}")
+        elif claim.verdict == "wrong" and shown_support and not contradicted and _wholly_supported(claim, ctx) \
+                and _people_in(claim.text) <= _people_in(shown_support[0].fact):
             # Support that leaves out someone the claim names is about part of it: "the postscript said
             # trotsky should take over from stalin as general secretary" is not made right by Stalin's
             # own post (relay trial 16).
-            ev = supported[0]
+            ev = shown_support[0]
             against.append(f"\"{claim.text[:80]}\" was judged wrong, but the evidence supports it: "
-                           f"{ev.fact} (source: {ev.source}). Judge it right, or, if {_evidence_id(ev, ctx)} "
-                           f"misreads what the student meant, say so in that claim's misread field, naming "
-                           f"{_evidence_id(ev, ctx)}")
+                           f"{ev.fact} (source: {ev.source}). Judge it right{_misread_hint(ev, ctx)}")
     disputed = set().union(*waived)
     for ev in ctx.evidence:
         if ev.finding == "contradicts" and not ev.key.startswith("order.") and ev.key not in disputed \
