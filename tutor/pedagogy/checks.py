@@ -462,9 +462,16 @@ def _corrects_sentence(claim, ev: Evidence, ctx: ReadingContext) -> bool:
     """The claim corrects the evidence's sentence: judged wrong or partly on another evidence that
     contradicts the same sentence (the fact base holds two facts against "it was read out to the
     whole 12th party congress in 1923": one of them judges it)."""
+    if claim.verdict not in ("wrong", "partly"):
+        return False
     named = next((e for e in ctx.evidence if e.id == claim.evidence.strip()), None)
-    return (claim.verdict in ("wrong", "partly") and named is not None and named.finding == "contradicts"
-            and named.sentence == ev.sentence)
+    if named is not None and named.finding == "contradicts" and named.sentence == ev.sentence:
+        return True
+    # A wrong claim taken word for word from the contradicted sentence is that sentence judged: "in 1926 he
+    # joined the united opposition with trotsky against stalin", from "bukharin was all for NEP, but then in
+    # 1926 he joined …" (its "he" read as Bukharin).
+    mine = _plain(claim.text)
+    return len(mine.split()) >= 5 and mine in _plain(ev.sentence)
 
 
 ANSWER_POINTS = 2  # key points of one card an answer to the student's own question may touch
