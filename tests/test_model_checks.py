@@ -33,6 +33,13 @@ def test_a_reply_that_states_a_wrong_date_fails():
     assert "no_false_claims" not in _failed("Lenin died on 21 January 1924, as [1] shows. Why does that matter?")
 
 
+def test_a_summary_may_name_the_idea_it_corrected():
+    # relay trial 38: "Along the way we fixed the idea that Lenin named Trotsky his heir" was refused as stating it
+    assert "no_false_claims" not in _failed(
+        "Along the way we fixed the idea that Lenin named Trotsky his heir [1]. Which mistake cost Trotsky most?")
+    assert "no_false_claims" in _failed("Lenin named Trotsky his heir [1]. Which mistake cost Trotsky most?")
+
+
 def test_the_probe_may_name_the_error_it_probes():
     probe = "Who do you think said Trotsky called Stalin a grey blur, and was it really Trotsky?"
     assert "no_false_claims" not in _failed(f"Let's check one detail. {probe}", allowed_text=probe)
