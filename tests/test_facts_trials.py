@@ -551,3 +551,20 @@ def test_a_year_before_when_dates_the_post_and_a_dash_ends_a_clause(checker):
 ])
 def test_he_after_a_conjunction_is_the_rival_the_sentence_opens_with(checker, said, contradicted):
     assert {v.fact_id for v in checker.check(said) if v.status == "contradicted"} == contradicted
+
+
+def test_every_contradicted_verdict_can_be_probed(checker):
+    # relay trial 39: "trotsky was kicked out of the party right after lenin died in 1924" crashed the turn: its
+    # "right after" verdict had no probe, and the misconception built from it refused an empty one
+    import json
+
+    from tutor.settings import PROJECT_ROOT
+
+    said = ["trotsky was kicked out of the party right after lenin died in 1924"]
+    for name in ("claims_students", "claims", "claims_blind", "claims_heldout"):
+        path = PROJECT_ROOT / "corpus" / "eval" / f"{name}.jsonl"
+        said += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for sentence in said:
+        for v in checker.check(sentence):
+            if v.status == "contradicted":
+                assert v.as_misconception().probe, sentence

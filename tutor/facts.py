@@ -55,6 +55,7 @@ from tutor.lessons import (LessonError, Lessons, Misconception, TimelineEvent, l
                            wished)
 
 Status = Literal["contradicted", "supported", "unknown"]
+DEFAULT_PROBE = "What do the course sources give as the date and the order of events here?"
 PROTAGONISTS = ("stalin", "trotsky", "zinoviev", "kamenev", "bukharin", "rykov", "tomsky", "lenin")
 
 
@@ -326,8 +327,10 @@ class Verdict:
         and never praise (id ``fact:<fact id>``)."""
         if self.status != "contradicted":
             raise ValueError("only a contradicted verdict is a misconception")
+        # Every contradicted verdict probes, even one built without a question of its own (relay trial 39:
+        # "kicked out of the party right after lenin died" crashed the turn on an empty probe).
         return Misconception(id=f"fact:{self.fact_id}", triggers=[re.escape(self.sentence[:80]) or "$^"],
-                             why_wrong=self.correct, probe=self.question, correct_doc=self.doc)
+                             why_wrong=self.correct, probe=self.question or DEFAULT_PROBE, correct_doc=self.doc)
 
 
 # -- reading a sentence ---------------------------------------------------------------------------------
@@ -1469,7 +1472,8 @@ class FactChecker:
             correct = f"{late.told} {_on(late.when)}, {years} year{'s' * (years != 1)} after " \
                       f"{early.told[0].lower() + early.told[1:]} ({early.when}), not straight after it."
             return [Verdict("contradicted", "wrong_date", claim, correct, f"timeline.{late.id}", late.docs[0],
-                            _event_passage(late))]
+                            _event_passage(late), f"How long after {early.told[0].lower() + early.told[1:]} did "
+                                                  f"that happen, and what came in between?")]
         if right:
             return [Verdict("supported", "before", claim, correct, f"timeline.{first.id}", doc, passage)]
         return [Verdict("contradicted", "wrong_order", claim, correct, f"timeline.{first.id}", doc, passage,
