@@ -568,3 +568,12 @@ def test_every_contradicted_verdict_can_be_probed(checker):
         for v in checker.check(sentence):
             if v.status == "contradicted":
                 assert v.as_misconception().probe, sentence
+
+
+def test_the_lenin_enrolment_names_no_lenin(checker):
+    # relay trial 39: "the lenin enrolment … gen sec job" was evidence that Lenin was never General Secretary,
+    # and the model's right verdict was refused
+    assert [v for v in checker.check("the lenin enrolment depended on the general secretary")
+            if v.status == "contradicted"] == []
+    assert [v.fact_id for v in checker.check("lenin was general secretary") if v.status == "contradicted"] \
+        == ["offices.general-secretary"]

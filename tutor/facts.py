@@ -55,6 +55,7 @@ from tutor.lessons import (LessonError, Lessons, Misconception, TimelineEvent, l
                            wished)
 
 Status = Literal["contradicted", "supported", "unknown"]
+_NAMED_FOR = re.compile(r"(?:'s|s)?\s+(?:enrol+ment|levy|recruitment)\b")
 DEFAULT_PROBE = "What do the course sources give as the date and the order of events here?"
 PROTAGONISTS = ("stalin", "trotsky", "zinoviev", "kamenev", "bukharin", "rykov", "tomsky", "lenin")
 
@@ -660,8 +661,8 @@ class FactChecker:
                     add("person", pid, m.start(), m.end())
         for m in re.finditer(r"[a-z][a-z\-]+", low):
             word = m.group(0)
-            if len(word) < 4 or not free(m.start(), m.end()):
-                continue
+            if len(word) < 4 or not free(m.start(), m.end()) or _NAMED_FOR.match(low, m.end()):
+                continue  # "the lenin enrolment depended on the general secretary" names no Lenin (relay trial 39)
             pid = self._names.get(word)
             if pid is None and len(word) >= 5:
                 hit = process.extractOne(word, self._single.keys(), scorer=fuzz.ratio, score_cutoff=self.NAME_CUTOFF)
