@@ -50,6 +50,14 @@ def _passages(request: dict) -> list[dict]:
     return json.loads(re.search(r"<course_passages>\n(.*?)\n</course_passages>", prompt, re.S).group(1))
 
 
+def _passages_for(server: FakeOpenAIServer, corpus_home, embedder, message: str) -> list[dict]:
+    """The passages the model was shown for one message (its first request)."""
+    server.script("json:" + reading())
+    tutor = _tutor(corpus_home, embedder, server)
+    tutor.reply(tutor.new_session(), message)
+    return _passages(server.requests[0])
+
+
 def _retry_prompt(server: FakeOpenAIServer) -> str:
     return server.requests[1]["body"]["messages"][-1]["content"]
 
@@ -755,24 +763,19 @@ def test_evidence_on_a_sentence_half_supported_half_contradicted_is_the_contradi
 def test_each_question_of_a_many_topic_message_brings_its_own_passage(openai_server, corpus_home, embedder):  # noqa: F811
     """Relay trial 4: a message on the Testament, the NEP and the funeral was searched as one, and
     "where was Trotsky when Lenin died?" had no passage to be answered from."""
-    openai_server.script("json:" + reading())
-    tutor = _tutor(corpus_home, embedder, openai_server)
-    message = ("ok so the testament said stalin was too rude and bukharin backed the NEP against the left. "
-               "who proposed the ban on factions in 1921? and where was Trotsky when Lenin died?")
-    tutor.reply(tutor.new_session(), message)
-    passages = _passages(openai_server.requests[0])
+    passages = _passages_for(openai_server, corpus_home, embedder,
+                             "ok so the testament said stalin was too rude and bukharin backed the NEP against the left. "
+                             "who proposed the ban on factions in 1921? and where was Trotsky when Lenin died?")
     assert any("Lenin's death" in p["title"] for p in passages), [p["title"] for p in passages]
 
 
 def test_each_claim_of_a_many_claim_message_brings_its_own_passage(openai_server, corpus_home, embedder):  # noqa: F811
     """Relay trials 34 and 35: a claim whose passage the message's one search missed was left
     "unsure" by the model ("Stalin offered to resign"), though a course document states it."""
-    openai_server.script("json:" + reading())
-    tutor = _tutor(corpus_home, embedder, openai_server)
-    message = ("trotsky was general secretary first and stalin only got the job in 1924. the lenin enrolment "
-               "brought in new members who backed trotsky. stalin offered to resign when the testament was read out.")
-    tutor.reply(tutor.new_session(), message)
-    passages = _passages(openai_server.requests[0])
+    passages = _passages_for(openai_server, corpus_home, embedder,
+                             "trotsky was general secretary first and stalin only got the job in 1924. the lenin "
+                             "enrolment brought in new members who backed trotsky. stalin offered to resign when the "
+                             "testament was read out.")
     assert any("offered" in p["text"] and "resign" in p["text"] for p in passages), [p["title"] for p in passages]
 
 

@@ -454,7 +454,7 @@ _IT_HAPPENED = re.compile(r"^(\W*(?:and|but|so|then|because|cos)?\s*)it\s+(?=(?:
 
 
 _OPENING_SUBJECT = re.compile(r"^(?:\W*(?:so|basically|ok|okay|and|but|well|i think|like|hi|hey)\b[\s,]*)*"
-                              r"(stalin|trotsky|zinoviev|kamenev|bukharin|rykov|tomsky)\b", re.I)
+                              rf"({'|'.join(p for p in PROTAGONISTS if p != 'lenin')})\b", re.I)
 _HE_AFTER_LINK = re.compile(r"(\b(?:because|cos|so|and then|and|then|since|after|until|but|as)\s+(?:in\s+1[89]\d\d\s+)?)"
                             r"he(?:'d| had)?\b", re.I)
 
