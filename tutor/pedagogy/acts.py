@@ -491,8 +491,12 @@ _GENERIC_TOPIC = frozenset({"stuff", "thing", "bit", "point", "again", "stalin",
                             "idea", "one", "the", "that", "then"})
 
 
-_WANTS_MARK = re.compile(r"\b(?:mark|marks|grade|level|band|score|feedback)\b|\bmy (?:essay|paragraph|intro|introduction|"
-                         r"conclusion|answer|plan)\b", re.I)
+# A request to have writing marked. "A-level" names the course, and "my essay can't just be about
+# Trotsky" or "before I restructure my plan" talk about the essay (relay trial 40: a 176-word
+# question on the 1928 turn was marked Level 3); "my essay" counts where it is handed over.
+_WANTS_MARK = re.compile(r"\b(?:mark|marks|grade|band|score|feedback)\b|(?<![-\w])(?<!\bA )level\b|"
+                         r"\b(?:here(?:'s|’s| is)|this is|below is|check|read|mark|grade|rate|look (?:at|over)|"
+                         r"think of|improve|is)\s+my (?:essay|paragraph|intro|introduction|conclusion|answer|plan)\b", re.I)
 
 
 def long_chat(text: str, in_conversation: bool = False) -> bool:
@@ -506,6 +510,8 @@ def long_chat(text: str, in_conversation: bool = False) -> bool:
     True
     >>> long_chat("I'd say underestimation mattered early. " * 20 + "What mark would this get?")
     False
+    >>> long_chat("My essay can't just be about Trotsky. " * 20 + "Was the 1928 turn opportunism?")
+    True
     """
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if word_count(p) >= 25]
     questions = len(re.findall(r"\?(?:\s|$)", text))
