@@ -259,6 +259,7 @@ HELDOUT_FALSE_CAUGHT_FLOOR = 0.85
     ("Bukharin and Stalin fell out in 1925", "wrong_alliance", "overview-why-stalin-won", "stood together"),
     ("the right were bukharin, zinoviev and tomsky", "wrong_faction", "event-fourteenth-congress", "left"),
     ("the lenin enrolment brought in about 2 million members", "false_claim", "event-lenin-enrolment", "240,000"),
+    ("lenin enrolment like 100000? mostly peasants i think", "false_claim", "event-lenin-enrolment", "240,000"),
     ("Trotsky went to Lenin's funeral", "false_claim", "event-lenin-death-and-cult", "Caucasus"),
     ("the testament was published in pravda in 1924", "false_claim", "event-testament-not-acted-on", "1956"),
 ])
@@ -286,6 +287,8 @@ def test_issue_22_false_claims_are_caught_with_their_source(checker, doc_texts, 
     "In 1926 Trotsky joined his former enemies Zinoviev and Kamenev in the United Opposition.",
     "Trotsky's speech at Joffe's funeral was his last public speech in the USSR.",
     "bukharin backed stalin until 1928",
+    "the Lenin Enrolment brought in over 200,000 members in 1924",
+    "the lenin enrolment added 203,000 members",
     "Stalin and Bukharin were still allies in early 1928",
 ])
 def test_issue_22_true_statements_are_not_flagged(checker, text):
