@@ -260,6 +260,7 @@ HELDOUT_FALSE_CAUGHT_FLOOR = 0.85
     ("the right were bukharin, zinoviev and tomsky", "wrong_faction", "event-fourteenth-congress", "left"),
     ("the lenin enrolment brought in about 2 million members", "false_claim", "event-lenin-enrolment", "240,000"),
     ("lenin enrolment like 100000? mostly peasants i think", "false_claim", "event-lenin-enrolment", "240,000"),
+    ("Uglanov became head of the Moscow party in 1926", "wrong_date", "event-triumvirate", "by 1925"),
     ("Trotsky went to Lenin's funeral", "false_claim", "event-lenin-death-and-cult", "Caucasus"),
     ("the testament was published in pravda in 1924", "false_claim", "event-testament-not-acted-on", "1956"),
 ])
@@ -289,6 +290,8 @@ def test_issue_22_false_claims_are_caught_with_their_source(checker, doc_texts, 
     "bukharin backed stalin until 1928",
     "the Lenin Enrolment brought in over 200,000 members in 1924",
     "the lenin enrolment added 203,000 members",
+    # The course dates Uglanov's Moscow leadership only "by 1925" (relay trial 41 called 1924 wrong).
+    "Uglanov was brought in to run the Moscow party in 1924 and brought it over to Stalin against Kamenev",
     "Stalin and Bukharin were still allies in early 1928",
 ])
 def test_issue_22_true_statements_are_not_flagged(checker, text):

@@ -90,11 +90,31 @@ class Holder(Sourced):
     start: str = Field(alias="from")
     end: str | None = Field(default=None, alias="to")
     chosen_by: str | None = None
+    # The source says only that he held it by then ("by 1925 the Moscow party organisation, led by
+    # Nikolai Uglanov, …"): an earlier start is not contradicted (relay trial 41 told a student that
+    # Uglanov's 1924 appointment was wrong).
+    start_at_latest: bool = Field(default=False, alias="from_at_latest")
 
     _dates = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: _iso(v)))
 
     def covers(self, year: int) -> bool:
         return int(self.start[:4]) <= year <= (int(self.end[:4]) if self.end else 1940)
+
+    def excludes(self, year: int) -> bool:
+        """The source rules the year out: after the end, or before a start it dates exactly."""
+        return year > (int(self.end[:4]) if self.end else 1940) or (
+            year < int(self.start[:4]) and not self.start_at_latest)
+
+    def began_otherwise(self, year: int) -> bool:
+        """"He became … in <year>" is ruled out by the source's start."""
+        start = int(self.start[:4])
+        return year > start if self.start_at_latest else year != start
+
+    @property
+    def span(self) -> str:
+        if self.start_at_latest:
+            return f"by {_human(self.start)}" + (f" and until {_human(self.end)}" if self.end else "")
+        return f"from {_human(self.start)}" + (f" to {_human(self.end)}" if self.end else "")
 
 
 class Office(_Strict):
@@ -1008,8 +1028,7 @@ class FactChecker:
             fid = f"offices.{office.id}"
             if holders:
                 h = holders[0]
-                span = f"{_human(h.start)}" + (f" to {_human(h.end)}" if h.end else "")
-                correct = f"{self.facts.name(pid)} was {office.name} from {span}."
+                correct = f"{self.facts.name(pid)} was {office.name} {h.span}."
                 if negated:
                     out.append(self._verdict("contradicted", "wrong_office", claim, h, correct, fid,
                                              probe=f"Are you sure? The source says: “{_sentence_of(h.support)}”"))
@@ -1021,14 +1040,16 @@ class FactChecker:
                     elif removed and h.end and year != int(h.end[:4]):
                         bad = True
                     elif became and not removed:
-                        bad = year != int(h.start[:4])
+                        bad = h.began_otherwise(year)
                     else:
-                        bad = not any(x.covers(year) for x in holders)
+                        bad = all(x.excludes(year) for x in holders)
                     if bad:
                         out.append(self._verdict("contradicted", "wrong_date", claim, h, correct, fid,
                                                  probe=f"When exactly did that happen? The source says: "
                                                        f"“{_sentence_of(h.support)}”"))
                         continue
+                    if not any(x.covers(year) for x in holders):
+                        continue  # before a start the source dates only "by": it neither confirms nor denies
                 out.append(self._verdict("supported", "held_office", claim, h, correct, fid))
                 continue
             # Someone else held the post then (or at every time the base covers).
