@@ -292,6 +292,9 @@ def test_issue_22_false_claims_are_caught_with_their_source(checker, doc_texts, 
     "the lenin enrolment added 203,000 members",
     # The course dates Uglanov's Moscow leadership only "by 1925" (relay trial 41 called 1924 wrong).
     "Uglanov was brought in to run the Moscow party in 1924 and brought it over to Stalin against Kamenev",
+    # What a quarrel is about is no event in the order (relay trial 40).
+    "once Trotsky lost the War Commissariat in January 1925, Zinoviev and Kamenev didn't need Stalin any more, "
+    "and they fell out over Socialism in One Country and NEP concessions to the peasants",
     "Stalin and Bukharin were still allies in early 1928",
 ])
 def test_issue_22_true_statements_are_not_flagged(checker, text):
