@@ -275,6 +275,21 @@ def test_issue_22_false_claims_are_caught_with_their_source(checker, doc_texts, 
 
 
 @pytest.mark.parametrize("text", [
+    "i thought trotsky got expelled in 1927 and then killed like straight away in 1929",
+    "also unrelated but how did trotsky actually end up, i thought he got expelled in 1927 and then killed like "
+    "straight away in 1929",
+])
+def test_a_second_verb_shares_the_first_ones_subject(checker, text):
+    """"… got expelled in 1927 and then killed in 1929": the killing is Trotsky's, dated by the timeline
+    (relay trial 41's evidence found nothing, and the 1940 murder never reached the model)."""
+    bad = checker.contradicted(text)
+    assert [(v.kind, v.fact_id) for v in bad] == [("wrong_date", "timeline.trotsky-murdered")]
+    assert "1940" in bad[0].correct
+    # Lenin is never the "he" of a fate ("after lenin died he was expelled …" names no one else).
+    assert not checker.contradicted("after lenin died he was expelled and then killed in 1929")
+
+
+@pytest.mark.parametrize("text", [
     "the testament was read to the delegations at the 13th congress, not to the whole congress",
     "Zinoviev was chairman of the Comintern until 1926",
     "zinoviev and kamenev protected stalin when the testament came up in 1924",
@@ -292,6 +307,9 @@ def test_issue_22_false_claims_are_caught_with_their_source(checker, doc_texts, 
     "the lenin enrolment added 203,000 members",
     # The course dates Uglanov's Moscow leadership only "by 1925" (relay trial 41 called 1924 wrong).
     "Uglanov was brought in to run the Moscow party in 1924 and brought it over to Stalin against Kamenev",
+    # A list of events, each with its date after it (relay trial 40's evidence dated each by the one before).
+    "so my summary: gen sec april 1922, testament read to delegations may 1924, trotsky expelled nov 1927 "
+    "alma-ata jan 1928 turkey feb 1929, bukharin out of politburo nov 1929.",
     # What a quarrel is about is no event in the order (relay trial 40).
     "once Trotsky lost the War Commissariat in January 1925, Zinoviev and Kamenev didn't need Stalin any more, "
     "and they fell out over Socialism in One Country and NEP concessions to the peasants",

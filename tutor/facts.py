@@ -497,6 +497,29 @@ def _he_resolved(sentence: str) -> str:
                               head) + tail
 
 
+_FATE_AFTER_AND = re.compile(
+    r"\b(?P<subj>" + "|".join(p for p in PROTAGONISTS if p != "lenin") + r"|he)\b"
+    r"(?P<mid>\s+(?:was\s+|got\s+|had\s+been\s+|had\s+)?\w+ed\b[^.;?!]{0,60}?\band\s+"
+    r"(?:then\s+|later\s+|soon\s+|eventually\s+|finally\s+)?(?:was\s+|got\s+)?)"
+    r"(?=(?:killed|murdered|shot|assassinated|executed|exiled|deported|expelled)\b)", re.I)
+
+
+def _fate_carried(sentence: str) -> str:
+    """ "i thought he got expelled in 1927 and then killed like straight away in 1929": the second verb
+    shares the first one's subject, a rival named or the "he" after the one rival the sentence names
+    (relay trial 41's evidence found nothing, and the 1940 murder never reached the model)."""
+    m = _FATE_AFTER_AND.search(sentence)
+    if not m:
+        return sentence
+    name = m.group("subj")
+    if name.lower() == "he":
+        named = {p for p in PROTAGONISTS if re.search(rf"\b{p}\b", sentence[:m.start()], re.I)}
+        if len(named) != 1 or named == {"lenin"}:
+            return sentence
+        name = named.pop()
+    return sentence[:m.end()] + name + " " + sentence[m.end():]
+
+
 def _it_resolved(sentence: str, previous: str) -> str:
     """The sentence with an opening "it" that was done to a document named just before as that document."""
     work = _WORK.search(previous) if previous else None
@@ -600,7 +623,7 @@ class FactChecker:
         for sentence in _SENTENCES.split(text):
             if len(sentence.split()) >= 2 and (questions or not self.is_question(sentence)):
                 said = sentence.strip()
-                resolved = _he_resolved(_it_resolved(said, previous))
+                resolved = _fate_carried(_he_resolved(_it_resolved(said, previous)))
                 found = self._check_sentence(resolved)
                 if resolved != said:  # the student's own sentence is what the verdict is on
                     found = [replace(v, claim=replace(v.claim, sentence=said)) for v in found]

@@ -430,16 +430,20 @@ _WISHED = re.compile(r"\b(?:wanted|wants?|demanded|demands?|called for|calling f
 # So may the verbs of making the thing itself ("the Declaration of the 46 was written in 1925").
 # Any other word ("the Testament was read in 1924", "adopted in 1925") ties the year to another
 # action, so events are named by keywords that carry their own verb ("Lenin died").
-_LINKING = frozenset("""in of from on at by around about was were is had been being the a an its his their
-during early late mid only autumn spring summer winter year january february march april may june july
-august september october november december
+_MONTH_WORDS = ("january february march april may june july august september october november december "
+                "jan feb mar apr jun jul aug sep sept oct nov dec")
+_LINKING = frozenset(("""in of from on at by around about was were is had been being the a an its his their
+during early late mid only autumn spring summer winter year
 written drafted dictated signed sent issued formed founded created set up launched began started
-introduced passed""".split())
+introduced passed """ + _MONTH_WORDS).split())
 
 
-_OPENS_PHRASE = re.compile(r"(?:^|[.;:!?]\s*|\b(?:in|by|from|during|after|since|until|early|late|autumn|spring|"
-                           r"summer|winter|january|february|march|april|may|june|july|august|september|october|"
-                           r"november|december)\s+)$", re.I)
+# A year opening a phrase ("In April 1922, the …"): a month or season counts only after a preposition or
+# at the start, since "gen sec april 1922, testament read to delegations may 1924" is a list whose
+# years follow their items (relay trial 40's evidence dated the Testament's reading 1922).
+_OPENS_PHRASE = re.compile(r"(?:^|[.;:!?]\s*|\b(?:in|by|from|during|after|since|until)\s+)(?:(?:early|late|mid)\s+)?"
+                           r"(?:(?:the\s+)?(?:autumn|spring|summer|winter|" + _MONTH_WORDS.replace(" ", "|") +
+                           r")\s+(?:of\s+)?)?$", re.I)
 
 
 def _attached(between: str, year_first: bool) -> bool:
