@@ -779,6 +779,24 @@ def test_each_claim_of_a_many_claim_message_brings_its_own_passage(openai_server
     assert any("offered" in p["text"] and "resign" in p["text"] for p in passages), [p["title"] for p in passages]
 
 
+def test_a_late_claim_of_a_long_message_brings_its_own_passage(openai_server, corpus_home, embedder):  # noqa: F811
+    """Relay trial 41: a strong student's sixth sentence ("in May 1924 it was only read out to the
+    delegations separately") found no passage, and the model told them the material did not cover it."""
+    message = ("Ah, fair, I'd run New Opposition and United Opposition together. So 1925 is Zinoviev and Kamenev "
+               "alone, which actually suits my argument better: they got crushed even before they had Trotsky. On "
+               "your question, I'd say scale and the fact that Stalin's machine was national. Zinoviev only "
+               "controlled one city's organisation, whereas the Secretariat could appoint and move secretaries "
+               "everywhere, and after the congress it even took Leningrad off him, with Kirov sent in to run it in "
+               "early 1926. So Zinoviev's machine was a local version of the same thing, and it lost as soon as the "
+               "centre turned on it. I suppose that also explains the Testament business: in May 1924 it was only "
+               "read out to the delegations separately rather than to the full congress, and Zinoviev and Kamenev "
+               "were the ones who argued Stalin should stay on. Why did they do that, if they could see he was "
+               "getting this powerful? Was it just fear of Trotsky?")
+    passages = _passages_for(openai_server, corpus_home, embedder, message)
+    assert any("delegation" in p["text"] and "separately" in p["text"] for p in passages), \
+        [p["title"] for p in passages]
+
+
 def test_a_request_about_the_talk_needs_no_answer_in_words_and_a_cross_sentence_trigger_is_no_evidence(
         corpus_home, embedder):
     """Relay trial 5: "can we switch for a sec" was held to need an answer before the question, and a
