@@ -1535,3 +1535,21 @@ def test_a_claim_naming_a_course_term_brings_its_definition_as_background(corpus
     found = [ev for ev in tutor.evidence("they let him have the job in 1922, and also the NEP was his idea so lenin "
                                          "trusted him") if ev.finding == "background"]
     assert [ev.key for ev in found] == ["define.NEP"] and "introduced by Lenin" in found[0].fact
+
+
+# Relay trials 40 and 42: a strong student's long question, marked as an essay.
+_LONG_QUESTION_250 = "I think it would still be really valuable for an enquiry into how the struggle was fought over Lenin's legacy, rather than for what Lenin 'really' wanted. Even if Krupskaya shaped it, it's evidence of what Lenin's inner circle thought of Stalin by 1923 (the row over Stalin insulting Krupskaya on the phone fits that), and it became a weapon in the struggle itself - the United Opposition kept demanding it be published, and Trotsky was even made to deny its existence in 1925 after Max Eastman wrote about it in America. So its value is partly as a political object, not just a statement of Lenin's views. Anyway, I want to move to Trotsky, because I think he's the biggest puzzle. He had all the advantages - Commissar for War, creator of the Red Army, brilliant orator, Lenin's partner in October - and yet he basically lost without a fight. The sequence I have is: ill in winter 1923-24, condemned at the 13th Party Conference in January 1924, missed Lenin's funeral because Stalin gave him the wrong date, then the Literary Discussion after Lessons of October in autumn 1924, and finally he was removed as Commissar for War in January 1925 and replaced by Kamenev, which showed the triumvirate had taken the army off him. My question is: did missing the funeral actually matter, or is that just a good story that textbooks like? It feels like the kind of thing that gets exaggerated."
+_LONG_QUESTION_MY_ESSAY = "No, I don't think it does. In April 1923 he wasn't 'grabbing' anything - he'd been given an explicit mandate by Lenin, so pressing the Georgian case would have looked like loyalty to Lenin rather than personal ambition. That's why I'd now call April 1923 the real mistake and May 1924 more 'understandable but costly'. I want to move on to the later phase though, because my essay can't just be about Trotsky. After 1925 it seems to me ideas matter more: Socialism in One Country (Stalin's line from late 1924) was more appealing to ordinary members than permanent revolution, especially after the failed German revolution in 1923, and then Stalin used Bukharin and the Right to beat the United Opposition in 1926-27, with Trotsky and Zinoviev expelled in November 1927 after the tenth-anniversary demonstrations. Then he turned left in 1928 with the grain crisis and took the Left's industrialisation policy. Was that turn opportunism, or did he genuinely change his mind because of the procurement crisis?"
+
+
+def test_a_long_message_that_ends_on_its_question_is_talk_not_an_essay():
+    """Relay trial 42 marked a 250-word message ending "My question is: did missing the funeral actually
+    matter …? It feels like the kind of thing that gets exaggerated." Level 2; relay trial 40 marked a
+    176-word question that said "my essay can't just be about Trotsky" Level 3."""
+    from tutor.pedagogy.acts import long_chat
+
+    assert long_chat(_LONG_QUESTION_250, in_conversation=True)
+    assert long_chat(_LONG_QUESTION_MY_ESSAY, in_conversation=True)
+    # Asked for a mark, or written in paragraphs, it is writing to mark.
+    assert not long_chat(_LONG_QUESTION_250 + " What mark would this get?", in_conversation=True)
+    assert not long_chat(_LONG_QUESTION_250.replace(" Anyway,", "\n\nAnyway,"), in_conversation=True)

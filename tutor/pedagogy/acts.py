@@ -504,7 +504,8 @@ def long_chat(text: str, in_conversation: bool = False) -> bool:
     for no mark or feedback on a piece of writing, and either asking the tutor something or
     answering it mid-conversation (relay trial: a 130-word argument ending "Does that chronological
     argument hold up? And was Trotsky missing Lenin's funeral significant?" went to the essay coach
-    and got marks). Past 250 words only a message with two questions or more is still talk.
+    and got marks). Past 250 words a message is still talk where it asks two questions or more, or
+    ends on its question.
 
     >>> long_chat("I'd say underestimation mattered early. " * 20 + "Does that hold up? Was the funeral significant?")
     True
@@ -512,8 +513,14 @@ def long_chat(text: str, in_conversation: bool = False) -> bool:
     False
     >>> long_chat("My essay can't just be about Trotsky. " * 20 + "Was the 1928 turn opportunism?")
     True
+    >>> long_chat("Trotsky lost the army in January 1925, after the literary discussion. " * 25 + "Did the funeral matter?")
+    True
     """
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if word_count(p) >= 25]
     questions = len(re.findall(r"\?(?:\s|$)", text))
+    # A strong student's 250-word message that ends by asking something ("… My question is: did
+    # missing the funeral actually matter, or is that just a good story? It feels exaggerated.") is
+    # talk: relay trial 42 marked two of them Level 2 and 3.
+    asks_last = questions >= 1 and word_count(text[text.rfind("?") + 1:]) <= 25 and word_count(text) < 600
     return (not _WANTS_MARK.search(text) and len(paragraphs) <= 1 and (questions >= 1 or in_conversation)
-            and (word_count(text) < 250 or questions >= 2))
+            and (word_count(text) < 250 or questions >= 2 or asks_last))
