@@ -261,6 +261,9 @@ HELDOUT_FALSE_CAUGHT_FLOOR = 0.85
     ("the lenin enrolment brought in about 2 million members", "false_claim", "event-lenin-enrolment", "240,000"),
     ("lenin enrolment like 100000? mostly peasants i think", "false_claim", "event-lenin-enrolment", "240,000"),
     ("Uglanov became head of the Moscow party in 1926", "wrong_date", "event-triumvirate", "by 1925"),
+    ("i thought trotsky was the one who wanted socialism in one country and stalin wanted world revolution",
+     "false_claim", "overview-power-struggle", "permanent revolution"),
+    ("Stalin backed permanent revolution", "false_claim", "overview-power-struggle", "Trotsky's theory"),
     ("Trotsky went to Lenin's funeral", "false_claim", "event-lenin-death-and-cult", "Caucasus"),
     ("the testament was published in pravda in 1924", "false_claim", "event-testament-not-acted-on", "1956"),
 ])
@@ -305,6 +308,9 @@ def test_a_second_verb_shares_the_first_ones_subject(checker, text):
     "bukharin backed stalin until 1928",
     "the Lenin Enrolment brought in over 200,000 members in 1924",
     "the lenin enrolment added 203,000 members",
+    "Bukharin supported socialism in one country",
+    "trotsky didnt want socialism in one country",
+    "Stalin opposed Trotsky, who wanted permanent revolution",
     # The course dates Uglanov's Moscow leadership only "by 1925" (relay trial 41 called 1924 wrong).
     "Uglanov was brought in to run the Moscow party in 1924 and brought it over to Stalin against Kamenev",
     # A list of events, each with its date after it (relay trial 40's evidence dated each by the one before).

@@ -31,10 +31,15 @@ _WH = r"who|what|when|where|why|how|which|whose|whom|whats|what'?s"
 _AUX = (r"is|was|were|did|does|do|are|has|had|have|could|would|can|should|will|isn'?t|wasn'?t|weren'?t|didn'?t|"
         r"doesn'?t|don'?t|hasn'?t|hadn'?t")
 _LEAD = r"^\W*(?:(?:so|and|but|ok(?:ay)?|oh+|wait|then|hmm+|um+|also|sorry|fine|right|well|anyway|actually|like|plus|" \
-        r"ngl|tbh|lol|ah|yeah|no|please|pls)\b[\s,.!]*)*"
+        r"ngl|tbh|lol|ah|yeah|no|please|pls|i mean|i meant|my question is|my q is)\b[\s,.!:]*)*"
 QUESTION_OPENING = re.compile(_LEAD + rf"(?:{_WH}|{_AUX}|tell me (?:about|what|who|why|how|when)|explain|describe|"
                               r"(?:can|could) (?:you|u) (?:explain|tell me|say|describe))\b", re.I)
 YES_NO = re.compile(_LEAD + rf"(?:{_AUX})\b", re.I)
+# "who said grey blur?", "which 1 of them had socialism in 1 country": asks whose a phrase or idea is.
+_WHO_AUTHOR = re.compile(_LEAD + r"(?:who|which(?: one| 1| person| leader| man| guy)?(?: of (?:them|the two|the rivals|those))?)"
+                         r"\s+(?:actually\s+|really\s+|first\s+|originally\s+|even\s+)?(?:said|says|came up with|coined|"
+                         r"wrote|had|has|wanted|believed in|invented|proposed|put forward|was behind|thought up|called|"
+                         r"described|stood for|backed|pushed|was for|is behind|did|came out with|developed)\b", re.I)
 # "…, right?", "is that right?": asks for a verdict on a claim, not for information.
 CONFIRM_ONLY = re.compile(r"^\W*(?:(?:so|and|but|ok(?:ay)?)\W+)*(?:is that (?:right|correct|true|it|fair|ok(?:ay)?)|am i right|"
                           r"was i right|right|correct|true|yeah|yes|innit|no|or not|yes or no|is it|isn'?t it|"
@@ -288,6 +293,13 @@ def names_in(text: str) -> set[str]:
         "Many", "Historians", "Lenin", "Stalin"}
 
 
+def _dated_when(when: str) -> str:
+    """ "autumn 1924" reads as "in autumn 1924" after a verb; "about 1917, in his memoir …" stands."""
+    bare = re.match(r"(?:early|late|mid|spring|summer|autumn|winter|january|february|march|april|may|june|july|"
+                    r"august|september|october|november|december|\d)", when, re.I)
+    return f"in {when}" if bare else when
+
+
 class Answerer:
     """Answers a question from the course: facts first (a yes/no question's declarative form
     through the fact checker and the timeline), then the passage sentence that answers it."""
@@ -385,6 +397,33 @@ class Answerer:
             return "yes", _sentence(good[0].correct or good[0].passage)
         return None
 
+    def _attributed(self, question: str, docs) -> Answer | None:
+        """Whose a phrase, a work or an idea is, where the question asks who ("who said grey blur?",
+        "which 1 of them had socialism in 1 country??"): the fact base's author and date, cited to the
+        passage that states it (offline trial 11 answered the first "does not come from Trotsky" and the
+        second with the idea's definition)."""
+        if self.facts is None or docs is not None or not _WHO_AUTHOR.match(question):
+            return None
+        base = self.facts.facts
+        quoted = [m for m in self.facts.mentions(question.lower()) if m.kind == "quote"]
+        if not quoted:
+            return None
+        quote = next(x for x in base.quotations if x.id == quoted[0].id)
+        name = base.name(quote.author)
+        if quote.kind == "idea":
+            text = f"It was {name}'s: {quote.text} was {quote.when}"
+        elif quote.kind in ("wrote", "work"):
+            text = f"{name} wrote it, {_dated_when(quote.when)}"
+        else:
+            about = f" of {base.name(quote.about)}" if quote.about else ""
+            text = f"{name} said it{about}, {_dated_when(quote.when)}"
+        found = self.retriever.search(quote.support, k=1, doc_id=quote.doc)
+        if not found:
+            return None
+        wanted = set(tokenize(quote.support))
+        cited = max(sentences(found[0].text), key=lambda s: len(wanted & set(tokenize(s))), default="")
+        return Answer(question, text, found[0], "", True, text, cited)
+
     def _define(self, question: str, docs) -> Answer | None:
         """The glossary's definition of what ``question`` asks about, cited to a passage of the
         document that states it; None where the glossary has no entry or the turn keeps to a
@@ -456,7 +495,7 @@ class Answerer:
         "it" and "he" for the search; ``avoid`` holds sentences already stated (a fresh one is
         preferred). ``asked=False``: a claim's nearest evidence, which need not repeat its words."""
         q = question.strip()
-        glossed = self._define(q, docs)
+        glossed = self._attributed(q, docs) or self._define(q, docs)
         if glossed is not None:
             return glossed
         shape = question_shape(q)

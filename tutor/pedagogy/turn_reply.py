@@ -146,11 +146,12 @@ class TurnResponder:
             points = {kp.id: kp.statement for kp in card.key_points}
             for hint in card.hints:
                 if hint.level == "pump" or guard.seen("question", hint.text) or \
-                        _told(points.get(hint.key_point, ""), stated):
+                        _told(points.get(hint.key_point, ""), stated + asked):
                     continue  # "What happened to the size of the party?" just after the Lenin Enrolment
                 mine = {t for t in tokenize(hint.text) if not t.isdigit()}
                 shared = mine & words
-                if len(shared) < 2 or not shared - _RIVALS - _GENERIC or (mine and len(mine & said) / len(mine) > 0.6):
+                if len(shared) < 2 or not shared - _RIVALS - _GENERIC or (mine and len(mine & said) / len(mine) > 0.6) \
+                        or _asks_what_was_said(hint.text, stated + asked):
                     continue
                 key = (len(shared), card is current)
                 # Another card's question may state that card's points, not yet the student's.
@@ -398,7 +399,8 @@ class TurnResponder:
                 docs is not None  # a teacher's published card: its own next step, never a generic line
                 or move.kind in ("hint", "answer_question")
                 and _shares(move.question, " ".join(stated + [q for q, _ in questions]))
-                and not (move.key_point and _told(move.key_point.statement, stated))):
+                and not (move.key_point and _told(move.key_point.statement, stated))
+                and not _asks_what_was_said(move.question, stated + [q for q, _ in questions])):
             question = move.question  # the card's next step, where it follows from what was answered
         elif answered and self._on_course(citations) and (
                 hint := self._card_follow_up(move.card, [q for q, _ in questions[:MAX_ANSWERS]], stated, guard, leaks)):
@@ -502,6 +504,15 @@ _NOT_TOPIC = re.compile(r"\b(?:Lenin|Stalin|Trotsky|Zinoviev|Kamenev|Bukharin|Ry
 
 _TIME_WORDS = re.compile(r"\b(?:In|On|At|By|From|After|Before|During|January|February|March|April|May|June|July|August|"
                     r"September|October|November|December|\d{3,4})\b")
+
+
+def _asks_what_was_said(question: str, stated: list[str]) -> bool:
+    """A card's factual question whose words the answer just given already holds: "Which
+    Menshevik memoirist wrote about 1917 that Stalin was a 'grey blur'…?" straight after "Sukhanov
+    said it of Stalin, about 1917" asks the student what they were just told."""
+    first = re.split(r",?\s+and\s+(?=(?:what|which|who|how|why|when|where)\b)", question, maxsplit=1)[0]
+    return bool(re.match(r"^\W*(?:who|which|what|when|where|was|were|did)\b", first, re.I)) \
+        and shares_words(first, " ".join(stated), 0.35)
 
 
 def _told(point: str, stated: list[str]) -> bool:
