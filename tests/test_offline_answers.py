@@ -69,6 +69,10 @@ def _stated(reply) -> str:
     ("when was the ban on factions passed?", r"1921"),
     ("what was the lenin enrolment?", r"Lenin Enrolment"),
     ("who was Kirov?", r"Kirov"),
+    # Whose a phrase or an idea is (offline trial 11: "does not come from Trotsky", and a definition).
+    ("who said grey blur?", r"Sukhanov said it of Stalin, about 1917"),
+    ("i mean which 1 of them had socialism in 1 country??", r"It was Stalin's: socialism in one country was set out in "
+                                                           r"December 1924"),
 ])
 def test_a_direct_question_gets_a_direct_cited_answer_in_the_tutors_voice(tutor, question, must):
     [reply] = _talk(tutor, question)
@@ -77,6 +81,14 @@ def test_a_direct_question_gets_a_direct_cited_answer_in_the_tutors_voice(tutor,
     assert not re.search(r"One source in your course materials says|Look at this passage", reply.text)
     assert reply.text.rstrip().endswith("?")  # one question back, at the end
     assert reply.text.count("?") == 1, reply.text
+
+
+def test_the_question_after_an_answer_does_not_ask_what_was_just_said(tutor):
+    """Offline trial 11's grey-blur answer was followed by the card's "Which Menshevik memoirist wrote
+    about 1917 that Stalin was a 'grey blur' …?"."""
+    [reply] = _talk(tutor, "who said grey blur?")
+    question = reply.text.rsplit(". ", 1)[-1]
+    assert "grey blur" not in question.lower() and "memoirist" not in question.lower(), reply.text
 
 
 def test_a_yes_no_question_the_fact_base_decides_is_answered_no_with_the_correction(tutor):
