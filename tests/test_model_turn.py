@@ -49,6 +49,29 @@ def test_a_failing_reply_is_regenerated_once_then_given_up_with_the_callers_noti
     assert outcome.notice == "Offline because the model's reply failed the coach's checks (ends_with_question)."
 
 
+def test_a_second_attempt_failing_only_a_soft_check_is_kept_and_a_first_one_is_not():
+    """Relay trial 42: a regenerated reply 145 words long sent the student to the offline tutor."""
+    from tutor.pedagogy.checks import MAX_WORDS, MAX_WORDS_KEPT, CheckContext, run_checks
+
+    def long_ok(text: str) -> list[Check]:
+        words = len(text.split())
+        return [Check("length", words <= 10, f"{words} words", soft=words <= 15)]
+
+    slightly, far = " ".join(["word"] * 12), " ".join(["word"] * 30)
+    outcome = ModelTurn(FakeChatModel().enqueue(slightly, slightly)).run(Brief([HumanMessage("q")], check=long_ok))
+    assert outcome.ok and outcome.calls == 2 and outcome.text == slightly
+    assert [c.name for c in outcome.refused[1]] == ["length"]  # still recorded as refused, for the transcript
+    outcome = ModelTurn(FakeChatModel().enqueue(far, far)).run(Brief([HumanMessage("q")], check=long_ok))
+    assert not outcome.ok
+    # The chat guard's own length check is soft up to MAX_WORDS_KEPT words, and hard past it.
+    def length(words: int) -> Check:
+        text = " ".join(["Stalin ran the Secretariat"] * (words // 4)) + " [1]. Who chose the delegates?"
+        return next(c for c in run_checks(text, CheckContext(passages={1: "Stalin ran the Secretariat."}))
+                    if c.name == "length")
+    assert not length(MAX_WORDS + 8).passed and length(MAX_WORDS + 8).soft
+    assert not length(MAX_WORDS_KEPT + 12).soft
+
+
 def test_lone_surrogates_and_control_characters_are_cleaned_from_model_text():
     model = FakeChatModel().enqueue("Who chose\ud800 the delegates\x07 at the congresses?")
     outcome = ModelTurn(model).run(brief())

@@ -953,6 +953,13 @@ def test_relay_trial_10_faithful_readings_pass_the_guards(corpus_home, embedder)
     assert _answer_given(answer, "Trotsky lost the army job in January 1925 and was expelled from the party in "
                                  "November 1927, exiled to Alma-Ata in January 1928 [2].")
     assert not _answer_given(answer, "Bukharin led the Right, defending NEP in 1925 [1].")
+    # A yes/no answer is given by the verdict with some of what backs it (relay trial 42).
+    assert _answer_given("Largely yes: the Secretariat decided who went to which party post and 'recommended' local "
+                         "secretaries, and the local organisations they ran sent the delegates",
+                         "On appointments, yes: local secretaries were \"recommended\" by the Secretariat [5], which "
+                         "shaped who reached congresses.")
+    assert not _answer_given("No: it was Lenin's, passed at the 10th Congress in 1921.",
+                             "Yes, that is about the ban on factions [1].")
 
 
 def test_a_partly_verdict_on_a_point_made_keeps_the_point_and_is_no_correction(openai_server, corpus_home,  # noqa: F811

@@ -167,7 +167,8 @@ class ModelTurn:
                         checks = [Check("schema", False, exc.detail)]
                 bad = failures(checks)
                 outcome.refused.append(bad)
-                if not bad:
+                if not bad or (attempt == 1 and text and all(c.soft for c in bad)):
+                    # A second attempt that only runs a little long is the model's reply still.
                     outcome.text, outcome.checks, outcome.parsed = text, checks, parsed
                     return outcome
                 names = [c.name for c in bad]

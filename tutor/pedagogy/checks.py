@@ -22,6 +22,7 @@ from tutor.citations import CITE as _CITE
 from tutor.pedagogy.reveal import SENTENCE_ENDS, Reference, restates, stated_points  # noqa: F401 (restates: re-exported)
 
 MAX_WORDS = 140
+MAX_WORDS_KEPT = 160  # a second attempt this long, failing nothing else, is kept rather than replaced offline
 QUOTE_FIDELITY = 90
 # A quoted span: straight or curly double quotes, 4+ words, optionally followed by [n].
 # Any quoted stretch, short ones too, so marks pair up in order: with a 12-character floor here
@@ -38,6 +39,9 @@ class Check:
     name: str
     passed: bool
     detail: str = ""
+    # A failure that, alone on the model's second attempt, still keeps its reply: a few words over
+    # the length sent relay trial 42's student to the offline tutor, a far worse reply.
+    soft: bool = False
 
     def as_dict(self) -> dict:
         return {"name": self.name, "passed": self.passed, "detail": self.detail}
@@ -251,7 +255,8 @@ def run_checks(text: str, ctx: CheckContext) -> list[Check]:
                             "" if cites else "quote one short sentence from a numbered passage and cite it like [1]"))
 
     checks.append(Check("length", words <= MAX_WORDS and text.count("\n\n") <= 2,
-                        f"{words} words; keep replies under {MAX_WORDS} words" if words > MAX_WORDS else ""))
+                        f"{words} words; keep replies under {MAX_WORDS} words" if words > MAX_WORDS else "",
+                        soft=words <= MAX_WORDS_KEPT and text.count("\n\n") <= 2))
 
     if ctx.contradicted:
         praised = bool(_PRAISE.match(text.strip()))
@@ -771,6 +776,13 @@ def _answer_given(answer: str, before: str) -> bool:
     # party in November 1927" in relay trial 10, was refused).
     head = _content(re.split(r"[;,:—–(]|\s-\s", answer.strip(), maxsplit=1)[0])
     if len(head) >= 2 and len(head & there) >= 0.75 * len(head):
+        return True
+    # "Largely yes: the Secretariat decided … so congresses filled with people who owed their jobs to
+    # the centre" is given by "On appointments, yes: local secretaries were 'recommended' by the
+    # Secretariat [5], which shaped who reached congresses" (relay trial 42 refused it): the verdict
+    # itself, with some of what backs it.
+    verdict = re.match(r"^\W*(?:(?:largely|mostly|partly|broadly|basically)\s+)?(yes|no)\b", answer, re.I)
+    if verdict and re.search(rf"\b{verdict.group(1)}\b", before, re.I) and len(wanted & there) >= 3:
         return True
     return len(wanted & there) >= max(1, round(0.34 * len(wanted))) or fuzz.partial_ratio(
         _plain(answer), _plain(before)) >= QUOTE_FIDELITY
