@@ -264,6 +264,7 @@ HELDOUT_FALSE_CAUGHT_FLOOR = 0.85
     ("i thought trotsky was the one who wanted socialism in one country and stalin wanted world revolution",
      "false_claim", "overview-power-struggle", "permanent revolution"),
     ("Stalin backed permanent revolution", "false_claim", "overview-power-struggle", "Trotsky's theory"),
+    ("Lenin's Testament said Trotsky was too rude", "misattribution", "event-lenins-illness-and-testament", "about Stalin"),
     ("Trotsky went to Lenin's funeral", "false_claim", "event-lenin-death-and-cult", "Caucasus"),
     ("the testament was published in pravda in 1924", "false_claim", "event-testament-not-acted-on", "1956"),
 ])
@@ -309,6 +310,14 @@ def test_a_second_verb_shares_the_first_ones_subject(checker, text):
     "the Lenin Enrolment brought in over 200,000 members in 1924",
     "the lenin enrolment added 203,000 members",
     "Bukharin supported socialism in one country",
+    "the testament said stalin was too rude",
+    # Relay trial 42's evidence misreadings: a year in an "after" phrase only bounds the break; a cue
+    # far after an event belongs to a later clause.
+    "Then after the grain procurement crisis of 1927-28 and the Urals-Siberian method, Stalin turned on Bukharin, "
+    "Rykov and Tomsky as the Right Deviation, and by 1929 Bukharin was off the Politburo.",
+    "Which explains why Zinoviev's Leningrad delegation at the 14th Congress in 1925 was so isolated - Leningrad was "
+    "the one big organisation Stalin didn't control, and once the Congress had voted against them Stalin sent "
+    "Molotov and Kirov to purge it.",
     "trotsky didnt want socialism in one country",
     "Stalin opposed Trotsky, who wanted permanent revolution",
     # The course dates Uglanov's Moscow leadership only "by 1925" (relay trial 41 called 1924 wrong).
@@ -381,3 +390,12 @@ def test_eval_claims_cli_runs_the_heldout_set_with_its_floors(tmp_path):
     m = json.loads(out.read_text())["metrics"]
     assert m["false_statements"] == m["true_statements"] >= 75
     assert m["true_flagged"] <= TRUE_FLAGGED_CEILING
+
+
+def test_always_allied_is_refuted_by_the_years_they_were_enemies(checker):
+    """Relay trial 42: "zinoviev and kamenev were basically always with trotsky against stalin" was refuted
+    by quoting the United Opposition (their alliance), and supported by Trotsky's own enmity to Stalin."""
+    found = checker.check("zinoviev and kamenev were basically always with trotsky against stalin")
+    assert found and all(v.status == "contradicted" for v in found), [v.as_dict() for v in found]
+    assert all("triumvirate" in v.correct for v in found)
+    assert not any("United Opposition" in v.correct for v in found)

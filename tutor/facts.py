@@ -625,11 +625,31 @@ class FactChecker:
                 said = sentence.strip()
                 resolved = _fate_carried(_he_resolved(_it_resolved(said, previous)))
                 found = self._check_sentence(resolved)
+                spoken = self._work_speaks(resolved)
+                if spoken != resolved:
+                    # The work's own reading stands ("the testament said stalin should be the next leader"
+                    # is the Testament denial); its author's adds what the author said.
+                    keys = {(v.status, v.fact_id) for v in found}
+                    found += [v for v in self._check_sentence(spoken) if (v.status, v.fact_id) not in keys]
                 if resolved != said:  # the student's own sentence is what the verdict is on
                     found = [replace(v, claim=replace(v.claim, sentence=said)) for v in found]
                 verdicts += found
             previous = sentence
         return verdicts
+
+    def _work_speaks(self, sentence: str) -> str:
+        """ "the testament said stalin was too rude": what a work says, its author says (offline trial
+        11's "Lenin's Testament said Stalin should be …, is that correct?" had no verdict)."""
+        low = sentence.lower()
+        for q in self.facts.quotations:
+            if q.kind not in ("work", "wrote"):
+                continue
+            for phrase in sorted([q.text, *q.phrases], key=len, reverse=True):
+                m = re.search(r"(?:\b(?:the|his|lenin'?s|trotsky'?s|stalin'?s)\s+)?\b" + re.escape(phrase.lower()) +
+                              r"\s+(?=(?:said|says|called|calls|described|describes|warned|urged|asked)\b)", low)
+                if m and len(sentence) == len(low):
+                    return sentence[:m.start()] + self.facts.name(q.author) + " " + sentence[m.end():]
+        return sentence
 
     def contradicted(self, text: str, questions: bool = False) -> list[Verdict]:
         return [v for v in self.check(text, questions) if v.status == "contradicted"]
@@ -1136,7 +1156,10 @@ class FactChecker:
             # muddle, not an alliance (relay trial 29's model was refused for reading it so, twice).
             return []
         cue = min((m for m in (ally, against) if m is not None), key=lambda m: m.start())
-        in_clause = _segment_years(low, cue.start(), years)
+        # "after the grain procurement crisis of 1927-28 …, Stalin turned on Bukharin": a year in an
+        # "after" phrase before the cue only bounds it (relay trial 42's evidence dated the break 1927).
+        in_clause = [y for p, y in _in_segment(low, cue.start(), years)
+                     if not (p < cue.start() and re.search(r"\b(?:after|since|following)\b[^,;.]*$", low[max(0, p - 60):p]))]
         year_list = in_clause or [None]
         # The negation must belong to this claim: "agreed not to publish it …, and Zinoviev and Kamenev
         # backed Stalin" denies nothing about the alliance (relay trial 9). Its clause runs from just
@@ -1177,7 +1200,9 @@ class FactChecker:
             if not right and len(left) >= 2:
                 pairs += [(left[i], left[j], "ally") for i in range(len(left)) for j in range(i + 1, len(left))]
             pairs += [(a, b, "ally") for a in left for b in right]
-            pairs += [(a, f, "enemy") for a in left + right for f in foes]
+            # "zinoviev and kamenev were always with trotsky against stalin" is about Zinoviev and Kamenev:
+            # Trotsky's own enmity, found true, read as support for the sentence (relay trial 42).
+            pairs += [(a, f, "enemy") for a in (left or right) for f in foes]
         else:
             left = _side_before(low, people, against.start())
             right = _side_after(low, people, against.end(), 3)
@@ -1223,7 +1248,12 @@ class FactChecker:
                 if negated:
                     truth = not truth
                 fact = with_ or vs
-                correct = self._alignment_fact(a, b, y, with_, vs)
+                shown = with_
+                if not truth and (stance == "ally") != negated and vs is not None:
+                    # "always with Trotsky" is refuted by the years they were enemies, not by the years
+                    # they were allies (relay trial 42's evidence quoted the United Opposition against it).
+                    fact, shown = vs, None
+                correct = self._alignment_fact(a, b, y, shown, vs)
                 if truth:
                     out.append(self._verdict("supported", relation, claim, fact, correct, f"groups.{fact.id}"))
                 else:
@@ -1495,6 +1525,12 @@ class FactChecker:
             earlier_first = word in ("before", "prior to", "until")
             first, second = (b, a) if earlier_first else (a, b)
         elif ma.end <= cue.start() <= mb.start:
+            gap = low[ma.end:cue.start()]
+            if len(gap.split()) > 8 or re.search(r"[;:]|\s[-–—]\s", gap):
+                # "… at the 14th Congress in 1925 was so isolated - Leningrad was …, and once the Congress
+                # had voted … Stalin sent Molotov and Kirov": the cue belongs to a later clause, not to
+                # the event named far before it (relay trial 42's evidence reversed the order).
+                return []
             first, second = (a, b) if earlier_first else (b, a)
         else:
             return []
