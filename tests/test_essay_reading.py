@@ -59,6 +59,21 @@ def test_an_error_the_model_found_is_kept_and_not_listed_twice(openai_server, co
     assert len(blur) == 1 and blur[0]["found_by"] == "model", errors
 
 
+def test_support_for_another_part_of_the_sentence_does_not_veto_an_error():
+    """Relay trial 42: "… replaced by Kamenev" was refused as an error because the same long sentence
+    dated the 13th Party Conference rightly."""
+    from tutor.coach.facts import default_checker, supported_errors
+    from tutor.lessons import load_lessons
+
+    checker = default_checker(load_lessons(PROJECT_ROOT / "corpus"))
+    sentence = ("The sequence I have is: ill in winter 1923-24, condemned at the 13th Party Conference in January "
+                "1924, and finally he was removed as Commissar for War in January 1925 and replaced by Kamenev.")
+    assert supported_errors(checker, ["replaced by Kamenev"], [sentence]) == []
+    # A true sentence listed as an error is still refused.
+    assert supported_errors(checker, ["became General Secretary in April 1922"],
+                            ["Stalin became General Secretary in April 1922."])
+
+
 def test_a_true_sentence_listed_as_an_error_is_refused(openai_server, corpus_home, embedder):  # noqa: F811
     false_alarm = essay_reading(L2_REPLY, errors=[("In April 1922 Stalin became General Secretary",
                                                    "He became General Secretary in 1924.", "E1")])

@@ -27,6 +27,7 @@ from rapidfuzz import fuzz
 from tutor.facts import FactChecker, Verdict
 from tutor.lessons import DateError, LessonError, Lessons, Misconception
 from tutor.pedagogy.checks import Check
+from tutor.retrieval import tokenize
 
 _YEAR = re.compile(r"\b1[89]\d\d\b")
 _CLAUSE_BREAK = re.compile(r"[,;:()—–]|\b(?:and|but|which|who|when|while|where|after|before|until)\b", re.I)
@@ -97,8 +98,11 @@ def supported_errors(checker: FactChecker, errors: list[str], sentences: list[st
             continue
         sentence = max(sentences, key=lambda s: fuzz.partial_ratio(words.lower(), s.lower()))
         verdicts = checker.check(sentence)
-        if verdicts and all(v.status == "supported" for v in verdicts):
-            out.append((words, verdicts[0].correct))
+        # Support for another part of a long sentence says nothing of the error: "replaced by Kamenev"
+        # was refused for the 13th Party Conference's date earlier in the same sentence (relay trial 42).
+        bearing = [v for v in verdicts if len(set(tokenize(words)) & set(tokenize(v.correct))) >= 2]
+        if bearing and all(v.status == "supported" for v in verdicts):
+            out.append((words, bearing[0].correct))
     return out
 
 
