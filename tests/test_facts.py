@@ -311,6 +311,8 @@ def test_a_second_verb_shares_the_first_ones_subject(checker, text):
     "the lenin enrolment added 203,000 members",
     "Bukharin supported socialism in one country",
     "the testament said stalin was too rude",
+    # The people an event brought in are not the event (relay trial 43's essay notice).
+    "Socialism in One Country then gave the new Lenin Enrolment members a reason to accept the result.",
     # Relay trial 42's evidence misreadings: a year in an "after" phrase only bounds the break; a cue
     # far after an event belongs to a later clause.
     "Then after the grain procurement crisis of 1927-28 and the Urals-Siberian method, Stalin turned on Bukharin, "

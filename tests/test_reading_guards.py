@@ -1560,3 +1560,18 @@ def test_a_long_message_that_ends_on_its_question_is_talk_not_an_essay():
     # Asked for a mark, or written in paragraphs, it is writing to mark.
     assert not long_chat(_LONG_QUESTION_250 + " What mark would this get?", in_conversation=True)
     assert not long_chat(_LONG_QUESTION_250.replace(" Anyway,", "\n\nAnyway,"), in_conversation=True)
+
+
+_TALK_IN_PARAGRAPHS = "Ah, fair, I'd collapsed the New Opposition and the United Opposition together. So 1925 Zinoviev and Kamenev alone, 1926 the alliance with Trotsky. That's actually quite damning for them, since they'd spent 1923-24 attacking Trotskyism.\n\nOn your question: I think the best evidence would be what happened when the line changed. If members were voting for NEP and Socialism in One Country as policies, you'd expect resistance when Stalin swung left in 1928-29 and basically adopted the Opposition's industrialisation programme. But the party followed him into the Great Turn with barely any fuss, and the Right got very little rank-and-file support. That suggests loyalty was to the leadership and the apparatus more than to a particular line. Though I suppose you could argue the Left turn was popular too, with younger militants who'd never liked NEPmen.\n\nSomething I wanted to check though. My reading was that Trotsky's real chance was May 1924, when Lenin's Testament was read out to the full 13th Congress and everyone heard Lenin say Stalin should be removed, and yet Trotsky said nothing and Zinoviev and Kamenev saved Stalin. Why did Trotsky stay silent at that moment? Deutscher seems to put it down to his pride and a kind of fatalism, but that feels a bit psychological to me."
+
+
+def test_talk_in_paragraphs_that_asks_the_tutor_something_is_not_an_essay():
+    """Relay trial 43 marked six of a strong student's nine messages as essays: each was two or three
+    paragraphs ("Ah, fair, I'd collapsed … ⏎⏎ On your question: …") asking the tutor something."""
+    from tutor.pedagogy.acts import long_chat
+
+    assert long_chat(_TALK_IN_PARAGRAPHS, in_conversation=True)
+    # A pasted piece with no question and no word to the tutor is still writing to mark.
+    essay = "\n\n".join(["Stalin's control of the Secretariat let him shape congresses. " * 8] * 3)
+    assert not long_chat(essay, in_conversation=True)
+    assert not long_chat(essay + "\n\nIs this any good?", in_conversation=True)

@@ -1498,6 +1498,10 @@ class FactChecker:
     def _order(self, low: str, sentence: str, ms: list[Mention]) -> list[Verdict]:
         events = []
         for m in ms:
+            if m.kind == "event" and re.match(r"\s+(?:members|recruits|intake|generation|delegates)\b", low[m.end:]):
+                # "socialism in one country then gave the new Lenin Enrolment members a reason": the people
+                # it brought in, not the event, so no order (relay trial 43's essay notice said otherwise).
+                continue
             if m.kind == "event" and m.id not in [e.id for e, _ in events]:
                 events.append((next(e for e in self.facts.timeline if e.id == m.id), m))
         if len(events) < 2:

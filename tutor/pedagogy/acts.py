@@ -493,19 +493,24 @@ _GENERIC_TOPIC = frozenset({"stuff", "thing", "bit", "point", "again", "stalin",
 
 # A request to have writing marked. "A-level" names the course, and "my essay can't just be about
 # Trotsky" or "before I restructure my plan" talk about the essay (relay trial 40: a 176-word
-# question on the 1928 turn was marked Level 3); "my essay" counts where it is handed over.
+# question on the 1928 turn was marked Level 3); "my essay" counts where it is handed over, and so
+# does "is this any good?" after a pasted piece.
 _WANTS_MARK = re.compile(r"\b(?:mark|marks|grade|band|score|feedback)\b|(?<![-\w])(?<!\bA )level\b|"
                          r"\b(?:here(?:'s|’s| is)|this is|below is|check|read|mark|grade|rate|look (?:at|over)|"
-                         r"think of|improve|is)\s+my (?:essay|paragraph|intro|introduction|conclusion|answer|plan)\b", re.I)
+                         r"think of|improve|is)\s+my (?:essay|paragraph|intro|introduction|conclusion|answer|plan)\b|"
+                         r"\b(?:is|was) (?:this|that|it) (?:any )?(?:good|ok|okay|alright|any good)\b|\bhow did i do\b|"
+                         r"\bwhat do (?:you|u) think of (?:this|it)\b|\b(?:check|rate|read|look over) (?:this|it)\b", re.I)
+# Said to the tutor, not written for a marker: "you", "your question".
+_TO_THE_TUTOR = re.compile(r"\b(?:you|your|you're|you've|you'd|u|ur)\b", re.I)
 
 
 def long_chat(text: str, in_conversation: bool = False) -> bool:
-    """A long message that is talk, not an essay to mark: one block (no second paragraph), asking
-    for no mark or feedback on a piece of writing, and either asking the tutor something or
-    answering it mid-conversation (relay trial: a 130-word argument ending "Does that chronological
-    argument hold up? And was Trotsky missing Lenin's funeral significant?" went to the essay coach
-    and got marks). Past 250 words a message is still talk where it asks two questions or more, or
-    ends on its question.
+    """A long message that is talk, not an essay to mark: it asks for no mark or feedback on a piece
+    of writing, and either ends by asking the tutor something (up to 600 words, in paragraphs or
+    not), or is one block asking or answering something, or mid-conversation speaks to the tutor
+    ("On your question: …"). Relay trials 40, 42 and 43 marked strong students' long questions as
+    essays, six times in one conversation ("Ah, fair, I'd collapsed the New Opposition and the United
+    Opposition together. … On your question: … Why did Trotsky stay silent at that moment?").
 
     >>> long_chat("I'd say underestimation mattered early. " * 20 + "Does that hold up? Was the funeral significant?")
     True
@@ -515,12 +520,24 @@ def long_chat(text: str, in_conversation: bool = False) -> bool:
     True
     >>> long_chat("Trotsky lost the army in January 1925, after the literary discussion. " * 25 + "Did the funeral matter?")
     True
+    >>> long_chat("Ah, fair. " + "Trotsky lost the army in 1925. " * 20 + "\\n\\nOn your point: " + "He was silent. " * 20)
+    False
+    >>> long_chat("Ah, fair. " + "Trotsky lost the army in 1925. " * 20 + "\\n\\nOn your point: " + "He was silent. " * 20, True)
+    True
     """
+    if _WANTS_MARK.search(text):
+        return False
+    words = word_count(text)
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if word_count(p) >= 25]
     questions = len(re.findall(r"\?(?:\s|$)", text))
-    # A strong student's 250-word message that ends by asking something ("… My question is: did
-    # missing the funeral actually matter, or is that just a good story? It feels exaggerated.") is
-    # talk: relay trial 42 marked two of them Level 2 and 3.
-    asks_last = questions >= 1 and word_count(text[text.rfind("?") + 1:]) <= 25 and word_count(text) < 600
-    return (not _WANTS_MARK.search(text) and len(paragraphs) <= 1 and (questions >= 1 or in_conversation)
-            and (word_count(text) < 250 or questions >= 2 or asks_last))
+    # Ends by asking something ("… My question is: did missing the funeral actually matter, or is that
+    # just a good story? It feels exaggerated."): talk, in paragraphs or not.
+    if questions >= 1 and word_count(text[text.rfind("?") + 1:]) <= 40 and words < 600:
+        return True
+    if len(paragraphs) <= 1 and (questions >= 1 or in_conversation) and (words < 250 or questions >= 2):
+        return True
+    return in_conversation and words < 400 and bool(_TO_THE_TUTOR.search(_unquoted(text)))
+
+
+def _unquoted(text: str) -> str:
+    return re.sub(r"[\"“][^\"”]*[\"”]", " ", text)
