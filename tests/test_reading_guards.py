@@ -1557,9 +1557,9 @@ def test_a_long_message_that_ends_on_its_question_is_talk_not_an_essay():
 
     assert long_chat(_LONG_QUESTION_250, in_conversation=True)
     assert long_chat(_LONG_QUESTION_MY_ESSAY, in_conversation=True)
-    # Asked for a mark, or written in paragraphs, it is writing to mark.
+    # Asked for a mark, it is writing to mark; in paragraphs, still talk (relay trial 43).
     assert not long_chat(_LONG_QUESTION_250 + " What mark would this get?", in_conversation=True)
-    assert not long_chat(_LONG_QUESTION_250.replace(" Anyway,", "\n\nAnyway,"), in_conversation=True)
+    assert long_chat(_LONG_QUESTION_250.replace(" Anyway,", "\n\nAnyway,"), in_conversation=True)
 
 
 _TALK_IN_PARAGRAPHS = "Ah, fair, I'd collapsed the New Opposition and the United Opposition together. So 1925 Zinoviev and Kamenev alone, 1926 the alliance with Trotsky. That's actually quite damning for them, since they'd spent 1923-24 attacking Trotskyism.\n\nOn your question: I think the best evidence would be what happened when the line changed. If members were voting for NEP and Socialism in One Country as policies, you'd expect resistance when Stalin swung left in 1928-29 and basically adopted the Opposition's industrialisation programme. But the party followed him into the Great Turn with barely any fuss, and the Right got very little rank-and-file support. That suggests loyalty was to the leadership and the apparatus more than to a particular line. Though I suppose you could argue the Left turn was popular too, with younger militants who'd never liked NEPmen.\n\nSomething I wanted to check though. My reading was that Trotsky's real chance was May 1924, when Lenin's Testament was read out to the full 13th Congress and everyone heard Lenin say Stalin should be removed, and yet Trotsky said nothing and Zinoviev and Kamenev saved Stalin. Why did Trotsky stay silent at that moment? Deutscher seems to put it down to his pride and a kind of fatalism, but that feels a bit psychological to me."
