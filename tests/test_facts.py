@@ -401,3 +401,12 @@ def test_always_allied_is_refuted_by_the_years_they_were_enemies(checker):
     assert found and all(v.status == "contradicted" for v in found), [v.as_dict() for v in found]
     assert all("triumvirate" in v.correct for v in found)
     assert not any("United Opposition" in v.correct for v in found)
+
+
+def test_the_year_before_a_group_began_is_neither_support_nor_contradiction(checker):
+    """Relay trials 41 and 43: "at the 14th Congress in December 1925 … Zinoviev and Kamenev joined Trotsky
+    in the United Opposition" was evidence that "supports"; the group belongs to 1926-1927."""
+    found = checker.check("In 1925 Zinoviev and Kamenev joined Trotsky in the United Opposition")
+    assert not any(v.status == "supported" and v.fact_id == "groups.united-opposition" for v in found), \
+        [v.as_dict() for v in found]
+    assert checker.contradicted("In 1924 Zinoviev joined the United Opposition")

@@ -1392,6 +1392,11 @@ class FactChecker:
                 correct = f"{name} belongs to {_span(g)}, not {year}."
             return [self._verdict("contradicted", "wrong_date", claim, g, correct, f"groups.{gid}",
                                   probe=f"When did that group exist? The source says: “{_sentence_of(g.support)}”")]
+        if year is not None and is_member and year == g.years[0] - 1 and not negated:
+            # The year before a group's first: some accounts date a beginning early (the triumvirate from
+            # about 1922), so no contradiction, but no support either (relay trials 41 and 43's evidence
+            # "supported" the United Opposition at the 14th Congress of December 1925).
+            return []
         if is_member != negated:
             return [self._verdict("supported", "member_of", claim, g, correct, f"groups.{gid}")]
         if named:
