@@ -571,7 +571,9 @@ def test_a_long_chat_message_with_questions_is_talk_not_an_essay(openai_server, 
 
     assert not long_chat(message.replace("Does that chronological argument hold up?", "What mark would this get?")
                          .replace(" or is that overplayed in textbooks?", "."))
-    assert not long_chat(message.replace(" But by", "\n\nBut by"))
+    # In paragraphs and ending on its questions, it is still talk (relay trial 43); without them, writing.
+    assert long_chat(message.replace(" But by", "\n\nBut by"))
+    assert not long_chat(message.replace(" But by", "\n\nBut by").split("? ")[0].rsplit(". ", 1)[0] + ".")
 
 
 def test_every_question_the_reading_lists_is_answered():
@@ -1571,6 +1573,8 @@ def test_talk_in_paragraphs_that_asks_the_tutor_something_is_not_an_essay():
     from tutor.pedagogy.acts import long_chat
 
     assert long_chat(_TALK_IN_PARAGRAPHS, in_conversation=True)
+    # An answer to the tutor's question with a plan and thanks, no question (relay trial 44).
+    assert long_chat("Because it damaged all of them, not just Stalin - Zinoviev and Kamenev's 'October episode' was mentioned as 'no accident', Trotsky got 'excessive self-assurance' and the 'non-Bolshevism' jibe, and Bukharin was called not fully Marxist. So Stalin's rivals had a reason to keep it quiet that Stalin didn't really need - he could even offer to resign knowing they'd refuse, which made him look humble. It's almost a case study of how their divisions and self-interest protected him.\n\nFair enough on the 1927 quote, I'll check Service's biography. I think I've got my plan now: intro with judgement that the Secretariat was decisive but only because the rivals' divisions let Stalin build it unchallenged; then paragraphs on apparatus, rivals' mistakes, ideology/Socialism in One Country, and the Right in 1928-29; conclusion refining it with Zinoviev and Fitzpatrick. Thanks, this has been really useful.", in_conversation=True)
     # A pasted piece with no question and no word to the tutor is still writing to mark.
     essay = "\n\n".join(["Stalin's control of the Secretariat let him shape congresses. " * 8] * 3)
     assert not long_chat(essay, in_conversation=True)

@@ -500,8 +500,12 @@ _WANTS_MARK = re.compile(r"\b(?:mark|marks|grade|band|score|feedback)\b|(?<![-\w
                          r"think of|improve|is)\s+my (?:essay|paragraph|intro|introduction|conclusion|answer|plan)\b|"
                          r"\b(?:is|was) (?:this|that|it) (?:any )?(?:good|ok|okay|alright|any good)\b|\bhow did i do\b|"
                          r"\bwhat do (?:you|u) think of (?:this|it)\b|\b(?:check|rate|read|look over) (?:this|it)\b", re.I)
-# Said to the tutor, not written for a marker: "you", "your question".
-_TO_THE_TUTOR = re.compile(r"\b(?:you|your|you're|you've|you'd|u|ur)\b", re.I)
+# Said to the tutor, not written for a marker: "you", "your question", "thanks", "fair enough", or an
+# answer to the tutor's question ("Because it damaged all of them …", relay trial 44's plan and thanks,
+# 153 words in two paragraphs, went to the essay coach).
+_TO_THE_TUTOR = re.compile(r"\b(?:you|your|you're|you've|you'd|u|ur|thanks|thank|fair enough|fair point|good point|"
+                           r"good question|that's (?:really |very )?helpful)\b|^\W*(?:because|probably|yes|no|ok|okay|ah|hmm|"
+                           r"i think|i'd say|i guess)\b", re.I)
 
 
 def long_chat(text: str, in_conversation: bool = False) -> bool:
