@@ -410,3 +410,15 @@ def test_the_year_before_a_group_began_is_neither_support_nor_contradiction(chec
     assert not any(v.status == "supported" and v.fact_id == "groups.united-opposition" for v in found), \
         [v.as_dict() for v in found]
     assert checker.contradicted("In 1924 Zinoviev joined the United Opposition")
+
+
+@pytest.mark.parametrize("text, fact_id", [
+    ("Bukharin was then removed from the Politburo in April 1929 and that's the end of the struggle.",
+     "timeline.bukharin-leaves-politburo"),
+    ("Lenin's postscript in March 1923 called Stalin too rude", "timeline.testament-postscript"),
+])
+def test_a_wrong_month_in_the_right_year_is_contradicted(checker, text, fact_id):
+    """Relay trial 44: the evidence said "only the date was checked, and it fits" for April 1929 (November)
+    and March 1923 (4 January)."""
+    assert fact_id in [v.fact_id for v in checker.contradicted(text)]
+    assert not checker.contradicted("Bukharin was removed from the Politburo in November 1929")

@@ -208,3 +208,25 @@ def test_a_passage_near_the_students_words_is_shown_not_taken_as_a_verdict(tutor
     for reply in replies:
         assert not re.search(r"back(?:s)? you up|fits the sources|matches what the sources say|does back you|"
                              r"on your side|You're right", reply.text), reply.text
+
+
+@pytest.mark.parametrize("message", [
+    # A key point in other words is no check of a date (offline trial 12: "You've got … right").
+    "Socialism in one country, I think Stalin came out with it in 1925 and it was adopted at the 14th Congress in "
+    "December 1925?",
+    # Allies at one time and enemies at another, no year said (offline trial 12: "You're right: From 1926 …").
+    "no my notes say zinoviev and kamenev were with trotsky, are you sure? they were both left wing like him",
+])
+def test_no_right_where_no_check_decides(tutor, message):
+    _, [reply] = _talk(tutor, message)
+    assert not re.search(r"\b(?:You're right|you've got|is correct|That's right|Yes)\b", reply.text), reply.text
+
+
+def test_a_year_less_alliance_of_a_pair_who_were_both_allies_and_enemies_is_unsettled():
+    from pathlib import Path
+
+    from tutor.facts import FactChecker
+
+    checker = FactChecker.load(Path(__file__).resolve().parents[1] / "corpus")
+    assert checker.check("zinoviev and kamenev were with trotsky") == []
+    assert checker.contradicted("zinoviev and kamenev were with trotsky in 1924")

@@ -1239,6 +1239,11 @@ class FactChecker:
                 elif stance == "ally" and not with_ and y is not None and self.allied(a, b, y - 1) \
                         and not self.opposed(a, b, y - 1) and _UP_TO.search(low):
                     truth = None  # up to the year they split ("Bukharin backed Stalin until 1928") is true
+                elif stance == "ally" and y is None and with_ and vs:
+                    # Allies at one time and enemies at another, with no year said ("my notes say zinoviev
+                    # and kamenev were with trotsky, are you sure?"): no check decides which the student
+                    # means (offline trial 12 answered it "You're right" with the 1926 alliance).
+                    truth = None
                 elif stance == "ally":
                     truth = True if with_ else (False if vs and (y is not None or not self.allied(a, b, None)) else None)
                 else:
@@ -1490,6 +1495,14 @@ class FactChecker:
             lo, hi = ev.years
             claim = Claim(ev.id, "happened_in", ev.event, y, False, sentence)
             correct = _dated(ev)
+            if _wrong_month(low, y, ev):
+                # "Bukharin left the Politburo in April 1929", "the postscript in March 1923": the year fits,
+                # the month does not (relay trial 44's evidence said "the date fits").
+                out.append(Verdict("contradicted", "wrong_date", claim, correct, f"timeline.{ev.id}", ev.docs[0],
+                                   _event_passage(ev),
+                                   f"When did that happen? The course timeline dates it to {ev.when}: what came "
+                                   f"just before it?"))
+                continue
             if lo <= y <= hi or (y in by_years and lo <= y):
                 out.append(Verdict("supported", "happened_in", claim, correct, f"timeline.{ev.id}", ev.docs[0],
                                    _event_passage(ev)))
@@ -1583,6 +1596,19 @@ _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augu
 # What an argument is about, said just before an event's name: the event is its topic.
 _TOPIC_OF = re.compile(r"\b(?:fell out|falling out|split|quarrell?ed|argued|arguing|clashed|disagreed|divided|broke)\b"
                        r"[^.,;]{0,25}?\b(?:over|about|regarding|concerning|on)\s+(?:the\s+)?(?:question of\s+|issue of\s+)?$")
+
+
+_MONTH_NUMBER = {m: i + 1 for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july",
+                                                 "august", "september", "october", "november", "december"))}
+
+
+def _wrong_month(low: str, year: int, ev: TimelineEvent) -> bool:
+    """The student names a month with the year ("in April 1929") and the event, dated to a month or a
+    day within one month, fell in another month of that year."""
+    if ev.precision not in ("month", "day") or (ev.end and ev.end[:7] != ev.date[:7]) or int(ev.date[:4]) != year:
+        return False
+    said = re.search(rf"\b({'|'.join(_MONTH_NUMBER)})\s+{year}\b", low)
+    return bool(said) and _MONTH_NUMBER[said.group(1)] != int(ev.date[5:7])
 
 
 def _loose(term: str) -> re.Pattern[str]:
