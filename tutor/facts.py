@@ -1465,6 +1465,7 @@ class FactChecker:
         # in 1929, he was exiled to Alma-Ata in 1928" dates the exile 1928, not by the first year read
         # (offline trial 7).
         pairs: dict[str, tuple[int, int]] = {}  # event id: (distance, year)
+        where: dict[str, int] = {}  # event id: where its year is
         for pos, y in years:
             best = None
             for m in events:
@@ -1485,6 +1486,7 @@ class FactChecker:
                     best = (dist, m)
             if best and (best[1].id not in pairs or best[0] < pairs[best[1].id][0]):
                 pairs[best[1].id] = (best[0], y)
+                where[best[1].id] = pos
         for eid, (_, y) in pairs.items():
             stated.setdefault(eid, y)
         # "by 1926 trotsky had lost the war commissariat": done by then, not in that year (relay trial 34).
@@ -1495,7 +1497,7 @@ class FactChecker:
             lo, hi = ev.years
             claim = Claim(ev.id, "happened_in", ev.event, y, False, sentence)
             correct = _dated(ev)
-            if _wrong_month(low, y, ev):
+            if eid in where and stated[eid] == pairs[eid][1] and _wrong_month(low, where[eid], y, ev):
                 # "Bukharin left the Politburo in April 1929", "the postscript in March 1923": the year fits,
                 # the month does not (relay trial 44's evidence said "the date fits").
                 out.append(Verdict("contradicted", "wrong_date", claim, correct, f"timeline.{ev.id}", ev.docs[0],
@@ -1602,12 +1604,12 @@ _MONTH_NUMBER = {m: i + 1 for i, m in enumerate(("january", "february", "march",
                                                  "august", "september", "october", "november", "december"))}
 
 
-def _wrong_month(low: str, year: int, ev: TimelineEvent) -> bool:
-    """The student names a month with the year ("in April 1929") and the event, dated to a month or a
-    day within one month, fell in another month of that year."""
+def _wrong_month(low: str, pos: int, year: int, ev: TimelineEvent) -> bool:
+    """The year the event was given has a month just before it ("in April 1929") and the event, dated
+    to a month or to a day within one month, fell in another month of that year."""
     if ev.precision not in ("month", "day") or (ev.end and ev.end[:7] != ev.date[:7]) or int(ev.date[:4]) != year:
         return False
-    said = re.search(rf"\b({'|'.join(_MONTH_NUMBER)})\s+{year}\b", low)
+    said = re.search(rf"\b({'|'.join(_MONTH_NUMBER)})\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?$", low[max(0, pos - 16):pos])
     return bool(said) and _MONTH_NUMBER[said.group(1)] != int(ev.date[5:7])
 
 
