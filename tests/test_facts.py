@@ -426,3 +426,10 @@ def test_a_wrong_month_in_the_right_year_is_contradicted(checker, text, fact_id)
     and March 1923 (4 January)."""
     assert fact_id in [v.fact_id for v in checker.contradicted(text)]
     assert not checker.contradicted("Bukharin was removed from the Politburo in November 1929")
+
+
+def test_an_office_held_by_a_date_is_told_as_by_that_date(checker):
+    """Offline trial 12's essay notice: "Kamenev (1918–1925), then Uglanov (1925–November 1928)"; the course
+    dates Uglanov's Moscow leadership only "by 1925"."""
+    [v] = [v for v in checker.contradicted("Zinoviev ran the Moscow party in 1926") if v.fact_id == "offices.moscow-head"]
+    assert "Uglanov (by 1925" in v.correct

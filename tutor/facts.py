@@ -1100,7 +1100,7 @@ class FactChecker:
             if not others or pid not in PROTAGONISTS:
                 continue
             h = others[0]
-            correct = f"{office.name} was {', then '.join(self.facts.name(x.person) + ' (' + _human(x.start) + (('–' + _human(x.end)) if x.end else ' on') + ')' for x in others)}, never {self.facts.name(pid)}."
+            correct = f"{office.name} was {', then '.join(self.facts.name(x.person) + ' (' + ('by ' if x.start_at_latest else '') + _human(x.start) + (('–' + _human(x.end)) if x.end else ' on') + ')' for x in others)}, never {self.facts.name(pid)}."
             if negated:
                 out.append(self._verdict("supported", "held_office", claim, h, correct, fid))
             else:
