@@ -37,6 +37,8 @@ def _talk(tutor: Tutor, *messages: str):
     ("Can you explain the Lenin Enrolment? Was that Stalin bringing in new members who'd vote for him?",
      ["question", "question"]),
     ("i still dont get who was in charge after lenin died", ["question"]),
+    ("wait so he got deported in 1929, where did he go??", ["claim", "question"]),
+    ("He was sent to Alma-Ata, where he lived for a year.", ["claim"]),
 ])
 def test_a_message_is_split_into_its_acts(message, kinds):
     assert [p.kind for p in message_parts(message)] == kinds
@@ -73,6 +75,8 @@ def _stated(reply) -> str:
     ("who said grey blur?", r"Sukhanov said it of Stalin, about 1917"),
     ("i mean which 1 of them had socialism in 1 country??", r"It was Stalin's: socialism in one country was set out in "
                                                            r"December 1924"),
+    # A "where" is answered by a place; ", where did he go??" after a claim is its own question (offline trial 12).
+    ("wait so he got deported in 1929, where did he go??", r"Turkey"),
 ])
 def test_a_direct_question_gets_a_direct_cited_answer_in_the_tutors_voice(tutor, question, must):
     [reply] = _talk(tutor, question)

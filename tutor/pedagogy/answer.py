@@ -49,7 +49,9 @@ TAG = re.compile(r"[\s,]*\b(?:right|correct|true|yeah|yes|innit|is that (?:right
                  r"didn'?t (?:he|they|she)|wasn'?t (?:he|she)|weren'?t they|am i right|yes or no|or not)\W*$", re.I)
 COMPARE = re.compile(r"\b(vs\.?|versus|difference between|compared (?:to|with))\b", re.I)
 _SPLIT = re.compile(r"(?<=[.!?])\s+|\s+so\s+(?=(?:does|did|do|is|was) (?:that|this|it) mean\b)|\?+\s*|\n+|\s+[—–]\s+|\s+-\s+|;\s+|\s*[\U0001F300-\U0001FAFF\u2600-\u27BF]+\s*|"
-                    r"[,:]\s+(?:(?:so|but|and|then|like)\s+)?(?=(?:who|what|when|why|how|which|did|was|were|is)\s)", re.I)
+                    r"[,:]\s+(?:(?:so|but|and|then|like)\s+)?(?=(?:who|what|when|why|how|which|did|was|were|is)\s)|"
+                    # "he got deported in 1929, where did he go??" (offline trial 12); "…, where he lived" is no question
+                    r"[,:]\s+(?:(?:so|but|and|then|like)\s+)?(?=where\s+(?:did|do|does|was|were|is|are)\s)", re.I)
 # "you didn't answer who the united opposition was", "u didnt say if he was w trotsky or not"
 _EMBEDDED = re.compile(r"\b(?:answer(?:ed)?|say|said|tell (?:me|us)|explain(?:ed)?|ask(?:ed)?)\s+(?:me\s+)?"
                        r"(?P<q>(?:if|whether|who|what|when|why|how|which)\b.+)$", re.I)
@@ -560,6 +562,11 @@ class Answerer:
                 score += 0.15 if _YEAR.search(s) else -0.25
             if shape == "why" and _BECAUSE.search(s):
                 score += 0.15  # a "why" answer gives a reason
+            if shape == "where":
+                # "where did he go??" is answered by a place (offline trial 12 got a sentence without one)
+                score += 0.15 if re.search(r"\b(?:to|in|at|from|on)\s+(?:the\s+)?(?!Soviet|Party|Central|Politburo|Congress|"
+                                           r"January|February|March|April|May|June|July|August|September|October|"
+                                           r"November|December)[A-Z][a-z]+", s) else -0.1
             if shape == "who":
                 score += 0.1 if names_in(s) - {"Lenin", "Stalin"} else -0.1
             if q_names:
