@@ -781,6 +781,17 @@ def test_each_claim_of_a_many_claim_message_brings_its_own_passage(openai_server
     assert any("offered" in p["text"] and "resign" in p["text"] for p in passages), [p["title"] for p in passages]
 
 
+def test_a_rare_name_brings_the_passage_that_holds_it(openai_server, corpus_home, embedder):  # noqa: F811
+    """Relay trial 45: "the shakhty trial … a show trial of bukharin's supporters" was left unsettled; the
+    one passage naming the trial lost to the sentence's other words."""
+    message = ("ugh ok fine, i'll stop fighting on lessons of october. moving on to the right - in 1928 stalin did "
+               "the shakhty trial which was a show trial of bukharin's supporters to weaken the right before he "
+               "turned on bukharin himself. also quick q: was lenin's testament actually read out to the whole "
+               "congress in 1924 or not? my guide is vague")
+    passages = _passages_for(openai_server, corpus_home, embedder, message)
+    assert any("Shakhty" in p["text"] for p in passages), [p["title"] for p in passages]
+
+
 def test_a_late_claim_of_a_long_message_brings_its_own_passage(openai_server, corpus_home, embedder):  # noqa: F811
     """Relay trial 41: a strong student's sixth sentence ("in May 1924 it was only read out to the
     delegations separately") found no passage, and the model told them the material did not cover it."""

@@ -91,6 +91,7 @@ FALLBACK_NOTICE = "This reply comes from the offline course-materials tutor beca
 # corrections, topics, what the student said).
 HISTORY_CHARS = 16_000
 MAX_QUESTIONS = 2  # the student's questions each given a passage of their own (model turns)
+MAX_NAME_PASSAGES = 2  # …and the rare names they use ("Shakhty", "Uchraspred") the passages lack
 # A strong student's message holds six or eight claims, and relay trial 41's model left true ones
 # "unsettled" (the Testament read to each delegation, in a message's sixth sentence) that a course
 # document states, for want of the passage.
@@ -623,7 +624,8 @@ class Tutor:
         reply, or None and the notice saying why the offline tutor answers; and the guard log."""
         state = session.learner
         card = move.card
-        shown = self._carried(session, self._for_claims(message, self._for_questions(message, passages[:4])))
+        shown = self._carried(session, self._for_names(message, self._for_claims(
+            message, self._for_questions(message, passages[:4]))))
         numbered = {n: p.text for n, p in enumerate(shown, start=1)}
         # The last exchange says who "him" is ("what happened to him?" after a reply about Trotsky).
         evidence = self.evidence(message, context=" ".join(t["content"] for t in session.history[-3:-1]))
@@ -738,12 +740,20 @@ class Tutor:
         claims.sort(key=lambda c: not re.search(r"\d", c))
         return self._with_best(claims[:MAX_CLAIM_SEARCHES], shown, MAX_CLAIM_PASSAGES)
 
-    def _with_best(self, queries: list[str], shown: list[Passage], most: int) -> list[Passage]:
+    def _for_names(self, message: str, shown: list[Passage]) -> list[Passage]:
+        """The turn's passages, plus the passage holding each rare name the message uses that none of
+        them holds: relay trial 45's "the shakhty trial … of bukharin's supporters" was left unsettled,
+        the grain-crisis passage that names the trial lost to the sentence's other words."""
+        index = self.retriever.bm25_index()
+        names = [n for n in index.rare_names(message) if not any(n in p.text.lower() for p in shown)]
+        return self._with_best(names[:MAX_NAME_PASSAGES], shown, MAX_NAME_PASSAGES, method="bm25")
+
+    def _with_best(self, queries: list[str], shown: list[Passage], most: int, method: str = "hybrid") -> list[Passage]:
         """``shown`` plus the best passage for each query that ``shown`` lacks, at most ``most`` more
         (a query whose best passage is already shown has its passage)."""
         out = list(shown)
         for query in queries:
-            best = self.retriever.search(query, k=1)
+            best = self.retriever.search(query, k=1, method=method)
             if best and all(best[0].id != p.id for p in out):
                 out.append(best[0])
                 if len(out) - len(shown) == most:

@@ -167,6 +167,9 @@ class BM25Index:
         self._by_letter: dict[str, list[str]] = {}
         for stem in self._surface:
             self._by_letter.setdefault(stem[0], []).append(stem)
+        # How many passages hold each term: a name only one or two of them hold ("shakhty") is the one
+        # word of a long query a search must not lose.
+        self.doc_freq: Counter = Counter(t for toks in corpus_tokens for t in set(toks))
         if passages:
             vocab = self._vocab
             ids = [[vocab.setdefault(t, len(vocab)) for t in toks] for toks in corpus_tokens]
@@ -195,6 +198,20 @@ class BM25Index:
             if match:
                 fixes[w] = self._surface[match[0]]
         return fixes
+
+    def rare_names(self, text: str, most_passages: int = 3) -> list[str]:
+        """The words of ``text`` that name something only a few passages hold and that are no
+        everyday English word ("shakhty", "uchraspred", "sakharov"), rarest first."""
+        english = english_words()
+        found = {}
+        for word in _WORD.findall(text.lower().replace("’", "'")):
+            w = word.removesuffix("'s").replace("'", "")
+            if len(w) < SPELL_MIN_CHARS or w in STOPWORDS or w in english:
+                continue
+            stem = _stem(w)
+            if 0 < self.doc_freq.get(stem, 0) <= most_passages:
+                found[w] = self.doc_freq[stem]
+        return sorted(found, key=lambda w: found[w])
 
     def corrected(self, query: str) -> str:
         """The query with misspelled words replaced (unchanged when nothing needs fixing)."""
