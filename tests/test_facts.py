@@ -267,6 +267,8 @@ HELDOUT_FALSE_CAUGHT_FLOOR = 0.85
     ("Lenin's Testament said Trotsky was too rude", "misattribution", "event-lenins-illness-and-testament", "about Stalin"),
     ("Socialism in One Country, which he first set out in Foundations of Leninism in spring 1924", "false_claim",
      "source-foundations-of-leninism", "December 1924"),
+    ("Trotsky missed Lenin's funeral because he was recovering in the Crimea", "false_claim",
+     "event-lenin-death-and-cult", "Caucasus"),
     ("Trotsky went to Lenin's funeral", "false_claim", "event-lenin-death-and-cult", "Caucasus"),
     ("the testament was published in pravda in 1924", "false_claim", "event-testament-not-acted-on", "1956"),
 ])
@@ -314,6 +316,7 @@ def test_a_second_verb_shares_the_first_ones_subject(checker, text):
     "Bukharin supported socialism in one country",
     "the testament said stalin was too rude",
     "the later edition of Foundations of Leninism set out socialism in one country",
+    "Trotsky fought Wrangel's army in the Crimea in 1920",
     "Foundations of Leninism did not yet support socialism in one country",
     # The people an event brought in are not the event (relay trial 43's essay notice).
     "Socialism in One Country then gave the new Lenin Enrolment members a reason to accept the result.",
