@@ -679,6 +679,25 @@ def test_a_sentence_two_facts_contradict_is_judged_by_correcting_it_on_either():
     assert not verdict("right").passed
 
 
+def test_a_wrong_claim_joined_across_sentences_with_an_ellipsis_judges_the_contradicted_one():
+    """Relay trial 46: "the 14th party congress ... was 1924 right after lenin died", judged wrong on the
+    background evidence of the sentence before, was refused as leaving the contradicted sentence unjudged."""
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+    from tutor.pedagogy.reading import Evidence
+
+    first = "hey so im doing an essay on the 14th party congress and the new opposition."
+    sentence = "from what i get it was 1924 right after lenin died and zinoviev and kamenev basically attacked stalin there?"
+    evidence = [Evidence("E4", "define.the 14th Congress", first, "background", "The 14th Congress met in December 1925.",
+                         "event-fourteenth-congress"),
+                Evidence("E1", "groups.triumvirate", sentence, "contradicts",
+                         "In 1924 Zinoviev and Stalin stood together in the triumvirate.", "event-triumvirate")]
+    ctx = ReadingContext(message=f"{first} {sentence}", evidence=evidence, passages={1: "text"})
+    check = lambda text: [c for c in reading_checks(_reading("The date needs fixing [1]. Why?", claims=[  # noqa: E731
+        (text, "wrong", "E4", "It met in December 1925.")]), ctx) if c.name == "verdicts_match_evidence"][0]
+    assert check("the 14th party congress ... was 1924 right after lenin died").passed
+    assert not check("the 14th party congress was about the new opposition").passed
+
+
 def test_a_reply_denying_a_misconception_does_not_assert_it():
     from pathlib import Path
 

@@ -479,7 +479,13 @@ def _corrects_sentence(claim, ev: Evidence, ctx: ReadingContext) -> bool:
     # joined the united opposition with trotsky against stalin", from "bukharin was all for NEP, but then in
     # 1926 he joined …" (its "he" read as Bukharin).
     mine = _plain(claim.text)
-    return len(mine.split()) >= 5 and mine in _plain(ev.sentence)
+    if len(mine.split()) >= 5 and mine in _plain(ev.sentence):
+        return True
+    # The student's words joined across sentences with an ellipsis ("the 14th party congress ... was 1924
+    # right after lenin died", relay trial 46): a piece of four words or more from the contradicted
+    # sentence is that sentence judged.
+    pieces = [_plain(x) for x in re.split(r"\.\.\.|…", claim.text)]
+    return len(pieces) > 1 and any(len(x.split()) >= 4 and x in _plain(ev.sentence) for x in pieces)
 
 
 ANSWER_POINTS = 2  # key points of one card an answer to the student's own question may touch
