@@ -430,8 +430,7 @@ _WISHED = re.compile(r"\b(?:wanted|wants?|demanded|demands?|called for|calling f
 # So may the verbs of making the thing itself ("the Declaration of the 46 was written in 1925").
 # Any other word ("the Testament was read in 1924", "adopted in 1925") ties the year to another
 # action, so events are named by keywords that carry their own verb ("Lenin died").
-_MONTH_WORDS = ("january february march april may june july august september october november december "
-                "jan feb mar apr jun jul aug sep sept oct nov dec")
+_MONTH_WORDS = " ".join(m.lower() for m in _MONTHS) + " jan feb mar apr jun jul aug sep sept oct nov dec"
 _LINKING = frozenset(("""in of from on at by around about was were is had been being the a an its his their
 during early late mid only autumn spring summer winter year
 written drafted dictated signed sent issued formed founded created set up launched began started
