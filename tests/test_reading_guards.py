@@ -1609,3 +1609,20 @@ def test_talk_in_paragraphs_that_asks_the_tutor_something_is_not_an_essay():
     essay = "\n\n".join(["Stalin's control of the Secretariat let him shape congresses. " * 8] * 3)
     assert not long_chat(essay, in_conversation=True)
     assert not long_chat(essay + "\n\nIs this any good?", in_conversation=True)
+
+
+def test_a_question_that_points_back_is_searched_with_the_sentence_before_it(openai_server, corpus_home, embedder):  # noqa: F811
+    """Relay trial 47: "Is that a mainstream view, or is he out on a limb?", searched alone, found an
+    essay-skills page, and the model could not say whether Kotkin's doubt about the Testament is mainstream."""
+    message = ("Fair point on the date, thanks. On the counter-argument: I'd say it actually supports the apparatus "
+               "case rather than undermining it. When Lenin's Testament was read out at the 12th Party Congress, "
+               "Zinoviev and Kamenev saved Stalin because they needed him against Trotsky, but they could only do "
+               "that because they assumed he was a harmless administrator. So the mistake was theirs, but the thing "
+               "that made him dangerous was still the machine. Once they turned on him in 1925, the Leningrad "
+               "delegation was isolated at the 14th Congress, which shows the apparatus was already too "
+               "strong.\n\nCan I ask something about the Testament itself though? I've read that Kotkin doubts it was "
+               "really dictated by Lenin and thinks Krupskaya may have had a hand in it. Is that a mainstream view, "
+               "or is he out on a limb?")
+    passages = _passages_for(openai_server, corpus_home, embedder, message)
+    assert any("Kotkin" in p["text"] and "Most historians" in p["text"] for p in passages), \
+        [p["title"] for p in passages]
