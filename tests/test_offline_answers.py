@@ -284,7 +284,8 @@ def test_a_yes_no_question_whose_readings_disagree_is_not_answered_no(tutor):
 
 
 @pytest.mark.parametrize("message", ["what was the ban on factions?", "what was the lenin enrolment",
-                                     "who was Bukharin and why did he lose?"])
+                                     "who was Bukharin and why did he lose?", "who was bukharin",
+                                     "when did trotsky get exiled"])
 def test_the_question_after_an_answer_is_a_cards_question_not_a_stock_line(tutor, message):
     """Offline trial 9: 'Where would you fit that into your argument?' closed 7 of 82 replies. After an
     answer the question back is one of the cards' own, on what was asked, and not one the answer
@@ -306,3 +307,15 @@ def test_a_sentence_that_names_the_person_but_not_what_was_asked_is_not_the_answ
     assert not re.search(r"answer that properly|straight answer", again.text), again.text
     [kirov] = _talk(tutor, "who was Kirov?")
     assert kirov.text.startswith("Sergei Kirov was"), kirov.text  # a definition names no more than it is asked
+
+
+@pytest.mark.parametrize("message, off_topic", [
+    ("when did trotsky get exiled", "funeral"),
+    ("why did zinoviev and kamenev protect stalin?", "unpatriotic"),
+])
+def test_the_question_after_an_answer_is_the_nearest_in_meaning(tutor, message, off_topic):
+    """Offline trial 12: two words in common chose the card question, and an answer on Trotsky's exile was
+    followed by "Which rival played a leading part at the funeral…?"."""
+    [reply] = _talk(tutor, message)
+    closing = re.split(r"(?<=[.\]])\s+", reply.text.strip())[-1]
+    assert off_topic not in closing, reply.text

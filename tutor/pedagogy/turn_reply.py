@@ -91,6 +91,7 @@ class TurnResponder:
         self.facts = facts
         self.t = templates
         self.document = DocumentCheck(answerer)
+        self._question_vectors: dict[str, object] = {}
 
     def _t(self, name: str, docs: frozenset[str] | None) -> list[str]:
         """The wording for a teacher's document (it names the handout, not "the course facts")."""
@@ -141,7 +142,7 @@ class TurnResponder:
         words = {t for t in tokenize(" ".join(asked + stated)) if not t.isdigit()}
         if not words:
             return ""
-        best, best_key = "", (0, 0)
+        candidates: list[tuple[str, bool, int]] = []
         for card in getattr(self.lessons, "cards", []):
             points = {kp.id: kp.statement for kp in card.key_points}
             for hint in card.hints:
@@ -149,15 +150,35 @@ class TurnResponder:
                         _told(points.get(hint.key_point, ""), stated + asked):
                     continue  # "What happened to the size of the party?" just after the Lenin Enrolment
                 mine = {t for t in tokenize(hint.text) if not t.isdigit()}
-                shared = mine & words
-                if len(shared) < 2 or not shared - _RIVALS - _GENERIC or (mine and len(mine & said) / len(mine) > 0.6) \
-                        or _asks_what_was_said(hint.text, stated + asked):
+                if (mine and len(mine & said) / len(mine) > 0.6) or _asks_what_was_said(hint.text, stated + asked):
                     continue
-                key = (len(shared), card is current)
-                # Another card's question may state that card's points, not yet the student's.
-                if key > best_key and not (leaks is not None and leaks(hint.text, 0)):
-                    best, best_key = hint.text, key
-        return best
+                candidates.append((hint.text, card is current, len(mine & words - _RIVALS - _GENERIC)))
+        # Ranked by meaning, not by words in common: two shared words put "Which rival played a leading
+        # part at the funeral…?" after an answer on Trotsky's exile, a question on Trotsky's theory after
+        # one on why Zinoviev and Kamenev protected Stalin, and nothing after "who was bukharin" (offline
+        # trials 11-12's "does not follow").
+        near = self._nearness(" ".join(asked + stated), [text for text, _, _ in candidates]) if candidates else None
+        if near is None:
+            ranked = sorted(((shared, mine, text) for text, mine, shared in candidates if shared >= 1), reverse=True)
+        else:
+            ranked = sorted(((n + FOLLOW_UP_CURRENT * mine, mine, text) for n, (text, mine, _) in zip(near, candidates)
+                             if n + FOLLOW_UP_CURRENT * mine >= FOLLOW_UP_FLOOR), reverse=True)
+        # Another card's question may state that card's points, not yet the student's.
+        return next((text for _, _, text in ranked if not (leaks is not None and leaks(text, 0))), "")
+
+    def _nearness(self, text: str, questions: list[str]):
+        """Cosine nearness of each question to the text (None without an embedder); the cards'
+        questions' vectors are kept, as the cards change only when a teacher publishes one."""
+        new = [q for q in questions if q not in self._question_vectors]
+        if new:
+            vecs = self.answerer._embed(new)
+            if vecs is None:
+                return None
+            self._question_vectors.update(zip(new, vecs))
+        here = self.answerer._embed([text[:1000]])
+        if here is None:
+            return None
+        return [float(self._question_vectors[q] @ here[0]) for q in questions]
 
     def matches(self, claim: str, sentence: str) -> bool:
         """The claim says what the passage sentence says, by the key-point bar (close_match)."""
@@ -495,6 +516,10 @@ class TurnResponder:
 # The thing a question asked about, as the answer names it: "the Secretariat", "the Lenin Enrolment".
 _NAMED = re.compile(r"\b(?:[Tt]he\s+)?[A-Z][\w'’-]+(?:\s+(?:of\s+(?:the\s+)?)?[A-Z0-9][\w'’-]*)*")
 # People, places and the party itself are what every answer names: no follow-up is about them.
+# A card's question follows an answer when it is at least this near to what was asked and answered
+# (all-MiniLM-L6-v2 cosine); the current card's own questions are preferred by a small margin.
+FOLLOW_UP_FLOOR = 0.5
+FOLLOW_UP_CURRENT = 0.03
 _RIVALS = frozenset(tokenize("Lenin Stalin Trotsky Zinoviev Kamenev Bukharin"))
 _GENERIC = frozenset(tokenize("party members leader leadership power struggle new"))
 _NOT_TOPIC = re.compile(r"\b(?:Lenin|Stalin|Trotsky|Zinoviev|Kamenev|Bukharin|Rykov|Tomsky|Kirov|Krupskaya|Joseph|Leon|"
