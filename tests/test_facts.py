@@ -436,3 +436,20 @@ def test_an_office_held_by_a_date_is_told_as_by_that_date(checker):
     dates Uglanov's Moscow leadership only "by 1925"."""
     [v] = [v for v in checker.contradicted("Zinoviev ran the Moscow party in 1926") if v.fact_id == "offices.moscow-head"]
     assert "Uglanov (by 1925" in v.correct
+
+
+def test_a_negation_in_a_clause_of_its_own_does_not_deny_the_next(checker):
+    """Offline trial 13: "trotsky wasn't a tsar general he was in charge of the red army" was told it was
+    wrong, the "wasn't" of the first clause read as denying the second."""
+    [v] = [v for v in checker.check("ok so trotsky wasn't a tsar general he was in charge of the red army")
+           if v.fact_id == "offices.commissar-war"]
+    assert v.status == "supported"
+    assert [v.status for v in checker.check("trotsky wasn't in charge of the red army")] == ["contradicted"]
+
+
+def test_a_work_published_by_someone_else_in_a_later_clause_is_no_attribution(checker):
+    """Offline trial 13: "in 1925 he even publicly denied the Testament existed after Max Eastman published
+    it" was corrected as if it said Eastman wrote the Testament, in 1925."""
+    assert not checker.check("in 1925 he even publicly denied the Testament existed after Max Eastman published it.")
+    assert any(v.status == "contradicted" for v in checker.check("the Testament, which Trotsky wrote, attacked Stalin"))
+    assert any(v.status == "contradicted" for v in checker.check("Lenin wrote the Testament in 1925"))

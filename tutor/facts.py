@@ -394,6 +394,9 @@ _SAY_VERB = re.compile(r"\b(?:said|says|say|saying|call(?:ed|s|ing)?|wrote|write
 _OTHER_SUBJECT = re.compile(r"[;:()]|\b(?:than|because|but|which|when|while|whose|and|supporters?|allies|ally|"
                             r"opponents?|followers?|men|rivals?|critics?|enemies|friends?|nominees?|people|"
                             r"delegates?|protégés?|proteges?|clients?|machine|absence|funeral|death|backing|support)\b")
+_SUBORDINATE = re.compile(r"\b(?:after|before|when|until|once|since|because|while|whereas|though|although)\b")
+# A new clause begun without punctuation by a pronoun and its verb ("… he was in charge of …").
+_RESTART = re.compile(r"\b(?:he|she|they)\s+(?:was|were|is|had|became|held|ran|led)\b")
 _POSSESSIVE_TAIL = re.compile(r"^'s?\b")
 _WHAT_IF = re.compile(r"\b(?:could|would|might|should|couldve|wouldve|mightve|if)\b|(?:could|would|might)n?'?t?'?ve\b")
 _APPEARS = re.compile(r"\b(?:look(?:s|ed|ing)? like|seem(?:s|ed)?|appear(?:s|ed)?|as if|as though|portray(?:s|ed)?|"
@@ -978,8 +981,11 @@ class FactChecker:
                         r"opinion|remark|insult|jibe|put-down|characterisation|characterization)\b", low[m.end:]):
                 return found(m)
         verbs = _WRITE if quote.kind == "work" else _SAY_VERB
+        # A verb after the quotation in a clause of its own is not about the quotation's author: "denied
+        # the Testament existed after Max Eastman published it" (offline trial 13) named no author.
         near = [v for v in verbs.finditer(low) if (v.end() <= q.start and len(low[v.end():q.start].split()) <= 8)
-                or (v.start() >= q.end and len(low[q.end:v.start()].split()) <= 4)]
+                or (v.start() >= q.end and len(low[q.end:v.start()].split()) <= 4
+                    and not _SUBORDINATE.search(low[q.end:v.start()]))]
         if not near:
             return None, False
         # A verb before the quotation is its own ("Lenin called Stalin 'too rude' and urged ...").
@@ -998,6 +1004,12 @@ class FactChecker:
             return found(before[-1])
         return None, False
 
+    @staticmethod
+    def _writes(low: str, q: Mention) -> bool:
+        """A verb of writing that can be the quotation's own: not one after it in a clause of its own
+        ("in 1925 he denied the Testament existed after Max Eastman published it")."""
+        return any(v.end() <= q.start or not _SUBORDINATE.search(low[q.end:v.start()]) for v in _WRITE.finditer(low))
+
     def _quote_date(self, quote: Quotation, low: str, sentence: str, years: list[tuple[int, int]], q: Mention,
                     speaker: str | None = None) -> Verdict | None:
         """A year tied to the quotation ("Genghis Khan in 1925", "My Life (1930)") outside its span."""
@@ -1012,7 +1024,7 @@ class FactChecker:
         if not near or quote.kind == "idea":
             return None
         # "when the Testament came up in 1924" dates its reading, not its writing.
-        if quote.kind == "work" and not _WRITE.search(low) and not re.search(r"\(\s*'?\d", low):
+        if quote.kind == "work" and not self._writes(low, q) and not re.search(r"\(\s*'?\d", low):
             return None
         # "Eastman wrote about the Testament in 1925", "his account of the Testament in 1925": the year
         # dates the writing about it (relay trial 10).
@@ -1059,7 +1071,10 @@ class FactChecker:
                 out.append(successor)
                 continue
             pid = person.id
-            negated = person.negated or bool(re.search(r"\b(?:not|never|wasn't|was not)\b", window))
+            # "trotsky wasn't a tsar general he was in charge of the red army": the negation belongs to a
+            # clause the pronoun closes (offline trial 13 told a lost student this true claim was wrong).
+            restarts = [m.end() for m in _RESTART.finditer(window)]
+            negated = person.negated or bool(re.search(r"\b(?:not|never|wasn't|was not)\b", window[max([0] + restarts):]))
             became = bool(_BECAME.search(window)) and not _REMOVED.search(window)
             removed = bool(_REMOVED.search(low[person.end:om.start] if person.end <= om.start else window)) or (
                 # "he sacked zinoviev as leningrad boss in 1924": the removal is said before the person
