@@ -165,6 +165,8 @@ def test_an_unknown_field_and_a_non_list_file_are_refused(tmp_path):
     ("what’s the testament", "Lenin's Testament"),
     ("so what even is nomenklatura", "the nomenklatura"),
     ("tell me who kirov was", "Kirov"),
+    # the sentence before a short question, which the reader adds in brackets (offline trial 13)
+    ("who is trotsky (sorry i don't get it)", "Trotsky"),
     # typos
     ("who was trotksy", "Trotsky"),
     ("who was stallin?", "Stalin"),

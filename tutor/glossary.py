@@ -100,6 +100,10 @@ def asked_terms(question: str) -> list[str]:
     """The terms a definitional question may ask about ("wait, who was Kirov?" → ["kirov"]), most
     likely first; [] for any other question ("why was the testament not acted on?")."""
     q = " ".join(question.replace("’", "'").split()).strip()
+    # The reader adds the sentence before a short question in brackets ("who is trotsky (sorry i don't
+    # get it)"): context for a search, not part of the term (offline trial 13's lost student was never
+    # told who Trotsky was).
+    q = re.sub(r"\s*\([^()]*\)\s*$", "", q)
     q = re.sub(_LEAD, "", q, flags=re.I)
     q = re.sub(r"^(who|what)\s+(?:even|actually|exactly|really)\s+", r"\1 ", q, flags=re.I)  # "what even is X"
     q = re.sub(r"\bwhats\b", "what is", q, flags=re.I)

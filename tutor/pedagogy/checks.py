@@ -255,7 +255,7 @@ def run_checks(text: str, ctx: CheckContext) -> list[Check]:
                             "" if cites else "quote one short sentence from a numbered passage and cite it like [1]"))
 
     checks.append(Check("length", words <= MAX_WORDS and text.count("\n\n") <= 2,
-                        f"{words} words; keep replies under {MAX_WORDS} words" if words > MAX_WORDS else "",
+                        f"{words} words; keep replies to {MAX_WORDS} words or fewer" if words > MAX_WORDS else "",
                         soft=words <= MAX_WORDS_KEPT and text.count("\n\n") <= 2))
 
     if ctx.contradicted:
