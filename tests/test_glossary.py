@@ -157,6 +157,7 @@ def test_an_unknown_field_and_a_non_list_file_are_refused(tmp_path):
     ("ok so whats the nomenklatura", "the nomenklatura"),
     ("gen sec means what?", "General Secretary"),
     ("what's a troika", "the triumvirate"),
+    ("whats a commissar", "People's Commissar"),  # offline trial 13's lost student: a passage on Frunze
     ("what does NEP stand for?", "NEP"),
     ("what is meant by permanent revolution?", "permanent revolution"),
     ("who was in the united opposition?", "the United Opposition"),
