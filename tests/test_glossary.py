@@ -296,3 +296,19 @@ def test_the_terms_a_text_names_are_found_whole_longest_first():
 ])
 def test_a_question_about_two_terms_with_an_aside_finds_the_first(glossary, question, term):
     assert glossary.lookup(question).term == term
+
+
+def test_a_search_for_a_students_shorthand_adds_the_course_name(glossary):
+    """Offline trial 13: "is the gen sec thing important or not" found a passage on the Commissariat of
+    Nationalities twice; only aliases that abbreviate the name are expanded, not words of their own."""
+    assert glossary.expanded("is the gen sec thing important or not").endswith("General Secretary")
+    assert "socialism in one country" in glossary.expanded("was sioc stalin's?")
+    for plain in ("the machine beat him", "the group of seven", "his rivals", "the general secretary did it"):
+        assert glossary.expanded(plain) == plain
+
+
+def test_the_apps_retriever_finds_the_post_for_its_shorthand(tmp_path, corpus_home, embedder):
+    settings = load_settings(home=corpus_home, llm="offline", rate_limit_per_minute=0)
+    retriever = build(settings, store=Store(settings, embedder), chat_model=None).retriever
+    hits = retriever.search("but seriously is the gen sec thing important or not", k=3)
+    assert any("General Secretary" in p.text for p in hits), [p.title for p in hits]

@@ -132,6 +132,19 @@ def _allowed_edits(length: int) -> int:
     return 0 if length < 6 else 1 if length <= 9 else 2
 
 
+def _abbreviates(alias: str, name: str) -> bool:
+    """True when ``alias`` is the start of each word of ``name`` in turn ("gen sec", "gensec" and
+    "general sec" of "general secretary", "sioc" of "socialism in one country"), not the name itself."""
+    words = [w for w in name.split() if w not in ("the", "a", "an")]
+    compact = alias.replace(" ", "")
+
+    def fits(rest: str, i: int) -> bool:
+        if i == len(words):
+            return not rest
+        return any(rest.startswith(words[i][:n]) and fits(rest[n:], i + 1) for n in range(1, len(words[i]) + 1))
+    return len(words) > 1 and compact != "".join(words) and fits(compact, 0)
+
+
 class Glossary:
     """The course's definitions, looked up by the question that asks for one."""
 
@@ -143,6 +156,11 @@ class Glossary:
                 self._by_key.setdefault(normalise_term(name), entry)
         self._by_key.pop("", None)
         self._keys = list(self._by_key)
+        # Aliases that abbreviate their entry's name ("gen sec", "gensec", "sioc"): a search needs the
+        # name added. Other aliases are spellings the search corrects, or words of its own ("machine").
+        self._shorthand = sorted((k for k, e in self._by_key.items()
+                                  if len(k.replace(" ", "")) >= 4 and _abbreviates(k, normalise_term(e.term))),
+                                 key=len, reverse=True)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -178,6 +196,19 @@ class Glossary:
             if at >= 0 and entry.term not in found:
                 found[entry.term] = (at, entry)
         return [e for _, e in sorted(found.values(), key=lambda x: x[0])][:limit]
+
+    def expanded(self, query: str) -> str:
+        """The query with the glossary's own name added for each term it writes in a form sharing no
+        word with that name ("is the gen sec thing important" + "General Secretary", "troika" + "the
+        triumvirate"): a search for the student's shorthand found nothing on the post (offline trial
+        13, twice the same passage on the Commissariat of Nationalities)."""
+        low = f" {normalise_term(query)} "
+        extra: list[str] = []
+        for key in self._shorthand:
+            entry = self._by_key[key]
+            if f" {key} " in low and entry.term not in extra and f" {normalise_term(entry.term)} " not in low:
+                extra.append(entry.term)
+        return " ".join([query, *extra]) if extra else query
 
     def _match(self, term: str) -> GlossaryEntry | None:
         if term in self._by_key:

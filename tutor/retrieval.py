@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -265,8 +265,11 @@ class Retriever:
     two legs of ``hybrid`` search the spelling-corrected query."""
 
     def __init__(self, store: Store, *, candidates: int = CANDIDATES, rrf_k: int = RRF_K,
-                 correct_spelling: bool = True):
+                 correct_spelling: bool = True, expand: Callable[[str], str] | None = None):
         self.store = store
+        # The course's names for a student's shorthand ("gen sec" → "General Secretary"), added to
+        # every query: the glossary's (services.build), kept out of this module's layer.
+        self.expand = expand
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.correct_spelling = correct_spelling
@@ -288,6 +291,8 @@ class Retriever:
         query = (query or "").strip()
         if not query:
             return []
+        if self.expand is not None:
+            query = self.expand(query)
         filters = Filters(kind=kind, doc_id=doc_id, year_from=year_from, year_to=year_to)
         n = max(self.candidates, k * 4) if (method == "hybrid" or diverse) else k
         if method == "dense":

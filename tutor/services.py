@@ -23,6 +23,7 @@ from tutor.coach.essay import EssayCoach
 from tutor.coach.facts import default_checker
 from tutor.coach.source import SourceCoach
 from tutor.engine import Tutor
+from tutor.glossary import load_glossary
 from tutor.counters import SharedWindow
 from tutor.db import Database
 from tutor.errors import ConfigError
@@ -106,7 +107,7 @@ def build(settings: Settings | None = None, *, chat_model: BaseChatModel | None 
     store = store or Store.open(settings, embedder)
     lessons = live_lessons(settings)  # the course's cards plus published ones, re-read when they change
     prompts = load_prompts(settings.prompts_dir)
-    retriever = Retriever(store)
+    retriever = Retriever(store, expand=load_glossary(settings.corpus_dir).expanded)
     turn = None if model is None else _model_turn(model, settings)
     essay = EssayCoach(lessons, retriever, prompts_dir=settings.prompts_dir, prompts=prompts, model=turn)
     source = SourceCoach(lessons, retriever, prompts_dir=settings.prompts_dir, corpus_dir=settings.corpus_dir,

@@ -244,8 +244,12 @@ def _retrieval(store, questions_path: Path, k: int, methods: str, task) -> dict:
         chosen = parse_methods(methods)
     except ValueError as exc:
         _stop(str(exc))
+    from tutor.glossary import load_glossary
+
     questions = _load(load_questions, questions_path)
-    result = run_retrieval(Retriever(store), questions, k=k, methods=chosen, on_progress=task("retrieval"))
+    # The app's retriever: the glossary's names added for a student's shorthand (services.build).
+    retriever = Retriever(store, expand=load_glossary(store.settings.corpus_dir).expanded)
+    result = run_retrieval(retriever, questions, k=k, methods=chosen, on_progress=task("retrieval"))
     return {"set": str(questions_path), **result}
 
 
