@@ -453,3 +453,11 @@ def test_a_work_published_by_someone_else_in_a_later_clause_is_no_attribution(ch
     assert not checker.check("in 1925 he even publicly denied the Testament existed after Max Eastman published it.")
     assert any(v.status == "contradicted" for v in checker.check("the Testament, which Trotsky wrote, attacked Stalin"))
     assert any(v.status == "contradicted" for v in checker.check("Lenin wrote the Testament in 1925"))
+
+
+def test_a_year_in_one_list_item_does_not_date_the_next(checker):
+    """Relay trial 49: "(Trotsky's passivity, illness in autumn 1923, missing Lenin's funeral, …)" dated the
+    funeral 1923, and the model was made to judge a true list as if it misdated the funeral."""
+    assert not checker.check("the weaknesses of opponents half is strongest for 1923-25 (Trotsky's passivity, "
+                             "illness in autumn 1923, missing Lenin's funeral, Zinoviev and Kamenev saving Stalin)")
+    assert [v.status for v in checker.check("In 1925, Trotsky was expelled from the party")] == ["contradicted"]

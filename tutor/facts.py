@@ -397,6 +397,9 @@ _OTHER_SUBJECT = re.compile(r"[;:()]|\b(?:than|because|but|which|when|while|whos
 _SUBORDINATE = re.compile(r"\b(?:after|before|when|until|once|since|because|while|whereas|though|although)\b")
 # A new clause begun without punctuation by a pronoun and its verb ("… he was in charge of …").
 _RESTART = re.compile(r"\b(?:he|she|they)\s+(?:was|were|is|had|became|held|ran|led)\b")
+# A year whose phrase opens its clause ("In 1927, Trotsky was expelled"), so a comma after it does not
+# end what it dates; "illness in autumn 1923, missing Lenin's funeral" is a list, each item its own.
+_OPENS_CLAUSE = re.compile(r"(?:^|[,;:(]|\b(?:and|but|then|so))\s*(?:in|by|during)\s+(?:\w+\s+)?'?$")
 _POSSESSIVE_TAIL = re.compile(r"^'s?\b")
 _WHAT_IF = re.compile(r"\b(?:could|would|might|should|couldve|wouldve|mightve|if)\b|(?:could|would|might)n?'?t?'?ve\b")
 _APPEARS = re.compile(r"\b(?:look(?:s|ed|ing)? like|seem(?:s|ed)?|appear(?:s|ed)?|as if|as though|portray(?:s|ed)?|"
@@ -1493,7 +1496,8 @@ class FactChecker:
                     gap = low[pos + 4:m.start]
                     ok = len(gap.split()) <= 5 and not re.search(r"[;:()]", gap) and \
                         bool(re.search(r"(?:^|\b(?:in|by|during)\s+(?:\w+\s+)?)$", low[:pos].strip()[-20:] + " ")) \
-                        and not re.search(r"\b(?:and|but|after|before|then|than)\b", gap)
+                        and not re.search(r"\b(?:and|but|after|before|then|than)\b", gap) \
+                        and not ("," in gap and not _OPENS_CLAUSE.search(low[:pos]))
                     dist = len(gap) + 20
                 # "Trotsky was not killed in 1929": a denial of the date is no claim of it.
                 denied = _NEGATION.search(low[max(0, min(m.start, pos) - 12):max(m.end, pos)])
