@@ -1626,3 +1626,15 @@ def test_a_question_that_points_back_is_searched_with_the_sentence_before_it(ope
     passages = _passages_for(openai_server, corpus_home, embedder, message)
     assert any("Kotkin" in p["text"] and "Most historians" in p["text"] for p in passages), \
         [p["title"] for p in passages]
+
+
+def test_a_question_naming_a_body_gets_its_definition_though_a_persons_document_states_it(corpus_home, embedder):
+    """Relay trial 50: "who actually took over from Lenin as chairman of Sovnarkom in 1924?" went to the model
+    without the glossary's Sovnarkom entry (its source is Lenin's document, so it was taken for a person's),
+    and the model said the course did not name Rykov."""
+    tutor = _offline_tutor(corpus_home, embedder)
+    found = tutor.evidence("Side question: who actually took over from Lenin as chairman of Sovnarkom in 1924? "
+                           "Was it Kamenev, since he'd been deputising?")
+    assert any(ev.finding == "answers" and "Rykov" in ev.fact for ev in found), [ev.fact for ev in found]
+    # A person's entry still comes only when asked who they were: their names are in every question.
+    assert not any(ev.key == "define.Trotsky" for ev in tutor.evidence("when was trotsky expelled?"))

@@ -597,6 +597,10 @@ class FactChecker:
         self._single = {k: v for k, v in self._names.items() if " " not in k and len(k) >= 5}
         self._gists: list[tuple[Quotation, list[float]]] | None = None
 
+    def names_person(self, name: str) -> bool:
+        """True when ``name`` is one of the fact base's names for a person ("Trotsky", "Rykov")."""
+        return name.lower().strip() in self._names
+
     # The patterns are compiled on the first claim checked, not at start-up: a few hundred regular
     # expressions (about 0.2 s) that a question, which claims nothing, never uses.
     @cached_property
