@@ -461,3 +461,12 @@ def test_a_year_in_one_list_item_does_not_date_the_next(checker):
     assert not checker.check("the weaknesses of opponents half is strongest for 1923-25 (Trotsky's passivity, "
                              "illness in autumn 1923, missing Lenin's funeral, Zinoviev and Kamenev saving Stalin)")
     assert [v.status for v in checker.check("In 1925, Trotsky was expelled from the party")] == ["contradicted"]
+
+
+def test_a_when_clause_then_a_claim_to_confirm_is_a_claim(checker):
+    """Relay trial 49: "also when trotsky lost the army job zinoviev took over the red army right?" was read
+    as a question and the false claim in it came to the model with no evidence."""
+    assert not FactChecker.is_question("also when trotsky lost the army job zinoviev took over the red army right?")
+    assert FactChecker.is_question("when did trotsky get expelled, right?")
+    [v] = checker.check("also when trotsky lost the army job zinoviev took over the red army right?")
+    assert v.status == "contradicted" and "Frunze" in v.correct

@@ -400,6 +400,7 @@ _RESTART = re.compile(r"\b(?:he|she|they)\s+(?:was|were|is|had|became|held|ran|l
 # A year whose phrase opens its clause ("In 1927, Trotsky was expelled"), so a comma after it does not
 # end what it dates; "illness in autumn 1923, missing Lenin's funeral" is a list, each item its own.
 _OPENS_CLAUSE = re.compile(r"(?:^|[,;:(]|\b(?:and|but|then|so))\s*(?:in|by|during)\s+(?:\w+\s+)?'?$")
+_TAG_QUESTION = re.compile(r"[\s,]+(?:right|yeah|yes|correct|true|innit|isn't it|wasn't it|didn't he|wasn't he|no)\W*$")
 _POSSESSIVE_TAIL = re.compile(r"^'s?\b")
 _WHAT_IF = re.compile(r"\b(?:could|would|might|should|couldve|wouldve|mightve|if)\b|(?:could|would|might)n?'?t?'?ve\b")
 _APPEARS = re.compile(r"\b(?:look(?:s|ed|ing)? like|seem(?:s|ed)?|appear(?:s|ed)?|as if|as though|portray(?:s|ed)?|"
@@ -675,11 +676,15 @@ class FactChecker:
         m = _QUESTION_OPENING.match(low)
         if not m:
             return False
+        wh = m.group(0) in _WH
+        if wh and _TAG_QUESTION.search(low) and not _AUX.match(low[m.end():].strip()):
+            # "when trotsky lost the army job zinoviev took over the red army right?": a clause opened by
+            # "when", then a claim the student asks to have confirmed (relay trial 49).
+            return False
         if low.endswith("?"):
             return True
         # Without its mark a question still inverts: "why was…", "who did…" ("When Lenin died,
         # Trotsky was away" is a statement).
-        wh = m.group(0) in _WH
         return len(low.split()) <= 25 and (not wh or bool(_AUX.match(low[m.end():].strip())))
 
     # -- mentions ---------------------------------------------------------------------------------------
