@@ -470,3 +470,21 @@ def test_a_when_clause_then_a_claim_to_confirm_is_a_claim(checker):
     assert FactChecker.is_question("when did trotsky get expelled, right?")
     [v] = checker.check("also when trotsky lost the army job zinoviev took over the red army right?")
     assert v.status == "contradicted" and "Frunze" in v.correct
+
+
+def test_an_opening_he_is_the_one_rival_the_sentence_before_names(checker):
+    """Relay trial 49: "…Trotsky's side of it. He'd famously dismissed Stalin as a 'grey blur'" reached the
+    model with no evidence; the phrase is Sukhanov's."""
+    [v] = [v for v in checker.check("The bit I'm less sure about is Trotsky's side of it. He'd famously dismissed "
+                                    "Stalin as a 'grey blur', and he had a power base of his own.")
+           if v.fact_id == "quotations.grey-blur"]
+    assert v.status == "contradicted" and v.claim.sentence.startswith("He'd")  # the student's own words
+    assert not checker.check("Stalin and Trotsky fought. He was expelled in 1925.")  # two rivals: no reading
+
+
+def test_a_participle_after_a_comma_is_not_the_nearest_persons_saying(checker):
+    """Relay trial 49: "Bukharin's panicky meeting with Kamenev in July 1928, calling Stalin Genghis Khan" was
+    evidence that the student gave the phrase to Kamenev."""
+    assert not checker.check("Bukharin's panicky meeting with Kamenev in July 1928, calling Stalin Genghis Khan, "
+                             "shows he understood the danger.")
+    assert checker.check("Trotsky called Stalin Genghis Khan")[0].status == "contradicted"
