@@ -488,3 +488,11 @@ def test_a_participle_after_a_comma_is_not_the_nearest_persons_saying(checker):
     assert not checker.check("Bukharin's panicky meeting with Kamenev in July 1928, calling Stalin Genghis Khan, "
                              "shows he understood the danger.")
     assert checker.check("Trotsky called Stalin Genghis Khan")[0].status == "contradicted"
+
+
+def test_an_order_cue_inside_a_reason_is_no_order_between_the_events(checker):
+    """Relay trial 49: "at the 14th congress, bc once zinoviev and kamenev lost only leningrad was against him
+    and then kirov took leningrad too" was evidence that it put Kirov's takeover before the congress."""
+    assert not checker.check("for too late i'd say dec 1925 at the 14th congress, bc once zinoviev and kamenev lost "
+                             "only leningrad was against him and then kirov took leningrad too")
+    assert checker.check("kirov took over leningrad before the 14th congress")[0].status == "contradicted"

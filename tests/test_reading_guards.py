@@ -1427,6 +1427,12 @@ def test_a_question_about_a_persons_fate_brings_their_later_events_as_evidence(c
         "also what actually happened to zinoviev and kamenev in the end? did they get shot too?")]
     assert "answer.trotsky-deported-turkey" in [ev.key for ev in tutor.evidence(
         "i have 1925 for trotsky's expulsion, and then he was deported right after?")]
+    # relay trial 49: "what happened to bukharin in the end, did he get exiled too?" (he was not: what did
+    # happen answers it) and "did he die?" went without his trial and death in 1938
+    assert "answer.bukharin-shot" in [ev.key for ev in tutor.evidence(
+        "quick q tho, when did trotsky actually get kicked out of the country? and what happened to bukharin in "
+        "the end, did he get exiled too?")]
+    assert "answer.bukharin-shot" in [ev.key for ev in tutor.evidence("did bukharin die?")]
 
 
 def test_a_claim_without_a_year_is_held_to_its_sentences_year():

@@ -313,7 +313,11 @@ class Lessons:
         act = re.search(r"\b(deport|exile|expel|arrest)", asked, re.I)
         if act:
             # "was he deported right after?": the deportation itself, whatever year the student has.
-            return [e for e in self.fate_of(people[0], limit=len(self.timeline)) if act.group(1).lower() in e.event.lower()]
+            acted = [e for e in self.fate_of(people[0], limit=len(self.timeline)) if act.group(1).lower() in e.event.lower()]
+            if acted:
+                return acted
+            # "what happened to bukharin in the end, did he get exiled too?": he was not; what did happen
+            # answers it (relay trial 49's model had no evidence and said his end was outside the course).
         # "after he got expelled in 1927": from the next year.
         years = [int(y) + bool(re.search(r"\bafter\b", question, re.I)) for y in re.findall(r"\b19[0-4]\d\b", question)]
         dying = bool(re.search(r"\b(?:die|shot|killed|executed|murdered)\b", asked, re.I))
@@ -390,7 +394,7 @@ class Lessons:
 # "what happened to him / to Trotsky", "what became of Bukharin", "how did he die", "was he deported right
 # after?", "did they get shot too?": a question about what became of someone. Not "how did Stalin win".
 _FATE = re.compile(r"\b(?:what (?:\w+ly |really |exactly |then )?(?:happened|became) (?:to|of)\s+(?P<who>[\w']+)|"
-                   r"how did\s+(?P<dier>[\w']+)\s+(?:end up|die)\b|"
+                   r"(?:how )?did\s+(?P<dier>[\w']+)\s+(?:end up|die|survive)\b|"
                    r"(?:was|were|did)(?=\s+[\w']+\s+(?:\w+\s+)?(?:get\s+|got\s+)?(?:deported|exiled|expelled|shot|killed|"
                    r"executed|arrested|murdered)\b)\s+(?P<asked>[\w']+)|"
                    r"\b(?P<subject>[\w']+)\s+(?:was|were|got|get)\s+(?:\w+\s+)?(?:deported|exiled|shot|killed|executed|"
