@@ -496,3 +496,11 @@ def test_an_order_cue_inside_a_reason_is_no_order_between_the_events(checker):
     assert not checker.check("for too late i'd say dec 1925 at the 14th congress, bc once zinoviev and kamenev lost "
                              "only leningrad was against him and then kirov took leningrad too")
     assert checker.check("kirov took over leningrad before the 14th congress")[0].status == "contradicted"
+
+
+def test_an_unresolved_he_is_no_one_a_timeline_event_names(checker):
+    """Relay trial 50: "and then he got expelled from the party in 1929 same time trotsky got kicked out" (he
+    being Bukharin) was evidence that it misdated Trotsky's expulsion."""
+    found = checker.check("and then he got expelled from the party in 1929 same time trotsky got kicked out of the country")
+    assert not any(v.fact_id == "timeline.trotsky-zinoviev-expelled" for v in found), found
+    assert checker.check("Trotsky was ill. He got expelled from the party in 1925.")[0].status == "contradicted"

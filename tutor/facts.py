@@ -401,6 +401,7 @@ _RESTART = re.compile(r"\b(?:he|she|they)\s+(?:was|were|is|had|became|held|ran|l
 # end what it dates; "illness in autumn 1923, missing Lenin's funeral" is a list, each item its own.
 _OPENS_CLAUSE = re.compile(r"(?:^|[,;:(]|\b(?:and|but|then|so))\s*(?:in|by|during)\s+(?:\w+\s+)?'?$")
 _TAG_QUESTION = re.compile(r"[\s,]+(?:right|yeah|yes|correct|true|innit|isn't it|wasn't it|didn't he|wasn't he|no)\W*$")
+_HE_BEFORE = re.compile(r"\b(?:he|she)\s+(?:\w+\s+){0,2}$")
 _POSSESSIVE_TAIL = re.compile(r"^'s?\b")
 _WHAT_IF = re.compile(r"\b(?:could|would|might|should|couldve|wouldve|mightve|if)\b|(?:could|would|might)n?'?t?'?ve\b")
 _APPEARS = re.compile(r"\b(?:look(?:s|ed|ing)? like|seem(?:s|ed)?|appear(?:s|ed)?|as if|as though|portray(?:s|ed)?|"
@@ -482,7 +483,7 @@ _IT_HAPPENED = re.compile(r"^(\W*(?:and|but|so|then|because|cos)?\s*)it\s+(?=(?:
 
 _OPENING_SUBJECT = re.compile(r"^(?:\W*(?:so|basically|ok|okay|and|but|well|i think|like|hi|hey)\b[\s,]*)*"
                               rf"({'|'.join(p for p in PROTAGONISTS if p != 'lenin')})\b", re.I)
-_HE_AFTER_LINK = re.compile(r"(\b(?:because|cos|so|and then|and|then|since|after|until|but|as)\s+(?:in\s+1[89]\d\d\s+)?)"
+_HE_AFTER_LINK = re.compile(r"(\b(?:because|cos|so|and then|and|then|since|after|before|once|when|until|but|as)\s+(?:in\s+1[89]\d\d\s+)?)"
                             r"he(?:'d| had)?\b", re.I)
 
 
@@ -1498,10 +1499,13 @@ class FactChecker:
         events = [m for m in events if not _STANCE_ON.search(low[:m.start])]
         # "bukharin got expelled from the party in 1929" is not Trotsky and Zinoviev's expulsion; "they
         # wanted Trotsky expelled in 1925" is a demand, not the expulsion.
+        # "and then he got expelled from the party in 1929 same time trotsky got kicked out": a "he" nothing
+        # resolved is no one the event names (relay trial 50: Bukharin's 1929 fall read as Trotsky's expulsion).
         events = [m for m in events
                   if not wished(low[:m.start])
                   and not someone_else(low[:m.start], next(e.event for e in self.facts.timeline if e.id == m.id),
-                                       low[m.start:m.end])]
+                                       low[m.start:m.end])
+                  and not _HE_BEFORE.search(low[max(0, m.start - 30):m.start])]
         if not events:
             return []
         stated: dict[str, int] = {}
@@ -1567,6 +1571,8 @@ class FactChecker:
                 # "socialism in one country then gave the new Lenin Enrolment members a reason": the people
                 # it brought in, not the event, so no order (relay trial 43's essay notice said otherwise).
                 continue
+            if m.kind == "event" and _HE_BEFORE.search(low[max(0, m.start - 30):m.start]):
+                continue  # an unresolved "he" is no one the event names (see _events_dated)
             if m.kind == "event" and m.id not in [e.id for e, _ in events]:
                 events.append((next(e for e in self.facts.timeline if e.id == m.id), m))
         if len(events) < 2:
