@@ -504,3 +504,10 @@ def test_an_unresolved_he_is_no_one_a_timeline_event_names(checker):
     found = checker.check("and then he got expelled from the party in 1929 same time trotsky got kicked out of the country")
     assert not any(v.fact_id == "timeline.trotsky-zinoviev-expelled" for v in found), found
     assert checker.check("Trotsky was ill. He got expelled from the party in 1925.")[0].status == "contradicted"
+
+
+def test_a_side_allied_with_an_unnamed_him_is_not_allied_with_itself(checker):
+    """Relay trial 51: "zinoviev and kamenev were already with him from 1923" (him being Trotsky) was evidence
+    that supported it, as Zinoviev and Kamenev standing together in the triumvirate."""
+    assert not checker.check("and zinoviev and kamenev were already with him from 1923 in the left opposition")
+    assert checker.check("zinoviev and kamenev were allies in 1923")[0].status == "supported"

@@ -738,6 +738,9 @@ def test_weighing_questions_are_judgement_and_may_be_left_to_the_student():
     assert not _factual("Was Trotsky's absence from the funeral really decisive?")
     assert _factual("When was Bukharin removed from the Politburo?")
     assert _factual("Was it Lessons of October?")
+    # relay trial 51: a request to write part of the essay is declined, not a question owed an answer
+    assert not _factual("can you give me like a one line conclusion for the essay?")
+    assert _factual("can you tell me when trotsky was expelled?")
 
 
 def test_a_short_quoted_word_does_not_open_a_false_quotation():

@@ -1247,7 +1247,9 @@ class FactChecker:
             later = against is not None and bool(re.search(r"\b(?:before|after|until|then|later|when|whose|which)\b|[;,]",
                                                              low[ally.end():against.start()]))
             foes = _side_after(low, people, against.end(), 3) if against is not None and not later else []
-            if not right and len(left) >= 2:
+            # "zinoviev and kamenev were already with him from 1923": allied with someone the checker cannot
+            # name, not with each other (relay trial 51's evidence "supported" it by the triumvirate).
+            if not right and len(left) >= 2 and not re.match(r"\s+(?:\w+\s+)?(?:him|her|them|me|us)\b", low[ally.end():]):
                 pairs += [(left[i], left[j], "ally") for i in range(len(left)) for j in range(i + 1, len(left))]
             pairs += [(a, b, "ally") for a in left for b in right]
             # "zinoviev and kamenev were always with trotsky against stalin" is about Zinoviev and Kamenev:

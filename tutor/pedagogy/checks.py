@@ -801,7 +801,14 @@ _MISSING = re.compile(r"\b(?:missing|enough|left out|forg[eo]t|anything else|wha
 def _factual(question: str) -> bool:
     """A question with a factual answer in the passages (who, when, what happened, did X, was X
     ill…), as against one of judgement (why Stalin won, how important was X)."""
-    return bool(_ASKING.match(question)) and not _JUDGEMENT.match(question) and not _WEIGHING.search(question)
+    return bool(_ASKING.match(question)) and not _JUDGEMENT.match(question) and not _WEIGHING.search(question) \
+        and not _WRITE_FOR_ME.search(question)
+
+
+# A request to write part of the essay ("can you give me like a one line conclusion for the essay?") is
+# declined, not answered: relay trial 51's guard asked for "a direct short answer from the passages".
+_WRITE_FOR_ME = re.compile(r"\b(?:write|draft|give me|do|make)\b[^?.]{0,30}\b(?:conclusion|introduction|intro|"
+                           r"paragraph|essay|thesis|plan|opening|sentence|line)s?\b", re.I)
 
 
 def supported_points(reading: Reading, card: LessonCard | None, message: str, supports) -> tuple[dict[str, str], list[str]]:
