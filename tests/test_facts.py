@@ -511,3 +511,13 @@ def test_a_side_allied_with_an_unnamed_him_is_not_allied_with_itself(checker):
     that supported it, as Zinoviev and Kamenev standing together in the triumvirate."""
     assert not checker.check("and zinoviev and kamenev were already with him from 1923 in the left opposition")
     assert checker.check("zinoviev and kamenev were allies in 1923")[0].status == "supported"
+
+
+def test_a_question_that_takes_a_claim_as_given_is_checked_on_it(checker):
+    """Relay trial 50: "was it just that zinoviev and kamenev were mensheviks and ganged up with stalin?"
+    brought no evidence, though a sourced denial settles it."""
+    question = "was it just that zinoviev and kamenev were mensheviks and ganged up with stalin?"
+    [v] = checker.check(question)
+    assert v.status == "contradicted" and v.claim.sentence == question
+    assert checker.check("is it true that trotsky was killed in 1929?")[0].status == "contradicted"
+    assert not checker.check("was it the general secretary job?")

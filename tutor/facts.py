@@ -402,6 +402,10 @@ _RESTART = re.compile(r"\b(?:he|she|they)\s+(?:was|were|is|had|became|held|ran|l
 _OPENS_CLAUSE = re.compile(r"(?:^|[,;:(]|\b(?:and|but|then|so))\s*(?:in|by|during)\s+(?:\w+\s+)?'?$")
 _TAG_QUESTION = re.compile(r"[\s,]+(?:right|yeah|yes|correct|true|innit|isn't it|wasn't it|didn't he|wasn't he|no)\W*$")
 _HE_BEFORE = re.compile(r"\b(?:he|she)\s+(?:\w+\s+){0,2}$")
+# A question that takes a claim as given: "was it just that X?", "is it true that X?", "isn't it because X?".
+_EMBEDDED_CLAIM = re.compile(r"^\W*(?:(?:so|and|but|ok|okay|or|then)\W+)?(?:was it|is it|isn'?t it|wasn'?t it)\s+"
+                             r"(?:(?:just|only|really|simply|mainly|mostly|true|also)\s+)*(?:that|because|bc|cos|cuz)\s+"
+                             r"(?P<claim>[^?]{12,})\?*\s*$", re.I)
 _POSSESSIVE_TAIL = re.compile(r"^'s?\b")
 _WHAT_IF = re.compile(r"\b(?:could|would|might|should|couldve|wouldve|mightve|if)\b|(?:could|would|might)n?'?t?'?ve\b")
 _APPEARS = re.compile(r"\b(?:look(?:s|ed|ing)? like|seem(?:s|ed)?|appear(?:s|ed)?|as if|as though|portray(?:s|ed)?|"
@@ -651,7 +655,14 @@ class FactChecker:
             text = text[taken_back[-1].end():]
         previous = ""
         for sentence in _SENTENCES.split(text):
-            if len(sentence.split()) >= 2 and (questions or not self.is_question(sentence)):
+            embedded = None if questions else _EMBEDDED_CLAIM.match(sentence.strip())
+            if embedded and self.is_question(sentence):
+                # "was it just that zinoviev and kamenev were mensheviks…?": the question takes its claim as
+                # given (relay trial 50's evidence held nothing, though a sourced denial settles it).
+                said = sentence.strip()
+                found = self._check_sentence(_he_from_previous(embedded.group("claim"), previous))
+                verdicts += [replace(v, claim=replace(v.claim, sentence=said)) for v in found]
+            elif len(sentence.split()) >= 2 and (questions or not self.is_question(sentence)):
                 said = sentence.strip()
                 resolved = _fate_carried(_he_resolved(_it_resolved(_he_from_previous(said, previous), previous)))
                 found = self._check_sentence(resolved)
