@@ -521,3 +521,11 @@ def test_a_question_that_takes_a_claim_as_given_is_checked_on_it(checker):
     assert v.status == "contradicted" and v.claim.sentence == question
     assert checker.check("is it true that trotsky was killed in 1929?")[0].status == "contradicted"
     assert not checker.check("was it the general secretary job?")
+
+
+def test_a_verb_with_a_pronoun_subject_of_its_own_is_not_the_named_persons_saying(checker):
+    """Relay trial 51: "he wasn't naive about Stalin by 1928 - he called him a Genghis Khan in that secret
+    meeting with Kamenev" (he being Bukharin) was evidence that the student gave the phrase to Stalin."""
+    found = checker.check("he wasn't naive about Stalin by 1928 - he called him a Genghis Khan in that secret "
+                          "meeting with Kamenev.")
+    assert not any(v.status == "contradicted" for v in found), found
