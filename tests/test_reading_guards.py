@@ -1647,3 +1647,13 @@ def test_a_question_naming_a_body_gets_its_definition_though_a_persons_document_
     assert any(ev.finding == "answers" and "Rykov" in ev.fact for ev in found), [ev.fact for ev in found]
     # A person's entry still comes only when asked who they were: their names are in every question.
     assert not any(ev.key == "define.Trotsky" for ev in tutor.evidence("when was trotsky expelled?"))
+
+
+def test_an_opening_is_not_cut_at_an_initial():
+    """Relay trial 51: the opening "Yes, that's Robert V. Daniels…" was kept as "Yes, that's Robert V.", so the
+    check against reused openings compared a fragment."""
+    from tutor.pedagogy.repeats import opening_of
+
+    assert opening_of("Yes, that's Robert V. Daniels and his circular flow. Next.").endswith("circular flow.")
+    assert opening_of("E. H. Carr said so. Next.") == "E. H. Carr said so."
+    assert opening_of("Right. Next.") == "Right."

@@ -62,7 +62,9 @@ class RepeatGuard:
             self.said.setdefault(kind, []).append(text)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"‘])")
+# Not after an initial ("Robert V. Daniels", "E. H. Carr"): relay trial 51's opening was kept as
+# "Yes, that's Robert V.".
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z]\.)(?<=[.!?])\s+(?=[A-Z“\"‘])")
 
 
 def opening_of(text: str) -> str:
