@@ -1657,3 +1657,15 @@ def test_an_opening_is_not_cut_at_an_initial():
     assert opening_of("Yes, that's Robert V. Daniels and his circular flow. Next.").endswith("circular flow.")
     assert opening_of("E. H. Carr said so. Next.") == "E. H. Carr said so."
     assert opening_of("Right. Next.") == "Right."
+
+
+def test_the_brief_lists_only_earlier_corrections_however_the_rule_reader_wrote_this_one(
+        openai_server, corpus_home, embedder):  # noqa: F811
+    """Relay trial 51: the rule reader's correction of this very message (its words normalised, "wasnt" to
+    "wasn't") was listed as "corrected so far" before the model had judged it, and once wrongly."""
+    said = "stalin wasnt made general secretary till 1924 after lenin died"
+    openai_server.script("json:" + reading(claims=[(said, "wrong", "", "He became General Secretary on 3 April 1922.")],
+                                           reply="Not quite: it was 3 April 1922 [1]. Who backed him?", move="correct"))
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    tutor.reply(tutor.new_session(), said)
+    assert _turn_data(openai_server.requests[0])["corrected_so_far"] == []

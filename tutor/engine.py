@@ -23,6 +23,7 @@ Example (see tests/test_engine_offline.py for it run)::
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 import re
 import time
 import unicodedata
@@ -139,6 +140,21 @@ def _writing_in(message: str) -> str:
     sentences = re.split(r"(?<=[.!?])\s+", message.strip())
     return " ".join(s for s in sentences if not MARK_REQUEST.search(s) and not s.rstrip().endswith("?")).strip()
 
+
+
+@contextmanager
+def _state_before(state, before):
+    """The learner state's progress fields as they were before this message (``before``: the snapshot
+    taken before the rule reader marked it), for the length of the block; unchanged when None."""
+    if before is None:
+        yield
+        return
+    now = (state.covered, state.words, state.corrections, state.misconceptions, state.date_errors)
+    state.covered, state.words, state.corrections, state.misconceptions, state.date_errors = copy.deepcopy(before)
+    try:
+        yield
+    finally:
+        state.covered, state.words, state.corrections, state.misconceptions, state.date_errors = now
 
 class Tutor:
     """The Socratic dialogue engine. Thread-safe: sessions carry all per-student state.
@@ -672,7 +688,12 @@ class Tutor:
                     + model_reply_checks(reading.reply, message, self.lessons, numbered)
                     + ([takes_up_off_topic(reading.reply, message, numbered)] if act.kind == "off_topic" else []))
 
-        outcome = self.model.run(Brief(self.model_messages(session, message, move, shown, evidence), check=check,
+        # The brief shows the progress and corrections from before this message: the rule reader's marks on
+        # it are the model's to make or not (relay trial 51's brief listed a misread "correction" of a right
+        # Genghis Khan claim as corrected before the model had replied).
+        with _state_before(state, rule_free):
+            messages = self.model_messages(session, message, move, shown, evidence)
+        outcome = self.model.run(Brief(messages, check=check,
                                        notice=FALLBACK_NOTICE, checker="the tutor's checks", schema=Reading))
         if not outcome.ok:
             return None, outcome.notice, outcome.guard_log()
