@@ -31,6 +31,10 @@ def test_a_reply_that_states_a_misattribution_fails():
 def test_a_reply_that_states_a_wrong_date_fails():
     assert "no_false_claims" in _failed("Lenin died in 1925, as [1] shows. Why does that matter?")
     assert "no_false_claims" not in _failed("Lenin died on 21 January 1924, as [1] shows. Why does that matter?")
+    # relay trial 52: the November 1928 plenum that condemned the Right is not the October 1923 one
+    assert "no_false_claims" not in _failed('The November 1928 plenum condemned a "Right Deviation" without naming '
+                                            'names [1]. What did that leave Bukharin?')
+    assert "no_false_claims" in _failed("The plenum condemned Trotsky in 1925 [1]. Why then?")
 
 
 def test_a_summary_may_name_the_idea_it_corrected():
