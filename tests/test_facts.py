@@ -529,3 +529,11 @@ def test_a_verb_with_a_pronoun_subject_of_its_own_is_not_the_named_persons_sayin
     found = checker.check("he wasn't naive about Stalin by 1928 - he called him a Genghis Khan in that secret "
                           "meeting with Kamenev.")
     assert not any(v.status == "contradicted" for v in found), found
+
+
+def test_trotsky_exiled_to_siberia_by_stalin_is_denied_but_not_by_the_tsar(checker):
+    """Relay trial 52: "and then stalin had him exiled to siberia straight after" reached the model with no
+    evidence (Alma-Ata, in Central Asia, in January 1928)."""
+    found = checker.check("and then stalin had him exiled to siberia straight after i think")
+    assert [v.fact_id for v in found if v.status == "contradicted"] == ["denials.trotsky-alma-ata-not-siberia"]
+    assert not checker.check("the tsar exiled trotsky to siberia in 1900")
