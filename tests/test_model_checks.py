@@ -35,6 +35,10 @@ def test_a_reply_that_states_a_wrong_date_fails():
     assert "no_false_claims" not in _failed('The November 1928 plenum condemned a "Right Deviation" without naming '
                                             'names [1]. What did that leave Bukharin?')
     assert "no_false_claims" in _failed("The plenum condemned Trotsky in 1925 [1]. Why then?")
+    # relay trial 53: a correction that names the student's wrong year to set it aside
+    assert "no_false_claims" not in _failed("The Lenin Enrolment came later than 1922: it began in February 1924, "
+                                            "after Lenin's death [1]. Who ran it?")
+    assert "no_false_claims" in _failed("The Lenin Enrolment of 1922 brought in workers [1]. Who ran it?")
 
 
 def test_a_summary_may_name_the_idea_it_corrected():

@@ -344,8 +344,10 @@ def asserted_errors(text: str, ctx: CheckContext) -> list[str]:
 
 # "Nor was the Testament read to the whole congress"; "we fixed the idea that Lenin named Trotsky his heir"
 # (a summary's list of what was corrected, refused in relay trial 38).
+# "The Lenin Enrolment came later than 1922" corrects the student's year too (relay trial 53).
 _DENIES = re.compile(r"\b(?:not|never|no|nor)\b|n't\b|\b(?:fixed|corrected|cleared up|dropped|set aside|put right|"
-                     r"the (?:idea|myth|claim|belief|mistake|misconception) that|wrongly|mistakenly)\b", re.I)
+                     r"the (?:idea|myth|claim|belief|mistake|misconception) that|wrongly|mistakenly|"
+                     r"(?:later|earlier|sooner|other|rather) than|instead of)\b", re.I)
 
 
 def failures(checks: list[Check]) -> list[Check]:
