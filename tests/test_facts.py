@@ -537,3 +537,13 @@ def test_trotsky_exiled_to_siberia_by_stalin_is_denied_but_not_by_the_tsar(check
     found = checker.check("and then stalin had him exiled to siberia straight after i think")
     assert [v.fact_id for v in found if v.status == "contradicted"] == ["denials.trotsky-alma-ata-not-siberia"]
     assert not checker.check("the tsar exiled trotsky to siberia in 1900")
+
+
+def test_allies_against_an_unnamed_him_are_not_supported_by_a_shared_body(checker):
+    """Relay trial 52: "zinoviev and kamenev teamed up with bukharin against him in 1925" (him being Stalin)
+    was evidence that supported it, by the semyorka; and "i thought he was on the left with trotsky" after
+    "bukharin." was support for Trotsky's place on the Left only."""
+    assert not [v for v in checker.check("then zinoviev and kamenev teamed up with bukharin against him in 1925 but lost.")
+                if v.status == "supported"]
+    found = checker.check("different thing though - bukharin. i thought he was on the left with trotsky")
+    assert any(v.status == "contradicted" and v.claim.subject == "bukharin" for v in found), found

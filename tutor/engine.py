@@ -44,7 +44,7 @@ from tutor.model_turn import Brief, ModelTurn, data_block, passages_block
 from tutor.pedagogy.answer import Answerer
 from tutor.pedagogy.acts import WH_START, Act, ActContext, ActReader, Topicality
 from tutor.pedagogy.assess import Assessment, Assessor
-from tutor.pedagogy.checks import (ANSWER_POINTS, Check, CheckContext, ReadingContext, answering, model_reply_checks, quoted_spans,
+from tutor.pedagogy.checks import (ANSWER_POINTS, BARE_EVENT_WORDS, Check, CheckContext, ReadingContext, answering, model_reply_checks, quoted_spans,
                                    takes_up_off_topic,
                                    reading_checks, run_checks, supported_points, waived_keys,
                                    answers_contradicted)
@@ -581,6 +581,12 @@ class Tutor:
                     # to the whole 12th Congress in 1923" fits the congress's date, and its event says the
                     # Testament was not read there (the model's note in relay trial 18).
                     fact = f"only the date was checked, and it fits: {fact}"
+                elif v.kind in ("wrote", "said", "said_about") and v.status == "supported" and fact \
+                        and len(v.sentence.split()) > BARE_EVENT_WORDS:
+                    # Who wrote or said it, not the rest of the sentence: "lenin wrote the testament after the
+                    # third stroke and it was read out at his funeral" was evidence that "supports" (relay
+                    # trial 52's model had to name it as a misreading twice).
+                    fact = f"only who wrote or said it was checked, and it fits: {fact}"
                 elif v.kind == "before" and fact:
                     # The order, not the gap: "exiled straight after the funeral" was evidence that
                     # "supports" (relay trial 33's model judged it wrong against that evidence).

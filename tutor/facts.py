@@ -532,7 +532,8 @@ def _fate_carried(sentence: str) -> str:
     return sentence[:m.end()] + name + " " + sentence[m.end():]
 
 
-_OPENING_HE = re.compile(r"^(\W*(?:and|but|so|also|then|yet)?\s*)(he(?:'d| had|'s)?)\b", re.I)
+_OPENING_HE = re.compile(r"^(\W*(?:and|but|so|also|then|yet)?\s*(?:i (?:thought|think|guess|reckon|believe|assumed)\s+"
+                         r"(?:that\s+)?)?)(he(?:'d| had|'s)?)\b", re.I)
 _PROTAGONIST = re.compile(r"\b(" + "|".join(PROTAGONISTS) + r")\b", re.I)
 
 
@@ -1266,10 +1267,15 @@ class FactChecker:
             if not right and len(left) >= 2 and not re.match(r"\s+(?:\w+\s+)?(?:him|her|them|me|us)\b", low[ally.end():]):
                 pairs += [(left[i], left[j], "ally") for i in range(len(left)) for j in range(i + 1, len(left))]
             pairs += [(a, b, "ally") for a in left for b in right]
+            # "zinoviev and kamenev teamed up with bukharin against him in 1925": allies against someone the
+            # checker cannot name; that they stood together in some body that year does not support it
+            # (relay trial 52's evidence did, by the semyorka).
+            unnamed_foe = against is not None and bool(re.match(r"\s+(?:him|her|them)\b", low[against.end():]))
             # "zinoviev and kamenev were always with trotsky against stalin" is about Zinoviev and Kamenev:
             # Trotsky's own enmity, found true, read as support for the sentence (relay trial 42).
             pairs += [(a, f, "enemy") for a in (left or right) for f in foes]
         else:
+            unnamed_foe = False
             left = _side_before(low, people, against.start())
             right = _side_after(low, people, against.end(), 3)
             if not right and len(left) >= 2 and re.search(r"\b(?:enemies|rivals|fell out|falling out|quarrell?ed|"
@@ -1318,6 +1324,8 @@ class FactChecker:
                     continue
                 if negated:
                     truth = not truth
+                if truth and stance == "ally" and unnamed_foe:
+                    continue
                 fact = with_ or vs
                 shown = with_
                 if not truth and (stance == "ally") != negated and vs is not None:
