@@ -547,3 +547,12 @@ def test_allies_against_an_unnamed_him_are_not_supported_by_a_shared_body(checke
                 if v.status == "supported"]
     found = checker.check("different thing though - bukharin. i thought he was on the left with trotsky")
     assert any(v.status == "contradicted" and v.claim.subject == "bukharin" for v in found), found
+
+
+def test_trotsky_shot_is_denied_with_his_murder_in_1940(checker):
+    """Relay trial 53: "and then trotsky got shot in 1929" reached the model with no evidence, and it told the
+    student the course did not cover 1929."""
+    [v] = checker.check("and thats why nobody cared, and then trotsky got shot in 1929")
+    assert v.status == "contradicted" and "1940" in v.correct
+    assert not checker.check("trotsky was shot at in 1940 and survived")
+    assert all(v.status == "supported" for v in checker.check("zinoviev and kamenev were shot in 1936"))
