@@ -402,6 +402,15 @@ _RESTART = re.compile(r"\b(?:he|she|they)\s+(?:was|were|is|had|became|held|ran|l
 _OPENS_CLAUSE = re.compile(r"(?:^|[,;:(]|\b(?:and|but|then|so))\s*(?:in|by|during)\s+(?:\w+\s+)?'?$")
 _TAG_QUESTION = re.compile(r"[\s,]+(?:right|yeah|yes|correct|true|innit|isn't it|wasn't it|didn't he|wasn't he|no)\W*$")
 _HE_BEFORE = re.compile(r"\b(?:he|she)\s+(?:\w+\s+){0,2}$")
+
+
+def _someone_else_he(low: str, m: "Mention") -> bool:
+    """An event said of a "he" nothing resolved, in a sentence that names a rival separately: "and then he
+    got expelled from the party in 1929 same time trotsky got kicked out" (he being Bukharin, relay trial
+    50). With no rival named, the "he" is the event's own ("he was kicked out of the country in 1925")."""
+    if not _HE_BEFORE.search(low[max(0, m.start - 30):m.start]):
+        return False
+    return bool(_PROTAGONIST.search(low[:max(0, m.start - 30)] + " " + low[m.end:]))
 # A question that takes a claim as given: "was it just that X?", "is it true that X?", "isn't it because X?".
 _EMBEDDED_CLAIM = re.compile(r"^\W*(?:(?:so|and|but|ok|okay|or|then)\W+)?(?:was it|is it|isn'?t it|wasn'?t it)\s+"
                              r"(?:(?:just|only|really|simply|mainly|mostly|true|also)\s+)*(?:that|because|bc|cos|cuz)\s+"
@@ -1529,7 +1538,7 @@ class FactChecker:
                   if not wished(low[:m.start])
                   and not someone_else(low[:m.start], next(e.event for e in self.facts.timeline if e.id == m.id),
                                        low[m.start:m.end])
-                  and not _HE_BEFORE.search(low[max(0, m.start - 30):m.start])]
+                  and not _someone_else_he(low, m)]
         if not events:
             return []
         stated: dict[str, int] = {}
@@ -1595,7 +1604,7 @@ class FactChecker:
                 # "socialism in one country then gave the new Lenin Enrolment members a reason": the people
                 # it brought in, not the event, so no order (relay trial 43's essay notice said otherwise).
                 continue
-            if m.kind == "event" and _HE_BEFORE.search(low[max(0, m.start - 30):m.start]):
+            if m.kind == "event" and _someone_else_he(low, m):
                 continue  # an unresolved "he" is no one the event names (see _events_dated)
             if m.kind == "event" and m.id not in [e.id for e, _ in events]:
                 events.append((next(e for e in self.facts.timeline if e.id == m.id), m))
