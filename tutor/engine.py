@@ -156,6 +156,7 @@ def _state_before(state, before):
     finally:
         state.covered, state.words, state.corrections, state.misconceptions, state.date_errors = now
 
+
 class Tutor:
     """The Socratic dialogue engine. Thread-safe: sessions carry all per-student state.
 

@@ -411,6 +411,8 @@ def _someone_else_he(low: str, m: "Mention") -> bool:
     if not _HE_BEFORE.search(low[max(0, m.start - 30):m.start]):
         return False
     return bool(_PROTAGONIST.search(low[:max(0, m.start - 30)] + " " + low[m.end:]))
+
+
 # A question that takes a claim as given: "was it just that X?", "is it true that X?", "isn't it because X?".
 _EMBEDDED_CLAIM = re.compile(r"^\W*(?:(?:so|and|but|ok|okay|or|then)\W+)?(?:was it|is it|isn'?t it|wasn'?t it)\s+"
                              r"(?:(?:just|only|really|simply|mainly|mostly|true|also)\s+)*(?:that|because|bc|cos|cuz)\s+"

@@ -198,9 +198,9 @@ class Glossary:
         return [e for _, e in sorted(found.values(), key=lambda x: x[0])][:limit]
 
     def expanded(self, query: str) -> str:
-        """The query with the glossary's own name added for each term it writes in a form sharing no
-        word with that name ("is the gen sec thing important" + "General Secretary", "troika" + "the
-        triumvirate"): a search for the student's shorthand found nothing on the post (offline trial
+        """The query with the glossary's own name added for each term it writes as an abbreviation of
+        that name ("is the gen sec thing important" + "General Secretary", "was sioc his?" + "socialism
+        in one country"): a search for the student's shorthand found nothing on the post (offline trial
         13, twice the same passage on the Commissariat of Nationalities)."""
         low = f" {normalise_term(query)} "
         extra: list[str] = []
