@@ -556,3 +556,9 @@ def test_trotsky_shot_is_denied_with_his_murder_in_1940(checker):
     assert v.status == "contradicted" and "1940" in v.correct
     assert not checker.check("trotsky was shot at in 1940 and survived")
     assert all(v.status == "supported" for v in checker.check("zinoviev and kamenev were shot in 1936"))
+
+
+def test_kirovs_murder_is_dated_outside_the_struggle(checker):
+    """Relay trial 55: "Kirov murdered by Stalin in 1926" went uncorrected: no course document dated it."""
+    [v] = checker.check("kirov was murdered by stalin in 1926")
+    assert v.status == "contradicted" and "1934" in v.correct
