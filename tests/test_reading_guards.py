@@ -1436,6 +1436,9 @@ def test_a_question_about_a_persons_fate_brings_their_later_events_as_evidence(c
         "quick q tho, when did trotsky actually get kicked out of the country? and what happened to bukharin in "
         "the end, did he get exiled too?")]
     assert "answer.bukharin-shot" in [ev.key for ev in tutor.evidence("did bukharin die?")]
+    # relay trial 55: "how did Stalin survive the Testament?" asks how he kept his post, not anyone's fate
+    assert not tutor.lessons.fate_asked("how did stalin survive the testament?",
+                                        "Zinoviev and Kamenev argued Stalin should stay.")
 
 
 def test_a_claim_without_a_year_is_held_to_its_sentences_year():

@@ -394,7 +394,7 @@ class Lessons:
 # "what happened to him / to Trotsky", "what became of Bukharin", "how did he die", "was he deported right
 # after?", "did they get shot too?": a question about what became of someone. Not "how did Stalin win".
 _FATE = re.compile(r"\b(?:what (?:\w+ly |really |exactly |then )?(?:happened|became) (?:to|of)\s+(?P<who>[\w']+)|"
-                   r"(?:how )?did\s+(?P<dier>[\w']+)\s+(?:end up|die|survive)\b|"
+                   r"(?:how )?did\s+(?P<dier>[\w']+)\s+(?:end up|die)\b|"
                    r"(?:was|were|did)(?=\s+[\w']+\s+(?:\w+\s+)?(?:get\s+|got\s+)?(?:deported|exiled|expelled|shot|killed|"
                    r"executed|arrested|murdered)\b)\s+(?P<asked>[\w']+)|"
                    r"\b(?P<subject>[\w']+)\s+(?:was|were|got|get)\s+(?:\w+\s+)?(?:deported|exiled|shot|killed|executed|"
