@@ -562,3 +562,11 @@ def test_kirovs_murder_is_dated_outside_the_struggle(checker):
     """Relay trial 55: "Kirov murdered by Stalin in 1926" went uncorrected: no course document dated it."""
     [v] = checker.check("kirov was murdered by stalin in 1926")
     assert v.status == "contradicted" and "1934" in v.correct
+
+
+def test_a_negation_before_because_is_not_the_reasons(checker):
+    """Relay trial 55: "the testament didnt finish him off because lenin literally said trotsky should take over
+    as leader in it" came to the model as evidence that *supports* it (read as a denial of the heir)."""
+    [v] = checker.check("but i still dont get why the testament didnt finish him off because lenin literally "
+                        "said trotsky should take over as leader in it.")
+    assert v.status == "contradicted" and v.fact_id == "denials.testament-no-heir-named"

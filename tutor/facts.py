@@ -478,7 +478,9 @@ _ALLY_STRONG = re.compile(r"\b(?:allied|allies|ally|alliance|sided|on the side o
 # (offline trial 5). Not "both attacked" (each on his own) nor a quarrel ("fell out with").
 _SIDE_AGAINST = re.compile(r"against|to get rid of|to defeat|to remove|to stop|to block|to oppose")
 # Where one clause of a sentence ends and the next begins, for a negation's reach.
-_CLAUSE_BREAK = re.compile(r"\s[-–—]+\s|[;:]|,\s*(?:so|but|and then|because|which)\b|\bbut\b")
+# "the testament didnt finish him off because lenin said trotsky should take over": a negation before
+# "because" is the main clause's, not the reason's (relay trial 55's evidence read the claim as a denial).
+_CLAUSE_BREAK = re.compile(r"\s[-–—]+\s|[;:]|,\s*(?:so|but|and then|because|which)\b|\bbut\b|\b(?:because|bc|cos|cuz)\b")
 _MIXED_UP = re.compile(r"\b(?:mix(?:ed)?\s+up|mixing\s+up|mixed|confus(?:e|ed|ing)|mistook|muddl(?:e|ed)|"
                        r"got\s+\w+\s+muddled|swapped|compar(?:e|ed|ing))\b[^.;]{0,40}$")
 _ALWAYS = re.compile(r"\b(?:from the (?:start|beginning|outset|very start|very beginning)|all along|always|"
@@ -1760,7 +1762,9 @@ def _event_passage(ev: TimelineEvent) -> str:
 def _negated_in_clause(low: str, found: re.Match, start: int = 0) -> bool:
     """A negation in the claim's own words: from ``start`` or the last clause break before the claim,
     to its end."""
-    breaks = [b.end() for b in _CLAUSE_BREAK.finditer(low, start, found.start())]
+    # A break inside the claim's span counts too: "the testament didnt finish him off because lenin said
+    # trotsky should take over" matched from "testament" across the "because" (relay trial 55).
+    breaks = [b.end() for b in _CLAUSE_BREAK.finditer(low, start, found.end()) if b.end() < found.end()]
     return bool(_NEGATION.search(low[max([start] + breaks):found.end()]))
 
 
