@@ -37,7 +37,7 @@ from tutor.citations import cited_numbers
 from tutor.documents import clean_text
 from tutor.errors import RateLimited
 from tutor.facts import FactChecker
-from tutor.glossary import load_glossary
+from tutor.glossary import Glossary, load_glossary
 from tutor.lessons import DEFAULT_CARD, LessonCard, Lessons
 from tutor.limits import RateLimiter
 from tutor.model_turn import Brief, ModelTurn, data_block, passages_block
@@ -141,20 +141,19 @@ def _writing_in(message: str) -> str:
     return " ".join(s for s in sentences if not MARK_REQUEST.search(s) and not s.rstrip().endswith("?")).strip()
 
 
-
 @contextmanager
 def _state_before(state, before):
-    """The learner state's progress fields as they were before this message (``before``: the snapshot
-    taken before the rule reader marked it), for the length of the block; unchanged when None."""
+    """The learner state's progress as it was before this message (``before``: the snapshot taken
+    before the rule reader marked it), for the length of the block; unchanged when None."""
     if before is None:
         yield
         return
-    now = (state.covered, state.words, state.corrections, state.misconceptions, state.date_errors)
-    state.covered, state.words, state.corrections, state.misconceptions, state.date_errors = copy.deepcopy(before)
+    now = state.progress()
+    state.restore_progress(copy.deepcopy(before))
     try:
         yield
     finally:
-        state.covered, state.words, state.corrections, state.misconceptions, state.date_errors = now
+        state.restore_progress(now)
 
 
 class Tutor:
@@ -166,7 +165,8 @@ class Tutor:
 
     def __init__(self, *, retriever: Retriever, lessons: Lessons, prompts: Prompts, settings: Settings,
                  model: ModelTurn | None = None, embedder=None, coach=None, facts: FactChecker | None = None,
-                 planner: PassagePlanner | None = None, rate_limiter: RateLimiter | None = None):
+                 planner: PassagePlanner | None = None, rate_limiter: RateLimiter | None = None,
+                 glossary: Glossary | None = None):
         self.retriever = retriever
         self.facts = facts
         self.lessons = lessons
@@ -176,7 +176,8 @@ class Tutor:
         keep = getattr(embedder, "kept_vectors", None)  # the offline model's; fakes and OpenAI have none
         kept = keep(settings.home) if keep else None
         self.matcher = KeyPointMatcher(embedder, kept)
-        glossary = self.glossary = load_glossary(settings.corpus_dir)
+        # services.build passes the one its retriever expands queries with; a test's Tutor reads its own.
+        glossary = self.glossary = glossary if glossary is not None else load_glossary(settings.corpus_dir)
         self.acts = ActReader(lessons, Topicality(lessons, retriever, glossary.names()))
         self.assessor = Assessor(self.matcher, lessons, facts)
         # Topics no card covers: plans from passages.
@@ -255,8 +256,7 @@ class Tutor:
         # …and so do its corrections and the misconceptions it saw: a claim the model reads as right
         # stays off "corrected so far" (relay trials 27 and 30: "stalin was with bukharin before 1928",
         # read as right, and a Genghis Khan misreading were still listed the next turn).
-        rule_free = copy.deepcopy((state.covered, state.words, state.corrections, state.misconceptions,
-                                   state.date_errors)) if self.model is not None else None
+        rule_free = state.progress() if self.model is not None else None
         state.observe([assessment.misconception.id] if assessment and assessment.misconception else [],
                       [assessment.date_error.event.id] if assessment and assessment.date_error else [])
         # A bare "is that right?" re-judges the last claim: it makes no new point of its own.
@@ -707,7 +707,7 @@ class Tutor:
         reading: Reading = outcome.parsed
         points, refused = supported_points(reading, card, message, lambda kp, w: self._supports(card, kp, w, message))
         if rule_free is not None:
-            state.covered, state.words, state.corrections, state.misconceptions, state.date_errors = rule_free
+            state.restore_progress(rule_free)
         if card is not None:
             # The model's corrections of the student's claims, for later summaries and their guard.
             for claim in reading.claims:

@@ -107,7 +107,8 @@ def build(settings: Settings | None = None, *, chat_model: BaseChatModel | None 
     store = store or Store.open(settings, embedder)
     lessons = live_lessons(settings)  # the course's cards plus published ones, re-read when they change
     prompts = load_prompts(settings.prompts_dir)
-    retriever = Retriever(store, expand=load_glossary(settings.corpus_dir).expanded)
+    glossary = load_glossary(settings.corpus_dir)
+    retriever = Retriever(store, expand=glossary.expanded)
     turn = None if model is None else _model_turn(model, settings)
     essay = EssayCoach(lessons, retriever, prompts_dir=settings.prompts_dir, prompts=prompts, model=turn)
     source = SourceCoach(lessons, retriever, prompts_dir=settings.prompts_dir, corpus_dir=settings.corpus_dir,
@@ -115,7 +116,7 @@ def build(settings: Settings | None = None, *, chat_model: BaseChatModel | None 
     limiter, throttle = build_limits(settings)
     tutor = Tutor(retriever=retriever, lessons=lessons, prompts=prompts, settings=settings, model=turn,
                   embedder=store.embedder, coach=essay, facts=default_checker(lessons), rate_limiter=limiter,
-                  planner=PassagePlanner(store, settings.corpus_dir))
+                  planner=PassagePlanner(store, settings.corpus_dir), glossary=glossary)
     return Services(settings=settings, store=store, retriever=retriever, lessons=lessons, prompts=prompts,
                     model=turn, tutor=tutor, essay_coach=essay, source_coach=source, library=Library(store),
                     throttle=throttle)

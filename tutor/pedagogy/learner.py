@@ -10,6 +10,7 @@ met and resolved, the hint rung reached on each key point.
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from collections import OrderedDict
@@ -48,6 +49,19 @@ class LearnerState:
     last: dict[str, Any] = field(default_factory=dict)        # the last move: kind, card, key point, question
     earlier: list[list[Any]] = field(default_factory=list)    # [student message, card then], last 40
     corrections: dict[str, list[list[str]]] = field(default_factory=dict)  # card -> [student's words, correction]
+
+    # What a reader marks on a message: the points made, the student's words, the corrections and the
+    # misconceptions and wrong dates seen. With a model its Reading decides these, so the rule reader's
+    # marks are set aside (the engine's snapshot before the message).
+    PROGRESS = ("covered", "words", "corrections", "misconceptions", "date_errors")
+
+    def progress(self) -> tuple:
+        """A copy of the progress fields, to put back with ``restore_progress``."""
+        return copy.deepcopy(tuple(getattr(self, name) for name in self.PROGRESS))
+
+    def restore_progress(self, saved: tuple) -> None:
+        for name, value in zip(self.PROGRESS, saved):
+            setattr(self, name, value)
 
     def covered_on(self, card_id: str) -> set[str]:
         return set(self.covered.get(card_id, []))
