@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tutor.lessons import PERSON_NAME
+from tutor.lessons import _MONTHS, PERSON_NAME
 from tutor.pedagogy.acts import COMPLAINT, normalise, pushback_of
 from tutor.pedagogy.checks import BARE_EVENT_WORDS
 from tutor.pedagogy.compose import _LEANS_BACK, _META, sentences
@@ -36,6 +36,10 @@ QUESTION_OPENING = re.compile(_LEAD + rf"(?:{_WH}|{_AUX}|tell me (?:about|what|w
                               r"(?:can|could) (?:you|u) (?:explain|tell me|say|describe))\b", re.I)
 YES_NO = re.compile(_LEAD + rf"(?:{_AUX})\b", re.I)
 # "who said grey blur?", "which 1 of them had socialism in 1 country": asks whose a phrase or idea is.
+# A place after a preposition, as a "where" question's answer has one (offline trial 12 got a sentence
+# without one): a capitalised word that is no party body and no month.
+_PLACE = re.compile(r"\b(?:to|in|at|from|on)\s+(?:the\s+)?(?!Soviet|Party|Central|Politburo|Congress|"
+                    + "|".join(_MONTHS) + r")[A-Z][a-z]+")
 _WHO_AUTHOR = re.compile(_LEAD + r"(?:who|which(?: one| 1| person| leader| man| guy)?(?: of (?:them|the two|the rivals|those))?)"
                          r"\s+(?:actually\s+|really\s+|first\s+|originally\s+|even\s+)?(?:said|says|came up with|coined|"
                          r"wrote|had|has|wanted|believed in|invented|proposed|put forward|was behind|thought up|called|"
@@ -564,9 +568,7 @@ class Answerer:
                 score += 0.15  # a "why" answer gives a reason
             if shape == "where":
                 # "where did he go??" is answered by a place (offline trial 12 got a sentence without one)
-                score += 0.15 if re.search(r"\b(?:to|in|at|from|on)\s+(?:the\s+)?(?!Soviet|Party|Central|Politburo|Congress|"
-                                           r"January|February|March|April|May|June|July|August|September|October|"
-                                           r"November|December)[A-Z][a-z]+", s) else -0.1
+                score += 0.15 if _PLACE.search(s) else -0.1
             if shape == "who":
                 score += 0.1 if names_in(s) - {"Lenin", "Stalin"} else -0.1
             if q_names:
