@@ -570,3 +570,24 @@ def test_a_negation_before_because_is_not_the_reasons(checker):
     [v] = checker.check("but i still dont get why the testament didnt finish him off because lenin literally "
                         "said trotsky should take over as leader in it.")
     assert v.status == "contradicted" and v.fact_id == "denials.testament-no-heir-named"
+
+
+def test_a_rival_had_him_killed_is_the_other_rival_named(checker):
+    """Relay trial 56: "thats why stalin had him executed in 1929", "him" being Bukharin named earlier in the
+    sentence, reached the model with no evidence; and "bukharins idea not stalins" was shown as supporting
+    the half-truth while it denies Stalin's authorship."""
+    found = checker.check("also another thing, socialism in one country was bukharins idea not stalins right, "
+                          "and thats why stalin had him executed in 1929 so he could take the credit")
+    assert {v.fact_id for v in found if v.status == "contradicted"} == {
+        "timeline.bukharin-shot", "quotations.socialism-in-one-country"}
+    assert not [v for v in found if v.status == "supported"]
+    # The sentence before names him; a rival named doing it to another rival is said as what was done to him.
+    assert [v.fact_id for v in checker.contradicted("Bukharin lost. Then stalin had him shot in 1929.")] == [
+        "timeline.bukharin-shot"]
+    assert [v.fact_id for v in checker.contradicted("trotsky was a problem so stalin exiled him in 1927")] == [
+        "timeline.trotsky-exiled-alma-ata"]
+    assert [v.status for v in checker.check("stalin exiled trotsky in 1928")] == ["supported"]
+    # With no one else named, or two, "him" stays unresolved; Bukharin's share of the idea alone is no error.
+    assert not checker.check("stalin had him executed in 1929")
+    assert not checker.check("zinoviev and bukharin were rivals, stalin had him shot in 1936")
+    assert [v.status for v in checker.check("socialism in one country was bukharins idea")] == ["supported"]
