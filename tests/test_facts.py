@@ -590,4 +590,15 @@ def test_a_rival_had_him_killed_is_the_other_rival_named(checker):
     # With no one else named, or two, "him" stays unresolved; Bukharin's share of the idea alone is no error.
     assert not checker.check("stalin had him executed in 1929")
     assert not checker.check("zinoviev and bukharin were rivals, stalin had him shot in 1936")
-    assert [v.status for v in checker.check("socialism in one country was bukharins idea")] == ["supported"]
+    assert [(v.status, v.kind) for v in checker.check("socialism in one country was bukharins idea")] == [("unknown", "coauthor")]
+
+
+def test_a_fate_after_and_shares_the_subject_and_the_year_that_opens_the_clause(checker):
+    """Relay trial 57: "and then in 1929 bukharin got expelled and executed" and "bukharin helped stalin beat
+    the united opposition in 1927 and then got thrown out and shot in 1929" reached the model with no evidence
+    (Bukharin was shot in March 1938); it told the student its passages did not cover the shooting."""
+    for said in ("and then in 1929 bukharin got expelled and executed so stalin had no one left.",
+                 "so basically bukharin helped stalin beat the united opposition in 1927 and then got thrown out "
+                 "and shot in 1929, kind of ironic."):
+        assert "timeline.bukharin-shot" in {v.fact_id for v in checker.contradicted(said)}, said
+    assert not checker.contradicted("in 1938 bukharin was tried and executed")

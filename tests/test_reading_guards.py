@@ -1672,3 +1672,22 @@ def test_the_brief_lists_only_earlier_corrections_however_the_rule_reader_wrote_
     tutor = _tutor(corpus_home, embedder, openai_server)
     tutor.reply(tutor.new_session(), said)
     assert _turn_data(openai_server.requests[0])["corrected_so_far"] == []
+
+
+def test_a_coauthor_credited_with_an_idea_is_background_the_model_may_judge_wrong(openai_server, corpus_home, embedder):  # noqa: F811
+    """Relay trial 57: "bukharin came up with socialism in one country" was evidence that "supports" (Bukharin
+    gave the idea its fuller theory), so the model's "wrong" was refused twice and the turn fell back."""
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    sentence = "bukharin came up with socialism in one country and stalin stole it when it got popular."
+    found = [ev for ev in tutor.evidence(sentence) if "socialism-in-one-country" in ev.key]
+    assert [ev.finding for ev in found] == ["background"], found
+    assert found[0].fact.startswith("partly: Bukharin had a share in it") and "Stalin's" in found[0].fact
+    judged = _reading("Not quite: Stalin set it out in December 1924 [1]. What did Bukharin add?",
+                      claims=[("bukharin came up with socialism in one country", "wrong", "",
+                               "Stalin set it out first; Bukharin gave it its theory.")])
+    ctx = ReadingContext(message=sentence, evidence=tutor.evidence(sentence),
+                         judge=lambda t: tutor.evidence(t, numbered=False))
+    [check] = [c for c in reading_checks(judged, ctx) if c.name == "verdicts_match_evidence"]
+    assert check.passed, check.detail

@@ -572,7 +572,13 @@ class Tutor:
         verdict: the model judges, and its verdicts are guarded against this."""
         found: list[tuple[str, str, str, str, str]] = []  # key, sentence, finding, fact, source
         for v in self.facts.check(text) if self.facts is not None else []:
-            if v.status in ("supported", "contradicted"):
+            if v.kind == "coauthor":
+                # Credit to the one who gave another's idea its theory: the facts to judge it by, not a
+                # finding the guards hold the model to.
+                found.append((v.fact_id, v.sentence, "background",
+                              f"partly: {self.facts.facts.name(v.claim.subject)} had a share in it, but {v.correct}",
+                              v.doc))
+            elif v.status in ("supported", "contradicted"):
                 key = v.fact_id or v.kind
                 if v.kind in ("before", "wrong_order"):
                     key = "order." + key  # shown to the model, not enforced by the guards

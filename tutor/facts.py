@@ -524,7 +524,7 @@ def _he_resolved(sentence: str) -> str:
 
 _FATE_AFTER_AND = re.compile(
     r"\b(?P<subj>" + "|".join(p for p in PROTAGONISTS if p != "lenin") + r"|he)\b"
-    r"(?P<mid>\s+(?:was\s+|got\s+|had\s+been\s+|had\s+)?\w+ed\b[^.;?!]{0,60}?\band\s+"
+    r"(?P<mid>\s+(?:was\s+|got\s+|had\s+been\s+|had\s+)?(?:\w+ed|thrown|beaten|driven|taken|sent)\b[^.;?!]{0,90}?\band\s+"
     r"(?:then\s+|later\s+|soon\s+|eventually\s+|finally\s+)?(?:was\s+|got\s+)?)"
     r"(?=(?:killed|murdered|shot|assassinated|executed|exiled|deported|expelled)\b)", re.I)
 
@@ -542,7 +542,13 @@ def _fate_carried(sentence: str) -> str:
         if len(named) != 1 or named == {"lenin"}:
             return sentence
         name = named.pop()
-    return sentence[:m.end()] + name + " " + sentence[m.end():]
+    rest = sentence[m.end():]
+    # "in 1929 bukharin got expelled and executed": the year that opens the clause dates both verbs.
+    opening = re.search(r"\bin\s+(1[89]\d\d)\s*,?\s*$", sentence[:m.start()], re.I)
+    if opening and not re.match(r"\w+\s+(?:\w+\s+){0,3}?(?:in|by)\s+1[89]\d\d\b", rest):
+        fate = re.match(r"\w+", rest).group(0)
+        rest = f"{fate} in {opening.group(1)}{rest[len(fate):]}"
+    return sentence[:m.end()] + name + " " + rest
 
 
 _OPENING_HE = re.compile(r"^(\W*(?:and|but|so|also|then|yet)?\s*(?:i (?:thought|think|guess|reckon|believe|assumed)\s+"
@@ -999,6 +1005,10 @@ class FactChecker:
             claim = Claim(quote.author, relation, quote.id, claim.year, True, sentence)
             return self._verdict("contradicted", "misattribution", claim, quote, correct, fid,
                                  probe=f"Whose idea was {label} first? The source says: “{_sentence_of(quote.support)}”")
+        if speaker in quote.coauthors and not negated:
+            # "bukharin came up with socialism in one country": half the story, neither right nor wrong
+            # (relay trial 57's model was refused twice for calling it wrong on "supporting" evidence).
+            return self._verdict("unknown", "coauthor", claim, quote, correct, fid)
         if (speaker in authors) != negated:
             dated = self._quote_date(quote, low, sentence, years, q, speaker)
             if dated is not None and dated.status == "contradicted":
