@@ -233,3 +233,15 @@ def test_talk_around_a_revised_paragraph_is_not_marked_with_it(offline_tutor):
                                          "\n\nIs that Level 4 now? Are my facts all OK?")
     assert reply.move["kind"] == "essay_feedback" and "paragraph 2" not in reply.text.lower(), reply.text
     assert "3 April 1922" in reply.text, reply.text  # "which he held from 1917"
+
+
+def test_a_mark_request_inside_an_argument_is_talked_through_not_asked_to_paste(offline_tutor):
+    """Relay trial 58: a message that corrected itself, defended "the ban on factions under Stalin in 1924" and
+    argued a judgement, ending "would that be a level 4 kind of argument?", got only "paste 40 words"."""
+    message = ("ok ok, Caucasus and Sukhanov, i'll change them on my cards. the ban on factions though, i'm sure our "
+               "timeline put it under Stalin in 1924 with the Lenin Enrolment, are you sure it was Lenin? for squaring "
+               "it i guess i'd say the delegates being lined up was the main thing, and Trotsky's mistakes just made "
+               "it happen faster. would that be a level 4 kind of argument if i back it up with the dates?")
+    reply = offline_tutor.reply(offline_tutor.new_session(), message)
+    assert "40 words" not in reply.text, reply.text
+    assert "40 words" in offline_tutor.reply(offline_tutor.new_session(), "would that be a level 4?").text
