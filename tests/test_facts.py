@@ -602,3 +602,12 @@ def test_a_fate_after_and_shares_the_subject_and_the_year_that_opens_the_clause(
                  "and shot in 1929, kind of ironic."):
         assert "timeline.bukharin-shot" in {v.fact_id for v in checker.contradicted(said)}, said
     assert not checker.contradicted("in 1938 bukharin was tried and executed")
+
+
+def test_a_quotation_said_it_in_a_year_is_dated(checker):
+    """Relay trial 58: "our textbook has his 'enrich yourselves' quote and i wrote that he said it in 1928" reached
+    the model with no evidence (April 1925), and it sent the student to check the date."""
+    [v] = checker.check("our textbook has his 'enrich yourselves' quote and i wrote that he said it in 1928 when he'd "
+                        "teamed up with Trotsky against Stalin over collectivisation.")
+    assert v.status == "contradicted" and v.fact_id == "quotations.enrich-yourselves" and "April 1925" in v.correct
+    assert all(v.status == "supported" for v in checker.check("bukharin's enrich yourselves, he said it in 1925"))

@@ -1691,3 +1691,21 @@ def test_a_coauthor_credited_with_an_idea_is_background_the_model_may_judge_wron
                          judge=lambda t: tutor.evidence(t, numbered=False))
     [check] = [c for c in reading_checks(judged, ctx) if c.name == "verdicts_match_evidence"]
     assert check.passed, check.detail
+
+
+def test_a_long_message_asking_if_its_judgement_is_good_enough_for_a_top_grade_is_talk():
+    """Relay trial 57: a chat message ending "is 'easier not inevitable' a good enough judgement for a top grade
+    or too safe?" went to the essay coach, whose schema forced a level and a mark on it."""
+    from tutor.pedagogy.acts import long_chat
+
+    message = ("ok 1938 for bukharin, wow so way later than i thought, glad i asked. fine i'll say stalin stated socialism "
+               "in one country first in dec 1924 and bukharin did the theory, thats actually a better point because it "
+               "shows stalin grabbing ideas to beat trotsky. and ok rykov was head of government, tomsky unions. i still "
+               "kind of think stalin made the ban on factions 'his' even if lenin passed it, so i'll put it as deutscher's "
+               "view. i'd say the ban made it easier not inevitable, because the left and right could have teamed up "
+               "against him in 1928 when bukharin went to kamenev but they didnt trust each other. then stalin was "
+               "totally free to start the first five year plan in 1930. last thing, is 'easier not inevitable' a good "
+               "enough judgement for a top grade or too safe?")
+    assert long_chat(message, in_conversation=True)
+    assert not long_chat(message.replace("is 'easier not inevitable' a good enough judgement for a top grade or too "
+                                         "safe?", "what grade would this get?"), in_conversation=True)

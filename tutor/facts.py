@@ -417,6 +417,8 @@ def _someone_else_he(low: str, m: "Mention") -> bool:
 _EMBEDDED_CLAIM = re.compile(r"^\W*(?:(?:so|and|but|ok|okay|or|then)\W+)?(?:was it|is it|isn'?t it|wasn'?t it)\s+"
                              r"(?:(?:just|only|really|simply|mainly|mostly|true|also)\s+)*(?:that|because|bc|cos|cuz)\s+"
                              r"(?P<claim>[^?]{12,})\?*\s*$", re.I)
+_SAID_IT = re.compile(r"\b(?:said|say|says|wrote|write|used|use|coined|made|gave)\s+it\s+(?:in|around|back in|during)\s+"
+                      r"(?:early\s+|late\s+|mid-?)?(?:[a-z]+\s+)?$")
 _POSSESSIVE_TAIL = re.compile(r"^'s?\b")
 _WHAT_IF = re.compile(r"\b(?:could|would|might|should|couldve|wouldve|mightve|if)\b|(?:could|would|might)n?'?t?'?ve\b")
 _APPEARS = re.compile(r"\b(?:look(?:s|ed|ing)? like|seem(?:s|ed)?|appear(?:s|ed)?|as if|as though|portray(?:s|ed)?|"
@@ -1135,6 +1137,10 @@ class FactChecker:
                 near.append(y)
             elif pos < q.start and re.match(r"^\W*(?:in|by|during)\s+'?\d", low[max(0, pos - 8):pos + 2].lstrip()) \
                     and len(gap.split()) <= 7 and not re.search(r"[;:]|,\s|\b(?:and|but|when|after|before|while|which)\b", gap[4:]):
+                near.append(y)
+            elif pos >= q.end and _SAID_IT.search(low[max(q.end, pos - 40):pos]):
+                # "his 'enrich yourselves' quote and i wrote that he said it in 1928" (relay trial 58's
+                # evidence held nothing, and the model sent the student to check the date).
                 near.append(y)
         if not near or quote.kind == "idea":
             return None

@@ -500,6 +500,10 @@ _WANTS_MARK = re.compile(r"\b(?:mark|marks|grade|band|score|feedback)\b|(?<![-\w
                          r"think of|improve|is)\s+my (?:essay|paragraph|intro|introduction|conclusion|answer|plan)\b|"
                          r"\b(?:is|was) (?:this|that|it) (?:any )?(?:good|ok|okay|alright|any good)\b|\bhow did i do\b|"
                          r"\bwhat do (?:you|u) think of (?:this|it)\b|\b(?:check|rate|read|look over) (?:this|it)\b", re.I)
+# "is 'easier not inevitable' a good enough judgement for a top grade?": the grade they aim at, said
+# of an argument in talk, asks for no marking (relay trial 57's message was marked as an essay).
+_AIMING_AT = re.compile(r"\b(?:for|get|getting|reach|hit|earn|at) (?:a |an |the )?(?:top|high|higher|good|better|"
+                        r"full|a\*|level \d) (?:grade|mark|band|level)s?\b", re.I)
 # Said to the tutor, not written for a marker: "you", "your question", "thanks", "fair enough", or an
 # answer to the tutor's question ("Because it damaged all of them …", relay trial 44's plan and thanks,
 # 153 words in two paragraphs, went to the essay coach).
@@ -520,6 +524,8 @@ def long_chat(text: str, in_conversation: bool = False) -> bool:
     True
     >>> long_chat("I'd say underestimation mattered early. " * 20 + "What mark would this get?")
     False
+    >>> long_chat("I'd say the ban made it easier. " * 20 + "Is that judgement good enough for a top grade?")
+    True
     >>> long_chat("My essay can't just be about Trotsky. " * 20 + "Was the 1928 turn opportunism?")
     True
     >>> long_chat("Trotsky lost the army in January 1925, after the literary discussion. " * 25 + "Did the funeral matter?")
@@ -529,7 +535,7 @@ def long_chat(text: str, in_conversation: bool = False) -> bool:
     >>> long_chat("Ah, fair. " + "Trotsky lost the army in 1925. " * 20 + "\\n\\nOn your point: " + "He was silent. " * 20, True)
     True
     """
-    if _WANTS_MARK.search(text):
+    if _WANTS_MARK.search(_AIMING_AT.sub("", text)):
         return False
     words = word_count(text)
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if word_count(p) >= 25]
