@@ -180,6 +180,16 @@ def test_a_partly_on_the_students_own_judgement_is_not_kept_as_a_correction(open
     assert reply.mode == "fake-model", [c.as_dict() for c in reply.checks if not c.passed]
     assert not [pair for pairs in session.learner.corrections.values() for pair in pairs]
 
+    # relay trial 58: a "partly" that puts a fact right, resting on a passage, is a correction the summary lists
+    message = "Zinoviev was spread thin - he was running Leningrad while Bukharin chaired the Comintern."
+    dated = reading(claims=[(message.rstrip("."), "partly", "1",
+                             "Bukharin headed the Comintern only from 1926; Zinoviev chaired it from 1919.")],
+                    reply="Half right: Zinoviev chaired the Comintern himself until 1926 [1]. What did Leningrad give him?")
+    openai_server.script("json:" + dated)
+    reply = tutor.reply(session, message)
+    assert reply.mode == "fake-model", [c.as_dict() for c in reply.checks if not c.passed]
+    assert [pair[0] for pairs in session.learner.corrections.values() for pair in pairs] == [message.rstrip(".")]
+
 
 def test_a_key_point_the_words_do_not_support_is_not_credited(openai_server, corpus_home, embedder):  # noqa: F811
     message = "As General Secretary Stalin controlled appointments, so his people became the delegates."
