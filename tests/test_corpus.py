@@ -180,3 +180,10 @@ def test_essays_have_valid_sidecars_across_all_levels():
 def test_timeline_yaml_is_a_list_of_rows():
     rows = yaml.safe_load((CORPUS / "timeline.yaml").read_text(encoding="utf-8"))
     assert isinstance(rows, list) and all("date" in r and "docs" in r for r in rows)
+
+
+def test_another_mans_funeral_is_not_lenins():
+    # relay trial 59: the model's "his last speech, at Adolf Joffe's funeral in November 1927" was refused as
+    # misdating Lenin's funeral
+    assert not LESSONS.date_errors("the speech you picture may be his last one, at Adolf Joffe's funeral in November 1927.")
+    assert [e.event.id for e in LESSONS.date_errors("trotsky missed the funeral in 1925")] == ["lenin-funeral"]

@@ -401,8 +401,11 @@ _FATE = re.compile(r"\b(?:what (?:\w+ly |really |exactly |then )?(?:happened|bec
                    r"arrested|murdered)\b)", re.I)
 _DEATH = re.compile(r"\b(?:dies|murdered|killed|shot|executed)\b")
 # The course's people by surname, as a student or a card writes them ("Trotsky's", "trotskyist").
+# Joffe too: "his last speech, at Adolf Joffe's funeral in November 1927" is not Lenin's funeral (relay trial
+# 59's model was refused for it).
 PERSON_NAME = re.compile(r"\b(lenin|stalin|trotsky|zinoviev|kamenev|bukharin|rykov|tomsky|pyatakov|kirov|molotov|"
-                         r"frunze|preobrazhensky|krupskaya|uglanov|dzerzhinsky|ordzhonikidze)(?:'s)?", re.I)
+                         r"frunze|preobrazhensky|krupskaya|uglanov|dzerzhinsky|ordzhonikidze|joffe|kalinin|voroshilov)(?:'s)?",
+                         re.I)
 
 
 def someone_else(before: str, event: str, keyword: str = "") -> bool:
