@@ -611,3 +611,22 @@ def test_a_quotation_said_it_in_a_year_is_dated(checker):
                         "teamed up with Trotsky against Stalin over collectivisation.")
     assert v.status == "contradicted" and v.fact_id == "quotations.enrich-yourselves" and "April 1925" in v.correct
     assert all(v.status == "supported" for v in checker.check("bukharin's enrich yourselves, he said it in 1925"))
+
+
+def test_a_cue_between_two_events_speaks_for_their_order(checker):
+    """Relay trial 59: "Once Stalin became General Secretary in 1923, after Lenin's third stroke, he controlled
+    appointments…" was evidence that the order "fits", read from the opening "once"."""
+    found = checker.check("Once Stalin became General Secretary in 1923, after Lenin's third stroke, he controlled "
+                          "appointments through the Orgburo and the Secretariat.")
+    assert not [v for v in found if v.kind == "before"], found
+    assert "wrong_order" in {v.kind for v in found if v.status == "contradicted"}
+    assert [v.status for v in checker.check("Once Stalin became General Secretary in 1922, before Lenin's third "
+                                             "stroke, he built his network.") if v.claim.relation == "before"] == ["supported"]
+
+
+def test_a_member_is_read_at_the_mention_nearest_the_group(checker):
+    """Relay trial 59: "a rebuke for Stalin, but not his removal — the troika (Zinoviev, Kamenev, Stalin) would have
+    closed ranks" was evidence that contradicts Stalin's place in the troika."""
+    found = checker.check("realistically he'd have won maybe a rebuke for Stalin, but not his removal — the troika "
+                          "(Zinoviev, Kamenev, Stalin) would have closed ranks against Trotsky.")
+    assert not [v for v in found if v.status == "contradicted"], found

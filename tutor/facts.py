@@ -1473,7 +1473,10 @@ class FactChecker:
             if first_after is not None and _GROUP_LINK.fullmatch(low[gm.end:first_after.start]):
                 after = _side_after(low, people, first_after.start, 6)  # the link is checked: "(" too
             for pid in before + after:
-                pm = next(m for m in people if m.id == pid)
+                # The mention nearest the group: "a rebuke for Stalin, but not his removal — the troika
+                # (Zinoviev, Kamenev, Stalin)" names Stalin in the troika (relay trial 59's evidence took
+                # the first "Stalin" and read the "not" between as denying it).
+                pm = min((m for m in people if m.id == pid), key=lambda m: min(abs(m.start - gm.end), abs(gm.start - m.end)))
                 between = low[min(pm.end, gm.end):max(pm.start, gm.start)]
                 if _AGAINST.search(between):
                     continue
@@ -1673,7 +1676,11 @@ class FactChecker:
         if len(events) < 2:
             return []
         (a, ma), (b, mb) = events[0], events[1]
-        cue = _ORDER.search(low)
+        # A cue between the two events speaks for them before one opening the sentence: "Once Stalin became
+        # General Secretary in 1923, after Lenin's third stroke, he…" puts the stroke first (relay trial
+        # 59's evidence read the opening "once" and found the order "fits").
+        cues = list(_ORDER.finditer(low))
+        cue = next((c for c in cues if ma.end <= c.start() <= mb.start), cues[0] if cues else None)
         soon = next((c for c in _ORDER.finditer(low) if c.group(0) == "after" and _SOON.search(low[:c.start()])), None)
         if soon:
             # "when lenin died … and then trotsky got exiled straight after the funeral": the "straight
