@@ -630,3 +630,14 @@ def test_a_member_is_read_at_the_mention_nearest_the_group(checker):
     found = checker.check("realistically he'd have won maybe a rebuke for Stalin, but not his removal — the troika "
                           "(Zinoviev, Kamenev, Stalin) would have closed ranks against Trotsky.")
     assert not [v for v in found if v.status == "contradicted"], found
+
+
+def test_an_authorship_denied_by_dont_think_or_wasnt_is_contradicted(checker):
+    """Relay trial 59: "i really don't think socialism in one country was Stalin's" was evidence that supports
+    Stalin's authorship; "socialism in one country wasn't Stalin's" had none."""
+    for said in ("BUT i really don't think socialism in one country was Stalin's, our revision guide has it under "
+                 "Trotsky's ideas section i'm pretty sure", "socialism in one country wasn't Stalin's"):
+        [v] = checker.check(said)
+        assert (v.status, v.kind) == ("contradicted", "misattribution"), said
+    assert [v.status for v in checker.check("i don't think grey blur was trotsky's")] == ["supported"]
+    assert [v.status for v in checker.check("permanent revolution wasn't stalin's")] == ["supported"]
