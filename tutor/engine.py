@@ -890,7 +890,8 @@ class Tutor:
                                     if said.strip() not in message]
         data["questions_already_asked"] = state.already_said("question")
         # The relay trial: a model left to itself opened three replies running with "One fix first".
-        data["openings_already_used"] = state.already_said("opening")[-6:]
+        # Twelve: a ten-turn conversation lists every opening (relay trial 59 repeated one from turn 1).
+        data["openings_already_used"] = state.already_said("opening")[-12:]
         a = move.assessment
         data["engine_reading"] = {
             "act": move.act, "assessment": move.feedback,
