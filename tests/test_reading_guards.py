@@ -1719,3 +1719,20 @@ def test_a_long_message_asking_if_its_judgement_is_good_enough_for_a_top_grade_i
     assert long_chat(message, in_conversation=True)
     assert not long_chat(message.replace("is 'easier not inevitable' a good enough judgement for a top grade or too "
                                          "safe?", "what grade would this get?"), in_conversation=True)
+
+
+def test_is_it_ok_to_argue_is_a_question_about_the_argument_not_a_request_to_mark():
+    """Relay trial 58: a chat message ending "is it ok to argue in the essay that Trotsky basically beat himself?"
+    went to the essay coach, whose schema forced a level on chat notes."""
+    from tutor.pedagogy.acts import long_chat
+
+    message = ("oh wait yeah i think the army one was Sergei Kamenev, different guy, my bad. but i still think Lessons "
+               "of October was aimed at Stalin too, like wasnt the whole point that Stalin hadnt done anything in 1917? "
+               "and the grey blur, i'm gonna ask my teacher but i'm sure she said a Bolshevik. also you didnt say "
+               "anything about Siberia, i'm pretty sure he was in Siberia? for your question i think the biggest "
+               "mistake was staying quiet about the Testament in 1924 cos that was his one chance. and then the ban on "
+               "factions that Stalin brought in in 1924 meant he couldnt organise afterwards anyway. is it ok to argue "
+               "in the essay that Trotsky basically beat himself?")
+    assert long_chat(message, in_conversation=True)
+    assert not long_chat(message.replace("is it ok to argue in the essay that Trotsky basically beat himself?",
+                                         "is this ok?"), in_conversation=True)

@@ -498,7 +498,8 @@ _GENERIC_TOPIC = frozenset({"stuff", "thing", "bit", "point", "again", "stalin",
 _WANTS_MARK = re.compile(r"\b(?:mark|marks|grade|band|score|feedback)\b|(?<![-\w])(?<!\bA )level\b|"
                          r"\b(?:here(?:'s|’s| is)|this is|below is|check|read|mark|grade|rate|look (?:at|over)|"
                          r"think of|improve|is)\s+my (?:essay|paragraph|intro|introduction|conclusion|answer|plan)\b|"
-                         r"\b(?:is|was) (?:this|that|it) (?:any )?(?:good|ok|okay|alright|any good)\b|\bhow did i do\b|"
+                         # not "is it ok to argue that…?" (relay trial 58's question went to the essay coach)
+                         r"\b(?:is|was) (?:this|that|it) (?:any )?(?:good|ok|okay|alright|any good)\b(?!\s+(?:to|if)\b)|\bhow did i do\b|"
                          r"\bwhat do (?:you|u) think of (?:this|it)\b|\b(?:check|rate|read|look over) (?:this|it)\b", re.I)
 # "is 'easier not inevitable' a good enough judgement for a top grade?": the grade they aim at, said
 # of an argument in talk, asks for no marking (relay trial 57's message was marked as an essay).
