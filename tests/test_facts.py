@@ -641,3 +641,13 @@ def test_an_authorship_denied_by_dont_think_or_wasnt_is_contradicted(checker):
         assert (v.status, v.kind) == ("contradicted", "misattribution"), said
     assert [v.status for v in checker.check("i don't think grey blur was trotsky's")] == ["supported"]
     assert [v.status for v in checker.check("permanent revolution wasn't stalin's")] == ["supported"]
+
+
+def test_a_cue_about_the_students_own_doings_orders_no_events(checker):
+    """Relay trial 58: "ok let me check my fixed timeline before i go: ban on factions march 1921 …, testament read
+    to delegations separately may 1924" was evidence that contradicts the order of the ban and the 13th Congress."""
+    found = checker.check("ok let me check my fixed timeline before i go: ban on factions march 1921 under lenin, "
+                          "testament read to delegations separately may 1924 and zinoviev+kamenev saved stalin.")
+    assert not [v for v in found if v.status == "contradicted"], found
+    assert [v.status for v in checker.check("Before Lenin died, Stalin became General Secretary")
+            if v.claim.relation == "before"] == ["supported"]

@@ -1694,7 +1694,10 @@ class FactChecker:
             after = [e for e in events if e[1].start >= soon.end()]
             if before and after:
                 (a, ma), (b, mb), cue = before[-1], after[0], soon
-        if not cue or re.match(r"\s+(?:that|this|then|it|them|those)\b", low[cue.end():]):
+        # …nor "check my fixed timeline before i go: ban on factions march 1921, …": the student's own
+        # doings, or a colon between, end the cue's reach (relay trial 58's evidence reversed a right list).
+        if not cue or re.match(r"\s+(?:that|this|then|it|them|those|i|we|you|u)\b", low[cue.end():]) \
+                or (cue.start() < ma.start and re.search(r"[;:]", low[cue.end():ma.start])):
             # "before that he'd been Commissar for Nationalities and head of Rabkrin": both before
             # something said earlier, not one before the other (relay trial 5).
             return []
