@@ -1736,3 +1736,17 @@ def test_is_it_ok_to_argue_is_a_question_about_the_argument_not_a_request_to_mar
     assert long_chat(message, in_conversation=True)
     assert not long_chat(message.replace("is it ok to argue in the essay that Trotsky basically beat himself?",
                                          "is this ok?"), in_conversation=True)
+
+
+def test_a_word_quoted_on_its_own_before_a_cited_word_is_not_one_long_quotation():
+    """Relay trial 60: 'Go carefully with "only", too: the army made him look like a possible "Bonaparte" [5]' was
+    refused as an unfaithful quotation running from "only" to "Bonaparte"."""
+    from tutor.pedagogy.checks import quoted_spans
+
+    text = ('Go carefully with "only", too: the army made him look like a possible "Bonaparte" [5], and Zinoviev had '
+            'his own machine. Which moment was decisive?')
+    passages = {5: "Because he had built the Red Army, Trotsky's rivals cast him as a possible Bonaparte."}
+    assert not [span for span, _ in quoted_spans(text, passages) if span.startswith("only")]
+    # A quotation holding a quoted phrase at its end is still read whole, and checked.
+    nested = 'The memoir says “Sukhanov called Stalin “a grey blur”” [1]. Why did that stick?'
+    assert [n for _, n in quoted_spans(nested, {1: "Sukhanov called Stalin “a grey blur”."})] == [1]

@@ -176,6 +176,12 @@ def _cited_quotes(text: str, passages: dict[int, str] | None) -> list[tuple[int,
     for close in _CITED_CLOSE.finditer(text):
         n, end = int(close.group(1)), close.start()
         openers = [m.start() for m in _OPENER.finditer(text, floor, end)]
+        inner = text[openers[-1] + 1:end].strip() if openers else ""
+        if openers and len(inner) < 12 and not _QUOTE_MARKS.search(inner):
+            # A word quoted on its own ('Go carefully with "only", too: … a possible "Bonaparte" [5]') is
+            # the quotation cited, not the stretch from an earlier quoted word (relay trial 60 was refused).
+            floor = close.end()
+            continue
         spans = [(o, text[o + 1:end].strip()) for o in openers if len(text[o + 1:end].strip()) >= 12]
         if not spans:
             continue
