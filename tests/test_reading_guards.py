@@ -190,6 +190,16 @@ def test_a_partly_on_the_students_own_judgement_is_not_kept_as_a_correction(open
     assert reply.mode == "fake-model", [c.as_dict() for c in reply.checks if not c.passed]
     assert [pair[0] for pairs in session.learner.corrections.values() for pair in pairs] == [message.rstrip(".")]
 
+    # relay trial 61: a judgement answered with a dated nuance is still the student's point, not a correction
+    judgement = "May 1924 was the last moment Stalin could have been removed cheaply."
+    nuanced = reading(claims=[(judgement.rstrip("."), "partly", "1",
+                               "Some historians argue the apparatus already held the delegates by May 1924.")],
+                      reply="A strong candidate, though some think the delegates were his by then [1]. What would test it?")
+    openai_server.script("json:" + nuanced)
+    reply = tutor.reply(session, judgement)
+    assert reply.mode == "fake-model", [c.as_dict() for c in reply.checks if not c.passed]
+    assert judgement.rstrip(".") not in [pair[0] for pairs in session.learner.corrections.values() for pair in pairs]
+
 
 def test_a_key_point_the_words_do_not_support_is_not_credited(openai_server, corpus_home, embedder):  # noqa: F811
     message = "As General Secretary Stalin controlled appointments, so his people became the delegates."

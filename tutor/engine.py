@@ -735,10 +735,12 @@ class Tutor:
                 # …and so is a "partly" on the student's own judgement that no fact-base evidence decides
                 # ("control of the apparatus mattered way more than ideology"): relay trial 29's model could
                 # not quote the student's main argument in their summary because it was kept as corrected.
-                # A dated correction, or one of a sentence the fact base spoke to, is a fact put right: "while
-                # Bukharin chaired the Comintern" ("only from 1926"; relay trial 58's summary left it out).
-                factual = bool(re.search(r"\b1[89]\d\d\b", claim.correction)) or any(
-                    ev.finding in ("supports", "contradicts") and _overlaps(claim.text, ev.sentence) for ev in evidence)
+                # One of a sentence the fact base spoke to is a fact put right: "while Bukharin chaired the
+                # Comintern" ("only from 1926"; relay trial 58's summary left it out). A year in the correction
+                # is not enough: "May 1924 was the last cheap chance" is a judgement (relay trial 61's summary
+                # listed it as corrected).
+                factual = any(ev.finding in ("supports", "contradicts") and _overlaps(claim.text, ev.sentence)
+                              for ev in evidence)
                 nuance = nuance or (claim.verdict == "partly" and not claim.evidence.strip().upper().startswith("E")
                                     and not factual)
                 if claim.verdict in ("wrong", "partly") and not nuance and claim.correction.strip() \
