@@ -651,3 +651,13 @@ def test_a_cue_about_the_students_own_doings_orders_no_events(checker):
     assert not [v for v in found if v.status == "contradicted"], found
     assert [v.status for v in checker.check("Before Lenin died, Stalin became General Secretary")
             if v.claim.relation == "before"] == ["supported"]
+
+
+def test_socialism_in_one_country_adopted_in_1925_is_the_conference_not_the_statement(checker):
+    """Relay trial 61: "you say Socialism in One Country was 'adopted in 1925'" was evidence contradicting the
+    December 1924 statement; the 14th Party Conference adopted it in April 1925."""
+    assert not checker.contradicted("One last thing: you say Socialism in One Country was 'adopted in 1925' but the "
+                                    "source note also says 'from December 1924'.")
+    assert [v.status for v in checker.check("socialism in one country was adopted in 1925")] == ["supported"]
+    assert "timeline.fourteenth-conference" in {v.fact_id for v in checker.contradicted(
+        "socialism in one country was adopted in 1924")}

@@ -1760,3 +1760,20 @@ def test_a_word_quoted_on_its_own_before_a_cited_word_is_not_one_long_quotation(
     # A quotation holding a quoted phrase at its end is still read whole, and checked.
     nested = 'The memoir says “Sukhanov called Stalin “a grey blur”” [1]. Why did that stick?'
     assert [n for _, n in quoted_spans(nested, {1: "Sukhanov called Stalin “a grey blur”."})] == [1]
+
+
+def test_a_student_taking_their_leave_may_be_answered_without_a_new_question(openai_server, corpus_home, embedder):  # noqa: F811
+    """Relay trials 59-61: every closing turn ("thanks this actually helped a lot for the mock") got a new big
+    question, which scorers read as not listening; the checks demanded one."""
+    goodbye = reading(reply="Glad it helped: the 1938 show trial and the 1921 ban are the two dates to keep [1]. "
+                            "Good luck with the mock.", move="answer_question")
+    openai_server.script("json:" + goodbye)
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    session = tutor.new_session()
+    reply = tutor.reply(session, "ohh ok so bukharin was shot in 1938. thanks this actually helped a lot for the mock")
+    assert reply.mode == "fake-model", [c.as_dict() for c in reply.checks if not c.passed]
+    assert "student_signing_off" in _turn_data(openai_server.requests[-1])
+    # Without a goodbye, a reply that asks nothing is still refused.
+    openai_server.script("json:" + goodbye, "json:" + goodbye)
+    again = tutor.reply(session, "ok so bukharin was shot in 1938 then")
+    assert again.mode != "fake-model" or [r for r in again.guards["refusals"] if r["guard"] in ("one_question", "ends_with_question")]

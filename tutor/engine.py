@@ -42,7 +42,7 @@ from tutor.lessons import DEFAULT_CARD, LessonCard, Lessons
 from tutor.limits import RateLimiter
 from tutor.model_turn import Brief, ModelTurn, data_block, passages_block
 from tutor.pedagogy.answer import Answerer
-from tutor.pedagogy.acts import WH_START, Act, ActContext, ActReader, Topicality
+from tutor.pedagogy.acts import WH_START, Act, ActContext, ActReader, Topicality, signs_off
 from tutor.pedagogy.assess import Assessment, Assessor
 from tutor.pedagogy.checks import (ANSWER_POINTS, BARE_EVENT_WORDS, Check, CheckContext, ReadingContext, answering, model_reply_checks, quoted_spans,
                                    takes_up_off_topic,
@@ -686,6 +686,9 @@ class Tutor:
         ctx.contradicted = ctx.contradicted or any(ev.finding == "contradicts" for ev in evidence)
         ctx.other_card_floor = ANSWER_POINTS  # a fact bearing on the big question is not its answer
         ctx.hints = [h.text for h in card.hints] if card is not None else []  # given to the model to use
+        # "thanks this actually helped a lot": a goodbye answered with a new big question reads as not
+        # listening (the scorers of relay trials 59-61, on every closing turn).
+        ctx.closing = signs_off(message)
         words = list(state.words.get(card.id, {}).values()) if card else []
         rctx = ReadingContext(message=message, evidence=evidence, judge=lambda t: self.evidence(t, numbered=False),
                               passages=numbered, card=card, lessons=self.lessons, words=words,
@@ -709,7 +712,7 @@ class Tutor:
             disputed = bool(against) and against <= waived_keys(reading, rctx)
             guard = replace(ctx, contradicted=ctx.contradicted and not corrects and not disputed)
             return (reading_checks(reading, rctx) + run_checks(reading.reply, answering(guard, reading, message))
-                    + model_reply_checks(reading.reply, message, self.lessons, numbered)
+                    + model_reply_checks(reading.reply, message, self.lessons, numbered, ctx.closing)
                     + ([takes_up_off_topic(reading.reply, message, numbered)] if act.kind == "off_topic" else []))
 
         # The brief shows the progress and corrections from before this message: the rule reader's marks on
@@ -894,6 +897,9 @@ class Tutor:
         # The relay trial: a model left to itself opened three replies running with "One fix first".
         # Twelve: a ten-turn conversation lists every opening (relay trial 59 repeated one from turn 1).
         data["openings_already_used"] = state.already_said("opening")[-12:]
+        if signs_off(message):
+            data["student_signing_off"] = ("The student is taking their leave: answer anything they asked, then close "
+                                           "warmly in a sentence; no new question is needed.")
         a = move.assessment
         data["engine_reading"] = {
             "act": move.act, "assessment": move.feedback,

@@ -1629,6 +1629,10 @@ class FactChecker:
                     gap = low[m.end:pos]
                     # "at the 12th Congress or over the Testament in May 1924": the year is the Testament's.
                     ok = len(gap.split()) <= 6 and not re.search(r"[;:()]|,\s|\b(?:and|but|or|nor|which|when|after|before|while)\b", gap)
+                    # "Socialism in One Country was 'adopted in 1925'" dates the adoption, not the statement
+                    # (relay trial 61's evidence contradicted a true date).
+                    ok = ok and not (re.search(r"\b(?:adopted|approved|ratified|endorsed)\b", gap) and not re.search(
+                        r"adopt|approv|ratif|endors", next(e.event for e in self.facts.timeline if e.id == m.id), re.I))
                     dist = len(gap)
                 else:
                     gap = low[pos + 4:m.start]

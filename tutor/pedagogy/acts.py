@@ -513,6 +513,29 @@ _TO_THE_TUTOR = re.compile(r"\b(?:you|your|you're|you've|you'd|u|ur|thanks|thank
                            r"i think|i'd say|i guess)\b", re.I)
 
 
+# The student taking their leave: "thanks this actually helped a lot for the mock", "ok that's enough
+# for today, bye".
+_SIGN_OFF = re.compile(r"\b(?:bye|goodbye|good night|see (?:you|ya)|cya|i'?ll go|i'?m off|got(?:ta| to) go|"
+                       r"that'?s (?:all|enough|it) (?:for (?:now|today|tonight))|signing off|logging off|"
+                       r"(?:this|that|you) (?:actually |really )?helped(?: a lot| loads| so much)?|"
+                       r"thanks? (?:so much|a lot|loads|again|for (?:the|your|all|this))\b)", re.I)
+
+
+def signs_off(text: str) -> bool:
+    """The message ends by taking leave, with no question after it: the reply may close without one.
+
+    >>> signs_off("recanting was a mistake tbh. thanks this actually helped a lot for the mock")
+    True
+    >>> signs_off("thanks for that! so what happened to zinoviev in the end?")
+    False
+    >>> signs_off("the Testament was read to delegations in 1924")
+    False
+    """
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.strip()]
+    last = sentences[-1] if sentences else ""
+    return bool(_SIGN_OFF.search(last)) and "?" not in last
+
+
 def long_chat(text: str, in_conversation: bool = False) -> bool:
     """A long message that is talk, not an essay to mark: it asks for no mark or feedback on a piece
     of writing, and either ends by asking the tutor something (up to 600 words, in paragraphs or

@@ -72,6 +72,8 @@ class CheckContext:
     asked: list[str] = field(default_factory=list)
     # A direct answer to a student's question may state one point: the fact asked for (issue 22).
     may_state: int = 0
+    # The student is taking their leave: the reply may close without a question.
+    closing: bool = False
     # How many points of another card a reply may touch before it counts as giving that card's
     # argument away (model replies: a fact that bears on the big question is not its answer).
     other_card_floor: int = 0
@@ -215,8 +217,9 @@ def unquoted(text: str) -> str:
 def run_checks(text: str, ctx: CheckContext) -> list[Check]:
     checks: list[Check] = []
     words = len(text.split())
-    checks.append(Check("ends_with_question", last_sentence_is_question(text) and text.count("?") <= 3,
-                        "" if last_sentence_is_question(text) else "the reply must end with one question"))
+    ends = last_sentence_is_question(text) or (ctx.closing and "?" not in text)
+    checks.append(Check("ends_with_question", ends and text.count("?") <= 3,
+                        "" if ends else "the reply must end with one question"))
 
     leaked = ctx.leaks(text)
     leaked = leaked if len(leaked) > ctx.may_state else []
@@ -874,12 +877,14 @@ def takes_up_off_topic(text: str, message: str, passages: dict[int, str]) -> Che
                  "struggle instead" if taken else "")
 
 
-def model_reply_checks(text: str, message: str, lessons: Lessons | None, passages: dict[int, str]) -> list[Check]:
-    """A model's reply asks one question, at the end; does not hand the student's message back;
-    and stays on the course (names something of it, or cites a passage)."""
+def model_reply_checks(text: str, message: str, lessons: Lessons | None, passages: dict[int, str],
+                       closing: bool = False) -> list[Check]:
+    """A model's reply asks one question, at the end (or none, where the student is taking their
+    leave); does not hand the student's message back; and stays on the course (names something of
+    it, or cites a passage)."""
     own = unquoted(text)
     questions = [s for s in re.split(r"(?<=[.!?])\s+", own.strip()) if s.rstrip(" )\"'”’*_[]0123456789").endswith("?")]
-    one = len(questions) <= 1 and last_sentence_is_question(text)
+    one = len(questions) <= 1 and (last_sentence_is_question(text) or (closing and not questions))
     checks = [Check("one_question", one, "" if one else "ask exactly one question, at the end of the reply")]
     mine, theirs = _plain(re.sub(r"\[\d+\]", " ", own)), _plain(message)
     echoed = bool(theirs) and (fuzz.ratio(mine, theirs) >= ECHO_RATIO
