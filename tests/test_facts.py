@@ -661,3 +661,11 @@ def test_socialism_in_one_country_adopted_in_1925_is_the_conference_not_the_stat
     assert [v.status for v in checker.check("socialism in one country was adopted in 1925")] == ["supported"]
     assert "timeline.fourteenth-conference" in {v.fact_id for v in checker.contradicted(
         "socialism in one country was adopted in 1924")}
+
+
+def test_trotsky_in_exile_by_1930_is_no_claim_about_lenins_funeral(checker):
+    """Relay trial 62: "On the funeral: by 1930 Trotsky is in exile writing for sympathisers abroad" was evidence
+    contradicting it as "Trotsky already in exile when Lenin died"."""
+    assert not checker.check("On the funeral: by 1930 Trotsky is in exile writing for sympathisers abroad, so the "
+                             "trick version is self-serving.")
+    assert checker.contradicted("trotsky was already in exile when lenin died")

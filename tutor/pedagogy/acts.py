@@ -518,13 +518,18 @@ _TO_THE_TUTOR = re.compile(r"\b(?:you|your|you're|you've|you'd|u|ur|thanks|thank
 _SIGN_OFF = re.compile(r"\b(?:bye|goodbye|good night|see (?:you|ya)|cya|i'?ll go|i'?m off|got(?:ta| to) go|"
                        r"that'?s (?:all|enough|it) (?:for (?:now|today|tonight))|signing off|logging off|"
                        r"(?:this|that|you) (?:actually |really )?helped(?: a lot| loads| so much)?|"
-                       r"thanks? (?:so much|a lot|loads|again|for (?:the|your|all|this))\b)", re.I)
+                       r"thanks? (?:so much|a lot|loads|again|for (?:the|your|all|this))\b|"
+                       # "I think I can plan the essay from here" (relay trial 62's closing turn)
+                       r"\b(?:can|i'?ll|going to|gonna) (?:now )?(?:plan|write|start|do) (?:it|the essay|my essay|the plan|my plan)"
+                       r"(?: now| from here)\b)", re.I)
 
 
 def signs_off(text: str) -> bool:
     """The message ends by taking leave, with no question after it: the reply may close without one.
 
     >>> signs_off("recanting was a mistake tbh. thanks this actually helped a lot for the mock")
+    True
+    >>> signs_off("Right, the ban is a condition, not the hinge. I think I can plan the essay from here.")
     True
     >>> signs_off("thanks for that! so what happened to zinoviev in the end?")
     False
