@@ -669,3 +669,10 @@ def test_trotsky_in_exile_by_1930_is_no_claim_about_lenins_funeral(checker):
     assert not checker.check("On the funeral: by 1930 Trotsky is in exile writing for sympathisers abroad, so the "
                              "trick version is self-serving.")
     assert checker.contradicted("trotsky was already in exile when lenin died")
+
+
+def test_krupskaya_named_is_not_the_insult_to_her(checker):
+    """Relay trial 62: "krupskaya got it published in pravda in 1926" was evidence that Stalin's insult to Krupskaya
+    (December 1922) was misdated."""
+    assert "timeline.krupskaya-insulted" not in {v.fact_id for v in checker.check("krupskaya got it published in pravda in 1926")}
+    assert "timeline.krupskaya-insulted" in {v.fact_id for v in checker.contradicted("stalin was rude to krupskaya in 1924")}
