@@ -1777,3 +1777,19 @@ def test_a_student_taking_their_leave_may_be_answered_without_a_new_question(ope
     openai_server.script("json:" + goodbye, "json:" + goodbye)
     again = tutor.reply(session, "ok so bukharin was shot in 1938 then")
     assert again.mode != "fake-model" or [r for r in again.guards["refusals"] if r["guard"] in ("one_question", "ends_with_question")]
+
+
+def test_a_date_that_fits_another_event_does_not_make_a_claim_about_a_document_right(openai_server, corpus_home, embedder):  # noqa: F811
+    """Relay trial 63: "the testament bit says 14th congress 1925" was judged wrong (the Testament was read at the
+    13th, in May 1924) and refused twice on "only the date was checked, and it fits" the 14th Congress."""
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+
+    tutor = _tutor(corpus_home, embedder, openai_server)
+    sentence = "my timeline is wrong then, the testament bit says 14th congress 1925."
+    found = tutor.evidence(sentence)
+    assert any(ev.finding == "supports" and "14th" in ev.fact for ev in found), found
+    judged = _reading("It was the 13th, in May 1924 [1]. Why then?",
+                      claims=[("the testament bit says 14th congress 1925", "wrong", "", "The 13th Congress, May 1924.")])
+    ctx = ReadingContext(message=sentence, evidence=found, judge=lambda t: tutor.evidence(t, numbered=False))
+    [check] = [c for c in reading_checks(judged, ctx) if c.name == "verdicts_match_evidence"]
+    assert check.passed, check.detail
