@@ -521,7 +521,10 @@ _SIGN_OFF = re.compile(r"\b(?:bye|goodbye|good night|see (?:you|ya)|cya|i'?ll go
                        r"thanks? (?:so much|a lot|loads|again|for (?:the|your|all|this))\b|"
                        # "I think I can plan the essay from here" (relay trial 62's closing turn)
                        r"\b(?:can|i'?ll|going to|gonna) (?:now )?(?:plan|write|start|do) (?:it|the essay|my essay|the plan|my plan)"
-                       r"(?: now| from here)\b)", re.I)
+                       r"(?: now| from here)\b|"
+                       # "Thanks, this has been really useful. I'm going to go and redo my plan." (relay trial 63)
+                       r"\b(?:been|was) (?:really |so |very )?(?:useful|helpful)\b|"
+                       r"\b(?:going to|gonna|off to) (?:go and |go )?(?:redo|rewrite|write|plan|fix|work on) (?:my|the)\b)", re.I)
 
 
 def signs_off(text: str) -> bool:
@@ -530,6 +533,8 @@ def signs_off(text: str) -> bool:
     >>> signs_off("recanting was a mistake tbh. thanks this actually helped a lot for the mock")
     True
     >>> signs_off("Right, the ban is a condition, not the hinge. I think I can plan the essay from here.")
+    True
+    >>> signs_off("Thanks, this has been really useful. I'm going to go and redo my plan.")
     True
     >>> signs_off("thanks for that! so what happened to zinoviev in the end?")
     False
