@@ -187,3 +187,11 @@ def test_another_mans_funeral_is_not_lenins():
     # misdating Lenin's funeral
     assert not LESSONS.date_errors("the speech you picture may be his last one, at Adolf Joffe's funeral in November 1927.")
     assert [e.event.id for e in LESSONS.date_errors("trotsky missed the funeral in 1925")] == ["lenin-funeral"]
+
+
+def test_a_group_of_names_before_an_event_keyword_is_read_whole():
+    # relay trial 63: "when exactly were Zinoviev and Kamenev expelled?" got no date: Kamenev, the last name,
+    # is not in Trotsky's and Zinoviev's expulsion, and nothing keyed Kamenev's
+    named = [e.id for e in LESSONS.events_named("when were zinoviev and kamenev expelled from the party?")]
+    assert "trotsky-zinoviev-expelled" in named and "fifteenth-congress" in named
+    assert "trotsky-zinoviev-expelled" not in [e.id for e in LESSONS.events_named("when was bukharin expelled from the party?")]

@@ -517,7 +517,7 @@ _TO_THE_TUTOR = re.compile(r"\b(?:you|your|you're|you've|you'd|u|ur|thanks|thank
 # for today, bye".
 _SIGN_OFF = re.compile(r"\b(?:bye|goodbye|good night|see (?:you|ya)|cya|i'?ll go|i'?m off|got(?:ta| to) go|"
                        r"that'?s (?:all|enough|it) (?:for (?:now|today|tonight))|signing off|logging off|"
-                       r"(?:this|that|you) (?:actually |really )?helped(?: a lot| loads| so much)?|"
+                       r"(?:this|that|you) (?:has |have )?(?:actually |really )?helped(?: a lot| loads| so much)?|"
                        r"thanks? (?:so much|a lot|loads|again|for (?:the|your|all|this))\b|"
                        # "I think I can plan the essay from here" (relay trial 62's closing turn)
                        r"\b(?:can|i'?ll|going to|gonna) (?:now )?(?:plan|write|start|do) (?:it|the essay|my essay|the plan|my plan)"
