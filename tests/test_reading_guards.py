@@ -1793,3 +1793,19 @@ def test_a_date_that_fits_another_event_does_not_make_a_claim_about_a_document_r
     ctx = ReadingContext(message=sentence, evidence=found, judge=lambda t: tutor.evidence(t, numbered=False))
     [check] = [c for c in reading_checks(judged, ctx) if c.name == "verdicts_match_evidence"]
     assert check.passed, check.detail
+
+
+def test_the_examiner_reading_it_is_no_request_to_mark():
+    """Relay trial 64: "the examiner will read it as a counter-argument … what did Bukharin actually say?" went to the
+    essay coach ("read it" taken for a request to read a piece of writing)."""
+    from tutor.pedagogy.acts import long_chat
+
+    message = ("I'd push back a bit there. I think Zinoviev's defeat shows the Secretariat outmatching a local machine, "
+               "not that posts weren't enough - his problem was that his posts were the wrong ones. But I take the point "
+               "that the examiner will read it as a counter-argument, so I'll frame it as one and then answer it. On "
+               "character, I'll bring in Tucker and Conquest as the 'Stalin planned it' side and use the shifting alliances "
+               "to argue he was more of an opportunist. One last factual thing for a quote: what did Bukharin actually say "
+               "about Stalin to Kamenev in that July 1928 meeting? I've seen the 'Genghis Khan' line quoted but I don't "
+               "know if it's genuine or exactly what the wording was.")
+    assert long_chat(message, in_conversation=True)
+    assert not long_chat("Stalin won because of the apparatus. " * 20 + "Can you read it and tell me?", in_conversation=True)

@@ -500,7 +500,10 @@ _WANTS_MARK = re.compile(r"\b(?:mark|marks|grade|band|score|feedback)\b|(?<![-\w
                          r"think of|improve|is)\s+my (?:essay|paragraph|intro|introduction|conclusion|answer|plan)\b|"
                          # not "is it ok to argue that…?" (relay trial 58's question went to the essay coach)
                          r"\b(?:is|was) (?:this|that|it) (?:any )?(?:good|ok|okay|alright|any good)\b(?!\s+(?:to|if)\b)|\bhow did i do\b|"
-                         r"\bwhat do (?:you|u) think of (?:this|it)\b|\b(?:check|rate|read|look over) (?:this|it)\b", re.I)
+                         r"\bwhat do (?:you|u) think of (?:this|it)\b|"
+                         # asked of the tutor, not "the examiner will read it as a counter-argument" (relay trial 64)
+                         r"(?:^|[.!?]\s+|\b(?:please|pls|can you|could you|would you|will you|can u|could u)\s+)"
+                         r"(?:check|rate|read|look over) (?:this|it)\b", re.I)
 # "is 'easier not inevitable' a good enough judgement for a top grade?": the grade they aim at, said
 # of an argument in talk, asks for no marking (relay trial 57's message was marked as an essay).
 _AIMING_AT = re.compile(r"\b(?:for|get|getting|reach|hit|earn|at) (?:a |an |the )?(?:top|high|higher|good|better|"
