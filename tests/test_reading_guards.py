@@ -459,6 +459,14 @@ def test_a_correction_of_the_students_own_wrong_claim_is_allowed_text():
     assert "10th Congress in March 1921" in answering(ctx, corrected, message).allowed_text
     invented = _reading("…", claims=[("stalin planned it all", "wrong", "2", "He did not plan it.")])
     assert answering(ctx, invented, message).allowed_text == "base"  # not a claim the student made
+    # relay trial 64: two stretches of the student's words joined by an ellipsis are still theirs
+    message = ("wait but i thought the ban on factions was Stalin's thing? like we learned Lenin banned other PARTIES in "
+               "1921 and then Stalin banned factions inside the party in 1924 to stop the Declaration of the 46 people.")
+    joined = _reading("…", claims=[("i thought the ban on factions was Stalin's thing ... Stalin banned factions inside "
+                                    "the party in 1924", "wrong", "E4", "It was Lenin's resolution, March 1921.")])
+    assert "Lenin's resolution, March 1921" in answering(ctx, joined, message).allowed_text
+    spliced = _reading("…", claims=[("the ban on factions was Stalin's thing ... he planned it all", "wrong", "E4", "No.")])
+    assert answering(ctx, spliced, message).allowed_text == "base"
 
 
 def test_a_reply_denying_the_students_wrong_year_states_no_wrong_date():

@@ -527,7 +527,13 @@ def answering(ctx: CheckContext, reading: Reading, message: str) -> CheckContext
     the judgement is). One that states more than ANSWER_POINTS key points of one card is the
     argument, not an answer, and stays a leak."""
     said = _plain(message)
-    theirs = lambda text: fuzz.partial_ratio(_plain(text), said) >= QUOTE_FIDELITY  # noqa: E731
+
+    def theirs(text: str) -> bool:
+        # The model may join two stretches of the student's words with an ellipsis ("i thought the ban on
+        # factions was Stalin's thing ... Stalin banned factions inside the party in 1924"): each is theirs
+        # (relay trial 64's correction of it was refused as a leak).
+        pieces = [p for p in re.split(r"\s*(?:\.\.\.|…)\s*", text) if p.strip()]
+        return bool(pieces) and all(fuzz.partial_ratio(_plain(p), said) >= QUOTE_FIDELITY for p in pieces)
     answers = [q.answer for q in reading.student_questions
                if q.answer.strip() and ("?" in q.text or _ASKING.match(q.text)) and theirs(q.text)]
     answers += [c.correction for c in reading.claims
