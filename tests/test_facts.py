@@ -676,3 +676,11 @@ def test_krupskaya_named_is_not_the_insult_to_her(checker):
     (December 1922) was misdated."""
     assert "timeline.krupskaya-insulted" not in {v.fact_id for v in checker.check("krupskaya got it published in pravda in 1926")}
     assert "timeline.krupskaya-insulted" in {v.fact_id for v in checker.contradicted("stalin was rude to krupskaya in 1924")}
+
+
+def test_a_congress_spanning_days_of_one_month_is_misdated_by_another_month(checker):
+    """Relay trial 64: "read at the 13th congress in january 1924" was evidence that the date "fits" (the congress
+    met on 23–31 May 1924)."""
+    assert "timeline.thirteenth-congress" in {v.fact_id for v in checker.contradicted(
+        "the testament was read at the 13th congress in january 1924")}
+    assert all(v.status == "supported" for v in checker.check("the 13th congress in may 1924"))

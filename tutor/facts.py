@@ -1773,7 +1773,9 @@ _MONTH_NUMBER = {m.lower(): i + 1 for i, m in enumerate(_MONTHS)}
 def _wrong_month(low: str, pos: int, year: int, ev: TimelineEvent) -> bool:
     """The year the event was given has a month just before it ("in April 1929") and the event, dated
     to a month or to a day within one month, fell in another month of that year."""
-    if ev.precision not in ("month", "day") or (ev.end and ev.end[:7] != ev.date[:7]) or int(ev.date[:4]) != year:
+    # A span within one month too: the 13th Congress (23–31 May 1924) "in january 1924" (relay trial 64's evidence
+    # said the date fits).
+    if ev.precision not in ("month", "day", "span") or (ev.end and ev.end[:7] != ev.date[:7]) or int(ev.date[:4]) != year:
         return False
     said = re.search(rf"\b({'|'.join(_MONTH_NUMBER)})\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?$", low[max(0, pos - 16):pos])
     return bool(said) and _MONTH_NUMBER[said.group(1)] != int(ev.date[5:7])
