@@ -684,3 +684,13 @@ def test_a_congress_spanning_days_of_one_month_is_misdated_by_another_month(chec
     assert "timeline.thirteenth-congress" in {v.fact_id for v in checker.contradicted(
         "the testament was read at the 13th congress in january 1924")}
     assert all(v.status == "supported" for v in checker.check("the 13th congress in may 1924"))
+
+
+def test_the_one_crushed_is_not_in_the_group_that_crushed_him(checker):
+    """Relay trial 65: "they spent 1923-24 helping Stalin crush Trotsky in the triumvirate" was evidence that the
+    student put Trotsky in the triumvirate; the model's "right" was refused twice and the turn fell back."""
+    found = checker.check("Zinoviev had the Moscow party organisation and Kamenev was in Leningrad, and yet they spent "
+                          "1923-24 helping Stalin crush Trotsky in the triumvirate, and only turned on him once it was too late.")
+    assert "groups.triumvirate" not in {v.fact_id for v in found if v.status == "contradicted"}, found
+    assert "offices.moscow-head" in {v.fact_id for v in found if v.status == "contradicted"}
+    assert checker.contradicted("trotsky was in the triumvirate")

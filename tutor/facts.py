@@ -1469,6 +1469,10 @@ class FactChecker:
             targets = {m.id for m in people if m.end <= gm.start
                        and re.search(r"(?:\bturn(?:ed|s)? on|\bagainst|\battack(?:ed|s)?|\bchalleng(?:ed|es|e)|"
                                      r"\bdefeat(?:ed|s)?|\bopposed?|\bbeat|"
+                                     # "helping Stalin crush Trotsky in the triumvirate" (relay trial 65)
+                                     r"\bcrush(?:ed|es|ing)?|\bisolat(?:e|ed|es|ing)|\bsideline(?:d|s)?|\bsidelining|"
+                                     r"\bstop(?:ped|s|ping)?|\bblock(?:ed|s|ing)?|\bcontain(?:ed|s|ing)?|\bkeep(?:ing)? out|"
+                                     r"\bdefeating|\bbeating|\bgang(?:ed|ing)? up on|"
                                      # "a counterweight to Trotsky in the triumvirate" (relay trial 15)
                                      r"\b(?:counterweight|counter-weight|balance|check|threat|rival|alternative)s? to)\s+$",
                                      low[max(0, m.start - 25):m.start])}
