@@ -465,6 +465,9 @@ def test_a_correction_of_the_students_own_wrong_claim_is_allowed_text():
     joined = _reading("…", claims=[("i thought the ban on factions was Stalin's thing ... Stalin banned factions inside "
                                     "the party in 1924", "wrong", "E4", "It was Lenin's resolution, March 1921.")])
     assert "Lenin's resolution, March 1921" in answering(ctx, joined, message).allowed_text
+    slashed = _reading("…", claims=[("i thought the ban on factions was Stalin's thing / Stalin banned factions inside "
+                                     "the party in 1924", "wrong", "E4", "It was Lenin's resolution, March 1921.")])
+    assert "Lenin's resolution, March 1921" in answering(ctx, slashed, message).allowed_text
     spliced = _reading("…", claims=[("the ban on factions was Stalin's thing ... he planned it all", "wrong", "E4", "No.")])
     assert answering(ctx, spliced, message).allowed_text == "base"
 

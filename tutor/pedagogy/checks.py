@@ -532,7 +532,9 @@ def answering(ctx: CheckContext, reading: Reading, message: str) -> CheckContext
         # The model may join two stretches of the student's words with an ellipsis ("i thought the ban on
         # factions was Stalin's thing ... Stalin banned factions inside the party in 1924"): each is theirs
         # (relay trial 64's correction of it was refused as a leak).
-        pieces = [p for p in re.split(r"\s*(?:\.\.\.|…)\s*", text) if p.strip()]
+        # …or a slash ("it basically said trotsky should be the next leader / lenin literally named trotsky",
+        # relay trial 65).
+        pieces = [p for p in re.split(r"\s*(?:\.\.\.|…|\s/\s)\s*", text) if p.strip()]
         return bool(pieces) and all(fuzz.partial_ratio(_plain(p), said) >= QUOTE_FIDELITY for p in pieces)
     answers = [q.answer for q in reading.student_questions
                if q.answer.strip() and ("?" in q.text or _ASKING.match(q.text)) and theirs(q.text)]
