@@ -168,37 +168,31 @@ def test_the_models_reading_alone_decides_the_corrections_kept(openai_server, co
 
 def test_a_partly_on_the_students_own_judgement_is_not_kept_as_a_correction(openai_server, corpus_home,  # noqa: F811
                                                                             embedder):
-    # relay trial 29: "partly" verdicts on the student's own argument were kept as corrections, so the summary
-    # could not quote their main line
-    judged = reading(claims=[("control of the apparatus mattered way more than ideology", "partly", "1",
-                              "Ideas mattered too: socialism in one country won support.")],
-                     reply="A strong line, though ideas mattered too [1]. Which rival does it explain least well?")
-    openai_server.script("json:" + judged)
     tutor = _tutor(corpus_home, embedder, openai_server)
     session = tutor.new_session()
-    reply = tutor.reply(session, "control of the apparatus mattered way more than ideology")
-    assert reply.mode == "fake-model", [c.as_dict() for c in reply.checks if not c.passed]
-    assert not [pair for pairs in session.learner.corrections.values() for pair in pairs]
 
+    def corrected_after(said: str, correction: str, reply: str) -> list[str]:
+        """The student's claims kept as corrected after a "partly" on ``said`` with ``correction``."""
+        openai_server.script("json:" + reading(claims=[(said.rstrip("."), "partly", "1", correction)], reply=reply))
+        answered = tutor.reply(session, said)
+        assert answered.mode == "fake-model", [c.as_dict() for c in answered.checks if not c.passed]
+        return [pair[0] for pairs in session.learner.corrections.values() for pair in pairs]
+
+    # relay trial 29: "partly" verdicts on the student's own argument were kept as corrections, so the summary
+    # could not quote their main line
+    assert not corrected_after("control of the apparatus mattered way more than ideology",
+                               "Ideas mattered too: socialism in one country won support.",
+                               "A strong line, though ideas mattered too [1]. Which rival does it explain least well?")
     # relay trial 58: a "partly" that puts a fact right, resting on a passage, is a correction the summary lists
     message = "Zinoviev was spread thin - he was running Leningrad while Bukharin chaired the Comintern."
-    dated = reading(claims=[(message.rstrip("."), "partly", "1",
-                             "Bukharin headed the Comintern only from 1926; Zinoviev chaired it from 1919.")],
-                    reply="Half right: Zinoviev chaired the Comintern himself until 1926 [1]. What did Leningrad give him?")
-    openai_server.script("json:" + dated)
-    reply = tutor.reply(session, message)
-    assert reply.mode == "fake-model", [c.as_dict() for c in reply.checks if not c.passed]
-    assert [pair[0] for pairs in session.learner.corrections.values() for pair in pairs] == [message.rstrip(".")]
-
+    assert corrected_after(message, "Bukharin headed the Comintern only from 1926; Zinoviev chaired it from 1919.",
+                           "Half right: Zinoviev chaired the Comintern himself until 1926 [1]. What did Leningrad give "
+                           "him?") == [message.rstrip(".")]
     # relay trial 61: a judgement answered with a dated nuance is still the student's point, not a correction
     judgement = "May 1924 was the last moment Stalin could have been removed cheaply."
-    nuanced = reading(claims=[(judgement.rstrip("."), "partly", "1",
-                               "Some historians argue the apparatus already held the delegates by May 1924.")],
-                      reply="A strong candidate, though some think the delegates were his by then [1]. What would test it?")
-    openai_server.script("json:" + nuanced)
-    reply = tutor.reply(session, judgement)
-    assert reply.mode == "fake-model", [c.as_dict() for c in reply.checks if not c.passed]
-    assert judgement.rstrip(".") not in [pair[0] for pairs in session.learner.corrections.values() for pair in pairs]
+    assert judgement.rstrip(".") not in corrected_after(
+        judgement, "Some historians argue the apparatus already held the delegates by May 1924.",
+        "A strong candidate, though some think the delegates were his by then [1]. What would test it?")
 
 
 def test_a_key_point_the_words_do_not_support_is_not_credited(openai_server, corpus_home, embedder):  # noqa: F811

@@ -211,6 +211,10 @@ class FactBase(_Strict):
     def person(self) -> dict[str, Person]:
         return {p.id: p for p in self.people}
 
+    @cached_property
+    def event(self) -> dict[str, TimelineEvent]:
+        return {e.id: e for e in self.timeline}
+
     def name(self, pid: str) -> str:
         if pid in self.person:
             return self.person[pid].name.split()[-1]
@@ -502,8 +506,10 @@ _IT_HAPPENED = re.compile(r"^(\W*(?:and|but|so|then|because|cos)?\s*)it\s+(?=(?:
                           r"handed|written|dictated|discussed|debated|burned|burnt|destroyed|ignored)\b)", re.I)
 
 
+# The rivals by surname, for patterns whose subject is one of them (Lenin is no rival).
+_RIVALS = "|".join(p for p in PROTAGONISTS if p != "lenin")
 _OPENING_SUBJECT = re.compile(r"^(?:\W*(?:so|basically|ok|okay|and|but|well|i think|like|hi|hey)\b[\s,]*)*"
-                              rf"({'|'.join(p for p in PROTAGONISTS if p != 'lenin')})\b", re.I)
+                              rf"({_RIVALS})\b", re.I)
 _HE_AFTER_LINK = re.compile(r"(\b(?:because|cos|so|and then|and|then|since|after|before|once|when|until|but|as)\s+(?:in\s+1[89]\d\d\s+)?)"
                             r"he(?:'d| had)?\b", re.I)
 
@@ -527,7 +533,7 @@ def _he_resolved(sentence: str) -> str:
 
 
 _FATE_AFTER_AND = re.compile(
-    r"\b(?P<subj>" + "|".join(p for p in PROTAGONISTS if p != "lenin") + r"|he)\b"
+    r"\b(?P<subj>" + _RIVALS + r"|he)\b"
     r"(?P<mid>\s+(?:was\s+|got\s+|had\s+been\s+|had\s+)?(?:\w+ed|thrown|beaten|driven|taken|sent)\b[^.;?!]{0,90}?\band\s+"
     r"(?:then\s+|later\s+|soon\s+|eventually\s+|finally\s+)?(?:was\s+|got\s+)?)"
     r"(?=(?:killed|murdered|shot|assassinated|executed|exiled|deported|expelled)\b)", re.I)
@@ -574,12 +580,11 @@ def _he_from_previous(sentence: str, previous: str) -> str:
     return opening.group(1) + said + sentence[opening.end():]
 
 
-_RIVAL_NAMED = re.compile(r"\b(" + "|".join(p for p in PROTAGONISTS if p != "lenin") + r")(?:'?s)?\b", re.I)
+_RIVAL_NAMED = re.compile(r"\b(" + _RIVALS + r")(?:'?s)?\b", re.I)
 _FATE_VERB = r"(?:killed|murdered|shot|executed|exiled|deported|expelled|arrested|tried|purged|kicked out)"
-_HIM_FATE = re.compile(r"\b(?P<subj>" + "|".join(p for p in PROTAGONISTS if p != "lenin") + r")\s+"
+_HIM_FATE = re.compile(r"\b(?P<subj>" + _RIVALS + r")\s+"
                        r"(?:(?P<had>had|got|gets|has|have)\s+him\s+(?=" + _FATE_VERB + r"\b)|"
-                       r"(?P<verb>" + _FATE_VERB + r")\s+(?P<object>him|" + "|".join(p for p in PROTAGONISTS if p != "lenin") +
-                       r")\b)", re.I)
+                       r"(?P<verb>" + _FATE_VERB + r")\s+(?P<object>him|" + _RIVALS + r")\b)", re.I)
 
 
 def _him_resolved(sentence: str, previous: str) -> str:
@@ -722,8 +727,10 @@ class FactChecker:
                 verdicts += [replace(v, claim=replace(v.claim, sentence=said)) for v in found]
             elif len(sentence.split()) >= 2 and (questions or not self.is_question(sentence)):
                 said = sentence.strip()
-                resolved = _fate_carried(_he_resolved(_it_resolved(_him_resolved(_he_from_previous(said, previous), previous),
-                                                                         previous)))
+                resolved = said
+                for resolve in (_he_from_previous, _him_resolved, _it_resolved):  # pronouns the sentence before settles
+                    resolved = resolve(resolved, previous)
+                resolved = _fate_carried(_he_resolved(resolved))
                 found = self._check_sentence(resolved)
                 spoken = self._work_speaks(resolved)
                 if spoken != resolved:
@@ -1610,7 +1617,7 @@ class FactChecker:
         # resolved is no one the event names (relay trial 50: Bukharin's 1929 fall read as Trotsky's expulsion).
         events = [m for m in events
                   if not wished(low[:m.start])
-                  and not someone_else(low[:m.start], next(e.event for e in self.facts.timeline if e.id == m.id),
+                  and not someone_else(low[:m.start], self.facts.event[m.id].event,
                                        low[m.start:m.end])
                   and not _someone_else_he(low, m)]
         if not events:
@@ -1636,7 +1643,7 @@ class FactChecker:
                     # "Socialism in One Country was 'adopted in 1925'" dates the adoption, not the statement
                     # (relay trial 61's evidence contradicted a true date).
                     ok = ok and not (re.search(r"\b(?:adopted|approved|ratified|endorsed)\b", gap) and not re.search(
-                        r"adopt|approv|ratif|endors", next(e.event for e in self.facts.timeline if e.id == m.id), re.I))
+                        r"adopt|approv|ratif|endors", self.facts.event[m.id].event, re.I))
                     dist = len(gap)
                 else:
                     gap = low[pos + 4:m.start]
@@ -1658,7 +1665,7 @@ class FactChecker:
         by_years = {y for pos, y in years if _BY_BEFORE.search(low[max(0, pos - 25):pos])}
         out = []
         for eid, y in stated.items():
-            ev = next(e for e in self.facts.timeline if e.id == eid)
+            ev = self.facts.event[eid]
             lo, hi = ev.years
             claim = Claim(ev.id, "happened_in", ev.event, y, False, sentence)
             correct = _dated(ev)
@@ -1685,7 +1692,7 @@ class FactChecker:
             if m.kind == "event" and _someone_else_he(low, m):
                 continue  # an unresolved "he" is no one the event names (see _events_dated)
             if m.kind == "event" and m.id not in [e.id for e, _ in events]:
-                events.append((next(e for e in self.facts.timeline if e.id == m.id), m))
+                events.append((self.facts.event[m.id], m))
         if len(events) < 2:
             return []
         (a, ma), (b, mb) = events[0], events[1]
