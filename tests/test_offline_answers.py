@@ -77,6 +77,11 @@ def _stated(reply) -> str:
                                                            r"December 1924"),
     # A "where" is answered by a place; ", where did he go??" after a claim is its own question (offline trial 12).
     ("wait so he got deported in 1929, where did he go??", r"Turkey"),
+    # The posts a person held, dated from the fact base: the nearest sentence was "Joseph Stalin also
+    # held two government posts." alone.
+    ("what post did stalin have?", r"Stalin was People's Commissar for Nationalities .* and General Secretary of the "
+                                   r"party from 3 April 1922"),
+    ("what was trotsky's job?", r"Trotsky was People's Commissar of War from 1918 to January 1925"),
 ])
 def test_a_direct_question_gets_a_direct_cited_answer_in_the_tutors_voice(tutor, question, must):
     [reply] = _talk(tutor, question)
@@ -85,6 +90,12 @@ def test_a_direct_question_gets_a_direct_cited_answer_in_the_tutors_voice(tutor,
     assert not re.search(r"One source in your course materials says|Look at this passage", reply.text)
     assert reply.text.rstrip().endswith("?")  # one question back, at the end
     assert reply.text.count("?") == 1, reply.text
+
+
+@pytest.mark.parametrize("question", ["what did stalin do to win?", "what post did they fight over?"])
+def test_only_a_question_about_one_persons_posts_gets_the_list_of_posts(tutor, question):
+    [reply] = _talk(tutor, question)
+    assert "People's Commissar for Nationalities" not in reply.text, reply.text
 
 
 def test_the_question_after_an_answer_does_not_ask_what_was_just_said(tutor):

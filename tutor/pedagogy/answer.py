@@ -87,6 +87,12 @@ _ABOUT_THE_TASK = re.compile(r"^\W*(?:hi|hey|hello|hiya|yo)\b|\b(?:teacher|sir|m
                              r"\b(?:doing|reading|finished|on|read) (?:the|this|our|my) [\w' -]{0,50}\b(?:handout|worksheet|"
                              r"reading|sheet)\b(?: now)?\W*$|^\W*(?:and\s+)?i(?:'ve| have)? read (?:most|all|half|some|bits)?"
                              r"(?: of)? ?(?:it|the \w+)\W*$", re.I)
+# "what post did stalin have?", "what was trotsky's job?", "which offices did bukharin hold": the posts
+# a person held, which the fact base dates (not "what did stalin do to win?").
+_POST_WORDS = r"(?:posts?|jobs?|positions?|offices?|roles?|titles?)"
+_POSTS_Q = re.compile(_LEAD + rf"(?:(?:what|which)\s+{_POST_WORDS}\s+(?:did|does|do|had|has)\b|"
+                      rf"what\s+(?:was|were|is|are)\s+[\w ]{{3,30}}?'?s\s+(?:main\s+|actual\s+|official\s+)?{_POST_WORDS}\W*$)",
+                      re.I)
 _WDYM = re.compile(r"^\W*(?:wdym|what do you mean|huh|what)\W*$", re.I)
 
 
@@ -449,6 +455,33 @@ class Answerer:
         quote = max(sentences(found[0].text), key=lambda s: len(wanted & set(tokenize(s))), default="")
         return Answer(question, entry.definition, found[0], "", True, entry.definition, quote)
 
+    def _posts(self, question: str, docs) -> Answer | None:
+        """The posts the fact base dates for the one person ``question`` asks about ("what post did
+        stalin have?", "what was trotsky's job?"), in order, cited to the passage that states the
+        latest: the nearest passage sentence was "Joseph Stalin also held two government posts." alone."""
+        if self.facts is None or docs is not None or not _POSTS_Q.match(question):
+            return None
+        people = {m.id for m in self.facts.mentions(question.lower()) if m.kind == "person"}
+        if len(people) != 1:
+            return None
+        who = next(iter(people))
+        held = sorted(((o, h) for o in self.facts.facts.offices for h in o.holders if h.person == who),
+                      key=lambda x: x[1].start)
+        if not held:
+            return None
+        # "Editor of Pravda" is a title in a list of offices, a job in a sentence: "was editor of Pravda".
+        posts = [f"{re.sub(r'^(Head|Editor|Chairman) ', lambda m: m.group(1).lower() + ' ', o.name)} {h.span}"
+                 for o, h in held]
+        listed = posts[0] if len(posts) == 1 else f"{', '.join(posts[:-1])} and {posts[-1]}"
+        text = f"{self.facts.facts.name(who)} was {listed}"
+        last = held[-1][1]
+        found = self.retriever.search(last.support, k=1, doc_id=last.doc)
+        if not found:
+            return None
+        wanted = set(tokenize(last.support))
+        cited = max(sentences(found[0].text), key=lambda s: len(wanted & set(tokenize(s))), default="")
+        return Answer(question, text, found[0], "", True, text, cited)
+
     def candidates(self, query: str, passages: list[Passage], docs: frozenset[str] | None = None
                    ) -> list[tuple[Passage, str]]:
         """Sentences of the turn's passages and of the best passages for ``query``; ``docs`` keeps
@@ -483,12 +516,15 @@ class Answerer:
                     if len(prev.split()) + words > 70 or _LEANS_BACK.match(prev):
                         continue
                     s = f"{prev} {s}"
-                elif words <= 14 and i + 1 < len(all_s) and len(all_s[i + 1].split()) <= 40 \
-                        and not _META.search(all_s[i + 1]) and _ANNOUNCES.search(s):
+                elif words <= 14 and i + 1 < len(all_s) and _ANNOUNCES.search(s):
                     # "Zinoviev and Kamenev had clear reasons for protecting Stalin in May 1924." opens
                     # the matter; the sentence after it says what they were. A short sentence that
                     # announces nothing stands alone ("Kirov became the head of the Leningrad party
-                    # organisation." took "The Politburo was reshaped…" with it).
+                    # organisation." took "The Politburo was reshaped…" with it). One whose sequel is
+                    # too long to join is no answer alone ("Joseph Stalin also held two government
+                    # posts." was the whole reply to "what post did stalin have?").
+                    if len(all_s[i + 1].split()) > 55 or _META.search(all_s[i + 1]):
+                        continue
                     s = f"{s} {all_s[i + 1]}"
                 if s not in kept:  # overlapping passages repeat a sentence: one candidate each
                     kept.add(s)
@@ -501,7 +537,7 @@ class Answerer:
         "it" and "he" for the search; ``avoid`` holds sentences already stated (a fresh one is
         preferred). ``asked=False``: a claim's nearest evidence, which need not repeat its words."""
         q = question.strip()
-        glossed = self._attributed(q, docs) or self._define(q, docs)
+        glossed = self._attributed(q, docs) or self._define(q, docs) or self._posts(q, docs)
         if glossed is not None:
             return glossed
         shape = question_shape(q)
