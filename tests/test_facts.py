@@ -98,6 +98,8 @@ def test_lessons_check_validates_the_fact_base(tmp_path, monkeypatch):
      "triumvirate"),
     ("Trotsky called Stalin a grey blur.", "misattribution", "hist-underestimation", "Sukhanov"),
     ("zinovev n kamenev were w/ trotsky vs stalin in 24", "wrong_alliance", "event-triumvirate", "triumvirate"),
+    # "an" before a vowel is the article, not text-speak for "and" ("won and election" went unchecked).
+    ("stalin won an election after lenin died", "false_claim", "overview-power-struggle", "election"),
     ("stalin became gensec in 1924", "wrong_date", "overview-power-struggle", "3 April 1922"),
     ("Kamenev led the Leningrad party", "wrong_office", "person-zinoviev", "Zinoviev"),
     ("Bukharin was on the left of the party", "wrong_faction", "event-grain-crisis-and-defeat-of-right", "right"),

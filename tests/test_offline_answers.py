@@ -113,6 +113,14 @@ def test_a_yes_no_question_the_fact_base_decides_is_answered_no_with_the_correct
     assert "don't settle" not in reply.text and "can't give a firm" not in reply.text
 
 
+def test_a_yes_no_question_about_an_election_is_answered_no_once(tutor):
+    """Offline: the question got an unrelated sentence, then "Stalin was never chosen by a popular vote.
+    No popular vote made Stalin leader." (the card's correction and the fact base's, both)."""
+    [reply] = _talk(tutor, "so did stalin just win an election after that? like people voted for him?")
+    assert reply.text.startswith(("No", "Actually, no")), reply.text
+    assert reply.text.lower().count("popular vote") == 1, reply.text
+
+
 def test_every_question_of_a_multi_question_message_is_answered(tutor):
     [_, reply] = _talk(tutor, "hi, I'm revising the 1920s",
                        "Can you explain the Lenin Enrolment? And when was the ban on factions passed?")

@@ -359,7 +359,9 @@ class Verdict:
 
 
 # -- reading a sentence ---------------------------------------------------------------------------------
-_SLANG = [(r"\b(?:n|&|an|nd)\b(?=\s+[a-z])", "and"), (r"(?<=[a-z])\s*\+\s*(?=[a-z])", " and "), (r"\bw/(?=\s|\w)", "with "), (r"\bthe (\w+) (?:vs\.?|versus) (\w+) (thing|question|debate|essay|topic|stuff|struggle|rivalry|part|bit)\b", r"the \1 and \2 \3"),
+# "an" is text-speak for "and" only before a consonant: before a vowel it is the article ("won an
+# election" read as "won and election", and the claim of a popular vote went unchecked).
+_SLANG = [(r"\b(?:n|&|nd)\b(?=\s+[a-z])|\ban\b(?=\s+[b-df-hj-np-tv-z])", "and"), (r"(?<=[a-z])\s*\+\s*(?=[a-z])", " and "), (r"\bw/(?=\s|\w)", "with "), (r"\bthe (\w+) (?:vs\.?|versus) (\w+) (thing|question|debate|essay|topic|stuff|struggle|rivalry|part|bit)\b", r"the \1 and \2 \3"),
           (r"\bvs\.?(?=\s)", "against"),
           (r"\bversus\b", "against"), (r"\bb4\b", "before"), (r"\bbc\b|\bcuz\b|\bcos\b", "because"),
           (r"\bwas like\b", "was"), (r"\b(?:totally|basically|literally|kinda|like totally|lowkey|deffo|defo)\b", ""),
