@@ -98,6 +98,8 @@ def test_lessons_check_validates_the_fact_base(tmp_path, monkeypatch):
      "triumvirate"),
     ("Trotsky called Stalin a grey blur.", "misattribution", "hist-underestimation", "Sukhanov"),
     ("zinovev n kamenev were w/ trotsky vs stalin in 24", "wrong_alliance", "event-triumvirate", "triumvirate"),
+    # A timeline's entry, name, post and year with no verb, dates the appointment (relay trial 66).
+    ("it had stalin gen sec 1924 right underneath it", "wrong_date", "overview-power-struggle", "3 April 1922"),
     # "an" before a vowel is the article, not text-speak for "and" ("won and election" went unchecked).
     ("stalin won an election after lenin died", "false_claim", "overview-power-struggle", "election"),
     ("stalin became gensec in 1924", "wrong_date", "overview-power-struggle", "3 April 1922"),
@@ -696,3 +698,11 @@ def test_the_one_crushed_is_not_in_the_group_that_crushed_him(checker):
     assert "groups.triumvirate" not in {v.fact_id for v in found if v.status == "contradicted"}, found
     assert "offices.moscow-head" in {v.fact_id for v in found if v.status == "contradicted"}
     assert checker.contradicted("trotsky was in the triumvirate")
+
+
+def test_a_post_claimed_in_the_wrong_order_is_not_also_supported(checker):
+    """Relay trial 66: "stalin was only made gen sec after lenin died" got "supported" (he held the post)
+    beside the wrong order, and the model was told the student was right."""
+    verdicts = checker.check("stalin was only made gen sec after lenin died")
+    assert any(v.status == "contradicted" and v.kind == "wrong_order" for v in verdicts), verdicts
+    assert not any(v.status == "supported" for v in verdicts), verdicts

@@ -441,6 +441,7 @@ _BECAME = re.compile(r"\b(?:became|become|becomes|becoming|made|appointed|electe
                      r"took over|take over|given|got|gets|won|installed|rose to)\b")
 # "his position as General Secretary, which he held from 1917" (offline trial 11's essay)
 # "the key date is April 1922, when Stalin became General Secretary" (relay trial 36's evidence dated it 1921)
+_ENTRY_YEAR = re.compile(r"\s*[,:(-]?\s*(?:in\s+)?1[89]\d\d\b")
 _WHEN_BEFORE = re.compile(r"(1[89]\d\d)\s*,?\s*when\b[^,;.]{0,40}$")
 _HELD_SINCE = re.compile(r"\s*,?\s*(?:which|that) (?:he|she|stalin|trotsky) (?:had )?(?:held|had|kept|got|took|was given)"
                          r"\s+(?:from|since|in)\s+(1[89]\d\d)\b")
@@ -913,7 +914,12 @@ class FactChecker:
         if not any(v.kind == "wrong_date" for v in out):
             out += dated
         out += self._order(low, sentence, ms)
-        return out
+        # "stalin was only made gen sec after lenin died": the post was his, but the claim is its order or
+        # date, which is wrong; an undated "supported" beside it told relay trial 66's model he was right.
+        wrong = {v.claim.subject for v in out if v.status == "contradicted" and v.kind in ("wrong_order", "wrong_date")} \
+            | {v.claim.object for v in out if v.status == "contradicted" and v.kind in ("wrong_order", "wrong_date")}
+        return [v for v in out if not (v.status == "supported" and v.kind == "held_office" and v.claim.year is None
+                                       and any(str(v.claim.object) in str(w) for w in wrong))]
 
     def _verdict(self, status: Status, kind: str, claim: Claim, fact: Sourced | None = None, correct: str = "",
                  fact_id: str = "", probe: str = "") -> Verdict:
@@ -1210,7 +1216,10 @@ class FactChecker:
             # clause the pronoun closes (offline trial 13 told a lost student this true claim was wrong).
             restarts = [m.end() for m in _RESTART.finditer(window)]
             negated = person.negated or bool(re.search(r"\b(?:not|never|wasn't|was not)\b", window[max([0] + restarts):]))
-            became = bool(_BECAME.search(window)) and not _REMOVED.search(window)
+            # "it had stalin gen sec 1924 right underneath it": a timeline's entry, name, post and year with
+            # no verb, dates the appointment (relay trial 66's evidence "supported" it: he held it in 1924).
+            entry = person.end <= om.start and not window.strip() and bool(_ENTRY_YEAR.match(low, om.end))
+            became = (bool(_BECAME.search(window)) or entry) and not _REMOVED.search(window)
             removed = bool(_REMOVED.search(low[person.end:om.start] if person.end <= om.start else window)) or (
                 # "he sacked zinoviev as leningrad boss in 1924": the removal is said before the person
                 # (relay trial 34's evidence "supported" it; he kept Leningrad until January 1926).
