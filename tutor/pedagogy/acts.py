@@ -519,6 +519,9 @@ _TO_THE_TUTOR = re.compile(r"\b(?:you|your|you're|you've|you'd|u|ur|thanks|thank
 # The student taking their leave: "thanks this actually helped a lot for the mock", "ok that's enough
 # for today, bye".
 _SIGN_OFF = re.compile(r"\b(?:bye|goodbye|good night|see (?:you|ya)|cya|i'?ll go|i'?m off|got(?:ta| to) go|"
+                       # "ok i have to go, thanks!!" (relay trial 66's closing turn)
+                       r"\bi (?:really |just |now )?(?:have|need|needa) to (?:go|run|dash|head off|log off)\b(?! through| over| back| and| to)|"
+                       r"gotta (?:run|dash)|"
                        r"that'?s (?:all|enough|it) (?:for (?:now|today|tonight))|signing off|logging off|"
                        r"(?:this|that|you) (?:has |have )?(?:actually |really )?helped(?: a lot| loads| so much)?|"
                        r"thanks? (?:so much|a lot|loads|again|for (?:the|your|all|this))\b|"
@@ -527,7 +530,7 @@ _SIGN_OFF = re.compile(r"\b(?:bye|goodbye|good night|see (?:you|ya)|cya|i'?ll go
                        r"(?: now| from here)\b|"
                        # "Thanks, this has been really useful. I'm going to go and redo my plan." (relay trial 63)
                        r"\b(?:been|was) (?:really |so |very )?(?:useful|helpful)\b|"
-                       r"\b(?:going to|gonna|off to) (?:go and |go )?(?:redo|rewrite|write|plan|fix|work on) (?:my|the)\b)", re.I)
+                       r"\b(?:going to|gonna|off to) (?:go and |go )?(?:redo|rewrite|restructure|rework|finish|write|plan|fix|work on) (?:my|the)\b)", re.I)
 
 
 def signs_off(text: str) -> bool:
@@ -538,6 +541,8 @@ def signs_off(text: str) -> bool:
     >>> signs_off("Right, the ban is a condition, not the hinge. I think I can plan the essay from here.")
     True
     >>> signs_off("Thanks, this has been really useful. I'm going to go and redo my plan.")
+    True
+    >>> signs_off("lenins words lost to who controlled the meeting. ok i have to go, thanks!!")
     True
     >>> signs_off("thanks for that! so what happened to zinoviev in the end?")
     False
