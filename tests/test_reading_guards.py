@@ -818,6 +818,16 @@ def test_each_question_of_a_many_topic_message_brings_its_own_passage(openai_ser
     assert any("Lenin's death" in p["title"] for p in passages), [p["title"] for p in passages]
 
 
+def test_a_question_that_points_back_is_searched_alone_as_well(openai_server, corpus_home, embedder):  # noqa: F811
+    """Relay trial 66: "didnt stalin offer to resign over it and they voted it down?" found the 14th Congress's
+    vote first and the resignation offer second; the model had nothing to cite for its answer."""
+    passages = _passages_for(openai_server, corpus_home, embedder,
+                             "ngl i think it was a threat for like a day and then it wasnt, bc the people in the room "
+                             "were already his lot. didnt stalin offer to resign over it and they voted it down? if so "
+                             "thats a good line for my conclusion.")
+    assert any("offered" in p["text"] and "resign" in p["text"] for p in passages), [p["title"] for p in passages]
+
+
 def test_each_claim_of_a_many_claim_message_brings_its_own_passage(openai_server, corpus_home, embedder):  # noqa: F811
     """Relay trials 34 and 35: a claim whose passage the message's one search missed was left
     "unsure" by the model ("Stalin offered to resign"), though a course document states it."""

@@ -793,9 +793,14 @@ class Tutor:
         # A question that points back ("Is that a mainstream view, or is he out on a limb?") is about the
         # sentence before it: searched alone it found an essay-skills page, and relay trial 47's model
         # could not say whether Kotkin's doubt about the Testament is mainstream.
-        queries = [f"{before} {q}" if before and not before.endswith("?") and _POINTS_BACK.search(q) else q
-                   for q, before in questions]
-        return self._with_best(queries, shown, MAX_QUESTIONS)
+        # …and alone as well: "didnt stalin offer to resign over it and they voted it down?" after "i think it
+        # was a threat for like a day" found only the triumvirate, and relay trial 66's model had no passage to
+        # cite for the resignation offer.
+        back = [before and not before.endswith("?") and bool(_POINTS_BACK.search(q)) for q, before in questions]
+        queries = [f"{before} {q}" if joined else q for (q, before), joined in zip(questions, back)]
+        out = self._with_best(queries, shown, MAX_QUESTIONS)
+        # (its best two: the 14th Congress's vote came first, the resignation offer second)
+        return self._with_best([q for (q, _), joined in zip(questions, back) if joined], out, 2, each=2)
 
     def _for_claims(self, message: str, shown: list[Passage]) -> list[Passage]:
         """The turn's passages, plus the best passage for each of the first claims of a message that
@@ -820,16 +825,17 @@ class Tutor:
         names = [n for n in index.rare_names(message) if not any(n in p.text.lower() for p in shown)]
         return self._with_best(names[:MAX_NAME_PASSAGES], shown, MAX_NAME_PASSAGES, method="bm25")
 
-    def _with_best(self, queries: list[str], shown: list[Passage], most: int, method: str = "hybrid") -> list[Passage]:
-        """``shown`` plus the best passage for each query that ``shown`` lacks, at most ``most`` more
-        (a query whose best passage is already shown has its passage)."""
+    def _with_best(self, queries: list[str], shown: list[Passage], most: int, method: str = "hybrid",
+                   each: int = 1) -> list[Passage]:
+        """``shown`` plus the best ``each`` passages for each query that ``shown`` lacks, at most
+        ``most`` more (a query whose best passages are already shown has its passages)."""
         out = list(shown)
         for query in queries:
-            best = self.retriever.search(query, k=1, method=method)
-            if best and all(best[0].id != p.id for p in out):
-                out.append(best[0])
-                if len(out) - len(shown) == most:
-                    break
+            for best in self.retriever.search(query, k=each, method=method):
+                if all(best.id != p.id for p in out):
+                    out.append(best)
+                    if len(out) - len(shown) == most:
+                        return out
         return out
 
     def _supports(self, card: LessonCard, kp_id: str, words: str, message: str) -> bool:
