@@ -48,6 +48,7 @@ class Check:
 
 
 ANSWER_SHARE = 0.5
+SENTENCE_IN_ANSWER = 0.7  # of a reply sentence's content words in an allowed answer: that sentence says the answer
 
 
 @dataclass
@@ -110,8 +111,12 @@ class CheckContext:
             # Half the answer's content words is the answer said again in the reply's own way (relay
             # trial 12: "heard only by the separate delegations … Zinoviev and Kamenev spoke up for
             # keeping him", 54% of its answer, was refused as giving the 13th Congress point away).
+            # …and a sentence most of whose own words are the answer's is the answer, or the part of it that
+            # corrects ("Fair challenge, but Lenin died at Gorki on 21 January 1924" of a longer correction:
+            # relay trial 67's model was refused for the correction the rules ask for).
             text = " ".join(s for s in re.split(r"(?<=[.!?])\s+", text)
-                            if not any(restates(s, a, ANSWER_SHARE) for a in self.answers))
+                            if not any(restates(s, a, ANSWER_SHARE) or restates(a, _CITE.sub("", s), SENTENCE_IN_ANSWER)
+                                       for a in self.answers))
         out = [f"{self.card.id}:{k}" for k in leaked_key_points(text, self.card, self.covered, allowed)] \
             if self.card else []
         for card, covered in self.other_cards:
