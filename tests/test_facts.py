@@ -706,3 +706,20 @@ def test_a_post_claimed_in_the_wrong_order_is_not_also_supported(checker):
     verdicts = checker.check("stalin was only made gen sec after lenin died")
     assert any(v.status == "contradicted" and v.kind == "wrong_order" for v in verdicts), verdicts
     assert not any(v.status == "supported" for v in verdicts), verdicts
+
+
+@pytest.mark.parametrize("sentence, status", [
+    # Relay trial 68's evidence "supported" a removal that never happened (he held the post that year)…
+    ("stalin was removed as gen sec for a few months in 1924", "contradicted"),
+    # …and a denial of it was called wrong.
+    ("stalin was not removed as general secretary in 1924", "supported"),
+    ("trotsky was not removed as commissar of war in 1925", "contradicted"),
+])
+def test_a_removal_from_a_post_is_checked_against_the_posts_end(checker, sentence, status):
+    verdicts = [v for v in checker.check(sentence) if v.fact_id.startswith("offices.")]
+    assert verdicts and verdicts[0].status == status, verdicts
+
+
+def test_shooting_oneself_in_the_foot_is_no_death(checker):
+    """Relay trial 68: "trotsky shot himself in the foot" was read as Trotsky shot."""
+    assert not checker.check("trotsky shot himself in the foot by missing the funeral")

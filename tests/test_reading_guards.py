@@ -1847,3 +1847,16 @@ def test_correcting_a_wrong_year_defended_in_a_question_is_not_a_leak(openai_ser
     assert _turn_data(briefs[1])["lesson_card"]["key_points"][0]["id"] == "death-and-funeral", _turn_data(briefs[1])["lesson_card"]
     refused = [r for r in reply.guards["refusals"] if r["guard"] == "no_answer_leak"]
     assert not refused, reply.guards
+
+
+def test_a_hedged_report_of_trotskys_story_is_not_the_misconception(corpus_home, embedder):
+    """Relay trial 68: "trotsky missed the funeral, supposedly because stalin gave him the wrong date" reports
+    Trotsky's claim; the evidence called it the misconception of stating it as fact, and the model's
+    misreading was refused."""
+    from tutor.pedagogy.checks import plain_statement
+
+    tutor = _offline_tutor(corpus_home, embedder)
+    hedged = "trotsky missed lenin's funeral, supposedly because stalin gave him the wrong date"
+    assert not any(ev.finding == "contradicts" for ev in tutor.evidence(hedged))
+    assert any(ev.finding == "contradicts" for ev in tutor.evidence("stalin gave trotsky the wrong date for the funeral"))
+    assert not plain_statement("supposedly stalin gave him the wrong date")

@@ -1231,9 +1231,23 @@ class FactChecker:
             if holders:
                 h = holders[0]
                 correct = f"{self.facts.name(pid)} was {office.name} {h.span}."
+                if negated and removed:
+                    # "stalin was not removed as general secretary in 1924" denies a removal: true unless the
+                    # post ended then (it was called wrong in a check after relay trial 68).
+                    ended = bool(h.end) and (year is None or int(h.end[:4]) == year)
+                    out.append(self._verdict("contradicted" if ended else "supported",
+                                             "wrong_date" if ended else "held_office", claim, h, correct, fid))
+                    continue
                 if negated:
                     out.append(self._verdict("contradicted", "wrong_office", claim, h, correct, fid,
                                              probe=f"Are you sure? The source says: “{_sentence_of(h.support)}”"))
+                    continue
+                if removed and not h.end and len(holders) == 1:
+                    # "stalin was removed as gen sec for a few months in 1924": he never lost the post (relay
+                    # trial 68's evidence "supported" it, since he held the post that year).
+                    out.append(self._verdict("contradicted", "wrong_date", claim, h,
+                                             f"{self.facts.name(pid)} was never removed as {office.name}: {correct}", fid,
+                                             probe=f"Was he ever removed? The source says: “{_sentence_of(h.support)}”"))
                     continue
                 if year is not None:
                     by = _BY_YEAR.search(low, 0, om.start) or _BY_YEAR.search(low)

@@ -568,7 +568,14 @@ def plain_statement(text: str) -> bool:
     ("Lenin died in 1925", "Trotsky was in the triumvirate"): the fact checker's reading of it is
     not in doubt, so the model cannot set it aside as a misreading."""
     return (len(text.split()) <= BARE_EVENT_WORDS and not _NEGATED.search(text) and not _WHAT_IF.search(text)
-            and "?" not in text and not _ASKING.match(text) and not _OWN_MUDDLE.search(text))
+            and "?" not in text and not _ASKING.match(text) and not _OWN_MUDDLE.search(text)
+            and not _HEDGED.search(text))
+
+
+# "supposedly because Stalin gave him the wrong date": the student reports a claim, hedged, and does not make
+# it (relay trial 68's model named the finding as a misreading and was refused).
+_HEDGED = re.compile(r"\b(?:supposedly|allegedly|apparently|reportedly|according to|(?:he|trotsky|stalin) "
+                     r"(?:later\s+)?(?:said|says|claimed|claims|alleged|insisted))\b", re.I)
 
 
 # "i think i mixed up the trotsky praise with stalin": the student on their own muddle, no statement of fact.
