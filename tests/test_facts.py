@@ -723,3 +723,10 @@ def test_a_removal_from_a_post_is_checked_against_the_posts_end(checker, sentenc
 def test_shooting_oneself_in_the_foot_is_no_death(checker):
     """Relay trial 68: "trotsky shot himself in the foot" was read as Trotsky shot."""
     assert not checker.check("trotsky shot himself in the foot by missing the funeral")
+
+
+def test_getting_the_post_after_the_funeral_is_the_wrong_order(checker):
+    """Relay trial 68: "Stalin got general sec after the funeral as a reward" was "supported" (he held it)."""
+    verdicts = checker.check("stalin got general sec after the funeral as a reward")
+    assert any(v.status == "contradicted" and v.kind == "wrong_order" for v in verdicts), verdicts
+    assert not any(v.status == "supported" for v in verdicts), verdicts
