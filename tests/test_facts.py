@@ -730,3 +730,13 @@ def test_getting_the_post_after_the_funeral_is_the_wrong_order(checker):
     verdicts = checker.check("stalin got general sec after the funeral as a reward")
     assert any(v.status == "contradicted" and v.kind == "wrong_order" for v in verdicts), verdicts
     assert not any(v.status == "supported" for v in verdicts), verdicts
+
+
+@pytest.mark.parametrize("sentence", [
+    "stalin won bc after lenin died in 1924 he got made gen sec and then he could appoint all his mates right",
+    "because i thought lenin hated stalin by the end, like the testament said to remove him as general secretary",
+])
+def test_a_post_after_another_subject_is_not_lenins(checker, sentence):
+    """Offline trial 14 answered both with "General Secretary of the party was Stalin, never Lenin": the
+    post was read as claimed for Lenin, the person named nearest before it."""
+    assert not [v for v in checker.check(sentence) if v.claim.subject == "lenin" and v.fact_id.startswith("offices.")]

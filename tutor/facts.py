@@ -399,7 +399,10 @@ _SAY_VERB = re.compile(r"\b(?:said|says|say|saying|call(?:ed|s|ing)?|wrote|write
 # over the Leningrad party") or put it in another clause.
 _OTHER_SUBJECT = re.compile(r"[;:()]|\b(?:than|because|but|which|when|while|whose|and|supporters?|allies|ally|"
                             r"opponents?|followers?|men|rivals?|critics?|enemies|friends?|nominees?|people|"
-                            r"delegates?|protégés?|proteges?|clients?|machine|absence|funeral|death|backing|support)\b")
+                            r"delegates?|protégés?|proteges?|clients?|machine|absence|funeral|death|backing|support|"
+                            # "after lenin died in 1924 he got made gen sec": the post is the next subject's, not
+                            # Lenin's (offline trial 14 said "never Lenin" of a claim about Stalin)
+                            r"died|dies)\b")
 _SUBORDINATE = re.compile(r"\b(?:after|before|when|until|once|since|because|while|whereas|though|although)\b")
 # A new clause begun without punctuation by a pronoun and its verb ("… he was in charge of …").
 _RESTART = re.compile(r"\b(?:he|she|they)\s+(?:was|were|is|had|became|held|ran|led)\b")
