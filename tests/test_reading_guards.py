@@ -1859,4 +1859,7 @@ def test_a_hedged_report_of_trotskys_story_is_not_the_misconception(corpus_home,
     hedged = "trotsky missed lenin's funeral, supposedly because stalin gave him the wrong date"
     assert not any(ev.finding == "contradicts" for ev in tutor.evidence(hedged))
     assert any(ev.finding == "contradicts" for ev in tutor.evidence("stalin gave trotsky the wrong date for the funeral"))
+    # Offline trial 14: "because stalin lied about the date?" was answered "You've got it right".
+    assert any(ev.finding == "contradicts" for ev in tutor.evidence("he missed it because stalin lied about the date"))
+    assert not any(ev.finding == "contradicts" for ev in tutor.evidence("apparently stalin lied about the date"))
     assert not plain_statement("supposedly stalin gave him the wrong date")
