@@ -522,6 +522,8 @@ _SIGN_OFF = re.compile(r"\b(?:bye|goodbye|good night|see (?:you|ya)|cya|i'?ll go
                        # "ok i have to go, thanks!!" (relay trial 66's closing turn)
                        r"\bi (?:really |just |now )?(?:have|need|needa) to (?:go|run|dash|head off|log off)\b(?! through| over| back| and| to)|"
                        r"gotta (?:run|dash)|"
+                       # "Thanks — I'll come back with a draft intro." (relay trial 71's closing turn)
+                       r"\bi'?ll (?:come back|be back|check back|get back to you)\b|"
                        r"that'?s (?:all|enough|it) (?:for (?:now|today|tonight))|signing off|logging off|"
                        r"(?:this|that|you) (?:has |have )?(?:actually |really )?helped(?: a lot| loads| so much)?|"
                        r"thanks? (?:so much|a lot|loads|again|for (?:the|your|all|this))\b|"
@@ -543,6 +545,8 @@ def signs_off(text: str) -> bool:
     >>> signs_off("Thanks, this has been really useful. I'm going to go and redo my plan.")
     True
     >>> signs_off("lenins words lost to who controlled the meeting. ok i have to go, thanks!!")
+    True
+    >>> signs_off("Thanks — I'll come back with a draft intro.")
     True
     >>> signs_off("thanks for that! so what happened to zinoviev in the end?")
     False
