@@ -548,6 +548,10 @@ def signs_off(text: str) -> bool:
     True
     >>> signs_off("Thanks — I'll come back with a draft intro.")
     True
+    >>> signs_off("ok last q before i go: did bukharin ever get back into the politburo?")
+    True
+    >>> signs_off("before i go any further, was the testament read out?")
+    False
     >>> signs_off("thanks for that! so what happened to zinoviev in the end?")
     False
     >>> signs_off("the Testament was read to delegations in 1924")
@@ -555,7 +559,13 @@ def signs_off(text: str) -> bool:
     """
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.strip()]
     last = sentences[-1] if sentences else ""
-    return bool(_SIGN_OFF.search(last)) and "?" not in last
+    # "ok last q before i go: …?" takes leave with its last question: answered, and no new one asked
+    # (relay trials 71-72's models had to end on a question as the student left).
+    return (bool(_SIGN_OFF.search(last)) and "?" not in last) or any(_LAST_BEFORE_GOING.search(s) for s in sentences[-2:])
+
+
+_LAST_BEFORE_GOING = re.compile(r"\b(?:before i (?:go|head off|log off|leave|sign off)\b(?!\s+(?:on|any|further|into|through|back|"
+                                r"over|to|ahead|deeper|and|with|for)\b)|last (?:q|question|thing),? then i'?ll (?:go|stop)\b)", re.I)
 
 
 def long_chat(text: str, in_conversation: bool = False) -> bool:
