@@ -740,3 +740,12 @@ def test_a_post_after_another_subject_is_not_lenins(checker, sentence):
     """Offline trial 14 answered both with "General Secretary of the party was Stalin, never Lenin": the
     post was read as claimed for Lenin, the person named nearest before it."""
     assert not [v for v in checker.check(sentence) if v.claim.subject == "lenin" and v.fact_id.startswith("offices.")]
+
+
+def test_a_true_date_the_student_doubts_is_corrected_not_supported(checker):
+    """Relay trial 73: "i dont think 1922 is right" beside the General Secretary was read as support for 1922."""
+    verdicts = checker.check("i dont think stalin became general secretary in 1922")
+    assert any(v.status == "contradicted" for v in verdicts), verdicts
+    assert not any(v.status == "supported" for v in verdicts), verdicts
+    verdicts = checker.check("i dont think 1922 is right, stalin became gen sec after lenin died")
+    assert any(v.kind == "wrong_order" for v in verdicts) and not any(v.status == "supported" for v in verdicts), verdicts

@@ -377,7 +377,10 @@ _YEAR = re.compile(r"\b(?:(1[89]\d\d)|(?:in|by|of|from|during|until|till|to|circ
 _NEGATION = re.compile(r"\b(?:not|never|no|didn't|did not|wasn't|was not|weren't|were not|isn't|nor|neither|"
                        r"rather than|instead of|wrongly|falsely|incorrectly|mistakenly|myth|"
                        r"didnt|wasnt|werent|isnt|nobody|no one|noone)\b")
-_NOT_BEFORE = re.compile(r"(?:\bnot|\bnever|\bnor|\brather than|\binstead of|\bunlike|\bnot by)\s*(?:even\s+)?$")
+_I_DENY = re.compile(r"\bi (?:don'?t|do not|didn'?t|did not) (?:think|believe|reckon)\b")
+_NOT_BEFORE = re.compile(r"(?:\bnot|\bnever|\bnor|\brather than|\binstead of|\bunlike|\bnot by|"
+                         # "i dont think stalin became general secretary in 1922" denies it (relay trial 73)
+                         r"\bi (?:don'?t|do not|didn'?t|did not) (?:think|believe|reckon))\s*(?:even\s+)?$")
 _SAY = re.compile(r"\b(?:said|says|say|saying|call(?:ed|s|ing)?|wrote|writes|written|write|describ(?:ed|es|ing)|"
                   r"dubb(?:ed)?|dubs|label+(?:ed|ing|s)?|nam(?:ed|es)|coin(?:ed|s)?|referr?(?:ed|ing)? to|"
                   r"nicknam(?:ed|es)|mock(?:ed|s)|sneer(?:ed|s)?|insult(?:ed|s)?|reckon(?:ed|s)?|claim(?:ed|s)?|"
@@ -921,8 +924,15 @@ class FactChecker:
         # date, which is wrong; an undated "supported" beside it told relay trial 66's model he was right.
         wrong = {v.claim.subject for v in out if v.status == "contradicted" and v.kind in ("wrong_order", "wrong_date")} \
             | {v.claim.object for v in out if v.status == "contradicted" and v.kind in ("wrong_order", "wrong_date")}
-        return [v for v in out if not (v.status == "supported" and v.kind == "held_office" and v.claim.year is None
-                                       and any(str(v.claim.object) in str(w) for w in wrong))]
+        # …and a dated one too: "i dont think 1922 is right, stalin became gen sec after lenin died" is wrong on
+        # its order whatever year it names (relay trial 73's evidence "supported" it).
+        out = [v for v in out if not (v.status == "supported" and v.kind == "held_office"
+                                      and any(str(v.claim.object) in str(w) for w in wrong))]
+        # "i dont think stalin became general secretary in 1922": the date the student denies is no support
+        # for them beside the denial's correction.
+        if _I_DENY.search(low) and any(v.status == "contradicted" for v in out):
+            out = [v for v in out if not (v.status == "supported" and v.kind == "happened_in")]
+        return out
 
     def _verdict(self, status: Status, kind: str, claim: Claim, fact: Sourced | None = None, correct: str = "",
                  fact_id: str = "", probe: str = "") -> Verdict:
