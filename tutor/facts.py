@@ -377,10 +377,10 @@ _YEAR = re.compile(r"\b(?:(1[89]\d\d)|(?:in|by|of|from|during|until|till|to|circ
 _NEGATION = re.compile(r"\b(?:not|never|no|didn't|did not|wasn't|was not|weren't|were not|isn't|nor|neither|"
                        r"rather than|instead of|wrongly|falsely|incorrectly|mistakenly|myth|"
                        r"didnt|wasnt|werent|isnt|nobody|no one|noone)\b")
-_I_DENY = re.compile(r"\bi (?:don'?t|do not|didn'?t|did not) (?:think|believe|reckon)\b")
-_NOT_BEFORE = re.compile(r"(?:\bnot|\bnever|\bnor|\brather than|\binstead of|\bunlike|\bnot by|"
-                         # "i dont think stalin became general secretary in 1922" denies it (relay trial 73)
-                         r"\bi (?:don'?t|do not|didn'?t|did not) (?:think|believe|reckon))\s*(?:even\s+)?$")
+# "i dont think stalin became general secretary in 1922" denies it (relay trial 73)
+_DENY = r"\bi (?:don'?t|do not|didn'?t|did not) (?:think|believe|reckon)"
+_I_DENY = re.compile(_DENY + r"\b")
+_NOT_BEFORE = re.compile(r"(?:\bnot|\bnever|\bnor|\brather than|\binstead of|\bunlike|\bnot by|" + _DENY + r")\s*(?:even\s+)?$")
 _SAY = re.compile(r"\b(?:said|says|say|saying|call(?:ed|s|ing)?|wrote|writes|written|write|describ(?:ed|es|ing)|"
                   r"dubb(?:ed)?|dubs|label+(?:ed|ing|s)?|nam(?:ed|es)|coin(?:ed|s)?|referr?(?:ed|ing)? to|"
                   r"nicknam(?:ed|es)|mock(?:ed|s)|sneer(?:ed|s)?|insult(?:ed|s)?|reckon(?:ed|s)?|claim(?:ed|s)?|"

@@ -536,7 +536,8 @@ _SIGN_OFF = re.compile(r"\b(?:bye|goodbye|good night|see (?:you|ya)|cya|i'?ll go
 
 
 def signs_off(text: str) -> bool:
-    """The message ends by taking leave, with no question after it: the reply may close without one.
+    """The message takes leave: it ends on a goodbye with no question after it, or says its last question
+    comes before the student goes. The reply answers what was asked and may close without a question.
 
     >>> signs_off("recanting was a mistake tbh. thanks this actually helped a lot for the mock")
     True
