@@ -429,10 +429,15 @@ class Answerer:
         else:
             about = f" of {base.name(quote.about)}" if quote.about else ""
             text = f"{name} said it{about}, {_dated_when(quote.when)}"
-        found = self.retriever.search(quote.support, k=1, doc_id=quote.doc)
+        return self._stated(question, text, quote.support, quote.doc)
+
+    def _stated(self, question: str, text: str, support: str, doc: str) -> Answer | None:
+        """``text`` as the answer, cited to the passage of ``doc`` that holds ``support`` and to its
+        sentence sharing most words with it; None where the document has no such passage."""
+        found = self.retriever.search(support, k=1, doc_id=doc)
         if not found:
             return None
-        wanted = set(tokenize(quote.support))
+        wanted = set(tokenize(support))
         cited = max(sentences(found[0].text), key=lambda s: len(wanted & set(tokenize(s))), default="")
         return Answer(question, text, found[0], "", True, text, cited)
 
@@ -448,12 +453,7 @@ class Answerer:
         entry = self.glossary.lookup(question)
         if entry is None:
             return None
-        found = self.retriever.search(entry.definition, k=1, doc_id=entry.source)
-        if not found:
-            return None
-        wanted = set(tokenize(entry.definition))
-        quote = max(sentences(found[0].text), key=lambda s: len(wanted & set(tokenize(s))), default="")
-        return Answer(question, entry.definition, found[0], "", True, entry.definition, quote)
+        return self._stated(question, entry.definition, entry.definition, entry.source)
 
     def _posts(self, question: str, docs) -> Answer | None:
         """The posts the fact base dates for the one person ``question`` asks about ("what post did
@@ -474,13 +474,7 @@ class Answerer:
                  for o, h in held]
         listed = posts[0] if len(posts) == 1 else f"{', '.join(posts[:-1])} and {posts[-1]}"
         text = f"{self.facts.facts.name(who)} was {listed}"
-        last = held[-1][1]
-        found = self.retriever.search(last.support, k=1, doc_id=last.doc)
-        if not found:
-            return None
-        wanted = set(tokenize(last.support))
-        cited = max(sentences(found[0].text), key=lambda s: len(wanted & set(tokenize(s))), default="")
-        return Answer(question, text, found[0], "", True, text, cited)
+        return self._stated(question, text, held[-1][1].support, held[-1][1].doc)
 
     def candidates(self, query: str, passages: list[Passage], docs: frozenset[str] | None = None
                    ) -> list[tuple[Passage, str]]:
