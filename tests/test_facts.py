@@ -749,3 +749,12 @@ def test_a_true_date_the_student_doubts_is_corrected_not_supported(checker):
     assert not any(v.status == "supported" for v in verdicts), verdicts
     verdicts = checker.check("i dont think 1922 is right, stalin became gen sec after lenin died")
     assert any(v.kind == "wrong_order" for v in verdicts) and not any(v.status == "supported" for v in verdicts), verdicts
+
+
+def test_the_one_a_group_was_against_is_no_member(checker):
+    """Offline trial 14: "the triumvirate against trotsky was stalin, zinoviev and bukharin" had no verdict."""
+    verdicts = checker.check("the triumvirate against trotsky was stalin, zinoviev and bukharin")
+    assert [v.claim.subject for v in verdicts if v.status == "contradicted"] == ["bukharin"], verdicts
+    assert not any(v.claim.subject == "trotsky" for v in verdicts), verdicts
+    assert not [v for v in checker.check("the triumvirate against trotsky was stalin, zinoviev and kamenev")
+                if v.status == "contradicted"]

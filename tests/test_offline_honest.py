@@ -230,3 +230,18 @@ def test_a_year_less_alliance_of_a_pair_who_were_both_allies_and_enemies_is_unse
     checker = FactChecker.load(Path(__file__).resolve().parents[1] / "corpus")
     assert checker.check("zinoviev and kamenev were with trotsky") == []
     assert checker.contradicted("zinoviev and kamenev were with trotsky in 1924")
+
+
+# Offline trial 14's confirmation-seeking student: checks that decide these went unsaid.
+@pytest.mark.parametrize("message, verdict, says", [
+    ("hi, revising for my mock. quick one: stalin became general secretary in april 1922, is that right? yes or no",
+     "right", "3 April 1922"),
+    ("next: the triumvirate against trotsky was stalin, zinoviev and bukharin. right?", "wrong", "never Bukharin"),
+    ("so bukharin was allied with stalin against zinoviev and kamenev in 1925-27, right?", "right", "Bukharin"),
+])
+def test_a_checkable_yes_or_no_gets_its_verdict(tutor, message, verdict, says):
+    _, replies = _talk(tutor, message)
+    assert replies[-1].feedback == verdict, replies[-1].text
+    assert says in replies[-1].text
+    if verdict == "wrong":
+        assert not re.search(r"decide that one|yours to judge|can't (?:confirm|settle)", replies[-1].text), replies[-1].text

@@ -1523,15 +1523,25 @@ class FactChecker:
                                      low[max(0, m.start - 25):m.start])}
             before = [pid for pid in before if pid not in targets]
             after = []
-            first_after = next((m for m in people if m.start >= gm.end), None)
-            if first_after is not None and _GROUP_LINK.fullmatch(low[gm.end:first_after.start]):
+            later = [m for m in people if m.start >= gm.end]
+            first_after = later[0] if later else None
+            if first_after is not None and _TARGET_AFTER.fullmatch(low[gm.end:first_after.start]) and len(later) > 1:
+                # "the triumvirate against trotsky was stalin, zinoviev and bukharin": the one it was
+                # against is no member; the list after the link is (the offline trial 14 student went
+                # uncorrected).
+                targets.add(first_after.id)
+                gm_end, first_after = first_after.end, later[1]
+            else:
+                gm_end = gm.end
+            if first_after is not None and _GROUP_LINK.fullmatch(low[gm_end:first_after.start]):
                 after = _side_after(low, people, first_after.start, 6)  # the link is checked: "(" too
+                after = [pid for pid in after if pid not in targets]
             for pid in before + after:
                 # The mention nearest the group: "a rebuke for Stalin, but not his removal — the troika
                 # (Zinoviev, Kamenev, Stalin)" names Stalin in the troika (relay trial 59's evidence took
                 # the first "Stalin" and read the "not" between as denying it).
                 pm = min((m for m in people if m.id == pid), key=lambda m: min(abs(m.start - gm.end), abs(gm.start - m.end)))
-                between = low[min(pm.end, gm.end):max(pm.start, gm.start)]
+                between = low[min(pm.end, gm_end):max(pm.start, gm.start)]
                 if _AGAINST.search(between):
                     continue
                 negated = pm.negated or bool(re.search(r"\b(?:not|never|wasn't|weren't)\b", between))
@@ -1960,6 +1970,7 @@ def _nearest_person(low: str, people: list[Mention], om: Mention) -> Mention | N
 _SEGMENT = re.compile(r"[;:]|\s[-–—]+\s|,\s*(?:and|but|when|while|which|who|then|so|after|before|because|as)\b|"
                       r"\b(?:when|while|because|whereas|although|though)\b|\band then\b")
 # "the triumvirate (stalin zinoviev bukharin)": a bracket or colon alone also names the members.
+_TARGET_AFTER = re.compile(r"\s*(?:\(\s*)?(?:against|vs\.?|versus|opposed to|to stop|to beat)\s+(?:the\s+)?")
 _GROUP_LINK = re.compile(r"\s*[(:]\s*|\s*(?:\(|,|:)?\s*(?:(?:in|of|from)\s+\d{4}(?:\s*[-–]\s*\d{2,4})?\s*,?\s*)?(?:of|including|with|like|such as|namely|by|was|were|consisted of|"
                          r"made up of|included|comprised|led by|formed by|members were|were led by|was led by)\s*"
                          r"(?:the\s+)?")

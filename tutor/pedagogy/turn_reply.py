@@ -192,6 +192,18 @@ class TurnResponder:
         low = text.lower()
         return {pid for alias, pid in names.items() if re.search(rf"(?<![\w]){re.escape(alias)}(?![\w])", low)}
 
+    def _opponents(self, v, claim: str) -> set[str]:
+        """The people an alliance the fact base dates was against, where the claim names them after
+        "against": "bukharin was allied with stalin against zinoviev and kamenev in 1925-27" is the
+        alliance's own opponents, which its supporting line leaves as "the Left" (offline trial 14)."""
+        if not v.fact_id.startswith("groups.") or v.kind not in ("allied_with", "member_of"):
+            return set()
+        at = re.search(r"\b(?:against|vs|versus)\b", claim, re.I)
+        group = next((g for g in self.facts.facts.groups if f"groups.{g.id}" == v.fact_id), None)
+        if at is None or group is None:
+            return set()
+        return self._people(claim[at.end():]) & set(group.against)
+
     def resolve(self, statement: str, context: str) -> str:
         """"he was with trotsky" after "so it was bukharin": the pronoun becomes the last person named."""
         names = getattr(self.facts, "_names", {}) if self.facts is not None else {}
@@ -279,9 +291,12 @@ class TurnResponder:
             # of the sentence ("the Testament was written by Lenin" does not confirm it was read out).
             on_point = lambda fact: len(focus & set(tokenize(fact))) >= max(2, (len(focus) + 1) // 2)
             # The same fact found both for and against the sentence: the reading is unsure, so no verdict.
-            both = {v.fact_id for v in verdicts if v.status == "supported"} & \
-                {v.fact_id for v in verdicts if v.status == "contradicted"}
-            verdicts = [v for v in verdicts if v.fact_id not in both]
+            # One group's members are each their own claim: "the triumvirate … was stalin, zinoviev and
+            # bukharin" is wrong about Bukharin whatever it gets right (offline trial 14 gave no verdict).
+            key = lambda v: (v.fact_id, v.claim.subject if v.kind in ("member_of", "wrong_faction") else "")
+            both = {key(v) for v in verdicts if v.status == "supported"} & \
+                {key(v) for v in verdicts if v.status == "contradicted"}
+            verdicts = [v for v in verdicts if key(v) not in both]
             bad = [v for v in verdicts if v.status == "contradicted" and v.correct]
             if bad:
                 return ClaimVerdict(c, "wrong", _first(bad[0].correct), bad[0].doc)
@@ -293,8 +308,12 @@ class TurnResponder:
                     and (quoting or v.kind not in _QUOTE_KINDS)
                     # Every person the claim names must be in the supporting fact: "Stalin and Trotsky were
                     # allies against Zinoviev" is not confirmed by a fact about Stalin and Zinoviev.
-                    and people <= self._people(v.correct or v.passage)]
-            if good and len(good) == len(verdicts):
+                    and people <= self._people(v.correct or v.passage) | self._opponents(v, c)]
+            # A timeline date that checks out but is left aside for the sentence's length is no doubt
+            # about it: beside a supporting post, "stalin became general secretary in april 1922" is right.
+            doubted = [v for v in verdicts if v not in good
+                       and not (v.status == "supported" and v.kind == "happened_in" and on_point(v.correct or v.passage))]
+            if good and not doubted:
                 return ClaimVerdict(c, "right", _first(good[0].correct or good[0].passage), good[0].doc)
         if _made(assessment, c):
             return ClaimVerdict(c, "right")
