@@ -758,3 +758,17 @@ def test_the_one_a_group_was_against_is_no_member(checker):
     assert not any(v.claim.subject == "trotsky" for v in verdicts), verdicts
     assert not [v for v in checker.check("the triumvirate against trotsky was stalin, zinoviev and kamenev")
                 if v.status == "contradicted"]
+
+
+def test_would_not_and_the_students_own_writing_deny_and_date_nothing(checker):
+    """Relay trial 74: "who decided that Lenin's Testament wouldn't be read to the full congress" was read as
+    the claim that it was; "if i had to write one sentence … whether the testament in may 1924 was the turning
+    point" dated the Testament's writing to 1924."""
+    asked = checker.check("at the 13th Congress in May 1924, who actually decided that Lenin's Testament wouldn't "
+                          "be read to the full congress, and why did Trotsky sit there?")
+    assert not [v for v in asked if v.status == "contradicted"], asked
+    assert [v for v in checker.check("the testament was read to the full congress") if v.status == "contradicted"]
+    own = checker.check("if i had to write one sentence in my essay on whether the testament in may 1924 was the "
+                        "turning point, would it be fair to say it wasnt really")
+    assert not [v for v in own if v.kind == "wrong_date"], own
+    assert [v for v in checker.check("i think lenin wrote the testament in 1924") if v.kind == "wrong_date"]

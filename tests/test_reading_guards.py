@@ -1863,3 +1863,23 @@ def test_a_hedged_report_of_trotskys_story_is_not_the_misconception(corpus_home,
     assert any(ev.finding == "contradicts" for ev in tutor.evidence("he missed it because stalin lied about the date"))
     assert not any(ev.finding == "contradicts" for ev in tutor.evidence("apparently stalin lied about the date"))
     assert not plain_statement("supposedly stalin gave him the wrong date")
+
+
+def test_a_misreading_named_on_a_claim_joined_by_an_ellipsis_sets_the_finding_aside():
+    """Relay trial 74: "at the 13th Congress in May 1924 ... Lenin's Testament wouldn't be read to the full
+    congress", judged right with E1 named as a misreading of a question, was refused: the two stretches of
+    the student's words were matched as one."""
+    from tutor.pedagogy.checks import ReadingContext, reading_checks
+    from tutor.pedagogy.reading import Evidence
+
+    sentence = ("Something I actually want to know though: at the 13th Congress in May 1924, who actually decided "
+                "that Lenin's Testament would not be read to the full congress?")
+    ev = Evidence("E1", "denials.testament-read-to-delegations", sentence, "contradicts",
+                  "The Testament was not read to the full 13th Congress (May 1924).", "event-testament-not-acted-on")
+    ctx = ReadingContext(message=sentence, evidence=[ev])
+    claim = "at the 13th Congress in May 1924 ... Lenin's Testament would not be read to the full congress"
+    named = _reading("Right. Why?", claims=[(claim, "right", "", "", "E1: a question that already says so")])
+    assert next(c for c in reading_checks(named, ctx) if c.name == "verdicts_match_evidence").passed
+    invented = _reading("Right. Why?", claims=[("at the 13th Congress in May 1924 ... Trotsky read it out", "right", "",
+                                                "", "E1: a question")])
+    assert not next(c for c in reading_checks(invented, ctx) if c.name == "verdicts_match_evidence").passed

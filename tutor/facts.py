@@ -376,7 +376,9 @@ _COUNTED = re.compile(r"\s*(?:%|per\s*cent|days?|weeks?|months?|years?|hours?|mi
 _YEAR = re.compile(r"\b(?:(1[89]\d\d)|(?:in|by|of|from|during|until|till|to|circa|c\.)\s+'?(1\d|2\d)|'(1\d|2\d))\b")
 _NEGATION = re.compile(r"\b(?:not|never|no|didn't|did not|wasn't|was not|weren't|were not|isn't|nor|neither|"
                        r"rather than|instead of|wrongly|falsely|incorrectly|mistakenly|myth|"
-                       r"didnt|wasnt|werent|isnt|nobody|no one|noone)\b")
+                       r"didnt|wasnt|werent|isnt|nobody|no one|noone|"
+                       # "who decided that Lenin's Testament wouldn't be read to the full congress" (relay trial 74)
+                       r"wouldn't|would not|wouldnt|won't|will not|couldn't|could not|couldnt|hadn't|had not|hadnt)\b")
 # "i dont think stalin became general secretary in 1922" denies it (relay trial 73)
 _DENY = r"\bi (?:don'?t|do not|didn'?t|did not) (?:think|believe|reckon)"
 _I_DENY = re.compile(_DENY + r"\b")
@@ -391,6 +393,8 @@ _SAY = re.compile(r"\b(?:said|says|say|saying|call(?:ed|s|ing)?|wrote|writes|wri
                   r"in the words of|by|from|'s)\b|'s\b")
 _WRITE = re.compile(r"\b(?:wrote|written|write|writes|writing|authored|published|publishes|penn?ed|dictated|"
                     r"drafted|composed|co-?wrote|co-?written|signed|issued|produced)\b")
+_OWN_WRITING = re.compile(r"\b(?:i|we|you|u)(?:'ll|'d| will| would| should| could| can| had to| have to| need to| want to|"
+                          r"'m going to| am going to| gonna| wanna| might| must)?\s+(?:\w+\s+)?$")
 _SAY_VERB = re.compile(r"\b(?:said|says|say|saying|call(?:ed|s|ing)?|wrote|writes|written|write|describ(?:ed|es|ing)|"
                        r"dubb(?:ed)?|dubs|label+(?:ed|ing|s)?|nam(?:ed|es)|coin(?:ed|s)?|referr?(?:ed|ing)? to|"
                        r"nicknam(?:ed|es)|mock(?:ed|s)|sneer(?:ed|s)?|insult(?:ed|s)?|reckon(?:ed|s)?|claim(?:ed|s)?|"
@@ -1158,7 +1162,11 @@ class FactChecker:
     def _writes(low: str, q: Mention) -> bool:
         """A verb of writing that can be the quotation's own: not one after it in a clause of its own
         ("in 1925 he denied the Testament existed after Max Eastman published it")."""
-        return any(v.end() <= q.start or not _SUBORDINATE.search(low[q.end:v.start()]) for v in _WRITE.finditer(low))
+        return any((v.end() <= q.start or not _SUBORDINATE.search(low[q.end:v.start()]))
+                   # "if i had to write one sentence in my essay on whether the testament in may 1924 …":
+                   # the student's own writing dates nothing (relay trial 74's evidence misdated the Testament).
+                   and not _OWN_WRITING.search(low[max(0, v.start() - 30):v.start()])
+                   for v in _WRITE.finditer(low))
 
     def _quote_date(self, quote: Quotation, low: str, sentence: str, years: list[tuple[int, int]], q: Mention,
                     speaker: str | None = None) -> Verdict | None:

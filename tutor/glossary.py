@@ -77,6 +77,8 @@ _MEANS = [re.compile(p, re.I) for p in (
     r"^(?P<x>.+?)\s+(?:means?|meaning|is|was|were|are)\s+(?:who|what)\W*$",
     r"^(?:what(?:'s|\s+is|\s+was)\s+(?:the\s+)?(?:meaning|definition)\s+of|what\s+is\s+meant\s+by|"
     r"meaning\s+of|definition\s+of|define)\s+(?P<x>.+?)\W*$",
+    # "what do you mean by the left and the right, werent they all communists?" (offline trial 14)
+    r"^what\s+(?:do|did)\s+(?:you|u|they|we|historians|people)\s+mean\s+by\s+(?P<x>[^,?]+?)(?:\W*$|\s*,.*$|\s*\?.*$)",
     # "tell me who Kirov was", "(i don't get) what the nomenklatura is"
     r"^(?:(?:tell|remind)\s+me\s+|explain\s+)?(?:who|what)\s+(?!(?:was|were|is|are|did|does|do)\b)(?P<x>.+?)\s+"
     r"(?:was|were|is|are|means?)\W*$",
@@ -181,6 +183,32 @@ class Glossary:
             if entry is not None:
                 return entry
         return None
+
+    def lookup_all(self, question: str, limit: int = 4) -> list[GlossaryEntry]:
+        """Every entry a definitional question asks about when it names a short list ("who were trotsky
+        zinoviev kamenev and bukharin??", "what do you mean by the left and the right"), in its order;
+        else the one ``lookup`` finds, or []. Each name must be an entry: a list with one unknown
+        word is read as one term."""
+        for term in asked_terms(question)[:1]:
+            pieces = [p for p in re.split(r"\s*,\s*|\s+(?:and|&|or|vs\.?|versus)\s+|\s*/\s*", term) if p]
+            found: list[GlossaryEntry] = []
+            for piece in pieces:
+                entry = self._match(normalise_term(piece))
+                words = normalise_term(piece).split()
+                if entry is None and len(words) > 1:
+                    each = [self._match(w) for w in words]
+                    if all(each):
+                        found += each
+                        continue
+                if entry is None:
+                    found = []
+                    break
+                found.append(entry)
+            unique = list({e.term: e for e in found}.values())
+            if len(unique) >= 2:
+                return unique[:limit]
+        entry = self.lookup(question)
+        return [entry] if entry else []
 
     def mentioned(self, text: str, limit: int = 2) -> list[GlossaryEntry]:
         """The entries whose term or an alias the text names (whole words, longest names first),

@@ -532,6 +532,8 @@ _SIGN_OFF = re.compile(r"\b(?:bye|goodbye|good night|see (?:you|ya)|cya|i'?ll go
                        r"(?: now| from here)\b|"
                        # "Thanks, this has been really useful. I'm going to go and redo my plan." (relay trial 63)
                        r"\b(?:been|was) (?:really |so |very )?(?:useful|helpful)\b|"
+                       # "Thanks - I think I'm ready to write it." (relay trial 74's closing turn)
+                       r"\bi'?m (?:now |finally )?ready to (?:write|start|plan|do|go|revise)\b(?! (?:more|another|the next))|"
                        r"\b(?:going to|gonna|off to) (?:go and |go )?(?:redo|rewrite|restructure|rework|finish|write|plan|fix|work on) (?:my|the)\b)", re.I)
 
 
@@ -551,6 +553,10 @@ def signs_off(text: str) -> bool:
     True
     >>> signs_off("ok last q before i go: did bukharin ever get back into the politburo?")
     True
+    >>> signs_off("I'll open the conclusion with that line. Thanks - I think I'm ready to write it.")
+    True
+    >>> signs_off("i'm ready to write more about the ban. what came next")
+    False
     >>> signs_off("before i go any further, was the testament read out?")
     False
     >>> signs_off("thanks for that! so what happened to zinoviev in the end?")

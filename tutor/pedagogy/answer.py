@@ -91,8 +91,14 @@ _ABOUT_THE_TASK = re.compile(r"^\W*(?:hi|hey|hello|hiya|yo)\b|\b(?:teacher|sir|m
 # a person held, which the fact base dates (not "what did stalin do to win?").
 _POST_WORDS = r"(?:posts?|jobs?|positions?|offices?|roles?|titles?)"
 _POSTS_Q = re.compile(_LEAD + rf"(?:(?:what|which)\s+{_POST_WORDS}\s+(?:did|does|do|had|has)\b|"
-                      rf"what\s+(?:was|were|is|are)\s+[\w ]{{3,30}}?'?s\s+(?:main\s+|actual\s+|official\s+)?{_POST_WORDS}\W*$)",
+                      rf"what\s+(?:was|were|is|are)\s+(?:[\w ]{{3,30}}?'?s|his)\s+(?:main\s+|actual\s+|official\s+|real\s+)?{_POST_WORDS}"
+                      rf"(?:\s+(?:then|again|exactly|tho|though|in the 1920s|at the time))?\W*$)",
                       re.I)
+# "what was trotskys idea then", "what was Stalin's big idea?"
+_WHOSE_IDEA = re.compile(_LEAD + r"what\s+(?:was|were|is|are)\s+(?P<who>[a-z]{4,})'?s\s+(?:own\s+|main\s+|big\s+|actual\s+)?"
+                         r"(?:idea|theory|plan|answer|alternative|slogan)s?\b", re.I)
+# "who trotsky actually was like what was his job??": the posts question after the first one.
+_POSTS_TAIL = re.compile(r"\s+(?=(?:like|and|or|i mean)\s+what\b)|,\s*")
 _WDYM = re.compile(r"^\W*(?:wdym|what do you mean|huh|what)\W*$", re.I)
 
 
@@ -312,6 +318,14 @@ def names_in(text: str) -> set[str]:
         "Many", "Historians", "Lenin", "Stalin"}
 
 
+def _when(date: str) -> str:
+    """'on 3 April 1922', 'in March 1921', 'from 8 March 1921 to 16 March 1921'."""
+    parts = re.split(r"\s*[–-]\s*", date)
+    if len(parts) == 2:
+        return f"from {parts[0]} to {parts[1]}"
+    return ("on " if re.match(r"\d{1,2} ", date) else "in ") + date
+
+
 def _dated_when(when: str) -> str:
     """ "autumn 1924" reads as "in autumn 1924" after a verb; "about 1917, in his memoir …" stands."""
     bare = re.match(r"(?:early|late|mid|spring|summer|autumn|winter|january|february|march|april|may|june|july|"
@@ -462,13 +476,34 @@ class Answerer:
             return None
         return self._stated(question, entry.definition, entry.definition, entry.source)
 
-    def _posts(self, question: str, docs) -> Answer | None:
+    def each_defined(self, question: str, docs) -> list[Answer]:
+        """One short answer per term where a definitional question names a list of them ("who were
+        trotsky zinoviev kamenev and bukharin??", "what do you mean by the left and the right"): each
+        definition's first sentence, cited to its own source. Offline trial 14's lost student was
+        told about Bukharin alone, then of the Left alone. [] for any other question."""
+        if self.glossary is None or docs is not None:
+            return []
+        entries = self.glossary.lookup_all(question)
+        if len(entries) < 2:
+            return []
+        found = [self._stated(question, sentences(e.definition)[0] if sentences(e.definition) else e.definition,
+                              e.definition, e.source) for e in entries]
+        return [a for a in found if a is not None] if all(found) else []
+
+    def _posts(self, question: str, docs, context: str = "") -> Answer | None:
         """The posts the fact base dates for the one person ``question`` asks about ("what post did
-        stalin have?", "what was trotsky's job?"), in order, cited to the passage that states the
-        latest: the nearest passage sentence was "Joseph Stalin also held two government posts." alone."""
-        if self.facts is None or docs is not None or not _POSTS_Q.match(question):
+        stalin have?", "what was trotsky's job?", "who trotsky actually was like what was his job??"),
+        in order, cited to the passage that states the latest: the nearest passage sentence was "Joseph
+        Stalin also held two government posts." alone. "his" is the one person ``context`` names last."""
+        if self.facts is None or docs is not None:
+            return None
+        asked = next((m for m in (_POSTS_Q.match(piece) for piece in _POSTS_TAIL.split(question)) if m), None)
+        if asked is None:
             return None
         people = {m.id for m in self.facts.mentions(question.lower()) if m.kind == "person"}
+        if not people and re.search(r"\b(?:his|he|him)\b", question, re.I):
+            named = [m for m in self.facts.mentions(context.lower()) if m.kind == "person" and m.id != "lenin"]
+            people = {named[-1].id} if named else set()
         if len(people) != 1:
             return None
         who = next(iter(people))
@@ -482,6 +517,39 @@ class Answerer:
         listed = posts[0] if len(posts) == 1 else f"{', '.join(posts[:-1])} and {posts[-1]}"
         text = f"{self.facts.facts.name(who)} was {listed}"
         return self._stated(question, text, held[-1][1].support, held[-1][1].doc)
+
+    def _idea(self, question: str, docs) -> Answer | None:
+        """The idea the fact base gives one person ("so what was trotskys idea then, was it like world
+        revolution or smth": offline trial 14 answered with the literary discussion), in the
+        glossary's words where it defines the idea, cited to its source."""
+        if self.facts is None or docs is not None:
+            return None
+        asked = _WHOSE_IDEA.match(question)
+        if asked is None:
+            return None
+        people = {m.id for m in self.facts.mentions(asked.group("who").lower()) if m.kind == "person"}
+        ideas = [x for x in self.facts.facts.quotations if x.kind == "idea" and x.author in people]
+        if len(people) != 1 or not ideas:
+            return None
+        idea = ideas[0]
+        entry = self.glossary.lookup(f"what is {idea.text}") if self.glossary is not None else None
+        if entry is not None:
+            first = sentences(entry.definition)[0] if sentences(entry.definition) else entry.definition
+            return self._stated(question, first, entry.definition, entry.source)
+        name = self.facts.facts.name(idea.author)
+        return self._stated(question, f"{name}'s idea was {idea.text}, {_dated_when(idea.when)}", idea.support, idea.doc)
+
+    def _fate(self, question: str, docs, context: str = "") -> Answer | None:
+        """What became of someone, from the timeline ("so what happened 2 him in 1927 then": his
+        expulsions; offline trial 14 answered with the Clemenceau thesis), dated, cited to the
+        passage that states the first event."""
+        if self.lessons is None or docs is not None or YES_NO.match(question.strip()):
+            return None  # "was he killed in 1929?" is decided yes or no, with its date
+        events = self.lessons.fate_asked(question, context)
+        if not events:
+            return None
+        told = "; ".join(f"{_when(e.when)} {e.told}" for e in events[:3])
+        return self._stated(question, told[:1].upper() + told[1:], events[0].event, events[0].docs[0])
 
     def candidates(self, query: str, passages: list[Passage], docs: frozenset[str] | None = None
                    ) -> list[tuple[Passage, str]]:
@@ -538,7 +606,8 @@ class Answerer:
         "it" and "he" for the search; ``avoid`` holds sentences already stated (a fresh one is
         preferred). ``asked=False``: a claim's nearest evidence, which need not repeat its words."""
         q = question.strip()
-        glossed = self._attributed(q, docs) or self._define(q, docs) or self._posts(q, docs)
+        glossed = self._attributed(q, docs) or self._idea(q, docs) or self._define(q, docs) or self._posts(q, docs, context) \
+            or self._fate(q, docs, context)
         if glossed is not None:
             return glossed
         shape = question_shape(q)

@@ -599,9 +599,12 @@ def _waived(claim, ctx: ReadingContext) -> set[str]:
         return set()
     # The claim is the student's sentence the evidence reads, or part of it: a misreading is
     # named for what the student said, not for a claim the model wrote to set a finding aside.
-    mine = _plain(claim.text)
+    # Each piece of a claim the model joined with "..." is the student's ("at the 13th Congress in May
+    # 1924 ... Lenin's Testament wouldn't be read to the full congress", refused in relay trial 74).
+    pieces = [_plain(x) for x in re.split(r"\s*(?:\.\.\.|…)\s*", claim.text) if _plain(x)]
     return {ev.key for ev in ctx.evidence
-            if ev.id.upper() in ids and fuzz.partial_ratio(mine, _plain(ev.sentence)) >= CLAIM_SENTENCE}
+            if ev.id.upper() in ids and pieces
+            and all(fuzz.partial_ratio(piece, _plain(ev.sentence)) >= CLAIM_SENTENCE for piece in pieces)}
 
 
 def answers_contradicted(reading: Reading, evidence: list[Evidence]) -> bool:

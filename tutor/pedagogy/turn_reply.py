@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
-from tutor.pedagogy.answer import YES_NO, _BECAUSE, Answer, Answerer, Part, claim_text, focus_terms, message_parts
+from tutor.pedagogy.answer import YES_NO, _BECAUSE, Answer, _when, Answerer, Part, claim_text, focus_terms, message_parts
 from tutor.pedagogy.compose import Citation, asks_the_same, shares_words
 from tutor.pedagogy.checks import BARE_EVENT_WORDS
 from tutor.pedagogy.document_check import DocumentCheck
@@ -374,16 +374,18 @@ class TurnResponder:
             statement = self.resolve(statement, context) if statement else statement
             # "Was he killed in 1929, yes or no?": the question about the person just named.
             q = self.resolve(q, context) if YES_NO.match(q) else q
-            a = self.answerer.answer(q, passages, context=context, avoid=avoid, statement=statement, docs=docs,
-                                     leaks=(lambda t: bool(leaks(t, 1))) if leaks is not None else None)
-            line = self._answer_line(a, guard, turn + answered, cite, given, docs)
-            if line:
-                out.append(line)
-                answered += 1
-                sure = sure or bool(a.verdict) or a.sure
-                if a.sentence:
-                    stated.append(a.sentence)
-                    given.add(a.sentence)
+            each = [] if statement else self.answerer.each_defined(q, docs)
+            for a in each or [self.answerer.answer(q, passages, context=context, avoid=avoid, statement=statement,
+                                                   docs=docs,
+                                                   leaks=(lambda t: bool(leaks(t, 1))) if leaks is not None else None)]:
+                line = self._answer_line(a, guard, turn + answered, cite, given, docs)
+                if line:
+                    out.append(line)
+                    answered += 1
+                    sure = sure or bool(a.verdict) or a.sure
+                    if a.sentence:
+                        stated.append(a.sentence)
+                        given.add(a.sentence)
 
         if pushback == "unanswered" and not sure and self.t.get("pushback_unanswered_unsure"):
             # "Good catch, let me answer that properly" before "The sources don't answer that directly"
@@ -640,14 +642,6 @@ def _pick(guard: RepeatGuard, options: list[str], turn: int, kind: str = "formul
 
 _DATED = re.compile(r"^(?P<event>.+?):\s+(?P<when>(?:\d{1,2} )?(?:[A-Z][a-z]+ )?\d{4}(?:\s*[–-]\s*(?:\d{1,2} )?(?:[A-Z][a-z]+ )?\d{4})?)"
                     r"(?P<rest>.*)$")
-
-
-def _when(date: str) -> str:
-    """'on 3 April 1922', 'in March 1921', 'from 8 March 1921 to 16 March 1921'."""
-    parts = re.split(r"\s*[–-]\s*", date)
-    if len(parts) == 2:
-        return f"from {parts[0]} to {parts[1]}"
-    return ("on " if re.match(r"\d{1,2} ", date) else "in ") + date
 
 
 def _first(text: str) -> str:
