@@ -772,3 +772,29 @@ def test_would_not_and_the_students_own_writing_deny_and_date_nothing(checker):
                         "turning point, would it be fair to say it wasnt really")
     assert not [v for v in own if v.kind == "wrong_date"], own
     assert [v for v in checker.check("i think lenin wrote the testament in 1924") if v.kind == "wrong_date"]
+
+
+def test_a_list_of_doings_dates_each_and_a_post_thought_about_is_not_held(checker):
+    """Relay trial 75: ", siding with Bukharin against the United Opposition" took the 1924 of the clause
+    before it (the opposition did not exist yet), and "nobody, Lenin included, thought of the General
+    Secretary as the top job" was read as Lenin holding the post."""
+    listed = checker.check("putting forward Socialism in One Country in late 1924 so Trotsky looked like the man who "
+                           "didn't believe in Russia, siding with Bukharin against the United Opposition, and then "
+                           "the switch in 1928.")
+    assert not [v for v in listed if v.status == "contradicted"], listed
+    thought = checker.check("In 1922 nobody, Lenin included, thought of the General Secretary as the top job.")
+    assert not [v for v in thought if v.claim.subject == "lenin"], thought
+    assert [v for v in checker.check("lenin was general secretary") if v.status == "contradicted"]
+
+
+@pytest.mark.parametrize("sentence, status", [
+    # Relay trials 74-75: claims about people and historians that the course settles went without a verdict.
+    ("Tomsky was at least in the Cheka at some point", "contradicted"),
+    ("i filed carr as the anti-stalin view", "contradicted"),
+    ("deutscher was pro-stalin", "contradicted"),
+    ("deutscher was a soviet historian", "contradicted"),
+    ("deutscher was not a soviet historian", "supported"),
+    ("carr was not anti-stalin", "supported"),
+])
+def test_the_courses_word_on_tomsky_carr_and_deutscher(checker, sentence, status):
+    assert [v.status for v in checker.check(sentence) if v.fact_id.startswith("denials.")] == [status]

@@ -245,3 +245,29 @@ def test_a_checkable_yes_or_no_gets_its_verdict(tutor, message, verdict, says):
     assert says in replies[-1].text
     if verdict == "wrong":
         assert not re.search(r"decide that one|yours to judge|can't (?:confirm|settle)", replies[-1].text), replies[-1].text
+
+
+@pytest.mark.parametrize("claim, verdict", [
+    # The claims sets' true statements that no check confirmed: a timeline event in its own words,
+    # a whole claim the supporting line holds, an idea's author.
+    ("Trotsky was deported to Turkey", "right"),
+    ("trotsky refused to recant at the 15th congress", "right"),
+    ("bukharin was shot in 1938 after a show trial", "right"),
+    ("Permanent revolution was Trotsky's theory.", "right"),
+    # …and never their near misses.
+    ("Zinoviev was deported to Turkey", "open"),
+    ("Trotsky was deported to Turkey by Zinoviev", "open"),
+    ("trotsky never refused to recant at the 15th congress", "open"),
+    ("trotsky refused to recant at the 14th congress", "open"),
+    ("trotsky was deported to turkey in 1927", "wrong"),
+    ("Permanent revolution was Stalin's theory.", "wrong"),
+    # A negative question asks for the claim: "wasnt it read out to everyone" is the error, not its denial.
+    ("umm wasnt the testament read out to everyone at the congress in 1924 lol", "wrong"),
+    ("Zinoviev and Kamenev were not allied with Trotsky in 1924.", None),
+])
+def test_a_claim_the_courses_records_state_is_judged_and_a_near_miss_is_not(tutor, claim, verdict):
+    got = tutor.responder.judge(claim, None, "confirm").verdict
+    if verdict is None:
+        assert got != "wrong", got
+    else:
+        assert got == verdict, got

@@ -393,6 +393,12 @@ _SAY = re.compile(r"\b(?:said|says|say|saying|call(?:ed|s|ing)?|wrote|writes|wri
                   r"in the words of|by|from|'s)\b|'s\b")
 _WRITE = re.compile(r"\b(?:wrote|written|write|writes|writing|authored|published|publishes|penn?ed|dictated|"
                     r"drafted|composed|co-?wrote|co-?written|signed|issued|produced)\b")
+_INVERTED_NEGATIVE = re.compile(r"^(\W*(?:(?:u+m+|so|but|and|ok|okay|wait|well|hmm+|like|then|also)\W+)*)"
+                                r"(wasn'?t|weren'?t|didn'?t|isn'?t|aren'?t|hadn'?t|doesn'?t)"
+                                r"(?=\s+(?:the|it|he|she|they|that|this|his|lenin|stalin|trotsky|zinoviev|kamenev|bukharin|"
+                                r"rykov|tomsky|kirov|krupskaya)\b)")
+_POSITIVE = {"wasnt": "was", "werent": "were", "didnt": "did", "isnt": "is", "arent": "are", "hadnt": "had",
+             "doesnt": "does"}
 _OWN_WRITING = re.compile(r"\b(?:i|we|you|u)(?:'ll|'d| will| would| should| could| can| had to| have to| need to| want to|"
                           r"'m going to| am going to| gonna| wanna| might| must)?\s+(?:\w+\s+)?$")
 _SAY_VERB = re.compile(r"\b(?:said|says|say|saying|call(?:ed|s|ing)?|wrote|writes|written|write|describ(?:ed|es|ing)|"
@@ -900,6 +906,10 @@ class FactChecker:
     # -- one sentence -----------------------------------------------------------------------------------
     def _check_sentence(self, sentence: str) -> list[Verdict]:
         low = self.normalise(sentence)
+        # "umm wasnt the testament read out to everyone at the congress in 1924 lol" asks to have the claim
+        # confirmed, not denied: an opening negative auxiliary is the question's, so it reads as "was …"
+        # (the offline judge confirmed it as the true denial).
+        low = _INVERTED_NEGATIVE.sub(lambda m: m.group(1) + _POSITIVE[m.group(2).replace("'", "")], low, count=1)
         ms = self.mentions(low)
         years = self.years(low)
         year = years[0][1] if years else None
@@ -1970,12 +1980,21 @@ def _nearest_person(low: str, people: list[Mention], om: Mention) -> Mention | N
         return None
     p = before[-1]
     gap = low[p.end:om.start]
-    if len(gap.split()) > 6 or _OTHER_SUBJECT.search(gap):
+    if len(gap.split()) > 6 or _OTHER_SUBJECT.search(gap) or _THOUGHT_OF.search(gap):
         return None
     return p
 
 
+# "nobody, Lenin included, thought of the General Secretary as the top job": the post is what he thought
+# about, not one he held (relay trial 75's evidence said "never Lenin").
+_THOUGHT_OF = re.compile(r"\b(?:thought of|thinks? of|thought about|saw|sees|regarded|regards?|considered|considers?|"
+                         r"viewed|views?|treated|rated|underestimated|dismissed|feared|looked down on)\b")
+
+
+# ", siding with Bukharin against the United Opposition" after "putting forward Socialism in One Country in late
+# 1924": a list of things done, each its own clause (relay trial 75's evidence dated the siding 1924).
 _SEGMENT = re.compile(r"[;:]|\s[-–—]+\s|,\s*(?:and|but|when|while|which|who|then|so|after|before|because|as)\b|"
+                      r",\s*(?:and\s+)?(?=[a-z]{3,}ing\s)(?!during\b|according\b|including\b|regarding\b|following\b)|"
                       r"\b(?:when|while|because|whereas|although|though)\b|\band then\b")
 # "the triumvirate (stalin zinoviev bukharin)": a bracket or colon alone also names the members.
 _TARGET_AFTER = re.compile(r"\s*(?:\(\s*)?(?:against|vs\.?|versus|opposed to|to stop|to beat)\s+(?:the\s+)?")

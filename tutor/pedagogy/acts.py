@@ -531,7 +531,9 @@ _SIGN_OFF = re.compile(r"\b(?:bye|goodbye|good night|see (?:you|ya)|cya|i'?ll go
                        r"\b(?:can|i'?ll|going to|gonna) (?:now )?(?:plan|write|start|do) (?:it|the essay|my essay|the plan|my plan)"
                        r"(?: now| from here)\b|"
                        # "Thanks, this has been really useful. I'm going to go and redo my plan." (relay trial 63)
-                       r"\b(?:been|was) (?:really |so |very )?(?:useful|helpful)\b|"
+                       # "Thanks, that was genuinely useful." (relay trial 75's closing turn)
+                       r"\b(?:been|was) (?:\w+ly |so |very )?(?:useful|helpful)\b|"
+                       r"\bi(?:'ve| have) got (?:a|my) plan(?: now| sorted)?\b(?! for)|"
                        # "Thanks - I think I'm ready to write it." (relay trial 74's closing turn)
                        r"\bi'?m (?:now |finally )?ready to (?:write|start|plan|do|go|revise)\b(?! (?:more|another|the next))|"
                        r"\b(?:going to|gonna|off to) (?:go and |go )?(?:redo|rewrite|restructure|rework|finish|write|plan|fix|work on) (?:my|the)\b)", re.I)
@@ -554,6 +556,8 @@ def signs_off(text: str) -> bool:
     >>> signs_off("ok last q before i go: did bukharin ever get back into the politburo?")
     True
     >>> signs_off("I'll open the conclusion with that line. Thanks - I think I'm ready to write it.")
+    True
+    >>> signs_off("I think I've got a plan now: machine as the decisive factor. Thanks, that was genuinely useful.")
     True
     >>> signs_off("i'm ready to write more about the ban. what came next")
     False

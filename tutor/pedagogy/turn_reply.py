@@ -301,11 +301,15 @@ class TurnResponder:
             if bad:
                 return ClaimVerdict(c, "wrong", _first(bad[0].correct), bad[0].doc)
             quoting = bool(re.search(r"\b(said|say|says|wrote|write|called|call|quote|phrase|words?)\b", c, re.I))
+            # A whole claim the supporting line holds word for word is that line's claim, however long:
+            # "bukharin was shot in 1938 after a show trial" (the claims sets' true statements went unconfirmed).
+            whole = lambda fact: bool(_content_of(c)) and _content_of(c) <= set(tokenize(fact))
             people = self._people(c)
             good = [v for v in verdicts if v.status == "supported" and on_point(v.correct or v.passage)
                     # a date found on the timeline confirms the date of a bare event, not the claim around it
-                    and (v.kind != "happened_in" or len(c.split()) <= BARE_EVENT_WORDS)
-                    and (quoting or v.kind not in _QUOTE_KINDS)
+                    and (v.kind != "happened_in" or len(c.split()) <= BARE_EVENT_WORDS or whole(v.correct or v.passage))
+                    # "Permanent revolution was Trotsky's theory": an idea's author is no quotation's speaker
+                    and (quoting or v.kind not in _QUOTE_KINDS or self._idea(v.fact_id))
                     # Every person the claim names must be in the supporting fact: "Stalin and Trotsky were
                     # allies against Zinoviev" is not confirmed by a fact about Stalin and Zinoviev.
                     and people <= self._people(v.correct or v.passage) | self._opponents(v, c)]
@@ -315,9 +319,31 @@ class TurnResponder:
                        and not (v.status == "supported" and v.kind == "happened_in" and on_point(v.correct or v.passage))]
             if good and not doubted:
                 return ClaimVerdict(c, "right", _first(good[0].correct or good[0].passage), good[0].doc)
+        event = self._event_said(c)
+        if event is not None:
+            return ClaimVerdict(c, "right", f"{_sentence_case(event.told)} {_when(event.when)}.", event.docs[0])
         if _made(assessment, c):
             return ClaimVerdict(c, "right")
         return ClaimVerdict(c, "open")
+
+    def _idea(self, fact_id: str) -> bool:
+        facts = getattr(self.facts, "facts", None)
+        return facts is not None and any(f"quotations.{q.id}" == fact_id and q.kind == "idea" for q in facts.quotations)
+
+    def _event_said(self, claim: str):
+        """The timeline event a claim states in the event's own words, every content word of it
+        ("Trotsky was deported to Turkey", "trotsky refused to recant at the 15th congress"), with
+        no negation and any year the event's; None otherwise. The date checks need a year, and the
+        claims sets' undated true statements went unconfirmed."""
+        if self.lessons is None or _NEGATED.search(claim) or "?" in claim:
+            return None
+        content = _content_of(claim)
+        if len(content) < 3:
+            return None
+        years = set(re.findall(r"\b1[89]\d\d\b", claim))
+        found = [e for e in self.lessons.timeline
+                 if content <= set(tokenize(f"{e.event} {e.told}")) and years <= {e.date[:4], (e.end or "")[:4]}]
+        return found[0] if len(found) == 1 else None
 
     def respond(self, message: str, *, history: list[dict], move, passages: list[Passage], guard: RepeatGuard,
                 docs: frozenset[str] | None = None,
@@ -592,6 +618,18 @@ _NOT_HISTORY = re.compile(r"^\W*(?:(?:but|and|so|ok|yes|no|well)\W+)*(?:you said
                           r"i'?m (?:preparing|writing|doing|planning)|last question|here'?s my|here is my|for my)\b|"
                           r"\b(?:paragraphs?|essay|intro(?:duction)?|conclusion|thesis|topic sentences?|mark scheme|marks?)\b", re.I)
 _QUOTE_KINDS = frozenset({"wrote", "said", "said_about", "said_in"})
+
+
+# Words of a claim that say nothing checkable about the event ("came out", "was one of"): left out of
+# the words a supporting line must hold.
+_EMPTY = frozenset(tokenize("happen happened become became get got go went make made come came take took put "
+                            "really actually basically just also even still one first later then time thing "
+                            "think pretty sure know reckon guess mean right yes yeah lol tbh"))
+_NEGATED = re.compile(r"\b(?:not|never|no|didn'?t|wasn'?t|weren'?t|isn'?t|nor|neither|dont|don't|doubt)\b", re.I)
+
+
+def _content_of(claim: str) -> set[str]:
+    return {w for w in tokenize(claim) if w not in _EMPTY and len(w) >= 2}
 
 
 def _made(assessment, claim: str) -> bool:
