@@ -271,3 +271,17 @@ def test_a_claim_the_courses_records_state_is_judged_and_a_near_miss_is_not(tuto
         assert got != "wrong", got
     else:
         assert got == verdict, got
+
+
+def test_a_list_of_dated_events_is_confirmed_clause_by_clause_and_he_is_the_one_just_discussed(tutor):
+    """Offline trial 14: "so he was expelled from the party in 1927, deported out of the USSR in 1929 and then
+    killed in mexico in 1940, is that right?", after a message about Trotsky, heard "No check of mine decides
+    that"; each clause is on the timeline."""
+    _, replies = _talk(tutor, "trotsky was executed in 1929 after he lost, right?",
+                       "ok so not executed. so he was expelled from the party in 1927, deported out of the USSR in "
+                       "1929 and then killed in mexico in 1940, is that right?")
+    assert replies[-1].feedback == "right", replies[-1].text
+    assert "Trotsky" in replies[-1].text and "1940" in replies[-1].text
+    judge = tutor.responder.judge
+    assert judge("zinoviev was expelled from the party in 1927, deported out of the USSR in 1929", None,
+                 "confirm").verdict != "right"  # one clause unconfirmed: no half-right

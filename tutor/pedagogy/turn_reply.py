@@ -52,6 +52,7 @@ class ClaimVerdict:
     fact: str = ""        # the correction, or the supporting fact
     doc: str = ""         # the document that gives it
     passage: Passage | None = None  # the taught document's passage whose sentence (``fact``) decides it
+    part: bool = False    # right about the clauses ``text`` names, and no check decides the rest
 
 
 @dataclass
@@ -213,7 +214,8 @@ class TurnResponder:
         person = next((w for w in reversed(words) if w in names and len(w) >= 4), "")
         return re.sub(r"\b(he|him|she)\b", person, statement, count=1, flags=re.I) if person else statement
 
-    def _judge_in(self, part: Part, parts: list[Part], assessment, docs: frozenset[str] | None) -> ClaimVerdict:
+    def _judge_in(self, part: Part, parts: list[Part], assessment, docs: frozenset[str] | None,
+                  previous: str = "") -> ClaimVerdict:
         """A claim judged with its "he" read as the one person the message named just before it
         ("who was trotsky? i thought he got killed right after lenin died": the seventh offline
         trial's student went uncorrected). Only one person named there, or the pronoun stays: a
@@ -224,11 +226,16 @@ class TurnResponder:
         # The part just before names one person ("But my bigger point is Bukharin. He was on the Left with
         # Trotsky, wasn't he?"), or the whole message before it does.
         near = earlier[-1].text if earlier else ""
-        source = near if len(self._people(near)) == 1 else before if len(self._people(before)) == 1 else ""
+        # …or, naming no one, the student's message before it ("so he was expelled from the party in 1927 …"
+        # after "trotsky was executed in 1929 after he lost, right?", offline trial 14).
+        source = near if len(self._people(near)) == 1 else before if len(self._people(before)) == 1 else \
+            previous if not self._people(before) and len(self._people(previous)) == 1 else ""
         if pronoun and source:
             v = self.judge(self.resolve(part.text, source), assessment, part.kind, docs)
-            if v.verdict in ("wrong", "partly"):
-                return replace(v, text=claim_text(part.text))  # the student's own words are quoted
+            if v.verdict in ("wrong", "partly") or (v.verdict == "right" and v.fact and self._people(v.fact)):
+                # The student's own words are quoted; a confirmation names whom it is about ("Trotsky was
+                # expelled …"), so a "he" read wrongly shows.
+                return replace(v, text=claim_text(part.text))
         v = self.judge(part.text, assessment, part.kind, docs)
         if pronoun and v.verdict == "right" and v.fact:
             # "He was on the Left with Trotsky": a fact about Trotsky does not confirm it while "he" is
@@ -319,12 +326,45 @@ class TurnResponder:
                        and not (v.status == "supported" and v.kind == "happened_in" and on_point(v.correct or v.passage))]
             if good and not doubted:
                 return ClaimVerdict(c, "right", _first(good[0].correct or good[0].passage), good[0].doc)
+        clauses = self._clauses(c)
+        if len(clauses) >= 2 and kind != "guess":
+            # Each clause on its own: "he was expelled from the party in 1927, deported out of the USSR in
+            # 1929 and then killed in mexico in 1940" is three dated events, each on the timeline (offline
+            # trial 14's student asked "is that right?" and heard "No check of mine decides that").
+            each = [self.judge(x, None, kind, docs) for x in clauses]
+            bad = next((v for v in each if v.verdict in ("wrong", "partly")), None)
+            if bad is not None:
+                return bad
+            good = [v for v in each if v.verdict == "right" and v.fact]
+            # Precision first: every clause that names someone or a year is confirmed, or none is
+            # ("zinoviev was expelled in 1927, deported in 1929" is no half-right).
+            open_ = [x for x, v in zip(clauses, each) if v.verdict != "right"
+                     and (self._people(x) or re.search(r"\b1[89]\d\d\b", x))]
+            if good and not open_:
+                return ClaimVerdict(c if len(good) == len(clauses) else "; ".join(v.text for v in good), "right",
+                                    " ".join(_no_stop(v.fact) + "." for v in good[:3]), good[0].doc,
+                                    part=len(good) < len(clauses))
         event = self._event_said(c)
         if event is not None:
             return ClaimVerdict(c, "right", f"{_sentence_case(event.told)} {_when(event.when)}.", event.docs[0])
         if _made(assessment, c):
             return ClaimVerdict(c, "right")
         return ClaimVerdict(c, "open")
+
+    def _clauses(self, claim: str) -> list[str]:
+        """A claim's clauses, each with the person the one before it was about where it names none
+        ("trotsky was expelled in 1927, deported in 1929" → "trotsky deported in 1929")."""
+        pieces = [x.strip() for x in _LIST_CLAUSES.split(claim) if x and len(x.split()) >= 3]
+        out: list[str] = []
+        person = ""
+        for x in pieces:
+            named = [w for w in re.findall(r"[a-z]+", x.lower()) if w in getattr(self.facts, "_names", {})]
+            if named:
+                person = named[0]
+            elif person:
+                x = person + " " + _LEAD_PRONOUN.sub("", x)
+            out.append(x)
+        return out
 
     def _idea(self, fact_id: str) -> bool:
         facts = getattr(self.facts, "facts", None)
@@ -417,7 +457,7 @@ class TurnResponder:
             # "Good catch, let me answer that properly" before "The sources don't answer that directly"
             # promised what the reply then took back (offline trial 10, twice).
             out[0] = _pick(guard, self.t["pushback_unanswered_unsure"], turn, "opening")
-        judged = [(p, self._judge_in(p, parts, assessment, docs)) for p in claims]
+        judged = [(p, self._judge_in(p, parts, assessment, docs, " ".join(before))) for p in claims]
         # Where no check decides, a sentence about the talk or the essay is not a claim to test.
         judged = [(p, v) for p, v in judged if not (v.verdict == "open" and _NOT_HISTORY.search(p.text))]
         if not questions and not confirms:
@@ -538,6 +578,8 @@ class TurnResponder:
         if v.verdict in ("wrong", "partly"):
             return _fill(_pick(guard, self.t["wrong"], turn), fact=v.fact, said=said)
         if v.verdict == "right":
+            if v.fact and v.part:
+                return _fill(_pick(guard, self.t["right_part"], turn), fact=v.fact, said=said)
             if v.fact:
                 return _fill(_pick(guard, self.t["right_fact"], turn), fact=v.fact, said=said)
             return _fill(_pick(guard, self.t["right"], turn), said=said)
@@ -626,6 +668,10 @@ _EMPTY = frozenset(tokenize("happen happened become became get got go went make 
                             "really actually basically just also even still one first later then time thing "
                             "think pretty sure know reckon guess mean right yes yeah lol tbh"))
 _NEGATED = re.compile(r"\b(?:not|never|no|didn'?t|wasn'?t|weren'?t|isn'?t|nor|neither|dont|don't|doubt)\b", re.I)
+
+
+_LEAD_PRONOUN = re.compile(r"^(?:he|she|they|him)\s+", re.I)
+_LIST_CLAUSES = re.compile(r",\s*(?:and\s+)?(?:then\s+)?|\s+and\s+then\s+|\s+then\s+|,?\s+(?:so|and so)\s+", re.I)
 
 
 def _content_of(claim: str) -> set[str]:
