@@ -798,3 +798,12 @@ def test_a_list_of_doings_dates_each_and_a_post_thought_about_is_not_held(checke
 ])
 def test_the_courses_word_on_tomsky_carr_and_deutscher(checker, sentence, status):
     assert [v.status for v in checker.check(sentence) if v.fact_id.startswith("denials.")] == [status]
+
+
+def test_a_what_if_and_another_mans_absence_are_no_claims_about_the_funeral(checker):
+    """Offline trial 15: "like if trotsky went 2 the funeral wld he of won" was corrected as a claim that he went,
+    and "stalin did the oath n trotsky missed the funeral" as a claim that Stalin missed it."""
+    assert not checker.check("like if trotsky went to the funeral wld he of won")
+    assert not checker.check("ohh so stalin did the oath n trotsky missed the funeral lol")
+    assert [v.status for v in checker.check("trotsky went to the funeral")] == ["contradicted"]
+    assert [v.status for v in checker.check("stalin missed the funeral")] == ["contradicted"]

@@ -355,3 +355,17 @@ def test_a_question_the_courses_records_answer_gets_that_answer(tutor, messages,
     for w in wanted:
         assert w in replies[-1].text, replies[-1].text
     assert "[1]" in replies[-1].text
+
+
+def test_a_basically_who_were_question_is_a_question_and_a_congress_span_reads_plainly(tutor):
+    """Offline trial 15: "basically who even were trotsky zinoviev kamenev and bukharin??" got "Yes, that's
+    correct" and a line about the Testament; the 14th Congress was dated "from 18 December 1925 to 31 December
+    1925"."""
+    [reply] = _talk(tutor, "hi um i missed most of the lessons on this. basically who even were trotsky zinoviev "
+                           "kamenev and bukharin?? i only know lenin and stalin")
+    assert not reply.text.startswith(("Yes", "You're right", "That's right")), reply.text
+    assert all(name in reply.text for name in ("Trotsky", "Zinoviev", "Kamenev", "Bukharin")), reply.text
+    from tutor.lessons import TimelineEvent
+    span = TimelineEvent(id="x", date="1925-12-18", end="1925-12-31", precision="span", event="e", keywords=["e"],
+                         docs=["d"])
+    assert span.when == "18–31 December 1925"

@@ -224,6 +224,9 @@ class TimelineEvent(_Strict):
                 return f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
             return parts[0]
         text = human(self.date)
+        if self.end and len(self.date) == len(self.end) == 10 and self.date[:7] == self.end[:7]:
+            # "18–31 December 1925", not "from 18 December 1925 to 31 December 1925" (offline trial 15)
+            return f"{int(self.date[8:])}–{human(self.end)}"
         return f"{text} – {human(self.end)}" if self.end else text
 
 

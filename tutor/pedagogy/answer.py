@@ -30,7 +30,8 @@ from tutor.store import Passage
 _WH = r"who|what|when|where|why|how|which|whose|whom|whats|what'?s"
 _AUX = (r"is|was|were|did|does|do|are|has|had|have|could|would|can|should|will|isn'?t|wasn'?t|weren'?t|didn'?t|"
         r"doesn'?t|don'?t|hasn'?t|hadn'?t")
-_LEAD = r"^\W*(?:(?:so|and|but|ok(?:ay)?|oh+|wait|then|hmm+|um+|also|sorry|fine|right|well|anyway|actually|like|plus|" \
+_LEAD = r"^\W*(?:(?:so|and|but|ok(?:ay)?|oh+|wait|then|hmm+|um+|erm+|uh+|also|sorry|fine|right|well|anyway|actually|basically|" \
+        r"honestly|literally|seriously|like|plus|" \
         r"ngl|tbh|lol|ah|yeah|no|please|pls|i mean|i meant|my question is|my q is)\b[\s,.!:]*)*"
 QUESTION_OPENING = re.compile(_LEAD + rf"(?:{_WH}|{_AUX}|tell me (?:about|what|who|why|how|when)|explain|describe|"
                               r"(?:can|could) (?:you|u) (?:explain|tell me|say|describe))\b", re.I)
