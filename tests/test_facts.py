@@ -807,3 +807,11 @@ def test_a_what_if_and_another_mans_absence_are_no_claims_about_the_funeral(chec
     assert not checker.check("ohh so stalin did the oath n trotsky missed the funeral lol")
     assert [v.status for v in checker.check("trotsky went to the funeral")] == ["contradicted"]
     assert [v.status for v in checker.check("stalin missed the funeral")] == ["contradicted"]
+
+
+def test_a_writing_verb_after_the_year_does_not_date_the_work(checker):
+    """Relay trial 76: "testament read to delegations may 1924 not published til 1956" dated the Testament's
+    writing to 1924 by the later "published"."""
+    said = checker.check("testament read to delegations may 1924 not published til 1956, z and k saved stalin")
+    assert not [v for v in said if v.status == "contradicted"], said
+    assert [v for v in checker.check("the testament was written in 1924") if v.kind == "wrong_date"]
