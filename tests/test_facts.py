@@ -815,3 +815,11 @@ def test_a_writing_verb_after_the_year_does_not_date_the_work(checker):
     said = checker.check("testament read to delegations may 1924 not published til 1956, z and k saved stalin")
     assert not [v for v in said if v.status == "contradicted"], said
     assert [v for v in checker.check("the testament was written in 1924") if v.kind == "wrong_date"]
+
+
+def test_a_possessive_that_owns_something_else_is_no_authorship(checker):
+    """Relay trial 77: "the Testament was Stalin's most dangerous moment" was evidence that Stalin wrote it."""
+    assert not checker.check("the Testament was Stalin's most dangerous moment")
+    assert [v.status for v in checker.check("socialism in one country was stalin's")] == ["supported"]
+    assert [v.status for v in checker.check("socialism in one country was stalin's big idea")] == ["supported"]
+    assert [v.status for v in checker.check("grey blur was trotsky's, not sukhanov's")] == ["contradicted"]

@@ -285,3 +285,19 @@ def test_a_list_of_dated_events_is_confirmed_clause_by_clause_and_he_is_the_one_
     judge = tutor.responder.judge
     assert judge("zinoviev was expelled from the party in 1927, deported out of the USSR in 1929", None,
                  "confirm").verdict != "right"  # one clause unconfirmed: no half-right
+
+
+@pytest.mark.parametrize("claim, verdict", [
+    # Offline trial 15: claims the caitrevose student defended for four turns, never settled.
+    ("it was bukharin who came up with socialism in one country", "partly"),
+    ("trotsky died in 1936 in mexico", "wrong"),
+    ("trotsky got kicked out the ussr in 1925", "wrong"),
+    # …and the student's own correction is no error ("Not quite", offline trial 15's fenntrevose).
+    ("trotsky wasnt actually deported in 1927, that was 1929", None),
+])
+def test_offline_trial_15s_unsettled_claims(tutor, claim, verdict):
+    got = tutor.responder.judge(claim, None, "confirm")
+    if verdict is None:
+        assert got.verdict not in ("wrong", "partly"), got
+    else:
+        assert got.verdict == verdict, got

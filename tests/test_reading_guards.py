@@ -1883,3 +1883,25 @@ def test_a_misreading_named_on_a_claim_joined_by_an_ellipsis_sets_the_finding_as
     invented = _reading("Right. Why?", claims=[("at the 13th Congress in May 1924 ... Trotsky read it out", "right", "",
                                                 "", "E1: a question")])
     assert not next(c for c in reading_checks(invented, ctx) if c.name == "verdicts_match_evidence").passed
+
+
+def test_a_fact_from_outside_the_course_is_named_as_outside_and_a_true_publication_date_is_no_error(corpus_home):
+    """Relay trial 77: the brief lets a model judge a plain fact it is sure of from outside the course's sources,
+    but "outside the course's sources: …" in the evidence field was refused as evidence not given (twice); and a
+    reply saying the Testament "was printed in the USSR only after" the 1956 speech was refused as stating that it
+    was published in 1924."""
+    from pathlib import Path
+
+    from tutor.lessons import load_lessons
+    from tutor.pedagogy.checks import CheckContext, ReadingContext, asserted_errors, reading_checks
+
+    outside = _reading("No: it met in Moscow (outside the course's sources, so check it). Why?",
+                       claims=[("the 14th Congress met in Leningrad", "wrong", "outside the course's sources",
+                                "It met in Moscow.")])
+    ctx = ReadingContext(message="the 14th Congress met in Leningrad", evidence=[])
+    assert next(c for c in reading_checks(outside, ctx) if c.name == "evidence_valid").passed
+    lessons = load_lessons(Path(__file__).resolve().parents[1] / "corpus")
+    check = CheckContext(passages={}, card=None, covered=set(), allowed_text="", lessons=lessons)
+    assert not asserted_errors("One date slip: Khrushchev's secret speech came in 1956, and the Testament was printed "
+                               "in the USSR only after it [4].", check)
+    assert asserted_errors("The Testament was published in Pravda in 1924 [4].", check)

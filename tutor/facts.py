@@ -444,6 +444,12 @@ _SAID_IT = re.compile(r"\b(?:said|say|says|wrote|write|used|use|coined|made|gave
 _NOT_THINK = re.compile(r"\b(?:don'?t|do not|didn'?t|did not|never)\s+(?:really\s+)?(?:think|believe|reckon|thought)\s+"
                         r"(?:that\s+)?(?:the\s+)?(?:idea\s+of\s+)?$")
 _POSSESSIVE_TAIL = re.compile(r"^'s?\b")
+# "was Stalin's", "was Stalin's idea", "was Bukharin's, not Stalin's": the possessive owns the quotation itself.
+_OWNED_ALONE = re.compile(r"'s?(?:\s*$|\s*[,.;:!?)\"'”]|\s+(?:[\w-]+\s+){0,2}(?:idea|phrase|words?|"
+                          r"theory|slogan|work|book|line|quote|term|policy|plan|doing|invention|creation|coinage|label|description|verdict|"
+                          r"view|nickname|insult|put-down|jibe|remark|comment|characteri[sz]ation|quip|dismissal|sneer|"
+                          r"judgement|name)s?\b|"
+                          r"\s+(?:and|not|but|or|though|tho|too|either|i think|right|lol|originally|really|all along)\b)")
 _SUPPOSING = re.compile(r"\b(?:if|what if|suppose|supposing|imagine)\s+(?:\w+\s+){0,2}$")
 _WHAT_IF = re.compile(r"\b(?:could|would|might|should|couldve|wouldve|mightve|if)\b|(?:could|would|might)n?'?t?'?ve\b")
 _APPEARS = re.compile(r"\b(?:look(?:s|ed|ing)? like|seem(?:s|ed)?|appear(?:s|ed)?|as if|as though|portray(?:s|ed)?|"
@@ -1126,7 +1132,10 @@ class FactChecker:
                         re.search(r"\b(?:by|from|coined by)\s+(?:the\s+)?(?:[\w-]+\s+)?$", gap)
                         or (re.fullmatch(r"[\"'”\s,]*(?:[\w-]+\s+){0,2}(?:was|is|were|came from|wasn'?t|was not|isn'?t|is not)"
                                          r"\s+(?:\w+\s+)?",
-                                         gap) and (_POSSESSIVE_TAIL.match(low[m.end:m.end + 3])
+                                         gap) and ((_POSSESSIVE_TAIL.match(low[m.end:m.end + 3])
+                                                    # "the Testament was Stalin's most dangerous moment" gives
+                                                    # Stalin the moment, not the work (relay trial 77's evidence)
+                                                    and _OWNED_ALONE.match(low[m.end:]))
                                          or self._bare_possessive(low, m)))):
                     return found(m)
         for m in people:

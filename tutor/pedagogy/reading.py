@@ -32,6 +32,7 @@ ReadingMove = Literal["answer_question", "correct", "probe", "hint", "ask_eviden
 # The label and the engine's move kind each Reading move is shown as.
 MOVE_KINDS: dict[str, str] = {"correct": "probe_misconception", "probe": "probe_misconception"}
 # A claim an earlier turn already settled (the model corrected it then, on that turn's passages).
+_OUTSIDE = re.compile(r"^\W*outside\b", re.I)
 _EARLIER = re.compile(r"\b(?:earlier|previous|last turn|before)\b", re.I)
 _EVIDENCE_ID = re.compile(r"\b[Ee]\d+\b")
 _PASSAGE_REF = re.compile(r"^\s*(?:passage\s*)?\[?(\d+)\]?\s*$", re.I)
@@ -48,7 +49,8 @@ class ClaimReading(_Part):
     verdict: Verdict = Field(description="right, partly (right but incomplete or overstated), wrong, or unsure "
                                          "(nothing given decides it)")
     evidence: str = Field(description="what decides it: a passage number like '2', an evidence id like 'E1', or "
-                                      "'earlier' when an earlier turn of this conversation settled it; empty when unsure")
+                                      "'earlier' when an earlier turn of this conversation settled it, or 'outside' "
+                                      "for a well-established fact from outside the course's sources; empty when unsure")
     correction: str = Field(description="for partly or wrong: the correct fact, one short sentence; else empty")
     misread: str = Field(description="an evidence id (such as 'E2') whose finding misreads THIS claim (it takes a "
                                      "denial, a what-if, a question, or one person's act or side for another's, as "
@@ -75,12 +77,19 @@ class ClaimReading(_Part):
 
         >>> ClaimReading(text="x", verdict="right", evidence="3, 4", correction="", misread="").evidence_refs()
         [('passage', '3'), ('passage', '4')]
+        >>> ClaimReading(text="x", verdict="wrong", evidence="outside the course's sources", correction="Moscow.",
+        ...              misread="").evidence_refs()
+        [('outside', "outside the course's sources")]
         """
         ref = self.evidence.strip()
         if not ref:
             return []
         if _EARLIER.search(ref):
             return [("earlier", ref)]
+        if _OUTSIDE.match(ref):
+            # "outside: the 14th Congress met in Moscow": a well-established fact the brief lets the model give,
+            # flagged to the student; relay trial 77 refused it twice as "evidence not given".
+            return [("outside", ref)]
         parts = [p for p in re.split(r"\s*(?:,|;|&|\band\b)\s*", ref) if p.strip()]
         if len(parts) > 1 and all(_PASSAGE_REF.match(p) or _EVIDENCE_ID.fullmatch(p.strip()) for p in parts):
             return [("passage", m.group(1)) if (m := _PASSAGE_REF.match(p)) else ("fact", p.strip().upper())

@@ -264,7 +264,7 @@ class TurnResponder:
 
         def fix(text: str, doc: str) -> None:
             # The same fact in other words ("Lenin died on 21 January 1924.") is one correction.
-            if text and all(fuzz.token_set_ratio(_no_stop(text), _no_stop(t)) < 80 for t, _ in fixes):
+            if text and all(fuzz.token_set_ratio(_no_stop(text), _no_stop(t)) < 70 for t, _ in fixes):
                 fixes.append((text, doc))
         for e in self.lessons.date_errors(c):
             event = e.event.told
@@ -307,6 +307,11 @@ class TurnResponder:
             bad = [v for v in verdicts if v.status == "contradicted" and v.correct]
             if bad:
                 return ClaimVerdict(c, "wrong", _first(bad[0].correct), bad[0].doc)
+            half = next((v for v in verdicts if v.kind == "coauthor" and v.correct), None)
+            if half is not None and _ORIGINATED.search(c):
+                # "it was bukharin who came up with socialism in one country": he gave it its theory, the idea
+                # was first another's (offline trial 15's student was never told, four turns running).
+                return ClaimVerdict(c, "partly", half.correct, half.doc)
             quoting = bool(re.search(r"\b(said|say|says|wrote|write|called|call|quote|phrase|words?)\b", c, re.I))
             # A whole claim the supporting line holds word for word is that line's claim, however long:
             # "bukharin was shot in 1938 after a show trial" (the claims sets' true statements went unconfirmed).
@@ -670,6 +675,9 @@ _EMPTY = frozenset(tokenize("happen happened become became get got go went make 
 _NEGATED = re.compile(r"\b(?:not|never|no|didn'?t|wasn'?t|weren'?t|isn'?t|nor|neither|dont|don't|doubt)\b", re.I)
 
 
+_ORIGINATED = re.compile(r"\b(?:came up with|come up with|invent(?:ed|s)?|thought (?:of|up)|originat(?:ed|es)|created|"
+                         r"first (?:said|put|stated|proposed)|brains? behind|(?:was|is) (?:his|bukharin'?s) idea|"
+                         r"(?:his|bukharin'?s) (?:own )?idea)\b", re.I)
 _LEAD_PRONOUN = re.compile(r"^(?:he|she|they|him)\s+", re.I)
 _LIST_CLAUSES = re.compile(r",\s*(?:and\s+)?(?:then\s+)?|\s+and\s+then\s+|\s+then\s+|,?\s+(?:so|and so)\s+", re.I)
 
