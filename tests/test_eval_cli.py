@@ -218,3 +218,15 @@ def test_sweep_measures_each_size_in_its_own_store(run, tiny, tmp_path, library)
     assert md.read_text().count("| hybrid |") == 4
     # The sweep used throw-away stores: this test's own store still holds only the four documents.
     assert sorted(d.doc_id for d in library.store.documents()) == sorted(DOCS)
+
+
+def test_verdicts_json_shape(run, tiny, tmp_path):
+    cases = _jsonl(tmp_path / "statements.jsonl", [{"id": "s1", "text": "Trotsky was killed in 1929", "false": True},
+                                                   {"id": "s2", "text": "Lenin died in January 1924", "false": False}])
+    out = tmp_path / "verdicts.json"
+    result = run("verdicts", "--cases", str(cases), "--json", str(out), "--fail-under", "false_confirmed=0")
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert [c["id"] for c in data["cases"]] == ["s1", "s2"]
+    assert {"false_confirmed", "false_corrected", "true_called_wrong", "true_confirmed"} <= set(data["metrics"])
+    assert data["metrics"]["false_confirmed"] == 0.0

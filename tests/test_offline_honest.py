@@ -301,3 +301,19 @@ def test_offline_trial_15s_unsettled_claims(tutor, claim, verdict):
         assert got.verdict not in ("wrong", "partly"), got
     else:
         assert got.verdict == verdict, got
+
+
+def test_the_verdicts_evaluation_scores_the_harms_apart(tutor):
+    """`tutor eval verdicts`: each labelled statement asked as "…, right?" in a conversation of its own."""
+    from tutor.evaluation.verdicts import run_verdicts
+
+    cases = [{"id": "f1", "text": "Trotsky was killed in 1929", "false": True},
+             {"id": "f2", "text": "the triumvirate was stalin, zinoviev and bukharin", "false": True},
+             {"id": "t1", "text": "Stalin became General Secretary in April 1922", "false": False},
+             {"id": "t2", "text": "Trotsky was deported to Turkey", "false": False}]
+    result = run_verdicts(tutor, cases)
+    m = result["metrics"]
+    assert (m["false_statements"], m["true_statements"]) == (2, 2)
+    assert m["false_confirmed"] == 0 and m["true_called_wrong"] == 0, result["cases"]
+    assert m["false_corrected"] == 1.0 and m["true_confirmed"] == 1.0, result["cases"]
+    assert [c["id"] for c in result["cases"]] == ["f1", "f2", "t1", "t2"]

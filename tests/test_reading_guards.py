@@ -1905,3 +1905,34 @@ def test_a_fact_from_outside_the_course_is_named_as_outside_and_a_true_publicati
     assert not asserted_errors("One date slip: Khrushchev's secret speech came in 1956, and the Testament was printed "
                                "in the USSR only after it [4].", check)
     assert asserted_errors("The Testament was published in Pravda in 1924 [4].", check)
+
+
+def test_a_reply_answering_the_students_own_question_may_say_one_point_beyond_its_answer():
+    """Relay trial 78: "Bukharin built its fuller theory, tying it to NEP and the peasant alliance", the reply's
+    answer to "I have a feeling Bukharin did most of the theoretical heavy lifting?", was refused as a leak because
+    the Reading's one-sentence answer did not name NEP; the brief lets an answer state one or two key points."""
+    from tutor.pedagogy.checks import CheckContext, answering
+
+    ctx = CheckContext(passages={}, card=None, covered=set(), allowed_text="")
+    message = "But was Stalin's position actually original? I have a feeling Bukharin did most of the heavy lifting."
+    asked = _reading("…", questions=[("But was Stalin's position actually original?",
+                                      "Not very: Bukharin gave it its fuller theory.")])
+    assert answering(ctx, asked, message).may_state == 1
+    corrected = _reading("…", claims=[("Bukharin did most of the heavy lifting", "partly", "2",
+                                       "Stalin stated it first, in December 1924.")])
+    assert answering(ctx, corrected, message).may_state == 0  # a correction is no licence to say more
+
+
+def test_reporting_that_service_rejects_the_dull_administrator_is_no_error():
+    """Relay trial 78: "Robert Service argues that seeing Stalin as a dull administrator was badly wrong" was
+    refused as stating that Service saw Stalin as a dull administrator."""
+    from pathlib import Path
+
+    from tutor.lessons import load_lessons
+    from tutor.pedagogy.checks import CheckContext, asserted_errors
+
+    lessons = load_lessons(Path(__file__).resolve().parents[1] / "corpus")
+    check = CheckContext(passages={}, card=None, covered=set(), allowed_text="", lessons=lessons)
+    assert not asserted_errors("For the opposite view, Robert Service argues that seeing Stalin as a dull administrator "
+                               "was badly wrong, since Stalin was capable and worked hard [3].", check)
+    assert "kotkin-service-grey-bureaucrat" in asserted_errors("Service argued Stalin was a dull bureaucrat [3].", check)

@@ -427,6 +427,36 @@ def claims(
     _finish(result, json_out, floors)
 
 
+def print_verdicts(v: dict, out: Console) -> None:
+    m = v["metrics"]
+    table = Table("statements", "false confirmed", "false corrected", "true called wrong", "true confirmed")
+    table.add_row(f"{m['false_statements']} false, {m['true_statements']} true",
+                  f"{m['false_confirmed_n']} ({m['false_confirmed']})", f"{m['false_corrected_n']} ({m['false_corrected']})",
+                  f"{m['true_called_wrong_n']} ({m['true_called_wrong']})", f"{m['true_confirmed_n']} ({m['true_confirmed']})")
+    out.print(table)
+
+
+def _verdicts_run(settings, store, path: Path, task) -> dict:
+    from tutor.evaluation.claims import load_claim_cases
+    from tutor.evaluation.verdicts import run_verdicts
+
+    cases = _load(load_claim_cases, path)
+    tutor = _make_tutor(settings, store, offline=True)
+    return {"cases_file": str(path), **run_verdicts(tutor, cases, on_progress=task("verdicts"))}
+
+
+@eval_app.command()
+def verdicts(
+    cases: Optional[Path] = typer.Option(None, "--cases", help="JSONL statements (default corpus/eval/claims.jsonl)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help=JSON_HELP),
+    fail_under: Optional[list[str]] = typer.Option(None, "--fail-under", help=FAIL_UNDER_HELP),
+) -> None:
+    """The offline tutor's verdict on each labelled statement, asked as "…, right?" in a conversation of its
+    own: false ones confirmed (must be none) or corrected, true ones called wrong (must be none) or confirmed."""
+    _run_one(lambda settings, store, task: _verdicts_run(settings, store, cases or _default(settings, "claims.jsonl"), task),
+             print_verdicts, json_out, fail_under)
+
+
 @eval_app.command()
 def acts(
     cases: Optional[Path] = typer.Option(None, "--cases", help="JSONL acts in context (default corpus/eval/acts.jsonl)."),

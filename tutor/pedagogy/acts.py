@@ -561,6 +561,8 @@ def signs_off(text: str) -> bool:
     True
     >>> signs_off("i'm ready to write more about the ban. what came next")
     False
+    >>> signs_off("z and k recanted. last one then i have to go - going back to the testament: is that a good line?")
+    True
     >>> signs_off("before i go any further, was the testament read out?")
     False
     >>> signs_off("thanks for that! so what happened to zinoviev in the end?")
@@ -576,7 +578,9 @@ def signs_off(text: str) -> bool:
 
 
 _LAST_BEFORE_GOING = re.compile(r"\b(?:before i (?:go|head off|log off|leave|sign off)\b(?!\s+(?:on|any|further|into|through|back|"
-                                r"over|to|ahead|deeper|and|with|for)\b)|last (?:q|question|thing),? then i'?ll (?:go|stop)\b)", re.I)
+                                r"over|to|ahead|deeper|and|with|for)\b)|last (?:q|question|thing),? then i'?ll (?:go|stop)\b|"
+                                # "last one then i have to go - going back to the testament …" (relay trial 78)
+                                r"last (?:one|q|question|thing),? (?:then|and then|and) i (?:have|need|gotta|got) to (?:go|run)\b)", re.I)
 
 
 def long_chat(text: str, in_conversation: bool = False) -> bool:

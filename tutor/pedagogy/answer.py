@@ -269,7 +269,7 @@ it its he she they them his her their there about with for from at by as be been
 like really actually then also party""".split())
 # Openings that lean on the sentence before them ("Another is that …", "The post looked …").
 _LEANS_ON = re.compile(r"^(?:another|a (?:second|third|fourth|further)|one (?:view|argument|answer) is|the (?:post|job|office|"
-                       r"change|result|move|letter|point|decision|answer|problem|same|first|second|other)\b)", re.I)
+                       r"change|result|move|letter|point|decision|answer|problem|same|first|second|other)s?\b)", re.I)
 _BECAUSE = re.compile(r"\b(because|reasons?|feared|fears?|since|so that|in order to|hoped|wanted|thought|saw (?:him|it) as)\b",
                       re.I)
 _EVERYWHERE = frozenset({"stalin", "lenin", "parti", "party", "power"})

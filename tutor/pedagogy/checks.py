@@ -541,10 +541,10 @@ def answering(ctx: CheckContext, reading: Reading, message: str) -> CheckContext
         # relay trial 65).
         pieces = [p for p in re.split(r"\s*(?:\.\.\.|…|\s/\s)\s*", text) if p.strip()]
         return bool(pieces) and all(fuzz.partial_ratio(_plain(p), said) >= QUOTE_FIDELITY for p in pieces)
-    answers = [q.answer for q in reading.student_questions
+    replies = [q.answer for q in reading.student_questions
                if q.answer.strip() and ("?" in q.text or _ASKING.match(q.text)) and theirs(q.text)]
-    answers += [c.correction for c in reading.claims
-                if c.verdict in ("wrong", "partly") and c.correction.strip() and theirs(c.text)]
+    answers = replies + [c.correction for c in reading.claims
+                         if c.verdict in ("wrong", "partly") and c.correction.strip() and theirs(c.text)]
     # Counted per card: one fact touches points of several cards ("Zinoviev and Kamenev kept him as
     # General Secretary" names the posts and the alliances), but three points of one card are its argument.
     allowed = [a for a in answers
@@ -555,8 +555,12 @@ def answering(ctx: CheckContext, reading: Reading, message: str) -> CheckContext
             if len(p.words.split()) >= 2 and fuzz.partial_ratio(_plain(p.words), said) >= QUOTE_FIDELITY}
     if not allowed and not made:
         return ctx
+    # The reply answers in its own words, and may say a little more than the Reading's one-sentence answer: one
+    # key point beyond it is still the answer (relay trial 78: "Bukharin built its fuller theory, tying it to NEP
+    # and the peasant alliance", to "did Bukharin do the theoretical heavy lifting?", was refused as a leak).
+    asked = any(a in allowed for a in replies)
     return replace(ctx, allowed_text="\n".join([ctx.allowed_text, *allowed]), covered=ctx.covered | made,
-                   answers=ctx.answers + allowed)
+                   answers=ctx.answers + allowed, may_state=max(ctx.may_state, 1) if asked else ctx.may_state)
 
 
 _WHAT_IF = re.compile(r"\b(?:if|unless|could|would|might|should|suppose|imagine|rather than|instead of|what if)\b"

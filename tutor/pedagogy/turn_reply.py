@@ -588,6 +588,18 @@ class TurnResponder:
             if v.fact:
                 return _fill(_pick(guard, self.t["right_fact"], turn), fact=v.fact, said=said)
             return _fill(_pick(guard, self.t["right"], turn), said=said)
+        # The passage says the claim in so many words: "the ban on factions was passed at the 10th congress in
+        # 1921, same time as NEP, right?" beside "NEP … at the same congress that passed the ban on factions"
+        # (offline trial 15 answered "You'll have to decide that one from the source itself"). It repeats what
+        # the student said, so no key point is given away by it.
+        said_so = self.answerer.answer(v.text, passages, avoid=given, docs=docs, asked=False)
+        if said_so.sentence and '"' not in said_so.sentence and said_so.passage is not None \
+                and _holds(v.text, said_so.sentence):
+            v.verdict = "right"
+            quote = f"“{said_so.sentence}”{cite(said_so.passage, said_so.sentence)}"
+            given.add(said_so.sentence)
+            return _fill(_pick(guard, self._t("says_so", docs), turn), said=said, quote=quote,
+                         title=said_so.passage.title)
         strict = (lambda t: bool(leaks(t, 0))) if leaks is not None else None
         a = self.answerer.answer(v.text, passages, avoid=given, leaks=strict, docs=docs, asked=False)
         if '"' in a.sentence:
@@ -661,7 +673,9 @@ _CLAUSES = re.compile(r",?\s+(?:so|and|but|because|cos|which|then|(?:wasn'?t|isn
                       re.I)
 # Sentences about the talk or the student's own work, not about the history: no verdict, and never
 # "the sources don't settle ‘paragraph 3 is like stalin switching sides’" (second blind offline trial).
-_NOT_HISTORY = re.compile(r"^\W*(?:(?:but|and|so|ok|yes|no|well)\W+)*(?:you said|u said|i said|i meant|i'?d put|i would put|"
+# …and "i mean the quote says yes so i guess" (offline trial 15: "My checks don't reach that").
+_NOT_HISTORY = re.compile(r"^\W*(?:(?:but|and|so|ok|yes|no|well)\W+)*(?:you said|u said|i said|i meant|i mean|i guess|"
+                          r"(?:the|that|your|ur) (?:quote|line|source|passage)|i'?d put|i would put|"
                           r"i'?m (?:preparing|writing|doing|planning)|last question|here'?s my|here is my|for my)\b|"
                           r"\b(?:paragraphs?|essay|intro(?:duction)?|conclusion|thesis|topic sentences?|mark scheme|marks?)\b", re.I)
 _QUOTE_KINDS = frozenset({"wrote", "said", "said_about", "said_in"})
@@ -680,6 +694,22 @@ _ORIGINATED = re.compile(r"\b(?:came up with|come up with|invent(?:ed|s)?|though
                          r"(?:his|bukharin'?s) (?:own )?idea)\b", re.I)
 _LEAD_PRONOUN = re.compile(r"^(?:he|she|they|him)\s+", re.I)
 _LIST_CLAUSES = re.compile(r",\s*(?:and\s+)?(?:then\s+)?|\s+and\s+then\s+|\s+then\s+|,?\s+(?:so|and so)\s+", re.I)
+
+
+def _holds(claim: str, sentence: str) -> bool:
+    """The sentence states the claim: every name, year and number of it, and nearly all its other words,
+    with no negation in the claim or the sentence."""
+    content = _content_of(claim)
+    if len(content) < 4 or _NEGATED.search(claim) or _NEGATED.search(sentence):
+        return False
+    there = set(tokenize(sentence))
+    exact = {w for w in content if any(ch.isdigit() for ch in w) or w.capitalize() in _NAMES_OF_PEOPLE}
+    return exact <= there and len(content & there) >= 0.85 * len(content)
+
+
+_NAMES_OF_PEOPLE = frozenset("""Lenin Stalin Trotsky Zinoviev Kamenev Bukharin Rykov Tomsky Kirov Krupskaya Frunze Voroshilov
+Molotov Uglanov Preobrazhensky Sukhanov Eastman Dzerzhinsky Menzhinsky Carr Deutscher Conquest Cohen Service Kotkin
+Fitzpatrick Tucker Daniels Pipes""".split())
 
 
 def _content_of(claim: str) -> set[str]:
