@@ -601,7 +601,9 @@ class TurnResponder:
             return _fill(_pick(guard, self._t("says_so", docs), turn), said=said, quote=quote,
                          title=said_so.passage.title)
         strict = (lambda t: bool(leaks(t, 0))) if leaks is not None else None
-        a = self.answerer.answer(v.text, passages, avoid=given, leaks=strict, docs=docs, asked=False)
+        # Without a leak filter the search is the one just made: not run twice.
+        a = said_so if strict is None else self.answerer.answer(v.text, passages, avoid=given, leaks=strict, docs=docs,
+                                                               asked=False)
         if '"' in a.sentence:
             a.sentence = ""  # straight quotes inside would break the quotation around it
         if a.sentence and a.passage is not None and self.matches(v.text, a.sentence):
